@@ -1,0 +1,3 @@
+from tumbuh.cli import main
+
+main()

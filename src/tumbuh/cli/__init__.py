@@ -1,0 +1,23 @@
+"""The `tumbuh` command line. Each command group lives in its own module and registers on `app`."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+# Importing a command module adds its commands to `app`: one line per module, in help order.
+from tumbuh.cli import zscore  # noqa: F401
+from tumbuh.cli._app import app
+from tumbuh.errors import TumbuhError
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    """Console entry point: expected errors go to stderr with exit status 1, never a traceback."""
+    try:
+        app()
+    except TumbuhError as exc:
+        typer.echo(f"error [{exc.code}]: {exc.message}", err=True)
+        sys.exit(1)

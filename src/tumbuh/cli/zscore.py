@@ -1,0 +1,1 @@
+"""`tumbuh zscore`: placeholder until the growth CLI lands (issue 2)."""

@@ -1,0 +1,52 @@
+"""One error hierarchy, rendered per channel (JSON for the API, HTML for pages, stderr for the CLI)."""
+
+from __future__ import annotations
+
+
+class TumbuhError(Exception):
+    """An expected failure with a stable code, a message for people and an HTTP status hint."""
+
+    code = "error"
+    status = 400
+
+    def __init__(
+        self, message: str, *, code: str | None = None, status: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        if status is not None:
+            self.status = status
+
+
+class NotFound(TumbuhError):
+    code = "not_found"
+    status = 404
+
+
+class Forbidden(TumbuhError):
+    code = "forbidden"
+    status = 403
+
+
+class Unauthorized(TumbuhError):
+    code = "unauthorized"
+    status = 401
+
+
+class Conflict(TumbuhError):
+    code = "conflict"
+    status = 409
+
+
+class InvalidInput(TumbuhError):
+    code = "invalid_input"
+    status = 422
+
+
+class ImportFileError(TumbuhError):
+    """A whole file cannot be read (row-level problems are RowIssues, not exceptions)."""
+
+    code = "unreadable_file"
+    status = 422

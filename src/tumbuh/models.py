@@ -1,0 +1,10 @@
+"""Every domain's ORM models in one import, so metadata (create_all, Alembic) sees all tables.
+
+Add one import line per domain package that has a models.py.
+"""
+
+from __future__ import annotations
+
+from tumbuh.db.base import Base
+
+__all__ = ["Base"]

@@ -1,0 +1,84 @@
+"""Row-level problems and import reports: bad data is data, only unreadable files raise."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Severity(StrEnum):
+    error = "error"  # the row was rejected (quarantined)
+    warning = "warning"  # the row went in, but something is suspicious
+
+
+@dataclass(frozen=True, slots=True)
+class RowIssue:
+    """One problem in one row: where (file, row, column), what (code) and why, in id and en."""
+
+    file: str
+    row: int  # 1-based line/row number as a person sees it in the file or spreadsheet
+    column: str | None
+    code: str  # stable machine code, e.g. "invalid_date", "nik_truncated"
+    message_id: str  # Bahasa Indonesia
+    message_en: str
+    severity: Severity = Severity.error
+    value: str | None = None  # the offending cell, as read
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["severity"] = str(self.severity)
+        return d
+
+
+@dataclass(slots=True)
+class ImportReport:
+    """What an import did. `rejected` rows are kept in quarantine for fixing and re-importing."""
+
+    kind: str
+    files: list[str] = field(default_factory=list)
+    read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    issues: list[RowIssue] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "files": self.files,
+            "read": self.read,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+            "issues": [i.to_dict() for i in self.issues],
+            **self.extra,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False)
+
+    def issues_csv(self) -> str:
+        """The issues as CSV text (one row per issue), for people who live in Excel."""
+        buf = io.StringIO()
+        cols = [
+            "file",
+            "row",
+            "column",
+            "code",
+            "severity",
+            "value",
+            "message_id",
+            "message_en",
+        ]
+        writer = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore")
+        writer.writeheader()
+        for issue in self.issues:
+            writer.writerow(issue.to_dict())
+        return buf.getvalue()

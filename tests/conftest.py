@@ -1,0 +1,105 @@
+"""Shared fixtures: settings, a database on SQLite and on PostgreSQL, transactional sessions.
+
+Database-backed tests ask for `engine` or `session`; each runs once on SQLite and once on
+PostgreSQL (marked `postgres`). When no PostgreSQL server answers, the PostgreSQL runs are
+skipped with a reason, unless TUMBUH_REQUIRE_POSTGRES=1 (CI), where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.orm import Session
+
+from tumbuh.config import Settings
+from tumbuh.db.engine import make_engine
+
+PG_ADMIN_URL = os.environ.get(
+    "TUMBUH_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REQUIRE_POSTGRES = os.environ.get("TUMBUH_REQUIRE_POSTGRES") == "1"
+
+
+def _postgres_reason() -> str | None:
+    """None when PostgreSQL answers, else why not."""
+    try:
+        eng = create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
+        with eng.connect() as conn:
+            conn.execute(text("select 1"))
+        eng.dispose()
+    except Exception as exc:  # any failure to connect means: no server for these tests
+        return f"PostgreSQL not reachable at {PG_ADMIN_URL}: {type(exc).__name__}"
+    return None
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for this test session, dropped afterwards."""
+    reason = _postgres_reason()
+    if reason is not None:
+        if REQUIRE_POSTGRES:
+            pytest.fail(reason)
+        pytest.skip(reason)
+    name = f"tumbuh_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    base, _, _ = PG_ADMIN_URL.rpartition("/")
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(
+    scope="session",
+    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> str:
+    if request.param == "sqlite":
+        path: Path = tmp_path_factory.mktemp("sqlite") / "tumbuh.db"
+        return f"sqlite:///{path}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    """An engine whose database has the full schema (created once per backend)."""
+    from tumbuh.db.schema import create_schema
+    from tumbuh.models import Base
+
+    eng = make_engine(database_url)
+    create_schema(eng, Base.metadata)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session inside a transaction that is rolled back after the test."""
+    with engine.connect() as conn:
+        trans = conn.begin()
+        sess = Session(
+            bind=conn, join_transaction_mode="create_savepoint", autoflush=False
+        )
+        try:
+            yield sess
+        finally:
+            sess.close()
+            trans.rollback()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(
+        environment="test", database_url=database_url, secret_key="test-secret"
+    )
