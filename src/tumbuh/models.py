@@ -6,5 +6,6 @@ Add one import line per domain package that has a models.py.
 from __future__ import annotations
 
 from tumbuh.db.base import Base
+from tumbuh.register import models as register_models  # noqa: F401
 
 __all__ = ["Base"]
