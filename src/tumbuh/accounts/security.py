@@ -1,0 +1,49 @@
+"""Password hashing (argon2id) and signed, expiring API tokens."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from tumbuh.errors import Unauthorized
+
+_HASHER = PasswordHasher()
+_TOKEN_SALT = "tumbuh.api-token.v1"
+MIN_PASSWORD_LENGTH = 8
+
+
+def hash_password(password: str) -> str:
+    return _HASHER.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    """True when `password` matches; False for a wrong password or an unreadable hash."""
+    try:
+        return _HASHER.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    return _HASHER.check_needs_rehash(password_hash)
+
+
+def issue_token(secret_key: str, *, user_id: int) -> str:
+    """A signed, timestamped bearer token naming the user (checked on each request)."""
+    return URLSafeTimedSerializer(secret_key, salt=_TOKEN_SALT).dumps({"uid": user_id})
+
+
+def read_token(secret_key: str, token: str, *, max_age_s: int) -> int:
+    """The user id in a token; Unauthorized when the token is forged, malformed or expired."""
+    serializer = URLSafeTimedSerializer(secret_key, salt=_TOKEN_SALT)
+    try:
+        payload = serializer.loads(token, max_age=max_age_s)
+    except SignatureExpired as exc:
+        raise Unauthorized("token expired", code="token_expired") from exc
+    except BadSignature as exc:
+        raise Unauthorized("invalid token", code="invalid_token") from exc
+    uid = payload.get("uid") if isinstance(payload, dict) else None
+    if not isinstance(uid, int):
+        raise Unauthorized("invalid token", code="invalid_token")
+    return uid
