@@ -8,5 +8,6 @@ from __future__ import annotations
 from tumbuh.accounts import models as accounts_models  # noqa: F401
 from tumbuh.db.base import Base
 from tumbuh.register import models as register_models  # noqa: F401
+from tumbuh.surveillance import models as surveillance_models  # noqa: F401
 
 __all__ = ["Base"]
