@@ -1,0 +1,156 @@
+"""Small-area shrinkage: small desa do not raise alarms by chance; real rises are flagged."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tumbuh.analytics.smallarea import shrink_rates, trend_status
+
+
+def _simulate_constant(
+    rng: np.random.Generator, *, desa: int, kecamatan: int, rate: float
+) -> dict[str, np.ndarray]:
+    """Two periods; every desa has the same true rate and 4-15 children measured."""
+    ids = np.array([f"D{i:03d}" for i in range(desa)], dtype=object)
+    parents = np.array([f"K{i % kecamatan}" for i in range(desa)], dtype=object)
+    n1 = rng.integers(4, 16, size=desa).astype(float)
+    n2 = rng.integers(4, 16, size=desa).astype(float)
+    x1 = rng.binomial(n1.astype(int), rate).astype(float)
+    x2 = rng.binomial(n2.astype(int), rate).astype(float)
+    return {
+        "region_ids": np.concatenate([ids, ids]),
+        "parent_ids": np.concatenate([parents, parents]),
+        "period": np.array([2024] * desa + [2025] * desa, dtype=object),
+        "numerator": np.concatenate([x1, x2]),
+        "denominator": np.concatenate([n1, n2]),
+    }
+
+
+class TestShrinkRates:
+    def test_pulls_a_small_desa_towards_its_kecamatan(self) -> None:
+        res = shrink_rates(
+            region_ids=["a", "b", "c", "d", "e"],
+            numerator=[3, 20, 22, 18, 21],
+            denominator=[8, 100, 100, 100, 100],
+            parent_ids=["k"] * 5,
+        )
+        assert res.raw_rate[0] == pytest.approx(3 / 8)
+        pooled = (3 + 20 + 22 + 18 + 21) / 408
+        assert abs(res.rate[0] - pooled) < abs(res.raw_rate[0] - pooled)
+        assert res.sd[0] > res.sd[1]
+
+    def test_keeps_a_large_desa_close_to_its_own_rate(self) -> None:
+        res = shrink_rates(
+            region_ids=["a", "b", "c", "d"],
+            numerator=[400, 10, 50, 90],
+            denominator=[1000, 100, 100, 100],
+            parent_ids=["k"] * 4,
+        )
+        assert res.rate[0] == pytest.approx(0.4, abs=0.01)
+
+    def test_gives_nan_for_a_desa_with_nobody_measured(self) -> None:
+        res = shrink_rates(
+            region_ids=["a", "b", "c"],
+            numerator=[0, 2, 3],
+            denominator=[0, 10, 10],
+            parent_ids=["k"] * 3,
+        )
+        assert np.isnan(res.rate[0])
+        assert np.isnan(res.sd[0])
+        assert np.isfinite(res.rate[1])
+
+    def test_handles_a_parent_with_no_cases_at_all(self) -> None:
+        res = shrink_rates(
+            region_ids=["a", "b", "c"],
+            numerator=[0, 0, 0],
+            denominator=[5, 9, 12],
+            parent_ids=["k"] * 3,
+        )
+        assert np.all((res.rate > 0) & (res.rate < 0.1))
+
+    def test_rejects_more_cases_than_children(self) -> None:
+        with pytest.raises(ValueError, match="numerator <= denominator"):
+            shrink_rates(
+                region_ids=["a"], numerator=[5], denominator=[4], parent_ids=["k"]
+            )
+
+    def test_rejects_mismatched_lengths_naming_the_parameter(self) -> None:
+        with pytest.raises(ValueError, match="parent_ids"):
+            shrink_rates(
+                region_ids=["a", "b"],
+                numerator=[1, 2],
+                denominator=[4, 4],
+                parent_ids=["k"],
+            )
+
+
+class TestTrendStatus:
+    def test_few_false_rising_among_many_small_desa_with_a_constant_rate(self) -> None:
+        rng = np.random.default_rng(20241)
+        data = _simulate_constant(rng, desa=600, kecamatan=20, rate=0.2)
+        res = trend_status(**data)
+        rising = float(np.mean(res.status == "rising"))
+        # Raw rates: a rise of >= 1 child in 8 happens in about half the desa.
+        raw_rose = float(np.mean(res.latest_raw > res.previous_raw))
+        assert raw_rose > 0.3
+        assert rising <= 0.02
+
+    def test_flags_a_desa_with_a_real_large_rise_and_adequate_n(self) -> None:
+        rng = np.random.default_rng(7)
+        data = _simulate_constant(rng, desa=60, kecamatan=3, rate=0.2)
+        # D000 goes from 10 % to 45 % with 80 children measured in each period.
+        for key, values in (("numerator", (8.0, 36.0)), ("denominator", (80.0, 80.0))):
+            data[key][0] = values[0]
+            data[key][60] = values[1]
+        res = trend_status(**data)
+        assert res.region_ids[0] == "D000"
+        assert res.status[0] == "rising"
+        assert res.prob_rose[0] > 0.99
+        assert res.latest_rate[0] > 0.35
+
+    def test_does_not_flag_eight_children_going_from_one_to_three_stunted(self) -> None:
+        rng = np.random.default_rng(11)
+        data = _simulate_constant(rng, desa=60, kecamatan=3, rate=0.2)
+        data["numerator"][0], data["denominator"][0] = 1.0, 8.0
+        data["numerator"][60], data["denominator"][60] = 3.0, 8.0
+        res = trend_status(**data)
+        assert res.status[0] != "rising"
+        assert 0.5 < res.prob_rose[0] < 0.95
+
+    def test_flags_a_real_fall_as_falling_and_a_low_rate_as_on_track(self) -> None:
+        ids = ["a", "b", "c", "d"] * 2
+        period = [1] * 4 + [2] * 4
+        x = [40, 20, 20, 20, 10, 20, 20, 20]
+        n = [100] * 8
+        res = trend_status(
+            region_ids=ids,
+            period=period,
+            numerator=x,
+            denominator=n,
+            parent_ids=["k"] * 8,
+        )
+        assert res.status[0] == "falling"
+        with_target = trend_status(
+            region_ids=ids,
+            period=period,
+            numerator=x,
+            denominator=n,
+            parent_ids=["k"] * 8,
+            target=0.15,
+        )
+        assert with_target.status[0] == "on_track"
+
+    def test_gives_no_data_for_a_desa_with_one_period(self) -> None:
+        res = trend_status(
+            region_ids=["a", "b", "c", "a"],
+            period=[1, 1, 1, 2],
+            numerator=[1, 2, 3, 2],
+            denominator=[10, 10, 10, 10],
+            parent_ids=["k"] * 4,
+        )
+        assert list(res.region_ids) == ["a", "b", "c"]
+        assert res.status[0] == "stalled"
+        assert res.status[1] == "no_data"
+        assert res.latest_period[1] == 1
+        assert np.isnan(res.prob_rose[1])
