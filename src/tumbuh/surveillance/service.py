@@ -1,0 +1,527 @@
+"""Importing published figures and targets; loading them for trends and early warning.
+
+Imports are idempotent: each row has a natural key (hashed into ``natural_key``); a row whose
+key exists is ``unchanged`` when every other field matches and ``updated`` otherwise. Bad rows
+become ``RowIssue``s and are skipped; good rows are kept. Services flush, never commit: the
+caller (CLI command, request) owns the transaction, one per file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from tumbuh.errors import ImportFileError, InvalidInput
+from tumbuh.surveillance import repository
+from tumbuh.surveillance.models import (
+    Confidence,
+    FigureKind,
+    PublishedFigure,
+    Target,
+    TargetScope,
+)
+from tumbuh.tabular.issues import ImportReport, RowIssue, Severity
+from tumbuh.tabular.readers import ROW_COLUMN, open_table
+
+_DATA = Path(__file__).resolve().parent.parent / "data" / "published"
+PACKAGED_FIGURES = _DATA / "published_stunting_kaltim.csv"
+PACKAGED_TARGETS = _DATA / "targets.csv"
+
+FIGURE_COLUMNS = (
+    "region_code",
+    "region_name",
+    "year",
+    "source",
+    "kind",
+    "indicator",
+    "value_pct",
+    "ci_low",
+    "ci_high",
+    "n",
+    "confidence",
+    "citation",
+    "note",
+)
+FIGURE_REQUIRED = ("region_code", "region_name", "year", "source", "kind", "value_pct")
+TARGET_COLUMNS = (
+    "scope",
+    "region_code",
+    "indicator",
+    "target_value",
+    "unit",
+    "target_year",
+    "basis",
+    "source_title",
+    "source_url",
+    "note",
+)
+TARGET_REQUIRED = ("scope", "region_code", "indicator", "target_value", "target_year")
+
+# Accepted header spellings (after trimming, lower-casing, blanks/dashes → "_").
+_ALIASES = {
+    "kode_wilayah": "region_code",
+    "kode": "region_code",
+    "nama_wilayah": "region_name",
+    "wilayah": "region_name",
+    "tahun": "year",
+    "sumber": "source",
+    "jenis": "kind",
+    "indikator": "indicator",
+    "value": "value_pct",
+    "prevalence_pct": "value_pct",
+    "prevalensi": "value_pct",
+    "persen": "value_pct",
+    "keyakinan": "confidence",
+    "kutipan": "citation",
+    "catatan": "note",
+    "target": "target_value",
+    "tahun_target": "target_year",
+}
+_KIND_WORDS = {
+    "survey": FigureKind.survey,
+    "survei": FigureKind.survey,
+    "routine": FigureKind.routine,
+    "rutin": FigureKind.routine,
+}
+_SCOPE_WORDS = {
+    "national": TargetScope.national,
+    "nasional": TargetScope.national,
+    "province": TargetScope.province,
+    "provinsi": TargetScope.province,
+    "kabkota": TargetScope.kabkota,
+    "kab/kota": TargetScope.kabkota,
+    "kabupaten/kota": TargetScope.kabkota,
+}
+# `ID` (Indonesia) or a Kemendagri code: 64, 64.71, 64.71.01, 64.71.01.1001.
+REGION_CODE = re.compile(r"^(ID|\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?)$")
+_RANGE = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*[-–]\s*(\d+(?:[.,]\d+)?)\s*$")
+_YEARS = re.compile(r"^\s*(\d{4})(?:\.0+)?\s*(?:[-–]\s*(\d{4}))?\s*$")
+_THOUSANDS = re.compile(r"^\d{1,3}([.,]\d{3})+$")
+MIN_YEAR, MAX_YEAR = 1990, 2100
+
+
+class Layout(StrEnum):
+    auto = "auto"
+    figures = "figures"
+    targets = "targets"
+
+
+def _canon(name: str) -> str:
+    key = re.sub(r"[\s\-]+", "_", name.strip().strip("\ufeff\xa0").lower())
+    return _ALIASES.get(key, key)
+
+
+def _hash(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+def parse_number(text: str) -> float | None:
+    """A decimal as people type it: ``24.6``, ``24,6``, ``24,6 %``; None when not a number."""
+    t = text.strip().removesuffix("%").strip()
+    if "," in t and "." not in t:
+        t = t.replace(",", ".")
+    try:
+        value = float(t)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _parse_count(text: str) -> int | None:
+    t = text.strip()
+    if _THOUSANDS.match(t):
+        t = re.sub(r"[.,]", "", t)
+    value = parse_number(t)
+    if value is None or value != int(value):
+        return None
+    return int(value)
+
+
+@dataclass
+class _Row:
+    """One data row with the helpers that turn a bad cell into a RowIssue."""
+
+    file: str
+    row: int
+    cells: Mapping[str, str]
+    issues: list[RowIssue]
+
+    def text(self, column: str) -> str:
+        return (self.cells.get(column) or "").strip()
+
+    def problem(
+        self,
+        column: str | None,
+        code: str,
+        message_id: str,
+        message_en: str,
+        *,
+        severity: Severity = Severity.error,
+    ) -> None:
+        value = self.cells.get(column) if column else None
+        self.issues.append(
+            RowIssue(
+                file=self.file,
+                row=self.row,
+                column=column,
+                code=code,
+                message_id=message_id,
+                message_en=message_en,
+                severity=severity,
+                value=value,
+            )
+        )
+
+    @property
+    def rejected(self) -> bool:
+        return any(i.severity == Severity.error for i in self.issues)
+
+    def required(self, column: str) -> str:
+        value = self.text(column)
+        if not value:
+            self.problem(
+                column,
+                "missing_value",
+                f"kolom {column} kosong",
+                f"{column} is empty",
+            )
+        return value
+
+    def region_code(self) -> str:
+        code = self.required("region_code")
+        if code and not REGION_CODE.match(code):
+            self.problem(
+                "region_code",
+                "invalid_region_code",
+                f"kode wilayah '{code}' tidak dikenal: pakai ID atau kode Kemendagri "
+                "seperti 64, 64.71 (simpan sebagai teks agar 64.10 tidak jadi 64.1)",
+                f"region code '{code}' not recognised: use ID or a Kemendagri code such as "
+                "64 or 64.71 (store it as text so that 64.10 does not become 64.1)",
+            )
+        return code
+
+    def year(self, column: str = "year") -> int | None:
+        raw = self.required(column)
+        if not raw:
+            return None
+        value = parse_number(raw)
+        if value is None or value != int(value) or not MIN_YEAR <= value <= MAX_YEAR:
+            self.problem(
+                column,
+                "invalid_year",
+                f"tahun '{raw}' bukan angka tahun {MIN_YEAR}–{MAX_YEAR}",
+                f"year '{raw}' is not a year number {MIN_YEAR}-{MAX_YEAR}",
+            )
+            return None
+        return int(value)
+
+    def percent(self, column: str, *, required: bool) -> float | None:
+        raw = self.required(column) if required else self.text(column)
+        if not raw:
+            return None
+        value = parse_number(raw)
+        if value is None:
+            self.problem(
+                column,
+                "invalid_number",
+                f"{column} '{raw}' bukan angka",
+                f"{column} '{raw}' is not a number",
+            )
+            return None
+        if not 0 <= value <= 100:
+            self.problem(
+                column,
+                "out_of_range",
+                f"{column} {raw} di luar 0–100 %",
+                f"{column} {raw} is outside 0-100 %",
+            )
+            return None
+        return value
+
+    def choice(self, column: str, words: Mapping[str, StrEnum]) -> str | None:
+        raw = self.required(column)
+        if not raw:
+            return None
+        found = words.get(raw.lower())
+        if found is None:
+            allowed = ", ".join(sorted({str(v) for v in words.values()}))
+            self.problem(
+                column,
+                f"unknown_{column}",
+                f"{column} '{raw}' tidak dikenal (pilihan: {allowed})",
+                f"unknown {column} '{raw}' (expected one of: {allowed})",
+            )
+            return None
+        return str(found)
+
+
+def _read_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
+    """Canonical header names and a stream of (row number, cells by canonical name)."""
+    src = open_table(path)
+    names = [_canon(c) for c in src.columns]
+    keys = src.keys
+
+    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+        for chunk in src.chunks():
+            for rec in chunk.to_pylist():
+                cells = {
+                    name: (rec.get(key) or "")
+                    for name, key in zip(names, keys, strict=True)
+                }
+                yield int(rec[ROW_COLUMN]), cells
+
+    return names, rows()
+
+
+def _detect_layout(path: Path, names: list[str], layout: Layout) -> Layout:
+    if layout == Layout.auto:
+        if "value_pct" in names:
+            layout = Layout.figures
+        elif "target_value" in names:
+            layout = Layout.targets
+        else:
+            raise ImportFileError(
+                f"{path.name}: neither a published-figures file (needs a value_pct column) "
+                "nor a targets file (needs target_value); columns found: "
+                + ", ".join(names)
+            )
+    required = FIGURE_REQUIRED if layout == Layout.figures else TARGET_REQUIRED
+    missing = [c for c in required if c not in names]
+    if missing:
+        raise ImportFileError(
+            f"{path.name}: missing column(s) {', '.join(missing)} for a {layout} file"
+        )
+    return layout
+
+
+def import_file(
+    session: Session, *, path: Path, layout: Layout = Layout.auto
+) -> ImportReport:
+    """Import one figures or targets file; the caller commits (one transaction per file)."""
+    names, rows = _read_rows(path)
+    layout = _detect_layout(path, names, layout)
+    report = ImportReport(kind=f"aggregates:{layout}", files=[path.name])
+    handle: Callable[[Session, _Row, dict[str, int]], str | None]
+    handle = _import_figure_row if layout == Layout.figures else _import_target_row
+    seen: dict[str, int] = {}
+    for row_no, cells in rows:
+        report.read += 1
+        row = _Row(file=path.name, row=row_no, cells=cells, issues=[])
+        outcome = handle(session, row, seen)
+        report.issues.extend(row.issues)
+        if outcome is None:
+            report.rejected += 1
+        elif outcome == "inserted":
+            report.inserted += 1
+        elif outcome == "updated":
+            report.updated += 1
+        else:
+            report.unchanged += 1
+    session.flush()
+    return report
+
+
+def _duplicate(row: _Row, seen: dict[str, int], key: str) -> bool:
+    first = seen.get(key)
+    if first is not None:
+        row.problem(
+            None,
+            "duplicate_row",
+            f"baris ini sama (kunci alami) dengan baris {first}; dilewati",
+            f"same natural key as row {first}; skipped",
+        )
+        return True
+    seen[key] = row.row
+    return False
+
+
+def _apply(obj: Any, values: Mapping[str, Any]) -> bool:
+    """Set attributes; True when anything changed."""
+    changed = False
+    for name, value in values.items():
+        if getattr(obj, name) != value:
+            setattr(obj, name, value)
+            changed = True
+    return changed
+
+
+def _import_figure_row(session: Session, row: _Row, seen: dict[str, int]) -> str | None:
+    region_code = row.region_code()
+    region_name = row.required("region_name")
+    year = row.year()
+    source = row.required("source")
+    kind = row.choice("kind", _KIND_WORDS)
+    indicator = (row.text("indicator") or "stunting").lower()
+    value = row.percent("value_pct", required=True)
+    ci_low = row.percent("ci_low", required=False)
+    ci_high = row.percent("ci_high", required=False)
+    n_raw = row.text("n")
+    n = _parse_count(n_raw) if n_raw else None
+    if n_raw and (n is None or n <= 0):
+        row.problem(
+            "n",
+            "invalid_count",
+            f"n '{n_raw}' bukan bilangan bulat positif",
+            f"n '{n_raw}' is not a positive whole number",
+        )
+    conf_raw = row.text("confidence")
+    confidence = str(Confidence.unverified)
+    if conf_raw:
+        picked = row.choice("confidence", {c.value: c for c in Confidence})
+        confidence = picked or confidence
+    else:
+        row.problem(
+            "confidence",
+            "missing_confidence",
+            "confidence kosong: dicatat sebagai unverified",
+            "confidence is empty: recorded as unverified",
+            severity=Severity.warning,
+        )
+    if value is not None and (
+        (ci_low is not None and ci_low > value)
+        or (ci_high is not None and ci_high < value)
+    ):
+        row.problem(
+            "ci_low" if ci_low is not None and ci_low > value else "ci_high",
+            "inconsistent_ci",
+            f"selang kepercayaan {ci_low}–{ci_high} tidak memuat nilai {value}",
+            f"confidence interval {ci_low}-{ci_high} does not contain the value {value}",
+        )
+    if row.rejected or year is None or kind is None or value is None:
+        return None
+    citation = row.text("citation")
+    key = _hash(
+        region_code,
+        str(year),
+        source.casefold(),
+        kind,
+        indicator,
+        f"{value:.4f}",
+        citation,
+    )
+    if _duplicate(row, seen, key):
+        return None
+    fields: dict[str, Any] = {
+        "region_code": region_code,
+        "region_name": region_name,
+        "year": year,
+        "source": source,
+        "kind": kind,
+        "indicator": indicator,
+        "value_pct": value,
+        "ci_low": ci_low,
+        "ci_high": ci_high,
+        "n": n,
+        "confidence": confidence,
+        "citation": citation,
+        "note": row.text("note"),
+    }
+    existing = repository.get_figure_by_key(session, key)
+    if existing is None:
+        session.add(PublishedFigure(natural_key=key, **fields))
+        return "inserted"
+    return "updated" if _apply(existing, fields) else "unchanged"
+
+
+def _import_target_row(session: Session, row: _Row, seen: dict[str, int]) -> str | None:
+    scope = row.choice("scope", _SCOPE_WORDS)
+    region_code = row.region_code()
+    indicator = row.required("indicator")
+    unit = row.text("unit")
+    value_text = row.text("target_value")
+    value: float | None = None
+    if value_text:
+        value = parse_number(value_text)
+        if value is None and not _RANGE.match(value_text):
+            row.problem(
+                "target_value",
+                "invalid_number",
+                f"target '{value_text}' bukan angka atau rentang (mis. 17-18)",
+                f"target '{value_text}' is not a number or a range (e.g. 17-18)",
+            )
+        elif value is not None and unit == "%" and not 0 <= value <= 100:
+            row.problem(
+                "target_value",
+                "out_of_range",
+                f"target {value_text} % di luar 0–100",
+                f"target {value_text} % is outside 0-100",
+            )
+    year_text = row.required("target_year")
+    year_from = year_to = None
+    if year_text:
+        match = _YEARS.match(year_text)
+        if match is None:
+            row.problem(
+                "target_year",
+                "invalid_year",
+                f"tahun target '{year_text}' bukan tahun atau rentang tahun (2026-2028)",
+                f"target year '{year_text}' is not a year or a year range (2026-2028)",
+            )
+        else:
+            year_from = int(match.group(1))
+            year_to = int(match.group(2) or match.group(1))
+    if row.rejected or scope is None:
+        return None
+    basis = row.text("basis")
+    key = _hash(scope, region_code, indicator, value_text, year_text, basis)
+    if _duplicate(row, seen, key):
+        return None
+    fields: dict[str, Any] = {
+        "scope": scope,
+        "region_code": region_code,
+        "indicator": indicator,
+        "target_value": value,
+        "target_value_text": value_text,
+        "unit": unit,
+        "target_year_text": year_text,
+        "year_from": year_from,
+        "year_to": year_to,
+        "basis": basis,
+        "source_title": row.text("source_title"),
+        "source_url": row.text("source_url"),
+        "note": row.text("note"),
+    }
+    existing = repository.get_target_by_key(session, key)
+    if existing is None:
+        session.add(Target(natural_key=key, **fields))
+        return "inserted"
+    return "updated" if _apply(existing, fields) else "unchanged"
+
+
+def ensure_targets(session: Session) -> ImportReport | None:
+    """Load the packaged targets.csv when no target is stored yet; None when already there."""
+    if repository.count_targets(session) > 0:
+        return None
+    return import_file(session, path=PACKAGED_TARGETS, layout=Layout.targets)
+
+
+def merge_reports(reports: list[ImportReport]) -> ImportReport:
+    """One report for several files (counts summed, issues concatenated)."""
+    kinds = sorted({r.kind for r in reports})
+    total = ImportReport(kind=kinds[0] if len(kinds) == 1 else "aggregates")
+    for r in reports:
+        total.files.extend(r.files)
+        total.read += r.read
+        total.inserted += r.inserted
+        total.updated += r.updated
+        total.unchanged += r.unchanged
+        total.rejected += r.rejected
+        total.issues.extend(r.issues)
+    return total
+
+
+def parse_layout(value: str) -> Layout:
+    try:
+        return Layout(value)
+    except ValueError:
+        raise InvalidInput(
+            f"unknown --kind '{value}' (expected auto, figures or targets)"
+        ) from None
