@@ -1,0 +1,485 @@
+"""Keluarga berisiko stunting (KRS) by BKKBN's operational rule, over whole columns.
+
+Two layers:
+
+- :func:`classify_krs` is the kernel: numpy arrays in (numbers as float with NaN for unknown,
+  yes/no as 1.0/0.0/NaN, codes as strings or None), a frozen :class:`KrsResult` out.
+- :func:`classify_family_table` takes a family table as read from a file (any cell types,
+  blanks allowed), validates each cell, calls the kernel, and returns the table with the
+  columns ``target_family``, ``krs``, ``risk_factors``, ``missing_inputs`` and ``issues`` added.
+  Bad cells never drop a row: they are reported in ``issues`` and treated as missing.
+
+A risk factor whose input is blank (or invalid) is not counted: a family is only called KRS on
+evidence. ``missing_inputs`` lists the blank inputs so a cadre knows what to ask at the next
+visit. See ``docs/krs.md`` for the rule, its sources and the decisions taken.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+
+from tumbuh.errors import InvalidInput
+from tumbuh.risk.config import KrsRules, Latrine, WaterSource
+
+__all__ = [
+    "FACTORS_2024",
+    "FACTORS_BASE",
+    "INPUT_COLUMNS",
+    "KrsResult",
+    "classify_family_table",
+    "classify_krs",
+    "factor_names",
+]
+
+# Output order of risk factors is fixed (issue text): base factors, then the 2024 ones.
+FACTORS_BASE: tuple[str, ...] = (
+    "water",
+    "latrine",
+    "too_young",
+    "too_old",
+    "too_close",
+    "too_many",
+)
+FACTORS_2024: tuple[str, ...] = ("no_modern_contraception", "poorest_decile")
+
+INPUT_COLUMNS: tuple[str, ...] = (
+    "family_id",
+    "wife_age",
+    "pregnant",
+    "children_count",
+    "min_birth_interval_months",
+    "has_child_0_23",
+    "has_child_24_59",
+    "water_source",
+    "latrine",
+    "modern_contraception",
+    "welfare_decile",
+)
+# Needed only when the 2024 factors are on; otherwise a table may leave them out.
+_OPTIONAL_COLUMNS = frozenset({"modern_contraception", "welfare_decile"})
+
+OUTPUT_COLUMNS: tuple[str, ...] = (
+    "target_family",
+    "krs",
+    "risk_factors",
+    "missing_inputs",
+    "issues",
+)
+
+_YES = frozenset({"y", "ya", "yes", "iya", "1", "true"})
+_NO = frozenset({"n", "tidak", "tdk", "no", "0", "false"})
+_BLANK = frozenset({"", "-", "nan", "none", "null", "na", "n/a"})
+
+# Indonesian labels of the family template (docs/templates.md §2) accepted beside the codes.
+_WATER_ALIASES: dict[str, str] = {
+    "ledeng/pam": "piped",
+    "ledeng": "piped",
+    "pam": "piped",
+    "air kemasan/isi ulang": "bottled_refill",
+    "air kemasan": "bottled_refill",
+    "isi ulang": "bottled_refill",
+    "sumur bor": "bored_well",
+    "sumur terlindung": "protected_well",
+    "mata air terlindung": "protected_spring",
+    "sumur tak terlindung": "unprotected_well",
+    "mata air tak terlindung": "unprotected_spring",
+    "air permukaan/sungai": "surface_water",
+    "air permukaan": "surface_water",
+    "sungai": "surface_water",
+    "air hujan": "rainwater",
+    "lainnya": "other",
+}
+_LATRINE_ALIASES: dict[str, str] = {
+    "milik sendiri dengan septic tank": "own_septic",
+    "bersama dengan septic tank": "shared_septic",
+    "tanpa septic tank": "no_septic",
+    "tidak ada": "none",
+}
+
+
+def factor_names(rules: KrsRules) -> tuple[str, ...]:
+    """The risk factors reported under ``rules``, in output order."""
+    return FACTORS_BASE + (FACTORS_2024 if rules.include_2024_factors else ())
+
+
+@dataclass(frozen=True, slots=True)
+class KrsResult:
+    """Per-family classification: boolean arrays, all of the input length.
+
+    ``factors`` maps each factor name (in output order) to "present on evidence";
+    ``missing`` maps each input name to "blank and needed for the rule".
+    """
+
+    target_family: NDArray[np.bool_]
+    krs: NDArray[np.bool_]
+    factors: Mapping[str, NDArray[np.bool_]]
+    missing: Mapping[str, NDArray[np.bool_]]
+
+    def risk_factors_text(self) -> NDArray[np.object_]:
+        """``;``-separated factor names of each family (empty when none)."""
+        return _join_flags(self.factors)
+
+    def missing_inputs_text(self) -> NDArray[np.object_]:
+        """``;``-separated names of the blank inputs of each family (empty when none)."""
+        return _join_flags(self.missing)
+
+    def counts(self) -> dict[str, int]:
+        """Totals: families, target families, KRS, and KRS per factor."""
+        out = {
+            "families": int(self.krs.size),
+            "target_families": int(self.target_family.sum()),
+            "krs": int(self.krs.sum()),
+        }
+        for name, flag in self.factors.items():
+            out[name] = int((flag & self.target_family).sum())
+        return out
+
+
+def _join_flags(flags: Mapping[str, NDArray[np.bool_]]) -> NDArray[np.object_]:
+    n = len(next(iter(flags.values()))) if flags else 0
+    out = np.full(n, "", dtype=object)
+    for name, flag in flags.items():
+        sep = np.where(out == "", "", ";")
+        out = np.where(flag, out + sep + name, out)
+    return out
+
+
+def _as_float(name: str, values: ArrayLike, n: int | None) -> NDArray[np.float64]:
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional")
+    if n is not None and arr.size != n:
+        raise ValueError(f"{name} has {arr.size} values, expected {n}")
+    return arr
+
+
+def _as_codes(name: str, values: ArrayLike, n: int) -> NDArray[np.object_]:
+    arr = np.asarray(values, dtype=object)
+    if arr.ndim != 1 or arr.size != n:
+        raise ValueError(f"{name} has {arr.size} values, expected {n}")
+    return arr
+
+
+def classify_krs(
+    *,
+    wife_age: ArrayLike,
+    pregnant: ArrayLike,
+    children_count: ArrayLike,
+    min_birth_interval_months: ArrayLike,
+    has_child_0_23: ArrayLike,
+    has_child_24_59: ArrayLike,
+    water_source: ArrayLike,
+    latrine: ArrayLike,
+    modern_contraception: ArrayLike | None = None,
+    welfare_decile: ArrayLike | None = None,
+    rules: KrsRules | None = None,
+) -> KrsResult:
+    """Classify families as target family and KRS by BKKBN's rule.
+
+    Parameters
+    ----------
+    wife_age : ages of the wife in years (floored to completed years); NaN = unknown.
+    pregnant, has_child_0_23, has_child_24_59, modern_contraception :
+        1.0 = yes, 0.0 = no, NaN = unknown.
+    children_count : number of living children; NaN = unknown.
+    min_birth_interval_months : shortest interval between two births, months; NaN = unknown or
+        fewer than two children.
+    water_source, latrine : codes of :class:`WaterSource` / :class:`Latrine`; anything else
+        (None, "", unknown code) is unknown.
+    welfare_decile : 1 (poorest) .. 10; NaN = unknown.
+    rules : thresholds; ``KrsRules()`` by default.
+
+    Returns
+    -------
+    KrsResult
+        A family is a target family when the wife is 15-49, or she is pregnant, or there is a
+        child 0-23 or 24-59 months. It is KRS when it is a target family with at least one
+        risk factor present on evidence (unknown inputs count as "not present").
+    """
+    rules = rules or KrsRules()
+    age_raw = _as_float("wife_age", wife_age, None)
+    n = age_raw.size
+    age = np.floor(age_raw)  # completed years: see KrsRules docstring
+    preg = _as_float("pregnant", pregnant, n)
+    count = _as_float("children_count", children_count, n)
+    interval = _as_float("min_birth_interval_months", min_birth_interval_months, n)
+    c023 = _as_float("has_child_0_23", has_child_0_23, n)
+    c2459 = _as_float("has_child_24_59", has_child_24_59, n)
+    water = _as_codes("water_source", water_source, n)
+    lat = _as_codes("latrine", latrine, n)
+
+    water_known = np.isin(water, [str(w) for w in WaterSource])
+    latrine_known = np.isin(lat, [str(x) for x in Latrine])
+
+    # NaN comparisons are False, so every factor below is "present on evidence" only.
+    pus = (age >= rules.pus_min_age) & (age <= rules.pus_max_age)
+    target = pus | (preg == 1) | (c023 == 1) | (c2459 == 1)
+
+    terlalu_scope = pus if rules.terlalu_requires_pus else np.ones(n, dtype=bool)
+    factors: dict[str, NDArray[np.bool_]] = {
+        "water": water_known & ~np.isin(water, [str(w) for w in rules.improved_water]),
+        "latrine": latrine_known
+        & np.isin(lat, [str(x) for x in rules.improper_latrine]),
+        "too_young": terlalu_scope & (age < rules.too_young_under),
+        "too_old": terlalu_scope & (age > rules.too_old_over),
+        "too_close": terlalu_scope & (interval < rules.too_close_under_months),
+        "too_many": terlalu_scope & (count > rules.too_many_over),
+    }
+    missing: dict[str, NDArray[np.bool_]] = {
+        "wife_age": np.isnan(age_raw),
+        "pregnant": np.isnan(preg),
+        "children_count": np.isnan(count),
+        # An interval exists only with two or more children; ask for it only then.
+        "min_birth_interval_months": np.isnan(interval) & ~(count < 2),
+        "has_child_0_23": np.isnan(c023),
+        "has_child_24_59": np.isnan(c2459),
+        "water_source": _is_blank_code(water),
+        "latrine": _is_blank_code(lat),
+    }
+
+    if rules.include_2024_factors:
+        if modern_contraception is None or welfare_decile is None:
+            raise ValueError(
+                "modern_contraception and welfare_decile are required when "
+                "include_2024_factors is on"
+            )
+        kb = _as_float("modern_contraception", modern_contraception, n)
+        decile = _as_float("welfare_decile", welfare_decile, n)
+        # "PUS not using modern contraception": a wife aged 15-49 who is not pregnant (a
+        # pregnant woman is not expected to use contraception) and answered "no".
+        factors["no_modern_contraception"] = pus & (kb == 0) & (preg != 1)
+        factors["poorest_decile"] = decile <= rules.poorest_decile_max
+        missing["modern_contraception"] = np.isnan(kb) & (preg != 1)
+        missing["welfare_decile"] = np.isnan(decile)
+
+    any_factor = np.zeros(n, dtype=bool)
+    for flag in factors.values():
+        any_factor |= flag
+    return KrsResult(
+        target_family=target,
+        krs=target & any_factor,
+        factors=factors,
+        missing=missing,
+    )
+
+
+def _is_blank_code(codes: NDArray[np.object_]) -> NDArray[np.bool_]:
+    ser = pd.Series(codes, dtype=object)
+    return np.asarray(ser.isna() | (ser.astype(str).str.strip() == ""), dtype=bool)
+
+
+# --------------------------------------------------------------------------- table layer
+
+
+class _Issues:
+    """Collects per-row issue texts column by column (vectorised, no row loop)."""
+
+    def __init__(self, n: int) -> None:
+        self.text: NDArray[np.object_] = np.full(n, "", dtype=object)
+
+    def add(
+        self, mask: NDArray[np.bool_], column: str, values: pd.Series, id_: str, en: str
+    ) -> None:
+        if not mask.any():
+            return
+        shown = (
+            values.astype(object)
+            .where(values.notna(), "")
+            .astype(str)
+            .str.strip()
+            .to_numpy(dtype=object)
+        )
+        msg = (
+            np.full(mask.size, f"{column}: {id_} / {en} '", dtype=object) + shown + "'"
+        )
+        sep = np.where(self.text == "", "", " | ")
+        self.text = np.where(mask, self.text + sep + msg, self.text)
+
+
+def _clean(values: pd.Series) -> tuple[pd.Series, NDArray[np.bool_]]:
+    """Lower-cased stripped text of each cell, and the mask of blank cells."""
+    text = values.astype(object).where(values.notna(), "").astype(str)
+    text = text.str.replace("\u00a0", " ", regex=False).str.strip().str.lower()
+    blank = text.isin(_BLANK).to_numpy()
+    return text, blank
+
+
+def _parse_yes_no(
+    values: pd.Series, column: str, issues: _Issues
+) -> NDArray[np.float64]:
+    text, blank = _clean(values)
+    yes = text.isin(_YES).to_numpy()
+    no = text.isin(_NO).to_numpy()
+    bad = ~(yes | no | blank)
+    issues.add(bad, column, values, "bukan y/n", "not y/n")
+    return np.where(yes, 1.0, np.where(no, 0.0, np.nan))
+
+
+def _parse_number(
+    values: pd.Series,
+    column: str,
+    issues: _Issues,
+    *,
+    low: float,
+    high: float,
+    integer: bool,
+) -> NDArray[np.float64]:
+    text, blank = _clean(values)
+    num = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
+    arr = num.to_numpy(dtype=np.float64, na_value=np.nan)
+    not_number = np.isnan(arr) & ~blank
+    issues.add(not_number, column, values, "bukan angka", "not a number")
+    with np.errstate(invalid="ignore"):
+        out_of_range = ~np.isnan(arr) & ((arr < low) | (arr > high))
+        fractional = ~np.isnan(arr) & ~out_of_range & (arr != np.floor(arr))
+    issues.add(
+        out_of_range,
+        column,
+        values,
+        f"di luar rentang {low:g}-{high:g}",
+        f"outside {low:g}-{high:g}",
+    )
+    arr = np.where(out_of_range, np.nan, arr)
+    if integer:
+        issues.add(
+            fractional, column, values, "harus bilangan bulat", "must be a whole number"
+        )
+        arr = np.where(fractional, np.nan, arr)
+    return arr
+
+
+def _parse_code(
+    values: pd.Series,
+    column: str,
+    issues: _Issues,
+    codes: Sequence[str],
+    aliases: Mapping[str, str],
+) -> NDArray[np.object_]:
+    text, blank = _clean(values)
+    mapped = text.map(aliases)
+    text = mapped.where(mapped.notna(), text.str.replace(" ", "_", regex=False))
+    known = text.isin(list(codes)).to_numpy()
+    bad = ~(known | blank)
+    issues.add(bad, column, values, "kode tidak dikenal", "unknown code")
+    out: NDArray[np.object_] = text.to_numpy(dtype=object)
+    out[~known] = None
+    return out
+
+
+def _resolve_columns(columns: Sequence[Any], rules: KrsRules) -> dict[str, Any]:
+    """Map each expected column to the table's own header (trimmed, case-insensitive)."""
+    found: dict[str, Any] = {}
+    for col in columns:
+        key = str(col).replace("\u00a0", " ").strip().lower().lstrip("\ufeff")
+        if key in INPUT_COLUMNS and key not in found:
+            found[key] = col
+    needed = [
+        c
+        for c in INPUT_COLUMNS
+        if c not in found and (rules.include_2024_factors or c not in _OPTIONAL_COLUMNS)
+    ]
+    if needed:
+        raise InvalidInput(
+            "kolom tidak ada / missing columns: "
+            + ", ".join(needed)
+            + " (expected: "
+            + ", ".join(INPUT_COLUMNS)
+            + ")"
+        )
+    return found
+
+
+def classify_family_table(
+    table: pd.DataFrame, rules: KrsRules | None = None
+) -> pd.DataFrame:
+    """Classify a family table; returns a copy with the KRS output columns appended.
+
+    Every input column is kept unchanged. ``target_family`` and ``krs`` are ``y``/``n``;
+    ``risk_factors`` and ``missing_inputs`` are ``;``-separated; ``issues`` holds one
+    ``column: reason 'value'`` text per invalid cell, separated by `` | ``. Raises
+    :class:`~tumbuh.errors.InvalidInput` only when required columns are absent.
+    """
+    rules = rules or KrsRules()
+    cols = _resolve_columns(list(table.columns), rules)
+    n = len(table)
+    issues = _Issues(n)
+
+    def col(name: str) -> pd.Series:
+        if name in cols:
+            found: pd.Series = table[cols[name]].reset_index(drop=True)
+            return found
+        return pd.Series([None] * n, dtype=object)
+
+    wife_age = _parse_number(
+        col("wife_age"), "wife_age", issues, low=10, high=99, integer=False
+    )
+    pregnant = _parse_yes_no(col("pregnant"), "pregnant", issues)
+    children = _parse_number(
+        col("children_count"), "children_count", issues, low=0, high=30, integer=True
+    )
+    interval = _parse_number(
+        col("min_birth_interval_months"),
+        "min_birth_interval_months",
+        issues,
+        low=0,
+        high=600,
+        integer=False,
+    )
+    c023 = _parse_yes_no(col("has_child_0_23"), "has_child_0_23", issues)
+    c2459 = _parse_yes_no(col("has_child_24_59"), "has_child_24_59", issues)
+    water = _parse_code(
+        col("water_source"),
+        "water_source",
+        issues,
+        [str(w) for w in WaterSource],
+        _WATER_ALIASES,
+    )
+    latrine = _parse_code(
+        col("latrine"), "latrine", issues, [str(x) for x in Latrine], _LATRINE_ALIASES
+    )
+    kb = _parse_yes_no(col("modern_contraception"), "modern_contraception", issues)
+    decile = _parse_number(
+        col("welfare_decile"), "welfare_decile", issues, low=1, high=10, integer=True
+    )
+
+    # Contradictions are reported but the data is used as given.
+    young_child = (c023 == 1) | (c2459 == 1)
+    issues.add(
+        young_child & (children == 0),
+        "children_count",
+        col("children_count"),
+        "0 anak padahal ada anak 0-59 bulan",
+        "0 children but a child 0-59 months is recorded",
+    )
+
+    result = classify_krs(
+        wife_age=wife_age,
+        pregnant=pregnant,
+        children_count=children,
+        min_birth_interval_months=interval,
+        has_child_0_23=c023,
+        has_child_24_59=c2459,
+        water_source=water,
+        latrine=latrine,
+        modern_contraception=kb,
+        welfare_decile=decile,
+        rules=rules,
+    )
+    out = table.copy()
+    for name in OUTPUT_COLUMNS:
+        if name in out.columns:
+            raise InvalidInput(
+                f"kolom keluaran sudah ada / output column already in input: {name}"
+            )
+    out["target_family"] = np.where(result.target_family, "y", "n")
+    out["krs"] = np.where(result.krs, "y", "n")
+    out["risk_factors"] = result.risk_factors_text()
+    out["missing_inputs"] = result.missing_inputs_text()
+    out["issues"] = issues.text
+    return out
