@@ -7,7 +7,10 @@ import sys
 import typer
 
 # Importing a command module adds its commands to `app`: one line per module, in help order.
-from tumbuh.cli import zscore  # noqa: F401
+from tumbuh.cli import (
+    krs,  # noqa: F401
+    zscore,  # noqa: F401
+)
 from tumbuh.cli._app import app
 from tumbuh.errors import TumbuhError
 
