@@ -8,6 +8,7 @@ import typer
 
 # Importing a command module adds its commands to `app`: one line per module, in help order.
 from tumbuh.cli import (
+    aggregates,  # noqa: F401
     krs,  # noqa: F401
     zscore,  # noqa: F401
 )

@@ -1,0 +1,113 @@
+"""`tumbuh import aggregates`: published prevalence figures (SSGI, SKI, e-PPGBM) and targets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy import Engine, inspect
+
+from tumbuh.cli._app import import_app
+from tumbuh.config import get_settings
+from tumbuh.db.engine import make_engine
+from tumbuh.db.schema import create_schema
+from tumbuh.db.session import unit_of_work
+from tumbuh.errors import TumbuhError
+from tumbuh.models import Base
+from tumbuh.surveillance import service
+from tumbuh.surveillance.models import PublishedFigure, Target
+from tumbuh.tabular.issues import ImportReport
+
+_MAX_ISSUES_SHOWN = 20
+
+
+def open_surveillance_db(db: str | None) -> Engine:
+    """An engine whose database has the surveillance tables.
+
+    A database without Alembic's bookkeeping (first use, tests) gets the schema from the
+    models; a migrated database that lacks the tables is an error: run the migrations.
+    """
+    engine = make_engine(db or get_settings().database_url)
+    tables = set(inspect(engine).get_table_names())
+    needed = {PublishedFigure.__tablename__, Target.__tablename__}
+    if needed <= tables:
+        return engine
+    if "alembic_version" in tables:
+        raise TumbuhError(
+            "the database has no published_figures/published_targets tables: "
+            "run the database migrations (tumbuh db upgrade) first",
+            code="schema_missing",
+        )
+    create_schema(engine, Base.metadata)
+    return engine
+
+
+def _print_report(report: ImportReport) -> None:
+    typer.echo(
+        f"{', '.join(report.files)}: read {report.read}, inserted {report.inserted}, "
+        f"updated {report.updated}, unchanged {report.unchanged}, "
+        f"rejected {report.rejected}"
+    )
+    for issue in report.issues[:_MAX_ISSUES_SHOWN]:
+        where = f"{issue.file} row {issue.row}" + (
+            f" column {issue.column}" if issue.column else ""
+        )
+        typer.echo(f"  {issue.severity} {where}: {issue.code}: {issue.message_en}")
+    if len(report.issues) > _MAX_ISSUES_SHOWN:
+        typer.echo(
+            f"  ... {len(report.issues) - _MAX_ISSUES_SHOWN} more (use --json for all)"
+        )
+
+
+@import_app.command("aggregates")
+def import_aggregates(
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            metavar="FILE...",
+            help="CSV/XLSX files in the published-figures or targets layout "
+            "(default: the packaged published_stunting_kaltim.csv).",
+        ),
+    ] = None,
+    kind: Annotated[
+        str,
+        typer.Option(
+            "--kind", help="auto (detect from the header), figures or targets."
+        ),
+    ] = "auto",
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object.")
+    ] = False,
+    db: Annotated[
+        str | None, typer.Option("--db", help="Database URL (default: settings).")
+    ] = None,
+) -> None:
+    """Import published figures idempotently (one transaction per file).
+
+    Targets come from a targets file when one is given, else from the packaged
+    targets.csv the first time (nothing changes when targets are already stored).
+    """
+    try:
+        layout = service.parse_layout(kind)
+        engine = open_surveillance_db(db)
+        paths = list(files) if files else [service.PACKAGED_FIGURES]
+        reports = []
+        for path in paths:
+            with unit_of_work(engine) as session:
+                reports.append(service.import_file(session, path=path, layout=layout))
+        with unit_of_work(engine) as session:
+            packaged = service.ensure_targets(session)
+        engine.dispose()
+    except TumbuhError as exc:
+        typer.echo(f"error [{exc.code}]: {exc.message}", err=True)
+        raise typer.Exit(1) from None
+    report = service.merge_reports(reports)
+    report.extra["packaged_targets_loaded"] = packaged.inserted if packaged else 0
+    if json_out:
+        typer.echo(report.to_json())
+        return
+    for single in reports:
+        _print_report(single)
+    if packaged is not None:
+        typer.echo(f"targets.csv (packaged): {packaged.inserted} targets loaded")
