@@ -391,37 +391,25 @@ def _hybrid_mean(
     }
 
 
-def _survey(
-    g: _Groups, y: FloatArray, d: _Design, is_rate: bool, t: float
-) -> dict[str, FloatArray]:
-    """Domain estimation by Taylor linearisation of the ratio ``sum w y / sum w``.
+def _psu_variance(g: _Groups, u: FloatArray, d: _Design) -> FloatArray:
+    """Design variance of per-group totals of ``u`` (n, K): (G, K).
 
-    With ``u_i = w_i (y_i - r) / sum w`` inside the domain and 0 outside, PSU totals
-    ``U_hj`` and ``n_h`` PSUs in stratum ``h`` of the whole design, the variance is
+    With PSU totals ``U_hj`` and ``n_h`` PSUs in stratum ``h`` of the whole design
+    (a domain keeps the design's PSU counts), the variance is
     ``sum_h n_h/(n_h-1) sum_j (U_hj - mean_h U)^2``; a stratum with a single PSU
-    contributes ``U^2`` (survey's ``lonely.psu = "adjust"``).
+    contributes ``U^2`` (survey 4.1's ``lonely.psu = "adjust"``).
     """
-    present = ~np.isnan(y)
-    w = d.weights
-    wm = np.where(present, w[:, None], 0.0)
-    n = _group_sum(g, present.astype(np.float64))
-    sw = _group_sum(g, wm)
-    r = _div(_group_sum(g, wm * np.where(present, y, 0.0)), sw)
-    dev = np.where(present, y - _spread(g, r), 0.0)
-    u = _div(wm * dev, _spread(g, sw))
-    u[~np.isfinite(u)] = 0.0
-
-    # PSU totals of u per (group, PSU) pair actually present in the data
     sel = g.codes >= 0
     n_psu = d.psu_stratum.size
     key = g.codes[sel].astype(np.int64) * n_psu + d.psu[sel]
     pairs, pair_of_row = np.unique(key, return_inverse=True)
-    k = y.shape[1]
+    k = u.shape[1]
     idx = (pair_of_row[:, None] * k + np.arange(k)).ravel()
     big_u = np.asarray(
         np.bincount(idx, weights=u[sel].ravel(), minlength=pairs.size * k),
         dtype=np.float64,
     ).reshape(pairs.size, k)
+    # PSUs not in the domain have U = 0: sum_j (U_j - m)^2 = sum_j U_j^2 - n_h m^2
     pair_group = pairs // n_psu
     pair_stratum = d.psu_stratum[pairs % n_psu]
     n_strata = d.n_psu_in_stratum.size
@@ -435,13 +423,106 @@ def _survey(
         centred = np.where(
             n_h > 1, n_h / (n_h - 1.0) * (square - total * total / n_h), square
         )
-    var = np.maximum(centred.sum(axis=1), 0.0)
-    se = np.sqrt(var)
-    se = np.where(np.isnan(r), np.nan, se)
+    return np.asarray(np.maximum(centred.sum(axis=1), 0.0), dtype=np.float64)
+
+
+#: R's glm.fit defaults: convergence when |dev - dev_old| / (|dev| + 0.1) < 1e-8,
+#: at most 25 iterations (R documentation of glm.control).
+_GLM_EPSILON = 1e-8
+_GLM_MAXIT = 25
+
+
+def _logit_glm(
+    g: _Groups, y: FloatArray, w: FloatArray, d: _Design, t: float
+) -> tuple[FloatArray, FloatArray]:
+    """Logit CI of a domain proportion as survey's ``svyciprop(method="logit")``.
+
+    survey fits an intercept-only quasi-binomial GLM by iteratively reweighted
+    least squares (weights rescaled to mean 1 over the domain, R's binomial
+    starting values ``(w y + 0.5) / (w + 1)``) and takes the sandwich standard
+    error of the intercept. The intercept stops within the deviance tolerance of
+    ``logit(r)``, which moves the CI bounds by up to ~5e-7 percentage points, so
+    the iterations are replayed here, vectorised over groups and columns.
+    """
+    present = ~np.isnan(y)
+    n_rows = _group_sum(g, np.ones((g.codes.size, 1)))
+    scale = _div(_group_sum(g, w[:, None]), n_rows)
+    a = _div(w[:, None], _spread(g, scale))
+    a = np.where(present & np.isfinite(a), a, 0.0)
+    y0 = np.where(present, y, 0.0)
+    s1 = _group_sum(g, a * y0)
+    s0 = _group_sum(g, a * (1.0 - y0))
+    # iteration 0: per-row starting values
+    mu0 = (a * y0 + 0.5) / (a + 1.0)
+    eta0 = np.log(mu0 / (1.0 - mu0))
+    var0 = mu0 * (1.0 - mu0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dev_old = 2.0 * _group_sum(
+            g, a * np.where(y0 == 1.0, -np.log(mu0), -np.log1p(-mu0))
+        )
+        w1 = a * var0
+        beta = _div(_group_sum(g, w1 * (eta0 + (y0 - mu0) / var0)), _group_sum(g, w1))
+
+        def deviance(mu: FloatArray) -> FloatArray:
+            return np.asarray(
+                -2.0 * (s1 * np.log(mu) + s0 * np.log1p(-mu)), dtype=np.float64
+            )
+
+        mu = special.expit(beta)
+        dev = deviance(mu)
+        done = np.abs(dev - dev_old) / (np.abs(dev) + 0.1) < _GLM_EPSILON
+        first = done.copy()  # converged at once: working weights from row values
+        p = _div(s1, s1 + s0)
+        for _ in range(_GLM_MAXIT - 1):
+            if done.all():
+                break
+            step = (p - mu) / (mu * (1.0 - mu))
+            beta = np.where(done, beta, beta + step)
+            mu = special.expit(beta)
+            dev_old, dev = dev, deviance(mu)
+            done |= ~np.isfinite(beta) | (
+                np.abs(dev - dev_old) / (np.abs(dev) + 0.1) < _GLM_EPSILON
+            )
+        # sandwich: influence of the intercept, with the working weights of the
+        # last iteration (per-row only if it converged in the first one)
+        work = np.where(_spread(g, first.astype(np.float64)) == 1.0, w1, a)
+        infl = (
+            (y0 - _spread(g, mu))
+            / _spread(g, mu * (1.0 - mu))
+            * _div(work, _spread(g, _group_sum(g, work)))
+        )
+    infl = np.where(present & np.isfinite(infl), infl, 0.0)
+    se_beta = np.sqrt(_psu_variance(g, infl, d))
+    with np.errstate(over="ignore"):
+        ll = special.expit(beta - t * se_beta)
+        ul = special.expit(beta + t * se_beta)
+    return ll, ul
+
+
+def _survey(
+    g: _Groups, y: FloatArray, d: _Design, is_rate: bool, t: float
+) -> dict[str, FloatArray]:
+    """Domain estimation by Taylor linearisation of the ratio ``sum w y / sum w``.
+
+    ``u_i = w_i (y_i - r) / sum w`` inside the domain and 0 outside; its design
+    variance (:func:`_psu_variance`) is the variance of ``r``.
+    """
+    present = ~np.isnan(y)
+    w = d.weights
+    wm = np.where(present, w[:, None], 0.0)
+    n = _group_sum(g, present.astype(np.float64))
+    sw = _group_sum(g, wm)
+    r = _div(_group_sum(g, wm * np.where(present, y, 0.0)), sw)
+    dev = np.where(present, y - _spread(g, r), 0.0)
+    u = _div(wm * dev, _spread(g, sw))
+    u[~np.isfinite(u)] = 0.0
+    se = np.where(np.isnan(r), np.nan, np.sqrt(_psu_variance(g, u, d)))
     out = {"n": n, "pop": sw, "r": r, "se": se}
     if is_rate:
-        half = t * _div(se, r * (1.0 - r))
-        out["ll"], out["ul"] = _logit_ci(r, half)
+        ll, ul = _logit_glm(g, y, w, d, t)
+        edge = (r == 0.0) | (r == 1.0)  # anthro reports [r, r] there
+        out["ll"] = np.where(edge, r, np.where(np.isnan(r), np.nan, ll))
+        out["ul"] = np.where(edge, r, np.where(np.isnan(r), np.nan, ul))
     else:
         out["ll"], out["ul"] = r - t * se, r + t * se
         # survey's svyvar counts every row of the domain with non-zero weight,
