@@ -329,7 +329,7 @@ def weight_faltering(
     ``weight_kg``, ``zwei``, ``zlen`` and either ``age_months`` (age at the weighing) or
     ``birth_date``. Returns the same rows in the same order with these columns added:
 
-    - ``age_months``: completed months at the weighing (computed when only birth_date given);
+    - ``age_months``: completed months at the weighing (added only when birth_date is given);
     - ``gain_g``: weight gain since the previous weighing, grams (NaN for the first);
     - ``kbm_g``: minimum gain for the age (KBM, Buku KIA/KMS);
     - ``nt``: ``N`` (gain >= KBM), ``T`` (gain < KBM), ``2T`` (T now and T at the weighing the
@@ -530,6 +530,8 @@ def weight_faltering(
         },
         index=df["_pos"].to_numpy(),
     ).sort_index()
+    if "age_months" in measurements.columns:
+        result = result.drop(columns="age_months")  # keep the caller's column as given
     out = measurements.copy()
     for column in result.columns:
         out[column] = result[column].to_numpy()
