@@ -1,0 +1,597 @@
+"""WHO Child Growth Standards z-scores (0-5 years), as WHO's R package anthro.
+
+The rules (validation, cleaning, the ±0.7 cm and 9-month rules, validity,
+interpolation, restricted tails, rounding and flags) follow WHO anthro
+1.1.0 ``anthro_zscores``; ``docs/facts.md`` and the reference README list
+them. Work is done in chunks of rows that fit the CPU cache, on up to two
+threads (numpy releases the GIL), writing straight into the output arrays.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from tumbuh.growth.categories import BBTB, BBU, TBU, categorize
+from tumbuh.growth.cleaning import (
+    BAD,
+    MEASURE_CODES,
+    OEDEMA_CODES,
+    SEX_CODES,
+    CodeSpec,
+    as_codes,
+    as_float,
+    broadcast_length,
+)
+from tumbuh.growth.indicators import INDICATORS, Indicator
+from tumbuh.growth.lms import _z_inplace
+from tumbuh.growth.rounding import round_r
+from tumbuh.growth.tables import length_tables, lms_table
+
+__all__ = ["ZScores", "zscores"]
+
+F64 = NDArray[np.float64]
+Validate = Literal["raise", "row"]
+
+# WHO anthro: days per month used to convert ages (365.25 / 12).
+DAYS_PER_MONTH = 30.4375
+# WHO anthro: a standing height is converted to length (+0.7 cm) below 731
+# days, a recumbent length to height (-0.7 cm) from 731 days (WHO MGRS:
+# length exceeds height by 0.7 cm on average).
+LENHEI_SHIFT_CM = 0.7
+LENGTH_HEIGHT_SWITCH_DAYS = 731
+# WHO anthro: standing height under 9 months is not plausible; the measure
+# is then treated as missing.
+NINE_MONTHS = 9.0
+# WHO 2006 standards end at 60 months (exclusive) for z-scores.
+MAX_AGE_MONTHS = 60.0
+# WHO anthro: without age, lengths below 87 cm use the weight-for-length table.
+NO_AGE_LENGTH_SWITCH_CM = 87.0
+
+_AGE_INDICATORS: dict[Indicator, str] = {
+    Indicator.length_for_age: "lenhei",
+    Indicator.weight_for_age: "weight",
+    Indicator.bmi_for_age: "bmi",
+    Indicator.head_circumference_for_age: "headc",
+    Indicator.arm_circumference_for_age: "armc",
+    Indicator.triceps_skinfold_for_age: "triskin",
+    Indicator.subscapular_skinfold_for_age: "subskin",
+}
+_OEDEMA_EXCLUDES = {Indicator.weight_for_age, Indicator.bmi_for_age}
+_ALL = (
+    Indicator.length_for_age,
+    Indicator.weight_for_age,
+    Indicator.weight_for_length,
+    Indicator.bmi_for_age,
+    Indicator.head_circumference_for_age,
+    Indicator.arm_circumference_for_age,
+    Indicator.triceps_skinfold_for_age,
+    Indicator.subscapular_skinfold_for_age,
+)
+_CHUNK = 1 << 15
+_PARALLEL_MIN_ROWS = 1 << 18
+
+
+@dataclass(frozen=True, eq=False)
+class ZScores:
+    """Result of :func:`zscores`: one array per anthro output column.
+
+    z-scores are rounded to 2 decimals as R does; flags are 1.0/0.0 and NaN
+    where the z-score is missing. Indicators not requested are read-only
+    all-NaN arrays. ``cmeasure``, the Permenkes categories (``cat_*``, None
+    where the z-score is missing or flagged) and ``issues`` are computed on
+    first access.
+    """
+
+    clenhei: F64
+    c9mo_flag: F64
+    cbmi: F64
+    csex: F64
+    zlen: F64
+    flen: F64
+    zwei: F64
+    fwei: F64
+    zwfl: F64
+    fwfl: F64
+    zbmi: F64
+    fbmi: F64
+    zhc: F64
+    fhc: F64
+    zac: F64
+    fac: F64
+    zts: F64
+    fts: F64
+    zss: F64
+    fss: F64
+    #: Unrounded age in months (given, or days / 30.4375).
+    age_months_raw: F64
+    _cmeasure_code: NDArray[np.int8] = field(repr=False)
+    _issue_mask: NDArray[np.uint8] = field(repr=False)
+    _issue_text: tuple[str, ...] = field(repr=False)
+
+    def __len__(self) -> int:
+        return int(self.zlen.shape[0])
+
+    @functools.cached_property
+    def cmeasure(self) -> NDArray[np.object_]:
+        """Cleaned measure: 'l', 'h' or None (missing, or standing under 9 months)."""
+        return np.array([None, "l", "h"], dtype=object)[self._cmeasure_code]
+
+    @functools.cached_property
+    def cat_bbu(self) -> NDArray[np.object_]:
+        """BB/U (weight-for-age) category, Permenkes 2/2020."""
+        return categorize(self.zwei, self.fwei, BBU)
+
+    @functools.cached_property
+    def cat_tbu(self) -> NDArray[np.object_]:
+        """PB/U or TB/U (length/height-for-age) category, Permenkes 2/2020."""
+        return categorize(self.zlen, self.flen, TBU)
+
+    @functools.cached_property
+    def cat_bbtb(self) -> NDArray[np.object_]:
+        """BB/PB or BB/TB (weight-for-length/height) category, Permenkes 2/2020."""
+        return categorize(self.zwfl, self.fwfl, BBTB)
+
+    @functools.cached_property
+    def cat_imtu(self) -> NDArray[np.object_]:
+        """IMT/U (BMI-for-age) category, Permenkes 2/2020 (BB/PB cut-offs)."""
+        return categorize(self.zbmi, self.fbmi, BBTB)
+
+    @functools.cached_property
+    def issues(self) -> NDArray[np.object_]:
+        """Per row: None, or why the row was not scored (``validate="row"``)."""
+        return _issue_strings(self._issue_mask, self._issue_text)
+
+    def to_dict(self) -> dict[str, NDArray[Any]]:
+        """Columns in anthro's order, then the Permenkes categories."""
+        out: dict[str, NDArray[Any]] = {
+            "clenhei": self.clenhei,
+            "cmeasure": self.cmeasure,
+        }
+        for f in fields(self):
+            if f.name in ("clenhei", "age_months_raw") or f.name.startswith("_"):
+                continue
+            out[f.name] = getattr(self, f.name)
+        for name in ("cat_bbu", "cat_tbu", "cat_bbtb", "cat_imtu"):
+            out[name] = getattr(self, name)
+        return out
+
+
+def _issue_strings(mask: NDArray[np.uint8], text: tuple[str, ...]) -> NDArray[np.object_]:
+    uniq, inverse = np.unique(mask, return_inverse=True)
+    labels = []
+    for m in uniq.tolist():
+        parts = [t for bit, t in enumerate(text) if m & (1 << bit)]
+        labels.append("; ".join(parts) if parts else None)
+    return np.array(labels, dtype=object)[inverse.reshape(-1)]
+
+
+def _code_issue(
+    codes: NDArray[np.int8], raw: object, name: str, spec: CodeSpec, validate: Validate
+) -> str:
+    """Raise (validate="raise") or return the per-row reason for bad codes."""
+    pos = int(np.argmax(codes == BAD))
+    msg = f"Some values in {name} are not valid. Accepted values are {spec.accepted}"
+    if validate == "raise":
+        value = _value_at(raw, pos)
+        raise ValueError(f"{msg} (first invalid value {value!r} at position {pos})")
+    return f"{name}: not one of {spec.accepted}"
+
+
+def _value_at(raw: object, pos: int) -> object:
+    try:
+        if isinstance(raw, str | bytes | int | float) or raw is None:
+            return raw
+        return raw[pos]  # type: ignore[index]
+    except Exception:  # noqa: BLE001 - only used to decorate a message
+        return "?"
+
+
+def _nan_column(n: int) -> F64:
+    return np.broadcast_to(np.float64(np.nan), (n,))
+
+
+def zscores(
+    *,
+    sex: object,
+    age_days: object = None,
+    age_months: object = None,
+    weight_kg: object = None,
+    lenhei_cm: object = None,
+    measure: object = None,
+    oedema: object = None,
+    headc_cm: object = None,
+    armc_cm: object = None,
+    triskin_mm: object = None,
+    subskin_mm: object = None,
+    indicators: Iterable[Indicator | str] | None = None,
+    validate: Validate = "raise",
+) -> ZScores:
+    """Compute WHO Child Growth Standards z-scores exactly like WHO anthro.
+
+    Parameters
+    ----------
+    sex
+        1/2 or ``"1"``, ``"2"``, ``"m"``, ``"f"``, ``"M"``, ``"F"``; missing
+        (None, NaN, ``""``) gives missing z-scores.
+    age_days, age_months
+        Age at measurement; give at most one (neither: age missing). Days
+        are rounded half up to whole days; months are multiplied by 30.4375
+        first. z-scores need an unrounded age below 60 months.
+    weight_kg, lenhei_cm
+        Weight and recumbent length / standing height.
+    measure
+        ``"l"``/``"L"`` (lying) or ``"h"``/``"H"`` (standing), or missing.
+    oedema
+        ``"y"``, ``"Y"``, ``"1"``/1 (yes) or ``"n"``, ``"N"``, ``"2"``/2 (no).
+        Oedema makes weight-for-age, weight-for-length/height and BMI-for-age
+        missing.
+    headc_cm, armc_cm, triskin_mm, subskin_mm
+        Head and mid-upper-arm circumference (cm), triceps and subscapular
+        skinfolds (mm).
+    indicators
+        Compute only these (``Indicator`` members or codes such as
+        ``"len"``); the others come back as read-only all-NaN arrays.
+    validate
+        ``"raise"`` (default, like anthro): a bad sex, measure or oedema code
+        or a negative age raises ``ValueError`` naming the parameter and the
+        first bad position. ``"row"``: such rows get NaN outputs and a reason
+        in ``ZScores.issues``.
+
+    Inputs may be numpy arrays, lists, pandas/polars Series or pyarrow
+    arrays; single values broadcast to the common length.
+
+    Returns
+    -------
+    ZScores
+        Arrays named as anthro's columns (``clenhei, cmeasure, c9mo_flag,
+        cbmi, csex, zlen, flen, zwei, fwei, zwfl, fwfl, zbmi, fbmi, zhc, fhc,
+        zac, fac, zts, fts, zss, fss``) plus Permenkes categories.
+
+    Raises
+    ------
+    ValueError
+        Inputs of different lengths, both ages given, or (``validate="raise"``)
+        invalid codes / negative age.
+
+    References
+    ----------
+    WHO Multicentre Growth Reference Study Group (2006). WHO Child Growth
+    Standards: Methods and development. Geneva: WHO. R package ``anthro``
+    (github.com/WorldHealthOrganization/anthro).
+
+    Examples
+    --------
+    >>> r = zscores(sex=[1, "f"], age_days=[365, 1000], weight_kg=[9.6, 12.0],
+    ...             lenhei_cm=[75.7, 88.0], measure=["l", "h"])
+    >>> r.zlen.tolist(), r.zwei.tolist(), r.zwfl.tolist()
+    ([-0.02, -1.31], [-0.04, -0.79], [-0.06, -0.14])
+    >>> r.cat_tbu.tolist()
+    ['Normal', 'Normal']
+    >>> zscores(sex=1, age_months=24, lenhei_cm=85.0, measure="l").clenhei.tolist()
+    [84.3]
+    >>> zscores(sex=[1, 3], age_days=100, validate="row").issues.tolist()
+    [None, 'sex: not one of 1, 2, m, f, M, F, NA']
+    """
+    if validate not in ("raise", "row"):
+        raise ValueError(f"validate must be 'raise' or 'row', got {validate!r}")
+    if age_days is not None and age_months is not None:
+        raise ValueError("give age_days or age_months, not both")
+    in_months = age_months is not None
+    age_name = "age_months" if in_months else "age_days"
+    wanted = _wanted(indicators)
+
+    floats = {
+        age_name: as_float(age_months if in_months else age_days, age_name),
+        "weight_kg": as_float(weight_kg, "weight_kg"),
+        "lenhei_cm": as_float(lenhei_cm, "lenhei_cm"),
+        "headc_cm": as_float(headc_cm, "headc_cm"),
+        "armc_cm": as_float(armc_cm, "armc_cm"),
+        "triskin_mm": as_float(triskin_mm, "triskin_mm"),
+        "subskin_mm": as_float(subskin_mm, "subskin_mm"),
+    }
+    raws = {"sex": sex, "measure": measure, "oedema": oedema}
+    specs = {"sex": SEX_CODES, "measure": MEASURE_CODES, "oedema": OEDEMA_CODES}
+    codes = {k: as_codes(raws[k], k, specs[k]) for k in raws}
+    n = broadcast_length({**floats, **codes})
+
+    issue_text: list[str] = []
+    issue_mask = np.zeros(1, dtype=np.uint8)
+    bad_any = np.zeros(1, dtype=bool)
+    for name in ("sex", "measure", "oedema"):
+        bad = codes[name] == BAD
+        if bad.any():
+            reason = _code_issue(codes[name], raws[name], name, specs[name], validate)
+            issue_mask = issue_mask | (bad.astype(np.uint8) << len(issue_text))
+            issue_text.append(reason)
+            bad_any = bad_any | bad
+    age = floats[age_name]
+    neg = age < 0
+    if neg.any():
+        pos = int(np.argmax(neg))
+        if validate == "raise":
+            raise ValueError(
+                f"{age_name} must not be negative (all(x >= 0, na.rm = TRUE) is "
+                f"not TRUE): first negative value {age[pos]!r} at position {pos}"
+            )
+        issue_mask = issue_mask | (neg.astype(np.uint8) << len(issue_text))
+        issue_text.append(f"{age_name}: negative age")
+        bad_any = bad_any | neg
+
+    def full(a: NDArray[Any]) -> NDArray[Any]:
+        return np.broadcast_to(a, (n,)) if a.shape[0] != n else a
+
+    sexc = full(codes["sex"])
+    measc = full(codes["measure"])
+    oedc = full(codes["oedema"])
+    if bad_any.any():
+        # Bad rows are scored as if everything were missing, then blanked.
+        bad_rows = full(bad_any)
+        sexc = np.where(bad_rows, 0, sexc).astype(np.int8)
+        measc = np.where(bad_rows, 0, measc).astype(np.int8)
+        age = np.where(full(neg), np.nan, full(age))
+    inp = _Inputs(
+        n=n,
+        in_months=in_months,
+        age=full(age),
+        sex=sexc,
+        measure=measc,
+        oedema=full(oedc),
+        weight=full(floats["weight_kg"]),
+        lenhei=full(floats["lenhei_cm"]),
+        headc=full(floats["headc_cm"]),
+        armc=full(floats["armc_cm"]),
+        triskin=full(floats["triskin_mm"]),
+        subskin=full(floats["subskin_mm"]),
+    )
+    out = _Outputs.allocate(n, wanted)
+    _run_chunks(n, functools.partial(_score_chunk, inp, out, wanted))
+
+    if bad_any.any():
+        rows = np.flatnonzero(full(bad_any))
+        for arr in out.arrays.values():
+            if arr.flags.writeable:
+                arr[rows] = np.nan
+        out.cmeasure[rows] = 0
+    mask = (
+        full(issue_mask).copy() if issue_mask.shape[0] == n else np.broadcast_to(issue_mask, (n,))
+    )
+    return ZScores(
+        **out.arrays,
+        _cmeasure_code=out.cmeasure,
+        _issue_mask=mask,
+        _issue_text=tuple(issue_text),
+    )
+
+
+def _wanted(indicators: Iterable[Indicator | str] | None) -> frozenset[Indicator]:
+    if indicators is None:
+        return frozenset(_ALL)
+    wanted = set()
+    for ind in indicators:
+        try:
+            member = Indicator(ind)
+        except ValueError:
+            raise ValueError(f"indicators: unknown indicator {ind!r}") from None
+        if member is Indicator.weight_for_height:
+            member = Indicator.weight_for_length
+        if member not in _ALL:
+            raise ValueError(
+                f"indicators: {member.value!r} is a WHO 2007 indicator; use zscores_who2007"
+            )
+        wanted.add(member)
+    return frozenset(wanted)
+
+
+@dataclass(frozen=True, slots=True)
+class _Inputs:
+    n: int
+    in_months: bool
+    age: F64
+    sex: NDArray[np.int8]
+    measure: NDArray[np.int8]
+    oedema: NDArray[np.int8]
+    weight: F64
+    lenhei: F64
+    headc: F64
+    armc: F64
+    triskin: F64
+    subskin: F64
+
+
+@dataclass(frozen=True, slots=True)
+class _Outputs:
+    arrays: dict[str, F64]
+    cmeasure: NDArray[np.int8]
+
+    @classmethod
+    def allocate(cls, n: int, wanted: frozenset[Indicator]) -> _Outputs:
+        arrays: dict[str, F64] = {}
+        for name in ("clenhei", "c9mo_flag", "cbmi", "csex"):
+            arrays[name] = np.empty(n)
+        for ind in _ALL:
+            spec = INDICATORS[ind]
+            if ind in wanted:
+                arrays[spec.z_column] = np.empty(n)
+                arrays[spec.flag_column] = np.empty(n)
+            else:
+                arrays[spec.z_column] = _nan_column(n)
+                arrays[spec.flag_column] = _nan_column(n)
+        arrays["age_months_raw"] = np.empty(n)
+        return cls(arrays, np.empty(n, dtype=np.int8))
+
+
+def _run_chunks(n: int, work: Callable[[int, int], None]) -> None:
+    bounds = [(a, min(a + _CHUNK, n)) for a in range(0, n, _CHUNK)]
+    threads = min(2, os.cpu_count() or 1)
+    if n < _PARALLEL_MIN_ROWS or threads < 2:
+        for a, b in bounds:
+            work(a, b)
+        return
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        for fut in [pool.submit(work, a, b) for a, b in bounds]:
+            fut.result()
+
+
+def _round_and_flag(z: F64, zout: F64, fout: F64, bounds: tuple[float, float]) -> None:
+    round_r(z, 2, out=zout)
+    # WHO anthro flags from the rounded z-score: 5.00 is kept, 5.01 flagged.
+    np.copyto(fout, (zout < bounds[0]) | (zout > bounds[1]))
+    fout[np.isnan(zout)] = np.nan
+
+
+def _score_chunk(inp: _Inputs, out: _Outputs, wanted: frozenset[Indicator], a: int, b: int) -> None:
+    with np.errstate(all="ignore"):
+        _score_chunk_impl(inp, out, wanted, a, b)
+
+
+def _score_chunk_impl(
+    inp: _Inputs, out: _Outputs, wanted: frozenset[Indicator], a: int, b: int
+) -> None:
+    o = out.arrays
+    sx = inp.sex[a:b]
+    age = inp.age[a:b]
+    months = o["age_months_raw"][a:b]
+    if inp.in_months:
+        months[...] = age
+        days = np.floor(age * DAYS_PER_MONTH + 0.5)
+    else:
+        np.divide(age, DAYS_PER_MONTH, out=months)
+        days = np.floor(age + 0.5)
+    sexf = o["csex"][a:b]
+    sexf[...] = sx
+    sexf[sx == 0] = np.nan
+
+    # 9-month rule: standing height under 9 months → measure missing.
+    ms = inp.measure[a:b]
+    nine = (ms == 2) & (months < NINE_MONTHS)
+    o["c9mo_flag"][a:b] = nine
+    cm = out.cmeasure[a:b]
+    np.copyto(cm, ms)
+    cm[nine] = 0
+
+    # ±0.7 cm conversion with the rounded age in days and the cleaned measure.
+    clen = o["clenhei"][a:b]
+    np.copyto(clen, inp.lenhei[a:b])
+    young = days < LENGTH_HEIGHT_SWITCH_DAYS
+    np.add(clen, LENHEI_SHIFT_CM, out=clen, where=young & (cm == 2))
+    old = days >= LENGTH_HEIGHT_SWITCH_DAYS
+    np.subtract(clen, LENHEI_SHIFT_CM, out=clen, where=old & (cm == 1))
+
+    weight = inp.weight[a:b]
+    cbmi = o["cbmi"][a:b]
+    np.divide(clen, 100.0, out=cbmi)
+    np.multiply(cbmi, cbmi, out=cbmi)
+    np.divide(weight, cbmi, out=cbmi)
+
+    oed = inp.oedema[a:b] == 1
+    zbuf = np.empty(b - a)
+
+    age_wanted = [i for i in _AGE_INDICATORS if i in wanted]
+    if age_wanted:
+        # Row index into the day tables; rows that cannot be scored point at
+        # the NaN sentinel. Valid: known sex and unrounded age < 60 months
+        # (which implies rounded age <= 1826 days).
+        sentinel = float(2 * 1827)
+        ok = (months < MAX_AGE_MONTHS) & (sx > 0)
+        base = np.where(ok, (sx - 1.0) * 1827.0 + days, sentinel)
+        base_no_oed = np.where(oed, sentinel, base) if oed.any() else base
+        measures = {
+            "lenhei": clen,
+            "weight": weight,
+            "bmi": cbmi,
+            "headc": inp.headc[a:b],
+            "armc": inp.armc[a:b],
+            "triskin": inp.triskin[a:b],
+            "subskin": inp.subskin[a:b],
+        }
+        for ind in age_wanted:
+            spec = INDICATORS[ind]
+            tab = lms_table(ind)
+            y = measures[_AGE_INDICATORS[ind]]
+            b0 = base_no_oed if ind in _OEDEMA_EXCLUDES else base
+            # anthro: a measurement <= 0 is treated as missing.
+            idx = np.where(y > 0, b0, sentinel).astype(np.intp)
+            _z_inplace(
+                y,
+                tab.L.take(idx),
+                tab.M.take(idx),
+                tab.S.take(idx),
+                zbuf,
+                restricted=spec.restricted_tails,
+                l_is_one=tab.l_is_one,
+            )
+            _round_and_flag(
+                zbuf, o[spec.z_column][a:b], o[spec.flag_column][a:b], spec.flag_bounds
+            )
+
+    if Indicator.weight_for_length in wanted:
+        _score_wfl(inp, out, a, b, clen, days, months, cm, oed, zbuf)
+
+
+def _score_wfl(
+    inp: _Inputs,
+    out: _Outputs,
+    a: int,
+    b: int,
+    clen: F64,
+    days: F64,
+    months: F64,
+    cm: NDArray[np.int8],
+    oed: NDArray[np.bool_],
+    zbuf: F64,
+) -> None:
+    lt = length_tables()
+    sx = inp.sex[a:b]
+    age = inp.age[a:b]
+    # Table by age (< 731 days: length table); without age by measure, and
+    # without measure by length < 87 cm (anthro rule 12).
+    no_age = np.isnan(age)
+    use_height = days >= LENGTH_HEIGHT_SWITCH_DAYS
+    if no_age.any():
+        by_measure = np.where(cm == 2, True, np.where(cm == 1, False, clen >= NO_AGE_LENGTH_SWITCH_CM))
+        use_height = np.where(no_age, by_measure, use_height)
+    (lo_l, hi_l), (lo_h, hi_h) = lt.ranges
+    lo = np.where(use_height, lo_h, lo_l)
+    hi = np.where(use_height, hi_h, hi_l)
+    valid = (clen >= lo) & (clen <= hi) & (sx > 0) & ~oed & (no_age | (months < MAX_AGE_MONTHS))
+    x10 = clen * 10.0
+    k = np.trunc(x10)
+    ku = np.trunc(x10 + 1.0)
+    block = use_height * 2 + sx.astype(np.intp) - 1
+    off = lt.offset.take(np.clip(block, 0, 3)).astype(np.float64)
+    sent = float(lt.sentinel)
+    ilo = np.where(valid, off + k, sent).astype(np.intp)
+    iup = np.where(valid, off + ku, sent).astype(np.intp)
+    frac = clen - k / 10.0
+    frac /= 0.1
+    # Interpolate only when the fraction is positive (anthro rule 13).
+    np.maximum(frac, 0.0, out=frac)
+
+    def interp(t: F64) -> F64:
+        lo_v = t.take(ilo)
+        up_v = t.take(iup)
+        up_v -= lo_v
+        up_v *= frac
+        up_v += lo_v
+        return up_v
+
+    spec = INDICATORS[Indicator.weight_for_length]
+    _z_inplace(
+        inp.weight[a:b],
+        interp(lt.L),
+        interp(lt.M),
+        interp(lt.S),
+        zbuf,
+        restricted=True,
+        l_is_one=False,
+    )
+    o = out.arrays
+    _round_and_flag(zbuf, o[spec.z_column][a:b], o[spec.flag_column][a:b], spec.flag_bounds)
