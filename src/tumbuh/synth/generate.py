@@ -1,0 +1,533 @@
+"""Vectorised generation of one chunk of families, children and posyandu visits.
+
+Every chunk draws from its own random streams ``(seed, stream, chunk)``, so a chunk can be
+regenerated on its own (the calibration pass and the writing pass see the same children) and
+the output does not depend on how many chunks came before it in memory.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.special import expit, logit, ndtr
+
+from tumbuh.synth import _lms, model
+from tumbuh.synth.regions import Province
+
+F64 = NDArray[np.float64]
+I64 = NDArray[np.int64]
+B = NDArray[np.bool_]
+
+DAYS_0_59_MONTHS = 1826  # 60 months x 30.4375 days (WHO age convention), exclusive
+_EPOCH = np.datetime64("1970-01-01", "D")
+
+
+def day_number(year: int, month: int, day: int) -> int:
+    return int((np.datetime64(f"{year:04d}-{month:02d}-{day:02d}", "D") - _EPOCH).astype(int))
+
+
+@dataclass(frozen=True)
+class SynthConfig:
+    """What to generate: province, number of children, calendar years, seed, chunk size."""
+
+    province: str = "64"
+    children: int = 5_000
+    first_year: int = 2022
+    last_year: int = 2025
+    seed: int = 1
+    chunk_size: int = 100_000
+
+    @property
+    def years(self) -> list[int]:
+        return list(range(self.first_year, self.last_year + 1))
+
+    @property
+    def n_months(self) -> int:
+        return 12 * len(self.years)
+
+    def chunk_sizes(self) -> list[int]:
+        full, rest = divmod(self.children, self.chunk_size)
+        return [self.chunk_size] * full + ([rest] if rest else [])
+
+    def month_starts(self) -> I64:
+        return np.array(
+            [day_number(y, m, 1) for y in self.years for m in range(1, 13)], dtype=np.int64
+        )
+
+    def mid_years(self) -> I64:
+        return np.array([day_number(y, 7, 1) for y in self.years], dtype=np.int64)
+
+    def birth_window(self) -> tuple[int, int]:
+        """Children who are 0-59 months old at some time in the years are born in here."""
+        return day_number(self.first_year - 5, 1, 1), day_number(self.last_year, 12, 31)
+
+
+@dataclass
+class Chunk:
+    """Families and children of one chunk (arrays; one row per family / per child)."""
+
+    index: int
+    child_offset: int
+    # families
+    fam_desa: I64
+    fam_pos: I64
+    fam_ses: F64
+    fam_decile: I64
+    fam_water: I64  # index into WATER_SOURCES
+    fam_latrine: I64  # index into LATRINES
+    fam_unsafe_water: B
+    fam_no_latrine: B
+    mother_dob: I64
+    father_dob: I64
+    mother_name: I64
+    father_name: I64
+    fam_contraception: B
+    fam_rt: I64
+    fam_rw: I64
+    fam_street: I64
+    fam_house: I64
+    prior_dobs: list[I64]  # older siblings (born before the window), per sibling rank
+    prior_count: I64
+    # children
+    fam: I64
+    sex: I64
+    dob: I64
+    risk: B  # (n, len(RISK_NAMES))
+    birth_weight: F64
+    birth_length: F64
+    b0: F64
+    decline: F64
+    waz_resid: F64
+    ar: NDArray[np.float32]  # (n, n_months)
+    given: I64
+    second: I64
+    kek: B
+    anaemia: B
+    mother_age_at_birth: F64
+    extra: dict[str, F64] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return len(self.dob)
+
+    @property
+    def child_id(self) -> I64:
+        return self.child_offset + np.arange(self.n, dtype=np.int64)
+
+    @property
+    def desa(self) -> I64:
+        return self.fam_desa[self.fam]
+
+    @property
+    def pos(self) -> I64:
+        return self.fam_pos[self.fam]
+
+
+WATER_SOURCES = (
+    "piped",
+    "bottled_refill",
+    "bored_well",
+    "protected_well",
+    "protected_spring",
+    "unprotected_well",
+    "unprotected_spring",
+    "surface_water",
+    "rainwater",
+    "other",
+)
+# BKKBN's KRS rule (facts.md 3b): improved = bottled/refill, piped, bored well, protected well.
+_SAFE_WATER = np.array([0, 1, 2, 3], dtype=np.int64)
+_SAFE_WATER_P = np.array([0.30, 0.35, 0.20, 0.15])
+_UNSAFE_WATER = np.array([4, 5, 6, 7, 8, 9], dtype=np.int64)
+_UNSAFE_WATER_P = np.array([0.10, 0.30, 0.15, 0.25, 0.15, 0.05])
+LATRINES = ("own_septic", "shared_septic", "no_septic", "none")
+
+
+def _pick(rng: np.random.Generator, values: I64, p: F64, n: int) -> I64:
+    idx = np.searchsorted(np.cumsum(p), rng.random(n) * p.sum(), side="right")
+    return values[np.minimum(idx, len(values) - 1)]
+
+
+def make_chunk(cfg: SynthConfig, prov: Province, index: int, n: int, offset: int) -> Chunk:
+    """Families and children of chunk `index` (n children, global ids from `offset`)."""
+    rng = np.random.default_rng([cfg.seed, 11, index])
+    # Children of the window per family: 1 (60 %), 2 (30 %) or 3 (10 %).
+    per_fam = _pick(rng, np.array([1, 2, 3]), np.array([0.6, 0.3, 0.1]), n)
+    cs = np.cumsum(per_fam)
+    nf = int(np.searchsorted(cs, n) + 1)
+    per_fam = per_fam[:nf].copy()
+    per_fam[-1] -= int(cs[nf - 1] - n)
+
+    cum_desa = np.cumsum(prov.desa_weight)
+    fam_desa = np.minimum(
+        np.searchsorted(cum_desa, rng.random(nf) * cum_desa[-1], side="right"),
+        len(cum_desa) - 1,
+    ).astype(np.int64)
+    fam_pos = prov.pos_first[fam_desa] + np.floor(
+        rng.random(nf) * prov.pos_count[fam_desa]
+    ).astype(np.int64)
+    is_kota = np.array([c[3] == "7" for c in prov.kab_codes])[prov.desa_kab[fam_desa]]
+    ses = rng.normal(size=nf) + np.where(is_kota, 0.3, -0.15)
+    decile = np.clip(np.ceil(ndtr(ses) * 10.0), 1, 10).astype(np.int64)
+    # Poorer families more often lack safe water and a proper latrine (approximate prevalence
+    # kept near the national level: the slope shifts the mean only slightly).
+    unsafe = rng.random(nf) < expit(logit(model.P_UNSAFE_WATER) - 0.6 * ses)
+    no_lat = rng.random(nf) < expit(logit(model.P_NO_LATRINE) - 0.6 * ses)
+    water = np.where(
+        unsafe,
+        _pick(rng, _UNSAFE_WATER, _UNSAFE_WATER_P, nf),
+        _pick(rng, _SAFE_WATER, _SAFE_WATER_P, nf),
+    )
+    latrine = np.where(
+        no_lat,
+        _pick(rng, np.array([2, 3]), np.array([0.6, 0.4]), nf),
+        _pick(rng, np.array([0, 1]), np.array([0.85, 0.15]), nf),
+    )
+    # Mother's age at her first child of the window; earlier births (parity) rise with age.
+    age_first = np.clip(rng.normal(28.5, 6.0, nf), 15.0, 45.0)
+    prior = rng.poisson(np.clip((age_first - 19.0) / 6.0, 0.05, None)).astype(np.int64)
+    prior = np.minimum(prior, 8)
+
+    w0, w1 = cfg.birth_window()
+    span_max = float(w1 - w0)
+    # Birth intervals: 12 months + gamma(2, 14 months) -> mean 40 months, ~20 % under 24.
+    gaps = (12.0 + rng.gamma(2.0, 14.0, size=(nf, 3))) * 30.4375
+    gaps[:, 0] = 0.0
+    col = np.arange(3)[None, :]
+    gaps = np.where(col < per_fam[:, None], gaps, 0.0)
+    span = gaps.sum(axis=1)
+    scale = np.minimum(1.0, (span_max - 1.0) / np.maximum(span, 1.0))
+    gaps = gaps * scale[:, None]
+    span = gaps.sum(axis=1)
+    first = w0 + np.floor(rng.random(nf) * (span_max - span)).astype(np.int64)
+    fam = np.repeat(np.arange(nf), per_fam)
+    rank = np.arange(n) - np.repeat(np.cumsum(per_fam) - per_fam, per_fam)
+    cum_gaps = np.cumsum(gaps, axis=1)
+    dob = first[fam] + np.floor(cum_gaps[fam, rank]).astype(np.int64)
+
+    # Older siblings born before the window (the last one spaced before the first child).
+    last_prior = np.minimum(
+        first - np.floor((12.0 + rng.gamma(2.0, 14.0, nf)) * 30.4375).astype(np.int64),
+        w0 - 30 - rng.integers(0, 700, nf),
+    )
+    prior_dobs: list[I64] = []
+    d = last_prior.copy()
+    for _ in range(8):
+        prior_dobs.append(d.copy())
+        d = d - np.floor((15.0 + rng.gamma(2.0, 14.0, nf)) * 30.4375).astype(np.int64)
+
+    prev = np.where(rank == 0, last_prior[fam], np.roll(dob, 1))
+    spacing_days = np.where((rank == 0) & (prior[fam] == 0), 10**6, dob - prev)
+    mother_dob = first - np.floor(age_first * 365.25).astype(np.int64)
+    father_dob = mother_dob - np.floor(rng.normal(4.0, 3.0, nf) * 365.25).astype(np.int64)
+    mother_age = (dob - mother_dob[fam]) / 365.25
+    birth_order = prior[fam] + rank + 1
+
+    fses = ses[fam]
+    sex = np.where(rng.random(n) < 0.512, 1, 2).astype(np.int64)
+    kek = rng.random(n) < expit(logit(model.P_KEK) - 0.4 * fses)
+    anaemia = rng.random(n) < model.P_ANAEMIA
+    young = mother_age < 20.0
+    # Maternal KEK, anaemia and adolescent pregnancy raise the risk of LBW (Beal 2018).
+    lbw = rng.random(n) < expit(
+        logit(model.P_LBW)
+        + math.log(1.8) * kek
+        + math.log(1.3) * anaemia
+        + math.log(1.3) * young
+    )
+    missed = rng.random(n) < expit(logit(model.P_MISSED_IMMUNISATION) - 0.5 * fses)
+    risk = np.column_stack(
+        [
+            lbw,
+            kek,
+            anaemia,
+            spacing_days < 730,
+            young,
+            mother_age > 35.0,
+            birth_order > 3,
+            unsafe[fam],
+            no_lat[fam],
+            decile[fam] <= 2,
+            missed,
+        ]
+    )
+    birth_weight = np.where(
+        lbw, rng.uniform(1.6, 2.49, n), np.clip(rng.normal(3.15, 0.4, n), 2.5, 4.8)
+    )
+    b0 = (
+        model.BIRTH_HAZ_MEAN
+        + model.BIRTH_HAZ_SD * rng.normal(size=n)
+        + model.LBW_BIRTH_SHIFT * lbw
+    )
+    decline = (
+        model.MEAN_DECLINE
+        + risk.astype(np.float64) @ model.RISK_SHIFT
+        - model.LBW_BIRTH_SHIFT * lbw  # partial catch-up: net LBW effect = its OR shift
+        + model.SLOPE_SD * rng.normal(size=n)
+    )
+    birth_length = np.round(
+        2.0
+        * _lms.value_from_z(
+            _lms.length_for_age(), sex, np.zeros(n), np.clip(b0, -4.0, 4.0)
+        )
+    ) / 2.0
+    waz_resid = model.WAZ_MEAN + model.WAZ_RESID_SD * rng.normal(size=n)
+    months = cfg.n_months
+    ar = np.empty((n, months), dtype=np.float32)
+    innov = math.sqrt(1.0 - model.AR_RHO**2) * model.AR_SD
+    ar[:, 0] = model.AR_SD * rng.standard_normal(n, dtype=np.float32)
+    for m in range(1, months):
+        ar[:, m] = model.AR_RHO * ar[:, m - 1] + innov * rng.standard_normal(
+            n, dtype=np.float32
+        )
+    return Chunk(
+        index=index,
+        child_offset=offset,
+        fam_desa=fam_desa,
+        fam_pos=fam_pos,
+        fam_ses=ses,
+        fam_decile=decile,
+        fam_water=water,
+        fam_latrine=latrine,
+        fam_unsafe_water=unsafe,
+        fam_no_latrine=no_lat,
+        mother_dob=mother_dob,
+        father_dob=father_dob,
+        mother_name=rng.integers(0, 1 << 16, nf),
+        father_name=rng.integers(0, 1 << 16, nf),
+        fam_contraception=rng.random(nf) < model.P_MODERN_CONTRACEPTION,
+        fam_rt=rng.integers(1, 16, nf),
+        fam_rw=rng.integers(1, 9, nf),
+        fam_street=rng.integers(0, 1 << 16, nf),
+        fam_house=rng.integers(1, 120, nf),
+        prior_dobs=prior_dobs,
+        prior_count=prior,
+        fam=fam,
+        sex=sex,
+        dob=dob,
+        risk=risk,
+        birth_weight=birth_weight,
+        birth_length=birth_length,
+        b0=b0,
+        decline=decline,
+        waz_resid=waz_resid,
+        ar=ar,
+        given=rng.integers(0, 1 << 16, n),
+        second=rng.integers(0, 1 << 16, n),
+        kek=kek,
+        anaemia=anaemia,
+        mother_age_at_birth=mother_age,
+    )
+
+
+def latent_haz_base(ch: Chunk, idx: I64, age: F64, month: I64) -> F64:
+    """Latent HAZ without the district effect."""
+    return (
+        ch.b0[idx]
+        + ch.decline[idx] * model.faltering_ramp(age)
+        + ch.ar[idx, month].astype(np.float64)
+    )
+
+
+# Calibration ---------------------------------------------------------------------------------
+
+CAL_LO, CAL_HI, CAL_STEP = -20.0, 20.0, 0.002
+CAL_BINS = int(round((CAL_HI - CAL_LO) / CAL_STEP))
+
+
+def calibration_histogram(cfg: SynthConfig, prov: Province, ch: Chunk) -> I64:
+    """Counts of the district effect each child needs to be stunted at each mid-year.
+
+    A child alive at mid-year is stunted iff base + c * w(age) < -2, i.e. c < c* = (-2 - base)
+    / w. Summing histograms of c* over chunks gives, for each kab/kota x year, prevalence as a
+    function of c, so the district effect can be solved exactly without holding all children.
+    """
+    n_kab, years = len(prov.kab_codes), cfg.years
+    hist = np.zeros((n_kab, len(years), CAL_BINS), dtype=np.int64)
+    kab = prov.desa_kab[ch.desa]
+    for y, mid in enumerate(cfg.mid_years()):
+        age = (mid - ch.dob).astype(np.float64)
+        idx = np.nonzero((age >= 0) & (age < DAYS_0_59_MONTHS))[0]
+        base = latent_haz_base(ch, idx, age[idx], np.full(len(idx), 12 * y + 6))
+        cstar = (-2.0 - base) / model.district_weight(age[idx])
+        b = np.clip(((cstar - CAL_LO) / CAL_STEP).astype(np.int64), 0, CAL_BINS - 1)
+        flat = np.bincount(kab[idx] * CAL_BINS + b, minlength=n_kab * CAL_BINS)
+        hist[:, y, :] += flat.reshape(n_kab, CAL_BINS)
+    return hist
+
+
+def solve_district_effects(hist: I64, targets_pct: F64) -> F64:
+    """District x year effect c so that the share of children with c* > c is the target."""
+    n_kab, n_year, _ = hist.shape
+    out = np.zeros((n_kab, n_year))
+    edges = CAL_LO + CAL_STEP * np.arange(CAL_BINS)
+    for k in range(n_kab):
+        for y in range(n_year):
+            h = hist[k, y]
+            total = h.sum()
+            if total == 0:
+                continue
+            tail = np.cumsum(h[::-1])[::-1]  # tail[j] = children with c* in bins >= j
+            j = int(np.argmin(np.abs(tail - targets_pct[k, y] / 100.0 * total)))
+            out[k, y] = edges[j]
+    return out
+
+
+def district_effect_at(cfg: SynthConfig, effects: F64, kab: I64, day: I64) -> F64:
+    """District effect on calendar day: linear between mid-years, constant outside them."""
+    mids = cfg.mid_years().astype(np.float64)
+    out = np.empty(len(day))
+    for k in np.unique(kab).tolist():
+        sel = kab == k
+        out[sel] = np.interp(day[sel].astype(np.float64), mids, effects[k])
+    return out
+
+
+# Visits --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Visits:
+    """Posyandu visit rows of one chunk (after injected problems), in child x month order."""
+
+    child: I64  # local child index
+    month: I64
+    day: I64  # -1 = date left blank (missing_dates problem)
+    true_day: I64
+    age: I64
+    haz_latent: F64
+    waz_latent: F64
+    weight: F64  # as exported (grams_as_kg rows are in grams)
+    lenhei: F64
+    standing: B  # Cara Ukur Berdiri
+    problems: NDArray[np.int16]  # bitmask over model.PROBLEM_NAMES
+    duplicate: B
+
+
+def make_visits(
+    cfg: SynthConfig,
+    prov: Province,
+    ch: Chunk,
+    effects: F64,
+    problems: NDArray[np.bool_],
+    pos_precision: F64,
+) -> Visits:
+    rng = np.random.default_rng([cfg.seed, 12, ch.index])
+    starts = cfg.month_starts()
+    pos = ch.pos
+    visit_day = starts[None, :] + (prov.pos_day[pos] - 1)[:, None]
+    age_m = visit_day - ch.dob[:, None]
+    ci, mi = np.nonzero((age_m >= 0) & (age_m < DAYS_0_59_MONTHS))
+    day = visit_day[ci, mi]
+    age = age_m[ci, mi]
+    agef = age.astype(np.float64)
+    kab = prov.desa_kab[ch.fam_desa[ch.fam[ci]]]
+    haz = latent_haz_base(ch, ci, agef, mi) + district_effect_at(
+        cfg, effects, kab, day
+    ) * model.district_weight(agef)
+    cov = prov.desa_coverage[ch.fam_desa[ch.fam[ci]]]
+    boost = np.where(np.isin(mi % 12, [1, 7]), model.WEIGHING_MONTH_BOOST, 1.0)
+    p = np.minimum(
+        cov * boost * np.where(haz < -2.0, model.STUNTED_ATTENDANCE, 1.0), 0.99
+    )
+    keep = rng.random(len(ci)) < p
+    ci, mi, day, age, agef, haz = ci[keep], mi[keep], day[keep], age[keep], agef[keep], haz[keep]
+    sex = ch.sex[ci]
+    waz = model.WAZ_ON_HAZ * haz + ch.waz_resid[ci]
+    length = _lms.value_from_z(_lms.length_for_age(), sex, agef, haz)
+    weight = _lms.value_from_z(_lms.weight_for_age(), sex, agef, waz)
+    nv = len(ci)
+    length = np.round(length + model.LENGTH_ERROR_SD_CM * rng.normal(size=nv), 1)
+    prec = pos_precision[pos[ci]]
+    weight = np.maximum(weight + model.WEIGHT_ERROR_SD_KG * rng.normal(size=nv), 0.8)
+    weight = np.round(weight / prec) * prec
+    standing = age >= 731
+    flags = np.zeros(nv, dtype=np.int16)
+    has = problems[pos[ci]]  # (nv, n_problems)
+
+    def hit(name: str) -> B:
+        j = model.PROBLEM_NAMES.index(name)
+        rate = model.PROBLEMS[j].row_rate
+        out: B = has[:, j] & (rng.random(nv) < rate)
+        return out
+
+    def mark(name: str, rows: B) -> None:
+        flags[rows] |= np.int16(1 << model.PROBLEM_NAMES.index(name))
+
+    # Lengths of children just below -2 rounded up to just above the cut-off (facts.md s8).
+    zl = _lms.z_from_value(_lms.length_for_age(), sex, agef, length)
+    rows = hit("cutoff_rounding") & (zl >= -2.5) & (zl < -2.0)
+    up = _lms.value_from_z(
+        _lms.length_for_age(), sex, agef, -2.0 + rng.uniform(0.0, 0.06, nv)
+    )
+    length = np.where(rows, np.ceil(up * 10.0) / 10.0, length)
+    mark("cutoff_rounding", rows)
+
+    rows = hit("heaping_05")
+    length = np.where(rows, np.round(length * 2.0) / 2.0, length)
+    weight = np.where(rows, np.round(weight * 2.0) / 2.0, weight)
+    mark("heaping_05", rows)
+
+    rows = hit("cara_ukur_age")
+    # Lying at 24 months and over adds 0.7 cm; standing under 24 months loses 0.7 cm (WHO).
+    length = np.where(rows, np.where(standing, length + 0.7, length - 0.7), length)
+    standing = np.where(rows, ~standing, standing)
+    mark("cara_ukur_age", rows)
+
+    rows = hit("implausible")
+    factor_l = np.where(rng.random(nv) < 0.5, rng.uniform(1.45, 1.7, nv), rng.uniform(0.45, 0.6, nv))
+    which = rng.random(nv) < 0.5
+    length = np.where(rows & which, np.round(length * factor_l, 1), length)
+    weight = np.where(rows & ~which, np.round(weight * rng.uniform(3.0, 4.5, nv), 1), weight)
+    mark("implausible", rows)
+
+    rows = hit("grams_as_kg")
+    weight = np.where(rows, np.round(weight * 1000.0), weight)
+    mark("grams_as_kg", rows)
+
+    rows = hit("missing_dates")
+    shown_day = np.where(rows, -1, day)
+    mark("missing_dates", rows)
+
+    dup = hit("duplicates")
+    order = np.repeat(np.arange(nv), np.where(dup, 2, 1))
+    is_dup = np.zeros(len(order), dtype=bool)
+    is_dup[1:] = order[1:] == order[:-1]
+    flags_out = flags[order]
+    flags_out[is_dup] |= np.int16(1 << model.PROBLEM_NAMES.index("duplicates"))
+    return Visits(
+        child=ci[order],
+        month=mi[order],
+        day=shown_day[order],
+        true_day=day[order],
+        age=age[order],
+        haz_latent=haz[order],
+        waz_latent=waz[order],
+        weight=weight[order],
+        lenhei=length[order],
+        standing=standing[order],
+        problems=flags_out,
+        duplicate=is_dup,
+    )
+
+
+def survey_latent(
+    cfg: SynthConfig, prov: Province, ch: Chunk, effects: F64
+) -> tuple[F64, F64]:
+    """Latent HAZ and WAZ of every child at each mid-year (NaN when not 0-59 months)."""
+    n, ny = ch.n, len(cfg.years)
+    haz = np.full((n, ny), np.nan)
+    waz = np.full((n, ny), np.nan)
+    kab = prov.desa_kab[ch.desa]
+    for y, mid in enumerate(cfg.mid_years()):
+        age = (mid - ch.dob).astype(np.float64)
+        idx = np.nonzero((age >= 0) & (age < DAYS_0_59_MONTHS))[0]
+        h = latent_haz_base(ch, idx, age[idx], np.full(len(idx), 12 * y + 6)) + effects[
+            kab[idx], y
+        ] * model.district_weight(age[idx])
+        haz[idx, y] = h
+        waz[idx, y] = model.WAZ_ON_HAZ * h + ch.waz_resid[idx]
+    return haz, waz

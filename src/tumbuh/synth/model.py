@@ -1,0 +1,225 @@
+"""The causal model of the synthetic province: risk-factor prevalences, effect sizes, growth
+trajectories, survey targets and the data problems injected at some posyandu.
+
+Effect sizes are odds ratios for stunting (HAZ < -2) of the order reported in:
+
+- Danaei G. et al. (2016) Risk factors for childhood stunting in 137 developing countries.
+  PLoS Med 13(11):e1002164 - fetal growth restriction/preterm birth is the leading factor,
+  followed by environmental factors (unimproved sanitation, unimproved water) and nutrition.
+- Beal T. et al. (2018) A review of child stunting determinants in Indonesia. Matern Child
+  Nutr 14(4):e12617 - low birth weight, short birth spacing, maternal age and short stature,
+  household poverty, untreated water and unimproved latrines, incomplete immunisation.
+- Titaley C.R. et al. (2019) Determinants of the stunting of children under two years old in
+  Indonesia: a multilevel analysis of the 2013 Indonesia Basic Health Survey. Nutrients 11:1106.
+
+The odds ratios below are rounded values in the ranges those reviews report; they are
+documented in docs/synthetic.md and should be checked against the papers before any use of
+the synthetic data for more than software testing.  An odds ratio is turned into a shift of
+the mean HAZ with the logistic-normal approximation log(OR) ~= delta * pi / (sqrt(3) * sd),
+sd ~= 1.1 (the HAZ SD of the synthetic children), i.e. delta = log(OR) / 1.65.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from importlib import resources
+
+import numpy as np
+from numpy.typing import NDArray
+
+F64 = NDArray[np.float64]
+
+_OR_TO_DELTA = math.pi / (math.sqrt(3.0) * 1.1)
+
+
+@dataclass(frozen=True)
+class RiskFactor:
+    name: str
+    odds_ratio: float
+    source: str
+
+    @property
+    def haz_shift(self) -> float:
+        """Shift of the post-24-month HAZ mean (negative = shorter)."""
+        return -math.log(self.odds_ratio) / _OR_TO_DELTA
+
+
+# Odds ratios for stunting used by the generator (see module docstring for the sources).
+RISK_FACTORS: tuple[RiskFactor, ...] = (
+    RiskFactor("low_birth_weight", 2.0, "Danaei 2016 (SGA/preterm); Beal 2018 (LBW)"),
+    RiskFactor("maternal_kek", 1.5, "Beal 2018 (maternal undernutrition)"),
+    RiskFactor("maternal_anaemia", 1.2, "Beal 2018 (anaemia in pregnancy)"),
+    RiskFactor("short_birth_spacing", 1.3, "Beal 2018 (spacing < 24 months)"),
+    RiskFactor("mother_under_20", 1.4, "Beal 2018 (adolescent mother)"),
+    RiskFactor("mother_over_35", 1.15, "Titaley 2019 (older mother)"),
+    RiskFactor("more_than_3_children", 1.3, "Titaley 2019 (birth order)"),
+    RiskFactor("unsafe_water", 1.2, "Danaei 2016; Titaley 2019 (untreated water)"),
+    RiskFactor("no_proper_latrine", 1.3, "Danaei 2016; Titaley 2019 (unimproved latrine)"),
+    RiskFactor("poverty_decile_1_2", 1.5, "Beal 2018; Titaley 2019 (poorest quintile)"),
+    RiskFactor("missed_immunisation", 1.2, "Beal 2018 (incomplete immunisation)"),
+)
+RISK_NAMES: tuple[str, ...] = tuple(r.name for r in RISK_FACTORS)
+RISK_SHIFT: F64 = np.array([r.haz_shift for r in RISK_FACTORS])
+
+# Prevalences (Riskesdas 2018 national figures unless stated): KEK in pregnancy 17.3 %,
+# anaemia in pregnancy 48.9 %, low birth weight 6.2 %; improved water 90.7 % and improved
+# sanitation 80.2 % of households in 2022 (facts.md section 5); complete basic immunisation
+# around 60-70 %.
+P_UNSAFE_WATER = 0.093
+P_NO_LATRINE = 0.198
+P_KEK = 0.173
+P_ANAEMIA = 0.489
+P_LBW = 0.062
+P_MISSED_IMMUNISATION = 0.33
+P_MODERN_CONTRACEPTION = 0.55
+
+# Growth trajectory (z-score units): birth HAZ mean and SD, the population's average decline
+# between 3 and 24 months (the "faltering window", Victora et al. 2010 Pediatrics 125:e473),
+# the child's own slope SD, the AR(1) month-to-month wander and its correlation.
+BIRTH_HAZ_MEAN = -0.25
+BIRTH_HAZ_SD = 0.8
+LBW_BIRTH_SHIFT = -1.0  # LBW babies start short, then partly catch up (net = OR shift)
+MEAN_DECLINE = -0.6
+SLOPE_SD = 0.5
+AR_SD = 0.25
+AR_RHO = 0.85
+# Weight-for-age follows height-for-age (r about 0.65 in DHS data) plus its own noise.
+WAZ_ON_HAZ = 0.65
+WAZ_MEAN = 0.05
+WAZ_RESID_SD = 0.7
+# Share of the district effect felt at birth; the rest arrives through the faltering window.
+DISTRICT_AT_BIRTH = 0.3
+
+# Routine data: stunted children come to the posyandu less often (selective attendance), so
+# routine prevalence runs below survey prevalence (facts.md section 0: 10-20 % against 20-30 %).
+STUNTED_ATTENDANCE = 0.6
+# Weighing months (bulan timbang, February and August) bring more children.
+WEIGHING_MONTH_BOOST = 1.25
+LENGTH_ERROR_SD_CM = 0.35
+WEIGHT_ERROR_SD_KG = 0.06
+
+
+def faltering_ramp(age_days: F64) -> F64:
+    """0 before 3 months, 1 from 24 months, smooth (cosine) in between."""
+    t = np.clip((age_days - 91.0) / (730.0 - 91.0), 0.0, 1.0)
+    return np.asarray(0.5 - 0.5 * np.cos(np.pi * t), dtype=np.float64)
+
+
+def district_weight(age_days: F64) -> F64:
+    return DISTRICT_AT_BIRTH + (1.0 - DISTRICT_AT_BIRTH) * faltering_ramp(age_days)
+
+
+# Data problems injected at some posyandu: (share of posyandu, share of their rows).
+@dataclass(frozen=True)
+class Problem:
+    name: str
+    posyandu_share: float
+    row_rate: float
+    description: str
+
+
+PROBLEMS: tuple[Problem, ...] = (
+    Problem(
+        "cutoff_rounding",
+        0.25,
+        0.7,
+        "length of a child measured just below HAZ -2 rounded up to just above -2",
+    ),
+    Problem("heaping_05", 0.08, 0.7, "length and weight rounded to .0 or .5"),
+    Problem("implausible", 0.04, 0.05, "impossible length or weight (typing errors)"),
+    Problem("duplicates", 0.05, 0.04, "the same row exported twice"),
+    Problem("missing_dates", 0.05, 0.10, "Tanggal Pengukuran blank"),
+    Problem("grams_as_kg", 0.04, 0.05, "weight typed in grams (9855 for 9.855 kg)"),
+    Problem(
+        "cara_ukur_age",
+        0.05,
+        0.15,
+        "Cara Ukur contradicts age (standing under 24 months, incl. under 9 months)",
+    ),
+)
+PROBLEM_NAMES: tuple[str, ...] = tuple(p.name for p in PROBLEMS)
+
+
+def assign_problems(n_posyandu: int, seed: int) -> NDArray[np.bool_]:
+    """Boolean matrix (posyandu x problem) of injected problems, stable by seed."""
+    rng = np.random.default_rng([seed, 7002])
+    shares = np.array([p.posyandu_share for p in PROBLEMS])
+    return rng.random((n_posyandu, len(PROBLEMS))) < shares
+
+
+# Survey targets ------------------------------------------------------------------------------
+
+# 2025 has no survey yet: assume the 2024 figure falls by 5 % (relative), the order of the
+# provincial plan's yearly reduction target (facts.md: "penurunan ... 4,95 persen per tahun").
+EXTRAPOLATION_FACTOR_PER_YEAR = 0.95
+
+
+@dataclass(frozen=True)
+class Target:
+    region_code: str
+    year: int
+    value_pct: float
+    basis: str  # "published" | "scaled" | "extrapolated"
+
+
+def _published() -> dict[tuple[str, int], list[float]]:
+    path = resources.files("tumbuh") / "data" / "published" / "published_stunting_kaltim.csv"
+    out: dict[tuple[str, int], list[float]] = {}
+    with path.open("r", encoding="utf-8") as fh:
+        for rec in csv.DictReader(fh):
+            if (
+                rec["kind"] == "survey"
+                and rec["indicator"] == "stunting"
+                and rec["confidence"] == "primary"
+            ):
+                key = (rec["region_code"], int(rec["year"]))
+                out.setdefault(key, []).append(float(rec["value_pct"]))
+    return out
+
+
+def survey_targets(
+    province: str, kab_codes: list[str], years: list[int]
+) -> dict[tuple[str, int], Target]:
+    """Target survey prevalence per kab/kota and year.
+
+    Published primary figures (mean where there are several).  A missing year is the nearest
+    earlier published year of the kab/kota scaled by the provincial change between the two
+    years (Paser 2024, Mahakam Ulu 2023-2024); years after the last provincial figure are
+    extrapolated with EXTRAPOLATION_FACTOR_PER_YEAR (2025).
+    """
+    pub = {k: sum(v) / len(v) for k, v in _published().items()}
+    prov_years = sorted(y for (c, y) in pub if c == province)
+    out: dict[tuple[str, int], Target] = {}
+
+    def prov_value(year: int) -> float | None:
+        if (province, year) in pub:
+            return pub[(province, year)]
+        if prov_years and year > prov_years[-1]:
+            last = prov_years[-1]
+            return pub[(province, last)] * EXTRAPOLATION_FACTOR_PER_YEAR ** (year - last)
+        return None
+
+    for code in kab_codes:
+        known = sorted(y for (c, y) in pub if c == code)
+        for year in years:
+            if (code, year) in pub:
+                out[(code, year)] = Target(code, year, pub[(code, year)], "published")
+                continue
+            earlier = [y for y in known if y < year] or known
+            if not earlier:
+                value = prov_value(year) or 22.0
+                out[(code, year)] = Target(code, year, value, "provincial")
+                continue
+            ref = earlier[-1]
+            p_now, p_ref = prov_value(year), prov_value(ref)
+            ratio = p_now / p_ref if p_now is not None and p_ref else 1.0
+            basis = "extrapolated" if year > (prov_years[-1] if prov_years else 0) else "scaled"
+            out[(code, year)] = Target(code, year, pub[(code, ref)] * ratio, basis)
+    return out
+
+
+def provincial_target(province: str, year: int) -> float | None:
+    pub = {k: sum(v) / len(v) for k, v in _published().items()}
+    return pub.get((province, year))
