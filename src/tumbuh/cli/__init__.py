@@ -10,6 +10,7 @@ import typer
 from tumbuh.cli import (
     aggregates,  # noqa: F401
     krs,  # noqa: F401
+    warning,  # noqa: F401
     zscore,  # noqa: F401
 )
 from tumbuh.cli._app import app

@@ -20,13 +20,21 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from tumbuh.errors import ImportFileError, InvalidInput
-from tumbuh.surveillance import repository
+from tumbuh.surveillance import repository, trends
 from tumbuh.surveillance.models import (
     Confidence,
     FigureKind,
     PublishedFigure,
     Target,
     TargetScope,
+)
+from tumbuh.surveillance.trends import SurveyAssumptions
+from tumbuh.surveillance.warning import (
+    RegionSeries,
+    RegionWarning,
+    Round,
+    TargetRef,
+    assess_region,
 )
 from tumbuh.tabular.issues import ImportReport, RowIssue, Severity
 from tumbuh.tabular.readers import ROW_COLUMN, open_table
@@ -525,3 +533,204 @@ def parse_layout(value: str) -> Layout:
         raise InvalidInput(
             f"unknown --kind '{value}' (expected auto, figures or targets)"
         ) from None
+
+
+# --------------------------------------------------------------------------------------
+# Trends and early warning
+
+LEVELS = ("national", "province", "kabkota", "kecamatan", "desa", "posyandu")
+_LEVEL_PATTERNS = {
+    "national": re.compile(r"^ID$"),
+    "province": re.compile(r"^\d{2}$"),
+    "kabkota": re.compile(r"^\d{2}\.\d{2}$"),
+    "kecamatan": re.compile(r"^\d{2}\.\d{2}\.\d{2}$"),
+    "desa": re.compile(r"^\d{2}\.\d{2}\.\d{2}\.\d{4}$"),
+}
+_STUNTING_TARGET = re.compile(r"^prevalence of stunting", re.IGNORECASE)
+
+
+def level_of(region_code: str) -> str | None:
+    """``national``, ``province``, ``kabkota``, ``kecamatan`` or ``desa`` from the code form."""
+    for level, pattern in _LEVEL_PATTERNS.items():
+        if pattern.match(region_code):
+            return level
+    return None
+
+
+@dataclass(frozen=True)
+class WarningReport:
+    kind: str
+    level: str
+    year: int
+    confidences: tuple[str, ...]
+    items: list[RegionWarning]
+
+    def to_list(self, *, language: str = "id") -> list[dict[str, Any]]:
+        return [item.to_dict(language=language) for item in self.items]
+
+
+def national_stunting_targets(session: Session) -> list[TargetRef]:
+    """One national stunting-prevalence target per single year, from the stored targets.
+
+    targets.csv holds several national targets for some years (e.g. 2024: 14 % in RPJMN
+    2020-2024 and in BKKBN's perjanjian kinerja, 20.1 % quoted at the SSGI 2024 release;
+    2025: 18.8 % RPJMN 2025-2029 and 18 % quoted for the President). The planning documents
+    win: a basis naming RPJMN, then RPJPN, then the first row in the file.
+    """
+    by_year: dict[int, list[Target]] = {}
+    for t in repository.list_targets(session):
+        if (
+            t.scope == TargetScope.national
+            and t.region_code == "ID"
+            and _STUNTING_TARGET.match(t.indicator)
+            and t.target_value is not None
+            and t.year_from is not None
+            and t.year_from == t.year_to
+        ):
+            by_year.setdefault(t.year_from, []).append(t)
+
+    def rank(t: Target) -> int:
+        basis = t.basis.upper()
+        return 0 if "RPJMN" in basis else 1 if "RPJPN" in basis else 2
+
+    refs = []
+    for year, candidates in sorted(by_year.items()):
+        best = min(candidates, key=rank)  # min is stable: the first of equal rank wins
+        assert best.target_value is not None
+        refs.append(TargetRef(year=year, value_pct=best.target_value, basis=best.basis))
+    return refs
+
+
+def _rounds(
+    figures: list[PublishedFigure],
+    used: set[str],
+    *,
+    level: str,
+    assumptions: SurveyAssumptions,
+) -> dict[int, Round]:
+    """One Round per year from one region's figures (mean of the used ones)."""
+    by_year: dict[int, list[PublishedFigure]] = {}
+    for f in figures:
+        by_year.setdefault(f.year, []).append(f)
+    rounds: dict[int, Round] = {}
+    for year, figs in sorted(by_year.items()):
+        chosen = [f for f in figs if f.confidence in used]
+        if not chosen:
+            continue
+        values = tuple(f.value_pct for f in chosen)
+        mean = sum(values) / len(values)
+        # Figures of one year quote the same survey: their SEs do not average out.
+        ses = [
+            trends.standard_error(
+                f.value_pct,
+                ci_low=f.ci_low,
+                ci_high=f.ci_high,
+                n=f.n,
+                assumed_n=assumptions.assumed_n(level),
+                design_effect=assumptions.design_effect,
+            )
+            for f in chosen
+        ]
+        sources = "/".join(dict.fromkeys(f.source for f in chosen))
+        rounds[year] = Round(
+            year=year,
+            source=sources,
+            value_pct=round(mean, 4),
+            se=max(ses, key=lambda s: s.se_pct),
+            values=values if len(values) > 1 else (),
+            excluded=tuple(
+                f.value_pct
+                for f in figs
+                if f.confidence not in used and f.value_pct not in values
+            ),
+        )
+    return rounds
+
+
+def early_warning(
+    session: Session,
+    *,
+    kind: FigureKind = FigureKind.survey,
+    level: str = "kabkota",
+    year: int | None = None,
+    include_alternatives: bool = False,
+    include_unverified: bool = False,
+    assumptions: SurveyAssumptions | None = None,
+    window: int = 3,
+    indicator: str = "stunting",
+) -> WarningReport:
+    """Status and reasons per region of ``level`` from the stored published figures."""
+    if level not in LEVELS:
+        raise InvalidInput(
+            f"unknown level '{level}' (expected one of {', '.join(LEVELS)})"
+        )
+    if level in {"kecamatan", "desa", "posyandu"}:
+        if kind == FigureKind.survey:
+            raise InvalidInput(
+                "surveys (SSGBI/SSGI/SKI) publish figures down to kab/kota only: "
+                "use --level kabkota or province, or --source routine"
+            )
+        raise InvalidInput(
+            f"routine series per {level} come from the register's measurements, and "
+            "that wiring is not built yet; only published routine figures per kab/kota "
+            "and province are available now (--source routine --level kabkota)"
+        )
+    if window < 2:
+        raise InvalidInput("--rounds must be at least 2")
+    assumptions = assumptions or SurveyAssumptions()
+    used = {str(Confidence.primary)}
+    if include_alternatives:
+        used.add(str(Confidence.alternative))
+    if include_unverified:
+        used.add(str(Confidence.unverified))
+    figures = repository.list_figures(session, kind=str(kind), indicator=indicator)
+    by_region: dict[str, list[PublishedFigure]] = {}
+    for f in figures:
+        by_region.setdefault(f.region_code, []).append(f)
+    series: dict[str, dict[int, Round]] = {
+        code: _rounds(
+            figs,
+            used,
+            level=level_of(code) or level,
+            assumptions=assumptions,
+        )
+        for code, figs in by_region.items()
+    }
+    members = sorted(
+        code for code in series if level_of(code) == level and series[code]
+    )
+    if not members:
+        raise InvalidInput(
+            f"no {kind} {indicator} figures stored for level {level}: "
+            "run `tumbuh import aggregates` first"
+        )
+    if year is None:
+        year = max(y for code in members for y in series[code])
+    targets = national_stunting_targets(session)
+    national = series.get("ID", {}).get(year)
+    items = []
+    for code in members:
+        rounds = series[code]
+        name = max(by_region[code], key=lambda f: f.year).region_name
+        items.append(
+            assess_region(
+                RegionSeries(code, name, tuple(rounds[y] for y in sorted(rounds))),
+                year=year,
+                kind=str(kind),
+                level=level,
+                national=national,
+                province=series.get(code[:2], {}).get(year)
+                if level != "province"
+                else None,
+                targets=targets,
+                assumptions=assumptions,
+                window=window,
+            )
+        )
+    return WarningReport(
+        kind=str(kind),
+        level=level,
+        year=year,
+        confidences=tuple(sorted(used)),
+        items=items,
+    )

@@ -1,0 +1,149 @@
+"""`tumbuh warning`: trends and early warning per region from published figures."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from tumbuh.cli._app import app
+from tumbuh.cli.aggregates import open_surveillance_db
+from tumbuh.config import get_settings
+from tumbuh.db.session import unit_of_work
+from tumbuh.errors import InvalidInput, TumbuhError
+from tumbuh.surveillance import service
+from tumbuh.surveillance.models import FigureKind
+from tumbuh.surveillance.trends import SurveyAssumptions
+
+
+def _fmt(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _print_table(report: service.WarningReport, language: str) -> None:
+    typer.echo(
+        f"{report.kind} {report.level} {report.year} "
+        f"(confidence: {', '.join(report.confidences)})"
+    )
+    header = (
+        f"{'code':<7} {'region':<32} {'status':<9} {'latest':>6} {'prev':>6} "
+        f"{'ARR%/y':>7} {'<nat':>5} {'target yr':>9}"
+    )
+    typer.echo(header)
+    typer.echo("-" * len(header))
+    for item in report.items:
+        prev = item.previous_values[0]["value_pct"] if item.previous_values else None
+        below = {True: "yes", False: "no", None: "-"}[item.below_national]
+        projected = (
+            str(item.projected_target_year) if item.projected_target_year else "-"
+        )
+        typer.echo(
+            f"{item.region_code:<7} {item.region_name[:32]:<32} {item.status!s:<9} "
+            f"{_fmt(item.latest_value):>6} {_fmt(prev):>6} {_fmt(item.arr):>7} "
+            f"{below:>5} {projected:>9}"
+        )
+    typer.echo("")
+    for item in report.items:
+        reasons = item.reasons_en if language == "en" else item.reasons_id
+        typer.echo(f"{item.region_code} {item.region_name}: {item.status}")
+        for reason in reasons:
+            typer.echo(f"  - {reason}")
+
+
+@app.command("warning")
+def warning(
+    source: Annotated[
+        str, typer.Option("--source", help="survey (SSGI/SKI) or routine (e-PPGBM).")
+    ] = "survey",
+    year: Annotated[
+        int | None,
+        typer.Option(
+            "--year", help="Year to judge (default: the latest with figures)."
+        ),
+    ] = None,
+    level: Annotated[
+        str,
+        typer.Option("--level", help="kabkota, province, kecamatan, desa or posyandu."),
+    ] = "kabkota",
+    include_alternatives: Annotated[
+        bool,
+        typer.Option(
+            "--include-alternatives",
+            help="Also use figures marked confidence=alternative (averaged).",
+        ),
+    ] = False,
+    include_unverified: Annotated[
+        bool,
+        typer.Option(
+            "--include-unverified", help="Also use figures marked unverified."
+        ),
+    ] = False,
+    rounds: Annotated[
+        int, typer.Option("--rounds", help="Rounds used for the ARR (>= 2).")
+    ] = 3,
+    assumed_n: Annotated[
+        int | None,
+        typer.Option(
+            "--assumed-n",
+            help="Assumed children measured per region when a figure has no CI or n "
+            "(default: 700 per kab/kota, 7000 per province).",
+        ),
+    ] = None,
+    design_effect: Annotated[
+        float,
+        typer.Option("--design-effect", help="Assumed survey design effect."),
+    ] = 2.0,
+    language: Annotated[
+        str | None,
+        typer.Option("--lang", help="id or en (default: settings.language)."),
+    ] = None,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print a JSON list of regions.")
+    ] = False,
+    db: Annotated[
+        str | None, typer.Option("--db", help="Database URL (default: settings).")
+    ] = None,
+) -> None:
+    """Status per region (rising, stalled, falling, on_track, no_data) with reasons."""
+    try:
+        try:
+            kind = FigureKind(source)
+        except ValueError:
+            raise InvalidInput(
+                f"unknown --source '{source}' (expected survey or routine)"
+            ) from None
+        if assumed_n is not None and assumed_n <= 0:
+            raise InvalidInput("--assumed-n must be positive")
+        if design_effect <= 0:
+            raise InvalidInput("--design-effect must be positive")
+        lang = language or get_settings().language
+        if lang not in {"id", "en"}:
+            raise InvalidInput(f"unknown --lang '{lang}' (expected id or en)")
+        defaults = SurveyAssumptions()
+        assumptions = SurveyAssumptions(
+            n_kabkota=assumed_n or defaults.n_kabkota,
+            n_province=assumed_n or defaults.n_province,
+            design_effect=design_effect,
+        )
+        engine = open_surveillance_db(db)
+        with unit_of_work(engine) as session:
+            service.ensure_targets(session)
+            report = service.early_warning(
+                session,
+                kind=kind,
+                level=level,
+                year=year,
+                include_alternatives=include_alternatives,
+                include_unverified=include_unverified,
+                assumptions=assumptions,
+                window=rounds,
+            )
+        engine.dispose()
+    except TumbuhError as exc:
+        typer.echo(f"error [{exc.code}]: {exc.message}", err=True)
+        raise typer.Exit(1) from None
+    if json_out:
+        typer.echo(json.dumps(report.to_list(language=lang), ensure_ascii=False))
+    else:
+        _print_table(report, lang)
