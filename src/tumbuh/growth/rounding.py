@@ -39,7 +39,7 @@ def round_r(
     Parameters
     ----------
     x
-        Values; NaN and infinities are returned unchanged.
+        Values; NaN and infinities are returned unchanged, -0.0 as 0.0.
     digits
         Number of decimals, at least 1.
     out
@@ -82,4 +82,7 @@ def round_r(
         if keep.any():
             res[keep] = xa[keep]
         np.copysign(res, xa, out=out)
+        # -0.0 (e.g. from -0.001) becomes +0.0: R prints both as 0 and
+        # text output should not show "-0.0".
+        out += 0.0
     return out
