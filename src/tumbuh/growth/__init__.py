@@ -5,6 +5,7 @@ the rest of tumbuh.
 """
 
 from tumbuh.growth.categories import CATEGORY_LABELS_EN, CATEGORY_LABELS_EN_2007
+from tumbuh.growth.curves import lms_at, lms_value_from_z, lms_z_from_value
 from tumbuh.growth.indicators import INDICATORS, Indicator, IndicatorSpec, Sex
 from tumbuh.growth.lms import value_from_z, z_from_lms
 from tumbuh.growth.rounding import round_r
@@ -20,6 +21,9 @@ __all__ = [
     "Sex",
     "ZScores",
     "ZScores2007",
+    "lms_at",
+    "lms_value_from_z",
+    "lms_z_from_value",
     "round_r",
     "value_from_z",
     "z_from_lms",
