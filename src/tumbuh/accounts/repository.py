@@ -26,6 +26,10 @@ def users_in_scope(scope: str) -> Select[User]:
     )
 
 
+def all_users() -> Select[User]:
+    return select(User).order_by(User.region_code, User.username)
+
+
 def count_recent_failures(
     session: Session, *, username: str, ip: str, since: datetime
 ) -> int:

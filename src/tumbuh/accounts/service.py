@@ -252,7 +252,9 @@ __all__ = [
     "Role",
     "TooManyAttempts",
     "create_user",
+    "all_users",
     "create_user_as",
+    "get_by_username",
     "get_active_user",
     "list_audit",
     "list_users",
@@ -260,3 +262,12 @@ __all__ = [
     "record",
     "set_active",
 ]
+
+
+def get_by_username(session: Session, username: str) -> User | None:
+    return repository.get_user_by_username(session, username)
+
+
+def all_users(session: Session) -> list[User]:
+    """Every user, ordered by region and name (for the command line)."""
+    return list(session.scalars(repository.all_users()))

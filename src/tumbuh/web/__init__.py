@@ -1,1 +1,1 @@
-"""web."""
+"""The web app: `from tumbuh.web.app import create_app`."""

@@ -1,0 +1,11 @@
+"""REST API under /api/v1: bearer tokens from /api/v1/auth/token; without one, 401."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from tumbuh.web.api import auth, regions
+
+router = APIRouter(prefix="/api/v1")
+router.include_router(auth.router)
+router.include_router(regions.router)

@@ -1,0 +1,45 @@
+"""OAuth2 password flow: POST username+password (form fields) → a signed, expiring bearer token."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+
+from tumbuh.accounts import service as accounts
+from tumbuh.accounts.schemas import Token, UserRead
+from tumbuh.accounts.security import issue_token
+from tumbuh.web.deps import ApiUser, DbDep, SettingsDep, client_ip
+
+router = APIRouter(tags=["auth"])
+
+
+@router.post(
+    "/auth/token",
+    response_model=Token,
+    summary="Get a bearer token (OAuth2 password flow; throttled after 5 failures in 15 minutes)",
+)
+def token(
+    request: Request,
+    db: DbDep,
+    settings: SettingsDep,
+    username: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+) -> Token:
+    outcome = accounts.login(
+        db, username=username, password=password, ip=client_ip(request)
+    )
+    # The attempt is recorded whatever the outcome, so it must outlive an error response.
+    db.commit()
+    if outcome.error is not None:
+        raise outcome.error
+    assert outcome.user is not None
+    return Token(
+        access_token=issue_token(settings.secret_key, user_id=outcome.user.id),
+        expires_in=settings.session_max_age_s,
+    )
+
+
+@router.get("/me", response_model=UserRead, summary="The user the token belongs to")
+def me(user: ApiUser) -> UserRead:
+    return UserRead.model_validate(user)

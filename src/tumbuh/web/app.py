@@ -1,0 +1,92 @@
+"""The FastAPI application: server-rendered pages, the REST API under /api/v1, static files."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.responses import Response
+
+from tumbuh.config import Settings
+from tumbuh.config import get_settings as load_settings
+from tumbuh.db.engine import make_engine
+from tumbuh.db.session import session_factory
+from tumbuh.web import errors
+from tumbuh.web.api import router as api_router
+from tumbuh.web.csrf import COOKIE as CSRF_COOKIE
+from tumbuh.web.i18n import LANGUAGES
+from tumbuh.web.pages import router as pages_router
+
+STATIC_DIR = Path(__file__).parent / "static"
+LANG_COOKIE_MAX_AGE_S = 365 * 24 * 3600
+
+# No CDN and no inline scripts: page data travels in <script type="application/json">.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; "
+    "form-action 'self'"
+)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app for `settings` (default: get_settings()); one engine per app."""
+    settings = settings or load_settings()
+    app = FastAPI(
+        title="tumbuh",
+        summary="Stunting-reduction information system: API for TPPS teams",
+        version="0.1.0",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
+    engine = make_engine(settings.database_url)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = session_factory(engine)
+    secure = settings.environment == "production"
+
+    @app.middleware("http")
+    async def _cookies_and_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        token = getattr(request.state, "csrf_token", None)
+        if isinstance(token, str) and request.cookies.get(CSRF_COOKIE) != token:
+            response.set_cookie(
+                CSRF_COOKIE, token, httponly=True, samesite="strict", secure=secure
+            )
+        lang = request.query_params.get("lang")
+        if lang in LANGUAGES and request.cookies.get("lang") != lang:
+            response.set_cookie(
+                "lang",
+                lang,
+                max_age=LANG_COOKIE_MAX_AGE_S,
+                samesite="lax",
+                secure=secure,
+            )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if not request.url.path.startswith("/api/docs"):
+            response.headers.setdefault(
+                "Content-Security-Policy", CONTENT_SECURITY_POLICY
+            )
+        return response
+
+    # Added last so it runs first: request.session is ready for everything above.
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="tumbuh_session",
+        max_age=settings.session_max_age_s,
+        same_site="lax",
+        https_only=secure,
+    )
+    errors.install(app)
+    app.include_router(api_router)
+    app.include_router(pages_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app

@@ -1,0 +1,115 @@
+"""Request dependencies: settings, the database session (the request owns the transaction),
+the language, and the current user for pages (session cookie) and for the API (bearer token)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from tumbuh.accounts import service as accounts
+from tumbuh.accounts.models import User
+from tumbuh.accounts.security import read_token
+from tumbuh.config import Settings
+from tumbuh.errors import Unauthorized
+from tumbuh.web.i18n import Lang, pick_language
+
+SESSION_USER = "uid"
+SESSION_ISSUED = "iat"
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+class LoginRequired(Unauthorized):
+    """No (valid) session on a page: the HTML renderer redirects to the login page."""
+
+    code = "unauthorized"
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """One session per request: commit when the route succeeds, roll back when it raises."""
+    factory: sessionmaker[Session] = request.app.state.session_factory
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def get_lang(request: Request) -> Lang:
+    settings = get_settings(request)
+    return pick_language(
+        request.query_params.get("lang"), request.cookies.get("lang"), settings.language
+    )
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def page_user(request: Request, db: Annotated[Session, Depends(get_db)]) -> User:
+    """The logged-in user of a page; LoginRequired when the session is missing, expired or stale."""
+    settings = get_settings(request)
+    uid = request.session.get(SESSION_USER)
+    issued = request.session.get(SESSION_ISSUED)
+    if not isinstance(uid, int) or not isinstance(issued, int | float):
+        raise LoginRequired("please log in")
+    # The cookie itself expires after max_age of inactivity (SessionMiddleware);
+    # this also bounds a session's total life, however active it stays.
+    if time.time() - issued > settings.session_max_age_s:
+        request.session.clear()
+        raise LoginRequired("session expired", code="session_expired")
+    user = accounts.get_active_user(db, uid)
+    if user is None:
+        request.session.clear()
+        raise LoginRequired("please log in")
+    return _remember(request, db, user)
+
+
+def api_user(
+    request: Request,
+    db: Annotated[Session, Depends(get_db)],
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+) -> User:
+    """The user named by the bearer token; Unauthorized (401) without a valid token."""
+    if not token:
+        raise Unauthorized("missing bearer token", code="unauthorized")
+    settings = get_settings(request)
+    uid = read_token(settings.secret_key, token, max_age_s=settings.session_max_age_s)
+    user = accounts.get_active_user(db, uid)
+    if user is None:
+        raise Unauthorized("unknown or inactive user", code="unauthorized")
+    return _remember(request, db, user)
+
+
+def _remember(request: Request, db: Session, user: User) -> User:
+    """Detach the user, so that it stays readable (error pages, audit) after a rollback."""
+    db.expunge(user)
+    request.state.user = user
+    return user
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+DbDep = Annotated[Session, Depends(get_db)]
+LangDep = Annotated[Lang, Depends(get_lang)]
+PageUser = Annotated[User, Depends(page_user)]
+ApiUser = Annotated[User, Depends(api_user)]

@@ -1,0 +1,88 @@
+"""One error hierarchy rendered per channel: JSON under /api, an HTML page elsewhere.
+
+`tumbuh.errors.TumbuhError` carries code, message and status. Under /api the body is
+{"error": code, "detail": message}; pages show a translated explanation with the same code.
+A page that needs a login redirects to /login instead.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from tumbuh.errors import TumbuhError, Unauthorized
+from tumbuh.web.deps import get_lang
+from tumbuh.web.templating import render
+
+API_PREFIX = "/api/"
+_HTTP_CODES = {
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    422: "invalid_input",
+}
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith(API_PREFIX)
+
+
+def render_error(request: Request, *, code: str, detail: str, status: int) -> Response:
+    if _is_api(request):
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return JSONResponse(
+            {"error": code, "detail": detail}, status_code=status, headers=headers
+        )
+    if status == 401 and request.method in ("GET", "HEAD"):
+        target = request.url.path
+        if request.url.query:
+            target += "?" + request.url.query
+        suffix = "&expired=1" if code == "session_expired" else ""
+        return RedirectResponse(f"/login?next={quote(target)}{suffix}", status_code=303)
+    return render(
+        request,
+        "error.html",
+        {"code": code, "detail": detail, "status": status},
+        lang=get_lang(request),
+        status_code=status,
+    )
+
+
+async def _tumbuh_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, TumbuhError)
+    status = 401 if isinstance(exc, Unauthorized) else exc.status
+    return render_error(request, code=exc.code, detail=exc.message, status=status)
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    parts = []
+    for err in exc.errors()[:5]:
+        where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
+        parts.append(f"{where}: {err.get('msg', 'invalid')}")
+    return render_error(
+        request, code="invalid_input", detail="; ".join(parts), status=422
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    response = render_error(
+        request, code=code, detail=str(exc.detail), status=exc.status_code
+    )
+    if exc.headers and _is_api(request):
+        response.headers.update(exc.headers)
+    return response
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(TumbuhError, _tumbuh_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -1,0 +1,75 @@
+"""Region names and children for pages, from the packaged Kemendagri master (read once per province).
+
+The register loads the same file into its `regions` table; pages only need names and the tree,
+which this read-only catalogue gives without a database round trip.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from tumbuh.errors import NotFound
+
+REGIONS_CSV = (
+    Path(__file__).resolve().parents[1]
+    / "data"
+    / "regions"
+    / "wilayah_kemendagri_2025.csv"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RegionInfo:
+    code: str
+    name: str
+    level: int  # 1 province, 2 kab/kota, 3 kecamatan, 4 desa/kelurahan
+
+    @property
+    def parent_code(self) -> str | None:
+        return self.code.rsplit(".", 1)[0] if "." in self.code else None
+
+
+@cache
+def _province(prefix: str) -> dict[str, RegionInfo]:
+    """Every region of one province (2-digit prefix), by code."""
+    out: dict[str, RegionInfo] = {}
+    with REGIONS_CSV.open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            code = row["kode"]
+            if code == prefix or code.startswith(prefix + "."):
+                out[code] = RegionInfo(code, row["nama"], int(row["level"]))
+    return out
+
+
+def find_region(code: str) -> RegionInfo | None:
+    return _province(code[:2]).get(code)
+
+
+def get_region(code: str) -> RegionInfo:
+    """The region with this code; NotFound when the master has no such code."""
+    region = find_region(code)
+    if region is None:
+        raise NotFound(f"region {code} does not exist", code="not_found")
+    return region
+
+
+def children_of(code: str) -> list[RegionInfo]:
+    """Direct children of a region, ordered by code."""
+    regions = _province(code[:2])
+    return sorted(
+        (r for r in regions.values() if r.parent_code == code), key=lambda r: r.code
+    )
+
+
+def lineage(code: str) -> list[RegionInfo]:
+    """The region and its ancestors, widest first (for breadcrumbs)."""
+    parts = code.split(".")
+    out = []
+    for i in range(1, len(parts) + 1):
+        region = find_region(".".join(parts[:i]))
+        if region is not None:
+            out.append(region)
+    return out

@@ -1,0 +1,70 @@
+"""Jinja2 set-up: templates, the i18n filters and globals every page gets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+from starlette.responses import Response
+
+from tumbuh.accounts.roles import policy
+from tumbuh.web.csrf import FIELD, csrf_token
+from tumbuh.web.i18n import Lang, format_date, format_datetime, format_number, translate
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+
+
+def _json_script(value: Any) -> Markup:
+    """JSON for a <script type="application/json"> block, safe against '</script>'."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text)
+
+
+templates.env.filters["json_script"] = _json_script
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    lang: Lang,
+    status_code: int = 200,
+) -> Response:
+    """Render a page with the language, translator, number/date filters, CSRF token and user."""
+    user = getattr(request.state, "user", None)
+
+    def t(key: str, **values: object) -> str:
+        return translate(key, lang, **values)
+
+    def num(value: float | int | None, decimals: int = 1) -> str:
+        return format_number(value, decimals, lang)
+
+    def date(value: Any) -> str:
+        return format_date(value, lang)
+
+    def datetime(value: Any) -> str:
+        return format_datetime(value, lang)
+
+    token = csrf_token(request)
+    ctx: dict[str, Any] = {
+        "lang": lang,
+        "t": t,
+        "num": num,
+        "date": date,
+        "datetime": datetime,
+        "csrf_field": Markup(
+            f'<input type="hidden" name="{FIELD}" value="{Markup.escape(token)}">'
+        ),
+        "user": user,
+        "policy": policy(user.role) if user is not None else None,
+        "path": request.url.path,
+    }
+    ctx.update(context or {})
+    return templates.TemplateResponse(request, template, ctx, status_code=status_code)
