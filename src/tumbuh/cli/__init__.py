@@ -10,6 +10,8 @@ import typer
 from tumbuh.cli import (
     aggregates,  # noqa: F401
     krs,  # noqa: F401
+    serve,  # noqa: F401
+    users,  # noqa: F401
     warning,  # noqa: F401
     zscore,  # noqa: F401
 )
