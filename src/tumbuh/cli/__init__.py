@@ -9,8 +9,12 @@ import typer
 # Importing a command module adds its commands to `app`: one line per module, in help order.
 from tumbuh.cli import (
     aggregates,  # noqa: F401
+    db,  # noqa: F401
+    imports,  # noqa: F401
     krs,  # noqa: F401
+    prevalence,  # noqa: F401
     serve,  # noqa: F401
+    synth,  # noqa: F401
     users,  # noqa: F401
     warning,  # noqa: F401
     zscore,  # noqa: F401

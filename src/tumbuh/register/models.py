@@ -109,6 +109,8 @@ class Person(Base):
     address: Mapped[str | None] = mapped_column(String(250))
     birth_weight_kg: Mapped[float | None] = mapped_column(Float)
     birth_length_cm: Mapped[float | None] = mapped_column(Float)
+    # Digest of the last family-file row for this person (re-import change detection).
+    fingerprint: Mapped[str | None] = mapped_column(String(32))
 
 
 class Measurement(Base):

@@ -1,0 +1,79 @@
+"""`tumbuh db upgrade` and `tumbuh db load-regions`: the schema (Alembic) and the region master."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, inspect
+
+from tumbuh.cli._app import app
+from tumbuh.config import get_settings
+from tumbuh.db.engine import make_engine
+from tumbuh.db.schema import create_schema
+from tumbuh.db.session import unit_of_work
+from tumbuh.models import Base
+from tumbuh.register.regions import load_regions
+
+MIGRATIONS = Path(__file__).resolve().parents[1] / "db" / "migrations"
+
+db_app = typer.Typer(help="Database schema (Alembic migrations) and reference data.")
+app.add_typer(db_app, name="db")
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db", help="Database URL (default: TUMBUH_DATABASE_URL / settings)."
+    ),
+]
+
+
+def alembic_config(url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def has_migrations() -> bool:
+    return any((MIGRATIONS / "versions").glob("*.py"))
+
+
+def upgrade(engine: Engine) -> None:
+    """Apply the Alembic migrations up to head on the engine's database."""
+    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+def open_database(url: str | None) -> Engine:
+    """An engine whose database has the schema: a new database is created on first use
+    (migrations when they exist, else from the models); a migrated one is brought to head."""
+    engine = make_engine(url or get_settings().database_url)
+    tables = set(inspect(engine).get_table_names())
+    if has_migrations() and (not tables or "alembic_version" in tables):
+        upgrade(engine)
+    elif not set(Base.metadata.tables) <= tables:
+        create_schema(engine, Base.metadata)
+    return engine
+
+
+@db_app.command("upgrade")
+def upgrade_cmd(db: DbOption = None) -> None:
+    """Create or upgrade the database schema (alembic upgrade head)."""
+    engine = make_engine(db or get_settings().database_url)
+    upgrade(engine)
+    typer.echo(f"database at head: {engine.url.render_as_string(hide_password=True)}")
+
+
+@db_app.command("load-regions")
+def load_regions_cmd(db: DbOption = None) -> None:
+    """Load the Kemendagri region master (all of Indonesia) into the regions table."""
+    engine = open_database(db)
+    with unit_of_work(engine) as session:
+        added = load_regions(session)
+    typer.echo(f"regions added: {added}")

@@ -1,0 +1,203 @@
+"""State shared by the rows of one imported file: report, issues, lookups, quarantine."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+from sqlalchemy import delete, insert, select, tuple_
+from sqlalchemy.orm import Session
+
+from tumbuh.imports.normalise import MESSAGES
+from tumbuh.register.models import Facility, QuarantinedRow
+from tumbuh.register.regions import RegionResolver, name_key
+from tumbuh.tabular.issues import ImportReport, RowIssue, Severity
+from tumbuh.tabular.readers import ROW_COLUMN
+
+BATCH = 5_000  # bound parameters per IN (...) list: SQLite allows 32,766
+
+
+def fingerprint(values: tuple[Any, ...]) -> str:
+    """A stable 128-bit digest of a row's normalised values (change detection on re-import)."""
+    return hashlib.md5(repr(values).encode(), usedforsecurity=False).hexdigest()
+
+
+@dataclass
+class Chunk:
+    """One chunk of text cells with its person-visible row numbers and per-row error marks."""
+
+    table: pa.Table
+    columns: dict[str, str]  # field -> column name in the file
+    rows: npt.NDArray[np.int64] = field(init=False)
+    bad: npt.NDArray[np.bool_] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rows = np.asarray(self.table.column(ROW_COLUMN).to_numpy(), dtype=np.int64)
+        self.bad = np.zeros(self.table.num_rows, dtype=bool)
+
+    def __len__(self) -> int:
+        return int(self.table.num_rows)
+
+    def has(self, fld: str) -> bool:
+        return fld in self.columns
+
+    def arrow(self, fld: str) -> pa.Array:
+        if fld not in self.columns:
+            return pa.nulls(self.table.num_rows, pa.string())
+        return self.table.column(self.columns[fld]).combine_chunks()
+
+    def text(self, fld: str) -> list[str | None]:
+        if fld not in self.columns:
+            return [None] * self.table.num_rows
+        values: list[str | None] = self.table.column(self.columns[fld]).to_pylist()
+        return values
+
+
+@dataclass
+class FileImport:
+    """Everything one file's import needs besides the rows: where to record what happened."""
+
+    session: Session
+    kind: str
+    file: str
+    report: ImportReport
+    regions: RegionResolver
+    facilities: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    quarantine: list[dict[str, Any]] = field(default_factory=list)
+    resolved_keys: set[str] = field(default_factory=set)
+    issue_counts: dict[str, int] = field(default_factory=dict)
+
+    def issue(
+        self,
+        row: int,
+        column: str | None,
+        code: str,
+        *,
+        value: object = None,
+        severity: Severity = Severity.warning,
+    ) -> RowIssue:
+        msg_id, msg_en = MESSAGES[code]
+        if isinstance(value, pa.Scalar):
+            value = value.as_py()
+        text = "" if value is None else str(value)
+        item = RowIssue(
+            file=self.file,
+            row=int(row),
+            column=column,
+            code=code,
+            message_id=msg_id.format(value=text),
+            message_en=msg_en.format(value=text),
+            severity=severity,
+            value=None if value is None else text,
+        )
+        self.report.issues.append(item)
+        self.issue_counts[code] = self.issue_counts.get(code, 0) + 1
+        return item
+
+    def load_facilities(self) -> None:
+        for fid, kind, region, key in self.session.execute(
+            select(Facility.id, Facility.kind, Facility.region_code, Facility.name_key)
+        ):
+            self.facilities[(kind, region, key)] = fid
+
+    def facility_ids(
+        self, kind: str, wanted: list[tuple[str, str] | None]
+    ) -> list[int | None]:
+        """Ids of facilities (region code, name) of `kind`, creating the missing ones in bulk."""
+        new: dict[tuple[str, str, str], dict[str, Any]] = {}
+        for item in wanted:
+            if item is None:
+                continue
+            region, name = item
+            key = (kind, region, name_key(name))
+            if key[2] and key not in self.facilities and key not in new:
+                new[key] = {
+                    "kind": kind,
+                    "name": name[:160],
+                    "name_key": key[2][:160],
+                    "region_code": region,
+                }
+        if new:
+            result = self.session.execute(
+                insert(Facility).returning(Facility.id, sort_by_parameter_order=True),
+                list(new.values()),
+            )
+            for key, fid in zip(new, result.scalars(), strict=True):
+                self.facilities[key] = fid
+        out: list[int | None] = []
+        for item in wanted:
+            if item is None:
+                out.append(None)
+            else:
+                out.append(self.facilities.get((kind, item[0], name_key(item[1]))))
+        return out
+
+    def reject(
+        self,
+        chunk: Chunk,
+        index: int,
+        issues: list[RowIssue],
+        row_key: str,
+    ) -> None:
+        """Keep a rejected row (raw cells and issues) for fixing and re-importing."""
+        raw = {
+            name: chunk.table.column(name)[index].as_py()
+            for name in chunk.table.column_names
+            if name != ROW_COLUMN
+        }
+        self.quarantine.append(
+            {
+                "kind": self.kind,
+                "file": self.file,
+                "row": int(chunk.rows[index]),
+                "row_key": row_key,
+                "raw": raw,
+                "issues": [i.to_dict() for i in issues],
+            }
+        )
+
+    def start(self) -> None:
+        """A file imported again replaces its own earlier quarantine entries."""
+        self.session.execute(
+            delete(QuarantinedRow).where(
+                QuarantinedRow.kind == self.kind, QuarantinedRow.file == self.file
+            )
+        )
+
+    def flush_quarantine(self) -> None:
+        keys = sorted(self.resolved_keys)
+        resolved = 0
+        for start in range(0, len(keys), BATCH):
+            part = keys[start : start + BATCH]
+            res = self.session.execute(
+                delete(QuarantinedRow).where(
+                    QuarantinedRow.kind == self.kind, QuarantinedRow.row_key.in_(part)
+                )
+            )
+            resolved += int(getattr(res, "rowcount", 0) or 0)
+        self.resolved_keys.clear()
+        if self.quarantine:
+            self.session.execute(insert(QuarantinedRow), self.quarantine)
+            self.quarantine.clear()
+        self.report.extra["quarantine_resolved"] = (
+            int(self.report.extra.get("quarantine_resolved", 0)) + resolved
+        )
+
+
+def row_key(*parts: object) -> str:
+    """Identity of a source row that survives fixes of its other cells."""
+    return fingerprint(tuple(name_key(str(p)) if p is not None else "" for p in parts))
+
+
+def pairs_in(column: Any, other: Any, values: list[tuple[Any, Any]]) -> Any:
+    """`(column, other) IN (...)` for a batch of value pairs."""
+    return tuple_(column, other).in_(values)
+
+
+def dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)

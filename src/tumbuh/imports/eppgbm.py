@@ -1,0 +1,701 @@
+"""e-PPGBM measurement exports → persons, families, facilities and z-scored measurements.
+
+Per chunk: parse whole columns (tabular.parse), repair what can be repaired (warnings),
+reject what cannot (quarantine), z-score the accepted rows in one kernel call, link rows to
+persons with bulk look-ups, and write with executemany. No ORM object and no query per row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import insert, select, update
+
+from tumbuh import growth
+from tumbuh.errors import ImportFileError
+from tumbuh.imports.base import ChunkImport
+from tumbuh.imports.context import BATCH, Chunk, FileImport, fingerprint, row_key
+from tumbuh.imports.linking import Candidate, PersonIndex
+from tumbuh.imports.normalise import (
+    clean,
+    map_headers,
+    normalise_kk,
+    normalise_measure,
+    normalise_nik,
+    normalise_rt_rw,
+)
+from tumbuh.imports.normalise import (
+    cut as _cut,
+)
+from tumbuh.register.models import Family, Measurement
+from tumbuh.register.regions import name_key
+from tumbuh.tabular.issues import RowIssue
+from tumbuh.tabular.parse import parse_sex
+from tumbuh.tabular.readers import TableSource
+
+ALIASES: dict[str, tuple[str, ...]] = {
+    "nik": ("NIK", "NIK Anak", "No NIK", "NIK Balita"),
+    "name": ("Nama", "Nama Anak", "Nama Balita"),
+    "sex": ("JK", "Jenis Kelamin", "L/P", "Sex"),
+    "birth_date": ("Tgl Lahir", "Tanggal Lahir", "Tgl Lhr"),
+    "birth_weight": ("BB Lahir", "Berat Lahir"),
+    "birth_length": ("TB Lahir", "PB Lahir", "Panjang Lahir"),
+    "mother_name": ("Nama Ortu", "Nama Orang Tua", "Nama Ibu", "Nama Ortu/Wali"),
+    "mother_nik": ("NIK Ortu", "NIK Ibu", "NIK Orang Tua"),
+    "no_kk": ("No KK", "Nomor KK", "No Kartu Keluarga", "KK"),
+    "prov": ("Prov", "Provinsi"),
+    "kab": ("Kab/Kota", "Kabupaten/Kota", "Kab", "Kabupaten", "Kota"),
+    "kec": ("Kec", "Kecamatan"),
+    "puskesmas": ("Pukesmas", "Puskesmas"),
+    "desa": ("Desa/Kel", "Desa/Kelurahan", "Kel/Desa", "Desa", "Kelurahan"),
+    "desa_code": ("Kode Desa", "Kode Wilayah", "Kode Kemendagri"),
+    "posyandu": ("Posyandu", "Nama Posyandu"),
+    "rt": ("RT",),
+    "rw": ("RW",),
+    "address": ("Alamat",),
+    "src_age": ("Usia Saat Ukur", "Umur Saat Ukur", "Usia"),
+    "measured_on": (
+        "Tanggal Pengukuran",
+        "Tgl Pengukuran",
+        "Tanggal Ukur",
+        "Tgl Ukur",
+    ),
+    "weight": ("Berat", "BB", "Berat Badan", "BB (kg)"),
+    "lenhei": ("Tinggi", "TB", "PB/TB", "TB/PB", "Tinggi Badan", "TB (cm)"),
+    "measure": ("Cara Ukur",),
+    "muac": ("LiLA", "Lingkar Lengan Atas"),
+    "headc": ("Lingkar Kepala", "LK"),
+    "src_cat_bbu": ("BB/U",),
+    "src_zwei": ("ZS BB/U", "Z-Score BB/U", "ZS BBU"),
+    "src_cat_tbu": ("TB/U", "PB/U"),
+    "src_zlen": ("ZS TB/U", "Z-Score TB/U", "ZS PB/U"),
+    "src_cat_bbtb": ("BB/TB", "BB/PB"),
+    "src_zwfl": ("ZS BB/TB", "Z-Score BB/TB", "ZS BB/PB"),
+    "src_weight_gain": ("Naik Berat Badan", "Naik BB"),
+}
+REQUIRED = ("name", "sex", "birth_date", "measured_on")
+
+# WHO Child Growth Standards: |z| beyond 5 is biologically implausible for weight-for-age
+# (WHO anthro flag limits -6/+5); a repaired weight must come within this.
+_PLAUSIBLE_Z = 5.0
+_MAX_AGE_DAYS = 1856  # 60 completed months (WHO anthro, 30.4375 days per month)
+_MEASURE_FIELDS = ("weight", "lenhei", "muac", "headc")
+
+
+def check_columns(source: TableSource, file: str) -> dict[str, str]:
+    """Map the file's headers; raise when a required column is missing (the file is unusable)."""
+    columns = map_headers(source.keys, ALIASES)
+    missing = [ALIASES[f][0] for f in REQUIRED if f not in columns]
+    if "weight" not in columns and "lenhei" not in columns:
+        missing.append("Berat/Tinggi")
+    if missing:
+        raise ImportFileError(
+            f"{file}: not an e-PPGBM export, missing column(s) {', '.join(missing)} "
+            f"/ bukan ekspor e-PPGBM, kolom tidak ada: {', '.join(missing)}"
+        )
+    return columns
+
+
+def score(
+    sex: npt.NDArray[np.float64],
+    age_days: npt.NDArray[np.float64],
+    weight_kg: npt.NDArray[np.float64],
+    lenhei_cm: npt.NDArray[np.float64],
+    measure: npt.NDArray[np.object_],
+) -> Any:
+    """One kernel call on whole columns."""
+    return growth.zscores(
+        sex=sex,
+        age_days=age_days,
+        weight_kg=weight_kg,
+        lenhei_cm=lenhei_cm,
+        measure=measure,
+        validate="row",
+    )
+
+
+def _repair(
+    values: npt.NDArray[np.float64],
+    suspicious: npt.NDArray[np.bool_],
+    factors: tuple[float, ...],
+    zfun: Any,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Try each factor on the suspicious cells; keep the one with the smallest |z| within limits.
+
+    Returns the repaired values and the factor used (NaN where none fitted).
+    """
+    fixed = values.copy()
+    used = np.full(len(values), np.nan)
+    best = np.full(len(values), np.inf)
+    idx = np.nonzero(suspicious)[0]
+    if len(idx) == 0:
+        return fixed, used
+    for factor in factors:
+        cand = values[idx] * factor
+        z = np.abs(zfun(idx, cand))
+        take = (z <= _PLAUSIBLE_Z) & (z < best[idx])
+        fixed[idx[take]] = cand[take]
+        used[idx[take]] = factor
+        best[idx[take]] = z[take]
+    return fixed, used
+
+
+class EppgbmImport(ChunkImport):
+    """Import of one e-PPGBM file inside the caller's transaction."""
+
+    def __init__(self, ctx: FileImport, source: TableSource) -> None:
+        super().__init__(ctx, check_columns(source, ctx.file))
+        self.source = source
+        self.index = PersonIndex(ctx.session)
+        self.families: dict[str, int] = {}
+        self.region_cache: dict[tuple[str | None, ...], tuple[str | None, ...]] = {}
+        self.seen: dict[
+            tuple[int, dt.date], str
+        ] = {}  # written in this file: key -> fp
+
+    # ---------------------------------------------------------------- public
+
+    def run(self) -> None:
+        self.ctx.start()
+        self.ctx.load_facilities()
+        for table in self.source.chunks():
+            chunk = Chunk(table, self.columns)
+            self.ctx.report.read += len(chunk)
+            self._chunk(chunk)
+            self.ctx.flush_quarantine()
+        self.ctx.report.extra["persons_created"] = self.index.created
+        self.ctx.report.extra["link_review"] = self.index.reviewed
+
+    # --------------------------------------------------------------- helpers
+
+    def _region(self, key: tuple[str | None, ...]) -> tuple[str | None, ...]:
+        """(desa, kec, kab, problem, fuzzy) codes from `Kode Desa` or the names, cached."""
+        hit = self.region_cache.get(key)
+        if hit is not None:
+            return hit
+        code, prov, kab, kec, desa = key
+        res = self.ctx.regions
+        out: tuple[str | None, ...]
+        if code and res.is_code(code, 4):
+            parts = code.split(".")
+            out = (code, ".".join(parts[:3]), ".".join(parts[:2]), None, None)
+        else:
+            fuzzy: list[str] = []
+            codes: list[str | None] = [None, None, None, None]
+            parent: str | None = None
+            problem: str | None = None
+            for level, value in enumerate((prov, kab, kec, desa), start=1):
+                if value is None:
+                    break
+                found, was_fuzzy = res.resolve(parent, level, value)
+                if found is None:
+                    problem = value
+                    break
+                if was_fuzzy:
+                    fuzzy.append(f"{value} → {res.names[found]}")
+                codes[level - 1] = found
+                parent = found
+            out = (codes[3], codes[2], codes[1], problem, "; ".join(fuzzy) or None)
+        self.region_cache[key] = out
+        return out
+
+    # ----------------------------------------------------------------- chunk
+
+    def _chunk(self, chunk: Chunk) -> None:
+        n = len(chunk)
+        per_row: dict[int, list[RowIssue]] = {}
+        ctx = self.ctx
+
+        names = [clean(v) for v in chunk.text("name")]
+        for i in range(n):
+            if names[i] is None:
+                self._issue(per_row, chunk, i, "name", "required", error=True)
+        sex_p = parse_sex(chunk.arrow("sex"))
+        sex = np.array(sex_p.values, dtype=np.float64)
+        for i in np.flatnonzero(sex_p.failed).tolist():
+            self._issue(
+                per_row,
+                chunk,
+                int(i),
+                "sex",
+                "invalid_sex",
+                chunk.arrow("sex")[i],
+                error=True,
+            )
+        for i in np.flatnonzero(np.isnan(sex) & ~sex_p.failed).tolist():
+            self._issue(per_row, chunk, int(i), "sex", "required", error=True)
+        birth = self._date(chunk, "birth_date", per_row)
+        measured = self._date(chunk, "measured_on", per_row)
+        both = ~np.isnat(birth) & ~np.isnat(measured)
+        age = np.full(n, np.nan)
+        age[both] = (measured[both] - birth[both]).astype(np.int64)
+        for i in np.flatnonzero(age < 0).tolist():
+            self._issue(
+                per_row,
+                chunk,
+                int(i),
+                "measured_on",
+                "measured_before_birth",
+                error=True,
+            )
+        for i in np.flatnonzero(age > _MAX_AGE_DAYS).tolist():
+            self._issue(
+                per_row, chunk, int(i), "measured_on", "age_over_60_months", int(age[i])
+            )
+
+        weight = self._number(chunk, "weight", per_row)
+        lenhei = self._number(chunk, "lenhei", per_row)
+        muac = self._number(chunk, "muac", per_row)
+        headc = self._number(chunk, "headc", per_row)
+        bw = self._number(chunk, "birth_weight", per_row)
+        bl = self._number(chunk, "birth_length", per_row)
+        src_z = {
+            f: self._number(chunk, f, per_row)
+            for f in ("src_zwei", "src_zlen", "src_zwfl")
+        }
+        measure = np.array(
+            [normalise_measure(v) for v in chunk.text("measure")], dtype=object
+        )
+
+        weight, lenhei = self._repair_measures(
+            chunk, per_row, sex, age, weight, lenhei, measure
+        )
+        for i in np.flatnonzero(np.isnan(weight) & np.isnan(lenhei)).tolist():
+            self._issue(per_row, chunk, int(i), "weight", "no_measurement", error=True)
+
+        good = ~chunk.bad
+        z = score(
+            np.where(good, sex, np.nan),
+            np.where(good, age, np.nan),
+            weight,
+            lenhei,
+            measure,
+        )
+
+        # Identity, family, address, region, facility columns (cheap per-row string work).
+        nik_raw = chunk.text("nik")
+        niks: list[str | None] = [None] * n
+        suspects: list[str | None] = [None] * n
+        for i, raw in enumerate(nik_raw):
+            nik, suspect, code = normalise_nik(raw)
+            niks[i], suspects[i] = nik, suspect
+            if code is not None:
+                self._issue(per_row, chunk, i, "nik", code, raw)
+        mother_niks: list[str | None] = [None] * n
+        for i, raw in enumerate(chunk.text("mother_nik")):
+            nik, _, code = normalise_nik(raw)
+            mother_niks[i] = nik
+            if code is not None and code != "nik_float_suffix":
+                self._issue(per_row, chunk, i, "mother_nik", code, raw)
+        kks: list[str | None] = [None] * n
+        for i, raw in enumerate(chunk.text("no_kk")):
+            kk, code = normalise_kk(raw)
+            kks[i] = kk
+            if code is not None:
+                self._issue(per_row, chunk, i, "no_kk", code, raw)
+        rts = self._rt_rw(chunk, "rt", per_row)
+        rws = self._rt_rw(chunk, "rw", per_row)
+        mothers = [clean(v) for v in chunk.text("mother_name")]
+        addresses = [clean(v) for v in chunk.text("address")]
+
+        region_cols = [
+            chunk.text(f) for f in ("desa_code", "prov", "kab", "kec", "desa")
+        ]
+        desa_codes: list[str | None] = [None] * n
+        kec_codes: list[str | None] = [None] * n
+        kab_codes: list[str | None] = [None] * n
+        for i in range(n):
+            key = tuple(clean(col[i]) for col in region_cols)
+            if not any(key):
+                continue
+            desa_c, kec_c, kab_c, problem, fuzzy = self._region(key)
+            desa_codes[i], kec_codes[i], kab_codes[i] = desa_c, kec_c, kab_c
+            if problem is not None:
+                self._issue(per_row, chunk, i, "desa", "region_not_found", problem)
+            if fuzzy is not None:
+                self._issue(per_row, chunk, i, "desa", "region_fuzzy", fuzzy)
+        pos_names = [clean(v) for v in chunk.text("posyandu")]
+        pkm_names = [clean(v) for v in chunk.text("puskesmas")]
+        posyandu_ids = ctx.facility_ids(
+            "posyandu",
+            [
+                (d, p) if d and p and good[i] else None
+                for i, (d, p) in enumerate(zip(desa_codes, pos_names, strict=True))
+            ],
+        )
+        puskesmas_ids = ctx.facility_ids(
+            "puskesmas",
+            [
+                (r, p) if (r := k or b) and p and good[i] else None
+                for i, (k, b, p) in enumerate(
+                    zip(kec_codes, kab_codes, pkm_names, strict=True)
+                )
+            ],
+        )
+
+        good_idx: list[int] = np.flatnonzero(~chunk.bad).tolist()
+        births = birth.astype(object)
+        dates = measured.astype(object)
+
+        # Families and mothers first: children point at them.
+        self._families({k for i in good_idx if (k := kks[i])})
+        self.index.preload(
+            {x for i in good_idx for x in (niks[i], mother_niks[i]) if x},
+            {births[i] for i in good_idx},
+        )
+        mother_of: dict[int, Candidate] = {}
+        for i in good_idx:
+            mnik = mother_niks[i]
+            if mnik is None:
+                continue
+            mother = self.index.by_nik.get(mnik)
+            family_id = self.families.get(kks[i] or "")
+            if mother is None:
+                mname = mothers[i] or "(ibu)"
+                mother = self.index.create(
+                    {
+                        "nik": mnik,
+                        "name": mname[:160],
+                        "name_key": name_key(mname)[:160],
+                        "sex": "F",
+                        "family_id": family_id,
+                        "family_role": "istri" if family_id else None,
+                        "desa_code": desa_codes[i],
+                    }
+                )
+            elif family_id is not None:
+                self.index.set_fields(mother, {"family_id": family_id})
+            mother_of[int(i)] = mother
+        self.index.flush()
+
+        person_of: dict[int, Candidate] = {}
+        for i in good_idx:
+            ii = int(i)
+            name = names[ii] or ""
+            nkey = name_key(name)[:160]
+            mkey = _cut(name_key(mothers[ii] or ""), 160) or None
+            nik = niks[ii]
+            cand, unsure, sc = self.index.match(
+                nik=nik, name_key=nkey, birth_date=births[ii], mother_key=mkey
+            )
+            mother = mother_of.get(ii)
+            fields = {
+                "mother_id": mother.id if mother is not None else None,
+                "family_id": self.families.get(kks[ii] or ""),
+                "desa_code": desa_codes[ii],
+            }
+            if cand is None:
+                cand = self.index.create(
+                    {
+                        "nik": nik,
+                        "nik_suspect": suspects[ii],
+                        "name": name[:160],
+                        "name_key": nkey,
+                        "sex": "M" if sex[ii] == 1 else "F",
+                        "birth_date": births[ii],
+                        "mother_name": _cut(mothers[ii], 160),
+                        "mother_name_key": mkey,
+                        "family_role": "anak" if fields["family_id"] else None,
+                        "rt": rts[ii],
+                        "rw": rws[ii],
+                        "address": _cut(addresses[ii], 250),
+                        "birth_weight_kg": None if np.isnan(bw[ii]) else float(bw[ii]),
+                        "birth_length_cm": None if np.isnan(bl[ii]) else float(bl[ii]),
+                        **fields,
+                    }
+                )
+                if unsure is not None:
+                    self.index.review(cand, unsure, sc, ctx.file, int(chunk.rows[ii]))
+                    self._issue(
+                        per_row, chunk, ii, "name", "link_review", unsure.name_key
+                    )
+            else:
+                if nik is not None and cand.nik is None:
+                    fields["nik"] = nik
+                self.index.set_fields(cand, fields)
+            person_of[ii] = cand
+        self.index.flush()
+
+        self._measurements(
+            chunk,
+            good_idx,
+            person_of,
+            dates,
+            age,
+            weight,
+            lenhei,
+            measure,
+            muac,
+            headc,
+            z,
+            src_z,
+            desa_codes,
+            posyandu_ids,
+            puskesmas_ids,
+            per_row,
+        )
+
+        # Quarantine rejected rows; accepted rows clear earlier quarantine entries.
+        dob_raw = chunk.text("birth_date")
+        date_raw = chunk.text("measured_on")
+        for i in range(n):
+            rkey = row_key(nik_raw[i], names[i], dob_raw[i], date_raw[i])
+            if chunk.bad[i]:
+                ctx.reject(chunk, i, per_row.get(i, []), rkey)
+                ctx.report.rejected += 1
+            else:
+                ctx.resolved_keys.add(rkey)
+
+    # ------------------------------------------------------------- sections
+
+    def _rt_rw(
+        self, chunk: Chunk, fld: str, per_row: dict[int, list[RowIssue]]
+    ) -> list[str | None]:
+        out: list[str | None] = []
+        for i, raw in enumerate(chunk.text(fld)):
+            value, code = normalise_rt_rw(raw)
+            out.append(value)
+            if code is not None:
+                shown = f"{raw} → {value}" if value else raw
+                self._issue(per_row, chunk, i, fld, code, shown)
+        return out
+
+    def _repair_measures(
+        self,
+        chunk: Chunk,
+        per_row: dict[int, list[RowIssue]],
+        sex: npt.NDArray[np.float64],
+        age: npt.NDArray[np.float64],
+        weight: npt.NDArray[np.float64],
+        lenhei: npt.NDArray[np.float64],
+        measure: npt.NDArray[np.object_],
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """Grams and lost decimal points in weights, lost points and metres in heights."""
+        nan = np.full(len(sex), np.nan)
+
+        def zwei(
+            idx: npt.NDArray[np.int64], cand: npt.NDArray[np.float64]
+        ) -> npt.NDArray[np.float64]:
+            res = score(sex[idx], age[idx], cand, nan[idx], measure[idx])
+            return np.where(np.isnan(res.zwei), np.inf, res.zwei)
+
+        def zlen(
+            idx: npt.NDArray[np.int64], cand: npt.NDArray[np.float64]
+        ) -> npt.NDArray[np.float64]:
+            res = score(sex[idx], age[idx], nan[idx], cand, measure[idx])
+            return np.where(np.isnan(res.zlen), np.inf, res.zlen)
+
+        # The heaviest child in the WHO standard (60 months, +5 SD) is below 35 kg; the tallest
+        # (60 months, +5 SD) below 135 cm: larger values are units or lost decimal points.
+        orig_w = weight
+        heavy = weight > 35
+        weight, used = _repair(weight, heavy, (0.001, 0.01, 0.1), zwei)
+        for i in np.flatnonzero(heavy).tolist():
+            col = chunk.arrow("weight")[i]
+            if np.isnan(used[i]):
+                self._issue(per_row, chunk, int(i), "weight", "weight_implausible", col)
+                weight[i] = np.nan
+            else:
+                code = (
+                    "weight_grams"
+                    if orig_w[i] >= 1000 and used[i] == 0.001
+                    else "weight_decimal_lost"
+                )
+                self._issue(
+                    per_row, chunk, int(i), "weight", code, f"{col} → {weight[i]:g} kg"
+                )
+        tall = lenhei > 135
+        lenhei, used_h = _repair(lenhei, tall, (0.1, 0.01), zlen)
+        metres = lenhei < 2
+        lenhei, used_m = _repair(lenhei, metres, (100.0,), zlen)
+        for i in np.flatnonzero(tall | metres).tolist():
+            col = chunk.arrow("lenhei")[i]
+            factor = used_m[i] if metres[i] else used_h[i]
+            if np.isnan(factor):
+                self._issue(per_row, chunk, int(i), "lenhei", "height_implausible", col)
+                lenhei[i] = np.nan
+            else:
+                code = "height_metres" if metres[i] else "height_decimal_lost"
+                self._issue(
+                    per_row, chunk, int(i), "lenhei", code, f"{col} → {lenhei[i]:g} cm"
+                )
+        return weight, lenhei
+
+    def _families(self, kks: set[str]) -> None:
+        want = sorted(k for k in kks if k not in self.families)
+        for start in range(0, len(want), BATCH):
+            part = want[start : start + BATCH]
+            for fid, kk in self.session.execute(
+                select(Family.id, Family.no_kk).where(Family.no_kk.in_(part))
+            ):
+                self.families[kk] = fid
+        new = [k for k in want if k not in self.families]
+        if new:
+            ids = self.session.execute(
+                insert(Family).returning(Family.id, sort_by_parameter_order=True),
+                [{"no_kk": k} for k in new],
+            ).scalars()
+            for kk, fid in zip(new, ids, strict=True):
+                self.families[kk] = fid
+
+    def _measurements(
+        self,
+        chunk: Chunk,
+        good_idx: list[int],
+        person_of: dict[int, Candidate],
+        dates: npt.NDArray[np.object_],
+        age: npt.NDArray[np.float64],
+        weight: npt.NDArray[np.float64],
+        lenhei: npt.NDArray[np.float64],
+        measure: npt.NDArray[np.object_],
+        muac: npt.NDArray[np.float64],
+        headc: npt.NDArray[np.float64],
+        z: Any,
+        src_z: dict[str, npt.NDArray[np.float64]],
+        desa_codes: list[str | None],
+        posyandu_ids: list[int | None],
+        puskesmas_ids: list[int | None],
+        per_row: dict[int, list[RowIssue]],
+    ) -> None:
+        report = self.ctx.report
+        texts = {
+            f: [clean(v) for v in chunk.text(f)]
+            for f in (
+                "src_age",
+                "src_cat_bbu",
+                "src_cat_tbu",
+                "src_cat_bbtb",
+                "src_weight_gain",
+            )
+        }
+        cols = {
+            name: _floats(getattr(z, name))
+            for name in ("clenhei", "zlen", "zwei", "zwfl", "zbmi")
+        }
+        flags = {
+            name: _flags(getattr(z, name)) for name in ("flen", "fwei", "fwfl", "fbmi")
+        }
+        cats = {
+            name: _texts(getattr(z, name))
+            for name in ("cat_tbu", "cat_bbu", "cat_bbtb")
+        }
+        wl = _floats(weight)
+        hl = _floats(lenhei)
+        ml = _floats(muac)
+        hcl = _floats(headc)
+        srcs = {k: _floats(v) for k, v in src_z.items()}
+
+        # Last row wins for one child and date within the file.
+        last: dict[tuple[int, dt.date], int] = {}
+        for i in good_idx:
+            ii = int(i)
+            key = (person_of[ii].id, dates[ii])
+            if key in last:
+                self._issue(
+                    per_row, chunk, last[key], "measured_on", "duplicate_in_file"
+                )
+            last[key] = ii
+        dup_in_file = [k for k in last if k in self.seen]
+        prior_ids = sorted({pid for pid, _ in last if (pid, _) not in self.seen})
+        existing: dict[tuple[int, dt.date], tuple[int, str]] = {}
+        for start in range(0, len(prior_ids), BATCH):
+            part = prior_ids[start : start + BATCH]
+            for mid, pid, day, fp in self.session.execute(
+                select(
+                    Measurement.id,
+                    Measurement.person_id,
+                    Measurement.measured_on,
+                    Measurement.fingerprint,
+                ).where(Measurement.person_id.in_(part))
+            ):
+                existing[(pid, day)] = (mid, fp)
+        for key in dup_in_file:
+            found = self.session.scalar(
+                select(Measurement.id).where(
+                    Measurement.person_id == key[0], Measurement.measured_on == key[1]
+                )
+            )
+            if found is not None:
+                existing[key] = (found, self.seen[key])
+
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        for key, ii in last.items():
+            values: dict[str, Any] = {
+                "person_id": key[0],
+                "measured_on": key[1],
+                "age_days": int(age[ii]),
+                "weight_kg": wl[ii],
+                "lenhei_cm": hl[ii],
+                "measure": measure[ii],
+                "muac_cm": ml[ii],
+                "headc_cm": hcl[ii],
+                "posyandu_id": posyandu_ids[ii],
+                "puskesmas_id": puskesmas_ids[ii],
+                "desa_code": desa_codes[ii],
+                "src_age": texts["src_age"][ii],
+                "src_zwei": srcs["src_zwei"][ii],
+                "src_zlen": srcs["src_zlen"][ii],
+                "src_zwfl": srcs["src_zwfl"][ii],
+                "src_cat_bbu": texts["src_cat_bbu"][ii],
+                "src_cat_tbu": texts["src_cat_tbu"][ii],
+                "src_cat_bbtb": texts["src_cat_bbtb"][ii],
+                "src_weight_gain": texts["src_weight_gain"][ii],
+            }
+            fp = fingerprint(tuple(values.values()))
+            values.update({name: col[ii] for name, col in cols.items()})
+            values.update({name: col[ii] for name, col in flags.items()})
+            values.update({name: col[ii] for name, col in cats.items()})
+            values["source_file"] = self.ctx.file[:255]
+            values["source_row"] = int(chunk.rows[ii])
+            values["fingerprint"] = fp
+            old = existing.get(key)
+            if old is None:
+                inserts.append(values)
+                report.inserted += 1
+            elif old[1] == fp:
+                report.unchanged += 1
+            else:
+                values["id"] = old[0]
+                updates.append(values)
+                report.updated += 1
+            self.seen[key] = fp
+        for start in range(0, len(inserts), 20_000):
+            self.session.execute(insert(Measurement), inserts[start : start + 20_000])
+        if updates:
+            self.session.execute(update(Measurement), updates)
+        # Rows that lost to a later duplicate in the file count as unchanged.
+        report.unchanged += len(good_idx) - len(last)
+
+
+def _floats(values: Any) -> list[float | None]:
+    arr = np.asarray(values, dtype=np.float64)
+    out: list[float | None] = arr.tolist()
+    for i in np.flatnonzero(np.isnan(arr)).tolist():
+        out[i] = None
+    return out
+
+
+def _flags(values: Any) -> list[bool | None]:
+    arr = np.asarray(values)
+    if arr.dtype == bool:
+        return [bool(v) for v in arr.tolist()]
+    num = np.asarray(arr, dtype=np.float64)
+    out: list[bool | None] = [bool(v) for v in (num > 0).tolist()]
+    for i in np.flatnonzero(np.isnan(num)).tolist():
+        out[i] = None
+    return out
+
+
+def _texts(values: Any) -> list[str | None]:
+    out: list[str | None] = []
+    for v in np.asarray(values, dtype=object).tolist():
+        out.append(
+            None
+            if v is None or (isinstance(v, float) and v != v) or v == ""
+            else str(v)
+        )
+    return out

@@ -1,0 +1,399 @@
+"""BKKBN family files (Pendataan Keluarga / Verval KRS; docs/templates.md §2), one row per member."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+from sqlalchemy import insert, select, update
+
+from tumbuh.errors import ImportFileError
+from tumbuh.imports.base import ChunkImport
+from tumbuh.imports.context import BATCH, Chunk, FileImport, fingerprint, row_key
+from tumbuh.imports.linking import Candidate, PersonIndex
+from tumbuh.imports.normalise import (
+    clean,
+    map_headers,
+    normalise_kk,
+    normalise_nik,
+    normalise_rt_rw,
+)
+from tumbuh.imports.normalise import (
+    cut as _cut,
+)
+from tumbuh.register.models import Family
+from tumbuh.register.regions import name_key
+from tumbuh.tabular.issues import RowIssue
+from tumbuh.tabular.parse import parse_sex
+from tumbuh.tabular.readers import TableSource
+
+ALIASES: dict[str, tuple[str, ...]] = {
+    "no_kk": ("No KK", "Nomor KK", "No Kartu Keluarga"),
+    "nik": ("NIK",),
+    "name": ("Nama", "Nama Anggota"),
+    "role": ("Hubungan", "Hubungan Keluarga", "Status Hubungan"),
+    "sex": ("JK", "Jenis Kelamin"),
+    "birth_date": ("Tgl Lahir", "Tanggal Lahir"),
+    "desa_code": ("Kode Desa", "Kode Wilayah"),
+    "rt": ("RT",),
+    "rw": ("RW",),
+    "address": ("Alamat",),
+    "water": ("Sumber Air Minum", "Air Minum"),
+    "latrine": ("Jamban", "Fasilitas BAB"),
+    "contraception": ("KB Modern", "Ber-KB Modern"),
+    "pregnant": ("Hamil",),
+    "decile": ("Desil", "Desil Kesejahteraan"),
+    "surveyed_on": ("Tanggal Pendataan", "Tgl Pendataan"),
+}
+REQUIRED = ("no_kk", "name", "role")
+
+ROLES = {
+    "kepala": "kepala",
+    "kepala keluarga": "kepala",
+    "kk": "kepala",
+    "suami": "kepala",
+    "istri": "istri",
+    "isteri": "istri",
+    "anak": "anak",
+    "lainnya": "lainnya",
+    "lain": "lainnya",
+    "famili lain": "lainnya",
+}
+WATER = {
+    "piped": "piped",
+    "ledeng": "piped",
+    "pam": "piped",
+    "ledeng pam": "piped",
+    "bottled refill": "bottled_refill",
+    "air kemasan": "bottled_refill",
+    "isi ulang": "bottled_refill",
+    "air kemasan isi ulang": "bottled_refill",
+    "bored well": "bored_well",
+    "sumur bor": "bored_well",
+    "protected well": "protected_well",
+    "sumur terlindung": "protected_well",
+    "protected spring": "protected_spring",
+    "mata air terlindung": "protected_spring",
+    "unprotected well": "unprotected_well",
+    "sumur tak terlindung": "unprotected_well",
+    "sumur tidak terlindung": "unprotected_well",
+    "unprotected spring": "unprotected_spring",
+    "mata air tak terlindung": "unprotected_spring",
+    "mata air tidak terlindung": "unprotected_spring",
+    "surface water": "surface_water",
+    "air permukaan": "surface_water",
+    "sungai": "surface_water",
+    "air permukaan sungai": "surface_water",
+    "rainwater": "rainwater",
+    "air hujan": "rainwater",
+    "other": "other",
+    "lainnya": "other",
+}
+LATRINE = {
+    "own septic": "own_septic",
+    "milik sendiri dengan septic tank": "own_septic",
+    "shared septic": "shared_septic",
+    "bersama dengan septic tank": "shared_septic",
+    "no septic": "no_septic",
+    "tanpa septic tank": "no_septic",
+    "none": "none",
+    "tidak ada": "none",
+}
+YES = {"y", "ya", "yes", "1", "true"}
+NO = {"n", "t", "tidak", "no", "0", "false"}
+FAMILY_FIELDS = (
+    "desa_code",
+    "rt",
+    "rw",
+    "address",
+    "water_source",
+    "latrine",
+    "wife_modern_contraception",
+    "wife_pregnant",
+    "welfare_decile",
+    "surveyed_on",
+)
+
+
+def _choice(value: str | None, table: dict[str, str]) -> tuple[str | None, bool]:
+    """(code, understood) for a label; blank is (None, True)."""
+    if value is None:
+        return None, True
+    code = table.get(name_key(value))
+    return code, code is not None
+
+
+def _yes_no(value: str | None) -> tuple[bool | None, bool]:
+    if value is None:
+        return None, True
+    key = value.strip().lower()
+    if key in YES:
+        return True, True
+    if key in NO:
+        return False, True
+    return None, False
+
+
+class FamiliesImport(ChunkImport):
+    """Families, their members and the family risk attributes."""
+
+    def __init__(self, ctx: FileImport, source: TableSource) -> None:
+        columns = map_headers(source.keys, ALIASES)
+        missing = [ALIASES[f][0] for f in REQUIRED if f not in columns]
+        if missing:
+            raise ImportFileError(
+                f"{ctx.file}: not a family file, missing column(s) {', '.join(missing)} "
+                f"/ bukan berkas keluarga, kolom tidak ada: {', '.join(missing)}"
+            )
+        super().__init__(ctx, columns)
+        self.source = source
+        self.index = PersonIndex(ctx.session)
+
+    def run(self) -> None:
+        self.ctx.start()
+        for table in self.source.chunks():
+            chunk = Chunk(table, self.columns)
+            self.ctx.report.read += len(chunk)
+            self._chunk(chunk)
+            self.ctx.flush_quarantine()
+        self.ctx.report.extra["persons_created"] = self.index.created
+        self.ctx.report.extra["link_review"] = self.index.reviewed
+
+    def _chunk(self, chunk: Chunk) -> None:
+        n = len(chunk)
+        per_row: dict[int, list[RowIssue]] = {}
+        kks: list[str | None] = []
+        for i, raw in enumerate(chunk.text("no_kk")):
+            kk, code = normalise_kk(raw)
+            kks.append(kk)
+            if code is not None or kk is None:
+                self._issue(
+                    per_row, chunk, i, "no_kk", code or "required", raw, error=True
+                )
+        names = [clean(v) for v in chunk.text("name")]
+        roles: list[str] = []
+        for i, raw in enumerate(chunk.text("role")):
+            role, ok = _choice(clean(raw), ROLES)
+            roles.append(role or "lainnya")
+            if not ok or role is None:
+                self._issue(per_row, chunk, i, "role", "invalid_choice", raw)
+        niks: list[str | None] = []
+        suspects: list[str | None] = []
+        for i, raw in enumerate(chunk.text("nik")):
+            nik, suspect, code = normalise_nik(raw)
+            niks.append(nik)
+            suspects.append(suspect)
+            if code is not None:
+                self._issue(per_row, chunk, i, "nik", code, raw)
+        sex_p = parse_sex(chunk.arrow("sex"))
+        for i in np.flatnonzero(sex_p.failed).tolist():
+            self._issue(
+                per_row, chunk, int(i), "sex", "invalid_sex", chunk.arrow("sex")[i]
+            )
+        births = self._date(chunk, "birth_date", per_row, required=False)
+        surveyed = self._date(chunk, "surveyed_on", per_row, required=False)
+        for i in range(n):
+            if names[i] is None:
+                self._issue(per_row, chunk, i, "name", "required", error=True)
+            elif niks[i] is None and np.isnat(births[i]):
+                self._issue(per_row, chunk, i, "birth_date", "required", error=True)
+        rts = self._rt_rw(chunk, "rt", per_row)
+        rws = self._rt_rw(chunk, "rw", per_row)
+        desa = self._desa_codes(chunk, per_row)
+        water = self._choices(chunk, "water", WATER, per_row)
+        latrine = self._choices(chunk, "latrine", LATRINE, per_row)
+        kb = self._flags(chunk, "contraception", per_row)
+        hamil = self._flags(chunk, "pregnant", per_row)
+        deciles = self._number(chunk, "decile", per_row)
+        addresses = [clean(v) for v in chunk.text("address")]
+
+        good = [i for i in range(n) if not chunk.bad[i]]
+        # Family values: from the head's row, else the first row of the family.
+        members: dict[str, list[int]] = defaultdict(list)
+        for i in good:
+            members[kks[i] or ""].append(i)
+        fam_values: dict[str, dict[str, Any]] = {}
+        for kk, rows in members.items():
+            heads = [i for i in rows if roles[i] == "kepala"]
+            src = heads[0] if heads else rows[0]
+            wives = [i for i in rows if roles[i] == "istri"]
+            dec = deciles[src]
+            values = {
+                "desa_code": desa[src],
+                "rt": rts[src],
+                "rw": rws[src],
+                "address": _cut(addresses[src], 250),
+                "water_source": water[src],
+                "latrine": latrine[src],
+                "wife_modern_contraception": kb[wives[0]] if wives else kb[src],
+                "wife_pregnant": hamil[wives[0]] if wives else hamil[src],
+                "welfare_decile": int(dec) if 1 <= dec <= 10 else None,
+                "surveyed_on": None
+                if np.isnat(surveyed[src])
+                else surveyed[src].item(),
+            }
+            if not np.isnan(dec) and not 1 <= dec <= 10:
+                self._issue(per_row, chunk, src, "decile", "invalid_choice", dec)
+            for i in rows:
+                for fld, col in (("water", water), ("latrine", latrine)):
+                    if col[i] is not None and col[i] != col[src]:
+                        self._issue(per_row, chunk, i, fld, "family_conflict", col[i])
+            fam_values[kk] = values
+        family_ids = self._write_families(fam_values)
+
+        # Members: match by NIK, else name + birth date.
+        birth_obj = births.astype(object)
+        self.index.preload(
+            {k for i in good if (k := niks[i])}, {birth_obj[i] for i in good}
+        )
+        person_of: dict[int, Candidate] = {}
+        fps: dict[int, str] = {}
+        for i in good:
+            name = names[i] or ""
+            fields: dict[str, Any] = {
+                "family_id": family_ids[kks[i] or ""],
+                "family_role": roles[i],
+                "desa_code": desa[i] or fam_values[kks[i] or ""]["desa_code"],
+                "rt": rts[i],
+                "rw": rws[i],
+                "address": _cut(addresses[i], 250),
+                "sex": {1.0: "M", 2.0: "F"}.get(float(sex_p.values[i])),
+            }
+            fps[i] = fingerprint((niks[i], name, birth_obj[i], *fields.values()))
+            cand, unsure, score = self.index.match(
+                nik=niks[i],
+                name_key=name_key(name)[:160],
+                birth_date=birth_obj[i],
+                mother_key=None,
+            )
+            if cand is None:
+                cand = self.index.create(
+                    {
+                        "nik": niks[i],
+                        "nik_suspect": suspects[i],
+                        "name": name[:160],
+                        "name_key": name_key(name)[:160],
+                        "birth_date": birth_obj[i],
+                        "fingerprint": fps[i],
+                        **fields,
+                    }
+                )
+                self.ctx.report.inserted += 1
+                if unsure is not None:
+                    self.index.review(
+                        cand, unsure, score, self.ctx.file, int(chunk.rows[i])
+                    )
+                    self._issue(
+                        per_row, chunk, i, "name", "link_review", unsure.name_key
+                    )
+            else:
+                if cand.extra.get("fingerprint") == fps[i]:
+                    self.ctx.report.unchanged += 1
+                else:
+                    self.ctx.report.updated += 1
+                self.index.set_fields(
+                    cand, {"nik": niks[i], **fields, "fingerprint": fps[i]}
+                )
+            person_of[i] = cand
+        self.index.flush()
+
+        # Mother ↔ child: the wife (or a female head) is the mother of the children.
+        for rows in members.values():
+            mothers = [i for i in rows if roles[i] == "istri"] or [
+                i for i in rows if roles[i] == "kepala" and sex_p.values[i] == 2
+            ]
+            if not mothers:
+                continue
+            mother = person_of[mothers[0]]
+            for i in rows:
+                if roles[i] == "anak":
+                    self.index.set_fields(person_of[i], {"mother_id": mother.id})
+        self.index.flush()
+
+        dob_raw = chunk.text("birth_date")
+        nik_raw = chunk.text("nik")
+        for i in range(n):
+            key = row_key(kks[i], nik_raw[i], names[i], dob_raw[i])
+            if chunk.bad[i]:
+                self.ctx.reject(chunk, i, per_row.get(i, []), key)
+                self.ctx.report.rejected += 1
+            else:
+                self.ctx.resolved_keys.add(key)
+
+    def _rt_rw(
+        self, chunk: Chunk, fld: str, per_row: dict[int, list[RowIssue]]
+    ) -> list[str | None]:
+        out: list[str | None] = []
+        for i, raw in enumerate(chunk.text(fld)):
+            value, code = normalise_rt_rw(raw)
+            out.append(value)
+            if code is not None:
+                self._issue(
+                    per_row, chunk, i, fld, code, f"{raw} → {value}" if value else raw
+                )
+        return out
+
+    def _choices(
+        self,
+        chunk: Chunk,
+        fld: str,
+        table: dict[str, str],
+        per_row: dict[int, list[RowIssue]],
+    ) -> list[str | None]:
+        out: list[str | None] = []
+        for i, raw in enumerate(chunk.text(fld)):
+            code, ok = _choice(clean(raw), table)
+            out.append(code)
+            if not ok:
+                self._issue(per_row, chunk, i, fld, "invalid_choice", raw)
+        return out
+
+    def _flags(
+        self, chunk: Chunk, fld: str, per_row: dict[int, list[RowIssue]]
+    ) -> list[bool | None]:
+        out: list[bool | None] = []
+        for i, raw in enumerate(chunk.text(fld)):
+            value, ok = _yes_no(clean(raw))
+            out.append(value)
+            if not ok:
+                self._issue(per_row, chunk, i, fld, "invalid_choice", raw)
+        return out
+
+    def _write_families(self, fam_values: dict[str, dict[str, Any]]) -> dict[str, int]:
+        kks = sorted(fam_values)
+        found: dict[str, tuple[int, str | None]] = {}
+        for start in range(0, len(kks), BATCH):
+            part = kks[start : start + BATCH]
+            for fid, kk, fp in self.session.execute(
+                select(Family.id, Family.no_kk, Family.fingerprint).where(
+                    Family.no_kk.in_(part)
+                )
+            ):
+                found[kk] = (fid, fp)
+        new_rows: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        for kk in kks:
+            values = fam_values[kk]
+            fp = fingerprint(tuple(values.get(f) for f in FAMILY_FIELDS))
+            if kk not in found:
+                new_rows.append({"no_kk": kk, **values, "fingerprint": fp})
+            elif found[kk][1] != fp:
+                updates.append({"id": found[kk][0], **values, "fingerprint": fp})
+        ids: dict[str, int] = {kk: v[0] for kk, v in found.items()}
+        if new_rows:
+            res = self.session.execute(
+                insert(Family).returning(Family.id, sort_by_parameter_order=True),
+                new_rows,
+            ).scalars()
+            for row, fid in zip(new_rows, res, strict=True):
+                ids[row["no_kk"]] = fid
+        if updates:
+            self.session.execute(update(Family), updates)
+        self.ctx.report.extra["families_inserted"] = int(
+            self.ctx.report.extra.get("families_inserted", 0)
+        ) + len(new_rows)
+        self.ctx.report.extra["families_updated"] = int(
+            self.ctx.report.extra.get("families_updated", 0)
+        ) + len(updates)
+        return ids

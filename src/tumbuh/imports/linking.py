@@ -1,0 +1,228 @@
+"""Linking rows to persons: valid NIK first, else name + birth date + mother's name (fuzzy).
+
+The index is loaded in bulk per chunk (one query per batch of NIKs or birth dates, never one
+per row) and grows as the file creates persons, so the same new child in several rows of
+one file becomes one person.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from rapidfuzz import fuzz
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from tumbuh.imports.context import BATCH
+from tumbuh.register.models import LinkReview, Person
+
+# Name similarity (rapidfuzz token_sort_ratio, 0-100) at or above which two records with the
+# same birth date are the same child without review; between REVIEW and SAME the row gets
+# a new person and a review entry. Chosen so that spelling variants of one name
+# ("Muhammad Rizky" / "Muhamad Rizki", score 93) link while siblings' names do not.
+SAME_NAME = 90.0
+SAME_MOTHER = 85.0
+REVIEW_NAME = 80.0
+
+
+_KEPT = ("family_id", "mother_id", "desa_code", "fingerprint")
+
+
+@dataclass(slots=True)
+class Candidate:
+    id: int  # negative until inserted
+    name_key: str
+    birth_date: dt.date | None
+    mother_key: str | None
+    nik: str | None
+    extra: dict[str, Any] = field(
+        default_factory=dict
+    )  # family_id, mother_id, desa_code
+
+
+@dataclass
+class PersonIndex:
+    """Persons known to this import, by NIK and by birth date."""
+
+    session: Session
+    by_nik: dict[str, Candidate] = field(default_factory=dict)
+    by_birth: dict[dt.date, list[Candidate]] = field(default_factory=dict)
+    by_id: dict[int, Candidate] = field(default_factory=dict)
+    loaded_niks: set[str] = field(default_factory=set)
+    loaded_dates: set[dt.date] = field(default_factory=set)
+    pending: list[Candidate] = field(default_factory=list)
+    updates: dict[int, dict[str, Any]] = field(default_factory=dict)
+    reviews: list[dict[str, Any]] = field(default_factory=list)
+    next_temp: int = -1
+    created: int = 0
+    reviewed: int = 0
+
+    def _add(self, cand: Candidate) -> None:
+        self.by_id[cand.id] = cand
+        if cand.nik:
+            self.by_nik[cand.nik] = cand
+        if cand.birth_date is not None:
+            self.by_birth.setdefault(cand.birth_date, []).append(cand)
+
+    def _load(self, where: Any) -> None:
+        stmt = select(
+            Person.id,
+            Person.name_key,
+            Person.birth_date,
+            Person.mother_name_key,
+            Person.nik,
+            Person.family_id,
+            Person.mother_id,
+            Person.desa_code,
+            Person.fingerprint,
+        ).where(where)
+        for row in self.session.execute(stmt):
+            pid, key, birth, mother, nik, fam, mid, desa, fp = row
+            if pid not in self.by_id:
+                extra = {
+                    "family_id": fam,
+                    "mother_id": mid,
+                    "desa_code": desa,
+                    "fingerprint": fp,
+                }
+                self._add(Candidate(pid, key, birth, mother, nik, extra))
+
+    def preload(self, niks: set[str], dates: set[dt.date]) -> None:
+        """Load the persons with these NIKs or birth dates that are not loaded yet."""
+        want_niks = sorted(niks - self.loaded_niks)
+        for start in range(0, len(want_niks), BATCH):
+            self._load(Person.nik.in_(want_niks[start : start + BATCH]))
+        self.loaded_niks.update(want_niks)
+        want_dates = sorted(dates - self.loaded_dates)
+        for start in range(0, len(want_dates), BATCH):
+            self._load(Person.birth_date.in_(want_dates[start : start + BATCH]))
+        self.loaded_dates.update(want_dates)
+
+    def match(
+        self,
+        *,
+        nik: str | None,
+        name_key: str,
+        birth_date: dt.date | None,
+        mother_key: str | None,
+    ) -> tuple[Candidate | None, Candidate | None, float]:
+        """(certain match, uncertain candidate, score): NIK, then exact key, then fuzzy."""
+        if nik is not None:
+            hit = self.by_nik.get(nik)
+            if hit is not None:
+                return hit, None, 100.0
+        if birth_date is None:
+            return None, None, 0.0
+        best: Candidate | None = None
+        best_score = 0.0
+        for cand in self.by_birth.get(birth_date, ()):
+            if nik is not None and cand.nik is not None and cand.nik != nik:
+                continue  # two valid, different NIKs are two people
+            mother_ok = (
+                mother_key is None
+                or cand.mother_key is None
+                or mother_key == cand.mother_key
+            )
+            if cand.name_key == name_key and mother_ok:
+                return cand, None, 100.0
+            score = fuzz.token_sort_ratio(name_key, cand.name_key)
+            if score < REVIEW_NAME:
+                continue
+            if mother_key is not None and cand.mother_key is not None:
+                mscore = fuzz.token_sort_ratio(mother_key, cand.mother_key)
+                score = min(score, mscore) if mscore < SAME_MOTHER else score
+            if score > best_score:
+                best, best_score = cand, score
+        if best is not None and best_score >= SAME_NAME:
+            return best, None, best_score
+        return None, best, best_score
+
+    def create(self, values: dict[str, Any]) -> Candidate:
+        """A new person (written at `flush`); returns its index entry with a temporary id."""
+        cand = Candidate(
+            self.next_temp,
+            values["name_key"],
+            values.get("birth_date"),
+            values.get("mother_name_key"),
+            values.get("nik"),
+            values,
+        )
+        self.next_temp -= 1
+        self._add(cand)
+        self.pending.append(cand)
+        return cand
+
+    def set_fields(self, cand: Candidate, values: dict[str, Any]) -> None:
+        """Set the known, changed fields of a person (the latest row wins; nothing when equal)."""
+        changed = {
+            k: v
+            for k, v in values.items()
+            if v is not None and cand.extra.get(k) != v and k != "nik"
+        }
+        if values.get("nik") is not None and cand.nik is None:
+            cand.nik = values["nik"]
+            self.by_nik[cand.nik] = cand
+            changed["nik"] = cand.nik
+        if not changed:
+            return
+        cand.extra.update(changed)
+        if cand.id > 0:
+            self.updates.setdefault(cand.id, {}).update(changed)
+
+    def review(
+        self, cand: Candidate, other: Candidate, score: float, file: str, row: int
+    ) -> None:
+        self.reviews.append(
+            {
+                "person": cand,
+                "candidate": other,
+                "score": float(score),
+                "reason": "name/birth date/mother fuzzy match",
+                "file": file,
+                "row": row,
+            }
+        )
+
+    def flush(self) -> None:
+        """Write pending persons (ids back in order), field updates and review entries."""
+        if self.pending:
+            keys = {k for cand in self.pending for k in cand.extra}
+            rows = [{k: cand.extra.get(k) for k in keys} for cand in self.pending]
+            ids = self.session.execute(
+                insert(Person).returning(Person.id, sort_by_parameter_order=True), rows
+            ).scalars()
+            for cand, pid in zip(self.pending, ids, strict=True):
+                del self.by_id[cand.id]
+                cand.id = pid
+                self.by_id[pid] = cand
+                cand.extra = {
+                    k: cand.extra.get(k)
+                    for k in ("family_id", "mother_id", "desa_code")
+                }
+            self.created += len(self.pending)
+            self.pending.clear()
+        if self.updates:
+            self.session.execute(
+                update(Person), [{"id": pid, **v} for pid, v in self.updates.items()]
+            )
+            self.updates.clear()
+        if self.reviews:
+            self.reviewed += len(self.reviews)
+            self.session.execute(
+                insert(LinkReview),
+                [
+                    {
+                        "person_id": r["person"].id,
+                        "candidate_id": r["candidate"].id,
+                        "score": r["score"],
+                        "reason": r["reason"],
+                        "file": r["file"],
+                        "row": r["row"],
+                        "status": "open",
+                    }
+                    for r in self.reviews
+                ],
+            )
+            self.reviews.clear()

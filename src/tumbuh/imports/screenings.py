@@ -1,0 +1,328 @@
+"""Screenings of pregnant women, brides/grooms-to-be and adolescents (docs/templates.md §3)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import insert, select, update
+
+from tumbuh.errors import ImportFileError
+from tumbuh.imports.base import ChunkImport
+from tumbuh.imports.context import BATCH, Chunk, FileImport, fingerprint, row_key
+from tumbuh.imports.linking import Candidate, PersonIndex
+from tumbuh.imports.normalise import clean, map_headers, normalise_kk, normalise_nik
+from tumbuh.register.models import Family, Pregnancy, Screening
+from tumbuh.register.regions import name_key
+from tumbuh.tabular.issues import RowIssue
+from tumbuh.tabular.parse import parse_sex
+from tumbuh.tabular.readers import TableSource
+
+ALIASES: dict[str, tuple[str, ...]] = {
+    "kind": ("Jenis", "Jenis Sasaran", "Sasaran"),
+    "nik": ("NIK",),
+    "name": ("Nama",),
+    "sex": ("JK", "Jenis Kelamin"),
+    "birth_date": ("Tgl Lahir", "Tanggal Lahir"),
+    "no_kk": ("No KK", "Nomor KK"),
+    "desa_code": ("Kode Desa", "Kode Wilayah"),
+    "screened_on": ("Tanggal Skrining", "Tgl Skrining", "Tanggal Pemeriksaan"),
+    "muac": ("LiLA", "Lingkar Lengan Atas"),
+    "hb": ("Hb", "Hemoglobin"),
+    "weight": ("Berat", "BB"),
+    "height": ("Tinggi", "TB"),
+    "lmp": ("HPHT",),
+    "weeks": ("Usia Kehamilan", "UK (minggu)"),
+    "anc": ("Kunjungan ANC", "Jumlah ANC", "ANC"),
+    "wedding": ("Rencana Nikah", "Tanggal Rencana Nikah"),
+}
+REQUIRED = ("kind", "name", "screened_on")
+KINDS = {
+    "hamil": "hamil",
+    "ibu hamil": "hamil",
+    "bumil": "hamil",
+    "catin": "catin",
+    "calon pengantin": "catin",
+    "remaja": "remaja",
+    "remaja putri": "remaja",
+    "rematri": "remaja",
+}
+# Plausible ranges; outside them the value is dropped with a warning (row kept).
+RANGES: dict[str, tuple[float, float]] = {
+    "muac": (10.0, 50.0),  # cm
+    "hb": (3.0, 20.0),  # g/dL
+    "weight": (25.0, 200.0),  # kg, adult/adolescent
+    "height": (100.0, 210.0),  # cm
+    "weeks": (0.0, 45.0),
+    "anc": (0.0, 30.0),
+}
+_NAEGELE_DAYS = 280  # due date = HPHT + 280 days (Naegele's rule)
+
+
+def _date_or_none(value: np.datetime64) -> dt.date | None:
+    return None if np.isnat(value) else value.astype(object)  # type: ignore[no-any-return]
+
+
+class ScreeningsImport(ChunkImport):
+    """Screenings, the persons screened and (hamil with HPHT) their pregnancies."""
+
+    def __init__(self, ctx: FileImport, source: TableSource) -> None:
+        columns = map_headers(source.keys, ALIASES)
+        missing = [ALIASES[f][0] for f in REQUIRED if f not in columns]
+        if missing:
+            raise ImportFileError(
+                f"{ctx.file}: not a screening file, missing column(s) {', '.join(missing)} "
+                f"/ bukan berkas skrining, kolom tidak ada: {', '.join(missing)}"
+            )
+        super().__init__(ctx, columns)
+        self.source = source
+        self.index = PersonIndex(ctx.session)
+
+    def run(self) -> None:
+        self.ctx.start()
+        for table in self.source.chunks():
+            chunk = Chunk(table, self.columns)
+            self.ctx.report.read += len(chunk)
+            self._chunk(chunk)
+            self.ctx.flush_quarantine()
+        self.ctx.report.extra["persons_created"] = self.index.created
+        self.ctx.report.extra["link_review"] = self.index.reviewed
+
+    def _ranged(
+        self, chunk: Chunk, fld: str, per_row: dict[int, list[RowIssue]]
+    ) -> npt.NDArray[np.float64]:
+        values = self._number(chunk, fld, per_row)
+        lo, hi = RANGES[fld]
+        bad = (values < lo) | (values > hi)
+        for i in np.flatnonzero(bad).tolist():
+            self._issue(per_row, chunk, int(i), fld, "invalid_number", values[i])
+        values[bad] = np.nan
+        return values
+
+    def _chunk(self, chunk: Chunk) -> None:
+        n = len(chunk)
+        per_row: dict[int, list[RowIssue]] = {}
+        kinds: list[str | None] = []
+        for i, raw in enumerate(chunk.text("kind")):
+            kind = KINDS.get(name_key(raw)) if raw else None
+            kinds.append(kind)
+            if kind is None:
+                kind_code = "invalid_choice" if raw else "required"
+                self._issue(per_row, chunk, i, "kind", kind_code, raw, error=True)
+        names = [clean(v) for v in chunk.text("name")]
+        niks: list[str | None] = []
+        suspects: list[str | None] = []
+        for i, raw in enumerate(chunk.text("nik")):
+            nik, suspect, code = normalise_nik(raw)
+            niks.append(nik)
+            suspects.append(suspect)
+            if code is not None:
+                self._issue(per_row, chunk, i, "nik", code, raw)
+        kks: list[str | None] = []
+        for i, raw in enumerate(chunk.text("no_kk")):
+            kk, kk_code = normalise_kk(raw)
+            kks.append(kk)
+            if kk_code is not None:
+                self._issue(per_row, chunk, i, "no_kk", kk_code, raw)
+        births = self._date(chunk, "birth_date", per_row, required=False)
+        screened = self._date(chunk, "screened_on", per_row)
+        lmp = self._date(chunk, "lmp", per_row, required=False)
+        wedding = self._date(chunk, "wedding", per_row, required=False)
+        sex_p = parse_sex(chunk.arrow("sex"))
+        values = {f: self._ranged(chunk, f, per_row) for f in RANGES}
+        desa = self._desa_codes(chunk, per_row)
+        for i in range(n):
+            if names[i] is None:
+                self._issue(per_row, chunk, i, "name", "required", error=True)
+            elif niks[i] is None and np.isnat(births[i]):
+                self._issue(per_row, chunk, i, "birth_date", "required", error=True)
+
+        good = [i for i in range(n) if not chunk.bad[i]]
+        family_ids = self._families({k for i in good if (k := kks[i])})
+        birth_obj = births.astype(object)
+        self.index.preload(
+            {k for i in good if (k := niks[i])}, {birth_obj[i] for i in good}
+        )
+        person_of: dict[int, Candidate] = {}
+        for i in good:
+            name = names[i] or ""
+            key = name_key(name)[:160]
+            cand, unsure, score = self.index.match(
+                nik=niks[i], name_key=key, birth_date=birth_obj[i], mother_key=None
+            )
+            sex = {1.0: "M", 2.0: "F"}.get(float(sex_p.values[i]))
+            if sex is None and kinds[i] in ("hamil", "remaja"):
+                sex = "F"
+            fields = {
+                "family_id": family_ids.get(kks[i] or ""),
+                "desa_code": desa[i],
+                "sex": sex,
+            }
+            if cand is None:
+                cand = self.index.create(
+                    {
+                        "nik": niks[i],
+                        "nik_suspect": suspects[i],
+                        "name": name[:160],
+                        "name_key": key,
+                        "birth_date": birth_obj[i],
+                        **fields,
+                    }
+                )
+                if unsure is not None:
+                    self.index.review(
+                        cand, unsure, score, self.ctx.file, int(chunk.rows[i])
+                    )
+                    self._issue(
+                        per_row, chunk, i, "name", "link_review", unsure.name_key
+                    )
+            else:
+                self.index.set_fields(cand, {"nik": niks[i], **fields})
+            person_of[i] = cand
+        self.index.flush()
+
+        pregnancy_of = self._pregnancies(
+            {
+                i: (person_of[i].id, lmp[i].astype(object))
+                for i in good
+                if kinds[i] == "hamil" and not np.isnat(lmp[i])
+            }
+        )
+        self._screenings(
+            chunk, good, kinds, person_of, pregnancy_of, screened, wedding, desa, values
+        )
+
+        nik_raw = chunk.text("nik")
+        date_raw = chunk.text("screened_on")
+        kind_raw = chunk.text("kind")
+        for i in range(n):
+            rk = row_key(kind_raw[i], nik_raw[i], names[i], date_raw[i])
+            if chunk.bad[i]:
+                self.ctx.reject(chunk, i, per_row.get(i, []), rk)
+                self.ctx.report.rejected += 1
+            else:
+                self.ctx.resolved_keys.add(rk)
+
+    def _families(self, kks: set[str]) -> dict[str, int]:
+        want = sorted(kks)
+        ids: dict[str, int] = {}
+        for start in range(0, len(want), BATCH):
+            for fid, kk in self.session.execute(
+                select(Family.id, Family.no_kk).where(
+                    Family.no_kk.in_(want[start : start + BATCH])
+                )
+            ):
+                ids[kk] = fid
+        new = [k for k in want if k not in ids]
+        if new:
+            res = self.session.execute(
+                insert(Family).returning(Family.id, sort_by_parameter_order=True),
+                [{"no_kk": k} for k in new],
+            ).scalars()
+            ids.update(zip(new, res, strict=True))
+        return ids
+
+    def _pregnancies(self, wanted: dict[int, tuple[int, dt.date]]) -> dict[int, int]:
+        keys = sorted(set(wanted.values()))
+        ids: dict[tuple[int, dt.date], int] = {}
+        persons = sorted({k[0] for k in keys})
+        for start in range(0, len(persons), BATCH):
+            for pid, person, lmp in self.session.execute(
+                select(Pregnancy.id, Pregnancy.person_id, Pregnancy.lmp_date).where(
+                    Pregnancy.person_id.in_(persons[start : start + BATCH])
+                )
+            ):
+                ids[(person, lmp)] = pid
+        new = [k for k in keys if k not in ids]
+        if new:
+            res = self.session.execute(
+                insert(Pregnancy).returning(Pregnancy.id, sort_by_parameter_order=True),
+                [
+                    {
+                        "person_id": p,
+                        "lmp_date": d,
+                        "due_date": d + dt.timedelta(days=_NAEGELE_DAYS),
+                    }
+                    for p, d in new
+                ],
+            ).scalars()
+            ids.update(zip(new, res, strict=True))
+        return {i: ids[k] for i, k in wanted.items()}
+
+    def _screenings(
+        self,
+        chunk: Chunk,
+        good: list[int],
+        kinds: list[str | None],
+        person_of: dict[int, Candidate],
+        pregnancy_of: dict[int, int],
+        screened: npt.NDArray[np.datetime64],
+        wedding: npt.NDArray[np.datetime64],
+        desa: list[str | None],
+        values: dict[str, npt.NDArray[np.float64]],
+    ) -> None:
+        report = self.ctx.report
+
+        def num(fld: str, i: int) -> float | None:
+            v = float(values[fld][i])
+            return None if np.isnan(v) else v
+
+        def integer(fld: str, i: int) -> int | None:
+            v = num(fld, i)
+            return None if v is None else round(v)
+
+        rows: dict[tuple[int, str, dt.date], dict[str, Any]] = {}
+        for i in good:
+            day = screened[i].astype(object)
+            key = (person_of[i].id, kinds[i] or "", day)
+            vals: dict[str, Any] = {
+                "person_id": key[0],
+                "kind": key[1],
+                "screened_on": day,
+                "desa_code": desa[i],
+                "muac_cm": num("muac", i),
+                "hb_g_dl": num("hb", i),
+                "weight_kg": num("weight", i),
+                "height_cm": num("height", i),
+                "pregnancy_id": pregnancy_of.get(i),
+                "gestational_weeks": integer("weeks", i),
+                "anc_visits": integer("anc", i),
+                "wedding_planned_on": _date_or_none(wedding[i]),
+            }
+            vals["fingerprint"] = fingerprint(tuple(vals.values()))
+            vals["source_file"] = self.ctx.file[:255]
+            vals["source_row"] = int(chunk.rows[i])
+            if key in rows:
+                report.unchanged += 1  # an earlier duplicate row: the last one wins
+            rows[key] = vals
+        persons = sorted({k[0] for k in rows})
+        existing: dict[tuple[int, str, dt.date], tuple[int, str]] = {}
+        for start in range(0, len(persons), BATCH):
+            for sid, pid, kind, day, fp in self.session.execute(
+                select(
+                    Screening.id,
+                    Screening.person_id,
+                    Screening.kind,
+                    Screening.screened_on,
+                    Screening.fingerprint,
+                ).where(Screening.person_id.in_(persons[start : start + BATCH]))
+            ):
+                existing[(pid, kind, day)] = (sid, fp)
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        for key, vals in rows.items():
+            old = existing.get(key)
+            if old is None:
+                inserts.append(vals)
+                report.inserted += 1
+            elif old[1] == vals["fingerprint"]:
+                report.unchanged += 1
+            else:
+                updates.append({"id": old[0], **vals})
+                report.updated += 1
+        if inserts:
+            self.session.execute(insert(Screening), inserts)
+        if updates:
+            self.session.execute(update(Screening), updates)

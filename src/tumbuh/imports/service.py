@@ -1,0 +1,136 @@
+"""Import jobs: one file = one transaction (read → normalise → validate → link → write)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from tumbuh.errors import ImportFileError, InvalidInput
+from tumbuh.imports.context import FileImport
+from tumbuh.register.regions import RegionResolver
+from tumbuh.tabular.issues import ImportReport
+from tumbuh.tabular.readers import TableSource, open_table
+
+
+class _Runner(Protocol):
+    def run(self) -> None: ...
+
+
+def _importers() -> dict[str, Callable[[FileImport, TableSource], _Runner]]:
+    from tumbuh.imports.eppgbm import EppgbmImport
+    from tumbuh.imports.families import FamiliesImport
+    from tumbuh.imports.screenings import ScreeningsImport
+
+    return {
+        "eppgbm": EppgbmImport,
+        "families": FamiliesImport,
+        "screenings": ScreeningsImport,
+    }
+
+
+KINDS = ("eppgbm", "families", "screenings")
+
+
+def import_file(
+    session: Session,
+    *,
+    kind: str,
+    path: str | Path,
+    report: ImportReport,
+    regions: RegionResolver | None = None,
+    chunk_rows: int = 100_000,
+) -> None:
+    """Import one file into `session` (flushes, never commits); counts and issues go to `report`.
+
+    Raises ImportFileError when the file cannot be read at all.
+    """
+    importers = _importers()
+    if kind not in importers:
+        raise InvalidInput(f"unknown import kind {kind!r}; expected one of {KINDS}")
+    p = Path(path)
+    source = open_table(p, chunk_rows=chunk_rows)
+    ctx = FileImport(
+        session=session,
+        kind=kind,
+        file=p.name,
+        report=report,
+        regions=regions or RegionResolver.from_session(session),
+    )
+    first_issue = len(report.issues)
+    importers[kind](ctx, source).run()
+    session.flush()
+    # Issues in file order (row, then the order they were found).
+    report.issues[first_issue:] = sorted(
+        report.issues[first_issue:], key=lambda i: i.row
+    )
+    if p.name not in report.files:
+        report.files.append(p.name)
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Session]:
+    """A session in one database transaction; SQLite takes the write lock at the start
+    (BEGIN IMMEDIATE), so a concurrent writer waits instead of failing half-way."""
+    with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        session = Session(bind=conn, autoflush=False, expire_on_commit=False)
+        try:
+            yield session
+            session.flush()
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+        finally:
+            session.close()
+
+
+def run_import(
+    engine: Engine,
+    *,
+    kind: str,
+    paths: Sequence[str | Path],
+    chunk_rows: int = 100_000,
+) -> ImportReport:
+    """Import each file in its own transaction; an unreadable file leaves the database as it was
+    and is listed under `failed_files` (other files still go in)."""
+    report = ImportReport(kind=kind)
+    failed: list[dict[str, str]] = []
+    for path in paths:
+        file_report = ImportReport(kind=kind)
+        try:
+            with write_transaction(engine) as session:
+                import_file(
+                    session,
+                    kind=kind,
+                    path=path,
+                    report=file_report,
+                    chunk_rows=chunk_rows,
+                )
+        except ImportFileError as exc:
+            failed.append({"file": str(path), "error": exc.message})
+            continue
+        _merge(report, file_report)
+    report.extra["failed_files"] = failed
+    return report
+
+
+def _merge(total: ImportReport, part: ImportReport) -> None:
+    total.files.extend(part.files)
+    total.read += part.read
+    total.inserted += part.inserted
+    total.updated += part.updated
+    total.unchanged += part.unchanged
+    total.rejected += part.rejected
+    total.issues.extend(part.issues)
+    for key, value in part.extra.items():
+        if isinstance(value, int) and isinstance(total.extra.get(key, 0), int):
+            total.extra[key] = int(total.extra.get(key, 0)) + value
+        else:
+            total.extra[key] = value
