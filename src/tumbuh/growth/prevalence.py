@@ -40,12 +40,16 @@ import numpy as np
 import numpy.typing as npt
 from scipy import special
 
+from tumbuh.growth.cleaning import OEDEMA_CODES, as_codes, as_float
+from tumbuh.growth.zscores import zscores
+
 __all__ = [
     "AGE_GROUP_LABELS",
     "PREVALENCE_COLUMNS",
     "WEALTH_QUINTILE_LABELS",
     "Grouping",
     "Method",
+    "anthro_prevalence",
     "PrevalenceResult",
     "ZScoreColumns",
     "prevalence",
@@ -860,3 +864,63 @@ def _assemble(rates: dict[str, FloatArray], means: dict[str, FloatArray]) -> Flo
         out[:, _COL_INDEX[f"HA_2_WH_2{e}"]] = pct[e][:, combined]
         out[:, _COL_INDEX[f"HA_2_WH2{e}"]] = pct[e][:, combined + 1]
     return out
+
+
+def anthro_prevalence(
+    *,
+    sex: object,
+    age_days: object = None,
+    age_months: object = None,
+    weight_kg: object = None,
+    lenhei_cm: object = None,
+    measure: object = None,
+    oedema: object = None,
+    weights: npt.ArrayLike | None = None,
+    cluster: npt.ArrayLike | None = None,
+    strata: npt.ArrayLike | None = None,
+    groupings: Sequence[Grouping] = (),
+    level: float = 0.95,
+) -> PrevalenceResult:
+    """Z-scores with :func:`tumbuh.growth.zscores`, then :func:`prevalence`.
+
+    The one-call equivalent of ``anthro_prevalence(sex, age, is_age_in_month,
+    weight, lenhei, measure, oedema, sw, cluster, strata, ...)``. Codes are
+    checked as anthro checks them: an invalid sex, measure or oedema code or a
+    negative age raises ``ValueError``.
+
+    Examples
+    --------
+    >>> res = anthro_prevalence(sex=[1, 2, 1], age_days=[400, 800, 1000],
+    ...     weight_kg=[9.0, 10.5, 12.0], lenhei_cm=[72.0, 80.0, 88.0],
+    ...     measure=["l", "h", "h"])
+    >>> res.method, res.row("All")["HAZ_unwpop"]
+    ('simple', 3.0)
+    """
+    scores = zscores(
+        sex=sex,
+        age_days=age_days,
+        age_months=age_months,
+        weight_kg=weight_kg,
+        lenhei_cm=lenhei_cm,
+        measure=measure,
+        oedema=oedema,
+    )
+    n = len(scores)
+    oed = np.zeros(n, dtype=bool)
+    if oedema is not None:
+        oed = np.broadcast_to(as_codes(oedema, "oedema", OEDEMA_CODES) == 1, (n,))
+    if age_months is not None:
+        ages = {"age_months": np.broadcast_to(as_float(age_months, "age_months"), (n,))}
+    else:
+        ages = {"age_days": np.broadcast_to(as_float(age_days, "age_days"), (n,))}
+    return prevalence(
+        scores,
+        sex=scores.csex,
+        oedema=oed,
+        weights=weights,
+        cluster=cluster,
+        strata=strata,
+        groupings=groupings,
+        level=level,
+        **ages,
+    )
