@@ -1,0 +1,488 @@
+"""Score a table chunk with the WHO growth kernel: text cells in, anthro columns out.
+
+Used by ``tumbuh zscore`` and by importers: it parses the mapped input columns
+(numbers with decimal commas, sex codes, dates, measure and oedema codes), computes
+age from dates when there is no age column, calls :mod:`tumbuh.growth`, and returns
+the anthro (WHO 2006) or anthroplus (WHO 2007) output columns plus one ``issues``
+text per row. A row with an invalid value keeps empty outputs and says why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from tumbuh.growth import zscores, zscores_who2007
+from tumbuh.tabular.issues import RowIssue
+from tumbuh.tabular.mapping import ColumnMapping
+from tumbuh.tabular.parse import (
+    Parsed,
+    parse_date,
+    parse_measure,
+    parse_number,
+    parse_oedema,
+    parse_sex,
+    text_array,
+)
+from tumbuh.tabular.readers import ROW_COLUMN
+
+__all__ = [
+    "DAYS_PER_MONTH",
+    "ScoredChunk",
+    "Standard",
+    "plan_inputs",
+    "score_chunk",
+]
+
+Standard = Literal["who2006", "who2007"]
+AgeUnit = Literal["days", "months"]
+
+# WHO anthro: days per month used to convert ages (WHO 2006 technical report; anthro).
+DAYS_PER_MONTH = 30.4375
+
+_MEASUREMENTS_2006 = {
+    "weight": ("weight_kg", "weight"),
+    "lenhei": ("lenhei_cm", "length/height"),
+    "headc": ("headc_cm", "head circumference"),
+    "armc": ("armc_cm", "arm circumference"),
+    "triskin": ("triskin_mm", "triceps skinfold"),
+    "subskin": ("subskin_mm", "subscapular skinfold"),
+}
+_MEASUREMENTS_2007 = {
+    "weight": ("weight_kg", "weight"),
+    "lenhei": ("height_cm", "height"),
+}
+_TRUE = {"true", "t", "1", "yes", "y", "ya"}
+_FALSE = {"false", "f", "0", "no", "n", "tidak"}
+
+
+@dataclass
+class InputPlan:
+    """Which columns feed the kernel and how age is obtained."""
+
+    mapping: ColumnMapping
+    standard: Standard
+    age_unit: AgeUnit
+    age_from_dates: bool
+    missing: list[str] = field(default_factory=list)  # required inputs not found
+
+
+def plan_inputs(
+    mapping: ColumnMapping, *, standard: Standard, age_unit: AgeUnit | None
+) -> InputPlan:
+    """Decide the age source and unit; list required inputs that are missing.
+
+    Age comes from the age column when there is one (unit: ``age_unit``, else what the
+    column's name says, else days for WHO 2006 and months for WHO 2007), otherwise from
+    birth and measurement dates (exact days).
+    """
+    has_age = mapping.get("age") is not None
+    from_dates = (
+        not has_age
+        and mapping.get("birth_date") is not None
+        and mapping.get("measure_date") is not None
+    )
+    if from_dates:
+        unit: AgeUnit = "days"
+    elif age_unit is not None:
+        unit = age_unit
+    elif mapping.age_unit is not None:
+        unit = mapping.age_unit
+    else:
+        unit = "months" if standard == "who2007" else "days"
+    missing = []
+    if mapping.get("sex") is None:
+        missing.append("sex")
+    if not has_age and not from_dates:
+        missing.append("age (or birth date + measurement date)")
+    if mapping.get("weight") is None and mapping.get("lenhei") is None:
+        missing.append("weight or length/height")
+    return InputPlan(mapping, standard, unit, from_dates, missing)
+
+
+@dataclass
+class ScoredChunk:
+    """Computed columns for one chunk (same row order) and the row problems found."""
+
+    table: pa.Table  # computed columns + "issues" (null for good rows)
+    issues: list[RowIssue]
+    bad_rows: int
+
+
+class _Problems:
+    """Collects per-row messages and RowIssues while parsing a chunk."""
+
+    def __init__(self, n: int, rows: npt.NDArray[np.int64], file: str) -> None:
+        self.n = n
+        self.rows = rows
+        self.file = file
+        self.texts: list[list[str]] = [[] for _ in range(n)]
+        self.bad = np.zeros(n, dtype=bool)
+        self.issues: list[RowIssue] = []
+
+    def add(
+        self,
+        mask: npt.NDArray[np.bool_],
+        column: str | None,
+        code: str,
+        en: str,
+        idn: str,
+        values: list[Any] | None = None,
+    ) -> None:
+        for i in np.flatnonzero(mask):
+            value = None if values is None else values[i]
+            shown = "" if value is None else f" {value!r}"
+            where = f"{column}: " if column else ""
+            self.texts[i].append(f"{where}{en}{shown}")
+            self.issues.append(
+                RowIssue(
+                    file=self.file,
+                    row=int(self.rows[i]),
+                    column=column,
+                    code=code,
+                    message_id=f"{where}{idn}{shown}",
+                    message_en=f"{where}{en}{shown}",
+                    value=None if value is None else str(value),
+                )
+            )
+        self.bad |= mask
+
+
+def _column(text: pa.Table, name: str | None) -> pa.Array | None:
+    if name is None:
+        return None
+    col = text.column(name)
+    return col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+
+
+def _number(
+    text: pa.Table, name: str | None, what: str, p: _Problems
+) -> npt.NDArray[np.float64] | None:
+    col = _column(text, name)
+    if col is None:
+        return None
+    res = parse_number(col)
+    if res.failed.any():
+        p.add(
+            res.failed,
+            name,
+            "invalid_number",
+            f"not a number ({what})",
+            f"bukan angka ({what})",
+            col.to_pylist(),
+        )
+    return np.asarray(res.values, dtype=np.float64)
+
+
+def _codes(
+    text: pa.Table,
+    name: str | None,
+    parsed: Parsed | None,
+    code: str,
+    en: str,
+    idn: str,
+    p: _Problems,
+) -> Parsed | None:
+    if name is None or parsed is None:
+        return None
+    if parsed.failed.any():
+        col = _column(text, name)
+        assert col is not None
+        p.add(parsed.failed, name, code, en, idn, col.to_pylist())
+    return parsed
+
+
+def _month_flags(col: pa.Array) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    low = pc.utf8_lower(text_array(col))
+    true = pc.fill_null(pc.is_in(low, value_set=pa.array(sorted(_TRUE))), False)
+    false = pc.fill_null(pc.is_in(low, value_set=pa.array(sorted(_FALSE))), False)
+    valid = pc.is_valid(low)
+    t = np.asarray(true.to_numpy(zero_copy_only=False), dtype=bool)
+    f = np.asarray(false.to_numpy(zero_copy_only=False), dtype=bool)
+    v = np.asarray(valid.to_numpy(zero_copy_only=False), dtype=bool)
+    return t, v & ~t & ~f
+
+
+def _to_arrow(values: Any, n: int) -> pa.Array:
+    arr = np.asarray(values)
+    if arr.shape != (n,):
+        arr = np.broadcast_to(arr, (n,))
+    if arr.dtype.kind == "f":
+        return pa.array(arr, type=pa.float64(), from_pandas=True)
+    if arr.dtype.kind in "iub":
+        return pa.array(arr)
+    items = [None if v is None or (isinstance(v, float) and v != v) else v for v in arr]
+    try:
+        return pa.array(items)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return pa.array([None if v is None else str(v) for v in items], pa.string())
+
+
+def _kernel_issue_list(result: Any, n: int) -> list[str | None]:
+    issues = getattr(result, "issues", None)
+    if issues is None:
+        return [None] * n
+    out: list[str | None] = []
+    for v in list(issues):
+        out.append(
+            None
+            if v is None or v == "" or (isinstance(v, float) and v != v)
+            else str(v)
+        )
+    return out
+
+
+def _call_2006(kw: dict[str, Any]) -> tuple[dict[str, Any], list[str | None]]:
+    n = len(kw["sex"])
+    r = zscores(**kw, validate="row")
+    return dict(r.to_dict()), _kernel_issue_list(r, n)
+
+
+def score_chunk(text: pa.Table, plan: InputPlan, *, file: str = "") -> ScoredChunk:
+    """Score one all-text chunk (as from ``TableSource.chunks()``) with the WHO kernel."""
+    n = text.num_rows
+    m = plan.mapping
+    rows = (
+        np.asarray(text.column(ROW_COLUMN).to_numpy(), dtype=np.int64)
+        if ROW_COLUMN in text.column_names
+        else np.arange(2, n + 2, dtype=np.int64)
+    )
+    p = _Problems(n, rows, file)
+
+    sex_col = m.get("sex")
+    sex = _codes(
+        text,
+        sex_col,
+        parse_sex(_column(text, sex_col)) if sex_col else None,
+        "invalid_sex",
+        "unknown sex code (use L/P, 1/2, M/F)",
+        "kode jenis kelamin tidak dikenal (gunakan L/P, 1/2)",
+        p,
+    )
+    sex_values = sex.values if sex is not None else np.full(n, np.nan)
+
+    # Age
+    age: npt.NDArray[np.float64] | None = None
+    months_rows = (
+        np.zeros(n, dtype=bool) if plan.age_unit == "days" else np.ones(n, dtype=bool)
+    )
+    if plan.age_from_dates:
+        bcol, mcol = m.get("birth_date"), m.get("measure_date")
+        dates = []
+        for name in (bcol, mcol):
+            col = _column(text, name)
+            assert col is not None
+            res = parse_date(col)
+            if res.failed.any():
+                p.add(
+                    res.failed,
+                    name,
+                    "invalid_date",
+                    "not a date",
+                    "bukan tanggal",
+                    col.to_pylist(),
+                )
+            dates.append(res.values)
+        delta = (dates[1] - dates[0]).astype("m8[D]")
+        age = np.where(np.isnat(delta), np.nan, delta.astype(np.float64))
+        neg = age < 0
+        if neg.any():
+            p.add(
+                neg,
+                mcol,
+                "measured_before_birth",
+                "measurement date is before the birth date",
+                "tanggal pengukuran sebelum tanggal lahir",
+            )
+    else:
+        age = _number(text, m.get("age"), "age", p)
+        if age is not None:
+            neg = age < 0
+            if neg.any():
+                p.add(
+                    neg,
+                    m.get("age"),
+                    "negative_age",
+                    "negative age",
+                    "umur negatif",
+                    _column(text, m.get("age")).to_pylist(),  # type: ignore[union-attr]
+                )
+        flag_col = m.get("age_is_months")
+        if flag_col is not None and plan.standard == "who2006":
+            months_rows, bad_flag = _month_flags(_column(text, flag_col))  # type: ignore[arg-type]
+            if bad_flag.any():
+                p.add(
+                    bad_flag,
+                    flag_col,
+                    "invalid_flag",
+                    "expected TRUE or FALSE",
+                    "harus TRUE atau FALSE",
+                )
+    if age is None:
+        age = np.full(n, np.nan)
+
+    if plan.standard == "who2006":
+        table_cols = _score_2006(text, plan, p, sex_values, age, months_rows, n)
+    else:
+        table_cols = _score_2007(text, plan, p, sex_values, age, months_rows, n)
+    if plan.age_from_dates:
+        table_cols = {"age_days": age, **table_cols}
+    return _finish(table_cols, p, n)
+
+
+def _score_2006(
+    text: pa.Table,
+    plan: InputPlan,
+    p: _Problems,
+    sex: npt.NDArray[np.float64],
+    age: npt.NDArray[np.float64],
+    months_rows: npt.NDArray[np.bool_],
+    n: int,
+) -> dict[str, Any]:
+    m = plan.mapping
+    kw: dict[str, Any] = {"sex": sex}
+    for canon, (arg, what) in _MEASUREMENTS_2006.items():
+        vals = _number(text, m.get(canon), what, p)
+        if vals is not None:
+            kw[arg] = vals
+    meas_col = m.get("measure")
+    meas = _codes(
+        text,
+        meas_col,
+        parse_measure(_column(text, meas_col)) if meas_col else None,
+        "invalid_measure",
+        "unknown measure (use l/h, Terlentang/Berdiri)",
+        "cara ukur tidak dikenal (gunakan Terlentang/Berdiri)",
+        p,
+    )
+    if meas is not None:
+        kw["measure"] = meas.values
+    oed_col = m.get("oedema")
+    oed = _codes(
+        text,
+        oed_col,
+        parse_oedema(_column(text, oed_col)) if oed_col else None,
+        "invalid_oedema",
+        "unknown oedema code (use y/n)",
+        "kode edema tidak dikenal (gunakan y/n)",
+        p,
+    )
+    if oed is not None:
+        kw["oedema"] = oed.values
+    # The kernel is given clean inputs only: cells that failed to parse are NaN/None
+    # already, and rows with any problem get their outputs blanked afterwards.
+    if months_rows.all():
+        out, kissues = _call_2006({**kw, "age_months": age})
+    elif not months_rows.any():
+        out, kissues = _call_2006({**kw, "age_days": age})
+    else:
+        out, kissues = _merge_calls(kw, age, months_rows, n)
+    _kernel_problems(p, kissues)
+    return out
+
+
+def _merge_calls(
+    kw: dict[str, Any],
+    age: npt.NDArray[np.float64],
+    months_rows: npt.NDArray[np.bool_],
+    n: int,
+) -> tuple[dict[str, Any], list[str | None]]:
+    """Rows with ages in months and rows with ages in days, scored separately."""
+    idx_m = np.flatnonzero(months_rows)
+    idx_d = np.flatnonzero(~months_rows)
+    sub = {k: np.asarray(v) for k, v in kw.items()}
+    out_m, iss_m = _call_2006(
+        {k: v[idx_m] for k, v in sub.items()} | {"age_months": age[idx_m]}
+    )
+    out_d, iss_d = _call_2006(
+        {k: v[idx_d] for k, v in sub.items()} | {"age_days": age[idx_d]}
+    )
+    merged: dict[str, Any] = {}
+    for name in out_d:
+        a_m, a_d = np.asarray(out_m[name]), np.asarray(out_d[name])
+        dtype = np.result_type(a_m, a_d) if a_m.dtype.kind == a_d.dtype.kind else object
+        full = np.empty(n, dtype=dtype)
+        full[idx_m] = a_m
+        full[idx_d] = a_d
+        merged[name] = full
+    issues: list[str | None] = [None] * n
+    for j, i in enumerate(idx_m):
+        issues[i] = iss_m[j]
+    for j, i in enumerate(idx_d):
+        issues[i] = iss_d[j]
+    return merged, issues
+
+
+def _score_2007(
+    text: pa.Table,
+    plan: InputPlan,
+    p: _Problems,
+    sex: npt.NDArray[np.float64],
+    age: npt.NDArray[np.float64],
+    months_rows: npt.NDArray[np.bool_],
+    n: int,
+) -> dict[str, Any]:
+    m = plan.mapping
+    kw: dict[str, Any] = {"sex": sex}
+    for canon, (arg, what) in _MEASUREMENTS_2007.items():
+        vals = _number(text, m.get(canon), what, p)
+        if vals is not None:
+            kw[arg] = vals
+    oed_col = m.get("oedema")
+    oed = _codes(
+        text,
+        oed_col,
+        parse_oedema(_column(text, oed_col)) if oed_col else None,
+        "invalid_oedema",
+        "unknown oedema code (use y/n)",
+        "kode edema tidak dikenal (gunakan y/n)",
+        p,
+    )
+    if oed is not None:
+        kw["oedema"] = oed.values
+    age_months = age if plan.age_unit == "months" else age / DAYS_PER_MONTH
+    r = zscores_who2007(**kw, age_months=age_months, validate="row")
+    _kernel_problems(p, _kernel_issue_list(r, n))
+    return dict(r.to_dict())
+
+
+def _kernel_problems(p: _Problems, kissues: list[str | None]) -> None:
+    for i, msg in enumerate(kissues):
+        if msg and not p.bad[i]:
+            p.texts[i].append(msg)
+            p.bad[i] = True
+            p.issues.append(
+                RowIssue(
+                    file=p.file,
+                    row=int(p.rows[i]),
+                    column=None,
+                    code="invalid_input",
+                    message_id=msg,
+                    message_en=msg,
+                )
+            )
+
+
+def _finish(cols: dict[str, Any], p: _Problems, n: int) -> ScoredChunk:
+    arrays = []
+    names = []
+    bad = pa.array(p.bad)
+    for name, values in cols.items():
+        arr = _to_arrow(values, n)
+        if p.bad.any():
+            arr = pc.if_else(bad, pa.scalar(None, arr.type), arr)
+        arrays.append(arr)
+        names.append(name)
+    issue_text = ["; ".join(t) if t else None for t in p.texts]
+    arrays.append(pa.array(issue_text, pa.string()))
+    names.append("issues")
+    return ScoredChunk(
+        table=pa.table(arrays, names=names),
+        issues=p.issues,
+        bad_rows=int(p.bad.sum()),
+    )
