@@ -817,20 +817,13 @@ def prevalence(
 
     blocks: list[FloatArray] = []
     labels: list[str] = []
-    for grp in groups:
-        if design is None:
-            rates = _simple(grp, y_rate, True, n_used, t)
-            means = _simple(grp, y_mean, False, n_used, t)
-        else:
-            rates = _survey(grp, y_rate, design, True, t)
-            if method == "hybrid":
-                # anthro's weights-only mean z uses t(N - 1), not the design df
-                t_rows = _t_quantile(level, float(n_used - 1))
-                means = _hybrid_mean(grp, y_mean, w, n_used, t_rows)
-            else:
-                means = _survey(grp, y_mean, design, False, t)
-        blocks.append(_assemble(rates, means))
-        labels.extend(grp.labels)
+    # empty groups and single values give 0/0 and inf*0: NaN is the intended result
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for grp in groups:
+            blocks.append(
+                _estimate(grp, y_rate, y_mean, design, method, n_used, t, level)
+            )
+            labels.extend(grp.labels)
     return PrevalenceResult(
         groups=tuple(labels),
         values=np.vstack(blocks),
@@ -840,6 +833,31 @@ def prevalence(
         degrees_of_freedom=df,
         notes=tuple(notes),
     )
+
+
+def _estimate(
+    grp: _Groups,
+    y_rate: FloatArray,
+    y_mean: FloatArray,
+    design: _Design | None,
+    method: Method,
+    n_used: int,
+    t: float,
+    level: float,
+) -> FloatArray:
+    """All columns for the groups of one grouping."""
+    if design is None:
+        rates = _simple(grp, y_rate, True, n_used, t)
+        means = _simple(grp, y_mean, False, n_used, t)
+    else:
+        rates = _survey(grp, y_rate, design, True, t)
+        if method == "hybrid":
+            # anthro's weights-only mean z uses t(N - 1), not the design df
+            t_rows = _t_quantile(level, float(n_used - 1))
+            means = _hybrid_mean(grp, y_mean, design.weights, n_used, t_rows)
+        else:
+            means = _survey(grp, y_mean, design, False, t)
+    return _assemble(rates, means)
 
 
 def _assemble(rates: dict[str, FloatArray], means: dict[str, FloatArray]) -> FloatArray:
