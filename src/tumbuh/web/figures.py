@@ -1,20 +1,28 @@
-"""Published figures and early warning for pages and the API, read through the surveillance service.
+"""Published figures and early warning for pages and the API, read through the surveillance
+service (`tumbuh.surveillance.service.early_warning`).
 
-Survey and routine series are never mixed: the province page shows one survey source
-(SSGI/SKI/SSGBI) and year at a time, and a region's series holds survey rounds only.
+Survey (SSGBI/SSGI/SKI) and routine (e-PPGBM) series are never mixed: the page shows one
+kind at a time, and every series and status here belongs to one kind.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
 from sqlalchemy.orm import Session
 
+from tumbuh.errors import InvalidInput
+from tumbuh.surveillance.models import FigureKind
+from tumbuh.surveillance.service import WarningReport, early_warning
+from tumbuh.surveillance.warning import RegionWarning
 from tumbuh.web.i18n import Lang, format_number
 from tumbuh.web.regions import children_of
+
+GEO_DIR = Path(__file__).resolve().parents[1] / "data" / "geo"
+KINDS: tuple[str, ...] = (FigureKind.survey.value, FigureKind.routine.value)
+# Surveys publish down to kab/kota; the province page colours its kab/kota.
+LEVEL_BY_DEPTH = {1: "province", 2: "kabkota"}
 
 # WHO/UNICEF prevalence thresholds for stunting (de Onis M et al., "Prevalence thresholds
 # for wasting, overweight and stunting in children under 5 years", Public Health Nutr
@@ -27,60 +35,34 @@ BANDS: tuple[tuple[float, str, str, str], ...] = (
     (30.0, "#f03b20", "tinggi", "high"),
     (101.0, "#bd0026", "sangat tinggi", "very high"),
 )
-GEO_DIR = Path(__file__).resolve().parents[1] / "data" / "geo"
-SURVEY = "survey"
-STUNTING = "stunting"
-NATIONAL = "ID"
-
-
-class Figure(Protocol):
-    """What pages need from a published figure (surveillance.models.PublishedFigure fits)."""
-
-    @property
-    def region_code(self) -> str: ...
-    @property
-    def region_name(self) -> str: ...
-    @property
-    def year(self) -> int: ...
-    @property
-    def source(self) -> str: ...
-    @property
-    def kind(self) -> str: ...
-    @property
-    def indicator(self) -> str: ...
-    @property
-    def value_pct(self) -> float: ...
-    @property
-    def confidence(self) -> str: ...
-    @property
-    def citation(self) -> str: ...
-
-
-@dataclass(frozen=True, slots=True)
-class FigureView:
-    region_code: str
-    region_name: str
-    indicator: str
-    year: int
-    source: str
-    kind: str
-    value_pct: float
-    confidence: str
-    citation: str
-
-
-@dataclass(frozen=True, slots=True)
-class WarningView:
-    status: str
-    latest_value: float | None
-    below_national: bool | None
-    reasons: list[str]
+NO_VALUE_COLOR = "#d9d9d9"
 
 
 @dataclass(frozen=True, slots=True)
 class SeriesPoint:
-    label: str
+    label: str  # e.g. "SSGI 2022"
+    year: int
     value: float
+
+
+@dataclass(frozen=True, slots=True)
+class WarningView:
+    """One region's status for one kind of series, judged at `year`."""
+
+    kind: str
+    year: int
+    status: str
+    latest_value: float | None
+    latest_source: str | None
+    below_national: bool | None
+    national_value: float | None
+    province_value: float | None
+    target: float | None
+    target_year: int | None
+    projected_target_year: int | None
+    arr: float | None
+    reasons: list[str]
+    series: list[SeriesPoint]
 
 
 @dataclass(slots=True)
@@ -93,27 +75,21 @@ class KabRow:
     reasons: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
-class TargetView:
-    value: float
-    year: int
-    basis: str
-
-
 @dataclass(slots=True)
 class ProvinceOverview:
-    available: bool
-    sources: list[str]
-    years: list[int]
-    source: str | None
+    kinds: list[str]
+    kind: str
+    years: list[int]  # years with kab/kota figures of this kind, newest first
     year: int | None
-    province_value: float | None
+    province: WarningView | None
     national_value: float | None
-    target: TargetView | None
     rows: list[KabRow]
-    citations: list[str]
     bands: list[dict[str, object]]
     map_payload: dict[str, object]
+
+    @property
+    def has_figures(self) -> bool:
+        return self.year is not None
 
 
 def band_legend(lang: Lang) -> list[dict[str, object]]:
@@ -130,152 +106,127 @@ def band_legend(lang: Lang) -> list[dict[str, object]]:
     return out
 
 
-def primary_value(figures: Iterable[Figure]) -> float | None:
-    """One value per region/year/source: the mean of the primary figures (e.g. Kukar 14.2 and
-    14.3 → 14.25), else None. The surveillance warning states the same rule in its reasons."""
-    values = [f.value_pct for f in figures if f.confidence == "primary"]
-    return sum(values) / len(values) if values else None
-
-
-def survey_series(figures: Sequence[Figure], code: str) -> list[SeriesPoint]:
-    """The primary survey rounds of one region, oldest first (labels like 'SSGI 2022')."""
-    rounds: dict[tuple[int, str], list[Figure]] = {}
-    for f in figures:
-        if (
-            f.region_code == code
-            and f.kind == SURVEY
-            and f.indicator.lower() == STUNTING
-        ):
-            rounds.setdefault((f.year, f.source), []).append(f)
-    points = []
-    for (year, source), group in sorted(rounds.items()):
-        value = primary_value(group)
-        if value is not None:
-            points.append(SeriesPoint(f"{source} {year}", round(value, 2)))
-    return points
-
-
-def series_of(published: Sequence[FigureView]) -> list[SeriesPoint]:
-    """The survey series of the region these figures belong to."""
-    return survey_series(published, published[0].region_code) if published else []
-
-
-def _load_figures(db: Session) -> list[FigureView] | None:
-    """All stunting figures, or None when the surveillance service is not installed."""
-    return None
-
-
-def _load_warnings(
-    db: Session, *, source: str, year: int, lang: Lang
-) -> dict[str, WarningView] | None:
-    """Early-warning results by region code for one survey round, or None when unavailable."""
-    return None
-
-
-def region_figures(db: Session, code: str) -> list[FigureView]:
-    """Every published stunting figure for one region (all sources, kinds and confidences)."""
-    return [f for f in _load_figures(db) or [] if f.region_code == code]
-
-
-def region_warning(db: Session, code: str, *, lang: Lang) -> WarningView | None:
-    """The region's early-warning status for its latest survey round, when there is one."""
-    mine = [f for f in region_figures(db, code) if f.kind == SURVEY]
-    if not mine:
+def _report(
+    db: Session, *, kind: str, level: str, year: int | None
+) -> WarningReport | None:
+    """The service's report, or None when no figures of that kind/level are stored."""
+    try:
+        return early_warning(db, kind=FigureKind(kind), level=level, year=year)
+    except InvalidInput:
         return None
-    latest = max(mine, key=lambda f: (f.year, f.source))
-    warnings = _load_warnings(db, source=latest.source, year=latest.year, lang=lang)
-    return (warnings or {}).get(code)
+
+
+def _view(item: RegionWarning, lang: Lang) -> WarningView:
+    history = [
+        SeriesPoint(f"{p['source']} {p['year']}", int(p["year"]), float(p["value_pct"]))
+        for p in reversed(item.previous_values)
+    ]
+    if item.latest_value is not None:
+        history.append(
+            SeriesPoint(
+                f"{item.latest_source} {item.year}", item.year, item.latest_value
+            )
+        )
+    return WarningView(
+        kind=item.kind,
+        year=item.year,
+        status=str(item.status),
+        latest_value=item.latest_value,
+        latest_source=item.latest_source,
+        below_national=item.below_national,
+        national_value=item.national_value,
+        province_value=item.province_value,
+        target=item.target,
+        target_year=item.target_year,
+        projected_target_year=item.projected_target_year,
+        arr=item.arr,
+        reasons=list(item.reasons_en if lang == "en" else item.reasons_id),
+        series=history,
+    )
+
+
+def region_warnings(db: Session, code: str, *, lang: Lang) -> dict[str, WarningView]:
+    """The latest status of a province or kab/kota, per kind of series that has figures."""
+    level = LEVEL_BY_DEPTH.get(code.count(".") + 1)
+    if level is None:
+        return {}
+    out = {}
+    for kind in KINDS:
+        report = _report(db, kind=kind, level=level, year=None)
+        item = _find(report, code)
+        if item is not None:
+            out[kind] = _view(item, lang)
+    return out
+
+
+def _find(report: WarningReport | None, code: str) -> RegionWarning | None:
+    if report is None:
+        return None
+    return next((i for i in report.items if i.region_code == code), None)
 
 
 def province_overview(
-    db: Session, code: str, *, source: str | None, year: int | None, lang: Lang
+    db: Session, code: str, *, kind: str | None, year: int | None, lang: Lang
 ) -> ProvinceOverview:
-    """Everything the province page shows for one survey source and year."""
+    """Everything the province page shows for one kind of series and one year."""
+    kind = kind if kind in KINDS else FigureKind.survey.value
     bands = band_legend(lang)
-    loaded = _load_figures(db)
-    empty = ProvinceOverview(
-        available=loaded is not None, sources=[], years=[], source=None, year=None,
-        province_value=None, national_value=None, target=None, rows=[], citations=[],
-        bands=bands, map_payload={},
-    )  # fmt: skip
-    if not loaded:
-        return empty
-    survey = [
-        f for f in loaded
-        if f.kind == SURVEY and f.indicator.lower() == STUNTING
-        and (f.region_code in (code, NATIONAL) or f.region_code.startswith(code + "."))
-    ]  # fmt: skip
-    kab = [f for f in survey if f.region_code.count(".") == 1]
-    if not survey:
-        return empty
-    sources = sorted({f.source for f in kab} or {f.source for f in survey})
-    chosen_source = source if source in sources else None
-    if chosen_source is None:
-        # Default: the source of the most recent round with kab/kota figures.
-        latest = max(kab or survey, key=lambda f: (f.year, f.source))
-        chosen_source = latest.source
-    years = sorted({f.year for f in survey if f.source == chosen_source}, reverse=True)
-    chosen_year = year if year in years else (years[0] if years else None)
-    round_figs = [
-        f for f in survey if f.source == chosen_source and f.year == chosen_year
-    ]
-    warnings = (
-        _load_warnings(db, source=chosen_source, year=chosen_year, lang=lang)
-        if chosen_year is not None
-        else None
-    ) or {}
-    rows: list[KabRow] = []
-    names = {f.region_code: f.region_name for f in survey}
-    for kab_region in _kabkota_of(code, names):
-        value = primary_value(f for f in round_figs if f.region_code == kab_region[0])
-        warn = warnings.get(kab_region[0])
+    latest = _report(db, kind=kind, level="kabkota", year=None)
+    mine = (
+        [i for i in latest.items if i.region_code.startswith(code + ".")]
+        if latest
+        else []
+    )
+    years = sorted(
+        {i.year for i in mine if i.latest_value is not None}
+        | {int(p["year"]) for i in mine for p in i.previous_values},
+        reverse=True,
+    )
+    if not years:
+        return ProvinceOverview(
+            kinds=list(KINDS), kind=kind, years=[], year=None, province=None,
+            national_value=None, rows=[], bands=bands, map_payload={},
+        )  # fmt: skip
+    chosen = year if year in years else years[0]
+    report = latest if latest and latest.year == chosen else None
+    report = report or _report(db, kind=kind, level="kabkota", year=chosen)
+    by_code = {i.region_code: i for i in (report.items if report else [])}
+    rows = []
+    for region in children_of(code):
+        item = by_code.get(region.code)
+        view = _view(item, lang) if item is not None else None
         rows.append(
             KabRow(
-                code=kab_region[0],
-                name=kab_region[1],
-                value=round(value, 2) if value is not None else None,
-                series=survey_series(survey, kab_region[0]),
-                status=warn.status if warn else None,
-                reasons=warn.reasons if warn else [],
+                code=region.code,
+                name=region.name,
+                value=view.latest_value if view else None,
+                series=view.series if view else [],
+                status=view.status if view else None,
+                reasons=view.reasons if view else [],
             )
         )
-    citations = sorted({f.citation for f in round_figs if f.citation})
-    province_value = primary_value(f for f in round_figs if f.region_code == code)
-    national_value = primary_value(f for f in round_figs if f.region_code == NATIONAL)
+    province_item = _find(_report(db, kind=kind, level="province", year=chosen), code)
+    national = next(
+        (i.national_value for i in by_code.values() if i.national_value is not None),
+        province_item.national_value if province_item else None,
+    )
     return ProvinceOverview(
-        available=True,
-        sources=sources,
+        kinds=list(KINDS),
+        kind=kind,
         years=years,
-        source=chosen_source,
-        year=chosen_year,
-        province_value=province_value,
-        national_value=national_value,
-        target=_load_target(db, year=chosen_year),
+        year=chosen,
+        province=_view(province_item, lang) if province_item else None,
+        national_value=national,
         rows=rows,
-        citations=citations,
         bands=bands,
         map_payload={
             "values": {r.code: r.value for r in rows},
             "bands": [{"upper": b["upper"], "color": b["color"]} for b in bands],
+            "no_value_color": NO_VALUE_COLOR,
             "geojson_url": f"/geo/{code}/kabkota.geojson",
             "labels": {
                 "no_value": "tidak ada angka" if lang == "id" else "no figure",
-                "attribution": "Batas wilayah: Kemendagri/BIG (data/geo)",
+                "attribution": "Batas wilayah: data/geo (Kemendagri 2025)",
             },
         },
     )
-
-
-def _kabkota_of(code: str, names_from_figures: dict[str, str]) -> list[tuple[str, str]]:
-    """(code, name) of every kab/kota of the province, from the region master."""
-    children = children_of(code)
-    if children:
-        return [(c.code, c.name) for c in children]
-    return sorted(
-        (c, n) for c, n in names_from_figures.items() if c.startswith(code + ".")
-    )
-
-
-def _load_target(db: Session, *, year: int | None) -> TargetView | None:
-    """The national stunting target nearest after the round's year, when targets are loaded."""
-    return None

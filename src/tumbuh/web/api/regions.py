@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 
 from tumbuh.accounts.scope import require_region
 from tumbuh.web import figures
-from tumbuh.web.deps import ApiUser, DbDep
+from tumbuh.web.deps import ApiUser, DbDep, LangDep
 from tumbuh.web.regions import children_of, get_region
 
 router = APIRouter(tags=["regions"])
@@ -21,31 +21,35 @@ class RegionRef(BaseModel):
     )
 
 
-class FigureOut(BaseModel):
+class SeriesPointOut(BaseModel):
+    label: str = Field(description="Source and year, e.g. 'SSGI 2022'")
     year: int
-    source: str
-    kind: str = Field(description="survey or routine (never mixed in one series)")
-    value_pct: float
-    confidence: str
-    citation: str
+    value: float = Field(description="Prevalence, %")
 
 
 class WarningOut(BaseModel):
+    kind: str = Field(description="survey or routine (never mixed in one series)")
+    year: int
     status: str = Field(description="rising, stalled, falling, on_track or no_data")
     latest_value: float | None
+    latest_source: str | None
     below_national: bool | None
-    reasons: list[str]
+    national_value: float | None
+    target: float | None
+    target_year: int | None
+    projected_target_year: int | None
+    arr: float | None = Field(description="Annual rate of reduction, % per year")
+    reasons: list[str] = Field(description="Reasons in the requested language (?lang=)")
+    series: list[SeriesPointOut]
 
 
 class RegionSummary(BaseModel):
     region: RegionRef
     parent_code: str | None
     children: list[RegionRef]
-    published_figures: list[FigureOut] = Field(
-        description="Published stunting prevalence for this region (all sources, primary and alternative)"
-    )
-    warning: WarningOut | None = Field(
-        description="Early-warning status from the survey series, when computed for this level"
+    warnings: dict[str, WarningOut] = Field(
+        description="Early-warning status per kind of published series (survey, routine); "
+        "province and kab/kota only"
     )
 
 
@@ -54,11 +58,10 @@ class RegionSummary(BaseModel):
     response_model=RegionSummary,
     summary="Summary of a region inside your area (403 outside it, 404 for an unknown code)",
 )
-def region_summary(code: str, user: ApiUser, db: DbDep) -> RegionSummary:
+def region_summary(code: str, user: ApiUser, db: DbDep, lang: LangDep) -> RegionSummary:
     clean = require_region(user, code)
     region = get_region(clean)
-    published = figures.region_figures(db, clean)
-    warn = figures.region_warning(db, clean, lang="id")
+    warnings = figures.region_warnings(db, clean, lang=lang)
     return RegionSummary(
         region=RegionRef(code=region.code, name=region.name, level=region.level),
         parent_code=region.parent_code,
@@ -66,8 +69,8 @@ def region_summary(code: str, user: ApiUser, db: DbDep) -> RegionSummary:
             RegionRef(code=c.code, name=c.name, level=c.level)
             for c in children_of(clean)
         ],
-        published_figures=[
-            FigureOut.model_validate(f, from_attributes=True) for f in published
-        ],
-        warning=WarningOut.model_validate(warn, from_attributes=True) if warn else None,
+        warnings={
+            k: WarningOut.model_validate(w, from_attributes=True)
+            for k, w in warnings.items()
+        },
     )

@@ -41,23 +41,21 @@ def region_page(
     user: PageUser,
     db: DbDep,
     lang: LangDep,
-    source: str | None = None,
+    kind: str | None = None,
     year: int | None = None,
     format: Annotated[str | None, Query(pattern="^(html|xlsx)$")] = None,
 ) -> Response:
     clean = require_region(user, code)
     region = get_region(clean)
     if region.level == 1:
-        overview = figures.province_overview(
-            db, clean, source=source, year=year, lang=lang
-        )
+        overview = figures.province_overview(db, clean, kind=kind, year=year, lang=lang)
         if format == "xlsx":
             return xlsx_response(
-                f"tumbuh_{clean}_{overview.source}_{overview.year}",
-                f"{overview.source} {overview.year}",
-                ["kode", "kabupaten_kota", "sumber", "tahun", "prevalensi_pct", "status", "alasan"],
+                f"tumbuh_{clean}_{overview.kind}_{overview.year}",
+                f"{overview.kind} {overview.year}",
+                ["kode", "kabupaten_kota", "jenis", "tahun", "prevalensi_pct", "status", "alasan"],
                 [
-                    (r.code, r.name, overview.source, overview.year, r.value, r.status,
+                    (r.code, r.name, overview.kind, overview.year, r.value, r.status,
                      " | ".join(r.reasons))
                     for r in overview.rows
                 ],
@@ -68,8 +66,7 @@ def region_page(
             {"region": region, "lineage": lineage(clean), "overview": overview},
             lang=lang,
         )
-    published = figures.region_figures(db, clean)
-    warning = figures.region_warning(db, clean, lang=lang)
+    warnings = figures.region_warnings(db, clean, lang=lang)
     children = children_of(clean)
     if format == "xlsx":
         return xlsx_response(
@@ -84,9 +81,7 @@ def region_page(
         {
             "region": region,
             "lineage": lineage(clean),
-            "published": published,
-            "series": figures.series_of(published),
-            "warning": warning,
+            "warnings": warnings,
             "children": children,
         },
         lang=lang,
