@@ -41,7 +41,7 @@ def family(**changes: Any) -> pd.DataFrame:
     return pd.DataFrame([row])
 
 
-def classify_one(rules: KrsRules | None = None, **changes: Any) -> pd.Series:
+def classify_one(rules: KrsRules | None = None, /, **changes: Any) -> pd.Series:
     out: pd.Series = classify_family_table(family(**changes), rules).iloc[0]
     return out
 
@@ -128,11 +128,19 @@ class TestBoundaries:
                 "n",
             ),
             (
-                KrsRules(improper_latrine=frozenset({"shared_septic", "no_septic", "none"})),
+                KrsRules(
+                    improper_latrine=frozenset(
+                        {Latrine.shared_septic, Latrine.no_septic, Latrine.none}
+                    )
+                ),
                 {"latrine": "shared_septic"},
                 "y",
             ),
-            (KrsRules(too_close_under_months=36), {"min_birth_interval_months": 30}, "y"),
+            (
+                KrsRules(too_close_under_months=36),
+                {"min_birth_interval_months": 30},
+                "y",
+            ),
         ],
         ids=[
             "sulbar-35-too-old",
@@ -182,7 +190,10 @@ class TestTargetFamily:
 
     def test_not_a_target_family_is_never_krs(self) -> None:
         out = classify_one(
-            wife_age=55, has_child_0_23="n", water_source="surface_water", latrine="none"
+            wife_age=55,
+            has_child_0_23="n",
+            water_source="surface_water",
+            latrine="none",
         )
         assert (out["target_family"], out["krs"]) == ("n", "n")
         assert out["risk_factors"] == "water;latrine;too_old"
@@ -260,7 +271,15 @@ class TestBlanksAndIssues:
             ({"children_count": "2.5"}, "children_count", "whole number '2.5'"),
             ({"welfare_decile": "0"}, "welfare_decile", "outside 1-10 '0'"),
         ],
-        ids=["water", "latrine", "yes-no", "nan-age", "age-range", "fraction", "decile"],
+        ids=[
+            "water",
+            "latrine",
+            "yes-no",
+            "nan-age",
+            "age-range",
+            "fraction",
+            "decile",
+        ],
     )
     def test_invalid_cell_is_reported_and_row_kept(
         self, changes: dict[str, Any], column: str, reason: str
@@ -380,7 +399,9 @@ family_rows = st.fixed_dictionaries(
         "wife_age": st.one_of(st.integers(10, 60).map(str), st.just("")),
         "pregnant": _code(["y", "n"]),
         "children_count": st.one_of(st.integers(0, 8).map(str), st.just("")),
-        "min_birth_interval_months": st.one_of(st.integers(0, 60).map(str), st.just("")),
+        "min_birth_interval_months": st.one_of(
+            st.integers(0, 60).map(str), st.just("")
+        ),
         "has_child_0_23": _code(["y", "n"]),
         "has_child_24_59": _code(["y", "n"]),
         "water_source": _code([str(w) for w in WaterSource]),

@@ -38,9 +38,9 @@ class TestKek:
         assert kek([np.nan, 20.0]).known.tolist() == [False, True]
 
     def test_threshold_is_a_setting(self) -> None:
-        assert kek([24.0], rules=SignalRules(kek_lila_under_cm=24.95)).flag.tolist() == [
-            True
-        ]
+        assert kek(
+            [24.0], rules=SignalRules(kek_lila_under_cm=24.95)
+        ).flag.tolist() == [True]
 
 
 class TestAnaemia:
@@ -84,7 +84,10 @@ class TestLowBirthWeight:
         assert low_birth_weight([grams]).flag.tolist() == [flag]
 
     def test_reason(self) -> None:
-        assert low_birth_weight([2400]).reason_id[0] == "BBLR (berat lahir 2400 g < 2500 g)"
+        assert (
+            low_birth_weight([2400]).reason_id[0]
+            == "BBLR (berat lahir 2400 g < 2500 g)"
+        )
 
 
 class TestCatin:
@@ -97,7 +100,13 @@ class TestCatin:
             "height_cm": 158.0,
         }
         args.update(kw)
-        res = catin_screening(**{k: [v] for k, v in args.items()})
+        res = catin_screening(
+            age_years=[args["age_years"]],
+            hb_g_dl=[args["hb_g_dl"]],
+            lila_cm=[args["lila_cm"]],
+            weight_kg=[args["weight_kg"]],
+            height_cm=[args["height_cm"]],
+        )
         return {
             "anaemia": bool(res.anaemia.flag[0]),
             "kek": bool(res.kek.flag[0]),
@@ -233,8 +242,12 @@ class TestWeightFaltering:
     def test_two_consecutive_t_is_2t(self) -> None:
         out = weight_faltering(series([6.0, 6.4, 6.5, 6.6, 7.0, 7.0], start_age=5))
         assert out["nt"].tolist() == ["B", "N", "T", "2T", "N", "T"]
-        assert out["reason_id"].iloc[3].startswith(
-            "2T: tidak naik 2 bulan berturut-turut (kenaikan +100 g < KBM 300 g"
+        assert (
+            out["reason_id"]
+            .iloc[3]
+            .startswith(
+                "2T: tidak naik 2 bulan berturut-turut (kenaikan +100 g < KBM 300 g"
+            )
         )
         assert out["reason_en"].iloc[2] == (
             "T: not gaining (gain +100 g < minimum 400 g, age 7 months)"
@@ -254,9 +267,9 @@ class TestWeightFaltering:
         expected = {("a", 0): "B", ("a", 1): "N", ("a", 2): "T"}
         expected |= {("b", 0): "B", ("b", 1): "T", ("b", 2): "N"}
         for (child, pos), status in expected.items():
-            assert out.loc[(out.child_id == child) & (out.index == pos), "nt"].item() == (
-                status
-            )
+            assert out.loc[
+                (out.child_id == child) & (out.index == pos), "nt"
+            ].item() == (status)
 
     def test_age_from_birth_date(self) -> None:
         table = series([6.0, 6.3]).drop(columns="age_months")
@@ -306,7 +319,9 @@ class TestWeightFaltering:
         gains=st.lists(st.integers(-500, 1200), min_size=1, max_size=10),
         start_age=st.integers(1, 40),
     )
-    def test_status_matches_the_kbm_rule(self, gains: list[int], start_age: int) -> None:
+    def test_status_matches_the_kbm_rule(
+        self, gains: list[int], start_age: int
+    ) -> None:
         weights = np.cumsum([7000, *gains]) / 1000.0
         out = weight_faltering(series(list(weights), start_age=start_age - 1))
         kbm = np.array(SignalRules().kbm_g)

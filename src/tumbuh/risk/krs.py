@@ -142,11 +142,26 @@ class KrsResult:
 
 
 def _join_flags(flags: Mapping[str, NDArray[np.bool_]]) -> NDArray[np.object_]:
-    n = len(next(iter(flags.values()))) if flags else 0
-    out = np.full(n, "", dtype=object)
-    for name, flag in flags.items():
-        sep = np.where(out == "", "", ";")
-        out = np.where(flag, out + sep + name, out)
+    """``;``-joined names of the set flags, in mapping order.
+
+    Each row's flags are packed into one integer; the text is built once per distinct
+    combination (at most 2**len(flags), in practice a few dozen) and gathered.
+    """
+    names = list(flags)
+    if not names:
+        return np.full(0, "", dtype=object)
+    code = np.zeros(len(flags[names[0]]), dtype=np.int64)
+    for bit, name in enumerate(names):
+        code |= flags[name].astype(np.int64) << bit
+    combos, inverse = np.unique(code, return_inverse=True)
+    texts = np.array(
+        [
+            ";".join(n for b, n in enumerate(names) if c >> b & 1)
+            for c in combos.tolist()
+        ],
+        dtype=object,
+    )
+    out: NDArray[np.object_] = texts[inverse.reshape(-1)] if combos.size else texts
     return out
 
 

@@ -51,12 +51,20 @@ def _arr(name: str, values: ArrayLike, n: int | None = None) -> NDArray[np.float
     return arr
 
 
-def _fmt(
-    values: NDArray[np.float64], decimals: int, *, comma: bool
-) -> NDArray[np.object_]:
-    """Numbers as text; Indonesian uses a decimal comma ("22,8")."""
-    text = np.char.mod(f"%.{decimals}f", np.nan_to_num(values))
-    if comma:
+@dataclass(frozen=True, slots=True)
+class _Num:
+    """Numbers to format into a reason, only for the flagged elements."""
+
+    values: NDArray[np.float64]
+    decimals: int
+    comma: bool  # Indonesian uses a decimal comma ("22,8")
+    signed: bool = False  # "+100" for gains
+
+
+def _fmt(num: _Num, idx: NDArray[np.intp]) -> NDArray[np.object_]:
+    values = np.nan_to_num(num.values[idx])
+    text = np.char.mod(f"%{'+' if num.signed else ''}.{num.decimals}f", values)
+    if num.comma:
         text = np.char.replace(text, ".", ",")
     return text.astype(object)
 
@@ -67,12 +75,23 @@ def _num(x: float, *, comma: bool) -> str:
 
 
 def _reason(
-    flag: NDArray[np.bool_], parts: list[object | NDArray[np.object_]]
+    flag: NDArray[np.bool_], parts: list[str | _Num | NDArray[np.object_]]
 ) -> NDArray[np.object_]:
-    text: NDArray[np.object_] = np.full(flag.size, "", dtype=object)
+    """Reason texts built only where ``flag`` is set (empty elsewhere)."""
+    out: NDArray[np.object_] = np.full(flag.size, "", dtype=object)
+    idx = np.flatnonzero(flag)
+    if idx.size == 0:
+        return out
+    text: NDArray[np.object_] = np.full(idx.size, "", dtype=object)
     for part in parts:
-        text = text + part  # type: ignore[operator]
-    return np.where(flag, text, "")
+        if isinstance(part, str):
+            text = text + part
+        elif isinstance(part, _Num):
+            text = text + _fmt(part, idx)
+        else:
+            text = text + np.asarray(part, dtype=object)[idx]
+    out[idx] = text
+    return out
 
 
 def _below(
@@ -101,7 +120,7 @@ def _below(
             flag,
             [
                 f"{label_id} ({measure_id} ",
-                _fmt(values, decimals, comma=True),
+                _Num(values, decimals, True),
                 f" {unit} < ",
                 cut_id[idx],
                 f" {unit})",
@@ -111,7 +130,7 @@ def _below(
             flag,
             [
                 f"{label_en} ({measure_en} ",
-                _fmt(values, decimals, comma=False),
+                _Num(values, decimals, False),
                 f" {unit_en or unit} < ",
                 cut_en[idx],
                 f" {unit_en or unit})",
@@ -434,18 +453,17 @@ def weight_faltering(
     zwei = df["_zwei"].to_numpy(dtype=np.float64)
     zlen = df["_zlen"].to_numpy(dtype=np.float64)
     is_t = np.isin(nt, ["T", "2T"])
-    sign = np.where(gain >= 0, "+", "")
-    gain_id = np.char.add(sign.astype(str), _fmt(gain, 0, comma=True).astype(str))
+    gain_id = _Num(gain, 0, True, signed=True)
     t_id = _reason(
         is_t,
         [
             np.where(two_t, "2T: tidak naik 2 bulan berturut-turut", "T: tidak naik"),
             " (kenaikan ",
-            gain_id.astype(object),
+            gain_id,
             " g < KBM ",
-            _fmt(kbm, 0, comma=True),
+            _Num(kbm, 0, True),
             " g, umur ",
-            _fmt(age_arr, 0, comma=True),
+            _Num(age_arr, 0, True),
             " bulan)",
         ],
     )
@@ -454,11 +472,11 @@ def weight_faltering(
         [
             np.where(two_t, "2T: not gaining 2 months in a row", "T: not gaining"),
             " (gain ",
-            gain_id.astype(object),
+            gain_id,
             " g < minimum ",
-            _fmt(kbm, 0, comma=False),
+            _Num(kbm, 0, False),
             " g, age ",
-            _fmt(age_arr, 0, comma=False),
+            _Num(age_arr, 0, False),
             " months)",
         ],
     )
@@ -467,7 +485,7 @@ def weight_faltering(
         bgm,
         [
             "BGM: di bawah garis merah (BB/U ",
-            _fmt(zwei, 2, comma=True),
+            _Num(zwei, 2, True),
             f" SD < {_num(cut, comma=True)} SD)",
         ],
     )
@@ -475,7 +493,7 @@ def weight_faltering(
         bgm,
         [
             "Below the red line (weight-for-age ",
-            _fmt(zwei, 2, comma=False),
+            _Num(zwei, 2, False),
             f" SD < {_num(cut, comma=False)} SD)",
         ],
     )
@@ -484,13 +502,13 @@ def weight_faltering(
         falling,
         [
             "PB/U atau TB/U turun ",
-            _fmt(drop, 2, comma=True),
+            _Num(drop, 2, True),
             " SD sejak ",
             prev_text,
             " (",
-            _fmt(zlen_prev, 2, comma=True),
+            _Num(zlen_prev, 2, True),
             " → ",
-            _fmt(zlen, 2, comma=True),
+            _Num(zlen, 2, True),
             ")",
         ],
     )
@@ -498,13 +516,13 @@ def weight_faltering(
         falling,
         [
             "Length/height-for-age fell ",
-            _fmt(drop, 2, comma=False),
+            _Num(drop, 2, False),
             " SD since ",
             prev_text,
             " (",
-            _fmt(zlen_prev, 2, comma=False),
+            _Num(zlen_prev, 2, False),
             " → ",
-            _fmt(zlen, 2, comma=False),
+            _Num(zlen, 2, False),
             ")",
         ],
     )
