@@ -18,6 +18,8 @@ from tumbuh.risk.krs import (
     INPUT_COLUMNS,
     classify_family_table,
     classify_krs,
+    classify_krs_frame,
+    family_inputs,
 )
 
 # A target family (wife 28, one child under two) with no risk factor at all.
@@ -442,3 +444,69 @@ class TestProperties:
             before = classify_one(**blanked)["risk_factors"]
             after = classify_one(**full)["risk_factors"]
             assert set(filter(None, before.split(";"))) <= set(after.split(";"))
+
+
+class TestFamilyInputs:
+    """Deriving the inputs from register member rows (family_role, birth_date, sex)."""
+
+    members = pd.DataFrame(
+        {
+            "family_id": [1, 1, 1, 1, 2, 2, 3, 4],
+            "family_role": [
+                "kepala",
+                "istri",
+                "anak",
+                "anak",
+                "kepala",
+                "anak",
+                "kepala",
+                "istri",
+            ],
+            "sex": ["M", "F", "F", "M", "F", "M", "M", "F"],
+            "birth_date": [
+                "1985-01-01",
+                "1989-06-02",  # 35 on 2024-06-01: the day before her 35th birthday -> 34
+                "2022-07-01",  # 23 completed months on 2024-06-01
+                "2020-07-15",  # 46 months; born 23.5 months before the sibling
+                "1994-06-01",  # female head, 30 on 2024-06-01
+                "2022-05-31",  # 24 completed months
+                "1970-01-01",
+                "2006-06-02",  # 17
+            ],
+        }
+    )
+    families = pd.DataFrame(
+        {
+            "family_id": [1, 2, 3, 4],
+            "water_source": ["piped", "rainwater", None, "piped"],
+            "latrine": ["own_septic", "own_septic", "none", "none"],
+            "wife_pregnant": [False, None, None, True],
+            "wife_modern_contraception": [True, False, None, False],
+            "welfare_decile": [3, 1, None, 2],
+            "surveyed_on": ["2024-06-01", "2024-06-01", None, "2024-06-01"],
+        }
+    )
+
+    def test_derived_columns(self) -> None:
+        out = family_inputs(self.members, self.families, as_of="2024-06-01")
+        assert out["wife_age"].tolist()[:2] == [34.0, 30.0]
+        assert np.isnan(out["wife_age"].iloc[2])  # male head, no wife
+        assert out["children_count"].tolist() == [2.0, 1.0, 0.0, 0.0]
+        assert out["min_birth_interval_months"].iloc[0] == pytest.approx(716 / 30.4375)
+        assert out["has_child_0_23"].tolist() == [1.0, 0.0, 0.0, 0.0]
+        assert out["has_child_24_59"].tolist() == [1.0, 1.0, 0.0, 0.0]
+        assert out["pregnant"].tolist()[0] == 0.0
+        assert np.isnan(out["pregnant"].iloc[1])
+
+    def test_classified(self) -> None:
+        res = classify_krs_frame(
+            family_inputs(self.members, self.families, as_of="2024-06-01")
+        )
+        assert res.target_family.tolist() == [True, True, False, True]
+        assert res.krs.tolist() == [True, True, False, True]
+        assert res.risk_factors_text().tolist() == [
+            "too_close",
+            "water",
+            "latrine",
+            "latrine;too_young",
+        ]

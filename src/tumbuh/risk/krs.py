@@ -34,7 +34,9 @@ __all__ = [
     "KrsResult",
     "classify_family_table",
     "classify_krs",
+    "classify_krs_frame",
     "factor_names",
+    "family_inputs",
 ]
 
 # Output order of risk factors is fixed (issue text): base factors, then the 2024 ones.
@@ -498,3 +500,148 @@ def classify_family_table(
     out["missing_inputs"] = result.missing_inputs_text()
     out["issues"] = issues.text
     return out
+
+
+# ------------------------------------------------------------ from register member rows
+
+_DAYS_PER_MONTH = 30.4375  # WHO anthro: 365.25 / 12
+_WIFE_ROLES = frozenset({"istri", "wife"})
+_HEAD_ROLES = frozenset({"kepala", "head"})
+_CHILD_ROLES = frozenset({"anak", "child"})
+
+
+def family_inputs(
+    members: pd.DataFrame,
+    families: pd.DataFrame,
+    *,
+    as_of: pd.Timestamp | str | None = None,
+) -> pd.DataFrame:
+    """Derive the KRS inputs of each family from register-style member and family rows.
+
+    ``members``: ``family_id``, ``family_role`` (``kepala``/``istri``/``anak``/``lainnya``),
+    ``birth_date`` and optionally ``sex`` (``F``/``P`` female). ``families``: ``family_id``,
+    ``water_source``, ``latrine``, ``wife_pregnant``, ``wife_modern_contraception`` (bool or
+    None), ``welfare_decile`` and optionally ``surveyed_on`` (the date ages are taken at;
+    ``as_of`` is used where it is blank).
+
+    Returns one row per family of ``families`` with the columns of :data:`INPUT_COLUMNS`
+    (numbers as float, yes/no as 1.0/0.0/NaN), ready for :func:`classify_krs_frame`.
+    The wife is the ``istri`` (the youngest if several), else a female head. Children are
+    the ``anak`` rows: a child living elsewhere is not counted, so ``children_count`` and
+    the birth interval can be understated (say so to users).
+    """
+    fam = families.reset_index(drop=True)
+    ref = pd.to_datetime(
+        fam["surveyed_on"]
+        if "surveyed_on" in fam.columns
+        else pd.Series(pd.NaT, fam.index),
+        errors="coerce",
+    )
+    if as_of is not None:
+        ref = ref.fillna(pd.Timestamp(as_of))
+    ref_by_family = pd.Series(ref.to_numpy(), index=fam["family_id"].to_numpy())
+
+    m = members.loc[members["family_id"].isin(fam["family_id"])].copy()
+    role = m["family_role"].astype(str).str.strip().str.lower()
+    birth = pd.to_datetime(m["birth_date"], errors="coerce")
+    at = pd.to_datetime(m["family_id"].map(ref_by_family))
+    years = at.dt.year - birth.dt.year
+    before_birthday = (at.dt.month < birth.dt.month) | (
+        (at.dt.month == birth.dt.month) & (at.dt.day < birth.dt.day)
+    )
+    m["_age_years"] = (years - before_birthday.astype("float64")).astype("float64")
+    m["_age_months"] = np.floor(
+        (at - birth).dt.days.astype("float64") / _DAYS_PER_MONTH
+    )
+    m["_birth"] = birth
+
+    female = (
+        m["sex"].astype(str).str.strip().str.upper().isin(["F", "P"])
+        if "sex" in m.columns
+        else pd.Series(False, index=m.index)
+    )
+    wives = m.loc[role.isin(_WIFE_ROLES)]
+    heads = m.loc[role.isin(_HEAD_ROLES) & female]
+    wife_age = wives.groupby("family_id")["_age_years"].min()
+    wife_age = wife_age.combine_first(heads.groupby("family_id")["_age_years"].min())
+
+    kids = m.loc[role.isin(_CHILD_ROLES)].sort_values(["family_id", "_birth"])
+    gaps = (
+        kids.groupby("family_id")["_birth"].diff().dt.days.astype("float64")
+        / _DAYS_PER_MONTH
+    )
+    interval = gaps.groupby(kids["family_id"]).min()
+    count = kids.groupby("family_id").size().astype("float64")
+    age_m = kids["_age_months"]
+    c023 = (age_m >= 0) & (age_m < 24)
+    c2459 = (age_m >= 24) & (age_m < 60)
+    has023 = c023.groupby(kids["family_id"]).any()
+    has2459 = c2459.groupby(kids["family_id"]).any()
+
+    ids = fam["family_id"]
+
+    def per_family(values: pd.Series, default: float) -> NDArray[np.float64]:
+        mapped = ids.map(values.astype("float64")).fillna(default)
+        out: NDArray[np.float64] = np.asarray(mapped, dtype=np.float64)
+        return out
+
+    def yes_no(column: str) -> NDArray[np.float64]:
+        if column not in fam.columns:
+            return np.full(len(fam), np.nan)
+        # True/False/1.0 arrive as the text "true"/"false"/"1.0".
+        text, _ = _clean(fam[column])
+        text = text.str.replace(r"\.0$", "", regex=True)
+        yes = text.isin(_YES).to_numpy()
+        no = text.isin(_NO).to_numpy()
+        out: NDArray[np.float64] = np.where(yes, 1.0, np.where(no, 0.0, np.nan))
+        return out
+
+    # Without any child row, a family has no young child and 0 children (known, not blank).
+    return pd.DataFrame(
+        {
+            "family_id": ids.to_numpy(),
+            "wife_age": per_family(wife_age, np.nan),
+            "pregnant": yes_no("wife_pregnant"),
+            "children_count": per_family(count, 0.0),
+            "min_birth_interval_months": per_family(interval, np.nan),
+            "has_child_0_23": per_family(has023, 0.0),
+            "has_child_24_59": per_family(has2459, 0.0),
+            "water_source": fam["water_source"].to_numpy(dtype=object)
+            if "water_source" in fam.columns
+            else None,
+            "latrine": fam["latrine"].to_numpy(dtype=object)
+            if "latrine" in fam.columns
+            else None,
+            "modern_contraception": yes_no("wife_modern_contraception"),
+            "welfare_decile": pd.to_numeric(
+                fam.get("welfare_decile", pd.Series(np.nan, fam.index)),
+                errors="coerce",
+            ).to_numpy(dtype=np.float64, na_value=np.nan),
+        }
+    )
+
+
+def classify_krs_frame(
+    inputs: pd.DataFrame, rules: KrsRules | None = None
+) -> KrsResult:
+    """:func:`classify_krs` over a frame with the :data:`INPUT_COLUMNS` (parsed values)."""
+    n = len(inputs)
+
+    def get(name: str) -> Any:
+        if name in inputs.columns:
+            return inputs[name].to_numpy()
+        return np.full(n, np.nan)
+
+    return classify_krs(
+        wife_age=get("wife_age").astype(np.float64),
+        pregnant=get("pregnant").astype(np.float64),
+        children_count=get("children_count").astype(np.float64),
+        min_birth_interval_months=get("min_birth_interval_months").astype(np.float64),
+        has_child_0_23=get("has_child_0_23").astype(np.float64),
+        has_child_24_59=get("has_child_24_59").astype(np.float64),
+        water_source=np.asarray(get("water_source"), dtype=object),
+        latrine=np.asarray(get("latrine"), dtype=object),
+        modern_contraception=get("modern_contraception").astype(np.float64),
+        welfare_decile=get("welfare_decile").astype(np.float64),
+        rules=rules,
+    )
