@@ -94,16 +94,17 @@ def value_from_z(table: LmsTable, sex: I64, x: F64, z: F64) -> F64:
     lv, mv, sv = table.l[row, i], table.m[row, i], table.s[row, i]
     if not table.restricted:
         return _box_cox_inverse(lv, mv, sv, z)
-    zc = np.clip(z, -_RESTRICT_AT, _RESTRICT_AT)
-    core = _box_cox_inverse(lv, mv, sv, zc)
-    ones = np.ones_like(z)
-    sd3p = _box_cox_inverse(lv, mv, sv, 3.0 * ones)
-    sd2p = _box_cox_inverse(lv, mv, sv, 2.0 * ones)
-    sd3n = _box_cox_inverse(lv, mv, sv, -3.0 * ones)
-    sd2n = _box_cox_inverse(lv, mv, sv, -2.0 * ones)
-    upper = sd3p + (z - 3.0) * (sd3p - sd2p)
-    lower = sd3n + (z + 3.0) * (sd2n - sd3n)
-    return np.where(z > 3.0, upper, np.where(z < -3.0, lower, core))
+    out = _box_cox_inverse(lv, mv, sv, np.clip(z, -_RESTRICT_AT, _RESTRICT_AT))
+    for sign in (1.0, -1.0):
+        tail = np.nonzero(sign * z > _RESTRICT_AT)[0]
+        if len(tail) == 0:
+            continue
+        lt, mt, st = lv[tail], mv[tail], sv[tail]
+        ones = np.ones(len(tail))
+        sd3 = _box_cox_inverse(lt, mt, st, 3.0 * sign * ones)
+        sd2 = _box_cox_inverse(lt, mt, st, 2.0 * sign * ones)
+        out[tail] = sd3 + (z[tail] - 3.0 * sign) * np.abs(sd3 - sd2)
+    return out
 
 
 def z_from_value(table: LmsTable, sex: I64, x: F64, y: F64) -> F64:
@@ -112,26 +113,26 @@ def z_from_value(table: LmsTable, sex: I64, x: F64, y: F64) -> F64:
     row = sex - 1
     lv, mv, sv = table.l[row, i], table.m[row, i], table.s[row, i]
     with np.errstate(invalid="ignore", divide="ignore"):
-        yy = np.where(y > 0, y, np.nan)
+        yy = np.where(y > 0, y, np.nan).astype(np.float64)
         small = np.abs(lv) < 1e-9
         safe_l = np.where(small, 1.0, lv)
         z = np.where(
             small, np.log(yy / mv) / sv, ((yy / mv) ** safe_l - 1.0) / (safe_l * sv)
         )
         if table.restricted:
-            ones = np.ones_like(yy)
-            sd3p = _box_cox_inverse(lv, mv, sv, 3.0 * ones)
-            sd2p = _box_cox_inverse(lv, mv, sv, 2.0 * ones)
-            sd3n = _box_cox_inverse(lv, mv, sv, -3.0 * ones)
-            sd2n = _box_cox_inverse(lv, mv, sv, -2.0 * ones)
-            z = np.where(z > 3.0, 3.0 + (yy - sd3p) / (sd3p - sd2p), z)
-            z = np.where(z < -3.0, -3.0 + (yy - sd3n) / (sd2n - sd3n), z)
+            for sign in (1.0, -1.0):
+                tail = np.nonzero(sign * z > 3.0)[0]
+                if len(tail) == 0:
+                    continue
+                lt, mt, st = lv[tail], mv[tail], sv[tail]
+                ones = np.ones(len(tail))
+                sd3 = _box_cox_inverse(lt, mt, st, 3.0 * sign * ones)
+                sd2 = _box_cox_inverse(lt, mt, st, 2.0 * sign * ones)
+                z[tail] = 3.0 * sign + (yy[tail] - sd3) / np.abs(sd3 - sd2)
     return np.asarray(z, dtype=np.float64)
 
 
-def weight_for_lenhei_z(
-    sex: I64, age_days: I64, lenhei_cm: F64, weight_kg: F64
-) -> F64:
+def weight_for_lenhei_z(sex: I64, age_days: I64, lenhei_cm: F64, weight_kg: F64) -> F64:
     """WHZ/WLZ: weight-for-length under 731 days, weight-for-height from 731 days."""
     lying = age_days < 731
     wfl = z_from_value(weight_for_length(), sex, lenhei_cm, weight_kg)

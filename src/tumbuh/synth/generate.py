@@ -21,12 +21,17 @@ F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
 B = NDArray[np.bool_]
 
+NO_DATE = -(
+    10**7
+)  # a blank date in day-number arrays (day numbers before 1970 are valid)
 DAYS_0_59_MONTHS = 1826  # 60 months x 30.4375 days (WHO age convention), exclusive
 _EPOCH = np.datetime64("1970-01-01", "D")
 
 
 def day_number(year: int, month: int, day: int) -> int:
-    return int((np.datetime64(f"{year:04d}-{month:02d}-{day:02d}", "D") - _EPOCH).astype(int))
+    return int(
+        (np.datetime64(f"{year:04d}-{month:02d}-{day:02d}", "D") - _EPOCH).astype(int)
+    )
 
 
 @dataclass(frozen=True)
@@ -54,7 +59,8 @@ class SynthConfig:
 
     def month_starts(self) -> I64:
         return np.array(
-            [day_number(y, m, 1) for y in self.years for m in range(1, 13)], dtype=np.int64
+            [day_number(y, m, 1) for y in self.years for m in range(1, 13)],
+            dtype=np.int64,
         )
 
     def mid_years(self) -> I64:
@@ -148,10 +154,13 @@ LATRINES = ("own_septic", "shared_septic", "no_septic", "none")
 
 def _pick(rng: np.random.Generator, values: I64, p: F64, n: int) -> I64:
     idx = np.searchsorted(np.cumsum(p), rng.random(n) * p.sum(), side="right")
-    return values[np.minimum(idx, len(values) - 1)]
+    out: I64 = values[np.minimum(idx, len(values) - 1)]
+    return out
 
 
-def make_chunk(cfg: SynthConfig, prov: Province, index: int, n: int, offset: int) -> Chunk:
+def make_chunk(
+    cfg: SynthConfig, prov: Province, index: int, n: int, offset: int
+) -> Chunk:
     """Families and children of chunk `index` (n children, global ids from `offset`)."""
     rng = np.random.default_rng([cfg.seed, 11, index])
     # Children of the window per family: 1 (60 %), 2 (30 %) or 3 (10 %).
@@ -222,7 +231,9 @@ def make_chunk(cfg: SynthConfig, prov: Province, index: int, n: int, offset: int
     prev = np.where(rank == 0, last_prior[fam], np.roll(dob, 1))
     spacing_days = np.where((rank == 0) & (prior[fam] == 0), 10**6, dob - prev)
     mother_dob = first - np.floor(age_first * 365.25).astype(np.int64)
-    father_dob = mother_dob - np.floor(rng.normal(4.0, 3.0, nf) * 365.25).astype(np.int64)
+    father_dob = mother_dob - np.floor(rng.normal(4.0, 3.0, nf) * 365.25).astype(
+        np.int64
+    )
     mother_age = (dob - mother_dob[fam]) / 365.25
     birth_order = prior[fam] + rank + 1
 
@@ -268,12 +279,15 @@ def make_chunk(cfg: SynthConfig, prov: Province, index: int, n: int, offset: int
         - model.LBW_BIRTH_SHIFT * lbw  # partial catch-up: net LBW effect = its OR shift
         + model.SLOPE_SD * rng.normal(size=n)
     )
-    birth_length = np.round(
-        2.0
-        * _lms.value_from_z(
-            _lms.length_for_age(), sex, np.zeros(n), np.clip(b0, -4.0, 4.0)
+    birth_length = (
+        np.round(
+            2.0
+            * _lms.value_from_z(
+                _lms.length_for_age(), sex, np.zeros(n), np.clip(b0, -4.0, 4.0)
+            )
         )
-    ) / 2.0
+        / 2.0
+    )
     waz_resid = model.WAZ_MEAN + model.WAZ_RESID_SD * rng.normal(size=n)
     months = cfg.n_months
     ar = np.empty((n, months), dtype=np.float32)
@@ -395,7 +409,7 @@ class Visits:
 
     child: I64  # local child index
     month: I64
-    day: I64  # -1 = date left blank (missing_dates problem)
+    day: I64  # NO_DATE = date left blank (missing_dates problem)
     true_day: I64
     age: I64
     haz_latent: F64
@@ -434,7 +448,14 @@ def make_visits(
         cov * boost * np.where(haz < -2.0, model.STUNTED_ATTENDANCE, 1.0), 0.99
     )
     keep = rng.random(len(ci)) < p
-    ci, mi, day, age, agef, haz = ci[keep], mi[keep], day[keep], age[keep], agef[keep], haz[keep]
+    ci, mi, day, age, agef, haz = (
+        ci[keep],
+        mi[keep],
+        day[keep],
+        age[keep],
+        agef[keep],
+        haz[keep],
+    )
     sex = ch.sex[ci]
     waz = model.WAZ_ON_HAZ * haz + ch.waz_resid[ci]
     length = _lms.value_from_z(_lms.length_for_age(), sex, agef, haz)
@@ -478,10 +499,14 @@ def make_visits(
     mark("cara_ukur_age", rows)
 
     rows = hit("implausible")
-    factor_l = np.where(rng.random(nv) < 0.5, rng.uniform(1.45, 1.7, nv), rng.uniform(0.45, 0.6, nv))
+    factor_l = np.where(
+        rng.random(nv) < 0.5, rng.uniform(1.45, 1.7, nv), rng.uniform(0.45, 0.6, nv)
+    )
     which = rng.random(nv) < 0.5
     length = np.where(rows & which, np.round(length * factor_l, 1), length)
-    weight = np.where(rows & ~which, np.round(weight * rng.uniform(3.0, 4.5, nv), 1), weight)
+    weight = np.where(
+        rows & ~which, np.round(weight * rng.uniform(3.0, 4.5, nv), 1), weight
+    )
     mark("implausible", rows)
 
     rows = hit("grams_as_kg")
@@ -489,7 +514,7 @@ def make_visits(
     mark("grams_as_kg", rows)
 
     rows = hit("missing_dates")
-    shown_day = np.where(rows, -1, day)
+    shown_day = np.where(rows, NO_DATE, day)
     mark("missing_dates", rows)
 
     dup = hit("duplicates")

@@ -56,7 +56,9 @@ RISK_FACTORS: tuple[RiskFactor, ...] = (
     RiskFactor("mother_over_35", 1.15, "Titaley 2019 (older mother)"),
     RiskFactor("more_than_3_children", 1.3, "Titaley 2019 (birth order)"),
     RiskFactor("unsafe_water", 1.2, "Danaei 2016; Titaley 2019 (untreated water)"),
-    RiskFactor("no_proper_latrine", 1.3, "Danaei 2016; Titaley 2019 (unimproved latrine)"),
+    RiskFactor(
+        "no_proper_latrine", 1.3, "Danaei 2016; Titaley 2019 (unimproved latrine)"
+    ),
     RiskFactor("poverty_decile_1_2", 1.5, "Beal 2018; Titaley 2019 (poorest quintile)"),
     RiskFactor("missed_immunisation", 1.2, "Beal 2018 (incomplete immunisation)"),
 )
@@ -79,10 +81,10 @@ P_MODERN_CONTRACEPTION = 0.55
 # between 3 and 24 months (the "faltering window", Victora et al. 2010 Pediatrics 125:e473),
 # the child's own slope SD, the AR(1) month-to-month wander and its correlation.
 BIRTH_HAZ_MEAN = -0.25
-BIRTH_HAZ_SD = 0.8
+BIRTH_HAZ_SD = 0.9
 LBW_BIRTH_SHIFT = -1.0  # LBW babies start short, then partly catch up (net = OR shift)
 MEAN_DECLINE = -0.6
-SLOPE_SD = 0.5
+SLOPE_SD = 0.6
 AR_SD = 0.25
 AR_RHO = 0.85
 # Weight-for-age follows height-for-age (r about 0.65 in DHS data) plus its own noise.
@@ -165,7 +167,12 @@ class Target:
 
 
 def _published() -> dict[tuple[str, int], list[float]]:
-    path = resources.files("tumbuh") / "data" / "published" / "published_stunting_kaltim.csv"
+    path = (
+        resources.files("tumbuh")
+        / "data"
+        / "published"
+        / "published_stunting_kaltim.csv"
+    )
     out: dict[tuple[str, int], list[float]] = {}
     with path.open("r", encoding="utf-8") as fh:
         for rec in csv.DictReader(fh):
@@ -198,7 +205,9 @@ def survey_targets(
             return pub[(province, year)]
         if prov_years and year > prov_years[-1]:
             last = prov_years[-1]
-            return pub[(province, last)] * EXTRAPOLATION_FACTOR_PER_YEAR ** (year - last)
+            return pub[(province, last)] * EXTRAPOLATION_FACTOR_PER_YEAR ** (
+                year - last
+            )
         return None
 
     for code in kab_codes:
@@ -215,7 +224,11 @@ def survey_targets(
             ref = earlier[-1]
             p_now, p_ref = prov_value(year), prov_value(ref)
             ratio = p_now / p_ref if p_now is not None and p_ref else 1.0
-            basis = "extrapolated" if year > (prov_years[-1] if prov_years else 0) else "scaled"
+            basis = (
+                "extrapolated"
+                if year > (prov_years[-1] if prov_years else 0)
+                else "scaled"
+            )
             out[(code, year)] = Target(code, year, pub[(code, ref)] * ratio, basis)
     return out
 

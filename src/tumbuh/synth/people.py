@@ -34,7 +34,9 @@ def pick(names: tuple[str, ...] | list[str], idx: I64) -> NDArray[np.object_]:
     return out
 
 
-def full_names(given: NDArray[np.object_], second: NDArray[np.object_]) -> NDArray[np.object_]:
+def full_names(
+    given: NDArray[np.object_], second: NDArray[np.object_]
+) -> NDArray[np.object_]:
     out: NDArray[np.object_] = given + " " + second
     return out
 
@@ -46,10 +48,14 @@ def nik(kec_digits: I64, dob: I64, female: NDArray[np.bool_], serial: I64) -> I6
     years = d.astype("datetime64[Y]")
     day = (d - months).astype(np.int64) + 1
     month = (months - years).astype(np.int64) + 1
-    yy = years.astype(np.int64) % 100
+    yy = (years.astype(np.int64) + 1970) % 100
     day = day + 40 * female
     out: I64 = (
-        kec_digits * 10**10 + day * 10**8 + month * 10**6 + yy * 10**4 + (serial % 9999 + 1)
+        kec_digits * 10**10
+        + day * 10**8
+        + month * 10**6
+        + yy * 10**4
+        + (serial % 9999 + 1)
     )
     return out
 

@@ -86,7 +86,9 @@ class Province:
 
 
 def _read_master(province: str) -> list[tuple[str, str, int]]:
-    path = resources.files("tumbuh") / "data" / "regions" / "wilayah_kemendagri_2025.csv"
+    path = (
+        resources.files("tumbuh") / "data" / "regions" / "wilayah_kemendagri_2025.csv"
+    )
     out: list[tuple[str, str, int]] = []
     with path.open("r", encoding="utf-8") as fh:
         for rec in csv.DictReader(fh):

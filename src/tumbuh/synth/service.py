@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
 from tumbuh.errors import InvalidInput
-from tumbuh.synth import generate, model, people, writers
+from tumbuh.synth import _lms, generate, model, people, writers
 from tumbuh.synth.generate import Chunk, SynthConfig, Visits
 from tumbuh.synth.regions import Province, load_province
 
@@ -68,7 +68,9 @@ def synthesize(cfg: SynthConfig, out_dir: Path, fmt: Format = "csv") -> SynthRes
     prov = load_province(cfg.province, cfg.seed)
     years = cfg.years
     targets = model.survey_targets(cfg.province, prov.kab_codes, years)
-    target_pct = np.array([[targets[(k, y)].value_pct for y in years] for k in prov.kab_codes])
+    target_pct = np.array(
+        [[targets[(k, y)].value_pct for y in years] for k in prov.kab_codes]
+    )
     problems = model.assign_problems(len(prov.pos_desa), cfg.seed)
     # 30 % of posyandu have a digital scale (0.01 kg), the rest a dacin (0.1 kg).
     prec_rng = np.random.default_rng([cfg.seed, 7003])
@@ -81,7 +83,9 @@ def synthesize(cfg: SynthConfig, out_dir: Path, fmt: Format = "csv") -> SynthRes
         (len(prov.kab_codes), len(years), generate.CAL_BINS), dtype=np.int64
     )
     for i, (n, off) in enumerate(zip(sizes, offsets.tolist(), strict=True)):
-        hist += generate.calibration_histogram(cfg, prov, generate.make_chunk(cfg, prov, i, n, off))
+        hist += generate.calibration_histogram(
+            cfg, prov, generate.make_chunk(cfg, prov, i, n, off)
+        )
     effects = generate.solve_district_effects(hist, target_pct)
     del hist
 
@@ -154,7 +158,10 @@ def _identities(cfg: SynthConfig, prov: Province, ch: Chunk) -> _Ids:
             kec_f[ch.fam], ch.dob, ch.sex == 2, serial_base + 3 * np.arange(ch.n) + 2
         ),
         mother_nik=people.nik(
-            kec_f, ch.mother_dob, np.ones(nf, dtype=bool), serial_base + 3 * fam_local + 1
+            kec_f,
+            ch.mother_dob,
+            np.ones(nf, dtype=bool),
+            serial_base + 3 * fam_local + 1,
         ),
         father_nik=people.nik(
             kec_f, ch.father_dob, np.zeros(nf, dtype=bool), serial_base + 3 * fam_local
@@ -168,29 +175,44 @@ def _identities(cfg: SynthConfig, prov: Province, ch: Chunk) -> _Ids:
 # Accumulating the truth ----------------------------------------------------------------------
 
 
-def _routine_z(ch: Chunk, v: Visits) -> F64:
-    sex = ch.sex[v.child]
-    _, haz, _ = writers.zscore_labels(sex, v.age, v.weight, v.lenhei, v.standing)
-    return haz
+def _routine_haz(ch: Chunk, v: Visits, rows: I64) -> F64:
+    """HAZ of exported rows as tumbuh scores them (0.7 cm rule for the wrong position)."""
+    age = v.age[rows]
+    standing = v.standing[rows]
+    adj = v.lenhei[rows] + np.where((age < 731) & standing, 0.7, 0.0)
+    adj = adj - np.where((age >= 731) & ~standing, 0.7, 0.0)
+    table = _lms.length_for_age()
+    return np.round(
+        _lms.z_from_value(table, ch.sex[v.child[rows]], age.astype(np.float64), adj), 2
+    )
 
 
 def _accumulate(
-    cfg: SynthConfig, prov: Province, ch: Chunk, v: Visits, haz_mid: F64, acc: _Accumulator
+    cfg: SynthConfig,
+    prov: Province,
+    ch: Chunk,
+    v: Visits,
+    haz_mid: F64,
+    acc: _Accumulator,
 ) -> None:
     nk, ny = acc.survey_n.shape
     kab = prov.desa_kab[ch.desa]
     for y in range(ny):
         alive = ~np.isnan(haz_mid[:, y])
         acc.survey_n[:, y] += np.bincount(kab[alive], minlength=nk)
-        acc.survey_stunted[:, y] += np.bincount(kab[alive & (haz_mid[:, y] < -2.0)], minlength=nk)
+        acc.survey_stunted[:, y] += np.bincount(
+            kab[alive & (haz_mid[:, y] < -2.0)], minlength=nk
+        )
     # Routine prevalence as a district would report it: the August weighing (bulan timbang),
     # exported rows with a date, WHO-plausible HAZ.
-    haz = _routine_z(ch, v)
-    year = v.month // 12
-    aug = (v.month % 12 == 7) & (v.day >= 0) & ~v.duplicate & (np.abs(haz) <= 6.0)
-    vk = kab[v.child]
+    rows = np.nonzero((v.month % 12 == 7) & (v.day >= 0) & ~v.duplicate)[0]
+    haz = _routine_haz(ch, v, rows)
+    ok = np.abs(haz) <= 6.0
+    rows, haz = rows[ok], haz[ok]
+    year = v.month[rows] // 12
+    vk = kab[v.child[rows]]
     for y in range(ny):
-        sel = aug & (year == y)
+        sel = year == y
         acc.routine_n[:, y] += np.bincount(vk[sel], minlength=nk)
         acc.routine_stunted[:, y] += np.bincount(vk[sel & (haz < -2.0)], minlength=nk)
     pos = ch.pos[v.child]
@@ -242,7 +264,9 @@ def _write_eppgbm(
     naik[v.duplicate] = "T"
     rng = np.random.default_rng([cfg.seed, 14, ch.index])
     # 'Usia Saat Ukur' disagrees with the two dates by 1-3 days in ~4 % of rows (facts.md s8).
-    usia_day = v.true_day - np.where(rng.random(len(c)) < 0.04, rng.integers(1, 4, len(c)), 0)
+    usia_day = v.true_day - np.where(
+        rng.random(len(c)) < 0.04, rng.integers(1, 4, len(c)), 0
+    )
     usia = writers.usia_text(ch.dob[c], usia_day)
     nbsp_row = rng.random(len(c)) < 0.1
     alt_date = rng.random(len(c)) < 0.03
@@ -258,10 +282,12 @@ def _write_eppgbm(
     )
     girl = sex == 2
     child_name[girl] = people.full_names(
-        people.pick(people.FEMALE, ch.given[c][girl]), people.pick(people.SECOND, ch.second[c][girl])
+        people.pick(people.FEMALE, ch.given[c][girl]),
+        people.pick(people.SECOND, ch.second[c][girl]),
     )
     mother = people.full_names(
-        people.pick(people.FEMALE, ch.mother_name[f]), people.pick(people.SECOND, ch.mother_name[f] // 7)
+        people.pick(people.FEMALE, ch.mother_name[f]),
+        people.pick(people.SECOND, ch.mother_name[f] // 7),
     )
     alamat = np.char.add(
         np.char.add("Jl. ", people.pick(people.STREETS, ch.fam_street[f]).astype(str)),
@@ -274,12 +300,18 @@ def _write_eppgbm(
         comma = st.semicolon
         year = cfg.years[y]
 
-        def dates(days: I64, rows: NDArray[np.int64] = sel, style: writers.FileStyle = st) -> NDArray[np.object_]:
+        def dates(
+            days: I64, rows: NDArray[np.int64] = sel, style: writers.FileStyle = st
+        ) -> NDArray[np.object_]:
             main = writers.format_dates(days, style.date_style)
             alt = writers.format_dates(days, "%Y-%m-%d")
             return np.where(alt_date[rows], alt, main)
 
-        def pad(x: NDArray[np.object_], rows: NDArray[np.int64] = sel, style: writers.FileStyle = st) -> NDArray[np.object_]:
+        def pad(
+            x: NDArray[np.object_],
+            rows: NDArray[np.int64] = sel,
+            style: writers.FileStyle = st,
+        ) -> NDArray[np.object_]:
             if not style.nbsp:
                 return x
             return np.where(nbsp_row[rows], x + writers.NBSP, x)
@@ -339,7 +371,10 @@ def _write_eppgbm(
         )
         folder = out_dir / "eppgbm" / str(year)
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"eppgbm_{prov.kab_codes[k].replace('.', '')}_{_slug(prov.kab_names[k])}_{year}.csv"
+        path = (
+            folder
+            / f"eppgbm_{prov.kab_codes[k].replace('.', '')}_{_slug(prov.kab_names[k])}_{year}.csv"
+        )
         pre = f"Data Tanggal : 01 Januari {year} s/d 31 Desember {year}"
         writers.write_csv(path, frame, semicolon=st.semicolon, preamble=pre)
 
@@ -350,7 +385,9 @@ def pos_precision_dp(weight: F64) -> NDArray[np.bool_]:
     return out
 
 
-def _write_families(out_dir: Path, cfg: SynthConfig, prov: Province, ch: Chunk, ids: _Ids) -> None:
+def _write_families(
+    out_dir: Path, cfg: SynthConfig, prov: Province, ch: Chunk, ids: _Ids
+) -> None:
     nf = len(ch.fam_desa)
     rng = np.random.default_rng([cfg.seed, 15, ch.index])
     mid = cfg.years[len(cfg.years) // 2]
@@ -388,8 +425,15 @@ def _write_families(out_dir: Path, cfg: SynthConfig, prov: Province, ch: Chunk, 
     fam_idx = np.arange(nf)
 
     def member(
-        fidx: I64, nik: I64, name: NDArray[np.object_], rel: str, jk: NDArray[np.object_], dob: I64,
-        kb: NDArray[np.object_], hamil: NDArray[np.object_], order: I64
+        fidx: I64,
+        nik: I64,
+        name: NDArray[np.object_],
+        rel: str,
+        jk: NDArray[np.object_],
+        dob: I64,
+        kb: NDArray[np.object_],
+        hamil: NDArray[np.object_],
+        order: I64,
     ) -> pd.DataFrame:
         cols: dict[str, object] = {
             "_fam": fidx,
@@ -410,18 +454,34 @@ def _write_families(out_dir: Path, cfg: SynthConfig, prov: Province, ch: Chunk, 
     blank_f = np.full(nf, "", dtype=object)
     parts.append(
         member(
-            fam_idx, ids.father_nik,
-            people.full_names(people.pick(people.MALE, ch.father_name), people.pick(people.SECOND, ch.father_name // 5)),
-            "kepala", np.full(nf, "L", dtype=object), ch.father_dob, blank_f, blank_f, np.zeros(nf, dtype=np.int64),
+            fam_idx,
+            ids.father_nik,
+            people.full_names(
+                people.pick(people.MALE, ch.father_name),
+                people.pick(people.SECOND, ch.father_name // 5),
+            ),
+            "kepala",
+            np.full(nf, "L", dtype=object),
+            ch.father_dob,
+            blank_f,
+            blank_f,
+            np.zeros(nf, dtype=np.int64),
         )
     )
     parts.append(
         member(
-            fam_idx, ids.mother_nik,
-            people.full_names(people.pick(people.FEMALE, ch.mother_name), people.pick(people.SECOND, ch.mother_name // 7)),
-            "istri", np.full(nf, "P", dtype=object), ch.mother_dob,
+            fam_idx,
+            ids.mother_nik,
+            people.full_names(
+                people.pick(people.FEMALE, ch.mother_name),
+                people.pick(people.SECOND, ch.mother_name // 7),
+            ),
+            "istri",
+            np.full(nf, "P", dtype=object),
+            ch.mother_dob,
             np.where(ch.fam_contraception, "y", "n").astype(object),
-            np.where(pregnant, "y", "n").astype(object), np.ones(nf, dtype=np.int64),
+            np.where(pregnant, "y", "n").astype(object),
+            np.ones(nf, dtype=np.int64),
         )
     )
     # Older siblings (born before the window) then the children of the window, eldest first.
@@ -431,7 +491,9 @@ def _write_families(out_dir: Path, cfg: SynthConfig, prov: Province, ch: Chunk, 
         fidx = np.nonzero(ch.prior_count >= rank)[0]
         dob = ch.prior_dobs[rank - 1][fidx]
         girl = rng.random(len(fidx)) < 0.488
-        nik = people.nik(kec_f[fidx], dob, girl, ch.index * 7919 + 50_000 + 9 * fidx + rank)
+        nik = people.nik(
+            kec_f[fidx], dob, girl, ch.index * 7919 + 50_000 + 9 * fidx + rank
+        )
         names = np.where(
             girl,
             people.pick(people.FEMALE, rng.integers(0, 999, len(fidx))),
@@ -439,17 +501,35 @@ def _write_families(out_dir: Path, cfg: SynthConfig, prov: Province, ch: Chunk, 
         )
         blank = np.full(len(fidx), "", dtype=object)
         parts.append(
-            member(fidx, nik, people.full_names(names, people.pick(people.SECOND, ch.father_name[fidx] // 5)),
-                   "anak", np.where(girl, "P", "L").astype(object), dob, blank, blank,
-                   np.full(len(fidx), 2 + r, dtype=np.int64))
+            member(
+                fidx,
+                nik,
+                people.full_names(
+                    names, people.pick(people.SECOND, ch.father_name[fidx] // 5)
+                ),
+                "anak",
+                np.where(girl, "P", "L").astype(object),
+                dob,
+                blank,
+                blank,
+                np.full(len(fidx), 2 + r, dtype=np.int64),
+            )
         )
     girl = ch.sex == 2
-    names = np.where(girl, people.pick(people.FEMALE, ch.given), people.pick(people.MALE, ch.given))
+    names = np.where(
+        girl, people.pick(people.FEMALE, ch.given), people.pick(people.MALE, ch.given)
+    )
     blank = np.full(ch.n, "", dtype=object)
     born = ch.dob <= surveyed[ch.fam]
     kids = member(
-        ch.fam, ids.child_nik, people.full_names(names, people.pick(people.SECOND, ch.second)),
-        "anak", np.where(girl, "P", "L").astype(object), ch.dob, blank, blank,
+        ch.fam,
+        ids.child_nik,
+        people.full_names(names, people.pick(people.SECOND, ch.second)),
+        "anak",
+        np.where(girl, "P", "L").astype(object),
+        ch.dob,
+        blank,
+        blank,
         100 + np.arange(ch.n, dtype=np.int64),
     )
     parts.append(kids[born])
@@ -459,7 +539,9 @@ def _write_families(out_dir: Path, cfg: SynthConfig, prov: Province, ch: Chunk, 
     writers.write_csv(out_dir / "families.csv", frame)
 
 
-def _write_screenings(out_dir: Path, cfg: SynthConfig, prov: Province, ch: Chunk, ids: _Ids) -> None:
+def _write_screenings(
+    out_dir: Path, cfg: SynthConfig, prov: Province, ch: Chunk, ids: _Ids
+) -> None:
     rng = np.random.default_rng([cfg.seed, 16, ch.index])
     n = ch.n
     lmp = ch.dob - 280 + np.rint(rng.normal(0.0, 7.0, n)).astype(np.int64)
@@ -474,13 +556,20 @@ def _write_screenings(out_dir: Path, cfg: SynthConfig, prov: Province, ch: Chunk
     anaemia = ch.anaemia[sel]
     m = len(sel)
     # LiLA < 23.5 cm is KEK (facts.md 4a); Hb < 11 g/dL is anaemia in pregnancy (4b).
-    lila = np.where(kek, rng.uniform(19.5, 23.4, m), np.clip(rng.normal(26.8, 2.3, m), 23.5, 36.0))
-    hb = np.where(anaemia, rng.uniform(7.5, 10.9, m), np.clip(rng.normal(12.0, 0.7, m), 11.0, 15.0))
+    lila = np.where(
+        kek, rng.uniform(19.5, 23.4, m), np.clip(rng.normal(26.8, 2.3, m), 23.5, 36.0)
+    )
+    hb = np.where(
+        anaemia,
+        rng.uniform(7.5, 10.9, m),
+        np.clip(rng.normal(12.0, 0.7, m), 11.0, 15.0),
+    )
     weeks = (screen[sel] - lmp[sel]) // 7
     height = np.round(rng.normal(151.0, 5.5, m), 1)
     weight = np.round(np.clip(rng.normal(56.0, 9.0, m) - 6.0 * kek, 35.0, 110.0), 1)
     names = people.full_names(
-        people.pick(people.FEMALE, ch.mother_name[f]), people.pick(people.SECOND, ch.mother_name[f] // 7)
+        people.pick(people.FEMALE, ch.mother_name[f]),
+        people.pick(people.SECOND, ch.mother_name[f] // 7),
     )
     desa_codes = np.array(prov.desa_codes, dtype=object)
     frame = pd.DataFrame(
@@ -556,13 +645,22 @@ def _write_truth_children(
 
 
 def _write_parquet(
-    out_dir: Path, cfg: SynthConfig, prov: Province, ch: Chunk, v: Visits, haz_mid: F64, ids: _Ids
+    out_dir: Path,
+    cfg: SynthConfig,
+    prov: Province,
+    ch: Chunk,
+    v: Visits,
+    haz_mid: F64,
+    ids: _Ids,
 ) -> None:
     part = f"part-{ch.index:05d}.parquet"
     for sub in ("children", "visits", "families"):
         (out_dir / sub).mkdir(parents=True, exist_ok=True)
     children = _truth_children_frame(cfg, prov, ch, haz_mid, ids, text=False)
-    pq.write_table(pa.Table.from_pandas(children, preserve_index=False), out_dir / "children" / part)
+    pq.write_table(
+        pa.Table.from_pandas(children, preserve_index=False),
+        out_dir / "children" / part,
+    )
     pos = ch.pos[v.child]
     day = np.where(v.day >= 0, v.day, 0).astype("datetime64[D]")
     visits = pa.table(
@@ -586,8 +684,12 @@ def _write_parquet(
             "family_id": pa.array(ids.fam_id),
             "no_kk": pa.array(ids.kk),
             "desa_index": pa.array(ch.fam_desa.astype(np.int32)),
-            "water": pa.array(np.array(generate.WATER_SOURCES, dtype=object)[ch.fam_water]),
-            "latrine": pa.array(np.array(generate.LATRINES, dtype=object)[ch.fam_latrine]),
+            "water": pa.array(
+                np.array(generate.WATER_SOURCES, dtype=object)[ch.fam_water]
+            ),
+            "latrine": pa.array(
+                np.array(generate.LATRINES, dtype=object)[ch.fam_latrine]
+            ),
             "decile": pa.array(ch.fam_decile.astype(np.int8)),
             "mother_dob": pa.array(ch.mother_dob.astype("datetime64[D]")),
             "prior_children": pa.array(ch.prior_count.astype(np.int8)),
@@ -620,9 +722,13 @@ def _write_truth_tables(
                     "year": year,
                     "target_pct": f"{t.value_pct:.2f}",
                     "target_basis": t.basis,
-                    "survey_pct": pct(int(acc.survey_stunted[k, y]), int(acc.survey_n[k, y])),
+                    "survey_pct": pct(
+                        int(acc.survey_stunted[k, y]), int(acc.survey_n[k, y])
+                    ),
                     "survey_n": int(acc.survey_n[k, y]),
-                    "routine_pct": pct(int(acc.routine_stunted[k, y]), int(acc.routine_n[k, y])),
+                    "routine_pct": pct(
+                        int(acc.routine_stunted[k, y]), int(acc.routine_n[k, y])
+                    ),
                     "routine_n": int(acc.routine_n[k, y]),
                     "district_effect_z": f"{effects[k, y]:.3f}",
                 }
@@ -636,15 +742,21 @@ def _write_truth_tables(
                 "year": year,
                 "target_pct": f"{prov_t:.2f}" if prov_t is not None else "",
                 "target_basis": "published" if prov_t is not None else "",
-                "survey_pct": pct(int(acc.survey_stunted[:, y].sum()), int(acc.survey_n[:, y].sum())),
+                "survey_pct": pct(
+                    int(acc.survey_stunted[:, y].sum()), int(acc.survey_n[:, y].sum())
+                ),
                 "survey_n": int(acc.survey_n[:, y].sum()),
-                "routine_pct": pct(int(acc.routine_stunted[:, y].sum()), int(acc.routine_n[:, y].sum())),
+                "routine_pct": pct(
+                    int(acc.routine_stunted[:, y].sum()), int(acc.routine_n[:, y].sum())
+                ),
                 "routine_n": int(acc.routine_n[:, y].sum()),
                 "district_effect_z": "",
             }
         )
     survey = pd.DataFrame(rows)
-    survey.to_csv(out_dir / "truth" / "survey_prevalence.csv", index=False, lineterminator="\n")
+    survey.to_csv(
+        out_dir / "truth" / "survey_prevalence.csv", index=False, lineterminator="\n"
+    )
 
     pos_ids = prov.posyandu_ids()
     prob_rows: list[dict[str, object]] = []
@@ -664,8 +776,19 @@ def _write_truth_tables(
         )
     pd.DataFrame(
         prob_rows,
-        columns=["posyandu_id", "posyandu", "kode_desa", "problem", "row_rate", "rows", "rows_affected", "description"],
-    ).to_csv(out_dir / "truth" / "posyandu_problems.csv", index=False, lineterminator="\n")
+        columns=[
+            "posyandu_id",
+            "posyandu",
+            "kode_desa",
+            "problem",
+            "row_rate",
+            "rows",
+            "rows_affected",
+            "description",
+        ],
+    ).to_csv(
+        out_dir / "truth" / "posyandu_problems.csv", index=False, lineterminator="\n"
+    )
 
     kec = prov.desa_kec[prov.pos_desa]
     pd.DataFrame(
@@ -675,11 +798,15 @@ def _write_truth_tables(
             "kode_desa": [prov.desa_codes[d] for d in prov.pos_desa.tolist()],
             "desa": [prov.desa_names[d] for d in prov.pos_desa.tolist()],
             "puskesmas": [prov.puskesmas_names[c] for c in kec.tolist()],
-            "desa_coverage": [f"{x:.3f}" for x in prov.desa_coverage[prov.pos_desa].tolist()],
+            "desa_coverage": [
+                f"{x:.3f}" for x in prov.desa_coverage[prov.pos_desa].tolist()
+            ],
             "meeting_day": prov.pos_day,
             "rows": acc.pos_rows,
             "problems": [
-                ";".join(model.PROBLEM_NAMES[j] for j in np.nonzero(problems[i])[0].tolist())
+                ";".join(
+                    model.PROBLEM_NAMES[j] for j in np.nonzero(problems[i])[0].tolist()
+                )
                 for i in range(len(pos_ids))
             ],
         }

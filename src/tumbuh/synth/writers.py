@@ -12,6 +12,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from tumbuh.synth import _lms
+from tumbuh.synth.generate import NO_DATE
 
 OBJ = NDArray[np.object_]
 I64 = NDArray[np.int64]
@@ -117,7 +118,9 @@ NBSP = "\u00a0"
 class FileStyle:
     """How one kab/kota's export looks (real exports differ by who downloaded them)."""
 
-    semicolon: bool  # ';' separator, decimal comma and a BOM (Excel with Indonesian locale)
+    semicolon: (
+        bool  # ';' separator, decimal comma and a BOM (Excel with Indonesian locale)
+    )
     date_style: str
     nbsp: bool  # NBSP padding in some text cells
 
@@ -135,9 +138,9 @@ def file_styles(n_kab: int, seed: int) -> list[FileStyle]:
 
 
 def format_dates(days: I64, style: str) -> OBJ:
-    """Day numbers (since 1970-01-01) as text; -1 gives an empty string."""
+    """Day numbers (since 1970-01-01) as text; NO_DATE gives an empty string."""
     out = np.full(len(days), "", dtype=object)
-    ok = days >= 0
+    ok = days != NO_DATE
     if not ok.any():
         return out
     lo, hi = int(days[ok].min()), int(days[ok].max())
@@ -179,7 +182,9 @@ def usia_text(dob: I64, day: I64) -> OBJ:
     return np.array(
         [
             f"{y} Tahun - {m} Bulan - {d} Hari"
-            for y, m, d in zip(years.tolist(), months.tolist(), days.tolist(), strict=True)
+            for y, m, d in zip(
+                years.tolist(), months.tolist(), days.tolist(), strict=True
+            )
         ],
         dtype=object,
     )
@@ -205,11 +210,26 @@ def label(z: F64, cuts: list[float], names: list[str]) -> OBJ:
     return np.asarray(out, dtype=object)
 
 
-BBU = ([-3.0, -2.0, 1.0 + 1e-9], ["Berat Badan Sangat Kurang", "Berat Badan Kurang", "Normal", "Risiko Berat Badan Lebih"])
+BBU = (
+    [-3.0, -2.0, 1.0 + 1e-9],
+    [
+        "Berat Badan Sangat Kurang",
+        "Berat Badan Kurang",
+        "Normal",
+        "Risiko Berat Badan Lebih",
+    ],
+)
 TBU = ([-3.0, -2.0, 3.0 + 1e-9], ["Sangat Pendek", "Pendek", "Normal", "Tinggi"])
 BBTB = (
     [-3.0, -2.0, 1.0 + 1e-9, 2.0 + 1e-9, 3.0 + 1e-9],
-    ["Gizi Buruk", "Gizi Kurang", "Gizi Baik", "Berisiko Gizi Lebih", "Gizi Lebih", "Obesitas"],
+    [
+        "Gizi Buruk",
+        "Gizi Kurang",
+        "Gizi Baik",
+        "Berisiko Gizi Lebih",
+        "Gizi Lebih",
+        "Obesitas",
+    ],
 )
 
 

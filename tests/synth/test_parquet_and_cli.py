@@ -1,0 +1,59 @@
+"""`tumbuh synth` on the command line, and the partitioned Parquet output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from tumbuh.cli._app import app
+from tumbuh.cli.synth import parse_years
+from tumbuh.errors import InvalidInput
+from tumbuh.synth import SynthConfig, synthesize
+
+
+class TestParquet:
+    def test_parquet_parts_hold_every_child_once(self, tmp_path: Path) -> None:
+        result = synthesize(
+            SynthConfig(children=2_500, seed=5, chunk_size=1_000), tmp_path, "parquet"
+        )
+        children = pq.read_table(tmp_path / "children").to_pandas()
+        visits = pq.read_table(tmp_path / "visits")
+        assert len(list((tmp_path / "children").glob("part-*.parquet"))) == 3
+        assert len(children) == 2_500
+        assert children["child_id"].is_unique
+        assert visits.num_rows == result.visits
+        assert set(visits.column("child_id").to_pylist()) <= set(children["child_id"])
+        assert (tmp_path / "truth" / "survey_prevalence.csv").exists()
+        assert not (tmp_path / "eppgbm").exists()
+
+
+class TestCli:
+    def test_synth_writes_files_and_prints_the_provincial_figures(
+        self, tmp_path: Path
+    ) -> None:
+        res = CliRunner().invoke(
+            app, ["synth", "--children", "400", "--seed", "2", "--out", str(tmp_path)]
+        )
+        assert res.exit_code == 0, res.output
+        assert "400 children" in res.output
+        assert "2024: survey" in res.output
+        assert (tmp_path / "families.csv").exists()
+
+    def test_synth_needs_an_output(self) -> None:
+        res = CliRunner().invoke(app, ["synth", "--children", "10"])
+        assert res.exit_code != 0
+        assert isinstance(res.exception, InvalidInput)
+
+    @pytest.mark.parametrize(
+        ("text", "expected"), [("2022-2025", (2022, 2025)), ("2024", (2024, 2024))]
+    )
+    def test_years_are_parsed(self, text: str, expected: tuple[int, int]) -> None:
+        assert parse_years(text) == expected
+
+    @pytest.mark.parametrize("text", ["2025-2022", "22-25", "soon"])
+    def test_bad_years_are_refused_with_the_option_name(self, text: str) -> None:
+        with pytest.raises(InvalidInput, match="--years"):
+            parse_years(text)
