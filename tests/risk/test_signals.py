@@ -333,3 +333,34 @@ class TestWeightFaltering:
             t = gain < minimum
             prev_t = i > 1 and gains[i - 2] < kbm[min(age - 1, kbm.size - 1)]
             assert statuses[i] == ("2T" if t and prev_t else "T" if t else "N")
+
+
+class TestSignalRules:
+    @pytest.mark.parametrize(
+        ("field", "value"),
+        [
+            ("kbm_g", (800,)),
+            ("kbm_g", (0, -1)),
+            ("haz_drop_sd", 0.0),
+            ("haz_min_gap_months", 0),
+        ],
+        ids=["kbm-too-short", "kbm-negative", "drop-zero", "gap-zero"],
+    )
+    def test_invalid_settings_are_refused(self, field: str, value: object) -> None:
+        with pytest.raises(ValueError, match=field):
+            SignalRules(**{field: value})  # type: ignore[arg-type]
+
+    def test_kbm_defaults_are_the_kms_bands(self) -> None:
+        kbm = SignalRules().kbm_g
+        assert [kbm[a] for a in (1, 2, 3, 4, 5, 6, 7, 8, 10, 11)] == [
+            800,
+            900,
+            800,
+            600,
+            500,
+            400,
+            400,
+            300,
+            300,
+            200,
+        ]
