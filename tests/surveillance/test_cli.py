@@ -154,11 +154,66 @@ class TestWarning:
         assert kaltim["below_national"] is False
         assert kaltim["status"] != "rising"  # 22.9 -> 22.2
 
-    def test_routine_per_desa_says_clearly_it_is_not_available(
-        self, db_url: str
+    def test_routine_per_desa_says_clearly_when_nothing_is_measured(
+        self, tmp_path: Any
     ) -> None:
+        empty = f"sqlite:///{tmp_path / 'empty.db'}"
         result = runner.invoke(
-            app, ["warning", "--source", "routine", "--level", "desa", "--db", db_url]
+            app, ["warning", "--source", "routine", "--level", "desa", "--db", empty]
         )
         assert result.exit_code == 1
-        assert "not built yet" in result.output
+        assert "no scored measurements" in result.output
+
+    def test_routine_per_desa_prints_shrunken_rates_from_measurements(
+        self, tmp_path: Any
+    ) -> None:
+        import datetime as dt
+
+        from sqlalchemy import insert
+
+        from tumbuh.db.engine import make_engine
+        from tumbuh.db.schema import create_schema
+        from tumbuh.models import Base
+        from tumbuh.register.models import Measurement, Person, Region
+
+        url = f"sqlite:///{tmp_path / 'routine.db'}"
+        eng = make_engine(url)
+        create_schema(eng, Base.metadata)
+        desas = [f"99.01.01.200{d}" for d in range(1, 5)]
+        regions = [{"code": "99.01.01", "name": "Kec Uji", "level": 3}] + [
+            {"code": c, "name": f"Desa {c[-1]}", "level": 4} for c in desas
+        ]
+        persons, rows = [], []
+        for d, desa in enumerate(desas):
+            for year in (2023, 2024):
+                for i in range(10):
+                    pid = len(persons) + 1
+                    persons.append(
+                        {"id": pid, "name": "x", "name_key": "x", "fingerprint": "x"}
+                    )
+                    rows.append(
+                        {
+                            "person_id": pid,
+                            "measured_on": dt.date(year, 3, 1),
+                            "age_days": 500,
+                            "desa_code": desa,
+                            "zlen": -2.4 if i < 2 + d % 2 else 0.1,
+                            "flen": False,
+                            "fingerprint": "x",
+                        }
+                    )
+        with eng.begin() as conn:
+            conn.execute(insert(Region), regions)
+            conn.execute(insert(Person), persons)
+            conn.execute(insert(Measurement), rows)
+        eng.dispose()
+        out = invoke(
+            "warning", "--source", "routine", "--level", "desa", "--json", "--db", url
+        )
+        items = json.loads(out.stdout)
+        assert [i["region_code"] for i in items] == desas
+        assert [i["region_name"] for i in items] == [f"Desa {d}" for d in "1234"]
+        assert all(i["status"] != "rising" for i in items)
+        assert items[0]["n"] == 10
+        assert items[0]["cases"] == 2
+        assert items[0]["previous_values"][0]["period"] == "2023"

@@ -183,9 +183,13 @@ class TestEarlyWarning:
         with pytest.raises(InvalidInput, match="down to kab/kota"):
             service.early_warning(session, level="desa")
 
-    def test_says_routine_desa_series_are_not_wired_yet(self, session: Session) -> None:
-        with pytest.raises(InvalidInput, match="not built yet"):
-            service.early_warning(session, kind=FigureKind.routine, level="posyandu")
+    def test_refuses_an_unknown_period_for_routine_series(
+        self, session: Session
+    ) -> None:
+        with pytest.raises(InvalidInput, match="unknown period 'week'"):
+            service.early_warning(
+                session, kind=FigureKind.routine, level="desa", period="week"
+            )
 
     def test_asks_for_an_import_when_nothing_is_stored(self, session: Session) -> None:
         with pytest.raises(InvalidInput, match="import aggregates"):

@@ -94,6 +94,14 @@ def warning(
         float,
         typer.Option("--design-effect", help="Assumed survey design effect."),
     ] = 2.0,
+    period: Annotated[
+        str,
+        typer.Option(
+            "--period",
+            help="Routine per kecamatan/desa/posyandu: compare the last two "
+            "year, quarter or month periods.",
+        ),
+    ] = "year",
     language: Annotated[
         str | None,
         typer.Option("--lang", help="id or en (default: settings.language)."),
@@ -138,6 +146,7 @@ def warning(
                 include_unverified=include_unverified,
                 assumptions=assumptions,
                 window=rounds,
+                period=period,
             )
         engine.dispose()
     except TumbuhError as exc:

@@ -8,6 +8,7 @@ caller (CLI command, request) owns the transaction, one per file.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import math
 import re
@@ -17,8 +18,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from sqlalchemy.orm import Session
 
+from tumbuh.analytics import smallarea
 from tumbuh.errors import ImportFileError, InvalidInput
 from tumbuh.surveillance import repository, trends
 from tumbuh.surveillance.models import (
@@ -33,6 +36,7 @@ from tumbuh.surveillance.warning import (
     RegionSeries,
     RegionWarning,
     Round,
+    Status,
     TargetRef,
     assess_region,
 )
@@ -658,8 +662,13 @@ def early_warning(
     assumptions: SurveyAssumptions | None = None,
     window: int = 3,
     indicator: str = "stunting",
+    period: str = "year",
 ) -> WarningReport:
-    """Status and reasons per region of ``level`` from the stored published figures."""
+    """Status and reasons per region of ``level``.
+
+    Published figures for national/province/kab/kota; for ``kind=routine`` at kecamatan,
+    desa or posyandu level, the register's measurements (see `routine_warning`).
+    """
     if level not in LEVELS:
         raise InvalidInput(
             f"unknown level '{level}' (expected one of {', '.join(LEVELS)})"
@@ -670,11 +679,7 @@ def early_warning(
                 "surveys (SSGBI/SSGI/SKI) publish figures down to kab/kota only: "
                 "use --level kabkota or province, or --source routine"
             )
-        raise InvalidInput(
-            f"routine series per {level} come from the register's measurements, and "
-            "that wiring is not built yet; only published routine figures per kab/kota "
-            "and province are available now (--source routine --level kabkota)"
-        )
+        return routine_warning(session, level=level, year=year, period=period)
     if window < 2:
         raise InvalidInput("--rounds must be at least 2")
     assumptions = assumptions or SurveyAssumptions()
@@ -734,3 +739,281 @@ def early_warning(
         confidences=tuple(sorted(used)),
         items=items,
     )
+
+
+# --------------------------------------------------------------------------------------
+# Routine series per kecamatan / desa / posyandu, from the register's measurements
+
+ROUTINE_LEVELS = ("kecamatan", "desa", "posyandu")
+# Under-fives: age below 60 completed months = 60 x 30.4375 days (WHO anthro's month length).
+UNDER_FIVE_DAYS = 1826
+_PERIOD_FREQ = {"year": "Y", "quarter": "Q", "month": "M"}
+_PARENT_WORD = {
+    "desa": ("kecamatan", "kecamatan"),
+    "kecamatan": ("kab/kota", "kab/kota"),
+    "posyandu": ("desa", "desa"),
+}
+
+
+def _p(value: float, lang: str, digits: int = 1) -> str:
+    text = f"{100 * value:.{digits}f} %"
+    return text.replace(".", ",") if lang == "id" else text
+
+
+def routine_warning(
+    session: Session,
+    *,
+    level: str,
+    year: int | None = None,
+    period: str = "year",
+    prob_threshold: float = smallarea.PROB_THRESHOLD,
+) -> WarningReport:
+    """Shrunken stunting rates and trend status per kecamatan/desa/posyandu from measurements.
+
+    One measurement per child per period (the last), children 0-59 months with a length/height-
+    for-age z-score that is not flagged; stunted = zlen < -2. Rates are shrunk towards the
+    parent region (desa → kecamatan, kecamatan → kab/kota, posyandu → desa) by
+    `tumbuh.analytics.smallarea`, and the last two periods are compared.
+    """
+    if level not in ROUTINE_LEVELS:
+        raise InvalidInput(f"routine level must be one of {', '.join(ROUTINE_LEVELS)}")
+    if period not in _PERIOD_FREQ:
+        raise InvalidInput(
+            f"unknown period '{period}' (expected year, quarter or month)"
+        )
+    missing = repository.missing_register_columns(session)
+    if missing:
+        raise InvalidInput(
+            f"routine series per {level} need the register's measurements, but the "
+            f"database lacks: {', '.join(missing)} (run the migrations / import e-PPGBM)"
+        )
+    rows = repository.routine_measurements(
+        session,
+        date_to=dt.date(year, 12, 31) if year is not None else None,
+        max_age_days=UNDER_FIVE_DAYS,
+    )
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "person_id",
+            "measured_on",
+            "desa_code",
+            "posyandu_id",
+            "zlen",
+            "flen",
+        ],
+    )
+    frame = frame[frame["zlen"].notna() & (frame["flen"].fillna(False) == False)]  # noqa: E712
+    frame = frame[frame["desa_code"].notna()]
+    if level == "posyandu":
+        frame = frame[frame["posyandu_id"].notna()]
+    if frame.empty:
+        raise InvalidInput(
+            "no scored measurements of under-fives in the register"
+            + (f" up to {year}" if year is not None else "")
+            + ": import an e-PPGBM export first (tumbuh import eppgbm)"
+        )
+    frame = frame.assign(
+        measured_on=pd.to_datetime(frame["measured_on"]),
+        desa_code=frame["desa_code"].astype(str),
+    )
+    frame["period"] = (
+        frame["measured_on"].dt.to_period(_PERIOD_FREQ[period]).astype(str)
+    )
+    frame = frame.sort_values("measured_on").drop_duplicates(
+        ["person_id", "period"], keep="last"
+    )
+    if level == "desa":
+        frame["region"] = frame["desa_code"]
+        frame["parent"] = frame["desa_code"].str[:8]
+    elif level == "kecamatan":
+        frame["region"] = frame["desa_code"].str[:8]
+        frame["parent"] = frame["desa_code"].str[:5]
+    else:
+        frame["region"] = frame["posyandu_id"].astype(int).astype(str)
+        home = frame.groupby("region")["desa_code"].agg(lambda s: s.mode().iloc[0])
+        frame["parent"] = frame["region"].map(home)
+    frame["stunted"] = (frame["zlen"] < -2).astype(float)
+    cells = (
+        frame.groupby(["region", "parent", "period"], as_index=False)
+        .agg(cases=("stunted", "sum"), n=("stunted", "size"))
+        .sort_values(["region", "period"])
+    )
+    pooled = frame.groupby(["parent", "period"])["stunted"].mean()
+    latest_period = str(cells["period"].max())
+    report_year = int(latest_period[:4])
+    main_target, _ = _pick_routine_target(session, report_year)
+    result = smallarea.trend_status(
+        region_ids=cells["region"].to_numpy(dtype=object),
+        period=cells["period"].to_numpy(dtype=object),
+        numerator=cells["cases"].to_numpy(dtype=float),
+        denominator=cells["n"].to_numpy(dtype=float),
+        parent_ids=cells["parent"].to_numpy(dtype=object),
+        prob_threshold=prob_threshold,
+        target=main_target.value_pct / 100 if main_target else None,
+    )
+    if level == "posyandu":
+        names = {
+            str(k): v
+            for k, v in repository.facility_names(
+                session, [int(r) for r in result.region_ids]
+            ).items()
+        }
+    else:
+        names = repository.region_names(session, [str(r) for r in result.region_ids])
+    items = []
+    for j, region in enumerate(result.region_ids):
+        items.append(
+            _routine_item(
+                result,
+                j,
+                region=str(region),
+                name=names.get(str(region), str(region)),
+                level=level,
+                latest_period=latest_period,
+                report_year=report_year,
+                pooled=pooled,
+                target=main_target,
+                threshold=prob_threshold,
+            )
+        )
+    return WarningReport(
+        kind=str(FigureKind.routine),
+        level=level,
+        year=report_year,
+        confidences=(),
+        items=items,
+    )
+
+
+def _pick_routine_target(session: Session, year: int) -> tuple[TargetRef | None, None]:
+    ahead = [t for t in national_stunting_targets(session) if year < t.year <= year + 5]
+    return (max(ahead, key=lambda t: t.year) if ahead else None), None
+
+
+def _routine_item(
+    result: smallarea.TrendResult,
+    j: int,
+    *,
+    region: str,
+    name: str,
+    level: str,
+    latest_period: str,
+    report_year: int,
+    pooled: pd.Series,
+    target: TargetRef | None,
+    threshold: float,
+) -> RegionWarning:
+    parent = str(result.parent_ids[j])
+    word_id, word_en = _PARENT_WORD[level]
+    out = RegionWarning(
+        region_code=region,
+        region_name=name,
+        level=level,
+        kind=str(FigureKind.routine),
+        year=report_year,
+        status=Status(str(result.status[j])),
+    )
+    period = result.latest_period[j]
+    n = result.latest_n[j]
+    if period is None or not n > 0:
+        out.status = Status.no_data
+        out.say(
+            "Tidak ada pengukuran balita yang sah", "No valid under-five measurements"
+        )
+        return out
+    cases = int(round(result.latest_raw[j] * n))
+    out.extra = {
+        "period": period,
+        "previous_period": result.previous_period[j],
+        "n": int(n),
+        "cases": cases,
+        "raw_value": round(100 * float(result.latest_raw[j]), 2),
+        "posterior_sd": round(100 * float(result.latest_sd[j]), 2),
+        "prob_rose": (
+            None
+            if math.isnan(result.prob_rose[j])
+            else round(float(result.prob_rose[j]), 3)
+        ),
+        "parent_code": parent,
+    }
+    if period != latest_period:
+        out.status = Status.no_data
+        out.previous_values = [
+            {
+                "period": period,
+                "value_pct": round(100 * float(result.latest_rate[j]), 2),
+            }
+        ]
+        out.say(
+            f"Tidak ada pengukuran pada periode {latest_period}; terakhir {period}: "
+            f"{cases} dari {int(n)} balita pendek",
+            f"No measurements in period {latest_period}; last {period}: "
+            f"{cases} of {int(n)} under-fives stunted",
+        )
+        return out
+    out.latest_value = round(100 * float(result.latest_rate[j]), 2)
+    out.latest_source = "e-PPGBM"
+    prior = float(pooled.get((parent, period), float("nan")))
+    out.say(
+        f"e-PPGBM {period}: {cases} dari {int(n)} balita pendek "
+        f"({_p(result.latest_raw[j], 'id')}); ditarik ke rata-rata {word_id} {parent} "
+        f"({_p(prior, 'id')}): {_p(result.latest_rate[j], 'id')} "
+        f"(SD {_p(result.latest_sd[j], 'id')})",
+        f"e-PPGBM {period}: {cases} of {int(n)} under-fives stunted "
+        f"({_p(result.latest_raw[j], 'en')}); shrunk towards the {word_en} {parent} "
+        f"mean ({_p(prior, 'en')}): {_p(result.latest_rate[j], 'en')} "
+        f"(SD {_p(result.latest_sd[j], 'en')})",
+    )
+    prev = result.previous_period[j]
+    if prev is None:
+        out.status = Status.no_data
+        out.say(
+            "Hanya satu periode: tren tidak dapat dinilai",
+            "Only one period: no trend can be judged",
+        )
+        return out
+    n0 = result.previous_n[j]
+    cases0 = int(round(result.previous_raw[j] * n0))
+    out.previous_values = [
+        {"period": prev, "value_pct": round(100 * float(result.previous_rate[j]), 2)}
+    ]
+    out.change_pct_points = 100 * float(result.latest_rate[j] - result.previous_rate[j])
+    p_rose = float(result.prob_rose[j])
+    out.rise_exceeds_uncertainty = (
+        p_rose >= threshold if out.change_pct_points > 0 else None
+    )
+    out.say(
+        f"Periode sebelumnya {prev}: {cases0} dari {int(n0)} "
+        f"({_p(result.previous_raw[j], 'id')}), setelah penyusutan "
+        f"{_p(result.previous_rate[j], 'id')}",
+        f"Previous period {prev}: {cases0} of {int(n0)} "
+        f"({_p(result.previous_raw[j], 'en')}), shrunk "
+        f"{_p(result.previous_rate[j], 'en')}",
+    )
+    out.say(
+        f"Peluang angka sebenarnya naik: {_p(p_rose, 'id', 0)} (ambang "
+        f"{_p(threshold, 'id', 0)} untuk status rising)",
+        f"Probability that the true rate rose: {_p(p_rose, 'en', 0)} (threshold "
+        f"{_p(threshold, 'en', 0)} for rising)",
+    )
+    if target is not None:
+        out.target = target.value_pct
+        out.target_year = target.year
+        out.target_basis = target.basis
+        out.say(
+            f"Target {target.year}: {_num_text(target.value_pct, 'id')} % ({target.basis}); "
+            "angka rutin biasanya lebih rendah dari angka survei",
+            f"Target {target.year}: {_num_text(target.value_pct, 'en')} % ({target.basis}); "
+            "routine figures usually run below survey figures",
+        )
+    out.say(
+        "Tidak ada angka nasional rutin: perbandingan dengan nasional tidak dibuat",
+        "No national routine figure: no comparison with the national figure",
+    )
+    return out
+
+
+def _num_text(value: float, lang: str) -> str:
+    text = f"{value:g}"
+    return text.replace(".", ",") if lang == "id" else text

@@ -89,6 +89,7 @@ class RegionWarning:
     uncertainty_basis: str | None = None
     reasons_id: list[str] = field(default_factory=list)
     reasons_en: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)  # e.g. routine: n, raw_value
 
     def say(self, text_id: str, text_en: str) -> None:
         self.reasons_id.append(text_id)
@@ -125,6 +126,7 @@ class RegionWarning:
             "reasons": self.reasons_en if language == "en" else self.reasons_id,
             "reasons_id": self.reasons_id,
             "reasons_en": self.reasons_en,
+            **self.extra,
         }
 
 
