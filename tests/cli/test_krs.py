@@ -168,3 +168,14 @@ class TestKrsCommand:
         res = runner.invoke(app, ["krs", str(tmp_path / "nope.csv"), "-o", "o.csv"])
         assert isinstance(res.exception, TumbuhError)
         assert "nope.csv" in res.exception.message
+
+    def test_rerun_on_its_own_output(self, tmp_path: Path) -> None:
+        first = tmp_path / "first.csv"
+        runner.invoke(
+            app, ["krs", str(write_csv(tmp_path / "in.csv")), "-o", str(first)]
+        )
+        second = tmp_path / "second.csv"
+        res = runner.invoke(app, ["krs", str(first), "-o", str(second)])
+        assert res.exit_code == 0, res.output
+        assert "replacing the columns already in first.csv" in res.output
+        pd.testing.assert_frame_equal(read(second), read(first))

@@ -510,3 +510,12 @@ class TestFamilyInputs:
             "latrine",
             "latrine;too_young",
         ]
+
+
+class TestRerun:
+    def test_classifying_an_output_again_replaces_its_columns(self) -> None:
+        first = classify_family_table(family(latrine="none"))
+        first["krs"] = ["n"]  # a stale or hand-edited answer
+        again = classify_family_table(first)
+        assert list(again.columns) == list(first.columns)
+        assert again["krs"].tolist() == ["y"]

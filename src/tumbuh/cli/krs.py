@@ -11,7 +11,7 @@ import typer
 from tumbuh.cli._app import app
 from tumbuh.errors import ImportFileError, InvalidInput
 from tumbuh.risk.config import JMP_IMPROVED_WATER, KrsRules
-from tumbuh.risk.krs import classify_family_table, factor_names
+from tumbuh.risk.krs import OUTPUT_COLUMNS, classify_family_table, factor_names
 
 _ROW = "__row__"
 _MAX_ISSUES_SHOWN = 20
@@ -135,6 +135,11 @@ def krs(
     )
     frame = _read(input_path)
     rows = frame.pop(_ROW).to_numpy()
+    stale = [c for c in frame.columns if str(c).strip().lower() in OUTPUT_COLUMNS]
+    if stale:
+        typer.echo(
+            f"replacing the columns already in {input_path.name}: {', '.join(stale)}"
+        )
     try:
         result = classify_family_table(frame, rules)
     except InvalidInput as exc:

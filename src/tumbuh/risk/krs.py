@@ -31,6 +31,7 @@ __all__ = [
     "FACTORS_2024",
     "FACTORS_BASE",
     "INPUT_COLUMNS",
+    "OUTPUT_COLUMNS",
     "KrsResult",
     "classify_family_table",
     "classify_krs",
@@ -419,7 +420,8 @@ def classify_family_table(
 
     Every input column is kept unchanged. ``target_family`` and ``krs`` are ``y``/``n``;
     ``risk_factors`` and ``missing_inputs`` are ``;``-separated; ``issues`` holds one
-    ``column: reason 'value'`` text per invalid cell, separated by `` | ``. Raises
+    ``column: reason 'value'`` text per invalid cell, separated by `` | ``. Output columns
+    already present (an earlier run's) are replaced. Raises
     :class:`~tumbuh.errors.InvalidInput` only when required columns are absent.
     """
     rules = rules or KrsRules()
@@ -488,12 +490,10 @@ def classify_family_table(
         welfare_decile=decile,
         rules=rules,
     )
-    out = table.copy()
-    for name in OUTPUT_COLUMNS:
-        if name in out.columns:
-            raise InvalidInput(
-                f"kolom keluaran sudah ada / output column already in input: {name}"
-            )
+    # Output columns already in the table (e.g. re-classifying an earlier output) are
+    # replaced, matched like the input headers; they are not inputs of the rule.
+    stale = [c for c in table.columns if str(c).strip().lower() in OUTPUT_COLUMNS]
+    out = table.drop(columns=stale)
     out["target_family"] = np.where(result.target_family, "y", "n")
     out["krs"] = np.where(result.krs, "y", "n")
     out["risk_factors"] = result.risk_factors_text()
