@@ -17,11 +17,15 @@ from sqlalchemy import Engine
 
 from tumbuh.accounts import service as accounts
 from tumbuh.accounts.roles import Role
+from tumbuh.accounts.security import configure_hasher
 from tumbuh.config import Settings
 from tumbuh.db.session import unit_of_work
 from tumbuh.web.app import create_app
 
 PASSWORD = "rahasia-123"
+
+# Cheap argon2 in tests: hundreds of logins stay fast; the algorithm and code path are the same.
+configure_hasher(time_cost=1, memory_cost_kib=1024, parallelism=1)
 
 # Each role's home region: Balikpapan (64.71) and below, or the whole province.
 HOME: dict[Role, str] = {

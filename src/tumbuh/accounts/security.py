@@ -13,6 +13,18 @@ _TOKEN_SALT = "tumbuh.api-token.v1"
 MIN_PASSWORD_LENGTH = 8
 
 
+def configure_hasher(
+    *, time_cost: int, memory_cost_kib: int, parallelism: int = 1
+) -> None:
+    """Change the argon2id cost (tests use a cheap one; production keeps argon2-cffi's
+    RFC 9106 "low memory" defaults: t=3, m=64 MiB, p=4). Old hashes still verify and are
+    upgraded on the next login (needs_rehash)."""
+    global _HASHER
+    _HASHER = PasswordHasher(
+        time_cost=time_cost, memory_cost=memory_cost_kib, parallelism=parallelism
+    )
+
+
 def hash_password(password: str) -> str:
     return _HASHER.hash(password)
 
