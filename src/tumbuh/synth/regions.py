@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 
 import numpy as np
@@ -85,7 +86,8 @@ class Province:
         ]
 
 
-def _read_master(province: str) -> list[tuple[str, str, int]]:
+@cache
+def _read_master(province: str) -> tuple[tuple[str, str, int], ...]:
     path = (
         resources.files("tumbuh") / "data" / "regions" / "wilayah_kemendagri_2025.csv"
     )
@@ -95,12 +97,12 @@ def _read_master(province: str) -> list[tuple[str, str, int]]:
             code = rec["kode"]
             if code == province or code.startswith(province + "."):
                 out.append((code, rec["nama"], int(rec["level"])))
-    return out
+    return tuple(out)
 
 
 def load_province(province: str, seed: int) -> Province:
     """Places of `province` (e.g. "64") with posyandu, coverage and weights drawn from `seed`."""
-    rows = _read_master(province)
+    rows = list(_read_master(province))
     if not rows:
         raise InvalidInput(
             f"province {province!r} is not in the Kemendagri region master "

@@ -330,45 +330,42 @@ def _write_eppgbm(
         if comma:
             berat = np.array([s.replace(".", ",") for s in berat], dtype=object)
             tinggi = np.array([s.replace(".", ",") for s in tinggi], dtype=object)
-        frame = pd.DataFrame(
-            {
-                "No": np.arange(start + 1, start + len(sel) + 1),
-                "NIK": writers.digits(ids.child_nik[c[sel]]),
-                "Nama": pad(child_name[sel]),
-                "JK": np.where(girl[sel], "P", "L"),
-                "Tgl Lahir": dates(ch.dob[c[sel]]),
-                "BB Lahir": writers.fixed(ch.birth_weight[c[sel]], 1, comma),
-                "TB Lahir": writers.fixed(ch.birth_length[c[sel]], 1, comma),
-                "Nama Ortu": mother[sel],
-                "NIK Ortu": writers.digits(ids.mother_nik[f[sel]]),
-                "No KK": writers.digits(ids.kk[f[sel]]),
-                "Prov": prov.name.upper(),
-                "Kab/Kota": kab_upper[kab[sel]],
-                "Kec": kec_names[prov.desa_kec[desa[sel]]],
-                "Pukesmas": pus_names[prov.desa_kec[desa[sel]]],
-                "Desa/Kel": pad(desa_names[desa[sel]]),
-                "Posyandu": pad(pos_names[pos[sel]]),
-                "RT": [f"{x:03d}" for x in ch.fam_rt[f[sel]].tolist()],
-                "RW": [f"{x:03d}" for x in ch.fam_rw[f[sel]].tolist()],
-                "Alamat": alamat[sel],
-                "Usia Saat Ukur": usia[sel],
-                "Tanggal Pengukuran": dates(v.day[sel]),
-                "Berat": berat,
-                "Tinggi": tinggi,
-                "Cara Ukur": np.where(v.standing[sel], "Berdiri", "Terlentang"),
-                "LiLA": "",
-                "Lingkar Kepala": "",
-                "BB/U": writers.label(waz[sel], *writers.BBU),
-                "ZS BB/U": writers.fixed(waz[sel], 2, comma),
-                "TB/U": writers.label(haz[sel], *writers.TBU),
-                "ZS TB/U": writers.fixed(haz[sel], 2, comma),
-                "BB/TB": writers.label(whz[sel], *writers.BBTB),
-                "ZS BB/TB": writers.fixed(whz[sel], 2, comma),
-                "Naik Berat Badan": naik[sel],
-                "Kode Desa": desa_codes[desa[sel]],
-            },
-            columns=writers.EPPGBM_COLUMNS,
-        )
+        columns: dict[str, object] = {
+            "No": np.arange(start + 1, start + len(sel) + 1),
+            "NIK": writers.digits(ids.child_nik[c[sel]]),
+            "Nama": pad(child_name[sel]),
+            "JK": np.where(girl[sel], "P", "L"),
+            "Tgl Lahir": dates(ch.dob[c[sel]]),
+            "BB Lahir": writers.fixed(ch.birth_weight[c[sel]], 1, comma),
+            "TB Lahir": writers.fixed(ch.birth_length[c[sel]], 1, comma),
+            "Nama Ortu": mother[sel],
+            "NIK Ortu": writers.digits(ids.mother_nik[f[sel]]),
+            "No KK": writers.digits(ids.kk[f[sel]]),
+            "Prov": prov.name.upper(),
+            "Kab/Kota": kab_upper[kab[sel]],
+            "Kec": kec_names[prov.desa_kec[desa[sel]]],
+            "Pukesmas": pus_names[prov.desa_kec[desa[sel]]],
+            "Desa/Kel": pad(desa_names[desa[sel]]),
+            "Posyandu": pad(pos_names[pos[sel]]),
+            "RT": [f"{x:03d}" for x in ch.fam_rt[f[sel]].tolist()],
+            "RW": [f"{x:03d}" for x in ch.fam_rw[f[sel]].tolist()],
+            "Alamat": alamat[sel],
+            "Usia Saat Ukur": usia[sel],
+            "Tanggal Pengukuran": dates(v.day[sel]),
+            "Berat": berat,
+            "Tinggi": tinggi,
+            "Cara Ukur": np.where(v.standing[sel], "Berdiri", "Terlentang"),
+            "LiLA": "",
+            "Lingkar Kepala": "",
+            "BB/U": writers.label(waz[sel], *writers.BBU),
+            "ZS BB/U": writers.fixed(waz[sel], 2, comma),
+            "TB/U": writers.label(haz[sel], *writers.TBU),
+            "ZS TB/U": writers.fixed(haz[sel], 2, comma),
+            "BB/TB": writers.label(whz[sel], *writers.BBTB),
+            "ZS BB/TB": writers.fixed(whz[sel], 2, comma),
+            "Naik Berat Badan": naik[sel],
+            "Kode Desa": desa_codes[desa[sel]],
+        }
         folder = out_dir / "eppgbm" / str(year)
         folder.mkdir(parents=True, exist_ok=True)
         path = (
@@ -376,7 +373,9 @@ def _write_eppgbm(
             / f"eppgbm_{prov.kab_codes[k].replace('.', '')}_{_slug(prov.kab_names[k])}_{year}.csv"
         )
         pre = f"Data Tanggal : 01 Januari {year} s/d 31 Desember {year}"
-        writers.write_csv(path, frame, semicolon=st.semicolon, preamble=pre)
+        writers.write_csv(
+            path, columns, n=len(sel), semicolon=st.semicolon, preamble=pre
+        )
 
 
 def pos_precision_dp(weight: F64) -> NDArray[np.bool_]:
@@ -535,8 +534,11 @@ def _write_families(
     parts.append(kids[born])
     frame = pd.concat(parts, ignore_index=True)
     frame = frame.sort_values(["_fam", "_order"], kind="stable")
-    frame = frame.drop(columns=["_fam", "_order"])[writers.FAMILY_COLUMNS]
-    writers.write_csv(out_dir / "families.csv", frame)
+    writers.write_csv(
+        out_dir / "families.csv",
+        {c: frame[c].to_numpy(dtype=object) for c in writers.FAMILY_COLUMNS},
+        n=len(frame),
+    )
 
 
 def _write_screenings(
@@ -572,27 +574,24 @@ def _write_screenings(
         people.pick(people.SECOND, ch.mother_name[f] // 7),
     )
     desa_codes = np.array(prov.desa_codes, dtype=object)
-    frame = pd.DataFrame(
-        {
-            "Jenis": "hamil",
-            "NIK": writers.digits(ids.mother_nik[f]),
-            "Nama": names,
-            "Tgl Lahir": writers.iso_dates(ch.mother_dob[f]),
-            "No KK": writers.digits(ids.kk[f]),
-            "Kode Desa": desa_codes[ch.fam_desa[f]],
-            "Tanggal Skrining": writers.iso_dates(screen[sel]),
-            "LiLA": writers.fixed(lila, 1),
-            "Hb": writers.fixed(hb, 1),
-            "Berat": writers.fixed(weight, 1),
-            "Tinggi": writers.fixed(height, 1),
-            "HPHT": writers.iso_dates(lmp[sel]),
-            "Usia Kehamilan": weeks,
-            "Kunjungan ANC": np.minimum(1 + weeks // 6, 8),
-            "Rencana Nikah": "",
-        },
-        columns=writers.SCREENING_COLUMNS,
-    )
-    writers.write_csv(out_dir / "screenings.csv", frame)
+    columns: dict[str, object] = {
+        "Jenis": "hamil",
+        "NIK": writers.digits(ids.mother_nik[f]),
+        "Nama": names,
+        "Tgl Lahir": writers.iso_dates(ch.mother_dob[f]),
+        "No KK": writers.digits(ids.kk[f]),
+        "Kode Desa": desa_codes[ch.fam_desa[f]],
+        "Tanggal Skrining": writers.iso_dates(screen[sel]),
+        "LiLA": writers.fixed(lila, 1),
+        "Hb": writers.fixed(hb, 1),
+        "Berat": writers.fixed(weight, 1),
+        "Tinggi": writers.fixed(height, 1),
+        "HPHT": writers.iso_dates(lmp[sel]),
+        "Usia Kehamilan": weeks,
+        "Kunjungan ANC": np.minimum(1 + weeks // 6, 8),
+        "Rencana Nikah": "",
+    }
+    writers.write_csv(out_dir / "screenings.csv", columns, n=m)
 
 
 def _causes(risk: NDArray[np.bool_]) -> NDArray[np.object_]:
@@ -639,9 +638,11 @@ def _write_truth_children(
     out_dir: Path, cfg: SynthConfig, prov: Province, ch: Chunk, haz_mid: F64, ids: _Ids
 ) -> None:
     frame = _truth_children_frame(cfg, prov, ch, haz_mid, ids, text=True)
-    num = frame.select_dtypes("float").columns
-    frame[num] = frame[num].map(lambda x: "" if x != x else f"{x:.3f}")
-    writers.write_csv(out_dir / "truth" / "children.csv", frame)
+    columns: dict[str, object] = {}
+    for name in frame.columns:
+        col = frame[name].to_numpy()
+        columns[name] = writers.fixed(col, 3) if col.dtype.kind == "f" else col
+    writers.write_csv(out_dir / "truth" / "children.csv", columns, n=len(frame))
 
 
 def _write_parquet(

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -143,11 +142,9 @@ def format_dates(days: I64, style: str) -> OBJ:
     ok = days != NO_DATE
     if not ok.any():
         return out
-    lo, hi = int(days[ok].min()), int(days[ok].max())
-    table = (
-        pd.to_datetime(np.arange(lo, hi + 1), unit="D").strftime(style).to_numpy(object)
-    )
-    out[ok] = table[days[ok] - lo]
+    uniq, inverse = np.unique(days[ok], return_inverse=True)
+    table = pd.to_datetime(uniq, unit="D").strftime(style).to_numpy(object)
+    out[ok] = table[inverse]
     return out
 
 
@@ -233,23 +230,46 @@ BBTB = (
 )
 
 
+def _text_column(value: object, n: int, sep: str) -> list[str]:
+    if isinstance(value, str):
+        items = [value] * n
+    else:
+        arr = np.asarray(value)
+        items = arr.tolist() if arr.dtype == object else arr.astype(str).tolist()
+        items = [str(v) for v in items]
+    if any((sep in v) or ('"' in v) or ("\n" in v) for v in items):
+        items = [
+            '"' + v.replace('"', '""') + '"'
+            if (sep in v or '"' in v or "\n" in v)
+            else v
+            for v in items
+        ]
+    return items
+
+
 def write_csv(
     path: Path,
-    frame: pd.DataFrame,
+    columns: dict[str, object],
     *,
+    n: int,
     semicolon: bool = False,
     preamble: str | None = None,
 ) -> None:
-    """Append `frame` to `path` (header, BOM and preamble only when the file is new)."""
+    """Append `n` rows to `path` (header, BOM and preamble only when the file is new).
+
+    `columns` maps header -> array of values (or one string for every row); fields holding
+    the separator or a quote are quoted as RFC 4180 says.
+    """
+    sep = ";" if semicolon else ","
     new = not path.exists()
-    buf = io.StringIO()
-    frame.to_csv(
-        buf, sep=";" if semicolon else ",", index=False, header=new, lineterminator="\n"
-    )
-    text = buf.getvalue()
+    texts = [_text_column(v, n, sep) for v in columns.values()]
+    lines = [sep.join(row) for row in zip(*texts, strict=True)]
     with path.open("a", encoding="utf-8", newline="") as fh:
         if new and semicolon:
             fh.write("\ufeff")
         if new and preamble:
             fh.write(preamble + "\n")
-        fh.write(text)
+        if new:
+            fh.write(sep.join(_text_column(list(columns), len(columns), sep)) + "\n")
+        if lines:
+            fh.write("\n".join(lines) + "\n")
