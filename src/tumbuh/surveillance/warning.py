@@ -175,6 +175,7 @@ _LEVEL_ID = {
     "kecamatan": "kecamatan",
     "desa": "desa",
 }
+_LEVEL_EN = {"kabkota": "kab/kota"}
 _KIND_ID = {"survey": "survei", "routine": "rutin"}
 
 
@@ -283,6 +284,13 @@ def assess_region(
     )
     _compare(out, current, national, province, kind)
     _describe_duplicates(out, current)
+    if kind == "routine":
+        out.say(
+            "Angka rutin (e-PPGBM): cakupan penimbangan berbeda antarwilayah dan tahun; "
+            "jangan dibandingkan dengan angka survei",
+            "Routine (e-PPGBM) figures: weighing coverage differs between regions and "
+            "years; do not compare them with survey figures",
+        )
     out.uncertainty_basis = _describe_uncertainty(
         out, change, spread, exceeds, current, previous, level, assumptions
     )
@@ -433,7 +441,7 @@ def _describe_uncertainty(
         )
         note_en = (
             f" (no published CI or n: assumed n = {assumptions.assumed_n(level)} "
-            f"under-fives per {_LEVEL_ID.get(level, level)}, design effect "
+            f"under-fives per {_LEVEL_EN.get(level, level)}, design effect "
             f"{_num(assumptions.design_effect, 'en')})"
         )
     else:
