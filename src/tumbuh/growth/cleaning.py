@@ -9,6 +9,7 @@ few distinct values are mapped one by one.
 
 from __future__ import annotations
 
+import ctypes
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -144,16 +145,52 @@ def _codes_from_unicode(arr: NDArray[Any], spec: CodeSpec) -> NDArray[np.int8] |
     lut[0] = MISSING
     for key, code in spec.text.items():
         lut[ord(key)] = code
-    first = np.minimum(cp[:, 0], 128)
-    codes = lut[first]
+    first = np.minimum(cp[:, 0], 128).astype(np.intp)
+    codes = lut.take(first)
     if width > 1:
         longer = (cp[:, 1:] != 0).any(axis=1)
         codes[longer] = BAD
     return codes
 
 
+_MAX_DISTINCT_OBJECTS = 12
+
+
+def _codes_by_identity(arr: NDArray[Any], spec: CodeSpec) -> NDArray[np.int8] | None:
+    """Map an object array whose elements are a few distinct objects.
+
+    Columns of codes usually hold the same few string objects over and over
+    (CPython shares one-character strings), so comparing the object pointers
+    (read as integers, no reference counts touched) finds every distinct
+    object in a few passes. Returns None when there are too many distinct
+    objects; the caller then converts through Arrow.
+    """
+    arr = np.ascontiguousarray(arr, dtype=object)
+    n = arr.shape[0]
+    if n == 0:
+        return np.zeros(0, dtype=np.int8)
+    ptr = np.ctypeslib.as_array((ctypes.c_uint64 * n).from_address(arr.ctypes.data))
+    codes = np.zeros(n, dtype=np.int8)
+    known = np.zeros(n, dtype=bool)
+    first = 0
+    for _ in range(_MAX_DISTINCT_OBJECTS):
+        hit = ptr == ptr[first]
+        known |= hit
+        code = spec.code_of(arr[first])
+        if code:
+            codes += hit.view(np.int8) * np.int8(code)
+        first = int(np.argmin(known))
+        if known[first]:
+            return codes
+    return None
+
+
 def _codes_from_objects(arr: NDArray[Any], spec: CodeSpec) -> NDArray[np.int8]:
     import pyarrow as pa
+
+    by_identity = _codes_by_identity(arr, spec)
+    if by_identity is not None:
+        return by_identity
 
     try:
         pa_arr = pa.array(arr, from_pandas=True)
@@ -200,11 +237,18 @@ def _codes_from_arrow_strings(pa_arr: Any, spec: CodeSpec) -> NDArray[np.int8]:
 
 
 def _codes_from_numbers(arr: NDArray[Any], spec: CodeSpec) -> NDArray[np.int8]:
-    a = np.asarray(arr, dtype=np.float64)
-    codes = np.full(a.shape[0], BAD, dtype=np.int8)
-    codes[np.isnan(a)] = MISSING
+    a = np.asarray(arr)
+    if a.dtype.kind not in "iuf":
+        a = a.astype(np.float64)
+    codes = np.zeros(a.shape[0], dtype=np.int8)
+    known = np.isnan(a) if a.dtype.kind == "f" else np.zeros(a.shape[0], dtype=bool)
     for number, code in spec.numbers.items():
-        codes[a == number] = code
+        hit = a == number
+        known |= hit
+        codes += hit.view(np.int8) * np.int8(code)
+    unknown = ~known
+    if unknown.any():
+        codes[unknown] = BAD
     return codes
 
 

@@ -25,35 +25,32 @@ F64 = NDArray[np.float64]
 
 
 def _z_inplace(
-    y: F64, L: F64, M: F64, S: F64, out: F64, *, restricted: bool, l_is_one: bool
+    y: F64, L: F64, M: F64, LS: F64, out: F64, *, restricted: bool, l_is_one: bool
 ) -> F64:
-    """Write the z-score into ``out`` (no new arrays for the common rows)."""
+    """Write the z-score into ``out``; ``LS`` is ``L * S`` (``S`` when L is 1)."""
     np.divide(y, M, out=out)
-    if l_is_one:
-        # (y/M)^1 is y/M exactly and S * 1 is S, so the power can be skipped.
-        out -= 1.0
-        out /= S
-    else:
+    if not l_is_one:
+        # (y/M)^1 is y/M exactly, so the power is skipped when every L is 1.
         np.power(out, L, out=out)
-        out -= 1.0
-        out /= L * S
+    out -= 1.0
+    out /= LS
     if restricted:
-        _restrict_tails(y, L, M, S, out)
+        _restrict_tails(y, L, M, LS, out)
     return out
 
 
-def _restrict_tails(y: F64, L: F64, M: F64, S: F64, z: F64) -> None:
+def _restrict_tails(y: F64, L: F64, M: F64, LS: F64, z: F64) -> None:
     # SD2/SD3 need two more powers; compute them only where |z| > 3.
-    idx = np.flatnonzero(np.abs(z) > 3.0)
-    if idx.size == 0:
+    beyond = np.abs(z) > 3.0
+    if not beyond.any():
         return
+    idx = np.flatnonzero(beyond)
     zi = z[idx]
     k = np.where(zi > 0, 1.0, -1.0)
-    li, mi, si, yi = L[idx], M[idx], S[idx], y[idx]
-    ls = li * si
+    li, mi, lsi, yi = L[idx], M[idx], LS[idx], y[idx]
     inv_l = 1.0 / li
-    sd3 = mi * (1.0 + ls * (3.0 * k)) ** inv_l
-    sd2 = mi * (1.0 + ls * (2.0 * k)) ** inv_l
+    sd3 = mi * (1.0 + lsi * (3.0 * k)) ** inv_l
+    sd2 = mi * (1.0 + lsi * (2.0 * k)) ** inv_l
     # Upper: 3 + (y - SD3) / (SD3 - SD2); lower: -3 + (y - SD-3) / (SD-2 - SD-3).
     # Negating a difference is exact, so one expression serves both sides.
     z[idx] = 3.0 * k + (yi - sd3) / (k * (sd3 - sd2))
@@ -95,11 +92,12 @@ def z_from_lms(
     out = np.empty(yy.shape)
     with np.errstate(all="ignore"):
         flat = out.reshape(-1)
+        lf = ll.reshape(-1)
         _z_inplace(
             yy.reshape(-1),
-            ll.reshape(-1),
+            lf,
             mm.reshape(-1),
-            ss.reshape(-1),
+            lf * ss.reshape(-1),
             flat,
             restricted=restricted,
             l_is_one=False,

@@ -12,6 +12,7 @@ numpy 0.02); Python's ``round`` differs on others (``0.005``: R 0, Python 0.01).
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -29,6 +30,42 @@ def _no_rounding_threshold(digits: int) -> float:
     while math.log10(2) * (0.5 + e) + digits <= _DBL_DIG:
         e += 1
     return math.ldexp(1.0, e)
+
+
+# Fast path: rint(x * 10^d) / 10^d picks the same neighbour as R unless the
+# scaled value is within rounding error of a .5 tie. With |x * 10^d| < 1e5 its
+# spacing is below 2e-11, so a band of 1e-7 around .5 is far wider than any
+# disagreement; rows in the band (and larger or non-finite values) are redone
+# with R's algorithm.
+_TIE_BAND = 1e-7
+_FAST_LIMIT = 1e5
+
+
+@functools.cache
+def _no_rounding_threshold(digits: int) -> float:
+    # R skips rounding when log10(2) * (0.5 + logb(x)) + digits > DBL_DIG;
+    # return the smallest power of two for which that holds.
+    e = -1100
+    while math.log10(2) * (0.5 + e) + digits <= _DBL_DIG:
+        e += 1
+    return math.ldexp(1.0, e)
+
+
+def _round_exact(x: NDArray[np.float64], digits: int) -> NDArray[np.float64]:
+    """R's algorithm, element-wise (used on the few rows near a tie)."""
+    pow10 = 10.0**digits
+    ax = np.abs(x)
+    x10 = ax * pow10
+    i10 = np.floor(x10)
+    xd = i10 / pow10
+    xu = np.ceil(x10) / pow10
+    du = xu - ax
+    dd = ax - xd
+    up = (du < dd) | ((du == dd) & (np.fmod(i10, 2.0) == 1.0))
+    res = np.where(up, xu, xd)
+    keep = ax >= _no_rounding_threshold(digits)
+    res[keep] = ax[keep]
+    return np.asarray(np.copysign(res, x), dtype=np.float64)
 
 
 def round_r(
@@ -60,28 +97,27 @@ def round_r(
     if digits < 1:
         raise ValueError(f"digits must be >= 1, got {digits}")
     xa = np.asarray(x, dtype=np.float64)
+    if xa.ndim == 0:
+        res = round_r(xa.reshape(1), digits).reshape(())
+        if out is not None:
+            out[...] = res
+            return out
+        return res
     if out is None:
         out = np.empty_like(xa)
     pow10 = 10.0**digits
     with np.errstate(all="ignore"):
-        ax = np.abs(xa)
-        x10 = ax * pow10
-        i10 = np.floor(x10)
-        xu = np.ceil(x10, out=x10)
-        xu /= pow10
-        xd = i10 / pow10
-        du = xu - ax
-        dd = np.subtract(ax, xd, out=ax)
-        up = du < dd
-        tie = du == dd
-        if tie.any():
-            odd = np.fmod(i10, 2.0) == 1.0
-            up |= tie & odd
-        res = np.where(up, xu, xd)
-        keep = np.abs(xa) >= _no_rounding_threshold(digits)
-        if keep.any():
-            res[keep] = xa[keep]
-        np.copysign(res, xa, out=out)
+        x10 = xa * pow10
+        r = np.rint(x10)
+        d = np.subtract(x10, r, out=x10)
+        np.abs(d, out=d)
+        near_tie = d > 0.5 - _TIE_BAND
+        near_tie |= ~(np.abs(r) < _FAST_LIMIT) & ~np.isnan(r)
+        np.divide(r, pow10, out=out)
+        if near_tie.any():
+            idx = np.flatnonzero(near_tie)
+            flat_out = out.reshape(-1)
+            flat_out[idx] = _round_exact(xa.reshape(-1)[idx], digits)
         # -0.0 (e.g. from -0.001) becomes +0.0: R prints both as 0 and
         # text output should not show "-0.0".
         out += 0.0

@@ -25,7 +25,7 @@ __all__ = ["LmsTable", "LengthTables", "length_tables", "lms_table"]
 _DATA = "tumbuh.growth.data"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class LmsTable:
     """Dense LMS arrays of one table.
 
@@ -36,6 +36,8 @@ class LmsTable:
     L: NDArray[np.float64]
     M: NDArray[np.float64]
     S: NDArray[np.float64]
+    #: L * S, precomputed (the same double as computing it per row).
+    LS: NDArray[np.float64]
     first: int
     last: int
     stride: int
@@ -44,7 +46,7 @@ class LmsTable:
     def sentinel(self) -> int:
         return 2 * self.stride
 
-    @property
+    @functools.cached_property
     def l_is_one(self) -> bool:
         """True when every L is 1 (the z formula needs no power then)."""
         finite = self.L[np.isfinite(self.L)]
@@ -76,9 +78,10 @@ def lms_table(indicator: Indicator) -> LmsTable:
         pos = (sex - 1) * stride + (x - first)
         for k in range(3):
             arrays[k][pos] = float(row[2 + k])
+    arrays.append(arrays[0] * arrays[2])
     for a in arrays:
         a.flags.writeable = False
-    return LmsTable(arrays[0], arrays[1], arrays[2], first, last, stride)
+    return LmsTable(arrays[0], arrays[1], arrays[2], arrays[3], first, last, stride)
 
 
 @dataclass(frozen=True, slots=True)

@@ -443,13 +443,28 @@ def _run_chunks(n: int, work: Callable[[int, int], None]) -> None:
 def _round_and_flag(z: F64, zout: F64, fout: F64, bounds: tuple[float, float]) -> None:
     round_r(z, 2, out=zout)
     # WHO anthro flags from the rounded z-score: 5.00 is kept, 5.01 flagged.
-    np.copyto(fout, (zout < bounds[0]) | (zout > bounds[1]))
-    fout[np.isnan(zout)] = np.nan
+    # lo <= z <= hi  <=>  |z - c| <= h with c the centre and h the half width
+    # (exact here: rounded z-scores sit 0.01 apart, far from the bounds).
+    lo, hi = bounds
+    centre, half = (lo + hi) / 2.0, (hi - lo) / 2.0
+    t = np.subtract(zout, centre, out=z) if centre else np.copyto(z, zout) or z
+    np.abs(t, out=t)
+    np.greater(t, half, out=fout)
+    # NaN where z is missing: min(flag, |z - c| + 1) is the flag unless NaN.
+    t += 1.0
+    np.minimum(fout, t, out=fout)
 
 
 def _score_chunk(inp: _Inputs, out: _Outputs, wanted: frozenset[Indicator], a: int, b: int) -> None:
     with np.errstate(all="ignore"):
         _score_chunk_impl(inp, out, wanted, a, b)
+
+
+# Selections use arithmetic on 0/1 masks instead of np.where or masked
+# assignment: with masks that vary row by row (young/old, lying/standing)
+# np.where is an order of magnitude slower than a multiply.
+_SEX_FLOAT = np.array([np.nan, 1.0, 2.0])
+_DAY_SENTINEL = 2 * 1827
 
 
 def _score_chunk_impl(
@@ -460,30 +475,34 @@ def _score_chunk_impl(
     age = inp.age[a:b]
     months = o["age_months_raw"][a:b]
     if inp.in_months:
-        months[...] = age
-        days = np.floor(age * DAYS_PER_MONTH + 0.5)
+        np.copyto(months, age)
+        days = np.multiply(age, DAYS_PER_MONTH)
+        days += 0.5
     else:
         np.divide(age, DAYS_PER_MONTH, out=months)
-        days = np.floor(age + 0.5)
-    sexf = o["csex"][a:b]
-    sexf[...] = sx
-    sexf[sx == 0] = np.nan
+        days = np.add(age, 0.5)
+    # anthro rule 4: round half up to a whole day.
+    np.floor(days, out=days)
+    _SEX_FLOAT.take(sx, out=o["csex"][a:b])
 
     # 9-month rule: standing height under 9 months → measure missing.
     ms = inp.measure[a:b]
-    nine = (ms == 2) & (months < NINE_MONTHS)
-    o["c9mo_flag"][a:b] = nine
+    nine = ms == 2
+    nine &= months < NINE_MONTHS
+    np.copyto(o["c9mo_flag"][a:b], nine)
     cm = out.cmeasure[a:b]
-    np.copyto(cm, ms)
-    cm[nine] = 0
+    np.multiply(ms, ~nine, out=cm)
 
-    # ±0.7 cm conversion with the rounded age in days and the cleaned measure.
-    clen = o["clenhei"][a:b]
-    np.copyto(clen, inp.lenhei[a:b])
+    # ±0.7 cm with the rounded age in days and the cleaned measure: +0.7 for
+    # a height under 731 days, -0.7 for a length from 731 days.
     young = days < LENGTH_HEIGHT_SWITCH_DAYS
-    np.add(clen, LENHEI_SHIFT_CM, out=clen, where=young & (cm == 2))
+    young &= cm == 2
     old = days >= LENGTH_HEIGHT_SWITCH_DAYS
-    np.subtract(clen, LENHEI_SHIFT_CM, out=clen, where=old & (cm == 1))
+    old &= cm == 1
+    shift = np.subtract(young.view(np.int8), old.view(np.int8))
+    clen = o["clenhei"][a:b]
+    np.multiply(shift, LENHEI_SHIFT_CM, out=clen)
+    clen += inp.lenhei[a:b]
 
     weight = inp.weight[a:b]
     cbmi = o["cbmi"][a:b]
@@ -491,18 +510,20 @@ def _score_chunk_impl(
     np.multiply(cbmi, cbmi, out=cbmi)
     np.divide(weight, cbmi, out=cbmi)
 
-    oed = inp.oedema[a:b] == 1
+    no_oed = inp.oedema[a:b] != 1
     zbuf = np.empty(b - a)
 
     age_wanted = [i for i in _AGE_INDICATORS if i in wanted]
     if age_wanted:
-        # Row index into the day tables; rows that cannot be scored point at
-        # the NaN sentinel. Valid: known sex and unrounded age < 60 months
-        # (which implies rounded age <= 1826 days).
-        sentinel = float(2 * 1827)
-        ok = (months < MAX_AGE_MONTHS) & (sx > 0)
-        base = np.where(ok, (sx - 1.0) * 1827.0 + days, sentinel)
-        base_no_oed = np.where(oed, sentinel, base) if oed.any() else base
+        # Day-table index minus the sentinel, so that index * ok + sentinel
+        # gives the row's index where ok and the NaN sentinel elsewhere.
+        # Valid: known sex and unrounded age < 60 months (hence <= 1826 days).
+        ok = months < MAX_AGE_MONTHS
+        ok &= sx > 0
+        rel = days.astype(np.intp)
+        rel += np.multiply(sx, 1827, dtype=np.intp)
+        rel -= 1827 + _DAY_SENTINEL
+        ok_no_oed = ok & no_oed
         measures = {
             "lenhei": clen,
             "weight": weight,
@@ -512,28 +533,29 @@ def _score_chunk_impl(
             "triskin": inp.triskin[a:b],
             "subskin": inp.subskin[a:b],
         }
+        idx = np.empty(b - a, dtype=np.intp)
         for ind in age_wanted:
             spec = INDICATORS[ind]
             tab = lms_table(ind)
             y = measures[_AGE_INDICATORS[ind]]
-            b0 = base_no_oed if ind in _OEDEMA_EXCLUDES else base
-            # anthro: a measurement <= 0 is treated as missing.
-            idx = np.where(y > 0, b0, sentinel).astype(np.intp)
-            _z_inplace(
-                y,
-                tab.L.take(idx),
-                tab.M.take(idx),
-                tab.S.take(idx),
-                zbuf,
-                restricted=spec.restricted_tails,
-                l_is_one=tab.l_is_one,
-            )
+            # anthro rule 8: a measurement <= 0 is treated as missing.
+            cond = y > 0
+            cond &= ok_no_oed if ind in _OEDEMA_EXCLUDES else ok
+            np.multiply(rel, cond, out=idx)
+            idx += _DAY_SENTINEL
+            M = tab.M.take(idx)
+            if tab.l_is_one:
+                _z_inplace(y, M, M, tab.S.take(idx), zbuf,
+                           restricted=spec.restricted_tails, l_is_one=True)
+            else:
+                _z_inplace(y, tab.L.take(idx), M, tab.LS.take(idx), zbuf,
+                           restricted=spec.restricted_tails, l_is_one=False)
             _round_and_flag(
                 zbuf, o[spec.z_column][a:b], o[spec.flag_column][a:b], spec.flag_bounds
             )
 
     if Indicator.weight_for_length in wanted:
-        _score_wfl(inp, out, a, b, clen, days, months, cm, oed, zbuf)
+        _score_wfl(inp, out, a, b, clen, days, months, cm, no_oed, zbuf)
 
 
 def _score_wfl(
@@ -545,7 +567,7 @@ def _score_wfl(
     days: F64,
     months: F64,
     cm: NDArray[np.int8],
-    oed: NDArray[np.bool_],
+    no_oed: NDArray[np.bool_],
     zbuf: F64,
 ) -> None:
     lt = length_tables()
@@ -556,23 +578,46 @@ def _score_wfl(
     no_age = np.isnan(age)
     use_height = days >= LENGTH_HEIGHT_SWITCH_DAYS
     if no_age.any():
-        by_measure = np.where(cm == 2, True, np.where(cm == 1, False, clen >= NO_AGE_LENGTH_SWITCH_CM))
+        by_measure = np.where(
+            cm == 2, True, np.where(cm == 1, False, clen >= NO_AGE_LENGTH_SWITCH_CM)
+        )
         use_height = np.where(no_age, by_measure, use_height)
     (lo_l, hi_l), (lo_h, hi_h) = lt.ranges
-    lo = np.where(use_height, lo_h, lo_l)
-    hi = np.where(use_height, hi_h, hi_l)
-    valid = (clen >= lo) & (clen <= hi) & (sx > 0) & ~oed & (no_age | (months < MAX_AGE_MONTHS))
-    x10 = clen * 10.0
+    uh = use_height.view(np.int8)
+    # Inclusive range of the chosen table, compared on the floating value.
+    lim = np.multiply(uh, lo_h - lo_l)
+    lim += lo_l
+    valid = clen >= lim
+    np.multiply(uh, hi_h - hi_l, out=lim)
+    lim += hi_l
+    valid &= clen <= lim
+    valid &= sx > 0
+    valid &= no_oed
+    valid &= no_age | (months < MAX_AGE_MONTHS)
+    # anthro rule 13: lower = trunc(10x)/10, upper = trunc(10x + 1)/10,
+    # fraction = (x - lower)/0.1, interpolation only when fraction > 0.
+    x10 = np.multiply(clen, 10.0)
     k = np.trunc(x10)
-    ku = np.trunc(x10 + 1.0)
-    block = use_height * 2 + sx.astype(np.intp) - 1
-    off = lt.offset.take(np.clip(block, 0, 3)).astype(np.float64)
-    sent = float(lt.sentinel)
-    ilo = np.where(valid, off + k, sent).astype(np.intp)
-    iup = np.where(valid, off + ku, sent).astype(np.intp)
-    frac = clen - k / 10.0
+    x10 += 1.0
+    np.trunc(x10, out=x10)
+    sent = lt.sentinel
+    block = np.add(uh, uh)
+    block += sx
+    block -= 1
+    np.clip(block, 0, 3, out=block)
+    off = lt.offset.take(block)
+    off -= sent
+    ilo = k.astype(np.intp)
+    ilo += off
+    ilo *= valid
+    ilo += sent
+    iup = x10.astype(np.intp)
+    iup += off
+    iup *= valid
+    iup += sent
+    frac = np.divide(k, 10.0, out=x10)
+    np.subtract(clen, frac, out=frac)
     frac /= 0.1
-    # Interpolate only when the fraction is positive (anthro rule 13).
     np.maximum(frac, 0.0, out=frac)
 
     def interp(t: F64) -> F64:
@@ -583,15 +628,10 @@ def _score_wfl(
         up_v += lo_v
         return up_v
 
+    L = interp(lt.L)
+    S = interp(lt.S)
+    S *= L
     spec = INDICATORS[Indicator.weight_for_length]
-    _z_inplace(
-        inp.weight[a:b],
-        interp(lt.L),
-        interp(lt.M),
-        interp(lt.S),
-        zbuf,
-        restricted=True,
-        l_is_one=False,
-    )
+    _z_inplace(inp.weight[a:b], L, interp(lt.M), S, zbuf, restricted=True, l_is_one=False)
     o = out.arrays
     _round_and_flag(zbuf, o[spec.z_column][a:b], o[spec.flag_column][a:b], spec.flag_bounds)
