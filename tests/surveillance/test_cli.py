@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from tumbuh.cli import app
 from tumbuh.config import Settings
+from tumbuh.surveillance import service
 from tumbuh.surveillance.models import PublishedFigure, Target
 
 runner = CliRunner()
@@ -79,12 +80,36 @@ class TestImportAggregates:
             "out_of_range",
         )
 
-    def test_names_an_unreadable_file_and_exits_1(self, db_url: str) -> None:
+    def test_names_an_unreadable_file_imports_the_others_and_exits_1(
+        self, db_url: str
+    ) -> None:
         result = runner.invoke(
-            app, ["import", "aggregates", "/nonexistent/figures.csv", "--db", db_url]
+            app,
+            [
+                "import",
+                "aggregates",
+                "/nonexistent/figures.csv",
+                str(service.PACKAGED_FIGURES),
+                "--json",
+                "--db",
+                db_url,
+            ],
         )
         assert result.exit_code == 1
-        assert "figures.csv" in result.output
+        report = json.loads(result.stdout)
+        assert report["inserted"] == 70
+        issue = report["issues"][0]
+        assert (issue["file"], issue["code"]) == ("figures.csv", "unreadable_file")
+        assert "file not found" in issue["message_en"]
+
+    def test_imports_a_targets_file_with_kind_targets(self, db_url: str) -> None:
+        args = ["import", "aggregates", str(service.PACKAGED_TARGETS), "--json"]
+        report = json.loads(invoke(*args, "--kind", "targets", "--db", db_url).stdout)
+        assert (report["kind"], report["inserted"]) == ("aggregates:targets", 44)
+        assert report["packaged_targets_loaded"] == 0
+        wrong = runner.invoke(app, [*args, "--kind", "figures", "--db", db_url])
+        assert wrong.exit_code == 1
+        assert "missing column(s) region_name, year" in wrong.stdout
 
 
 class TestWarning:

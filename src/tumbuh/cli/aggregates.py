@@ -13,11 +13,11 @@ from tumbuh.config import get_settings
 from tumbuh.db.engine import make_engine
 from tumbuh.db.schema import create_schema
 from tumbuh.db.session import unit_of_work
-from tumbuh.errors import TumbuhError
+from tumbuh.errors import ImportFileError, TumbuhError
 from tumbuh.models import Base
 from tumbuh.surveillance import service
 from tumbuh.surveillance.models import PublishedFigure, Target
-from tumbuh.tabular.issues import ImportReport
+from tumbuh.tabular.issues import ImportReport, RowIssue
 
 _MAX_ISSUES_SHOWN = 20
 
@@ -93,9 +93,17 @@ def import_aggregates(
         engine = open_surveillance_db(db)
         paths = list(files) if files else [service.PACKAGED_FIGURES]
         reports = []
+        failed = False
         for path in paths:
-            with unit_of_work(engine) as session:
-                reports.append(service.import_file(session, path=path, layout=layout))
+            try:
+                with unit_of_work(engine) as session:
+                    reports.append(
+                        service.import_file(session, path=path, layout=layout)
+                    )
+            except ImportFileError as exc:
+                # A file that cannot be read at all does not stop the other files.
+                failed = True
+                reports.append(_unreadable(path, exc))
         with unit_of_work(engine) as session:
             packaged = service.ensure_targets(session)
         engine.dispose()
@@ -106,8 +114,25 @@ def import_aggregates(
     report.extra["packaged_targets_loaded"] = packaged.inserted if packaged else 0
     if json_out:
         typer.echo(report.to_json())
-        return
-    for single in reports:
-        _print_report(single)
-    if packaged is not None:
-        typer.echo(f"targets.csv (packaged): {packaged.inserted} targets loaded")
+    else:
+        for single in reports:
+            _print_report(single)
+        if packaged is not None:
+            typer.echo(f"targets.csv (packaged): {packaged.inserted} targets loaded")
+    if failed:
+        raise typer.Exit(1)
+
+
+def _unreadable(path: Path, exc: ImportFileError) -> ImportReport:
+    report = ImportReport(kind="aggregates", files=[path.name])
+    report.issues.append(
+        RowIssue(
+            file=path.name,
+            row=0,
+            column=None,
+            code=exc.code,
+            message_id=f"berkas tidak dapat dibaca: {exc.message}",
+            message_en=exc.message,
+        )
+    )
+    return report
