@@ -202,11 +202,12 @@ def zscores_who2007(
                 return np.asarray(lo_v + frac * (t.take(iup) - lo_v), dtype=np.float64)
 
             z = np.empty(n)
+            L = interp(tab.L)
             _z_inplace(
                 y,
-                interp(tab.L),
+                L,
                 interp(tab.M),
-                interp(tab.S),
+                L * interp(tab.S),
                 z,
                 restricted=spec.restricted_tails,
                 l_is_one=tab.l_is_one,
