@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
@@ -106,11 +107,10 @@ def login(
             TooManyAttempts(f"too many failed logins; try again in {minutes} minutes"),
         )
     user = repository.get_user_by_username(session, username)
-    ok = (
-        user is not None
-        and user.active
-        and verify_password(user.password_hash, password)
-    )
+    # Verify against a throwaway hash for unknown users too, so that response time
+    # does not reveal which usernames exist.
+    stored = user.password_hash if user is not None else _dummy_hash()
+    ok = verify_password(stored, password) and user is not None and user.active
     session.add(LoginAttempt(username=username, ip=ip, at=now, success=ok))
     if not ok or user is None:
         session.flush()
@@ -128,6 +128,11 @@ def login(
     )
     session.flush()
     return LoginOutcome(user, None)
+
+
+@cache
+def _dummy_hash() -> str:
+    return hash_password("not-a-real-password")
 
 
 def get_active_user(session: Session, user_id: int) -> User | None:
