@@ -34,7 +34,7 @@ Canonical = Literal[
 # Sources: e-PPGBM exports and Kemenkes templates (Indonesian), WHO anthro / anthroplus
 # argument and column names, and common English headers.
 ALIASES: dict[str, tuple[str, ...]] = {
-    "sex": ("jk", "jenis kelamin", "kelamin", "sex", "gender", "l p", "csex"),
+    "sex": ("jk", "jenis kelamin", "kelamin", "sex", "gender", "l p"),
     "age": (
         "umur", "usia", "age", "usia bulan", "umur bulan", "usia bln", "umur bln",
         "usia hari", "umur hari", "age days", "age in days", "age months",
