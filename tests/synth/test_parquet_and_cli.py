@@ -57,3 +57,25 @@ class TestCli:
     def test_bad_years_are_refused_with_the_option_name(self, text: str) -> None:
         with pytest.raises(InvalidInput, match="--years"):
             parse_years(text)
+
+
+@pytest.mark.slow
+class TestDb:
+    def test_db_imports_the_files_through_the_real_importers(
+        self, tmp_path: Path
+    ) -> None:
+        url = f"sqlite:///{tmp_path / 'synth.db'}"
+        res = CliRunner().invoke(
+            app,
+            ["synth", "--children", "300", "--seed", "4", "--out", str(tmp_path / "o"),
+             "--db", url],
+        )  # fmt: skip
+        assert res.exit_code == 0, res.output
+        lines = {line.split(":")[0]: line for line in res.output.splitlines()}
+        family_rows = (tmp_path / "o" / "families.csv").read_text().count("\n") - 1
+        assert (
+            f"families: read {family_rows}, inserted {family_rows},"
+            in lines["families"]
+        )
+        assert "eppgbm" in lines
+        assert (tmp_path / "synth.db").stat().st_size > 100_000

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 import tempfile
+from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from tumbuh.cli._app import app
-from tumbuh.errors import InvalidInput, TumbuhError
+from tumbuh.errors import InvalidInput
 from tumbuh.synth import SynthConfig, SynthResult, synthesize
 
 _YEARS = re.compile(r"^\s*(\d{4})\s*(?:-\s*(\d{4}))?\s*$")
@@ -32,47 +33,38 @@ def parse_years(text: str) -> tuple[int, int]:
 
 
 def import_into_db(result: SynthResult, database_url: str | None) -> list[str]:
-    """Import the written files through the real importers; returns one summary line per kind."""
+    """Import the written files through the real importers (`tumbuh import ...`), families
+    first so that children link to their families; returns one summary line per kind."""
+    from tumbuh.cli.db import open_database
+    from tumbuh.db.session import unit_of_work
+    from tumbuh.imports.service import run_import
+    from tumbuh.register.regions import ensure_regions
+
+    engine = open_database(database_url)
     try:
-        from tumbuh.config import get_settings
-        from tumbuh.db.engine import make_engine
-        from tumbuh.db.schema import create_schema
-        from tumbuh.db.session import unit_of_work
-        from tumbuh.imports.service import run_import
-        from tumbuh.models import Base
-        from tumbuh.register.regions import ensure_regions
-    except ImportError as exc:  # the importers are built by another issue
-        raise TumbuhError(
-            f"--db is not available yet: the importers cannot be loaded ({exc}); "
-            "use --out DIR and import the files later",
-            code="not_available",
-        ) from exc
-    url = database_url or get_settings().database_url
-    engine = make_engine(url)
-    create_schema(engine, Base.metadata)
-    with unit_of_work(engine) as session:
-        ensure_regions(session)
-    out = result.out_dir
-    lines: list[str] = []
-    plan = [
-        ("families", [out / "families.csv"]),
-        ("screenings", [out / "screenings.csv"]),
-        ("eppgbm", sorted((out / "eppgbm").rglob("*.csv"))),
-    ]
-    for kind, paths in plan:
-        paths = [p for p in paths if p.exists()]
-        try:
-            report = run_import(engine, kind=kind, paths=paths)
-        except ImportError as exc:
-            raise TumbuhError(
-                f"--db is not available yet: importer {kind!r} cannot be loaded ({exc})",
-                code="not_available",
-            ) from exc
-        lines.append(
-            f"{kind}: {report.read} rows read, {report.inserted} inserted, "
-            f"{report.rejected} rejected, {len(report.issues)} issues"
-        )
-    engine.dispose()
+        with unit_of_work(engine) as session:
+            ensure_regions(session)
+        out = result.out_dir
+        lines: list[str] = []
+        plan = [
+            ("families", [out / "families.csv"]),
+            ("screenings", [out / "screenings.csv"]),
+            ("eppgbm", sorted((out / "eppgbm").rglob("*.csv"))),
+        ]
+        for kind, paths in plan:
+            report = run_import(
+                engine, kind=kind, paths=[p for p in paths if p.exists()]
+            )
+            codes = Counter(issue.code for issue in report.issues)
+            top = ", ".join(f"{code} {n}" for code, n in sorted(codes.items()))
+            lines.append(
+                f"{kind}: read {report.read}, inserted {report.inserted}, "
+                f"rejected {report.rejected}; issues: {top or 'none'}"
+            )
+            for failed in report.extra.get("failed_files", []):
+                lines.append(f"  failed {failed['file']}: {failed['error']}")
+    finally:
+        engine.dispose()
     return lines
 
 
