@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tumbuh.analytics.smallarea import shrink_rates, trend_status
 
@@ -154,3 +156,51 @@ class TestTrendStatus:
         assert res.status[1] == "no_data"
         assert res.latest_period[1] == 1
         assert np.isnan(res.prob_rose[1])
+
+
+class TestProperties:
+    @settings(max_examples=50, deadline=None)
+    @given(
+        cells=st.lists(
+            st.tuples(
+                st.integers(0, 40),
+                st.floats(0, 1),
+                st.integers(0, 3),
+                st.integers(0, 1),
+            ),
+            min_size=1,
+            max_size=40,
+        )
+    )
+    def test_shrunken_rate_lies_between_the_raw_rate_and_the_prior_mean(
+        self, cells: list[tuple[int, float, int, int]]
+    ) -> None:
+        n = np.array([c[0] for c in cells], dtype=float)
+        x = np.floor(n * np.array([c[1] for c in cells]))
+        res = shrink_rates(
+            region_ids=list(range(len(cells))),
+            numerator=x,
+            denominator=n,
+            parent_ids=[c[2] for c in cells],
+            period=[c[3] for c in cells],
+        )
+        ok = n > 0
+        low = np.minimum(res.raw_rate, res.prior_mean)[ok]
+        high = np.maximum(res.raw_rate, res.prior_mean)[ok]
+        assert np.all(res.rate[ok] >= low - 1e-12)
+        assert np.all(res.rate[ok] <= high + 1e-12)
+        assert np.all(np.isnan(res.rate[~ok]))
+
+    @settings(max_examples=25, deadline=None)
+    @given(seed=st.integers(0, 10_000))
+    def test_trend_status_does_not_depend_on_row_order(self, seed: int) -> None:
+        rng = np.random.default_rng(seed)
+        data = _simulate_constant(rng, desa=30, kecamatan=3, rate=0.25)
+        perm = rng.permutation(60)
+        shuffled = {k: v[perm] for k, v in data.items()}
+        a = trend_status(**data)
+        b = trend_status(**shuffled)
+        order_a = np.argsort(a.region_ids.astype(str))
+        order_b = np.argsort(b.region_ids.astype(str))
+        assert list(a.status[order_a]) == list(b.status[order_b])
+        np.testing.assert_allclose(a.prob_rose[order_a], b.prob_rose[order_b])

@@ -30,11 +30,11 @@ relative risks for use in disease mapping. Biometrics 43:671-681.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from math import erf, sqrt
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from scipy.special import ndtr
 
 FloatArray = npt.NDArray[np.float64]
 ObjArray = npt.NDArray[Any]
@@ -90,22 +90,43 @@ def _as_object(values: Any, name: str, size: int | None = None) -> ObjArray:
     return arr
 
 
-def _prior(x: FloatArray, n: FloatArray) -> tuple[float, float]:
-    """Method-of-moments beta prior (mean, strength) for regions with counts x of n."""
-    keep = n > 0
-    x, n = x[keep], n[keep]
-    total = float(n.sum())
-    if total <= 0:
-        return float("nan"), 0.0
-    k = x.shape[0]
+def _sums(group: npt.NDArray[np.intp], weights: FloatArray, groups: int) -> FloatArray:
+    return np.bincount(group, weights=weights, minlength=groups).astype(np.float64)
+
+
+def _group_priors(
+    group: npt.NDArray[np.intp], x: FloatArray, n: FloatArray, groups: int
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Method-of-moments beta prior per group: (mean, strength, pooled n, regions with data)."""
+    has = n > 0
+    total = _sums(group, n, groups)
+    cases = _sums(group, x, groups)
+    k = _sums(group, has.astype(np.float64), groups)
+    safe_total = np.where(total > 0, total, 1.0)
     # A pooled rate of exactly 0 or 1 gives a degenerate prior; move it half a case inwards.
-    m = float(np.clip(x.sum() / total, 0.5 / (total + 1), 1 - 0.5 / (total + 1)))
-    p = x / n
-    between = float(np.sum(n * (p - m) ** 2)) - (k - 1) * m * (1 - m)
-    denom = total - float(np.sum(n**2)) / total
-    tau2 = max(0.0, between / denom) if denom > 0 else 0.0
-    strength = total if tau2 <= 0 else min(total, m * (1 - m) / tau2 - 1)
-    return m, max(strength, 0.0)
+    m = np.clip(cases / safe_total, 0.5 / (total + 1), 1 - 0.5 / (total + 1))
+    p = np.where(has, x / np.where(has, n, 1.0), 0.0)
+    spread = _sums(group, n * (p - m[group]) ** 2, groups)
+    squares = _sums(group, n**2, groups)
+    between = spread - (k - 1) * m * (1 - m)
+    denom = total - squares / safe_total
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tau2 = np.where(denom > 0, np.maximum(between / denom, 0.0), 0.0)
+        strength = np.where(tau2 > 0, np.minimum(total, m * (1 - m) / tau2 - 1), total)
+    strength = np.maximum(strength, 0.0)
+    m = np.where(total > 0, m, np.nan)
+    return m, strength, total, k
+
+
+def _codes(values: ObjArray) -> tuple[npt.NDArray[np.intp], int]:
+    """Integer codes of arbitrary hashable labels (order of first appearance)."""
+    index: dict[Any, int] = {}
+    codes = np.fromiter(
+        (index.setdefault(v, len(index)) for v in values.tolist()),
+        dtype=np.intp,
+        count=values.shape[0],
+    )
+    return codes, len(index)
 
 
 def shrink_rates(
@@ -147,25 +168,18 @@ def shrink_rates(
 
     with np.errstate(invalid="ignore", divide="ignore"):
         raw = np.where(n > 0, x / np.where(n > 0, n, 1.0), np.nan)
-    prior_mean = np.full(size, np.nan)
-    prior_strength = np.zeros(size)
-    pooled_n = np.zeros(size)
-    period_keys = np.array([repr(p) for p in periods], dtype=object)
-    parent_keys = np.array([repr(p) for p in parents], dtype=object)
-    for pk in np.unique(period_keys):
-        in_period = period_keys == pk
-        fallback = _prior(x[in_period], n[in_period])
-        for parent in np.unique(parent_keys[in_period]):
-            rows = in_period & (parent_keys == parent)
-            k = int(np.sum(n[rows] > 0))
-            if k >= min_regions:
-                m, strength = _prior(x[rows], n[rows])
-                pooled_n[rows] = n[rows].sum()
-            else:
-                m, strength = fallback
-                pooled_n[rows] = n[in_period].sum()
-            prior_mean[rows] = m
-            prior_strength[rows] = strength
+    period_code, n_periods = _codes(periods)
+    parent_code, n_parents = _codes(parents)
+    cell = period_code * n_parents + parent_code
+    _, cell_code = np.unique(cell, return_inverse=True)
+    n_cells = int(cell_code.max()) + 1 if size else 0
+    m_cell, s_cell, n_cell, k_cell = _group_priors(cell_code, x, n, n_cells)
+    m_per, s_per, n_per, _ = _group_priors(period_code, x, n, n_periods)
+    # Parents with too few regions in a period borrow the prior of the whole period.
+    own = k_cell[cell_code] >= min_regions
+    prior_mean = np.where(own, m_cell[cell_code], m_per[period_code])
+    prior_strength = np.where(own, s_cell[cell_code], s_per[period_code])
+    pooled_n = np.where(own, n_cell[cell_code], n_per[period_code])
 
     alpha = prior_mean * prior_strength + x
     beta = (1 - prior_mean) * prior_strength + (n - x)
@@ -200,10 +214,6 @@ def shrink_rates(
     )
 
 
-def _phi(z: float) -> float:
-    return 0.5 * (1.0 + erf(z / sqrt(2.0)))
-
-
 def trend_status(
     *,
     region_ids: Any,
@@ -231,65 +241,70 @@ def trend_status(
         min_regions=min_regions,
     )
     has_data = shrunk.denominator > 0
-    region_keys = np.array([repr(r) for r in shrunk.region_ids], dtype=object)
-    order: dict[str, int] = {}
-    for i, key in enumerate(region_keys):
-        order.setdefault(key, i)
-    keys = list(order)
-    size = len(keys)
-    out_regions = np.empty(size, dtype=object)
-    out_parents = np.empty(size, dtype=object)
+    region_code, size = _codes(shrunk.region_ids)
+    first_row = np.full(size, -1, dtype=np.intp)
+    first_row[region_code[::-1]] = np.arange(region_code.shape[0])[::-1]
+    out_regions = shrunk.region_ids[first_row]
+    out_parents = shrunk.parent_ids[first_row]
     latest_period = np.full(size, None, dtype=object)
     previous_period = np.full(size, None, dtype=object)
-    fields = {
-        name: np.full(size, np.nan)
-        for name in (
-            "latest_n",
-            "previous_n",
-            "latest_raw",
-            "previous_raw",
-            "latest_rate",
-            "latest_sd",
-            "previous_rate",
-            "previous_sd",
-            "prob_rose",
-        )
-    }
     status = np.full(size, "no_data", dtype=object)
-    for j, key in enumerate(keys):
-        rows = np.flatnonzero((region_keys == key) & has_data)
-        first = order[key]
-        out_regions[j] = shrunk.region_ids[first]
-        out_parents[j] = shrunk.parent_ids[first]
-        if rows.size == 0:
-            continue
-        rows = rows[np.argsort(shrunk.period[rows], kind="stable")]
-        last = rows[-1]
-        latest_period[j] = shrunk.period[last]
-        fields["latest_n"][j] = shrunk.denominator[last]
-        fields["latest_raw"][j] = shrunk.raw_rate[last]
-        fields["latest_rate"][j] = shrunk.rate[last]
-        fields["latest_sd"][j] = shrunk.sd[last]
-        if rows.size < 2:
-            continue
-        prev = rows[-2]
-        previous_period[j] = shrunk.period[prev]
-        fields["previous_n"][j] = shrunk.denominator[prev]
-        fields["previous_raw"][j] = shrunk.raw_rate[prev]
-        fields["previous_rate"][j] = shrunk.rate[prev]
-        fields["previous_sd"][j] = shrunk.sd[prev]
-        diff = float(shrunk.rate[last] - shrunk.rate[prev])
-        spread = sqrt(float(shrunk.sd[last] ** 2 + shrunk.sd[prev] ** 2))
-        p_rose = _phi(diff / spread) if spread > 0 else float(diff > 0)
-        fields["prob_rose"][j] = p_rose
-        if p_rose >= prob_threshold:
-            status[j] = "rising"
-        elif target is not None and shrunk.rate[last] <= target:
-            status[j] = "on_track"
-        elif 1 - p_rose >= prob_threshold:
-            status[j] = "falling"
-        else:
-            status[j] = "stalled"
+    names = (
+        "latest_n",
+        "previous_n",
+        "latest_raw",
+        "previous_raw",
+        "latest_rate",
+        "latest_sd",
+        "previous_rate",
+        "previous_sd",
+        "prob_rose",
+    )
+    fields = {name: np.full(size, np.nan) for name in names}
+
+    # Rows with children measured, ordered by region then period (periods sort in time).
+    rows = np.flatnonzero(has_data)
+    period_values = shrunk.period[rows]
+    period_order = np.argsort(period_values, kind="stable")
+    period_rank = np.empty(rows.shape[0], dtype=np.intp)
+    period_rank[period_order] = np.arange(rows.shape[0])
+    rows = rows[np.lexsort((period_rank, region_code[rows]))]
+    reg = region_code[rows]
+    is_last = np.ones(rows.shape[0], dtype=bool)
+    is_last[:-1] = reg[1:] != reg[:-1]
+    last = rows[is_last]
+    last_pos = np.flatnonzero(is_last)
+    prev_pos = np.maximum(last_pos - 1, 0)
+    has_prev = (last_pos > 0) & (reg[prev_pos] == reg[last_pos])
+    prev = rows[prev_pos]
+    who = region_code[last]
+
+    latest_period[who] = shrunk.period[last]
+    fields["latest_n"][who] = shrunk.denominator[last]
+    fields["latest_raw"][who] = shrunk.raw_rate[last]
+    fields["latest_rate"][who] = shrunk.rate[last]
+    fields["latest_sd"][who] = shrunk.sd[last]
+
+    two = who[has_prev]
+    now, before = last[has_prev], prev[has_prev]
+    previous_period[two] = shrunk.period[before]
+    fields["previous_n"][two] = shrunk.denominator[before]
+    fields["previous_raw"][two] = shrunk.raw_rate[before]
+    fields["previous_rate"][two] = shrunk.rate[before]
+    fields["previous_sd"][two] = shrunk.sd[before]
+    diff = shrunk.rate[now] - shrunk.rate[before]
+    spread = np.sqrt(shrunk.sd[now] ** 2 + shrunk.sd[before] ** 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = np.where(spread > 0, diff / np.where(spread > 0, spread, 1.0), 0.0)
+    p_rose = np.where(spread > 0, ndtr(z), (diff > 0).astype(np.float64))
+    fields["prob_rose"][two] = p_rose
+    latest_two = shrunk.rate[now]
+    verdict = np.full(two.shape[0], "stalled", dtype=object)
+    verdict[1 - p_rose >= prob_threshold] = "falling"
+    if target is not None:
+        verdict[latest_two <= target] = "on_track"
+    verdict[p_rose >= prob_threshold] = "rising"
+    status[two] = verdict
     return TrendResult(
         region_ids=out_regions,
         parent_ids=out_parents,
