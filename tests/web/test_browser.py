@@ -1,0 +1,237 @@
+"""Browser tests: Playwright (sync API) driving Debian's chromium against a real uvicorn server.
+
+Skipped with a reason when chromium is missing, unless TUMBUH_REQUIRE_BROWSER=1 (CI), where
+that is a failure. Screenshots go to tests/artifacts/ (gitignored).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from tumbuh.accounts import service as accounts
+from tumbuh.accounts.security import configure_hasher
+from tumbuh.config import Settings
+from tumbuh.db.engine import make_engine
+from tumbuh.db.schema import create_schema
+from tumbuh.db.session import unit_of_work
+from tumbuh.models import Base
+from tumbuh.surveillance import service as surveillance
+from tumbuh.web.app import create_app
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+FIGURES_CSV = (
+    Path(__file__).resolve().parents[2]
+    / "src/tumbuh/data/published/published_stunting_kaltim.csv"
+)
+PASSWORD = "rahasia-123"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _chromium() -> str:
+    path = shutil.which("chromium")
+    if path is None:
+        reason = "chromium is not installed (apt-get install chromium)"
+        if os.environ.get("TUMBUH_REQUIRE_BROWSER") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return path
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A uvicorn server in a thread over a SQLite file with the published figures and users."""
+    configure_hasher(time_cost=1, memory_cost_kib=1024, parallelism=1)
+    db = tmp_path_factory.mktemp("browser") / "tumbuh.db"
+    settings = Settings(
+        environment="test", database_url=f"sqlite:///{db}", secret_key="browser-secret"
+    )
+    engine = make_engine(settings.database_url)
+    create_schema(engine, Base.metadata)
+    with unit_of_work(engine) as session:
+        surveillance.import_file(session, path=FIGURES_CSV)
+        surveillance.ensure_targets(session)
+        accounts.create_user(
+            session,
+            username="admin",
+            password=PASSWORD,
+            role="province_admin",
+            region_code="64",
+        )
+        accounts.create_user(
+            session,
+            username="bpp",
+            password=PASSWORD,
+            role="district_analyst",
+            region_code="64.71",
+        )
+    engine.dispose()
+    port = _free_port()
+    config = uvicorn.Config(
+        create_app(settings), host="127.0.0.1", port=port, log_level="warning"
+    )
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    executable = _chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, server):  # type: ignore[no-untyped-def]
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, base_url=server
+    )
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    pg.on(
+        "console", lambda msg: errors.append(msg.text) if msg.type == "error" else None
+    )
+    pg.errors = errors
+    yield pg
+    context.close()
+
+
+def _login_with_keyboard(pg, username: str) -> None:  # type: ignore[no-untyped-def]
+    pg.goto("/login")
+    pg.keyboard.press("Tab")  # the skip link comes first
+    assert pg.evaluate("document.activeElement.className") == "skip-link"
+    pg.keyboard.press("Enter")  # jump to the content, then the first field
+    pg.keyboard.press("Tab")
+    assert pg.evaluate("document.activeElement.id") == "username"
+    pg.keyboard.type(username)
+    pg.keyboard.press("Tab")
+    assert pg.evaluate("document.activeElement.id") == "password"
+    pg.keyboard.type(PASSWORD)
+    pg.keyboard.press("Enter")
+    pg.wait_for_load_state("networkidle")
+
+
+def test_province_page_draws_the_map_and_sparklines(page) -> None:  # type: ignore[no-untyped-def]
+    _login_with_keyboard(page, "admin")
+    assert page.url.endswith("/regions/64")
+    page.wait_for_selector("#map[data-ready='1']", timeout=15_000)
+    # One coloured shape per kab/kota, and one sparkline per kab/kota with a series.
+    assert page.locator("#map path.leaflet-interactive").count() >= 10
+    assert page.locator(".spark svg").count() >= 8
+    assert page.locator("#kpi-national").inner_text().strip() == "19,8 %"
+    fills = page.eval_on_selector_all(
+        "#map path.leaflet-interactive", "els => els.map(e => e.getAttribute('fill'))"
+    )
+    assert "#d9d9d9" in fills  # Paser and Mahakam Ulu have no 2024 figure
+    assert len(set(fills)) >= 3
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "province.png"), full_page=True)
+    assert page.errors == []
+
+
+def test_clicking_a_kabkota_opens_its_page(page) -> None:  # type: ignore[no-untyped-def]
+    _login_with_keyboard(page, "admin")
+    page.click("#kabkota-table a[href='/regions/64.71']")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("h1").inner_text().startswith("Kota Balikpapan")
+    assert page.locator(".status-rising").count() >= 1
+    assert page.errors == []
+
+
+def test_district_user_is_kept_in_their_region(page) -> None:  # type: ignore[no-untyped-def]
+    _login_with_keyboard(page, "bpp")
+    assert page.url.endswith("/regions/64.71")
+    response = page.goto("/regions/64")
+    assert response is not None
+    assert response.status == 403
+    assert "di luar wilayah kerja Anda" in page.content()
+
+
+def test_english_switch_and_lang_attribute(page) -> None:  # type: ignore[no-untyped-def]
+    _login_with_keyboard(page, "admin")
+    assert page.get_attribute("html", "lang") == "id"
+    page.click("a[hreflang='en']")
+    page.wait_for_load_state("networkidle")
+    assert page.get_attribute("html", "lang") == "en"
+    assert "Stunting prevalence from surveys" in page.content()
+
+
+def test_every_form_control_has_a_label(page) -> None:  # type: ignore[no-untyped-def]
+    _login_with_keyboard(page, "admin")
+    for path in ["/login", "/regions/64", "/admin/users", "/admin/audit"]:
+        page.goto(path)
+        unlabelled = page.evaluate(
+            """() => Array.from(document.querySelectorAll('input:not([type=hidden]), select, textarea'))
+                 .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
+                 .map(el => el.name || el.id)"""
+        )
+        assert unlabelled == [], path
+
+
+def test_keyboard_focus_is_visible(page) -> None:  # type: ignore[no-untyped-def]
+    page.goto("/login")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline not in ("", "none")
+
+
+def test_mobile_layout_has_no_sideways_scroll(browser, server) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(
+        viewport={"width": 375, "height": 740}, base_url=server, is_mobile=True
+    )
+    pg = context.new_page()
+    _login_with_keyboard(pg, "admin")
+    pg.wait_for_selector("#map[data-ready='1']", timeout=15_000)
+    overflow = pg.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 1
+    ARTIFACTS.mkdir(exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / "province_mobile.png"), full_page=True)
+    context.close()
+
+
+def test_print_hides_navigation_and_controls(page) -> None:  # type: ignore[no-untyped-def]
+    _login_with_keyboard(page, "admin")
+    page.emulate_media(media="print")
+    assert page.locator(".site-header nav").is_hidden()
+    assert page.locator("form.filters").is_hidden()
+    assert page.locator("#kabkota-table").is_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.pdf(path=str(ARTIFACTS / "province.pdf"))
