@@ -117,7 +117,8 @@ def value_from_z(
 
     Inside ±3 SD (or everywhere when ``restricted`` is false) this is
     ``M * (1 + L * S * z) ** (1 / L)``; beyond ±3 SD with ``restricted`` the
-    restricted-tail line is inverted: ``SD_3 + (z - 3) * (SD_3 - SD_2)``.
+    restricted-tail lines are inverted: ``SD_3 + (z - 3) * (SD_3 - SD_2)`` above
+    +3 and ``SD_-3 + (z + 3) * (SD_-2 - SD_-3)`` below -3.
 
     Examples
     --------
@@ -134,6 +135,6 @@ def value_from_z(
             k = np.where(zz > 0, 1.0, -1.0)
             sd3 = mm * (1.0 + ll * ss * (3.0 * k)) ** (1.0 / ll)
             sd2 = mm * (1.0 + ll * ss * (2.0 * k)) ** (1.0 / ll)
-            tail = sd3 + (zz - 3.0 * k) * (sd3 - sd2)
+            tail = sd3 + (zz - 3.0 * k) * (k * (sd3 - sd2))
             out = np.where(np.abs(zz) > 3.0, tail, out)
     return np.asarray(out, dtype=np.float64)
