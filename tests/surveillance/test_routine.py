@@ -145,3 +145,15 @@ class TestRoutineWarning:
     def test_says_so_when_there_are_no_measurements(self, session: Session) -> None:
         with pytest.raises(InvalidInput, match="no scored measurements"):
             service.early_warning(session, kind=FigureKind.routine, level="desa")
+
+    def test_judges_an_earlier_year_without_later_measurements(
+        self, session: Session
+    ) -> None:
+        populate(session)
+        report = service.early_warning(
+            session, kind=FigureKind.routine, level="desa", year=2023
+        )
+        assert report.year == 2023
+        assert {i.extra["period"] for i in report.items} == {"2023"}
+        assert {i.status for i in report.items} == {"no_data"}
+        assert "Only one period" in report.items[0].reasons_en[-1]

@@ -107,14 +107,33 @@ def missing_register_columns(session: Session) -> list[str]:
     return missing
 
 
+def latest_measurement_date(
+    session: Session, *, date_to: dt.date | None
+) -> dt.date | None:
+    m = _MEASUREMENTS.c
+    stmt = select(func.max(m.measured_on))
+    if date_to is not None:
+        stmt = stmt.where(m.measured_on <= date_to)
+    value = session.scalar(stmt)
+    if isinstance(value, str):  # SQLite without type information on a bare column
+        return dt.date.fromisoformat(value[:10])
+    return value if isinstance(value, dt.date) else None
+
+
 def routine_measurements(
-    session: Session, *, date_to: dt.date | None, max_age_days: int
+    session: Session,
+    *,
+    date_from: dt.date | None,
+    date_to: dt.date | None,
+    max_age_days: int,
 ) -> list[tuple[Any, ...]]:
     """(person_id, measured_on, desa_code, posyandu_id, zlen, flen) of under-fives."""
     m = _MEASUREMENTS.c
     stmt = select(
         m.person_id, m.measured_on, m.desa_code, m.posyandu_id, m.zlen, m.flen
     ).where(m.age_days.is_not(None), m.age_days < max_age_days)
+    if date_from is not None:
+        stmt = stmt.where(m.measured_on >= date_from)
     if date_to is not None:
         stmt = stmt.where(m.measured_on <= date_to)
     return [tuple(row) for row in session.execute(stmt)]

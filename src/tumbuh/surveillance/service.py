@@ -747,6 +747,7 @@ def early_warning(
 ROUTINE_LEVELS = ("kecamatan", "desa", "posyandu")
 # Under-fives: age below 60 completed months = 60 x 30.4375 days (WHO anthro's month length).
 UNDER_FIVE_DAYS = 1826
+ROUTINE_LOOKBACK_YEARS = 2
 _PERIOD_FREQ = {"year": "Y", "quarter": "Q", "month": "M"}
 _PARENT_WORD = {
     "desa": ("kecamatan", "kecamatan"),
@@ -787,9 +788,16 @@ def routine_warning(
             f"routine series per {level} need the register's measurements, but the "
             f"database lacks: {', '.join(missing)} (run the migrations / import e-PPGBM)"
         )
+    date_to = dt.date(year, 12, 31) if year is not None else None
+    latest = repository.latest_measurement_date(session, date_to=date_to)
     rows = repository.routine_measurements(
         session,
-        date_to=dt.date(year, 12, 31) if year is not None else None,
+        # The last two periods of any region lie within the last few years; older
+        # measurements need not be read.
+        date_from=dt.date(latest.year - ROUTINE_LOOKBACK_YEARS, 1, 1)
+        if latest
+        else None,
+        date_to=date_to,
         max_age_days=UNDER_FIVE_DAYS,
     )
     frame = pd.DataFrame(
