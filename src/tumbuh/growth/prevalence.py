@@ -247,16 +247,13 @@ def _as_float(name: str, x: npt.ArrayLike | None, n: int) -> FloatArray:
     return arr
 
 
-def _is_missing_object(v: object) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v)) or v != v
-
-
 def _object_to_text(v: object) -> str:
-    if _is_missing_object(v):
+    if v is None or (isinstance(v, float) and math.isnan(v)):
         return ""
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
-    return str(v).strip()
+    text = str(v).strip()
+    return "" if text in ("nan", "NaN", "<NA>", "NaT") else text
 
 
 def _as_text(values: npt.ArrayLike) -> npt.NDArray[np.str_]:
@@ -273,8 +270,14 @@ def _as_text(values: npt.ArrayLike) -> npt.NDArray[np.str_]:
             arr.astype(np.str_),
         )
         return np.where(np.isnan(arr), "", out)
-    to_text = np.frompyfunc(_object_to_text, 1, 1)
-    return np.asarray(to_text(arr.astype(object)), dtype=np.str_)
+    # objects (e.g. text with None/NaN from pandas): convert each distinct value once
+    items = arr.astype(object).ravel().tolist()
+    try:
+        text = {v: _object_to_text(v) for v in dict.fromkeys(items)}
+        out_list = [text[v] for v in items]
+    except TypeError:  # unhashable cells
+        out_list = [_object_to_text(v) for v in items]
+    return np.asarray(out_list, dtype=np.str_).reshape(arr.shape)
 
 
 def _round_half_up(x: FloatArray) -> FloatArray:
@@ -284,7 +287,7 @@ def _round_half_up(x: FloatArray) -> FloatArray:
 
 
 # ----------------------------------------------------------------------------------
-# group sums
+# per-group sums over rows sorted by (group, PSU)
 
 
 @dataclass(frozen=True)
@@ -292,32 +295,6 @@ class _Groups:
     labels: tuple[str, ...]
     codes: IntArray  # group index per row, -1 = in no group
     size: int
-
-
-def _group_sum(g: _Groups, x: FloatArray) -> FloatArray:
-    """Sum of the rows of ``x`` (n, K) per group: (G, K)."""
-    k = x.shape[1]
-    sel = g.codes >= 0
-    idx = (g.codes[sel, None] * k + np.arange(k)).ravel()
-    sums = np.bincount(idx, weights=x[sel].ravel(), minlength=g.size * k)
-    return np.asarray(sums, dtype=np.float64).reshape(g.size, k)
-
-
-def _spread(g: _Groups, per_group: FloatArray) -> FloatArray:
-    """Per-group values (G, K) back onto rows (n, K); rows in no group get 0."""
-    out = np.zeros((g.codes.size, per_group.shape[1]))
-    sel = g.codes >= 0
-    out[sel] = per_group[g.codes[sel]]
-    return out
-
-
-def _div(a: FloatArray, b: FloatArray) -> FloatArray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.asarray(a / b, dtype=np.float64)
-
-
-# ----------------------------------------------------------------------------------
-# estimators
 
 
 @dataclass(frozen=True)
@@ -331,6 +308,93 @@ class _Design:
     df: float
 
 
+@dataclass(frozen=True)
+class _Segments:
+    """The rows of one grouping sorted by (group, PSU), cut into contiguous segments.
+
+    Sums over groups and over (group, PSU) pairs are then ``np.add.reduceat`` over
+    a (K, rows) matrix: one pass per quantity, vectorised over the K columns.
+    """
+
+    size: int  # number of groups G
+    order: IntArray  # rows in a group, sorted by (group, PSU)
+    row_start: IntArray  # start of each non-empty group in `order`
+    row_count: IntArray  # rows of each non-empty group
+    pair_start: IntArray  # start of each (group, PSU) pair in `order`
+    pair_group: IntArray  # group of each pair
+    pair_psu: IntArray  # PSU of each pair
+    group_pair_start: IntArray  # first pair of each non-empty group
+    groups: IntArray  # the non-empty groups, ascending
+
+    def rows(self, x: npt.NDArray[np.float64] | npt.NDArray[np.bool_]) -> FloatArray:
+        """(K, n) per-row values → (K, m) in segment order."""
+        return np.asarray(x[:, self.order], dtype=np.float64)
+
+    def by_group(self, xs: FloatArray) -> FloatArray:
+        """(K, m) sorted rows → (K, G) group sums; 0 for empty groups."""
+        out = np.zeros((xs.shape[0], self.size))
+        out[:, self.groups] = np.add.reduceat(xs, self.row_start, axis=1)
+        return out
+
+    def by_pair(self, xs: FloatArray) -> FloatArray:
+        """(K, m) sorted rows → (K, P) sums per (group, PSU) pair."""
+        return np.asarray(
+            np.add.reduceat(xs, self.pair_start, axis=1), dtype=np.float64
+        )
+
+    def by_group_dot(self, xs: FloatArray, f: FloatArray) -> FloatArray:
+        """(K, m) sorted rows and (m, F) row functions → (F, K, G) sums of x * f."""
+        out = np.zeros((f.shape[1], xs.shape[0], self.size))
+        ends = self.row_start + self.row_count
+        for g, start, end in zip(
+            self.groups.tolist(), self.row_start.tolist(), ends.tolist(), strict=True
+        ):
+            out[:, :, g] = (xs[:, start:end] @ f[start:end]).T
+        return out
+
+    def pairs_by_group(self, xp: FloatArray) -> FloatArray:
+        """(K, P) pair sums → (K, G) group sums; 0 for empty groups."""
+        out = np.zeros((xp.shape[0], self.size))
+        out[:, self.groups] = np.add.reduceat(xp, self.group_pair_start, axis=1)
+        return out
+
+    def to_rows(self, v: FloatArray) -> FloatArray:
+        """(K, G) per-group values → (K, m) on the sorted rows."""
+        return np.repeat(v[:, self.groups], self.row_count, axis=1)
+
+
+def _segments(g: _Groups, psu: IntArray | None) -> _Segments:
+    rows = np.flatnonzero(g.codes >= 0)
+    p = psu[rows] if psu is not None else np.zeros(rows.size, dtype=np.intp)
+    key = g.codes[rows].astype(np.int64) * (int(p.max(initial=0)) + 1) + p
+    o = np.argsort(key, kind="stable")
+    order, key, p = rows[o], key[o], p[o]
+    pair_start = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    codes = g.codes[order]
+    row_start = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    pair_group = codes[pair_start]
+    return _Segments(
+        size=g.size,
+        order=order,
+        row_start=row_start,
+        row_count=np.diff(np.r_[row_start, order.size]),
+        pair_start=pair_start,
+        pair_group=pair_group,
+        pair_psu=p[pair_start],
+        group_pair_start=np.flatnonzero(np.r_[True, pair_group[1:] != pair_group[:-1]]),
+        groups=codes[row_start],
+    )
+
+
+def _div(a: FloatArray, b: FloatArray) -> FloatArray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.asarray(a / b, dtype=np.float64)
+
+
+# ----------------------------------------------------------------------------------
+# estimators; per-group outputs are (K, G) arrays
+
+
 def _t_quantile(level: float, df: float) -> float:
     if not df > 0:
         return math.nan
@@ -341,93 +405,35 @@ def _logit_ci(
     r: FloatArray, half_width_logit: FloatArray
 ) -> tuple[FloatArray, FloatArray]:
     """Back-transformed logit CI; [r, r] when r is 0 or 1 (as anthro reports)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        logit = np.log(r / (1.0 - r))
-        ll = special.expit(logit - half_width_logit)
-        ul = special.expit(logit + half_width_logit)
+    logit = np.log(r / (1.0 - r))
+    ll = special.expit(logit - half_width_logit)
+    ul = special.expit(logit + half_width_logit)
     edge = (r == 0.0) | (r == 1.0)
     return np.where(edge, r, ll), np.where(edge, r, ul)
 
 
-def _simple(
-    g: _Groups, y: FloatArray, is_rate: bool, n_all: int, t: float
-) -> dict[str, FloatArray]:
-    """Unweighted estimates: ``se = sqrt(N/(N-1)) * sqrt(sum (x - r)^2) / n``."""
-    present = ~np.isnan(y)
-    n = _group_sum(g, present.astype(np.float64))
-    r = _div(_group_sum(g, np.where(present, y, 0.0)), n)
-    dev = np.where(present, y - _spread(g, r), 0.0)
-    ss = _group_sum(g, dev * dev)
-    scale = n_all / (n_all - 1.0) if n_all > 1 else math.nan
-    se = math.sqrt(scale) * _div(np.sqrt(ss), n)
-    out = {"n": n, "pop": n, "r": r, "se": se}
-    if is_rate:
-        half = t * np.sqrt(_div(np.full_like(r, scale), n * r * (1.0 - r)))
-        out["ll"], out["ul"] = _logit_ci(r, half)
-    else:
-        out["ll"], out["ul"] = r - t * se, r + t * se
-        out["stdev"] = np.sqrt(_div(ss, n - 1.0))
-    return out
-
-
-def _hybrid_mean(
-    g: _Groups, y: FloatArray, w: FloatArray, n_all: int, t: float
-) -> dict[str, FloatArray]:
-    """Weighted mean z-score without a design, as anthro's weights-only path."""
-    present = ~np.isnan(y)
-    wm = np.where(present, w[:, None], 0.0)
-    n = _group_sum(g, present.astype(np.float64))
-    sw = _group_sum(g, wm)
-    r = _div(_group_sum(g, wm * np.where(present, y, 0.0)), sw)
-    dev = np.where(present, y - _spread(g, r), 0.0)
-    wss = _group_sum(g, wm * dev * dev)
-    stdev = np.sqrt(_div(wss, sw) * _div(n, n - 1.0))
-    scale = n_all / (n_all - 1.0) if n_all > 1 else math.nan
-    se = math.sqrt(scale) * _div(np.sqrt(_group_sum(g, (wm * dev) ** 2)), sw)
-    return {
-        "n": n,
-        "pop": sw,
-        "r": r,
-        "se": se,
-        "ll": r - t * se,
-        "ul": r + t * se,
-        "stdev": stdev,
-    }
-
-
-def _psu_variance(g: _Groups, u: FloatArray, d: _Design) -> FloatArray:
-    """Design variance of per-group totals of ``u`` (n, K): (G, K).
+def _pair_variance(seg: _Segments, u_pair: FloatArray, d: _Design) -> FloatArray:
+    """Design variance of per-group totals from (K, P) PSU totals ``U``: (K, G).
 
     With PSU totals ``U_hj`` and ``n_h`` PSUs in stratum ``h`` of the whole design
     (a domain keeps the design's PSU counts), the variance is
     ``sum_h n_h/(n_h-1) sum_j (U_hj - mean_h U)^2``; a stratum with a single PSU
     contributes ``U^2`` (survey 4.1's ``lonely.psu = "adjust"``).
     """
-    sel = g.codes >= 0
-    n_psu = d.psu_stratum.size
-    key = g.codes[sel].astype(np.int64) * n_psu + d.psu[sel]
-    pairs, pair_of_row = np.unique(key, return_inverse=True)
-    k = u.shape[1]
-    idx = (pair_of_row[:, None] * k + np.arange(k)).ravel()
-    big_u = np.asarray(
-        np.bincount(idx, weights=u[sel].ravel(), minlength=pairs.size * k),
-        dtype=np.float64,
-    ).reshape(pairs.size, k)
-    # PSUs not in the domain have U = 0: sum_j (U_j - m)^2 = sum_j U_j^2 - n_h m^2
-    pair_group = pairs // n_psu
-    pair_stratum = d.psu_stratum[pairs % n_psu]
+    # PSUs outside the group have U = 0: sum_j (U_j - m)^2 = sum_j U_j^2 - n_h m^2
     n_strata = d.n_psu_in_stratum.size
-    gh = _Groups(
-        (), (pair_group * n_strata + pair_stratum).astype(np.intp), g.size * n_strata
-    )
-    total = _group_sum(gh, big_u).reshape(g.size, n_strata, k)
-    square = _group_sum(gh, big_u * big_u).reshape(g.size, n_strata, k)
-    n_h = d.n_psu_in_stratum[None, :, None]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        centred = np.where(
-            n_h > 1, n_h / (n_h - 1.0) * (square - total * total / n_h), square
-        )
-    return np.asarray(np.maximum(centred.sum(axis=1), 0.0), dtype=np.float64)
+    cell = seg.pair_group.astype(np.int64) * n_strata + d.psu_stratum[seg.pair_psu]
+    k = u_pair.shape[0]
+    total = np.empty((k, seg.size * n_strata))
+    square = np.empty((k, seg.size * n_strata))
+    for j in range(k):
+        total[j] = np.bincount(cell, u_pair[j], minlength=seg.size * n_strata)
+        square[j] = np.bincount(cell, u_pair[j] ** 2, minlength=seg.size * n_strata)
+    t3 = total.reshape(k, seg.size, n_strata)
+    q3 = square.reshape(k, seg.size, n_strata)
+    n_h = d.n_psu_in_stratum
+    centred = np.where(n_h > 1, n_h / (n_h - 1.0) * (q3 - t3 * t3 / n_h), q3)
+    return np.asarray(np.maximum(centred.sum(axis=2), 0.0), dtype=np.float64)
 
 
 #: R's glm.fit defaults: convergence when |dev - dev_old| / (|dev| + 0.1) < 1e-8,
@@ -436,8 +442,59 @@ _GLM_EPSILON = 1e-8
 _GLM_MAXIT = 25
 
 
+def _rates(
+    seg: _Segments,
+    present: FloatArray,
+    ones: FloatArray,
+    d: _Design | None,
+    n_all: int,
+    t: float,
+) -> dict[str, FloatArray]:
+    """Estimates of 0/1 variables; ``present``/``ones`` are (K, m) sorted rows.
+
+    Because the values are 0 or 1, every sum the estimators need is a combination
+    of per-pair sums of ``w`` and ``w y``: ``sum w (y - r)`` over a PSU is
+    ``A - r B``.
+    """
+    n_pair = seg.by_pair(present)
+    n = seg.pairs_by_group(n_pair)
+    if d is None:
+        # simple: se = sqrt(N/(N-1)) sqrt(sum (y - p)^2) / n, logit CI with t(N-1)
+        a = seg.by_group(ones)
+        p = a / n
+        ss = a * (1.0 - p) ** 2 + (n - a) * p**2
+        scale = n_all / (n_all - 1.0) if n_all > 1 else math.nan
+        se = math.sqrt(scale) * np.sqrt(ss) / n
+        ll, ul = _logit_ci(p, t * np.sqrt(scale / (n * p * (1.0 - p))))
+        return {"n": n, "pop": n, "r": p, "se": se, "ll": ll, "ul": ul}
+
+    w = d.weights[seg.order]
+    a_pair = seg.by_pair(ones * w)
+    b_pair = seg.by_pair(present * w)
+    a = seg.pairs_by_group(a_pair)
+    b = seg.pairs_by_group(b_pair)
+    r = a / b
+    on_pair = (slice(None), seg.pair_group)
+    u_pair = (a_pair - r[on_pair] * b_pair) / b[on_pair]
+    se = np.where(np.isnan(r), np.nan, np.sqrt(_pair_variance(seg, u_pair, d)))
+    ll, ul = _logit_glm(seg, present, ones, w, a_pair, b_pair, a, b, d, t)
+    edge = (r == 0.0) | (r == 1.0)  # anthro reports [r, r] there
+    ll = np.where(edge, r, np.where(np.isnan(r), np.nan, ll))
+    ul = np.where(edge, r, np.where(np.isnan(r), np.nan, ul))
+    return {"n": n, "pop": b, "r": r, "se": se, "ll": ll, "ul": ul}
+
+
 def _logit_glm(
-    g: _Groups, y: FloatArray, w: FloatArray, d: _Design, t: float
+    seg: _Segments,
+    present: FloatArray,
+    ones: FloatArray,
+    w: FloatArray,
+    a_pair: FloatArray,
+    b_pair: FloatArray,
+    a: FloatArray,
+    b: FloatArray,
+    d: _Design,
+    t: float,
 ) -> tuple[FloatArray, FloatArray]:
     """Logit CI of a domain proportion as survey's ``svyciprop(method="logit")``.
 
@@ -448,94 +505,109 @@ def _logit_glm(
     ``logit(r)``, which moves the CI bounds by up to ~5e-7 percentage points, so
     the iterations are replayed here, vectorised over groups and columns.
     """
-    present = ~np.isnan(y)
-    n_rows = _group_sum(g, np.ones((g.codes.size, 1)))
-    scale = _div(_group_sum(g, w[:, None]), n_rows)
-    a = _div(w[:, None], _spread(g, scale))
-    a = np.where(present & np.isfinite(a), a, 0.0)
-    y0 = np.where(present, y, 0.0)
-    s1 = _group_sum(g, a * y0)
-    s0 = _group_sum(g, a * (1.0 - y0))
-    # iteration 0: per-row starting values
-    mu0 = (a * y0 + 0.5) / (a + 1.0)
-    eta0 = np.log(mu0 / (1.0 - mu0))
-    var0 = mu0 * (1.0 - mu0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        dev_old = 2.0 * _group_sum(
-            g, a * np.where(y0 == 1.0, -np.log(mu0), -np.log1p(-mu0))
+    # weights rescaled by their mean over all rows of the group (present or not)
+    sum_w = np.add.reduceat(w, seg.row_start)
+    scale = np.ones(seg.size)
+    scale[seg.groups] = sum_w / seg.row_count
+    prior = w / np.repeat(scale[seg.groups], seg.row_count)
+    # iteration 0 has per-row starting values; y is 0 or 1, so each per-row term
+    # is f1(w) for y = 1 and f0(w) for y = 0: sum = sum_1 (f1 - f0) + sum_present f0
+    mu1 = (prior + 0.5) / (prior + 1.0)
+    mu0 = 0.5 / (prior + 1.0)
+    work1, work0 = prior * mu1 * (1.0 - mu1), prior * mu0 * (1.0 - mu0)
+    f1 = np.column_stack(
+        [
+            -2.0 * prior * np.log(mu1),
+            work1,
+            work1 * np.log(mu1 / (1.0 - mu1)) + prior * (1.0 - mu1),
+        ]
+    )
+    f0 = np.column_stack(
+        [
+            -2.0 * prior * np.log1p(-mu0),
+            work0,
+            work0 * np.log(mu0 / (1.0 - mu0)) - prior * mu0,
+        ]
+    )
+    dev_old, sum_work, sum_wz = seg.by_group_dot(ones, f1 - f0) + seg.by_group_dot(
+        present, f0
+    )
+    s1 = a / scale
+    s0 = (b - a) / scale
+
+    def deviance(mu: FloatArray) -> FloatArray:
+        return np.asarray(
+            -2.0 * (s1 * np.log(mu) + s0 * np.log1p(-mu)), dtype=np.float64
         )
-        w1 = a * var0
-        beta = _div(_group_sum(g, w1 * (eta0 + (y0 - mu0) / var0)), _group_sum(g, w1))
 
-        def deviance(mu: FloatArray) -> FloatArray:
-            return np.asarray(
-                -2.0 * (s1 * np.log(mu) + s0 * np.log1p(-mu)), dtype=np.float64
-            )
-
+    beta = sum_wz / sum_work
+    mu = special.expit(beta)
+    dev = deviance(mu)
+    done = ~np.isfinite(beta) | (
+        np.abs(dev - dev_old) / (np.abs(dev) + 0.1) < _GLM_EPSILON
+    )
+    p = a / b
+    for _ in range(_GLM_MAXIT - 1):
+        if done.all():
+            break
+        beta = np.where(done, beta, beta + (p - mu) / (mu * (1.0 - mu)))
         mu = special.expit(beta)
-        dev = deviance(mu)
-        done = np.abs(dev - dev_old) / (np.abs(dev) + 0.1) < _GLM_EPSILON
-        first = done.copy()  # converged at once: working weights from row values
-        p = _div(s1, s1 + s0)
-        for _ in range(_GLM_MAXIT - 1):
-            if done.all():
-                break
-            step = (p - mu) / (mu * (1.0 - mu))
-            beta = np.where(done, beta, beta + step)
-            mu = special.expit(beta)
-            dev_old, dev = dev, deviance(mu)
-            done |= ~np.isfinite(beta) | (
-                np.abs(dev - dev_old) / (np.abs(dev) + 0.1) < _GLM_EPSILON
-            )
-        # sandwich: influence of the intercept, with the working weights of the
-        # last iteration (per-row only if it converged in the first one)
-        work = np.where(_spread(g, first.astype(np.float64)) == 1.0, w1, a)
-        infl = (
-            (y0 - _spread(g, mu))
-            / _spread(g, mu * (1.0 - mu))
-            * _div(work, _spread(g, _group_sum(g, work)))
+        dev_old, dev = dev, deviance(mu)
+        done |= ~np.isfinite(beta) | (
+            np.abs(dev - dev_old) / (np.abs(dev) + 0.1) < _GLM_EPSILON
         )
-    infl = np.where(present & np.isfinite(infl), infl, 0.0)
-    se_beta = np.sqrt(_psu_variance(g, infl, d))
-    with np.errstate(over="ignore"):
-        ll = special.expit(beta - t * se_beta)
-        ul = special.expit(beta + t * se_beta)
-    return ll, ul
+    # sandwich SE: the intercept's influence a_i (y_i - mu) / (mu (1 - mu) sum a),
+    # i.e. (A - mu B) / (mu (1 - mu) B) per PSU. (Were the fit to stop after the
+    # first iteration, survey would use per-row working weights; that only happens
+    # when every value is 0 or every value is 1, where the interval is [r, r].)
+    on_pair = (slice(None), seg.pair_group)
+    m_pair = mu[on_pair]
+    infl = (a_pair - m_pair * b_pair) / (m_pair * (1.0 - m_pair) * b[on_pair])
+    infl = np.where(np.isfinite(infl), infl, 0.0)
+    se_beta = np.sqrt(_pair_variance(seg, infl, d))
+    return special.expit(beta - t * se_beta), special.expit(beta + t * se_beta)
 
 
-def _survey(
-    g: _Groups, y: FloatArray, d: _Design, is_rate: bool, t: float
+def _means(
+    seg: _Segments,
+    z: FloatArray,
+    d: _Design | None,
+    method: Method,
+    n_all: int,
+    t: float,
+    t_rows: float,
 ) -> dict[str, FloatArray]:
-    """Domain estimation by Taylor linearisation of the ratio ``sum w y / sum w``.
-
-    ``u_i = w_i (y_i - r) / sum w`` inside the domain and 0 outside; its design
-    variance (:func:`_psu_variance`) is the variance of ``r``.
-    """
-    present = ~np.isnan(y)
-    w = d.weights
-    wm = np.where(present, w[:, None], 0.0)
-    n = _group_sum(g, present.astype(np.float64))
-    sw = _group_sum(g, wm)
-    r = _div(_group_sum(g, wm * np.where(present, y, 0.0)), sw)
-    dev = np.where(present, y - _spread(g, r), 0.0)
-    u = _div(wm * dev, _spread(g, sw))
-    u[~np.isfinite(u)] = 0.0
-    se = np.where(np.isnan(r), np.nan, np.sqrt(_psu_variance(g, u, d)))
-    out = {"n": n, "pop": sw, "r": r, "se": se}
-    if is_rate:
-        ll, ul = _logit_glm(g, y, w, d, t)
-        edge = (r == 0.0) | (r == 1.0)  # anthro reports [r, r] there
-        out["ll"] = np.where(edge, r, np.where(np.isnan(r), np.nan, ll))
-        out["ul"] = np.where(edge, r, np.where(np.isnan(r), np.nan, ul))
-    else:
-        out["ll"], out["ul"] = r - t * se, r + t * se
-        # survey's svyvar counts every row of the domain with non-zero weight,
-        # including rows whose value is missing, in n/(n-1).
-        nonzero = (w != 0).astype(np.float64)[:, None]
-        n_nonzero = _group_sum(g, nonzero)
-        wss = _group_sum(g, wm * dev * dev)
-        out["stdev"] = np.sqrt(_div(wss, sw) * _div(n_nonzero, n_nonzero - 1.0))
-    return out
+    """Mean z-score, its SE and CI, and the SD; ``z`` is (K, n) with NaN missing."""
+    zs = seg.rows(z)
+    present = ~np.isnan(zs)
+    z0 = np.where(present, zs, 0.0)
+    pres = present.astype(np.float64)
+    w = np.ones(seg.order.size) if d is None else d.weights[seg.order]
+    n = seg.by_group(pres)
+    b = seg.by_group(pres * w)
+    r = seg.by_group(z0 * w) / b
+    dev = np.where(present, z0 - seg.to_rows(r), 0.0)
+    scale = n_all / (n_all - 1.0) if n_all > 1 else math.nan
+    if d is None:
+        # simple: sample SD; se = sqrt(N/(N-1)) sqrt(sum (z - r)^2) / n; t(N-1)
+        ss = seg.by_group(dev * dev)
+        se = math.sqrt(scale) * np.sqrt(ss) / n
+        return {"r": r, "se": se, "ll": r - t * se, "ul": r + t * se,
+                "stdev": np.sqrt(ss / (n - 1.0))}  # fmt: skip
+    wss = seg.by_group(w * dev * dev)
+    if method == "hybrid":
+        # anthro's weights-only mean z: closed formulas with N = all rows, t(N-1)
+        se = math.sqrt(scale) * np.sqrt(seg.by_group((w * dev) ** 2)) / b
+        stdev = np.sqrt(wss / b * n / (n - 1.0))
+        return {"r": r, "se": se, "ll": r - t_rows * se, "ul": r + t_rows * se,
+                "stdev": stdev}  # fmt: skip
+    u_pair = seg.by_pair(w * dev) / b[:, seg.pair_group]
+    se = np.where(np.isnan(r), np.nan, np.sqrt(_pair_variance(seg, u_pair, d)))
+    # survey's svyvar counts every row of the domain with non-zero weight,
+    # including rows whose value is missing, in n/(n-1).
+    n_nonzero = seg.by_group((w != 0).astype(np.float64)[None, :])
+    stdev = np.sqrt(wss / b * n_nonzero / (n_nonzero - 1.0))
+    return {"r": r, "se": se, "ll": r - t * se, "ul": r + t * se, "stdev": stdev}
 
 
 # ----------------------------------------------------------------------------------
@@ -745,19 +817,23 @@ def prevalence(
         method = "simple"
     w = w_all[keep] if w_all is not None else np.ones(n_used)
 
-    # 0/1 prevalence variables (NaN = missing): 6 cut-offs x 4 indicators + 2 combined
-    rate_cols: list[FloatArray] = []
+    # 0/1 prevalence variables: 6 cut-offs x 4 indicators + 2 combined, as
+    # (K, n) matrices of "value present" and "value is 1"
+    present_cols: list[npt.NDArray[np.bool_]] = []
+    one_cols: list[npt.NDArray[np.bool_]] = []
     for zp in z_prev:
         zk = zp[keep]
+        has = ~np.isnan(zk)
         for _, cut, below in _CUTOFFS:
-            hit = zk < cut if below else zk > cut
-            rate_cols.append(np.where(np.isnan(zk), np.nan, hit.astype(np.float64)))
+            present_cols.append(has)
+            one_cols.append(zk < cut if below else zk > cut)
     ha, wh = z_prev[0][keep], z_prev[3][keep]
-    both = np.isnan(ha) | np.isnan(wh)
-    rate_cols.append(np.where(both, np.nan, ((ha < -2) & (wh < -2)).astype(np.float64)))
-    rate_cols.append(np.where(both, np.nan, ((ha < -2) & (wh > 2)).astype(np.float64)))
-    y_rate = np.column_stack(rate_cols)
-    y_mean = np.column_stack([zm[keep] for zm in z_mean])
+    both = ~(np.isnan(ha) | np.isnan(wh))
+    present_cols += [both, both]
+    one_cols += [(ha < -2) & (wh < -2), (ha < -2) & (wh > 2)]
+    rate_present = np.vstack(present_cols)
+    rate_ones = np.vstack(one_cols) & rate_present
+    z_summary = np.vstack([zm[keep] for zm in z_mean])
 
     # groupings
     months_k = months[keep]
@@ -815,14 +891,23 @@ def prevalence(
         )
     t = _t_quantile(level, df)
 
+    t_rows = _t_quantile(level, float(n_used - 1))
     blocks: list[FloatArray] = []
     labels: list[str] = []
     # empty groups and single values give 0/0 and inf*0: NaN is the intended result
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for grp in groups:
-            blocks.append(
-                _estimate(grp, y_rate, y_mean, design, method, n_used, t, level)
+            seg = _segments(grp, None if design is None else design.psu)
+            rates = _rates(
+                seg,
+                seg.rows(rate_present),
+                seg.rows(rate_ones),
+                design,
+                n_used,
+                t,
             )
+            means = _means(seg, z_summary, design, method, n_used, t, t_rows)
+            blocks.append(_assemble(rates, means))
             labels.extend(grp.labels)
     return PrevalenceResult(
         groups=tuple(labels),
@@ -835,33 +920,10 @@ def prevalence(
     )
 
 
-def _estimate(
-    grp: _Groups,
-    y_rate: FloatArray,
-    y_mean: FloatArray,
-    design: _Design | None,
-    method: Method,
-    n_used: int,
-    t: float,
-    level: float,
-) -> FloatArray:
-    """All columns for the groups of one grouping."""
-    if design is None:
-        rates = _simple(grp, y_rate, True, n_used, t)
-        means = _simple(grp, y_mean, False, n_used, t)
-    else:
-        rates = _survey(grp, y_rate, design, True, t)
-        if method == "hybrid":
-            # anthro's weights-only mean z uses t(N - 1), not the design df
-            t_rows = _t_quantile(level, float(n_used - 1))
-            means = _hybrid_mean(grp, y_mean, design.weights, n_used, t_rows)
-        else:
-            means = _survey(grp, y_mean, design, False, t)
-    return _assemble(rates, means)
-
-
 def _assemble(rates: dict[str, FloatArray], means: dict[str, FloatArray]) -> FloatArray:
-    """Lay the estimates out in :data:`PREVALENCE_COLUMNS` order (percent for rates)."""
+    """Lay the (K, G) estimates out as (G, :data:`PREVALENCE_COLUMNS`), rates in %."""
+    rates = {k: v.T for k, v in rates.items()}
+    means = {k: v.T for k, v in means.items()}
     n_groups = rates["r"].shape[0]
     out = np.full((n_groups, len(PREVALENCE_COLUMNS)), np.nan)
     pct = {e: rates[e[1:]] * 100.0 for e in _ESTIMATE}
