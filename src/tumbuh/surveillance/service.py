@@ -749,11 +749,7 @@ ROUTINE_LEVELS = ("kecamatan", "desa", "posyandu")
 UNDER_FIVE_DAYS = 1826
 ROUTINE_LOOKBACK_YEARS = 2
 _PERIOD_FREQ = {"year": "Y", "quarter": "Q", "month": "M"}
-_PARENT_WORD = {
-    "desa": ("kecamatan", "kecamatan"),
-    "kecamatan": ("kab/kota", "kab/kota"),
-    "posyandu": ("desa", "desa"),
-}
+_PARENT_WORD = {"desa": "kecamatan", "kecamatan": "kab/kota", "posyandu": "desa"}
 
 
 def _p(value: float, lang: str, digits: int = 1) -> str:
@@ -850,7 +846,7 @@ def routine_warning(
     pooled = frame.groupby(["parent", "period"])["stunted"].mean()
     latest_period = str(cells["period"].max())
     report_year = int(latest_period[:4])
-    main_target, _ = _pick_routine_target(session, report_year)
+    main_target = _pick_routine_target(session, report_year)
     result = smallarea.trend_status(
         region_ids=cells["region"].to_numpy(dtype=object),
         period=cells["period"].to_numpy(dtype=object),
@@ -894,9 +890,10 @@ def routine_warning(
     )
 
 
-def _pick_routine_target(session: Session, year: int) -> tuple[TargetRef | None, None]:
+def _pick_routine_target(session: Session, year: int) -> TargetRef | None:
+    """The national target with the latest year within five years after ``year``."""
     ahead = [t for t in national_stunting_targets(session) if year < t.year <= year + 5]
-    return (max(ahead, key=lambda t: t.year) if ahead else None), None
+    return max(ahead, key=lambda t: t.year) if ahead else None
 
 
 def _routine_item(
@@ -913,7 +910,7 @@ def _routine_item(
     threshold: float,
 ) -> RegionWarning:
     parent = str(result.parent_ids[j])
-    word_id, word_en = _PARENT_WORD[level]
+    word_id = word_en = _PARENT_WORD[level]
     out = RegionWarning(
         region_code=region,
         region_name=name,
