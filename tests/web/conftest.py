@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -19,7 +20,11 @@ from tumbuh.accounts import service as accounts
 from tumbuh.accounts.roles import Role
 from tumbuh.accounts.security import configure_hasher
 from tumbuh.config import Settings
+from tumbuh.db.engine import make_engine
+from tumbuh.db.schema import create_schema
 from tumbuh.db.session import unit_of_work
+from tumbuh.models import Base
+from tumbuh.surveillance import service as surveillance
 from tumbuh.web.app import create_app
 
 PASSWORD = "rahasia-123"
@@ -126,3 +131,46 @@ def bearer(
     )
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+FIGURES_CSV = (
+    Path(__file__).resolve().parents[2]
+    / "src/tumbuh/data/published/published_stunting_kaltim.csv"
+)
+
+
+@pytest.fixture(scope="module")
+def figures_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """A private SQLite database with the published figures, the targets and two users
+    (`fig_admin` at 64, `fig_bpp` at 64.71), so the shared test database stays untouched."""
+    path = tmp_path_factory.mktemp("figures") / "tumbuh.db"
+    engine = make_engine(f"sqlite:///{path}")
+    create_schema(engine, Base.metadata)
+    with unit_of_work(engine) as session:
+        surveillance.import_file(session, path=FIGURES_CSV)
+        surveillance.ensure_targets(session)
+        for username, role, region in [
+            ("fig_admin", "province_admin", "64"),
+            ("fig_bpp", "district_analyst", "64.71"),
+        ]:
+            accounts.create_user(
+                session,
+                username=username,
+                password=PASSWORD,
+                role=role,
+                region_code=region,
+            )
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def figures_app(figures_db: Engine) -> Iterator[FastAPI]:
+    settings = Settings(
+        environment="test",
+        database_url=str(figures_db.url),
+        secret_key="test-secret-fig",
+    )
+    application = create_app(settings)
+    yield application
+    application.state.engine.dispose()

@@ -1,0 +1,78 @@
+"""Language and Indonesian formats."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from tumbuh.web.i18n import (
+    CATALOGUE,
+    format_date,
+    format_datetime,
+    format_number,
+    pick_language,
+    translate,
+)
+
+
+class TestFormatNumber:
+    @pytest.mark.parametrize(
+        ("value", "decimals", "lang", "expected"),
+        [
+            (12.5, 1, "id", "12,5"),
+            (12.5, 1, "en", "12.5"),
+            (1234567.891, 2, "id", "1.234.567,89"),
+            (1234567.891, 2, "en", "1,234,567.89"),
+            (19.8, 1, "id", "19,8"),
+            (0.05, 1, "id", "0,1"),
+            (-3.25, 2, "id", "-3,25"),
+            (4050000, 0, "id", "4.050.000"),
+            (None, 1, "id", "–"),
+            (float("nan"), 1, "id", "–"),
+        ],
+    )
+    def test_indonesian_decimal_comma_and_dot_thousands(
+        self, value: float | None, decimals: int, lang: str, expected: str
+    ) -> None:
+        assert format_number(value, decimals, lang) == expected  # type: ignore[arg-type]
+
+
+class TestFormatDate:
+    def test_indonesian_month_names(self) -> None:
+        assert format_date(dt.date(2025, 11, 18)) == "18 November 2025"
+        assert format_date(dt.date(2024, 8, 1)) == "1 Agustus 2024"
+        assert format_date(dt.date(2024, 8, 1), "en") == "1 August 2024"
+        assert format_date(None) == "–"
+
+    def test_datetimes_are_shown_in_wita(self) -> None:
+        utc = dt.datetime(2025, 11, 18, 23, 30, tzinfo=dt.UTC)
+        assert format_datetime(utc) == "19 November 2025 07.30 WITA"
+        assert (
+            format_datetime(utc.replace(tzinfo=None), "en")
+            == "19 November 2025 07:30 WITA"
+        )
+
+
+class TestTranslate:
+    def test_both_catalogues_have_the_same_keys(self) -> None:
+        assert set(CATALOGUE["id"]) == set(CATALOGUE["en"])
+
+    def test_placeholders_are_filled_and_missing_keys_fall_back(self) -> None:
+        assert translate("users.created", "en", username="ani") == "User ani created."
+        assert translate("no.such.key", "en") == "no.such.key"
+
+    @pytest.mark.parametrize(
+        ("query", "cookie", "expected"),
+        [
+            ("en", None, "en"),
+            (None, "en", "en"),
+            ("id", "en", "id"),
+            ("fr", None, "id"),
+            (None, None, "id"),
+        ],
+    )
+    def test_query_wins_over_cookie_over_default(
+        self, query: str | None, cookie: str | None, expected: str
+    ) -> None:
+        assert pick_language(query, cookie) == expected
