@@ -47,10 +47,16 @@ class TestPlanInputs:
 
 class TestScoreChunk:
     def test_scores_match_the_kernel_and_good_rows_have_no_issue(self) -> None:
-        t = chunk(JK=["L", "P"], Umur=["400", "1000"], BB=["9,5", "12"], TB=["76", "88,2"])
-        plan = plan_inputs(map_columns(t.column_names), standard="who2006", age_unit=None)
+        t = chunk(
+            JK=["L", "P"], Umur=["400", "1000"], BB=["9,5", "12"], TB=["76", "88,2"]
+        )
+        plan = plan_inputs(
+            map_columns(t.column_names), standard="who2006", age_unit=None
+        )
         out = score_chunk(t, plan, file="x.csv")
-        exp = zscores(sex=[1, 2], age_days=[400, 1000], weight_kg=[9.5, 12], lenhei_cm=[76, 88.2])
+        exp = zscores(
+            sex=[1, 2], age_days=[400, 1000], weight_kg=[9.5, 12], lenhei_cm=[76, 88.2]
+        )
         assert out.table.column("zlen").to_pylist() == exp.zlen.tolist()
         assert out.table.column("cat_bbu").to_pylist() == exp.cat_bbu.tolist()
         assert out.table.column("issues").to_pylist() == [None, None]
@@ -86,16 +92,23 @@ class TestScoreChunk:
             sex=["1", "1"], age=["24", "731"], is_age_in_month=["TRUE", "FALSE"],
             lenhei=["85", "85"], measure=["l", "l"],
         )  # fmt: skip
-        plan = plan_inputs(map_columns(t.column_names), standard="who2006", age_unit=None)
+        plan = plan_inputs(
+            map_columns(t.column_names), standard="who2006", age_unit=None
+        )
         out = score_chunk(t, plan)
         in_months = zscores(sex=1, age_months=24, lenhei_cm=85.0, measure="l")
         in_days = zscores(sex=1, age_days=731, lenhei_cm=85.0, measure="l")
-        assert out.table.column("zlen").to_pylist() == [in_months.zlen[0], in_days.zlen[0]]
+        assert out.table.column("zlen").to_pylist() == [
+            in_months.zlen[0],
+            in_days.zlen[0],
+        ]
         assert out.table.column("clenhei").to_pylist() == [84.3, 84.3]
 
     def test_who2007_from_ages_in_days_converts_to_months(self) -> None:
         t = chunk(sex=["2"], age=["3652.5"], weight=["30"], lenhei=["134"])
-        plan = plan_inputs(map_columns(t.column_names), standard="who2007", age_unit="days")
+        plan = plan_inputs(
+            map_columns(t.column_names), standard="who2007", age_unit="days"
+        )
         out = score_chunk(t, plan)
         exp = zscores_who2007(sex=2, age_months=120.0, weight_kg=30.0, height_cm=134.0)
         assert out.table.column("zhfa").to_pylist() == pytest.approx(exp.zhfa.tolist())

@@ -228,7 +228,8 @@ def _kernel_issue_list(result: Any, n: int) -> list[str | None]:
     if issues is None:
         return out
     arr = np.asarray(issues, dtype=object)
-    for i in np.flatnonzero(np.not_equal(arr, None)):
+    present = np.fromiter((v is not None for v in arr), dtype=bool, count=len(arr))
+    for i in np.flatnonzero(present):
         v = arr[i]
         if v != "" and not (isinstance(v, float) and v != v):
             out[i] = str(v)
