@@ -447,3 +447,80 @@ class TestValidation:
         assert list(rec)[:3] == ["Group", "HAZ_pop", "HAZ_unwpop"]
         assert rec["Group"] == "All"
         assert rec["HA_2_r"] == 100.0
+
+
+def _random_survey(seed: int, n: int = 80) -> dict[str, object]:
+    rng = np.random.default_rng(seed)
+    zlen = np.round(rng.normal(-1.2, 1.3, n), 2)
+    zlen[rng.random(n) < 0.1] = np.nan
+    zwfl = np.round(rng.normal(-0.3, 1.2, n), 2)
+    return {
+        "z": Z(
+            zlen=zlen.tolist(),
+            zwei=np.round(rng.normal(-1, 1, n), 2).tolist(),
+            zwfl=zwfl.tolist(),
+        ),  # fmt: skip
+        "sex": rng.integers(1, 3, n),
+        "age_days": rng.uniform(0, 1850, n),
+        "oedema": rng.random(n) < 0.05,
+        "weights": rng.uniform(0.2, 3.0, n),
+        "cluster": rng.integers(1, 6, n),
+        "strata": rng.integers(1, 3, n),
+        "area": rng.choice(["Urban", "Rural"], n),
+    }
+
+
+class TestProperties:
+    @pytest.mark.parametrize("design", ["simple", "hybrid", "survey"])
+    @pytest.mark.parametrize("seed", [1, 2, 3])
+    def test_row_order_does_not_matter(self, design: str, seed: int) -> None:
+        s = _random_survey(seed)
+        perm = np.random.default_rng(seed + 100).permutation(80)
+
+        def run(idx: np.ndarray) -> np.ndarray:
+            z: Z = s["z"]  # type: ignore[assignment]
+            zz = Z(**{k: np.asarray(v)[idx].tolist() for k, v in vars(z).items()})
+            kw = {k: np.asarray(s[k])[idx] for k in ("sex", "age_days", "oedema")}
+            if design != "simple":
+                kw["weights"] = np.asarray(s["weights"])[idx]
+            if design == "survey":
+                kw["cluster"] = np.asarray(s["cluster"])[idx]
+                kw["strata"] = np.asarray(s["strata"])[idx]
+            res = prevalence(
+                zz, groupings=[Grouping("Area", np.asarray(s["area"])[idx])], **kw
+            )
+            assert res.method == design
+            return res.values[np.argsort(res.groups)]
+
+        np.testing.assert_allclose(run(perm), run(np.arange(80)), rtol=1e-9, atol=1e-12)
+
+    @pytest.mark.parametrize("seed", [4, 5])
+    def test_scaling_all_weights_scales_only_the_weighted_counts(
+        self, seed: int
+    ) -> None:
+        s = _random_survey(seed)
+        kw = {k: s[k] for k in ("sex", "age_days", "oedema", "cluster", "strata")}
+        base = prevalence(s["z"], weights=s["weights"], **kw)  # type: ignore[arg-type]
+        scaled = prevalence(s["z"], weights=np.asarray(s["weights"]) * 3.7, **kw)  # type: ignore[arg-type]
+        pop = np.array([c.endswith("_pop") for c in PREVALENCE_COLUMNS])
+        np.testing.assert_allclose(
+            scaled.values[:, ~pop], base.values[:, ~pop], rtol=1e-9, atol=1e-12
+        )
+        np.testing.assert_allclose(
+            scaled.values[:, pop], 3.7 * base.values[:, pop], rtol=1e-12
+        )
+
+    def test_the_all_row_of_a_group_equals_the_group_alone(self) -> None:
+        s = _random_survey(6)
+        z: Z = s["z"]  # type: ignore[assignment]
+        male = np.asarray(s["sex"]) == 1
+        full = prevalence(z, sex=s["sex"], age_days=s["age_days"])  # type: ignore[arg-type]
+        only = prevalence(
+            Z(**{k: np.asarray(v)[male].tolist() for k, v in vars(z).items()}),
+            sex=np.asarray(s["sex"])[male],
+            age_days=np.asarray(s["age_days"])[male],
+        )
+        # same estimates; only N (and so se/CI) differ in the simple estimator
+        row_full, row_only = full.row("Sex: Male"), only.row("All")
+        for col in ("HAZ_pop", "HA_2_r", "HA_r", "HA_stdev", "WA_1_r"):
+            assert row_full[col] == pytest.approx(row_only[col], rel=1e-12)
