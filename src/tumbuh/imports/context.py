@@ -5,18 +5,20 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-from sqlalchemy import delete, insert, select, tuple_
+from sqlalchemy import Table, delete, func, insert, select, text, tuple_
 from sqlalchemy.orm import Session
 
+from tumbuh.db.base import Base
 from tumbuh.imports.normalise import MESSAGES
 from tumbuh.register.models import Facility, QuarantinedRow
 from tumbuh.register.regions import RegionResolver, name_key
 from tumbuh.tabular.issues import ImportReport, RowIssue, Severity
+from tumbuh.tabular.parse import text_array
 from tumbuh.tabular.readers import ROW_COLUMN
 
 BATCH = 5_000  # bound parameters per IN (...) list: SQLite allows 32,766
@@ -51,6 +53,13 @@ class Chunk:
             return pa.nulls(self.table.num_rows, pa.string())
         return self.table.column(self.columns[fld]).combine_chunks()
 
+    def clean(self, fld: str) -> list[str | None]:
+        """Cells as text with missing markers (blank, `-`, `NA`...) as None, vectorised."""
+        if fld not in self.columns:
+            return [None] * self.table.num_rows
+        values: list[str | None] = text_array(self.arrow(fld)).to_pylist()
+        return values
+
     def text(self, fld: str) -> list[str | None]:
         if fld not in self.columns:
             return [None] * self.table.num_rows
@@ -71,6 +80,8 @@ class FileImport:
     quarantine: list[dict[str, Any]] = field(default_factory=list)
     resolved_keys: set[str] = field(default_factory=set)
     issue_counts: dict[str, int] = field(default_factory=dict)
+    # Whether quarantine holds rows of this kind (else accepted rows need no row key).
+    has_quarantine: bool = True
 
     def issue(
         self,
@@ -123,11 +134,8 @@ class FileImport:
                     "region_code": region,
                 }
         if new:
-            result = self.session.execute(
-                insert(Facility).returning(Facility.id, sort_by_parameter_order=True),
-                list(new.values()),
-            )
-            for key, fid in zip(new, result.scalars(), strict=True):
+            ids = insert_with_ids(self.session, Facility, list(new.values()))
+            for key, fid in zip(new, ids, strict=True):
                 self.facilities[key] = fid
         out: list[int | None] = []
         for item in wanted:
@@ -142,7 +150,7 @@ class FileImport:
         chunk: Chunk,
         index: int,
         issues: list[RowIssue],
-        row_key: str,
+        keys: tuple[str, str],
     ) -> None:
         """Keep a rejected row (raw cells and issues) for fixing and re-importing."""
         raw = {
@@ -155,7 +163,8 @@ class FileImport:
                 "kind": self.kind,
                 "file": self.file,
                 "row": int(chunk.rows[index]),
-                "row_key": row_key,
+                "row_key": keys[0],
+                "alt_key": keys[1],
                 "raw": raw,
                 "issues": [i.to_dict() for i in issues],
             }
@@ -163,6 +172,14 @@ class FileImport:
 
     def start(self) -> None:
         """A file imported again replaces its own earlier quarantine entries."""
+        self.has_quarantine = (
+            self.session.scalar(
+                select(QuarantinedRow.id)
+                .where(QuarantinedRow.kind == self.kind)
+                .limit(1)
+            )
+            is not None
+        )
         self.session.execute(
             delete(QuarantinedRow).where(
                 QuarantinedRow.kind == self.kind, QuarantinedRow.file == self.file
@@ -176,7 +193,8 @@ class FileImport:
             part = keys[start : start + BATCH]
             res = self.session.execute(
                 delete(QuarantinedRow).where(
-                    QuarantinedRow.kind == self.kind, QuarantinedRow.row_key.in_(part)
+                    QuarantinedRow.kind == self.kind,
+                    QuarantinedRow.row_key.in_(part) | QuarantinedRow.alt_key.in_(part),
                 )
             )
             resolved += int(getattr(res, "rowcount", 0) or 0)
@@ -189,9 +207,101 @@ class FileImport:
         )
 
 
+def insert_with_ids(
+    session: Session, model: type[Base], rows: list[dict[str, Any]]
+) -> list[int]:
+    """Insert `rows` with ids reserved up front; return the ids in row order.
+
+    Bulk INSERT ... RETURNING in parameter order is slow in SQLAlchemy for large batches,
+    so ids are taken from the table's sequence (PostgreSQL) or after max(id) (SQLite, where
+    the import holds the write lock from BEGIN IMMEDIATE), and plain executemany follows.
+    """
+    if not rows:
+        return []
+    table = cast(Table, model.__table__)
+    n = len(rows)
+    if session.get_bind().dialect.name == "postgresql":
+        seq = session.execute(
+            text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table.name}
+        ).scalar_one()
+        ids = list(
+            session.execute(
+                text("SELECT nextval(:s) FROM generate_series(1, :n)"),
+                {"s": seq, "n": n},
+            ).scalars()
+        )
+    else:
+        start = session.execute(
+            select(func.coalesce(func.max(table.c.id), 0))
+        ).scalar_one()
+        ids = list(range(int(start) + 1, int(start) + 1 + n))
+    for row, i in zip(rows, ids, strict=True):
+        row["id"] = i
+    bulk_insert(session, table, rows)
+    return [int(i) for i in ids]
+
+
+def bulk_insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    """INSERT many rows through the driver's executemany (no per-row SQLAlchemy work).
+
+    Columns are the union of the rows' keys; missing keys are NULL, or the column's
+    Python-side scalar default.
+    """
+    if not rows:
+        return
+    keys: list[str] = []
+    seen: set[str] = set()
+    for row in rows:
+        for k in row:
+            if k not in seen:
+                seen.add(k)
+                keys.append(k)
+    defaults = {
+        c.name: getattr(c.default, "arg", None)
+        for c in table.columns
+        if c.default is not None and c.default.is_scalar and c.name not in seen
+    }
+    cols = keys + list(defaults)
+    conn = session.connection()
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(cols)}) "
+        f"VALUES ({', '.join([mark] * len(cols))})"
+    )
+    extra = tuple(defaults.values())
+    for begin in range(0, len(rows), 20_000):
+        part = rows[begin : begin + 20_000]
+        conn.exec_driver_sql(
+            sql, [tuple(row.get(k) for k in keys) + extra for row in part]
+        )
+
+
+def bulk_insert_rows(
+    session: Session, table: Any, columns: list[str], rows: list[tuple[Any, ...]]
+) -> None:
+    """INSERT many rows given as tuples in `columns` order (the fastest path)."""
+    if not rows:
+        return
+    conn = session.connection()
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) "
+        f"VALUES ({', '.join([mark] * len(columns))})"
+    )
+    for begin in range(0, len(rows), 20_000):
+        conn.exec_driver_sql(sql, rows[begin : begin + 20_000])
+
+
 def row_key(*parts: object) -> str:
     """Identity of a source row that survives fixes of its other cells."""
     return fingerprint(tuple(name_key(str(p)) if p is not None else "" for p in parts))
+
+
+def row_keys(
+    common: tuple[object, ...], first: object, second: object
+) -> tuple[str, str]:
+    """Two identities of a row: common cells + `first`, common cells + `second`."""
+    return row_key("a", *common, first), row_key("b", *common, second)
 
 
 def pairs_in(column: Any, other: Any, values: list[tuple[Any, Any]]) -> Any:

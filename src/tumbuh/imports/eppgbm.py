@@ -12,23 +12,30 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
 from tumbuh import growth
 from tumbuh.errors import ImportFileError
 from tumbuh.imports.base import ChunkImport
-from tumbuh.imports.context import BATCH, Chunk, FileImport, fingerprint, row_key
+from tumbuh.imports.context import (
+    BATCH,
+    Chunk,
+    FileImport,
+    bulk_insert_rows,
+    fingerprint,
+    insert_with_ids,
+    row_keys,
+)
 from tumbuh.imports.linking import Candidate, PersonIndex
 from tumbuh.imports.normalise import (
-    clean,
+    cut as _cut,
+)
+from tumbuh.imports.normalise import (
     map_headers,
     normalise_kk,
     normalise_measure,
     normalise_nik,
     normalise_rt_rw,
-)
-from tumbuh.imports.normalise import (
-    cut as _cut,
 )
 from tumbuh.register.models import Family, Measurement
 from tumbuh.register.regions import name_key
@@ -209,7 +216,7 @@ class EppgbmImport(ChunkImport):
         per_row: dict[int, list[RowIssue]] = {}
         ctx = self.ctx
 
-        names = [clean(v) for v in chunk.text("name")]
+        names = chunk.clean("name")
         for i in range(n):
             if names[i] is None:
                 self._issue(per_row, chunk, i, "name", "required", error=True)
@@ -298,17 +305,17 @@ class EppgbmImport(ChunkImport):
                 self._issue(per_row, chunk, i, "no_kk", code, raw)
         rts = self._rt_rw(chunk, "rt", per_row)
         rws = self._rt_rw(chunk, "rw", per_row)
-        mothers = [clean(v) for v in chunk.text("mother_name")]
-        addresses = [clean(v) for v in chunk.text("address")]
+        mothers = chunk.clean("mother_name")
+        addresses = chunk.clean("address")
 
         region_cols = [
-            chunk.text(f) for f in ("desa_code", "prov", "kab", "kec", "desa")
+            chunk.clean(f) for f in ("desa_code", "prov", "kab", "kec", "desa")
         ]
         desa_codes: list[str | None] = [None] * n
         kec_codes: list[str | None] = [None] * n
         kab_codes: list[str | None] = [None] * n
         for i in range(n):
-            key = tuple(clean(col[i]) for col in region_cols)
+            key = tuple(col[i] for col in region_cols)
             if not any(key):
                 continue
             desa_c, kec_c, kab_c, problem, fuzzy = self._region(key)
@@ -317,8 +324,8 @@ class EppgbmImport(ChunkImport):
                 self._issue(per_row, chunk, i, "desa", "region_not_found", problem)
             if fuzzy is not None:
                 self._issue(per_row, chunk, i, "desa", "region_fuzzy", fuzzy)
-        pos_names = [clean(v) for v in chunk.text("posyandu")]
-        pkm_names = [clean(v) for v in chunk.text("puskesmas")]
+        pos_names = chunk.clean("posyandu")
+        pkm_names = chunk.clean("puskesmas")
         posyandu_ids = ctx.facility_ids(
             "posyandu",
             [
@@ -442,12 +449,13 @@ class EppgbmImport(ChunkImport):
         dob_raw = chunk.text("birth_date")
         date_raw = chunk.text("measured_on")
         for i in range(n):
-            rkey = row_key(nik_raw[i], names[i], dob_raw[i], date_raw[i])
-            if chunk.bad[i]:
-                ctx.reject(chunk, i, per_row.get(i, []), rkey)
-                ctx.report.rejected += 1
-            else:
-                ctx.resolved_keys.add(rkey)
+            if chunk.bad[i] or ctx.has_quarantine:
+                rkeys = row_keys((nik_raw[i], names[i]), dob_raw[i], date_raw[i])
+                if chunk.bad[i]:
+                    ctx.reject(chunk, i, per_row.get(i, []), rkeys)
+                    ctx.report.rejected += 1
+                else:
+                    ctx.resolved_keys.update(rkeys)
 
     # ------------------------------------------------------------- sections
 
@@ -534,10 +542,7 @@ class EppgbmImport(ChunkImport):
                 self.families[kk] = fid
         new = [k for k in want if k not in self.families]
         if new:
-            ids = self.session.execute(
-                insert(Family).returning(Family.id, sort_by_parameter_order=True),
-                [{"no_kk": k} for k in new],
-            ).scalars()
+            ids = insert_with_ids(self.session, Family, [{"no_kk": k} for k in new])
             for kk, fid in zip(new, ids, strict=True):
                 self.families[kk] = fid
 
@@ -560,9 +565,30 @@ class EppgbmImport(ChunkImport):
         puskesmas_ids: list[int | None],
         per_row: dict[int, list[RowIssue]],
     ) -> None:
+        """Insert new, update changed, count unchanged (natural key: child + date)."""
         report = self.ctx.report
+        # Last row wins for one child and date within the file.
+        last: dict[tuple[int, dt.date], int] = {}
+        for ii in good_idx:
+            key = (person_of[ii].id, dates[ii])
+            if key in last:
+                self._issue(
+                    per_row, chunk, last[key], "measured_on", "duplicate_in_file"
+                )
+            last[key] = ii
+        report.unchanged += len(good_idx) - len(last)
+        sel = np.fromiter(last.values(), dtype=np.int64, count=len(last))
+        if len(sel) == 0:
+            return
+
+        def take(values: Any) -> list[Any]:
+            if isinstance(values, list):
+                return [values[i] for i in sel.tolist()]
+            return _none_nan(np.asarray(values)[sel])
+
+        # Source columns (the fingerprint covers these) then computed columns.
         texts = {
-            f: [clean(v) for v in chunk.text(f)]
+            f: take(chunk.clean(f))
             for f in (
                 "src_age",
                 "src_cat_bbu",
@@ -571,38 +597,68 @@ class EppgbmImport(ChunkImport):
                 "src_weight_gain",
             )
         }
-        cols = {
-            name: _floats(getattr(z, name))
-            for name in ("clenhei", "zlen", "zwei", "zwfl", "zbmi")
+        source_cols: dict[str, list[Any]] = {
+            "person_id": [k[0] for k in last],
+            "measured_on": [k[1] for k in last],
+            "age_days": age[sel].astype(np.int64).tolist(),
+            "weight_kg": take(weight),
+            "lenhei_cm": take(lenhei),
+            "measure": measure[sel].tolist(),
+            "muac_cm": take(muac),
+            "headc_cm": take(headc),
+            "posyandu_id": take(posyandu_ids),
+            "puskesmas_id": take(puskesmas_ids),
+            "desa_code": take(desa_codes),
+            "src_age": texts["src_age"],
+            "src_zwei": take(src_z["src_zwei"]),
+            "src_zlen": take(src_z["src_zlen"]),
+            "src_zwfl": take(src_z["src_zwfl"]),
+            "src_cat_bbu": texts["src_cat_bbu"],
+            "src_cat_tbu": texts["src_cat_tbu"],
+            "src_cat_bbtb": texts["src_cat_bbtb"],
+            "src_weight_gain": texts["src_weight_gain"],
         }
-        flags = {
-            name: _flags(getattr(z, name)) for name in ("flen", "fwei", "fwfl", "fbmi")
-        }
-        cats = {
-            name: _texts(getattr(z, name))
-            for name in ("cat_tbu", "cat_bbu", "cat_bbtb")
-        }
-        wl = _floats(weight)
-        hl = _floats(lenhei)
-        ml = _floats(muac)
-        hcl = _floats(headc)
-        srcs = {k: _floats(v) for k, v in src_z.items()}
+        fps = [fingerprint(t) for t in zip(*source_cols.values(), strict=True)]
+        computed: dict[str, list[Any]] = {}
+        for name in ("clenhei", "zlen", "zwei", "zwfl", "zbmi"):
+            computed[name] = _none_nan(np.asarray(getattr(z, name))[sel])
+        for name in ("flen", "fwei", "fwfl", "fbmi"):
+            computed[name] = _flags(np.asarray(getattr(z, name))[sel])
+        for name in ("cat_tbu", "cat_bbu", "cat_bbtb"):
+            computed[name] = _texts(np.asarray(getattr(z, name))[sel])
+        computed["source_file"] = [self.ctx.file[:255]] * len(sel)
+        computed["source_row"] = chunk.rows[sel].tolist()
+        computed["fingerprint"] = fps
+        names = list(source_cols) + list(computed)
+        rows = list(zip(*source_cols.values(), *computed.values(), strict=True))
 
-        # Last row wins for one child and date within the file.
-        last: dict[tuple[int, dt.date], int] = {}
-        for i in good_idx:
-            ii = int(i)
-            key = (person_of[ii].id, dates[ii])
-            if key in last:
-                self._issue(
-                    per_row, chunk, last[key], "measured_on", "duplicate_in_file"
-                )
-            last[key] = ii
-        dup_in_file = [k for k in last if k in self.seen]
-        prior_ids = sorted({pid for pid, _ in last if (pid, _) not in self.seen})
+        existing = self._existing(list(last))
+        inserts: list[tuple[Any, ...]] = []
+        updates: list[dict[str, Any]] = []
+        for n, key in enumerate(last):
+            old = existing.get(key)
+            if old is None:
+                inserts.append(rows[n])
+            elif old[1] != fps[n]:
+                updates.append({"id": old[0], **dict(zip(names, rows[n], strict=True))})
+            else:
+                report.unchanged += 1
+            self.seen[key] = fps[n]
+        report.inserted += len(inserts)
+        report.updated += len(updates)
+        bulk_insert_rows(self.session, Measurement.__table__, names, inserts)
+        if updates:
+            self.session.execute(update(Measurement), updates)
+
+    def _existing(
+        self, keys: list[tuple[int, dt.date]]
+    ) -> dict[tuple[int, dt.date], tuple[int, str]]:
+        """(id, fingerprint) of the stored measurements with these keys."""
         existing: dict[tuple[int, dt.date], tuple[int, str]] = {}
-        for start in range(0, len(prior_ids), BATCH):
-            part = prior_ids[start : start + BATCH]
+        persons = sorted({pid for pid, day in keys if (pid, day) not in self.seen})
+        persons = [p for p in persons if p not in self.index.created_ids]
+        for start in range(0, len(persons), BATCH):
+            part = persons[start : start + BATCH]
             for mid, pid, day, fp in self.session.execute(
                 select(
                     Measurement.id,
@@ -612,63 +668,26 @@ class EppgbmImport(ChunkImport):
                 ).where(Measurement.person_id.in_(part))
             ):
                 existing[(pid, day)] = (mid, fp)
-        for key in dup_in_file:
-            found = self.session.scalar(
-                select(Measurement.id).where(
-                    Measurement.person_id == key[0], Measurement.measured_on == key[1]
+        for key in keys:
+            if key in self.seen:  # written by an earlier chunk of this file
+                found = self.session.scalar(
+                    select(Measurement.id).where(
+                        Measurement.person_id == key[0],
+                        Measurement.measured_on == key[1],
+                    )
                 )
-            )
-            if found is not None:
-                existing[key] = (found, self.seen[key])
+                if found is not None:
+                    existing[key] = (found, self.seen[key])
+        return existing
 
-        inserts: list[dict[str, Any]] = []
-        updates: list[dict[str, Any]] = []
-        for key, ii in last.items():
-            values: dict[str, Any] = {
-                "person_id": key[0],
-                "measured_on": key[1],
-                "age_days": int(age[ii]),
-                "weight_kg": wl[ii],
-                "lenhei_cm": hl[ii],
-                "measure": measure[ii],
-                "muac_cm": ml[ii],
-                "headc_cm": hcl[ii],
-                "posyandu_id": posyandu_ids[ii],
-                "puskesmas_id": puskesmas_ids[ii],
-                "desa_code": desa_codes[ii],
-                "src_age": texts["src_age"][ii],
-                "src_zwei": srcs["src_zwei"][ii],
-                "src_zlen": srcs["src_zlen"][ii],
-                "src_zwfl": srcs["src_zwfl"][ii],
-                "src_cat_bbu": texts["src_cat_bbu"][ii],
-                "src_cat_tbu": texts["src_cat_tbu"][ii],
-                "src_cat_bbtb": texts["src_cat_bbtb"][ii],
-                "src_weight_gain": texts["src_weight_gain"][ii],
-            }
-            fp = fingerprint(tuple(values.values()))
-            values.update({name: col[ii] for name, col in cols.items()})
-            values.update({name: col[ii] for name, col in flags.items()})
-            values.update({name: col[ii] for name, col in cats.items()})
-            values["source_file"] = self.ctx.file[:255]
-            values["source_row"] = int(chunk.rows[ii])
-            values["fingerprint"] = fp
-            old = existing.get(key)
-            if old is None:
-                inserts.append(values)
-                report.inserted += 1
-            elif old[1] == fp:
-                report.unchanged += 1
-            else:
-                values["id"] = old[0]
-                updates.append(values)
-                report.updated += 1
-            self.seen[key] = fp
-        for start in range(0, len(inserts), 20_000):
-            self.session.execute(insert(Measurement), inserts[start : start + 20_000])
-        if updates:
-            self.session.execute(update(Measurement), updates)
-        # Rows that lost to a later duplicate in the file count as unchanged.
-        report.unchanged += len(good_idx) - len(last)
+
+def _none_nan(values: npt.NDArray[Any]) -> list[Any]:
+    """A float array as a list with None for NaN (what the database stores as NULL)."""
+    arr = np.asarray(values, dtype=np.float64)
+    out: list[Any] = arr.tolist()
+    for i in np.flatnonzero(np.isnan(arr)).tolist():
+        out[i] = None
+    return out
 
 
 def _floats(values: Any) -> list[float | None]:

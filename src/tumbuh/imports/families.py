@@ -6,11 +6,18 @@ from collections import defaultdict
 from typing import Any
 
 import numpy as np
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
 from tumbuh.errors import ImportFileError
 from tumbuh.imports.base import ChunkImport
-from tumbuh.imports.context import BATCH, Chunk, FileImport, fingerprint, row_key
+from tumbuh.imports.context import (
+    BATCH,
+    Chunk,
+    FileImport,
+    fingerprint,
+    insert_with_ids,
+    row_keys,
+)
 from tumbuh.imports.linking import Candidate, PersonIndex
 from tumbuh.imports.normalise import (
     clean,
@@ -171,7 +178,7 @@ class FamiliesImport(ChunkImport):
                 self._issue(
                     per_row, chunk, i, "no_kk", code or "required", raw, error=True
                 )
-        names = [clean(v) for v in chunk.text("name")]
+        names = chunk.clean("name")
         roles: list[str] = []
         for i, raw in enumerate(chunk.text("role")):
             role, ok = _choice(clean(raw), ROLES)
@@ -206,7 +213,7 @@ class FamiliesImport(ChunkImport):
         kb = self._flags(chunk, "contraception", per_row)
         hamil = self._flags(chunk, "pregnant", per_row)
         deciles = self._number(chunk, "decile", per_row)
-        addresses = [clean(v) for v in chunk.text("address")]
+        addresses = chunk.clean("address")
 
         good = [i for i in range(n) if not chunk.bad[i]]
         # Family values: from the head's row, else the first row of the family.
@@ -314,12 +321,12 @@ class FamiliesImport(ChunkImport):
         dob_raw = chunk.text("birth_date")
         nik_raw = chunk.text("nik")
         for i in range(n):
-            key = row_key(kks[i], nik_raw[i], names[i], dob_raw[i])
+            keys = row_keys((nik_raw[i], names[i]), kks[i], dob_raw[i])
             if chunk.bad[i]:
-                self.ctx.reject(chunk, i, per_row.get(i, []), key)
+                self.ctx.reject(chunk, i, per_row.get(i, []), keys)
                 self.ctx.report.rejected += 1
             else:
-                self.ctx.resolved_keys.add(key)
+                self.ctx.resolved_keys.update(keys)
 
     def _rt_rw(
         self, chunk: Chunk, fld: str, per_row: dict[int, list[RowIssue]]
@@ -382,10 +389,7 @@ class FamiliesImport(ChunkImport):
                 updates.append({"id": found[kk][0], **values, "fingerprint": fp})
         ids: dict[str, int] = {kk: v[0] for kk, v in found.items()}
         if new_rows:
-            res = self.session.execute(
-                insert(Family).returning(Family.id, sort_by_parameter_order=True),
-                new_rows,
-            ).scalars()
+            res = insert_with_ids(self.session, Family, new_rows)
             for row, fid in zip(new_rows, res, strict=True):
                 ids[row["no_kk"]] = fid
         if updates:

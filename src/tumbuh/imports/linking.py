@@ -8,23 +8,42 @@ one file becomes one person.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from tumbuh.imports.context import BATCH
+from tumbuh.imports.context import BATCH, bulk_insert, insert_with_ids
 from tumbuh.register.models import LinkReview, Person
 
-# Name similarity (rapidfuzz token_sort_ratio, 0-100) at or above which two records with the
-# same birth date are the same child without review; between REVIEW and SAME the row gets
-# a new person and a review entry. Chosen so that spelling variants of one name
-# ("Muhammad Rizky" / "Muhamad Rizki", score 93) link while siblings' names do not.
+# Name similarity (rapidfuzz token_sort_ratio on spelling keys, 0-100) at or above which two
+# records with the same birth date (and no conflicting mother's name) are the same child
+# without review; between REVIEW and SAME the row gets a new person and a review entry.
+# Spelling variants ("Muhammad Rizky" / "Muhamad Rizki") fold to one key and link; twins'
+# names such as "Muhammad Rizky" / "Muhammad Rizal" (86) go to review, never merge.
 SAME_NAME = 90.0
 SAME_MOTHER = 85.0
 REVIEW_NAME = 80.0
+
+
+_OLD_SPELLING = (("oe", "u"), ("dj", "j"), ("tj", "c"), ("sj", "sy"), ("ch", "kh"))
+_DOUBLED = re.compile(r"(.)\1+")
+
+
+def spelling_key(name_key: str) -> str:
+    """Name key with Indonesian spelling variants folded: `muhammad rizky` → `muhamad rizki`.
+
+    Old (pre-1972) spellings (oe, dj, tj), doubled letters and a final y/i are the most
+    common differences between two writings of one name in registers.
+    """
+    text = name_key
+    for old, new in _OLD_SPELLING:
+        text = text.replace(old, new)
+    text = _DOUBLED.sub(r"\1", text)
+    return " ".join(w[:-1] + "i" if w.endswith("y") else w for w in text.split())
 
 
 _KEPT = ("family_id", "mother_id", "desa_code", "fingerprint")
@@ -37,9 +56,12 @@ class Candidate:
     birth_date: dt.date | None
     mother_key: str | None
     nik: str | None
-    extra: dict[str, Any] = field(
-        default_factory=dict
-    )  # family_id, mother_id, desa_code
+    # family_id, mother_id, desa_code, fingerprint as stored (or the new row's values)
+    extra: dict[str, Any] = field(default_factory=dict)
+    spelling: str = ""
+
+    def __post_init__(self) -> None:
+        self.spelling = spelling_key(self.name_key)
 
 
 @dataclass
@@ -57,6 +79,7 @@ class PersonIndex:
     reviews: list[dict[str, Any]] = field(default_factory=list)
     next_temp: int = -1
     created: int = 0
+    created_ids: set[int] = field(default_factory=set)
     reviewed: int = 0
 
     def _add(self, cand: Candidate) -> None:
@@ -117,6 +140,7 @@ class PersonIndex:
             return None, None, 0.0
         best: Candidate | None = None
         best_score = 0.0
+        spelling = spelling_key(name_key)
         for cand in self.by_birth.get(birth_date, ()):
             if nik is not None and cand.nik is not None and cand.nik != nik:
                 continue  # two valid, different NIKs are two people
@@ -127,12 +151,14 @@ class PersonIndex:
             )
             if cand.name_key == name_key and mother_ok:
                 return cand, None, 100.0
-            score = fuzz.token_sort_ratio(name_key, cand.name_key)
+            score = fuzz.token_sort_ratio(spelling, cand.spelling)
             if score < REVIEW_NAME:
                 continue
             if mother_key is not None and cand.mother_key is not None:
                 mscore = fuzz.token_sort_ratio(mother_key, cand.mother_key)
                 score = min(score, mscore) if mscore < SAME_MOTHER else score
+                if score < REVIEW_NAME:
+                    continue
             if score > best_score:
                 best, best_score = cand, score
         if best is not None and best_score >= SAME_NAME:
@@ -190,13 +216,12 @@ class PersonIndex:
         if self.pending:
             keys = {k for cand in self.pending for k in cand.extra}
             rows = [{k: cand.extra.get(k) for k in keys} for cand in self.pending]
-            ids = self.session.execute(
-                insert(Person).returning(Person.id, sort_by_parameter_order=True), rows
-            ).scalars()
+            ids = insert_with_ids(self.session, Person, rows)
             for cand, pid in zip(self.pending, ids, strict=True):
                 del self.by_id[cand.id]
                 cand.id = pid
                 self.by_id[pid] = cand
+                self.created_ids.add(pid)
                 cand.extra = {
                     k: cand.extra.get(k)
                     for k in ("family_id", "mother_id", "desa_code")
@@ -210,8 +235,9 @@ class PersonIndex:
             self.updates.clear()
         if self.reviews:
             self.reviewed += len(self.reviews)
-            self.session.execute(
-                insert(LinkReview),
+            bulk_insert(
+                self.session,
+                LinkReview.__table__,
                 [
                     {
                         "person_id": r["person"].id,

@@ -6,6 +6,7 @@ value, an issue code from `MESSAGES` (a repair is a warning: the row still goes 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
@@ -176,8 +177,8 @@ def normalise_nik(value: object) -> tuple[str | None, str | None, str | None]:
         return None, None, None
     text = text.replace(" ", "").replace("'", "").replace("`", "")
     code: str | None = None
-    if re.fullmatch(r"\d+\.0+", text):
-        text = text.split(".", 1)[0]
+    if re.fullmatch(r"\d+[.,]0+", text):
+        text = re.split(r"[.,]", text, maxsplit=1)[0]
         code = "nik_float_suffix"
     elif re.fullmatch(r"\d(\.\d+)?[eE]\+?\d+", text.replace(",", ".")):
         try:
@@ -202,8 +203,8 @@ def normalise_kk(value: object) -> tuple[str | None, str | None]:
     if text is None:
         return None, None
     text = text.replace(" ", "").replace("'", "")
-    if re.fullmatch(r"\d+\.0+", text):
-        text = text.split(".", 1)[0]
+    if re.fullmatch(r"\d+[.,]0+", text):
+        text = re.split(r"[.,]", text, maxsplit=1)[0]
     if not text.isdigit() or len(text) != 16 or text.endswith("0000"):
         return None, "invalid_kk"
     return text, None
@@ -224,15 +225,16 @@ def roman_to_int(text: str) -> int | None:
     return total if total > 0 else None
 
 
-def normalise_rt_rw(value: object) -> tuple[str | None, str | None]:
+@functools.lru_cache(maxsize=4096)
+def normalise_rt_rw(value: str | None) -> tuple[str | None, str | None]:
     """(three-digit RT/RW, issue code): `4` → `004`; `O4` → `004` and `IV` → `004` with a warning."""
     text = clean(value)
     if text is None:
         return None, None
     text = text.upper().replace(" ", "")
     text = re.sub(r"^(RT|RW)\.?", "", text)
-    if re.fullmatch(r"\d+\.0+", text):
-        text = text.split(".", 1)[0]
+    if re.fullmatch(r"\d+[.,]0+", text):
+        text = re.split(r"[.,]", text, maxsplit=1)[0]
     code: str | None = None
     if not text.isdigit():
         if re.fullmatch(r"[0-9OQ]+", text):

@@ -7,13 +7,21 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
 from tumbuh.errors import ImportFileError
 from tumbuh.imports.base import ChunkImport
-from tumbuh.imports.context import BATCH, Chunk, FileImport, fingerprint, row_key
+from tumbuh.imports.context import (
+    BATCH,
+    Chunk,
+    FileImport,
+    bulk_insert,
+    fingerprint,
+    insert_with_ids,
+    row_keys,
+)
 from tumbuh.imports.linking import Candidate, PersonIndex
-from tumbuh.imports.normalise import clean, map_headers, normalise_kk, normalise_nik
+from tumbuh.imports.normalise import map_headers, normalise_kk, normalise_nik
 from tumbuh.register.models import Family, Pregnancy, Screening
 from tumbuh.register.regions import name_key
 from tumbuh.tabular.issues import RowIssue
@@ -111,7 +119,7 @@ class ScreeningsImport(ChunkImport):
             if kind is None:
                 kind_code = "invalid_choice" if raw else "required"
                 self._issue(per_row, chunk, i, "kind", kind_code, raw, error=True)
-        names = [clean(v) for v in chunk.text("name")]
+        names = chunk.clean("name")
         niks: list[str | None] = []
         suspects: list[str | None] = []
         for i, raw in enumerate(chunk.text("nik")):
@@ -197,13 +205,16 @@ class ScreeningsImport(ChunkImport):
         nik_raw = chunk.text("nik")
         date_raw = chunk.text("screened_on")
         kind_raw = chunk.text("kind")
+        dob_raw = chunk.text("birth_date")
         for i in range(n):
-            rk = row_key(kind_raw[i], nik_raw[i], names[i], date_raw[i])
+            keys = row_keys(
+                (kind_raw[i], nik_raw[i], names[i]), date_raw[i], dob_raw[i]
+            )
             if chunk.bad[i]:
-                self.ctx.reject(chunk, i, per_row.get(i, []), rk)
+                self.ctx.reject(chunk, i, per_row.get(i, []), keys)
                 self.ctx.report.rejected += 1
             else:
-                self.ctx.resolved_keys.add(rk)
+                self.ctx.resolved_keys.update(keys)
 
     def _families(self, kks: set[str]) -> dict[str, int]:
         want = sorted(kks)
@@ -217,10 +228,7 @@ class ScreeningsImport(ChunkImport):
                 ids[kk] = fid
         new = [k for k in want if k not in ids]
         if new:
-            res = self.session.execute(
-                insert(Family).returning(Family.id, sort_by_parameter_order=True),
-                [{"no_kk": k} for k in new],
-            ).scalars()
+            res = insert_with_ids(self.session, Family, [{"no_kk": k} for k in new])
             ids.update(zip(new, res, strict=True))
         return ids
 
@@ -237,8 +245,9 @@ class ScreeningsImport(ChunkImport):
                 ids[(person, lmp)] = pid
         new = [k for k in keys if k not in ids]
         if new:
-            res = self.session.execute(
-                insert(Pregnancy).returning(Pregnancy.id, sort_by_parameter_order=True),
+            res = insert_with_ids(
+                self.session,
+                Pregnancy,
                 [
                     {
                         "person_id": p,
@@ -247,7 +256,7 @@ class ScreeningsImport(ChunkImport):
                     }
                     for p, d in new
                 ],
-            ).scalars()
+            )
             ids.update(zip(new, res, strict=True))
         return {i: ids[k] for i, k in wanted.items()}
 
@@ -322,7 +331,6 @@ class ScreeningsImport(ChunkImport):
             else:
                 updates.append({"id": old[0], **vals})
                 report.updated += 1
-        if inserts:
-            self.session.execute(insert(Screening), inserts)
+        bulk_insert(self.session, Screening.__table__, inserts)
         if updates:
             self.session.execute(update(Screening), updates)

@@ -213,6 +213,9 @@ class QuarantinedRow(Base):
     row: Mapped[int] = mapped_column(Integer)
     # Identity of the row (hash of its normalised identity cells), to clear it once it imports.
     row_key: Mapped[str] = mapped_column(String(32))
+    # A second identity (e.g. with the measurement date instead of the birth date), so a
+    # fix of either date still finds the entry.
+    alt_key: Mapped[str] = mapped_column(String(32), index=True)
     raw: Mapped[dict[str, Any]] = mapped_column(JSON)
     issues: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import re
 import unicodedata
 from collections import defaultdict
@@ -96,6 +97,7 @@ _PREFIXES: dict[int, tuple[str, ...]] = {
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
 
+@functools.lru_cache(maxsize=262_144)
 def name_key(value: str) -> str:
     """Lower-case ASCII letters and digits separated by single spaces (`KAB. KUTAI  BARAT` → `kab kutai barat`)."""
     text = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
@@ -109,6 +111,9 @@ def split_prefix(value: str, level: int) -> tuple[str | None, str]:
         if key.startswith(prefix + " "):
             return prefix, key[len(prefix) + 1 :]
     return None, key
+
+
+_RESOLVERS: dict[tuple[str, int], RegionResolver] = {}
 
 
 @dataclass
@@ -126,7 +131,17 @@ class RegionResolver:
 
     @classmethod
     def from_session(cls, session: Session) -> RegionResolver:
+        """The resolver for the session's database, built once per process and region count."""
         ensure_regions(session)
+        count = session.scalar(select(func.count()).select_from(Region)) or 0
+        key = (session.get_bind().engine.url.render_as_string(), int(count))
+        cached = _RESOLVERS.get(key)
+        if cached is None:
+            cached = _RESOLVERS[key] = cls.build(session)
+        return cached
+
+    @classmethod
+    def build(cls, session: Session) -> RegionResolver:
         resolver = cls()
         for code, name, level, parent in session.execute(
             select(Region.code, Region.name, Region.level, Region.parent_code)
