@@ -197,18 +197,25 @@ def worker(kind: str, n: int) -> dict[str, Any]:
         from tumbuh.growth import zscores
 
         zscores(**make_children(1000), indicators=INDICATORS)  # tables loaded once
-        t = time.perf_counter()
-        zscores(**children, indicators=INDICATORS)
-        secs = time.perf_counter() - t
+
+        def run() -> None:
+            zscores(**children, indicators=INDICATORS)
     else:
         bare = BareKernel()
+
+        def run() -> None:
+            bare(children)
+
+    # Best of a few runs: the machine is shared, so single timings are noisy.
+    times = []
+    for _ in range(3 if n <= 2_000_000 else 1):
         t = time.perf_counter()
-        bare(children)
-        secs = time.perf_counter() - t
+        run()
+        times.append(time.perf_counter() - t)
     return {
         "kind": kind,
         "n": n,
-        "seconds": secs,
+        "seconds": min(times),
         "peak_mb": _rss_mb(),
         "inputs_mb": base,
     }
@@ -483,7 +490,7 @@ def main() -> None:
         t = _run_worker("tumbuh", n)
         b = _run_worker("bare", n)
         rps, brps = n / t["seconds"], n / b["seconds"]
-        best = max(best, rps)
+        best = best or rps  # peers are compared with the first (1 M-row) rate
         rows.append(
             [
                 f"{n:,}",
