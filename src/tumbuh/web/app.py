@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -52,7 +53,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def _cookies_and_headers(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
+        started = time.perf_counter()
         response = await call_next(request)
+        # Server-side time (W3C Server-Timing), read by bench/web.py and browser dev tools.
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        response.headers["Server-Timing"] = f"app;dur={elapsed_ms:.1f}"
         token = getattr(request.state, "csrf_token", None)
         if isinstance(token, str) and request.cookies.get(CSRF_COOKIE) != token:
             response.set_cookie(
