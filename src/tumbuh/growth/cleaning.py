@@ -299,11 +299,16 @@ def as_codes(x: object, name: str, spec: CodeSpec) -> NDArray[np.int8]:
 
 def broadcast_length(arrays: Mapping[str, NDArray[Any]]) -> int:
     """Common length of the inputs; length-1 inputs broadcast to it."""
-    n = max((a.shape[0] for a in arrays.values()), default=1)
+    n = 1
+    first = ""
     for name, a in arrays.items():
-        if a.shape[0] not in (1, n):
+        size = a.shape[0]
+        if size == 1 or size == n:
+            continue
+        if n != 1:
             raise ValueError(
-                f"{name} has {a.shape[0]} values but other inputs have {n}; "
+                f"{name} has {size} values but {first} has {n}; "
                 "give inputs of the same length (or a single value to broadcast)"
             )
+        n, first = size, name
     return n
