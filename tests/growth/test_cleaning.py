@@ -49,7 +49,15 @@ class TestTextCodes:
 
     def test_numpy_text_arrays_use_the_fast_lookup(self) -> None:
         arr = np.array(["l", "h", "L", "H", "", "x", "lh"])
-        assert as_codes(arr, "measure", MEASURE_CODES).tolist() == [1, 2, 1, 2, 0, BAD, BAD]
+        assert as_codes(arr, "measure", MEASURE_CODES).tolist() == [
+            1,
+            2,
+            1,
+            2,
+            0,
+            BAD,
+            BAD,
+        ]
 
     def test_non_ascii_text_is_invalid(self) -> None:
         assert as_codes(np.array(["é", "m"]), "sex", SEX_CODES).tolist() == [BAD, 1]
@@ -65,26 +73,42 @@ class TestTextCodes:
             (pa.array([1, None, 2]), [1, MISSING, 2]),
             ([True, False], [BAD, BAD]),
         ],
-        ids=["ints", "floats_with_nan", "uint8", "pandas_nullable", "polars_ints",
-             "arrow_ints", "booleans"],
+        ids=[
+            "ints",
+            "floats_with_nan",
+            "uint8",
+            "pandas_nullable",
+            "polars_ints",
+            "arrow_ints",
+            "booleans",
+        ],
     )
     def test_numeric_sex_codes(self, values: Any, expected: list[int]) -> None:
         assert as_codes(values, "sex", SEX_CODES).tolist() == expected
 
     def test_oedema_codes(self) -> None:
         vals = ["y", "Y", "1", "n", "N", "2", None, "yes", 1, 2]
-        assert as_codes(np.array(vals, dtype=object), "oedema", OEDEMA_CODES).tolist() == [
-            1, 1, 1, 2, 2, 2, MISSING, BAD, 1, 2
-        ]
+        assert as_codes(
+            np.array(vals, dtype=object), "oedema", OEDEMA_CODES
+        ).tolist() == [1, 1, 1, 2, 2, 2, MISSING, BAD, 1, 2]
 
     def test_many_distinct_objects_fall_back_to_arrow(self) -> None:
         vals = np.array([f"{i % 30}" for i in range(300)], dtype=object)
         codes = as_codes(vals, "sex", SEX_CODES)
-        assert codes[1] == 1 and codes[2] == 2 and codes[3] == BAD
+        assert codes[1] == 1
+        assert codes[2] == 2
+        assert codes[3] == BAD
 
     def test_mixed_python_objects(self) -> None:
         vals = np.array(["m", 2, None, float("nan"), b"f", 3.5], dtype=object)
-        assert as_codes(vals, "sex", SEX_CODES).tolist() == [1, 2, MISSING, MISSING, 2, BAD]
+        assert as_codes(vals, "sex", SEX_CODES).tolist() == [
+            1,
+            2,
+            MISSING,
+            MISSING,
+            2,
+            BAD,
+        ]
 
     def test_scalars_and_none(self) -> None:
         assert as_codes("F", "sex", SEX_CODES).tolist() == [2]
@@ -106,7 +130,8 @@ class TestFloats:
     )
     def test_missing_numbers_become_nan(self, values: Any) -> None:
         got = as_float(values, "weight_kg")
-        assert got[0] == 1.5 and np.isnan(got[1])
+        assert got[0] == 1.5
+        assert np.isnan(got[1])
 
     def test_text_that_is_not_a_number_names_the_parameter(self) -> None:
         with pytest.raises(ValueError, match="weight_kg"):
@@ -122,5 +147,7 @@ class TestLengths:
         assert broadcast_length({"a": np.ones(5), "b": np.ones(1)}) == 5
 
     def test_different_lengths_name_the_parameter(self) -> None:
-        with pytest.raises(ValueError, match="weight_kg has 2 values but age_days has 3"):
+        with pytest.raises(
+            ValueError, match="weight_kg has 2 values but age_days has 3"
+        ):
             zscores(sex=[1, 2, 1], age_days=[1, 2, 3], weight_kg=[5.0, 6.0])

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-
 from tests.growth._golden import num, read_rows, text
+
 from tumbuh.growth import ZScores, zscores
 
 ROWS = read_rows("anthro_zscores_public.csv")
@@ -42,7 +42,9 @@ def _score(rows: list[dict[str, str]], in_months: bool) -> ZScores:
     return zscores(**kw)
 
 
-@pytest.fixture(scope="module", params=[False, True], ids=["age_in_days", "age_in_months"])
+@pytest.fixture(
+    scope="module", params=[False, True], ids=["age_in_days", "age_in_months"]
+)
 def scored(request: pytest.FixtureRequest) -> tuple[list[dict[str, str]], ZScores]:
     in_months = bool(request.param)
     rows = [r for r in ROWS if (r["is_age_in_month"] == "TRUE") == in_months]
@@ -55,7 +57,10 @@ def _same(expected: np.ndarray, got: np.ndarray) -> np.ndarray:
 
 
 def _report(rows: list[dict[str, str]], bad: np.ndarray, col: str) -> str:
-    ids = [f"{rows[i]['case_id']} ({rows[i]['case_type']})" for i in np.flatnonzero(bad)[:10]]
+    ids = [
+        f"{rows[i]['case_id']} ({rows[i]['case_type']})"
+        for i in np.flatnonzero(bad)[:10]
+    ]
     return f"{col} differs from anthro in rows {ids}"
 
 
@@ -111,7 +116,9 @@ class TestAnthroErrors:
     @pytest.mark.parametrize(
         "row", ERRORS, ids=[r["description"].replace(" ", "_") for r in ERRORS]
     )
-    def test_invalid_input_raises_naming_the_parameter(self, row: dict[str, str]) -> None:
+    def test_invalid_input_raises_naming_the_parameter(
+        self, row: dict[str, str]
+    ) -> None:
         in_months = row["is_age_in_month"] == "TRUE"
         kw: dict[str, Any] = {
             "sex": [row["sex"]],
@@ -121,13 +128,17 @@ class TestAnthroErrors:
             "oedema": [row["oedema"]],
         }
         kw["age_months" if in_months else "age_days"] = [float(row["age"])]
-        with pytest.raises(ValueError, match=_parameter_in(row["error_message"], in_months)):
+        with pytest.raises(
+            ValueError, match=_parameter_in(row["error_message"], in_months)
+        ):
             zscores(**kw)
 
     @pytest.mark.parametrize(
         "row", ERRORS, ids=[r["description"].replace(" ", "_") for r in ERRORS]
     )
-    def test_invalid_input_in_row_mode_blanks_only_that_row(self, row: dict[str, str]) -> None:
+    def test_invalid_input_in_row_mode_blanks_only_that_row(
+        self, row: dict[str, str]
+    ) -> None:
         in_months = row["is_age_in_month"] == "TRUE"
         kw: dict[str, Any] = {
             "sex": [row["sex"], "1"],
@@ -136,9 +147,13 @@ class TestAnthroErrors:
             "measure": [row["measure"], "l"],
             "oedema": [row["oedema"], "n"],
         }
-        kw["age_months" if in_months else "age_days"] = [float(row["age"]), 10.0 if in_months else 300.0]
+        kw["age_months" if in_months else "age_days"] = [
+            float(row["age"]),
+            10.0 if in_months else 300.0,
+        ]
         r = zscores(**kw, validate="row")
-        assert r.issues[0] is not None and r.issues[1] is None
+        assert r.issues[0] is not None
+        assert r.issues[1] is None
         for col in ["clenhei", "cbmi", "csex", "zlen", "zwei", "zwfl", "zbmi", "flen"]:
             values = getattr(r, col)
             assert np.isnan(values[0]), col

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from tests.growth._golden import num, read_rows, text
+
 from tumbuh.growth import ZScores2007, zscores_who2007
 
 ROWS = read_rows("anthroplus_zscores_public.csv")
@@ -28,10 +28,20 @@ class TestAnthroplusGolden:
     def test_the_golden_file_has_every_case_type(self) -> None:
         kinds = {r["case_type"] for r in ROWS}
         assert len(ROWS) == 1682
-        assert {"random", "age_edges_months", "extremes", "degenerate", "oedema"} <= kinds
+        assert {
+            "random",
+            "age_edges_months",
+            "extremes",
+            "degenerate",
+            "oedema",
+        } <= kinds
 
-    @pytest.mark.parametrize("col", ["zhfa", "zwfa", "zbfa", "fhfa", "fwfa", "fbfa", "csex"])
-    def test_every_z_score_and_flag_equals_anthroplus(self, scored: ZScores2007, col: str) -> None:
+    @pytest.mark.parametrize(
+        "col", ["zhfa", "zwfa", "zbfa", "fhfa", "fwfa", "fbfa", "csex"]
+    )
+    def test_every_z_score_and_flag_equals_anthroplus(
+        self, scored: ZScores2007, col: str
+    ) -> None:
         expected, got = num(ROWS, col), getattr(scored, col)
         same = (expected == got) | (np.isnan(expected) & np.isnan(got))
         bad = [ROWS[i]["case_id"] for i in np.flatnonzero(~same)[:10]]
@@ -40,9 +50,11 @@ class TestAnthroplusGolden:
 
     def test_bmi_equals_anthroplus(self, scored: ZScores2007) -> None:
         expected = num(ROWS, "cbmi")
-        same = np.isclose(scored.cbmi, expected, rtol=REL_TOL, atol=0.0) | (
-            np.isnan(expected) & np.isnan(scored.cbmi)
-        ) | (expected == scored.cbmi)
+        same = (
+            np.isclose(scored.cbmi, expected, rtol=REL_TOL, atol=0.0)
+            | (np.isnan(expected) & np.isnan(scored.cbmi))
+            | (expected == scored.cbmi)
+        )
         assert same.all()
 
     def test_cleaned_oedema_equals_anthroplus(self, scored: ZScores2007) -> None:
@@ -59,11 +71,23 @@ class TestAnthroplusValidation:
             ({"sex": ["male"]}, "sex"),
             ({"oedema": ["x"]}, "oedema"),
         ],
-        ids=["negative_age", "negative_height", "negative_weight", "bad_sex", "bad_oedema"],
+        ids=[
+            "negative_age",
+            "negative_height",
+            "negative_weight",
+            "bad_sex",
+            "bad_oedema",
+        ],
     )
-    def test_bad_input_raises_naming_the_parameter(self, kwargs: dict[str, list[object]], param: str) -> None:
+    def test_bad_input_raises_naming_the_parameter(
+        self, kwargs: dict[str, list[object]], param: str
+    ) -> None:
         base: dict[str, list[object]] = {
-            "sex": [1], "age_months": [100.0], "weight_kg": [30.0], "height_cm": [130.0], "oedema": ["n"]
+            "sex": [1],
+            "age_months": [100.0],
+            "weight_kg": [30.0],
+            "height_cm": [130.0],
+            "oedema": ["n"],
         }
         with pytest.raises(ValueError, match=param):
             zscores_who2007(**{**base, **kwargs})  # type: ignore[arg-type]
@@ -77,6 +101,8 @@ class TestAnthroplusValidation:
             validate="row",
         )
         assert r.issues.tolist()[0] is None
-        assert "age_months" in r.issues[1] and "sex" in r.issues[2]
-        assert np.isfinite(r.zhfa[0]) and np.isnan(r.zhfa[1:]).all()
+        assert "age_months" in r.issues[1]
+        assert "sex" in r.issues[2]
+        assert np.isfinite(r.zhfa[0])
+        assert np.isnan(r.zhfa[1:]).all()
         assert np.isnan(r.cbmi[1:]).all()

@@ -63,12 +63,16 @@ class TestZFromLms:
         y = np.array([[np.nan, 3.0], [4.0, np.nan]])
         z = z_from_lms(y, 0.3487, 3.3464, 0.14602, restricted=True)
         assert z.shape == (2, 2)
-        assert np.isnan(z[0, 0]) and np.isnan(z[1, 1]) and np.isfinite(z[0, 1])
+        assert np.isnan(z[0, 0])
+        assert np.isnan(z[1, 1])
+        assert np.isfinite(z[0, 1])
 
 
 class TestValueFromZ:
     def test_median_at_z_zero(self) -> None:
-        assert value_from_z(0.0, -0.35, 7.43, 0.08)[()] == pytest.approx(7.43, rel=1e-15)
+        assert value_from_z(0.0, -0.35, 7.43, 0.08)[()] == pytest.approx(
+            7.43, rel=1e-15
+        )
 
     @pytest.mark.parametrize("restricted", [False, True], ids=["plain", "restricted"])
     def test_round_trip_with_z_from_lms(self, restricted: bool) -> None:
@@ -81,7 +85,11 @@ class TestValueFromZ:
 class TestLmsAt:
     @pytest.mark.parametrize(
         "indicator",
-        [Indicator.length_for_age, Indicator.weight_for_age, Indicator.arm_circumference_for_age],
+        [
+            Indicator.length_for_age,
+            Indicator.weight_for_age,
+            Indicator.arm_circumference_for_age,
+        ],
         ids=["len", "wei", "ac"],
     )
     def test_whole_days_return_the_table_row(self, indicator: Indicator) -> None:
@@ -108,9 +116,22 @@ class TestLmsAt:
 
     @pytest.mark.parametrize(
         ("indicator", "x"),
-        [("len", 1827), ("ac", 90), ("wfl", 44.9), ("wfh", 120.1), ("hfa", 59.9), ("wfa", 120.5)],
-        ids=["len_after_1826_days", "ac_before_91_days", "wfl_below_45", "wfh_above_120",
-             "hfa_before_60_months", "wfa_after_120_months"],
+        [
+            ("len", 1827),
+            ("ac", 90),
+            ("wfl", 44.9),
+            ("wfh", 120.1),
+            ("hfa", 59.9),
+            ("wfa", 120.5),
+        ],
+        ids=[
+            "len_after_1826_days",
+            "ac_before_91_days",
+            "wfl_below_45",
+            "wfh_above_120",
+            "hfa_before_60_months",
+            "wfa_after_120_months",
+        ],
     )
     def test_outside_the_table_is_nan(self, indicator: str, x: float) -> None:
         L, M, S = lms_at(indicator, 1, [x])
@@ -134,8 +155,14 @@ class TestGrowthCurves:
             ("wfl", 1, 45.0, [1.9, 2.0, 2.2, 2.4, 2.7, 3.0, 3.3]),
             ("wfl", 2, 45.0, [1.9, 2.1, 2.3, 2.5, 2.7, 3.0, 3.3]),
         ],
-        ids=["wfa_boys_birth", "wfa_girls_birth", "lfa_boys_birth", "lfa_girls_birth",
-             "wfl_boys_45cm", "wfl_girls_45cm"],
+        ids=[
+            "wfa_boys_birth",
+            "wfa_girls_birth",
+            "lfa_boys_birth",
+            "lfa_girls_birth",
+            "wfl_boys_45cm",
+            "wfl_girls_45cm",
+        ],
     )
     def test_sd_lines_match_who_published_tables(
         self, indicator: str, sex: int, x: float, published: list[float]

@@ -38,7 +38,11 @@ class TestLmsProperties:
 
 class TestZScoresProperties:
     @settings(max_examples=40, deadline=None)
-    @given(sexes, ages, hnp.arrays(np.float64, st.integers(2, 30), elements=st.floats(0.5, 30.0)))
+    @given(
+        sexes,
+        ages,
+        hnp.arrays(np.float64, st.integers(2, 30), elements=st.floats(0.5, 30.0)),
+    )
     def test_weight_for_age_is_monotone_in_weight(
         self, sex: int, age: float, weights: np.ndarray
     ) -> None:
@@ -49,16 +53,26 @@ class TestZScoresProperties:
 
     @settings(max_examples=40, deadline=None)
     @given(
-        hnp.arrays(np.float64, st.integers(1, 40), elements=st.floats(-5, 130) | st.just(np.nan)),
+        hnp.arrays(
+            np.float64,
+            st.integers(1, 40),
+            elements=st.floats(-5, 130) | st.just(np.nan),
+        ),
         st.data(),
     )
     def test_nan_inputs_give_nan_outputs_and_the_shape_is_kept(
         self, length: np.ndarray, data: st.DataObject
     ) -> None:
         n = length.shape[0]
-        age = data.draw(hnp.arrays(np.float64, n, elements=st.floats(0, 2000) | st.just(np.nan)))
-        weight = data.draw(hnp.arrays(np.float64, n, elements=st.floats(0.5, 40) | st.just(np.nan)))
-        r = zscores(sex=1, age_days=age, weight_kg=weight, lenhei_cm=length, measure="h")
+        age = data.draw(
+            hnp.arrays(np.float64, n, elements=st.floats(0, 2000) | st.just(np.nan))
+        )
+        weight = data.draw(
+            hnp.arrays(np.float64, n, elements=st.floats(0.5, 40) | st.just(np.nan))
+        )
+        r = zscores(
+            sex=1, age_days=age, weight_kg=weight, lenhei_cm=length, measure="h"
+        )
         for name, col in r.to_dict().items():
             assert col.shape == (n,), name
         assert np.isnan(r.zwei[np.isnan(weight) | np.isnan(age)]).all()

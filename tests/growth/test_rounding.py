@@ -62,7 +62,9 @@ class TestRoundR:
     def test_known_values_round_like_r(self, x: float, expected: float) -> None:
         got = float(round_r(np.array([x]))[0])
         assert got == expected
-        assert math.copysign(1.0, got) == math.copysign(1.0, expected) or expected == 0.0
+        assert (
+            math.copysign(1.0, got) == math.copysign(1.0, expected) or expected == 0.0
+        )
 
     def test_differs_from_numpy_round_where_r_does(self) -> None:
         x = np.array([0.015, 0.025])
@@ -71,7 +73,9 @@ class TestRoundR:
 
     def test_nan_and_infinities_pass_through(self) -> None:
         got = round_r(np.array([np.nan, np.inf, -np.inf]))
-        assert np.isnan(got[0]) and got[1] == np.inf and got[2] == -np.inf
+        assert np.isnan(got[0])
+        assert got[1] == np.inf
+        assert got[2] == -np.inf
 
     def test_values_with_more_digits_than_a_double_holds_are_unchanged(self) -> None:
         x = np.array([1e15 + 0.5, -3.0e20])
@@ -83,7 +87,11 @@ class TestRoundR:
         expected = [r_round_scalar(v) for v in x.tolist()]
         assert round_r(x).tolist() == expected
 
-    @given(st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=1, max_size=50))
+    @given(
+        st.lists(
+            st.floats(allow_nan=True, allow_infinity=True), min_size=1, max_size=50
+        )
+    )
     def test_any_double_matches_the_scalar_algorithm(self, values: list[float]) -> None:
         got = round_r(np.array(values))
         expected = np.array([r_round_scalar(v) for v in values])
@@ -92,13 +100,16 @@ class TestRoundR:
     @pytest.mark.parametrize("digits", [1, 3])
     def test_other_digit_counts_follow_the_same_rule(self, digits: int) -> None:
         x = np.linspace(-5, 5, 10001)
-        assert round_r(x, digits).tolist() == [r_round_scalar(v, digits) for v in x.tolist()]
+        assert round_r(x, digits).tolist() == [
+            r_round_scalar(v, digits) for v in x.tolist()
+        ]
 
     def test_scalar_input_and_out_argument(self) -> None:
         assert float(round_r(2.675)) == 2.67
         out = np.empty(2)
         res = round_r([1.005, 2.5], out=out)
-        assert res is out and out.tolist() == [1.0, 2.5]
+        assert res is out
+        assert out.tolist() == [1.0, 2.5]
 
     def test_zero_digits_are_rejected(self) -> None:
         with pytest.raises(ValueError, match="digits"):

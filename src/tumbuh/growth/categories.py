@@ -41,8 +41,12 @@ class Categories:
 
 # BB/U 0-60 months: < -3, -3 to < -2, -2 to +1, > +1.
 BBU = Categories(
-    ("Berat badan sangat kurang", "Berat badan kurang", "Berat badan normal",
-     "Risiko berat badan lebih"),
+    (
+        "Berat badan sangat kurang",
+        "Berat badan kurang",
+        "Berat badan normal",
+        "Risiko berat badan lebih",
+    ),
     (-3.0, -2.0, 1.0),
     (True, True, False),
 )
@@ -56,8 +60,14 @@ TBU = Categories(
 # BB/PB or BB/TB and IMT/U 0-60 months: < -3, -3 to < -2, -2 to +1,
 # > +1 to +2, > +2 to +3, > +3.
 BBTB = Categories(
-    ("Gizi buruk", "Gizi kurang", "Gizi baik", "Berisiko gizi lebih", "Gizi lebih",
-     "Obesitas"),
+    (
+        "Gizi buruk",
+        "Gizi kurang",
+        "Gizi baik",
+        "Berisiko gizi lebih",
+        "Gizi lebih",
+        "Obesitas",
+    ),
     (-3.0, -2.0, 1.0, 2.0, 3.0),
     (True, True, False, False, False),
 )

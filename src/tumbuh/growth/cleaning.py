@@ -94,9 +94,17 @@ def _arrow_to_numpy(x: Any) -> NDArray[Any]:
 
     if isinstance(x, pa.ChunkedArray):
         x = x.combine_chunks()
-    if pa.types.is_dictionary(x.type) or pa.types.is_string(x.type) or pa.types.is_large_string(x.type):
+    if (
+        pa.types.is_dictionary(x.type)
+        or pa.types.is_string(x.type)
+        or pa.types.is_large_string(x.type)
+    ):
         return np.asarray(x.to_numpy(zero_copy_only=False), dtype=object)
-    if pa.types.is_integer(x.type) or pa.types.is_floating(x.type) or pa.types.is_boolean(x.type):
+    if (
+        pa.types.is_integer(x.type)
+        or pa.types.is_floating(x.type)
+        or pa.types.is_boolean(x.type)
+    ):
         if x.null_count:
             x = x.cast(pa.float64())
         return np.asarray(x.to_numpy(zero_copy_only=False))
@@ -203,7 +211,9 @@ def _codes_from_objects(arr: NDArray[Any], spec: CodeSpec) -> NDArray[np.int8]:
     if pa_arr is not None and (
         pa.types.is_integer(pa_arr.type) or pa.types.is_floating(pa_arr.type)
     ):
-        return _codes_from_numbers(np.asarray(pa_arr.cast(pa.float64()).to_numpy(zero_copy_only=False)), spec)
+        return _codes_from_numbers(
+            np.asarray(pa_arr.cast(pa.float64()).to_numpy(zero_copy_only=False)), spec
+        )
     if pa_arr is not None and pa.types.is_null(pa_arr.type):
         return np.zeros(arr.shape[0], dtype=np.int8)
     # Mixed Python objects (e.g. 1 and "m" in one list): map each distinct
@@ -232,8 +242,10 @@ def _codes_from_arrow_strings(pa_arr: Any, spec: CodeSpec) -> NDArray[np.int8]:
         pa_arr = pc.dictionary_encode(pa_arr)
     values = pa_arr.dictionary.to_pylist()
     lut = np.array([spec.code_of(v) for v in values] + [MISSING], dtype=np.int8)
-    idx = pa_arr.indices.fill_null(len(values)).to_numpy(zero_copy_only=False)
-    return lut[idx]
+    idx = np.asarray(
+        pa_arr.indices.fill_null(len(values)).to_numpy(zero_copy_only=False)
+    )
+    return np.asarray(lut[idx], dtype=np.int8)
 
 
 def _codes_from_numbers(arr: NDArray[Any], spec: CodeSpec) -> NDArray[np.int8]:
@@ -266,7 +278,11 @@ def as_codes(x: object, name: str, spec: CodeSpec) -> NDArray[np.int8]:
         import pyarrow as pa
 
         typ = x.type  # type: ignore[attr-defined]
-        if pa.types.is_string(typ) or pa.types.is_large_string(typ) or pa.types.is_dictionary(typ):
+        if (
+            pa.types.is_string(typ)
+            or pa.types.is_large_string(typ)
+            or pa.types.is_dictionary(typ)
+        ):
             if pa.types.is_dictionary(typ):
                 x = x.cast(pa.dictionary(typ.index_type, pa.string()))  # type: ignore[attr-defined]
             return _codes_from_arrow_strings(x, spec)

@@ -48,31 +48,44 @@ def lms_at(
         if spec.x == "age_days":
             tab = lms_table(ind)
             day = np.floor(xx + 0.5)
-            idx = np.where(valid, (sx - 1.0) * tab.stride + day, tab.sentinel).astype(np.intp)
+            idx = np.where(valid, (sx - 1.0) * tab.stride + day, tab.sentinel).astype(
+                np.intp
+            )
             return tab.L[idx], tab.M[idx], tab.S[idx]
         if spec.x == "length_cm":
             lt = length_tables()
-            block = (1 if ind is Indicator.weight_for_height else 0) * 2 + sx.astype(np.intp) - 1
+            block = (
+                (1 if ind is Indicator.weight_for_height else 0) * 2
+                + sx.astype(np.intp)
+                - 1
+            )
             off = lt.offset.take(np.clip(block, 0, 3)).astype(np.float64)
             x10 = xx * 10.0
             ilo = np.where(valid, off + np.trunc(x10), lt.sentinel).astype(np.intp)
-            iup = np.where(valid, off + np.trunc(x10 + 1.0), lt.sentinel).astype(np.intp)
+            iup = np.where(valid, off + np.trunc(x10 + 1.0), lt.sentinel).astype(
+                np.intp
+            )
             frac = np.maximum((xx - np.trunc(x10) / 10.0) / 0.1, 0.0)
             Lt, Mt, St = lt.L, lt.M, lt.S
         else:
             tab = lms_table(ind)
             base = (sx - 1.0) * tab.stride - tab.first
             ilo = np.where(valid, base + np.trunc(xx), tab.sentinel).astype(np.intp)
-            iup = np.where(valid, base + np.trunc(xx + 1.0), tab.sentinel).astype(np.intp)
+            iup = np.where(valid, base + np.trunc(xx + 1.0), tab.sentinel).astype(
+                np.intp
+            )
             frac = np.maximum(xx - np.trunc(xx), 0.0)
             Lt, Mt, St = tab.L, tab.M, tab.S
         res = tuple(
-            np.asarray(t[ilo] + frac * (t[iup] - t[ilo]), dtype=np.float64) for t in (Lt, Mt, St)
+            np.asarray(t[ilo] + frac * (t[iup] - t[ilo]), dtype=np.float64)
+            for t in (Lt, Mt, St)
         )
     return res[0], res[1], res[2]
 
 
-def lms_value_from_z(indicator: Indicator | str, sex: object, x: ArrayLike, z: ArrayLike) -> F64:
+def lms_value_from_z(
+    indicator: Indicator | str, sex: object, x: ArrayLike, z: ArrayLike
+) -> F64:
     """Return the measurement at z-score ``z`` (growth-curve lines).
 
     Restricted tails apply beyond ±3 SD for the indicators that use them, so
@@ -101,7 +114,9 @@ def lms_value_from_z(indicator: Indicator | str, sex: object, x: ArrayLike, z: A
     return value_from_z(z, L, M, S, restricted=INDICATORS[ind].restricted_tails)
 
 
-def lms_z_from_value(indicator: Indicator | str, sex: object, x: ArrayLike, y: ArrayLike) -> F64:
+def lms_z_from_value(
+    indicator: Indicator | str, sex: object, x: ArrayLike, y: ArrayLike
+) -> F64:
     """Return the unrounded z-score of measurement ``y`` (inverse of the above)."""
     ind = Indicator(indicator)
     L, M, S = lms_at(ind, sex, x)

@@ -110,7 +110,13 @@ INDICATORS: dict[Indicator, IndicatorSpec] = {
     # WHO Reference 2007 (anthroplus): height and BMI 60-228 months, weight
     # 60-120 months; flags |z| > 6 height, z < -6 or > 5 weight, |z| > 5 BMI.
     Indicator.height_for_age_2007: IndicatorSpec(
-        "who2007/hfawho2007.csv", "age_months", (60, 228), False, (-6, 6), "zhfa", "fhfa"
+        "who2007/hfawho2007.csv",
+        "age_months",
+        (60, 228),
+        False,
+        (-6, 6),
+        "zhfa",
+        "fhfa",
     ),
     Indicator.weight_for_age_2007: IndicatorSpec(
         "who2007/wfawho2007.csv", "age_months", (60, 120), True, (-6, 5), "zwfa", "fwfa"

@@ -23,15 +23,6 @@ __all__ = ["round_r"]
 _DBL_DIG = 15
 
 
-def _no_rounding_threshold(digits: int) -> float:
-    # R skips rounding when log10(2) * (0.5 + logb(x)) + digits > DBL_DIG;
-    # return the smallest power of two for which that holds.
-    e = -1100
-    while math.log10(2) * (0.5 + e) + digits <= _DBL_DIG:
-        e += 1
-    return math.ldexp(1.0, e)
-
-
 # Fast path: rint(x * 10^d) / 10^d picks the same neighbour as R unless the
 # scaled value is within rounding error of a .5 tie. With |x * 10^d| < 1e5 its
 # spacing is below 2e-11, so a band of 1e-7 around .5 is far wider than any

@@ -120,7 +120,9 @@ def length_tables() -> LengthTables:
             )
             k0 = round(sub[0][0] * 10)
             if [round(r[0] * 10) for r in sub] != list(range(k0, k0 + len(sub))):
-                raise RuntimeError(f"{INDICATORS[ind].table}: lengths are not a 0.1 cm grid")
+                raise RuntimeError(
+                    f"{INDICATORS[ind].table}: lengths are not a 0.1 cm grid"
+                )
             blocks.append((k0, [list(r[1:]) for r in sub] + [list(sub[-1][1:])]))
     size = sum(len(b) for _, b in blocks) + 1
     lms = np.full((3, size), np.nan)

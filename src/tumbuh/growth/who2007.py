@@ -16,7 +16,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tumbuh.growth.categories import BBU, IMTU_2007, TBU, categorize
-from tumbuh.growth.cleaning import BAD, OEDEMA_CODES, SEX_CODES, as_codes, as_float, broadcast_length
+from tumbuh.growth.cleaning import (
+    BAD,
+    OEDEMA_CODES,
+    SEX_CODES,
+    as_codes,
+    as_float,
+    broadcast_length,
+)
 from tumbuh.growth.indicators import INDICATORS, Indicator
 from tumbuh.growth.lms import _z_inplace
 from tumbuh.growth.rounding import round_r
@@ -148,10 +155,13 @@ def zscores_who2007(
 
     issue_text: list[str] = []
     issue_mask = np.zeros(n, dtype=np.uint8)
-    for name, codes, spec, raw in (("sex", sexc, SEX_CODES, sex), ("oedema", oedc, OEDEMA_CODES, oedema)):
+    for name, codes, code_spec, raw in (
+        ("sex", sexc, SEX_CODES, sex),
+        ("oedema", oedc, OEDEMA_CODES, oedema),
+    ):
         bad = full(codes == BAD)
         if bad.any():
-            reason = _code_issue(full(codes), raw, name, spec, validate)
+            reason = _code_issue(full(codes), raw, name, code_spec, validate)
             issue_mask |= bad.astype(np.uint8) << len(issue_text)
             issue_text.append(reason)
     for name, arr in floats.items():
@@ -197,7 +207,9 @@ def zscores_who2007(
             ilo = np.where(valid, base + low, sent).astype(np.intp)
             iup = np.where(valid, base + up, sent).astype(np.intp)
 
-            def interp(t: F64, ilo: NDArray[np.intp] = ilo, iup: NDArray[np.intp] = iup) -> F64:
+            def interp(
+                t: F64, ilo: NDArray[np.intp] = ilo, iup: NDArray[np.intp] = iup
+            ) -> F64:
                 lo_v = t.take(ilo)
                 return np.asarray(lo_v + frac * (t.take(iup) - lo_v), dtype=np.float64)
 
@@ -213,7 +225,9 @@ def zscores_who2007(
                 l_is_one=tab.l_is_one,
             )
             zr = round_r(z, 2)
-            flag = ((zr < spec.flag_bounds[0]) | (zr > spec.flag_bounds[1])).astype(np.float64)
+            flag = ((zr < spec.flag_bounds[0]) | (zr > spec.flag_bounds[1])).astype(
+                np.float64
+            )
             flag[np.isnan(zr)] = np.nan
             out[spec.z_column] = zr
             out[spec.flag_column] = flag

@@ -164,7 +164,9 @@ class ZScores:
         return out
 
 
-def _issue_strings(mask: NDArray[np.uint8], text: tuple[str, ...]) -> NDArray[np.object_]:
+def _issue_strings(
+    mask: NDArray[np.uint8], text: tuple[str, ...]
+) -> NDArray[np.object_]:
     uniq, inverse = np.unique(mask, return_inverse=True)
     labels = []
     for m in uniq.tolist():
@@ -190,7 +192,7 @@ def _value_at(raw: object, pos: int) -> object:
         if isinstance(raw, str | bytes | int | float) or raw is None:
             return raw
         return raw[pos]  # type: ignore[index]
-    except Exception:  # noqa: BLE001 - only used to decorate a message
+    except Exception:  # only used to decorate a message
         return "?"
 
 
@@ -309,7 +311,9 @@ def zscores(
         bad = codes[name] == BAD
         if bad.any():
             reason = _code_issue(codes[name], raws[name], name, specs[name], validate)
-            issue_mask = issue_mask | (bad.astype(np.uint8) << len(issue_text))
+            issue_mask = issue_mask | (
+                bad.astype(np.uint8) << np.uint8(len(issue_text))
+            )
             issue_text.append(reason)
             bad_any = bad_any | bad
     age = floats[age_name]
@@ -321,7 +325,7 @@ def zscores(
                 f"{age_name} must not be negative (all(x >= 0, na.rm = TRUE) is "
                 f"not TRUE): first negative value {age[pos]!r} at position {pos}"
             )
-        issue_mask = issue_mask | (neg.astype(np.uint8) << len(issue_text))
+        issue_mask = issue_mask | (neg.astype(np.uint8) << np.uint8(len(issue_text)))
         issue_text.append(f"{age_name}: negative age")
         bad_any = bad_any | neg
 
@@ -361,7 +365,9 @@ def zscores(
                 arr[rows] = np.nan
         out.cmeasure[rows] = 0
     mask = (
-        full(issue_mask).copy() if issue_mask.shape[0] == n else np.broadcast_to(issue_mask, (n,))
+        full(issue_mask).copy()
+        if issue_mask.shape[0] == n
+        else np.broadcast_to(issue_mask, (n,))
     )
     return ZScores(
         **out.arrays,
@@ -447,7 +453,7 @@ def _round_and_flag(z: F64, zout: F64, fout: F64, bounds: tuple[float, float]) -
     # (exact here: rounded z-scores sit 0.01 apart, far from the bounds).
     lo, hi = bounds
     centre, half = (lo + hi) / 2.0, (hi - lo) / 2.0
-    t = np.subtract(zout, centre, out=z) if centre else np.copyto(z, zout) or z
+    t = np.subtract(zout, centre, out=z)
     np.abs(t, out=t)
     np.greater(t, half, out=fout)
     # NaN where z is missing: min(flag, |z - c| + 1) is the flag unless NaN.
@@ -455,7 +461,9 @@ def _round_and_flag(z: F64, zout: F64, fout: F64, bounds: tuple[float, float]) -
     np.minimum(fout, t, out=fout)
 
 
-def _score_chunk(inp: _Inputs, out: _Outputs, wanted: frozenset[Indicator], a: int, b: int) -> None:
+def _score_chunk(
+    inp: _Inputs, out: _Outputs, wanted: frozenset[Indicator], a: int, b: int
+) -> None:
     with np.errstate(all="ignore"):
         _score_chunk_impl(inp, out, wanted, a, b)
 
@@ -545,11 +553,25 @@ def _score_chunk_impl(
             idx += _DAY_SENTINEL
             M = tab.M.take(idx)
             if tab.l_is_one:
-                _z_inplace(y, M, M, tab.S.take(idx), zbuf,
-                           restricted=spec.restricted_tails, l_is_one=True)
+                _z_inplace(
+                    y,
+                    M,
+                    M,
+                    tab.S.take(idx),
+                    zbuf,
+                    restricted=spec.restricted_tails,
+                    l_is_one=True,
+                )
             else:
-                _z_inplace(y, tab.L.take(idx), M, tab.LS.take(idx), zbuf,
-                           restricted=spec.restricted_tails, l_is_one=False)
+                _z_inplace(
+                    y,
+                    tab.L.take(idx),
+                    M,
+                    tab.LS.take(idx),
+                    zbuf,
+                    restricted=spec.restricted_tails,
+                    l_is_one=False,
+                )
             _round_and_flag(
                 zbuf, o[spec.z_column][a:b], o[spec.flag_column][a:b], spec.flag_bounds
             )
@@ -632,6 +654,10 @@ def _score_wfl(
     S = interp(lt.S)
     S *= L
     spec = INDICATORS[Indicator.weight_for_length]
-    _z_inplace(inp.weight[a:b], L, interp(lt.M), S, zbuf, restricted=True, l_is_one=False)
+    _z_inplace(
+        inp.weight[a:b], L, interp(lt.M), S, zbuf, restricted=True, l_is_one=False
+    )
     o = out.arrays
-    _round_and_flag(zbuf, o[spec.z_column][a:b], o[spec.flag_column][a:b], spec.flag_bounds)
+    _round_and_flag(
+        zbuf, o[spec.z_column][a:b], o[spec.flag_column][a:b], spec.flag_bounds
+    )
