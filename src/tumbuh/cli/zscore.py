@@ -94,6 +94,7 @@ def zscore_command(
     age_note = "from dates (days)" if plan.age_from_dates else f"in {plan.age_unit}"
     typer.echo(f"{input.name}: {used}; age {age_note}", err=True)
 
+    needed = list(dict.fromkeys(mapping.fields.values()))  # only these are parsed
     tmp = output.with_name(f".{output.name}.partial-{os.getpid()}")
     rows = bad = 0
     first_issues: list[str] = []
@@ -104,7 +105,7 @@ def zscore_command(
             if progress:
                 progress.start()
             for raw in source.chunks(text=False):
-                text = to_text(raw)
+                text = to_text(raw.select([*needed, ROW_COLUMN]))
                 scored = score_chunk(text, plan, file=input.name)
                 passthrough = raw.drop_columns([ROW_COLUMN]).rename_columns(
                     source.columns
