@@ -306,6 +306,22 @@ class _Design:
     psu_stratum: IntArray  # stratum index per PSU
     n_psu_in_stratum: FloatArray  # per stratum, zero-weight PSUs included
     df: float
+    #: every child is its own PSU (weights only, or a single cluster): sums per
+    #: (group, stratum) replace sums per (group, PSU)
+    rows_are_psus: bool = False
+    row_stratum: IntArray | None = None
+
+    def segment_key(self) -> IntArray:
+        """What rows are sorted by within a group: the PSU, or the stratum."""
+        if self.rows_are_psus and self.row_stratum is not None:
+            return self.row_stratum
+        return self.psu
+
+    def pair_stratum(self, seg: _Segments) -> IntArray:
+        """Stratum of each segment of ``seg``."""
+        if self.rows_are_psus:
+            return seg.pair_psu
+        return self.psu_stratum[seg.pair_psu]
 
 
 @dataclass(frozen=True)
@@ -412,28 +428,57 @@ def _logit_ci(
     return np.where(edge, r, ll), np.where(edge, r, ul)
 
 
-def _pair_variance(seg: _Segments, u_pair: FloatArray, d: _Design) -> FloatArray:
-    """Design variance of per-group totals from (K, P) PSU totals ``U``: (K, G).
+def _design_variance(
+    seg: _Segments, total: FloatArray, square: FloatArray, d: _Design
+) -> FloatArray:
+    """Design variance of per-group totals: (K, G).
 
-    With PSU totals ``U_hj`` and ``n_h`` PSUs in stratum ``h`` of the whole design
-    (a domain keeps the design's PSU counts), the variance is
-    ``sum_h n_h/(n_h-1) sum_j (U_hj - mean_h U)^2``; a stratum with a single PSU
-    contributes ``U^2`` (survey 4.1's ``lonely.psu = "adjust"``).
+    ``total`` and ``square`` (K, P) are, per segment, the sum of the PSU totals
+    ``U`` and of ``U^2``. With ``n_h`` PSUs in stratum ``h`` of the whole design (a
+    domain keeps the design's PSU counts) the variance is
+    ``sum_h n_h/(n_h-1) sum_j (U_hj - mean_h U)^2``; PSUs outside the group have
+    ``U = 0``, so the inner sum is ``sum U^2 - (sum U)^2 / n_h``. A stratum with a
+    single PSU contributes ``U^2`` (survey 4.1's ``lonely.psu = "adjust"``).
     """
-    # PSUs outside the group have U = 0: sum_j (U_j - m)^2 = sum_j U_j^2 - n_h m^2
     n_strata = d.n_psu_in_stratum.size
-    cell = seg.pair_group.astype(np.int64) * n_strata + d.psu_stratum[seg.pair_psu]
-    k = u_pair.shape[0]
-    total = np.empty((k, seg.size * n_strata))
-    square = np.empty((k, seg.size * n_strata))
+    cell = seg.pair_group.astype(np.int64) * n_strata + d.pair_stratum(seg)
+    k, size = total.shape[0], seg.size * n_strata
+    t3 = np.empty((k, size))
+    q3 = np.empty((k, size))
     for j in range(k):
-        total[j] = np.bincount(cell, u_pair[j], minlength=seg.size * n_strata)
-        square[j] = np.bincount(cell, u_pair[j] ** 2, minlength=seg.size * n_strata)
-    t3 = total.reshape(k, seg.size, n_strata)
-    q3 = square.reshape(k, seg.size, n_strata)
+        t3[j] = np.bincount(cell, total[j], minlength=size)
+        q3[j] = np.bincount(cell, square[j], minlength=size)
+    t = t3.reshape(k, seg.size, n_strata)
+    q = q3.reshape(k, seg.size, n_strata)
     n_h = d.n_psu_in_stratum
-    centred = np.where(n_h > 1, n_h / (n_h - 1.0) * (q3 - t3 * t3 / n_h), q3)
+    centred = np.where(n_h > 1, n_h / (n_h - 1.0) * (q - t * t / n_h), q)
     return np.asarray(np.maximum(centred.sum(axis=2), 0.0), dtype=np.float64)
+
+
+def _binary_moments(
+    seg: _Segments,
+    c: FloatArray,
+    scale: FloatArray,
+    sums: tuple[FloatArray, FloatArray, FloatArray | None, FloatArray | None],
+    d: _Design,
+) -> FloatArray:
+    """Variance of the total of ``u_i = w_i (y_i - c) / scale`` over a group.
+
+    ``sums`` are per-segment sums of ``w y``, ``w`` and, when every child is its own
+    PSU, of ``w^2 y`` and ``w^2`` (then ``sum u^2`` follows without cancellation from
+    ``y`` being 0 or 1: ``((1 - c)^2 A2 + c^2 (B2 - A2)) / scale^2``).
+    """
+    a_pair, b_pair, a2_pair, b2_pair = sums
+    on = (slice(None), seg.pair_group)
+    c_p, s_p = c[on], scale[on]
+    total = (a_pair - c_p * b_pair) / s_p
+    if a2_pair is None or b2_pair is None:
+        square = total * total  # segments are PSUs
+    else:
+        square = ((1.0 - c_p) ** 2 * a2_pair + c_p**2 * (b2_pair - a2_pair)) / s_p**2
+    total = np.where(np.isfinite(total), total, 0.0)
+    square = np.where(np.isfinite(square), square, 0.0)
+    return _design_variance(seg, total, square, d)
 
 
 #: R's glm.fit defaults: convergence when |dev - dev_old| / (|dev| + 0.1) < 1e-8,
@@ -469,15 +514,20 @@ def _rates(
         return {"n": n, "pop": n, "r": p, "se": se, "ll": ll, "ul": ul}
 
     w = d.weights[seg.order]
-    a_pair = seg.by_pair(ones * w)
-    b_pair = seg.by_pair(present * w)
+    wy = ones * w
+    wp = present * w
+    a_pair = seg.by_pair(wy)
+    b_pair = seg.by_pair(wp)
+    sums: tuple[FloatArray, FloatArray, FloatArray | None, FloatArray | None]
+    if d.rows_are_psus:
+        sums = (a_pair, b_pair, seg.by_pair(wy * w), seg.by_pair(wp * w))
+    else:
+        sums = (a_pair, b_pair, None, None)
     a = seg.pairs_by_group(a_pair)
     b = seg.pairs_by_group(b_pair)
     r = a / b
-    on_pair = (slice(None), seg.pair_group)
-    u_pair = (a_pair - r[on_pair] * b_pair) / b[on_pair]
-    se = np.where(np.isnan(r), np.nan, np.sqrt(_pair_variance(seg, u_pair, d)))
-    ll, ul = _logit_glm(seg, present, ones, w, a_pair, b_pair, a, b, d, t)
+    se = np.where(np.isnan(r), np.nan, np.sqrt(_binary_moments(seg, r, b, sums, d)))
+    ll, ul = _logit_glm(seg, present, ones, w, sums, a, b, d, t)
     edge = (r == 0.0) | (r == 1.0)  # anthro reports [r, r] there
     ll = np.where(edge, r, np.where(np.isnan(r), np.nan, ll))
     ul = np.where(edge, r, np.where(np.isnan(r), np.nan, ul))
@@ -489,8 +539,7 @@ def _logit_glm(
     present: FloatArray,
     ones: FloatArray,
     w: FloatArray,
-    a_pair: FloatArray,
-    b_pair: FloatArray,
+    sums: tuple[FloatArray, FloatArray, FloatArray | None, FloatArray | None],
     a: FloatArray,
     b: FloatArray,
     d: _Design,
@@ -560,11 +609,7 @@ def _logit_glm(
     # i.e. (A - mu B) / (mu (1 - mu) B) per PSU. (Were the fit to stop after the
     # first iteration, survey would use per-row working weights; that only happens
     # when every value is 0 or every value is 1, where the interval is [r, r].)
-    on_pair = (slice(None), seg.pair_group)
-    m_pair = mu[on_pair]
-    infl = (a_pair - m_pair * b_pair) / (m_pair * (1.0 - m_pair) * b[on_pair])
-    infl = np.where(np.isfinite(infl), infl, 0.0)
-    se_beta = np.sqrt(_pair_variance(seg, infl, d))
+    se_beta = np.sqrt(_binary_moments(seg, mu, mu * (1.0 - mu) * b, sums, d))
     return special.expit(beta - t * se_beta), special.expit(beta + t * se_beta)
 
 
@@ -602,7 +647,12 @@ def _means(
         return {"r": r, "se": se, "ll": r - t_rows * se, "ul": r + t_rows * se,
                 "stdev": stdev}  # fmt: skip
     u_pair = seg.by_pair(w * dev) / b[:, seg.pair_group]
-    se = np.where(np.isnan(r), np.nan, np.sqrt(_pair_variance(seg, u_pair, d)))
+    if d.rows_are_psus:
+        square = seg.by_pair((w * dev) ** 2) / b[:, seg.pair_group] ** 2
+    else:
+        square = u_pair * u_pair
+    var = _design_variance(seg, u_pair, square, d)
+    se = np.where(np.isnan(r), np.nan, np.sqrt(var))
     # survey's svyvar counts every row of the domain with non-zero weight,
     # including rows whose value is missing, in n/(n-1).
     n_nonzero = seg.by_group((w != 0).astype(np.float64)[None, :])
@@ -867,13 +917,14 @@ def prevalence(
     if method == "simple":
         df = float(n_used - 1)
     else:
+        rows_are_psus = True
         if method == "survey":
             st_codes = np.unique(st_text[keep], return_inverse=True)[1]
             cl_uniq, cl_codes = np.unique(cl_text[keep], return_inverse=True)
             if cl_uniq.size == 1:  # one cluster: every child is its own PSU
                 cl_codes, n_cl = np.arange(n_used), n_used
             else:
-                n_cl = cl_uniq.size
+                n_cl, rows_are_psus = cl_uniq.size, False
         else:  # hybrid: one stratum, every child its own PSU
             st_codes = np.zeros(n_used, dtype=np.intp)
             cl_codes, n_cl = np.arange(n_used), n_used
@@ -888,6 +939,8 @@ def prevalence(
             psu_stratum=psu_stratum,
             n_psu_in_stratum=np.bincount(psu_stratum).astype(np.float64),
             df=df,
+            rows_are_psus=rows_are_psus,
+            row_stratum=st_codes.astype(np.intp),
         )
     t = _t_quantile(level, df)
 
@@ -897,7 +950,7 @@ def prevalence(
     # empty groups and single values give 0/0 and inf*0: NaN is the intended result
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for grp in groups:
-            seg = _segments(grp, None if design is None else design.psu)
+            seg = _segments(grp, None if design is None else design.segment_key())
             rates = _rates(
                 seg,
                 seg.rows(rate_present),
