@@ -423,6 +423,23 @@ class TestSurveyDesign:
         assert res.row("All")["HA_se"] == pytest.approx(se, rel=1e-12)
         assert res.degrees_of_freedom == 8
 
+    def test_one_cluster_with_strata_children_are_psus_within_strata(self) -> None:
+        strata = ["a", "a", "a", "b", "b", "b", "b", "b", "c"]  # "c": one child
+        res = self.result(cluster=[1] * 9, strata=strata)
+        stratum_of_psu = {i: "abc".index(h) for i, h in enumerate(strata)}
+        for group, keep in (
+            ("All", [True] * 9),
+            ("Sex: Female", [x == 2 for x in self.sex]),
+        ):
+            row = res.row(group)
+            z = [v if k else np.nan for v, k in zip(self.zlen, keep, strict=True)]
+            r, se = _design_by_hand(z, self.w, list(range(9)), stratum_of_psu)
+            assert row["HA_se"] == pytest.approx(se, rel=1e-12)
+            y = [np.nan if math.isnan(v) else float(v < -2) for v in z]
+            p, se_p = _design_by_hand(y, self.w, list(range(9)), stratum_of_psu)
+            assert row["HA_2_se"] == pytest.approx(100 * se_p, rel=1e-12)
+        assert res.degrees_of_freedom == 9 - 3
+
     def test_groups_of_a_text_grouping_are_sorted(self) -> None:
         res = self.result(groupings=[Grouping("Area", ["U", "R"] * 4 + ["U"])])
         assert res.groups[-2:] == ("Area: R", "Area: U")
