@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import tempfile
 from collections import Counter
@@ -99,6 +100,12 @@ def synth_command(
     chunk_size: Annotated[
         int, typer.Option(help="Children generated per chunk (memory bound).")
     ] = 100_000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            help="Processes generating chunks (the files do not depend on it)."
+        ),
+    ] = min(2, os.cpu_count() or 1),
 ) -> None:
     """Generate a synthetic province calibrated to the published survey figures."""
     if format not in ("csv", "parquet"):
@@ -118,7 +125,9 @@ def synth_command(
     )
     with tempfile.TemporaryDirectory(prefix="tumbuh-synth-") as tmp:
         target = out if out is not None else Path(tmp)
-        result = synthesize(cfg, target, "parquet" if format == "parquet" else "csv")
+        result = synthesize(
+            cfg, target, "parquet" if format == "parquet" else "csv", workers=workers
+        )
         typer.echo(
             f"{result.children} children, {result.families} families, "
             f"{result.visits} visit rows -> {target}"

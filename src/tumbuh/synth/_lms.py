@@ -35,6 +35,11 @@ class LmsTable:
     step: float
     restricted: bool
 
+    @property
+    def normal(self) -> bool:
+        """L = 1 everywhere (length/height): the LMS curve is a plain normal."""
+        return bool(np.all(self.l == 1.0))
+
     def index(self, x: F64) -> I64:
         idx = np.rint((x - self.x0) / self.step).astype(np.int64)
         return np.clip(idx, 0, self.m.shape[1] - 1)
@@ -80,6 +85,15 @@ def weight_for_height() -> LmsTable:
     return _load("wfhanthro.csv", "height", 65.0, 0.1, restricted=True)
 
 
+@cache
+def _normal_tables() -> frozenset[int]:
+    return frozenset(id(t) for t in (length_for_age(), weight_for_age()) if t.normal)
+
+
+def _is_normal(table: LmsTable) -> bool:
+    return id(table) in _normal_tables()
+
+
 def _box_cox_inverse(lv: F64, mv: F64, sv: F64, z: F64) -> F64:
     small = np.abs(lv) < 1e-9
     safe_l = np.where(small, 1.0, lv)
@@ -92,6 +106,9 @@ def value_from_z(table: LmsTable, sex: I64, x: F64, z: F64) -> F64:
     i = table.index(x)
     row = sex - 1
     lv, mv, sv = table.l[row, i], table.m[row, i], table.s[row, i]
+    if _is_normal(table):
+        out: F64 = mv * (1.0 + sv * z)
+        return out
     if not table.restricted:
         return _box_cox_inverse(lv, mv, sv, z)
     out = _box_cox_inverse(lv, mv, sv, np.clip(z, -_RESTRICT_AT, _RESTRICT_AT))

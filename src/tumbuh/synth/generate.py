@@ -337,13 +337,13 @@ def make_chunk(
     )
 
 
-def latent_haz_base(ch: Chunk, idx: I64, age: F64, month: I64) -> F64:
+def latent_haz_base(
+    ch: Chunk, idx: I64, age: F64, month: I64, ramp: F64 | None = None
+) -> F64:
     """Latent HAZ without the district effect."""
-    return (
-        ch.b0[idx]
-        + ch.decline[idx] * model.faltering_ramp(age)
-        + ch.ar[idx, month].astype(np.float64)
-    )
+    if ramp is None:
+        ramp = model.faltering_ramp(age)
+    return ch.b0[idx] + ch.decline[idx] * ramp + ch.ar[idx, month].astype(np.float64)
 
 
 # Calibration ---------------------------------------------------------------------------------
@@ -393,10 +393,12 @@ def solve_district_effects(hist: I64, targets_pct: F64) -> F64:
 def district_effect_at(cfg: SynthConfig, effects: F64, kab: I64, day: I64) -> F64:
     """District effect on calendar day: linear between mid-years, constant outside them."""
     mids = cfg.mid_years().astype(np.float64)
-    out = np.empty(len(day))
-    for k in np.unique(kab).tolist():
-        sel = kab == k
-        out[sel] = np.interp(day[sel].astype(np.float64), mids, effects[k])
+    if len(day) == 0:
+        return np.zeros(0)
+    d0, d1 = int(day.min()), int(day.max())
+    days = np.arange(d0, d1 + 1, dtype=np.float64)
+    table = np.stack([np.interp(days, mids, row) for row in effects])
+    out: F64 = table[kab, day - d0]
     return out
 
 
@@ -432,22 +434,35 @@ def make_visits(
     rng = np.random.default_rng([cfg.seed, 12, ch.index])
     starts = cfg.month_starts()
     pos = ch.pos
-    visit_day = starts[None, :] + (prov.pos_day[pos] - 1)[:, None]
-    age_m = visit_day - ch.dob[:, None]
-    ci, mi = np.nonzero((age_m >= 0) & (age_m < DAYS_0_59_MONTHS))
-    day = visit_day[ci, mi]
-    age = age_m[ci, mi]
+    meet = prov.pos_day[pos] - 1
+    # Months in which the child is 0-59 months old on the posyandu day: a contiguous run.
+    m0 = np.searchsorted(starts, ch.dob - meet, side="left")
+    m1 = np.searchsorted(starts, ch.dob + DAYS_0_59_MONTHS - meet, side="left")
+    runs = np.maximum(m1 - m0, 0)
+    ci = np.repeat(np.arange(ch.n, dtype=np.int64), runs)
+    first_row = np.cumsum(runs) - runs
+    mi = m0[ci] + (np.arange(len(ci), dtype=np.int64) - first_row[ci])
+    day = starts[mi] + meet[ci]
+    age = day - ch.dob[ci]
     agef = age.astype(np.float64)
-    kab = prov.desa_kab[ch.fam_desa[ch.fam[ci]]]
-    haz = latent_haz_base(ch, ci, agef, mi) + district_effect_at(
-        cfg, effects, kab, day
-    ) * model.district_weight(agef)
-    cov = prov.desa_coverage[ch.fam_desa[ch.fam[ci]]]
-    boost = np.where(np.isin(mi % 12, [1, 7]), model.WEIGHING_MONTH_BOOST, 1.0)
-    p = np.minimum(
-        cov * boost * np.where(haz < -2.0, model.STUNTED_ATTENDANCE, 1.0), 0.99
+    desa = ch.fam_desa[ch.fam[ci]]
+    ramp = model.faltering_ramp(agef)
+    weight_d = model.DISTRICT_AT_BIRTH + (1.0 - model.DISTRICT_AT_BIRTH) * ramp
+    haz = (
+        latent_haz_base(ch, ci, agef, mi, ramp)
+        + district_effect_at(cfg, effects, prov.desa_kab[desa], day) * weight_d
     )
-    keep = rng.random(len(ci)) < p
+    month_of_year = mi % 12
+    boost = np.where(
+        (month_of_year == 1) | (month_of_year == 7), model.WEIGHING_MONTH_BOOST, 1.0
+    )
+    p = np.minimum(
+        prov.desa_coverage[desa]
+        * boost
+        * np.where(haz < -2.0, model.STUNTED_ATTENDANCE, 1.0),
+        0.99,
+    )
+    keep = np.nonzero(rng.random(len(ci)) < p)[0]
     ci, mi, day, age, agef, haz = (
         ci[keep],
         mi[keep],
@@ -461,68 +476,73 @@ def make_visits(
     length = _lms.value_from_z(_lms.length_for_age(), sex, agef, haz)
     weight = _lms.value_from_z(_lms.weight_for_age(), sex, agef, waz)
     nv = len(ci)
-    length = np.round(length + model.LENGTH_ERROR_SD_CM * rng.normal(size=nv), 1)
-    prec = pos_precision[pos[ci]]
-    weight = np.maximum(weight + model.WEIGHT_ERROR_SD_KG * rng.normal(size=nv), 0.8)
+    length = np.round(length + model.LENGTH_ERROR_SD_CM * rng.standard_normal(nv), 1)
+    vpos = pos[ci]
+    prec = pos_precision[vpos]
+    weight = np.maximum(
+        weight + model.WEIGHT_ERROR_SD_KG * rng.standard_normal(nv), 0.8
+    )
     weight = np.round(weight / prec) * prec
     standing = age >= 731
     flags = np.zeros(nv, dtype=np.int16)
-    has = problems[pos[ci]]  # (nv, n_problems)
+    has = problems[vpos]  # (nv, n_problems)
 
-    def hit(name: str) -> B:
+    def hit(name: str, among: I64 | None = None) -> I64:
+        """Rows of posyandu with problem `name`, each picked with the problem's row rate."""
         j = model.PROBLEM_NAMES.index(name)
-        rate = model.PROBLEMS[j].row_rate
-        out: B = has[:, j] & (rng.random(nv) < rate)
+        cand = np.nonzero(has[:, j])[0] if among is None else among[has[among, j]]
+        out: I64 = cand[rng.random(len(cand)) < model.PROBLEMS[j].row_rate]
+        flags[out] |= np.int16(1 << j)
         return out
 
-    def mark(name: str, rows: B) -> None:
-        flags[rows] |= np.int16(1 << model.PROBLEM_NAMES.index(name))
-
     # Lengths of children just below -2 rounded up to just above the cut-off (facts.md s8).
-    zl = _lms.z_from_value(_lms.length_for_age(), sex, agef, length)
-    rows = hit("cutoff_rounding") & (zl >= -2.5) & (zl < -2.0)
+    lt = _lms.length_for_age()
+    cand = np.nonzero(has[:, model.PROBLEM_NAMES.index("cutoff_rounding")])[0]
+    zl = _lms.z_from_value(lt, sex[cand], agef[cand], length[cand])
+    cand = cand[(zl >= -2.5) & (zl < -2.0)]
+    rows = hit("cutoff_rounding", cand)
     up = _lms.value_from_z(
-        _lms.length_for_age(), sex, agef, -2.0 + rng.uniform(0.0, 0.06, nv)
+        lt, sex[rows], agef[rows], -2.0 + rng.uniform(0.0, 0.06, len(rows))
     )
-    length = np.where(rows, np.ceil(up * 10.0) / 10.0, length)
-    mark("cutoff_rounding", rows)
+    length[rows] = np.ceil(up * 10.0) / 10.0
 
     rows = hit("heaping_05")
-    length = np.where(rows, np.round(length * 2.0) / 2.0, length)
-    weight = np.where(rows, np.round(weight * 2.0) / 2.0, weight)
-    mark("heaping_05", rows)
+    length[rows] = np.round(length[rows] * 2.0) / 2.0
+    weight[rows] = np.round(weight[rows] * 2.0) / 2.0
 
     rows = hit("cara_ukur_age")
     # Lying at 24 months and over adds 0.7 cm; standing under 24 months loses 0.7 cm (WHO).
-    length = np.where(rows, np.where(standing, length + 0.7, length - 0.7), length)
-    standing = np.where(rows, ~standing, standing)
-    mark("cara_ukur_age", rows)
+    length[rows] = np.where(standing[rows], length[rows] + 0.7, length[rows] - 0.7)
+    standing[rows] = ~standing[rows]
 
     rows = hit("implausible")
-    factor_l = np.where(
-        rng.random(nv) < 0.5, rng.uniform(1.45, 1.7, nv), rng.uniform(0.45, 0.6, nv)
+    k = len(rows)
+    factor = np.where(
+        rng.random(k) < 0.5, rng.uniform(1.45, 1.7, k), rng.uniform(0.45, 0.6, k)
     )
-    which = rng.random(nv) < 0.5
-    length = np.where(rows & which, np.round(length * factor_l, 1), length)
-    weight = np.where(
-        rows & ~which, np.round(weight * rng.uniform(3.0, 4.5, nv), 1), weight
-    )
-    mark("implausible", rows)
+    on_length = rng.random(k) < 0.5
+    lr, wr = rows[on_length], rows[~on_length]
+    length[lr] = np.round(length[lr] * factor[on_length], 1)
+    weight[wr] = np.round(weight[wr] * rng.uniform(3.0, 4.5, len(wr)), 1)
 
     rows = hit("grams_as_kg")
-    weight = np.where(rows, np.round(weight * 1000.0), weight)
-    mark("grams_as_kg", rows)
+    weight[rows] = np.round(weight[rows] * 1000.0)
 
     rows = hit("missing_dates")
-    shown_day = np.where(rows, NO_DATE, day)
-    mark("missing_dates", rows)
+    shown_day = day.copy()
+    shown_day[rows] = NO_DATE
 
-    dup = hit("duplicates")
-    order = np.repeat(np.arange(nv), np.where(dup, 2, 1))
+    dup_rows = hit("duplicates")
+    times = np.ones(nv, dtype=np.int64)
+    times[dup_rows] = 2
+    order = np.repeat(np.arange(nv), times)
     is_dup = np.zeros(len(order), dtype=bool)
     is_dup[1:] = order[1:] == order[:-1]
     flags_out = flags[order]
-    flags_out[is_dup] |= np.int16(1 << model.PROBLEM_NAMES.index("duplicates"))
+    # The first copy of a duplicated row is a normal row; only the copy is the problem.
+    first_copy = np.zeros(len(order), dtype=bool)
+    first_copy[:-1] = is_dup[1:]
+    flags_out[first_copy] &= np.int16(~(1 << model.PROBLEM_NAMES.index("duplicates")))
     return Visits(
         child=ci[order],
         month=mi[order],

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import shutil
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -61,9 +63,56 @@ class _Accumulator:
         self.families = 0
         self.visits = 0
 
+    def add(self, other: _Accumulator) -> None:
+        for name in (
+            "survey_n",
+            "survey_stunted",
+            "routine_n",
+            "routine_stunted",
+            "pos_rows",
+            "pos_affected",
+        ):
+            getattr(self, name)[...] += getattr(other, name)
+        self.families += other.families
+        self.visits += other.visits
 
-def synthesize(cfg: SynthConfig, out_dir: Path, fmt: Format = "csv") -> SynthResult:
-    """Write a synthetic province to `out_dir` (replacing what a previous run wrote there)."""
+
+def _calibration_part(
+    cfg: SynthConfig, prov: Province, index: int, n: int, offset: int
+) -> I64:
+    return generate.calibration_histogram(
+        cfg, prov, generate.make_chunk(cfg, prov, index, n, offset)
+    )
+
+
+def _parquet_part(
+    cfg: SynthConfig,
+    prov: Province,
+    index: int,
+    n: int,
+    offset: int,
+    out_dir: Path,
+    effects: F64,
+    problems: NDArray[np.bool_],
+    pos_precision: F64,
+) -> _Accumulator:
+    acc = _Accumulator(cfg, prov)
+    ch = generate.make_chunk(cfg, prov, index, n, offset)
+    visits = generate.make_visits(cfg, prov, ch, effects, problems, pos_precision)
+    haz_mid, _ = generate.survey_latent(cfg, prov, ch, effects)
+    _accumulate(cfg, prov, ch, visits, haz_mid, acc)
+    _write_parquet(out_dir, cfg, prov, ch, visits, haz_mid, _identities(cfg, prov, ch))
+    return acc
+
+
+def synthesize(
+    cfg: SynthConfig, out_dir: Path, fmt: Format = "csv", *, workers: int = 1
+) -> SynthResult:
+    """Write a synthetic province to `out_dir` (replacing what a previous run wrote there).
+
+    `workers` > 1 generates chunks in that many processes (the calibration pass always, the
+    writing pass for Parquet); the files do not depend on it.
+    """
     _check(cfg)
     prov = load_province(cfg.province, cfg.seed)
     years = cfg.years
@@ -77,41 +126,87 @@ def synthesize(cfg: SynthConfig, out_dir: Path, fmt: Format = "csv") -> SynthRes
     pos_precision = np.where(prec_rng.random(len(prov.pos_desa)) < 0.3, 0.01, 0.1)
 
     sizes = cfg.chunk_sizes()
-    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-    # Pass 1: the district x year effects that hit the published survey figures.
-    hist = np.zeros(
-        (len(prov.kab_codes), len(years), generate.CAL_BINS), dtype=np.int64
-    )
-    for i, (n, off) in enumerate(zip(sizes, offsets.tolist(), strict=True)):
-        hist += generate.calibration_histogram(
-            cfg, prov, generate.make_chunk(cfg, prov, i, n, off)
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64).tolist()
+    indices = list(range(len(sizes)))
+    pool = (
+        ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("spawn")
         )
-    effects = generate.solve_district_effects(hist, target_pct)
-    del hist
-
-    for sub in ("eppgbm", "truth", "children", "visits", "families"):
-        shutil.rmtree(out_dir / sub, ignore_errors=True)
-    for name in ("families.csv", "screenings.csv"):
-        (out_dir / name).unlink(missing_ok=True)
-    (out_dir / "truth").mkdir(parents=True, exist_ok=True)
-
-    acc = _Accumulator(cfg, prov)
-    styles = writers.file_styles(len(prov.kab_codes), cfg.seed)
-    counters: dict[tuple[int, int], int] = {}
-    for i, (n, off) in enumerate(zip(sizes, offsets.tolist(), strict=True)):
-        ch = generate.make_chunk(cfg, prov, i, n, off)
-        visits = generate.make_visits(cfg, prov, ch, effects, problems, pos_precision)
-        haz_mid, _ = generate.survey_latent(cfg, prov, ch, effects)
-        _accumulate(cfg, prov, ch, visits, haz_mid, acc)
-        ids = _identities(cfg, prov, ch)
-        if fmt == "parquet":
-            _write_parquet(out_dir, cfg, prov, ch, visits, haz_mid, ids)
+        if workers > 1 and len(sizes) > 1
+        else None
+    )
+    try:
+        # Pass 1: the district x year effects that hit the published survey figures.
+        hist = np.zeros(
+            (len(prov.kab_codes), len(years), generate.CAL_BINS), dtype=np.int64
+        )
+        n_jobs = len(sizes)
+        if pool is not None:
+            parts = pool.map(
+                _calibration_part,
+                [cfg] * n_jobs,
+                [prov] * n_jobs,
+                indices,
+                sizes,
+                offsets,
+            )
         else:
-            _write_eppgbm(out_dir, cfg, prov, ch, visits, ids, styles, counters)
-            _write_families(out_dir, cfg, prov, ch, ids)
-            _write_screenings(out_dir, cfg, prov, ch, ids)
-            _write_truth_children(out_dir, cfg, prov, ch, haz_mid, ids)
-        del ch, visits
+            parts = map(
+                _calibration_part,
+                [cfg] * n_jobs,
+                [prov] * n_jobs,
+                indices,
+                sizes,
+                offsets,
+            )
+        for part in parts:
+            hist += part
+        effects = generate.solve_district_effects(hist, target_pct)
+        del hist
+
+        for sub in ("eppgbm", "truth", "children", "visits", "families"):
+            shutil.rmtree(out_dir / sub, ignore_errors=True)
+        for name in ("families.csv", "screenings.csv"):
+            (out_dir / name).unlink(missing_ok=True)
+        (out_dir / "truth").mkdir(parents=True, exist_ok=True)
+
+        acc = _Accumulator(cfg, prov)
+        if fmt == "parquet":
+            args = (
+                [cfg] * n_jobs,
+                [prov] * n_jobs,
+                indices,
+                sizes,
+                offsets,
+                [out_dir] * n_jobs,
+                [effects] * n_jobs,
+                [problems] * n_jobs,
+                [pos_precision] * n_jobs,
+            )
+            results = (
+                pool.map(_parquet_part, *args) if pool else map(_parquet_part, *args)
+            )
+            for part_acc in results:
+                acc.add(part_acc)
+        else:
+            styles = writers.file_styles(len(prov.kab_codes), cfg.seed)
+            counters: dict[tuple[int, int], int] = {}
+            for i, n, off in zip(indices, sizes, offsets, strict=True):
+                ch = generate.make_chunk(cfg, prov, i, n, off)
+                visits = generate.make_visits(
+                    cfg, prov, ch, effects, problems, pos_precision
+                )
+                haz_mid, _ = generate.survey_latent(cfg, prov, ch, effects)
+                _accumulate(cfg, prov, ch, visits, haz_mid, acc)
+                ids = _identities(cfg, prov, ch)
+                _write_eppgbm(out_dir, cfg, prov, ch, visits, ids, styles, counters)
+                _write_families(out_dir, cfg, prov, ch, ids)
+                _write_screenings(out_dir, cfg, prov, ch, ids)
+                _write_truth_children(out_dir, cfg, prov, ch, haz_mid, ids)
+                del ch, visits
+    finally:
+        if pool is not None:
+            pool.shutdown()
 
     survey = _write_truth_tables(out_dir, cfg, prov, targets, effects, problems, acc)
     files = sorted(p for p in out_dir.rglob("*") if p.is_file())
@@ -674,7 +769,9 @@ def _write_parquet(
             "sex": pa.array(ch.sex[v.child].astype(np.int8)),
             "weight_kg": pa.array(v.weight.astype(np.float32)),
             "lenhei_cm": pa.array(v.lenhei.astype(np.float32)),
-            "measure": pa.array(np.where(v.standing, "h", "l")),
+            "measure": pa.DictionaryArray.from_arrays(
+                pa.array(v.standing.astype(np.int8)), pa.array(["l", "h"])
+            ),
             "haz_latent": pa.array(v.haz_latent.astype(np.float32)),
             "problems": pa.array(v.problems),
         }
