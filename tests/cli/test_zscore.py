@@ -356,3 +356,13 @@ def test_chunked_output_equals_single_chunk(tmp_path: Path) -> None:
     assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "many.csv").read_bytes()
     with (tmp_path / "many.csv").open(newline="") as fh:
         assert sum(1 for _ in csv.reader(fh)) == 501
+
+
+def test_header_only_file_gives_a_header_only_output(tmp_path: Path) -> None:
+    src, out = tmp_path / "empty.csv", tmp_path / "empty_z.csv"
+    src.write_text("sex,age,weight\n", encoding="utf-8")
+    run("zscore", src, "-o", out)
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("sex,age,weight,clenhei,")
+    assert lines[0].endswith(",issues")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -14,7 +15,7 @@ import typer
 from tumbuh.cli._app import app
 from tumbuh.errors import InvalidInput
 from tumbuh.tabular.mapping import map_columns
-from tumbuh.tabular.readers import ROW_COLUMN, open_table, to_text
+from tumbuh.tabular.readers import ROW_COLUMN, TableSource, open_table, to_text
 from tumbuh.tabular.scoring import plan_inputs, score_chunk
 from tumbuh.tabular.writers import TableSink, format_from_path
 
@@ -104,7 +105,7 @@ def zscore_command(
             task = progress.add_task("scoring", total=None) if progress else None
             if progress:
                 progress.start()
-            for raw in source.chunks(text=False):
+            for raw in _chunks_or_empty(source):
                 text = to_text(raw.select([*needed, ROW_COLUMN]))
                 scored = score_chunk(text, plan, file=input.name)
                 passthrough = raw.drop_columns([ROW_COLUMN]).rename_columns(
@@ -130,6 +131,19 @@ def zscore_command(
     )
     for line in first_issues:
         typer.echo(f"  {line}", err=True)
+
+
+def _chunks_or_empty(source: TableSource) -> Iterator[pa.Table]:
+    """The source's raw chunks; one empty chunk when there are no data rows (header only)."""
+    any_rows = False
+    for raw in source.chunks(text=False):
+        any_rows = True
+        yield raw
+    if not any_rows:
+        empty = [pa.array([], pa.string()) for _ in source.keys]
+        yield pa.table(
+            [*empty, pa.array([], pa.int64())], names=[*source.keys, ROW_COLUMN]
+        )
 
 
 def _concat_columns(left: pa.Table, right: pa.Table) -> pa.Table:
