@@ -103,7 +103,9 @@ def round_r(
         d = np.subtract(x10, r, out=x10)
         np.abs(d, out=d)
         near_tie = d > 0.5 - _TIE_BAND
-        near_tie |= ~(np.abs(r) < _FAST_LIMIT) & ~np.isnan(r)
+        # Large and infinite values too (NaN compares false and stays NaN).
+        big = np.abs(r)
+        near_tie |= big >= _FAST_LIMIT
         np.divide(r, pow10, out=out)
         if near_tie.any():
             idx = np.flatnonzero(near_tie)

@@ -542,6 +542,7 @@ def _score_chunk_impl(
             "subskin": inp.subskin[a:b],
         }
         idx = np.empty(b - a, dtype=np.intp)
+        g1, g2, g3 = np.empty(b - a), np.empty(b - a), np.empty(b - a)
         for ind in age_wanted:
             spec = INDICATORS[ind]
             tab = lms_table(ind)
@@ -551,27 +552,14 @@ def _score_chunk_impl(
             cond &= ok_no_oed if ind in _OEDEMA_EXCLUDES else ok
             np.multiply(rel, cond, out=idx)
             idx += _DAY_SENTINEL
-            M = tab.M.take(idx)
-            if tab.l_is_one:
-                _z_inplace(
-                    y,
-                    M,
-                    M,
-                    tab.S.take(idx),
-                    zbuf,
-                    restricted=spec.restricted_tails,
-                    l_is_one=True,
-                )
-            else:
-                _z_inplace(
-                    y,
-                    tab.L.take(idx),
-                    M,
-                    tab.LS.take(idx),
-                    zbuf,
-                    restricted=spec.restricted_tails,
-                    l_is_one=False,
-                )
+            # Gathers into reused buffers; mode="clip" skips the bounds
+            # error path (every index is inside the table by construction).
+            M = np.take(tab.M, idx, out=g1, mode="clip")
+            LS = np.take(tab.S if tab.l_is_one else tab.LS, idx, out=g2, mode="clip")
+            L = M if tab.l_is_one else np.take(tab.L, idx, out=g3, mode="clip")
+            _z_inplace(
+                y, L, M, LS, zbuf, restricted=spec.restricted_tails, l_is_one=tab.l_is_one
+            )
             _round_and_flag(
                 zbuf, o[spec.z_column][a:b], o[spec.flag_column][a:b], spec.flag_bounds
             )
@@ -642,9 +630,11 @@ def _score_wfl(
     frac /= 0.1
     np.maximum(frac, 0.0, out=frac)
 
+    lo_buf = np.empty(b - a)
+
     def interp(t: F64) -> F64:
-        lo_v = t.take(ilo)
-        up_v = t.take(iup)
+        lo_v = np.take(t, ilo, out=lo_buf, mode="clip")
+        up_v = np.take(t, iup, mode="clip")
         up_v -= lo_v
         up_v *= frac
         up_v += lo_v
