@@ -15,7 +15,12 @@ import typer
 
 from tumbuh.cli._app import app
 from tumbuh.errors import InvalidInput, TumbuhError
-from tumbuh.growth.prevalence import Grouping, PrevalenceResult, prevalence
+from tumbuh.growth.prevalence import (
+    Grouping,
+    PrevalenceResult,
+    prevalence,
+    wealth_quintile,
+)
 from tumbuh.growth.zscores import zscores
 from tumbuh.tabular.issues import RowIssue
 from tumbuh.tabular.mapping import map_columns, normalize_header
@@ -31,6 +36,8 @@ from tumbuh.tabular.writers import format_from_path, write_table
 
 __all__ = ["prevalence_command", "read_survey", "SurveyInput"]
 
+#: A --by grouping with this label gets anthro's wealth quintile rows (values 1-5).
+WEALTH_LABEL = "Wealth quintile"
 #: How many row problems are printed one by one before summarising the rest.
 _SHOWN_ISSUES = 20
 
@@ -245,7 +252,12 @@ def read_survey(
         out.strata = _text(table, _find_column(keys, strata, name))
     for label, col in by:
         values = _text(table, _find_column(keys, col, name))
-        out.groupings.append(Grouping(label, values))
+        if (
+            label == WEALTH_LABEL
+        ):  # anthro's quintile labels, Q1: Poorest ... Q5: Richest
+            out.groupings.append(wealth_quintile(values, label))
+        else:
+            out.groupings.append(Grouping(label, values))
 
     used = ", ".join(f"{k}={v!r}" for k, v in m.items())
     out.mapping_note = f"{name}: {used}; {age_note}"
@@ -365,7 +377,8 @@ def prevalence_command(
         typer.Option(
             "--by",
             help="Extra groupings, comma-separated: COL or LABEL=COL "
-            "(rows 'LABEL: value'; the label defaults to the column name)",
+            "(rows 'LABEL: value'; the label defaults to the column name). "
+            "'Wealth quintile=COL' gives anthro's Q1: Poorest ... Q5: Richest rows",
         ),
     ] = None,
 ) -> None:
