@@ -164,15 +164,16 @@ class ZScores:
         return out
 
 
-def _issue_strings(
-    mask: NDArray[np.uint8], text: tuple[str, ...]
-) -> NDArray[np.object_]:
-    uniq, inverse = np.unique(mask, return_inverse=True)
-    labels = []
-    for m in uniq.tolist():
+def _issue_strings(mask: NDArray[np.uint8], text: tuple[str, ...]) -> NDArray[np.object_]:
+    """Per-row reasons from a bit mask (bit i set: reason ``text[i]``)."""
+    n = mask.shape[0]
+    if not text:
+        return np.full(n, None, dtype=object)
+    labels = np.full(256, None, dtype=object)
+    for m in np.flatnonzero(np.bincount(mask, minlength=256)).tolist():
         parts = [t for bit, t in enumerate(text) if m & (1 << bit)]
-        labels.append("; ".join(parts) if parts else None)
-    return np.array(labels, dtype=object)[inverse.reshape(-1)]
+        labels[m] = "; ".join(parts) if parts else None
+    return np.asarray(labels.take(mask), dtype=object)
 
 
 def _code_issue(
