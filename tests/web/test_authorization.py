@@ -153,6 +153,8 @@ ROUTES: list[Case] = [
     Case("GET", "/", _home, _anyone, 303),
     Case("GET", "/regions/{code}", _page_get("/regions/{region}"), _in_region, 200),
     Case("GET", "/geo/{province}/{level}.geojson", _page_get("/geo/64/kabkota.geojson"), _anyone, 200),
+    Case("GET", "/growth", _page_get("/growth?indicator=wfl&sex=2"), _anyone, 200),
+    Case("GET", "/api/v1/growth/curves", _api_get("/api/v1/growth/curves?indicator=len"), _anyone, 200),
     Case("GET", "/admin/users", _page_get("/admin/users"), _admin_anywhere, 200),
     Case("POST", "/admin/users", _create_user, _admin_in_region, 303),
     Case("POST", "/admin/users/{user_id}/active", _set_active, _admin_in_region, 303),

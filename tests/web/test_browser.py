@@ -144,7 +144,8 @@ def _login_with_keyboard(pg, username: str) -> None:  # type: ignore[no-untyped-
     pg.keyboard.press("Tab")
     assert pg.evaluate("document.activeElement.id") == "password"
     pg.keyboard.type(PASSWORD)
-    pg.keyboard.press("Enter")
+    with pg.expect_navigation():
+        pg.keyboard.press("Enter")
     pg.wait_for_load_state("networkidle")
 
 
@@ -168,8 +169,8 @@ def test_province_page_draws_the_map_and_sparklines(page) -> None:  # type: igno
 
 def test_clicking_a_kabkota_opens_its_page(page) -> None:  # type: ignore[no-untyped-def]
     _login_with_keyboard(page, "admin")
-    page.click("#kabkota-table a[href='/regions/64.71']")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("#kabkota-table a[href='/regions/64.71']")
     assert page.locator("h1").inner_text().startswith("Kota Balikpapan")
     assert page.locator(".status-rising").count() >= 1
     assert page.errors == []
@@ -187,8 +188,8 @@ def test_district_user_is_kept_in_their_region(page) -> None:  # type: ignore[no
 def test_english_switch_and_lang_attribute(page) -> None:  # type: ignore[no-untyped-def]
     _login_with_keyboard(page, "admin")
     assert page.get_attribute("html", "lang") == "id"
-    page.click("a[hreflang='en']")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("a[hreflang='en']")
     assert page.get_attribute("html", "lang") == "en"
     assert "Stunting prevalence from surveys" in page.content()
 
@@ -235,3 +236,13 @@ def test_print_hides_navigation_and_controls(page) -> None:  # type: ignore[no-u
     assert page.locator("#kabkota-table").is_visible()
     ARTIFACTS.mkdir(exist_ok=True)
     page.pdf(path=str(ARTIFACTS / "province.pdf"))
+
+
+def test_growth_chart_draws_seven_lines(page) -> None:  # type: ignore[no-untyped-def]
+    _login_with_keyboard(page, "admin")
+    page.goto("/growth?indicator=len&sex=2")
+    page.wait_for_selector("#growth-chart[data-ready='1']")
+    assert page.locator("#growth-chart svg path").count() >= 7
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "growth.png"), full_page=True)
+    assert page.errors == []

@@ -1,0 +1,35 @@
+// WHO growth chart: the -3 ... +3 SD lines and, on a child's page, the child's points.
+// Data: <script type="application/json" id="growth-data"> {lines: {"-3": [[x, y], ...]}, points: [[x, y], ...]}
+(function () {
+  "use strict";
+  var src = document.getElementById("growth-data");
+  var el = document.getElementById("growth-chart");
+  if (!src || !el || !window.echarts) { return; }
+  var data = JSON.parse(src.textContent);
+  var colours = { "-3": "#8a1414", "-2": "#d9480f", "-1": "#9aa5a0", "0": "#1d5c3f",
+                  "1": "#9aa5a0", "2": "#d9480f", "3": "#8a1414" };
+  var series = Object.keys(data.lines).sort(function (a, b) { return a - b; }).map(function (z) {
+    var name = (z > 0 ? "+" : "") + z + " SD";
+    return { name: name, type: "line", showSymbol: false, data: data.lines[z],
+             lineStyle: { width: z === "0" ? 2.5 : 1.5, color: colours[z],
+                          type: (z === "-1" || z === "1") ? "dashed" : "solid" },
+             itemStyle: { color: colours[z] },
+             endLabel: { show: true, formatter: name, color: colours[z], fontSize: 11 } };
+  });
+  if (data.points && data.points.length) {
+    series.push({ name: data.labels.child, type: "line", data: data.points, symbolSize: 8,
+                  lineStyle: { color: "#1b1f1d", width: 2 }, itemStyle: { color: "#1b1f1d" }, z: 10 });
+  }
+  var chart = echarts.init(el, null, { renderer: "svg" });
+  chart.setOption({
+    animation: false,
+    grid: { left: 48, right: 56, top: 16, bottom: 44 },
+    tooltip: { trigger: "item" },
+    xAxis: { type: "value", name: data.labels.x, nameLocation: "middle", nameGap: 28,
+             min: "dataMin", max: "dataMax" },
+    yAxis: { type: "value", name: data.y_unit, scale: true },
+    series: series
+  });
+  window.addEventListener("resize", function () { chart.resize(); });
+  el.setAttribute("data-ready", "1");
+}());
