@@ -122,6 +122,8 @@ def page(browser, server):  # type: ignore[no-untyped-def]
     context = browser.new_context(
         viewport={"width": 1280, "height": 900}, base_url=server
     )
+    # Generous: the CI machine is shared, and a slow step is not a failure here.
+    context.set_default_timeout(60_000)
     pg = context.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -152,7 +154,7 @@ def _login_with_keyboard(pg, username: str) -> None:  # type: ignore[no-untyped-
 def test_province_page_draws_the_map_and_sparklines(page) -> None:  # type: ignore[no-untyped-def]
     _login_with_keyboard(page, "admin")
     assert page.url.endswith("/regions/64")
-    page.wait_for_selector("#map[data-ready='1']", timeout=15_000)
+    page.wait_for_selector("#map[data-ready='1']")
     # One coloured shape per kab/kota, and one sparkline per kab/kota with a series.
     assert page.locator("#map path.leaflet-interactive").count() >= 10
     assert page.locator(".spark svg").count() >= 8
@@ -220,7 +222,7 @@ def test_mobile_layout_has_no_sideways_scroll(browser, server) -> None:  # type:
     )
     pg = context.new_page()
     _login_with_keyboard(pg, "admin")
-    pg.wait_for_selector("#map[data-ready='1']", timeout=15_000)
+    pg.wait_for_selector("#map[data-ready='1']")
     overflow = pg.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 1
     ARTIFACTS.mkdir(exist_ok=True)
