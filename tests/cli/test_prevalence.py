@@ -166,6 +166,26 @@ class TestRows:
         assert out.loc["All", "HAZ_unwpop"] > 250
         assert not math.isnan(out.loc["All", "HA_2_ll"])
 
+    def test_parquet_input_and_age_unit_option(self, tmp_path: Path) -> None:
+        d = pd.read_csv(SURVEY)
+        d["age"] = d["age"] / 30.4375  # same ages, now in months
+        d.to_parquet(tmp_path / "s.parquet", index=False)
+        d.drop(columns="age").assign(age=pd.read_csv(SURVEY)["age"]).to_csv(
+            tmp_path / "days.csv", index=False
+        )
+        months = invoke(
+            tmp_path / "s.parquet", "-o", tmp_path / "m.csv", "--age-unit", "months"
+        )
+        assert months.exit_code == 0, months.output
+        days = invoke(tmp_path / "days.csv", "-o", tmp_path / "d.csv")
+        a = pd.read_csv(tmp_path / "m.csv").set_index("Group")
+        b = pd.read_csv(tmp_path / "d.csv").set_index("Group")
+        assert a.loc["All", "HAZ_unwpop"] == b.loc["All", "HAZ_unwpop"]
+        pd.testing.assert_series_equal(
+            a.loc["All"], b.loc["All"], check_exact=False, rtol=1e-3
+        )
+        assert days.exit_code == 0
+
 
 class TestFiles:
     def test_unreadable_file_exits_1_with_a_message(self, tmp_path: Path) -> None:
