@@ -146,3 +146,26 @@ def write_xlsx(
                     sheet.write_number(r, c, number)
     book.close()
     return path
+
+
+def many_eppgbm_rows(n: int) -> list[dict[str, str]]:
+    """`n` plausible rows: n // 4 children without NIK, 4 monthly visits each."""
+    rows = []
+    for i in range(n):
+        child, visit = divmod(i, 4)
+        month = 1 + visit
+        rows.append(
+            eppgbm_row(
+                No=str(i + 1),
+                NIK="",
+                **{"NIK Ortu": "", "No KK": ""},
+                Nama=f"Anak {child:06d}",
+                **{"Nama Ortu": f"Ibu {child:06d}"},
+                **{"Tgl Lahir": f"{1 + child % 28:02d}/{1 + child % 12:02d}/2022"},
+                **{"Tanggal Pengukuran": f"15/{month:02d}/2025"},
+                Berat=f"{11 + visit * 0.2:.1f}",
+                Tinggi=f"{85 + visit * 0.5:.1f}",
+                **{"Cara Ukur": "Berdiri"},
+            )
+        )
+    return rows

@@ -91,11 +91,9 @@ class TestMessyCsv:
         assert {"weight_grams", "nik_float_suffix", "rt_rw_repaired"} <= codes(report)
         issue = next(i for i in report.issues if i.code == "weight_grams")
         assert (issue.file, issue.row, issue.column) == ("e.csv", 3, "Berat")
-        assert (
-            issue.message_id
-            and issue.message_en
-            and issue.message_id != issue.message_en
-        )
+        assert issue.message_id
+        assert issue.message_en
+        assert issue.message_id != issue.message_en
 
     def test_repairs_grams_rt_rw_and_nik(self, db: Session, tmp_path: Path) -> None:
         run(db, write_csv(tmp_path / "e.csv", EPPGBM_HEADER, messy_rows()))
@@ -114,9 +112,11 @@ class TestMessyCsv:
     ) -> None:
         run(db, write_csv(tmp_path / "e.csv", EPPGBM_HEADER, messy_rows()))
         budi = db.scalars(select(Person).where(Person.name == "Budi Santoso")).one()
-        assert budi.desa_code is not None and budi.desa_code.startswith("64.07.")
+        assert budi.desa_code is not None
+        assert budi.desa_code.startswith("64.07.")
         siti = db.scalars(select(Person).where(Person.nik == NIK_SITI)).one()
-        assert siti.desa_code is not None and siti.desa_code.startswith("64.72.")
+        assert siti.desa_code is not None
+        assert siti.desa_code.startswith("64.72.")
         posyandu = db.scalars(
             select(Facility).where(
                 Facility.kind == "posyandu", Facility.name == "Melati"
@@ -130,7 +130,8 @@ class TestMessyCsv:
         m = db.scalars(
             select(Measurement).where(Measurement.person_id == budi.id)
         ).one()
-        assert m.muac_cm is None and m.headc_cm is None
+        assert m.muac_cm is None
+        assert m.headc_cm is None
 
     def test_zscores_are_the_kernels_on_recomputed_age(
         self, db: Session, tmp_path: Path
@@ -217,7 +218,8 @@ class TestReimport:
         fixed[2]["Tgl Lahir"] = "01/02/2023"
         fixed[3]["Tanggal Pengukuran"] = "01/06/2024"
         report = run(db, write_csv(tmp_path / "e_fixed.csv", EPPGBM_HEADER, fixed))
-        assert report.rejected == 0 and report.inserted == 2
+        assert report.rejected == 0
+        assert report.inserted == 2
         assert db.scalar(select(func.count()).select_from(QuarantinedRow)) == 0
 
 
@@ -260,7 +262,8 @@ class TestLinking:
         assert report.extra["link_review"] == 1
         assert "link_review" in codes(report)
         review = db.scalars(select(LinkReview)).one()
-        assert review.status == "open" and 80 <= review.score < 90
+        assert review.status == "open"
+        assert 80 <= review.score < 90
 
     def test_a_truncated_nik_is_kept_as_suspect_not_as_key(
         self, db: Session, tmp_path: Path
@@ -269,7 +272,8 @@ class TestLinking:
         report = run(db, write_csv(tmp_path / "a.csv", EPPGBM_HEADER, [row]))
         assert "nik_truncated" in codes(report)
         person = db.scalars(select(Person).where(Person.name == "Siti Aminah")).one()
-        assert person.nik is None and person.nik_suspect == "6472014507230000"
+        assert person.nik is None
+        assert person.nik_suspect == "6472014507230000"
 
 
 class TestFormats:

@@ -1,0 +1,97 @@
+"""`tumbuh import eppgbm|families|screenings` and `tumbuh db`: JSON report, report files, exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from tests.imports.builders import EPPGBM_HEADER, eppgbm_row, write_csv
+from typer.testing import CliRunner
+
+from tumbuh.cli import app
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+runner = CliRunner()
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'cli.db'}"
+
+
+def rows() -> list[dict[str, str]]:
+    return [eppgbm_row(), eppgbm_row(No="2", Nama="", NIK="")]
+
+
+def test_import_eppgbm_json_reports_counts_and_issues(
+    db_url: str, tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path / "e.csv", EPPGBM_HEADER, rows())
+    result = runner.invoke(
+        app, ["import", "eppgbm", str(path), "--db", db_url, "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert {
+        k: report[k] for k in ("read", "inserted", "updated", "unchanged", "rejected")
+    } == {
+        "read": 2,
+        "inserted": 1,
+        "updated": 0,
+        "unchanged": 0,
+        "rejected": 1,
+    }
+    issue = report["issues"][0]
+    assert (issue["row"], issue["column"], issue["code"]) == (3, "Nama", "required")
+    assert report["link_review"] == 0
+    again = runner.invoke(
+        app, ["import", "eppgbm", str(path), "--db", db_url, "--json"]
+    )
+    assert json.loads(again.stdout)["unchanged"] == 1
+
+
+def test_report_files_in_csv_and_excel(db_url: str, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "e.csv", EPPGBM_HEADER, rows())
+    csv_out, xlsx_out = tmp_path / "issues.csv", tmp_path / "issues.xlsx"
+    for out in (csv_out, xlsx_out):
+        result = runner.invoke(
+            app, ["import", "eppgbm", str(path), "--db", db_url, "--report", str(out)]
+        )
+        assert result.exit_code == 0, result.output
+    text = csv_out.read_text(encoding="utf-8-sig").splitlines()
+    assert text[0].startswith("file,row,column,code")
+    assert "Nilai wajib kosong" in text[1]
+    sheet = load_workbook(xlsx_out)["issues"]
+    assert [c.value for c in sheet[2]][:4] == ["e.csv", 3, "Nama", "required"]
+
+
+def test_an_unreadable_file_exits_non_zero_and_changes_nothing(
+    db_url: str, tmp_path: Path
+) -> None:
+    missing = tmp_path / "nope.csv"
+    result = runner.invoke(
+        app, ["import", "eppgbm", str(missing), "--db", db_url, "--json"]
+    )
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert report["read"] == 0
+    assert report["failed_files"][0]["file"] == str(missing)
+
+
+def test_families_and_screenings_examples_import(db_url: str) -> None:
+    for kind, name in (("families", "families.csv"), ("screenings", "screenings.csv")):
+        result = runner.invoke(
+            app, ["import", kind, str(EXAMPLES / name), "--db", db_url, "--json"]
+        )
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["rejected"] == 0
+
+
+def test_db_load_regions_is_idempotent(db_url: str) -> None:
+    first = runner.invoke(app, ["db", "load-regions", "--db", db_url])
+    assert first.exit_code == 0, first.output
+    assert int(first.stdout.split(":")[-1]) > 90_000
+    second = runner.invoke(app, ["db", "load-regions", "--db", db_url])
+    assert second.stdout.strip() == "regions added: 0"
