@@ -220,3 +220,36 @@ class TestParquet:
         assert text["weight"] == ["12.5", None]
         assert text["dob"] == ["2023-01-02", "2022-03-04"]
         assert text[ROW_COLUMN] == [2, 3]
+
+
+class TestCsvBlocks:
+    def test_blocks_cut_outside_quotes_and_keep_every_row(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from tumbuh.tabular import readers
+
+        monkeypatch.setattr(readers, "_BLOCK_BYTES", 64)
+        p = tmp_path / "q.csv"
+        body = "".join(f'{i},"alamat\n{i}","Jl. Mawar ""B{i}"""\n' for i in range(40))
+        p.write_text("no,alamat,catatan\n" + body, encoding="utf-8")
+        src = open_table(p)
+        data = pa.concat_tables(list(src.chunks())).to_pydict()
+        assert data["no"] == [str(i) for i in range(40)]
+        assert data["alamat"][7] == "alamat\n7"
+        assert data["catatan"][39] == 'Jl. Mawar "B39"'
+        assert data[ROW_COLUMN][:3] == [2, 4, 6]
+
+    def test_a_stray_quote_does_not_swallow_the_file(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from tumbuh.tabular import readers
+
+        monkeypatch.setattr(readers, "_BLOCK_BYTES", 32)
+        p = tmp_path / "stray.csv"
+        stray = ' "B'
+        rows = "".join(f"{i},Jl. Mawar{stray if i == 3 else ''}\n" for i in range(200))
+        p.write_text("no,alamat\n" + rows, encoding="utf-8")
+        data = pa.concat_tables(list(open_table(p).chunks())).to_pydict()
+        assert data["no"] == [str(i) for i in range(200)]
+        assert data["alamat"][3] == 'Jl. Mawar "B'
+        assert data[ROW_COLUMN][-1] == 201

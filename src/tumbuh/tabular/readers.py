@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -302,15 +303,33 @@ def _csv_blocks(src: TableSource) -> Iterator[tuple[bytes, int]]:
                 if buf.strip():
                     yield buf, line
                 return
-            cut = buf.rfind(b"\n")
-            while cut >= 0 and buf.count(b'"', 0, cut) % 2:
-                cut = buf.rfind(b"\n", 0, cut)
+            cut = _block_cut(buf)
             if cut < 0:
                 rest = buf
                 continue
             block, rest = buf[: cut + 1], buf[cut + 1 :]
             yield block, line
             line += block.count(b"\n")
+
+
+def _block_cut(buf: bytes) -> int:
+    """Index of the last line end that is outside quotes, or -1.
+
+    A stray quote inside a field (``Jl. Mawar "B``) would keep the quote count odd for
+    the rest of the file; past a few blocks we cut at the last line end anyway, so that
+    memory stays bounded (the parsers treat such quotes as text).
+    """
+    data = np.frombuffer(buf, dtype=np.uint8)
+    newlines = np.flatnonzero(data == 10)
+    if newlines.size == 0:
+        return -1
+    quotes = np.cumsum(data == 34, dtype=np.int64)
+    even = newlines[(quotes[newlines] & 1) == 0]
+    if even.size:
+        return int(even[-1])
+    if len(buf) > 4 * _BLOCK_BYTES:
+        return int(newlines[-1])
+    return -1
 
 
 def _read_csv_chunks(src: TableSource) -> Iterator[pa.Table]:
