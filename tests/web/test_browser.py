@@ -220,6 +220,7 @@ def test_mobile_layout_has_no_sideways_scroll(browser, server) -> None:  # type:
     context = browser.new_context(
         viewport={"width": 375, "height": 740}, base_url=server, is_mobile=True
     )
+    context.set_default_timeout(60_000)
     pg = context.new_page()
     _login_with_keyboard(pg, "admin")
     pg.wait_for_selector("#map[data-ready='1']")
