@@ -323,8 +323,10 @@ def _block_cut(buf: bytes) -> int:
     newlines = np.flatnonzero(data == 10)
     if newlines.size == 0:
         return -1
-    quotes = np.cumsum(data == 34, dtype=np.int64)
-    even = newlines[(quotes[newlines] & 1) == 0]
+    quotes = np.flatnonzero(data == 34)
+    if quotes.size == 0:
+        return int(newlines[-1])
+    even = newlines[(np.searchsorted(quotes, newlines) & 1) == 0]
     if even.size:
         return int(even[-1])
     if len(buf) > 4 * _BLOCK_BYTES:
