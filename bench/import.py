@@ -169,10 +169,12 @@ def _import(url: str, path: str, queue: mp.Queue) -> None:  # type: ignore[type-
     t0 = time.perf_counter()
     report = run_import(engine, kind="eppgbm", paths=[path])
     seconds = time.perf_counter() - t0
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    peak_mb = usage.ru_maxrss / 1024
     queue.put(
         {
             "seconds": seconds,
+            "cpu_seconds": usage.ru_utime + usage.ru_stime,
             "peak_mb": peak_mb,
             "read": report.read,
             "inserted": report.inserted,
@@ -220,7 +222,9 @@ def main() -> int:
             res = run(url, csv_path)
             rate = float(res["read"]) / float(res["seconds"])  # type: ignore[arg-type]
             print(
-                f"{backend}: {res['read']} rows in {res['seconds']:.1f} s = {rate:,.0f} rows/s, "
+                f"{backend}: {res['read']} rows in {res['seconds']:.1f} s wall "
+                f"({res['cpu_seconds']:.1f} s CPU, load average {os.getloadavg()[0]:.1f}) "
+                f"= {rate:,.0f} rows/s, "
                 f"peak RSS {res['peak_mb']:.0f} MB; {json.dumps(res)}"
             )
             if backend == "postgres":

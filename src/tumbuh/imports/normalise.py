@@ -258,7 +258,8 @@ _LYING = {"terlentang", "telentang", "berbaring", "lying", "l", "length", "panja
 _STANDING = {"berdiri", "standing", "h", "height", "tinggi"}
 
 
-def normalise_measure(value: object) -> str | None:
+@functools.lru_cache(maxsize=1024)
+def normalise_measure(value: str | None) -> str | None:
     """`Terlentang` → `l` (length), `Berdiri` → `h` (height); None when unknown."""
     text = clean(value)
     if text is None:

@@ -43,7 +43,7 @@ def import_file(
     path: str | Path,
     report: ImportReport,
     regions: RegionResolver | None = None,
-    chunk_rows: int = 100_000,
+    chunk_rows: int = 50_000,
 ) -> None:
     """Import one file into `session` (flushes, never commits); counts and issues go to `report`.
 
@@ -96,7 +96,7 @@ def run_import(
     *,
     kind: str,
     paths: Sequence[str | Path],
-    chunk_rows: int = 100_000,
+    chunk_rows: int = 50_000,
 ) -> ImportReport:
     """Import each file in its own transaction; an unreadable file leaves the database as it was
     and is listed under `failed_files` (other files still go in)."""

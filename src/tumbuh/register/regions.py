@@ -121,10 +121,12 @@ class RegionResolver:
     """Resolve region names within their parent, robust to case, prefixes and punctuation."""
 
     names: dict[str, str] = field(default_factory=dict)  # code -> name
-    children: dict[str | None, dict[str, list[str]]] = field(
-        default_factory=lambda: defaultdict(dict)
-    )
     levels: dict[str, int] = field(default_factory=dict)
+    # Children per parent as (code, name, level); their name index is built on first use.
+    _rows: dict[str | None, list[tuple[str, str, int]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    _index: dict[str | None, dict[str, list[str]]] = field(default_factory=dict)
     _cache: dict[tuple[str | None, int, str], tuple[str | None, bool]] = field(
         default_factory=dict
     )
@@ -152,8 +154,19 @@ class RegionResolver:
     def add(self, code: str, name: str, level: int, parent: str | None) -> None:
         self.names[code] = name
         self.levels[code] = level
-        _, key = split_prefix(name, level)
-        self.children[parent].setdefault(key, []).append(code)
+        self._rows[parent].append((code, name, level))
+        self._index.pop(parent, None)
+
+    def children(self, parent: str | None) -> dict[str, list[str]]:
+        """{name key without prefix: codes} of the regions directly under `parent`."""
+        index = self._index.get(parent)
+        if index is None:
+            index = {}
+            for code, name, level in self._rows.get(parent, ()):
+                _, key = split_prefix(name, level)
+                index.setdefault(key, []).append(code)
+            self._index[parent] = index
+        return index
 
     def resolve(
         self, parent: str | None, level: int, value: str
@@ -174,7 +187,7 @@ class RegionResolver:
         prefix, key = split_prefix(value, level)
         if not key:
             return None, False
-        siblings = self.children.get(parent, {})
+        siblings = self.children(parent)
         codes = siblings.get(key)
         fuzzy = False
         if not codes:
