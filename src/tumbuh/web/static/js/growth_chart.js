@@ -23,10 +23,13 @@
   var chart = echarts.init(el, null, { renderer: "svg" });
   chart.setOption({
     animation: false,
-    grid: { left: 48, right: 56, top: 16, bottom: 44 },
+    grid: { left: 48, right: 56, top: 32, bottom: 44 },
     tooltip: { trigger: "item" },
-    xAxis: { type: "value", name: data.labels.x, nameLocation: "middle", nameGap: 28,
-             min: "dataMin", max: "dataMax" },
+    xAxis: data.x_unit === "month"
+      ? { type: "value", name: data.labels.x, nameLocation: "middle", nameGap: 28,
+          min: 0, max: 60, interval: 6 }
+      : { type: "value", name: data.labels.x, nameLocation: "middle", nameGap: 28,
+          min: "dataMin", max: "dataMax" },
     yAxis: { type: "value", name: data.y_unit, scale: true },
     series: series
   });
