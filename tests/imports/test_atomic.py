@@ -65,7 +65,7 @@ def test_sigkill_mid_file_leaves_the_database_as_it_was(tmp_path: Path) -> None:
     engine.dispose()
     before = snapshot(url)
 
-    big = write_csv(tmp_path / "big.csv", EPPGBM_HEADER, many_eppgbm_rows(40_000))
+    big = write_csv(tmp_path / "big.csv", EPPGBM_HEADER, many_eppgbm_rows(30_000))
     script = textwrap.dedent(
         f"""
         from tumbuh.db.engine import make_engine

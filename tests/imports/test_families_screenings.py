@@ -125,3 +125,28 @@ class TestScreenings:
         assert s.muac_cm is None
         assert s.hb_g_dl == pytest.approx(11.8)
         assert db.scalar(select(func.count()).select_from(QuarantinedRow)) == 1
+
+
+class TestAcrossSources:
+    def test_a_child_from_the_family_file_is_the_child_in_eppgbm(
+        self, db: Session, tmp_path: Path
+    ) -> None:
+        from tests.imports.builders import EPPGBM_HEADER, eppgbm_row
+
+        run(db, "families", EXAMPLES / "families.csv")
+        row = eppgbm_row(
+            NIK="6402014103220005",
+            Nama="PUTRI SAPUTRA",
+            **{"Tgl Lahir": "01/03/2022", "NIK Ortu": "", "No KK": ""},
+            **{
+                "Kab/Kota": "Kutai Kartanegara",
+                "Kec": "Muara Muntai",
+                "Desa/Kel": "Muara Aloh",
+            },
+        )
+        report = run(db, "eppgbm", write_csv(tmp_path / "e.csv", EPPGBM_HEADER, [row]))
+        assert report.extra["persons_created"] == 0
+        putri = db.scalars(select(Person).where(Person.nik == "6402014103220005")).one()
+        mother = db.scalars(select(Person).where(Person.name == "Nur Aisyah")).one()
+        assert putri.mother_id == mother.id
+        assert putri.family_id is not None

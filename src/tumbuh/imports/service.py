@@ -74,11 +74,15 @@ def import_file(
 
 @contextmanager
 def write_transaction(engine: Engine) -> Iterator[Session]:
-    """A session in one database transaction; SQLite takes the write lock at the start
-    (BEGIN IMMEDIATE), so a concurrent writer waits instead of failing half-way."""
+    """A session in one database transaction. SQLite takes the write lock at the start
+    (BEGIN IMMEDIATE) and PostgreSQL an advisory lock, so a concurrent import waits
+    instead of failing half-way."""
     with engine.connect() as conn:
         if conn.dialect.name == "sqlite":
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+        elif conn.dialect.name == "postgresql":
+            # One import at a time, like SQLite's write lock (released at commit/rollback).
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7301)")
         session = Session(bind=conn, autoflush=False, expire_on_commit=False)
         try:
             yield session
