@@ -25,23 +25,46 @@ F64 = NDArray[np.float64]
 
 
 def _z_inplace(
-    y: F64, L: F64, M: F64, LS: F64, out: F64, *, restricted: bool, l_is_one: bool
+    y: F64,
+    L: F64,
+    M: F64,
+    LS: F64,
+    out: F64,
+    *,
+    restricted: bool,
+    l_is_one: bool,
+    scratch: tuple[F64, NDArray[np.bool_]] | None = None,
 ) -> F64:
-    """Write the z-score into ``out``; ``LS`` is ``L * S`` (``S`` when L is 1)."""
+    """Write the z-score into ``out``; ``LS`` is ``L * S`` (``S`` when L is 1).
+
+    ``scratch`` (a float and a bool array shaped like ``out``) avoids
+    allocating temporaries in the kernel's chunk loop.
+    """
     np.divide(y, M, out=out)
     if not l_is_one:
         # (y/M)^1 is y/M exactly, so the power is skipped when every L is 1.
         np.power(out, L, out=out)
-    out -= 1.0
-    out /= LS
+    np.subtract(out, 1.0, out=out)
+    np.divide(out, LS, out=out)
     if restricted:
-        _restrict_tails(y, L, M, LS, out)
+        _restrict_tails(y, L, M, LS, out, scratch)
     return out
 
 
-def _restrict_tails(y: F64, L: F64, M: F64, LS: F64, z: F64) -> None:
+def _restrict_tails(
+    y: F64,
+    L: F64,
+    M: F64,
+    LS: F64,
+    z: F64,
+    scratch: tuple[F64, NDArray[np.bool_]] | None = None,
+) -> None:
     # SD2/SD3 need two more powers; compute them only where |z| > 3.
-    beyond = np.abs(z) > 3.0
+    if scratch is None:
+        scratch = (np.empty(z.shape), np.empty(z.shape, dtype=bool))
+    az, beyond = scratch
+    np.abs(z, out=az)
+    np.greater(az, 3.0, out=beyond)
     if not beyond.any():
         return
     idx = np.flatnonzero(beyond)

@@ -18,7 +18,7 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["round_r"]
+__all__ = ["round_into", "round_r"]
 
 _DBL_DIG = 15
 
@@ -96,22 +96,56 @@ def round_r(
         return res
     if out is None:
         out = np.empty_like(xa)
-    pow10 = 10.0**digits
+    flat = xa.reshape(-1)
+    m = flat.shape[0]
+    target = out.reshape(-1) if out.flags.c_contiguous else np.empty(m)
     with np.errstate(all="ignore"):
-        x10 = xa * pow10
-        r = np.rint(x10)
-        d = np.subtract(x10, r, out=x10)
-        np.abs(d, out=d)
-        near_tie = d > 0.5 - _TIE_BAND
-        # Large and infinite values too (NaN compares false and stays NaN).
-        big = np.abs(r)
-        near_tie |= big >= _FAST_LIMIT
-        np.divide(r, pow10, out=out)
-        if near_tie.any():
-            idx = np.flatnonzero(near_tie)
-            flat_out = out.reshape(-1)
-            flat_out[idx] = _round_exact(xa.reshape(-1)[idx], digits)
-        # -0.0 (e.g. from -0.001) becomes +0.0: R prints both as 0 and
-        # text output should not show "-0.0".
-        out += 0.0
+        round_into(
+            flat,
+            target,
+            digits,
+            np.empty(m),
+            np.empty(m),
+            np.empty(m, dtype=bool),
+            np.empty(m, dtype=bool),
+        )
+    if not out.flags.c_contiguous:
+        out[...] = target.reshape(out.shape)
     return out
+
+
+def round_into(
+    x: NDArray[np.float64],
+    out: NDArray[np.float64],
+    digits: int,
+    x10: NDArray[np.float64],
+    r: NDArray[np.float64],
+    near_tie: NDArray[np.bool_],
+    big: NDArray[np.bool_],
+) -> None:
+    """:func:`round_r` on 1-D arrays with caller-supplied scratch buffers.
+
+    The kernel calls this on every chunk; reusing the buffers avoids
+    allocating (and page-faulting) temporaries each time. ``out`` may be
+    ``x``. Call under ``np.errstate(all="ignore")``.
+    """
+    pow10 = 10.0**digits
+    np.multiply(x, pow10, out=x10)
+    np.rint(x10, out=r)
+    np.subtract(x10, r, out=x10)
+    np.abs(x10, out=x10)
+    np.greater(x10, 0.5 - _TIE_BAND, out=near_tie)
+    # Large and infinite values too (NaN compares false and stays NaN).
+    np.abs(r, out=x10)
+    np.greater_equal(x10, _FAST_LIMIT, out=big)
+    np.logical_or(near_tie, big, out=near_tie)
+    if near_tie.any():
+        idx = np.flatnonzero(near_tie)
+        exact = _round_exact(x[idx], digits)
+        np.divide(r, pow10, out=out)
+        out[idx] = exact
+    else:
+        np.divide(r, pow10, out=out)
+    # -0.0 (e.g. from -0.001) becomes +0.0: R prints both as 0 and text
+    # output should not show "-0.0".
+    np.add(out, 0.0, out=out)

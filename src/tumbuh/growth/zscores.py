@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
@@ -32,7 +33,7 @@ from tumbuh.growth.cleaning import (
 )
 from tumbuh.growth.indicators import INDICATORS, Indicator
 from tumbuh.growth.lms import _z_inplace
-from tumbuh.growth.rounding import round_r
+from tumbuh.growth.rounding import round_into
 from tumbuh.growth.tables import length_tables, lms_table
 
 __all__ = ["ZScores", "zscores"]
@@ -164,7 +165,9 @@ class ZScores:
         return out
 
 
-def _issue_strings(mask: NDArray[np.uint8], text: tuple[str, ...]) -> NDArray[np.object_]:
+def _issue_strings(
+    mask: NDArray[np.uint8], text: tuple[str, ...]
+) -> NDArray[np.object_]:
     """Per-row reasons from a bit mask (bit i set: reason ``text[i]``)."""
     n = mask.shape[0]
     if not text:
@@ -435,6 +438,21 @@ class _Outputs:
         return cls(arrays, np.empty(n, dtype=np.int8))
 
 
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _pool(threads: int) -> ThreadPoolExecutor:
+    # One long-lived pool, so that its threads keep their scratch buffers.
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(
+                max_workers=threads, thread_name_prefix="tumbuh-growth"
+            )
+        return _POOL
+
+
 def _run_chunks(n: int, work: Callable[[int, int], None]) -> None:
     bounds = [(a, min(a + _CHUNK, n)) for a in range(0, n, _CHUNK)]
     threads = min(2, os.cpu_count() or 1)
@@ -442,13 +460,54 @@ def _run_chunks(n: int, work: Callable[[int, int], None]) -> None:
         for a, b in bounds:
             work(a, b)
         return
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        for fut in [pool.submit(work, a, b) for a, b in bounds]:
-            fut.result()
+    for fut in [_pool(threads).submit(work, a, b) for a, b in bounds]:
+        fut.result()
 
 
-def _round_and_flag(z: F64, zout: F64, fout: F64, bounds: tuple[float, float]) -> None:
-    round_r(z, 2, out=zout)
+class _Work:
+    """Per-thread scratch buffers, reused over chunks and calls.
+
+    Temporaries of a few hundred kB are mmapped and page-faulted by the
+    allocator each time; reusing them makes the kernel several times faster.
+    """
+
+    def __init__(self) -> None:
+        self._bufs: dict[tuple[str, str], NDArray[Any]] = {}
+
+    def get(
+        self, name: str, m: int, dtype: type[np.generic] = np.float64
+    ) -> NDArray[Any]:
+        key = (name, np.dtype(dtype).char)
+        buf = self._bufs.get(key)
+        if buf is None or buf.shape[0] < m:
+            buf = self._bufs[key] = np.empty(max(m, _CHUNK), dtype=dtype)
+        return buf[:m]
+
+    def f(self, name: str, m: int) -> F64:
+        return self.get(name, m, np.float64)
+
+    def b(self, name: str, m: int) -> NDArray[np.bool_]:
+        return self.get(name, m, np.bool_)
+
+    def i(self, name: str, m: int) -> NDArray[np.intp]:
+        return self.get(name, m, np.intp)
+
+
+_LOCAL = threading.local()
+
+
+def _work() -> _Work:
+    w: _Work | None = getattr(_LOCAL, "work", None)
+    if w is None:
+        w = _LOCAL.work = _Work()
+    return w
+
+
+def _round_and_flag(
+    z: F64, zout: F64, fout: F64, bounds: tuple[float, float], w: _Work
+) -> None:
+    m = z.shape[0]
+    round_into(z, zout, 2, w.f("r1", m), w.f("r2", m), w.b("r3", m), w.b("r4", m))
     # WHO anthro flags from the rounded z-score: 5.00 is kept, 5.01 flagged.
     # lo <= z <= hi  <=>  |z - c| <= h with c the centre and h the half width
     # (exact here: rounded z-scores sit 0.01 apart, far from the bounds).
@@ -458,7 +517,7 @@ def _round_and_flag(z: F64, zout: F64, fout: F64, bounds: tuple[float, float]) -
     np.abs(t, out=t)
     np.greater(t, half, out=fout)
     # NaN where z is missing: min(flag, |z - c| + 1) is the flag unless NaN.
-    t += 1.0
+    np.add(t, 1.0, out=t)
     np.minimum(fout, t, out=fout)
 
 
@@ -466,52 +525,66 @@ def _score_chunk(
     inp: _Inputs, out: _Outputs, wanted: frozenset[Indicator], a: int, b: int
 ) -> None:
     with np.errstate(all="ignore"):
-        _score_chunk_impl(inp, out, wanted, a, b)
+        _score_chunk_impl(inp, out, wanted, a, b, _work())
 
 
 # Selections use arithmetic on 0/1 masks instead of np.where or masked
 # assignment: with masks that vary row by row (young/old, lying/standing)
-# np.where is an order of magnitude slower than a multiply.
-_SEX_FLOAT = np.array([np.nan, 1.0, 2.0])
-_DAY_SENTINEL = 2 * 1827
+# np.where is an order of magnitude slower than a multiply. Every
+# temporary comes from the per-thread _Work buffers.
+_DAY_STRIDE = 1827
+_DAY_SENTINEL = 2 * _DAY_STRIDE
 
 
 def _score_chunk_impl(
-    inp: _Inputs, out: _Outputs, wanted: frozenset[Indicator], a: int, b: int
+    inp: _Inputs, out: _Outputs, wanted: frozenset[Indicator], a: int, b: int, w: _Work
 ) -> None:
+    m = b - a
     o = out.arrays
     sx = inp.sex[a:b]
     age = inp.age[a:b]
     months = o["age_months_raw"][a:b]
+    days = w.f("days", m)
     if inp.in_months:
         np.copyto(months, age)
-        days = np.multiply(age, DAYS_PER_MONTH)
-        days += 0.5
+        np.multiply(age, DAYS_PER_MONTH, out=days)
+        np.add(days, 0.5, out=days)
     else:
         np.divide(age, DAYS_PER_MONTH, out=months)
-        days = np.add(age, 0.5)
+        np.add(age, 0.5, out=days)
     # anthro rule 4: round half up to a whole day.
     np.floor(days, out=days)
-    _SEX_FLOAT.take(sx, out=o["csex"][a:b])
+    tb = w.b("tb", m)
+    # csex: 1, 2, or 0/0 = NaN for a missing sex.
+    np.not_equal(sx, 0, out=tb)
+    np.divide(sx, tb, out=o["csex"][a:b])
 
     # 9-month rule: standing height under 9 months → measure missing.
     ms = inp.measure[a:b]
-    nine = ms == 2
-    nine &= months < NINE_MONTHS
+    nine = w.b("nine", m)
+    np.equal(ms, 2, out=nine)
+    np.less(months, NINE_MONTHS, out=tb)
+    np.logical_and(nine, tb, out=nine)
     np.copyto(o["c9mo_flag"][a:b], nine)
     cm = out.cmeasure[a:b]
-    np.multiply(ms, ~nine, out=cm)
+    np.logical_not(nine, out=tb)
+    np.multiply(ms, tb, out=cm)
 
     # ±0.7 cm with the rounded age in days and the cleaned measure: +0.7 for
     # a height under 731 days, -0.7 for a length from 731 days.
-    young = days < LENGTH_HEIGHT_SWITCH_DAYS
-    young &= cm == 2
-    old = days >= LENGTH_HEIGHT_SWITCH_DAYS
-    old &= cm == 1
-    shift = np.subtract(young.view(np.int8), old.view(np.int8))
+    young = w.b("young", m)
+    np.less(days, LENGTH_HEIGHT_SWITCH_DAYS, out=young)
+    np.equal(cm, 2, out=tb)
+    np.logical_and(young, tb, out=young)
+    old = w.b("old", m)
+    np.greater_equal(days, LENGTH_HEIGHT_SWITCH_DAYS, out=old)
+    np.equal(cm, 1, out=tb)
+    np.logical_and(old, tb, out=old)
+    shift = w.get("shift", m, np.int8)
+    np.subtract(young.view(np.int8), old.view(np.int8), out=shift)
     clen = o["clenhei"][a:b]
     np.multiply(shift, LENHEI_SHIFT_CM, out=clen)
-    clen += inp.lenhei[a:b]
+    np.add(clen, inp.lenhei[a:b], out=clen)
 
     weight = inp.weight[a:b]
     cbmi = o["cbmi"][a:b]
@@ -519,20 +592,28 @@ def _score_chunk_impl(
     np.multiply(cbmi, cbmi, out=cbmi)
     np.divide(weight, cbmi, out=cbmi)
 
-    no_oed = inp.oedema[a:b] != 1
-    zbuf = np.empty(b - a)
+    no_oed = w.b("no_oed", m)
+    np.not_equal(inp.oedema[a:b], 1, out=no_oed)
+    zbuf = w.f("z", m)
+    tails = (w.f("tail_abs", m), w.b("tail_mask", m))
 
     age_wanted = [i for i in _AGE_INDICATORS if i in wanted]
     if age_wanted:
         # Day-table index minus the sentinel, so that index * ok + sentinel
         # gives the row's index where ok and the NaN sentinel elsewhere.
         # Valid: known sex and unrounded age < 60 months (hence <= 1826 days).
-        ok = months < MAX_AGE_MONTHS
-        ok &= sx > 0
-        rel = days.astype(np.intp)
-        rel += np.multiply(sx, 1827, dtype=np.intp)
-        rel -= 1827 + _DAY_SENTINEL
-        ok_no_oed = ok & no_oed
+        ok = w.b("ok", m)
+        np.less(months, MAX_AGE_MONTHS, out=ok)
+        np.greater(sx, 0, out=tb)
+        np.logical_and(ok, tb, out=ok)
+        ok_no_oed = w.b("ok_no_oed", m)
+        np.logical_and(ok, no_oed, out=ok_no_oed)
+        rel = w.i("rel", m)
+        np.copyto(rel, days, casting="unsafe")  # NaN rows are masked below
+        idx = w.i("idx", m)
+        np.multiply(sx, _DAY_STRIDE, out=idx, dtype=np.intp)
+        np.add(rel, idx, out=rel)
+        np.subtract(rel, _DAY_STRIDE + _DAY_SENTINEL, out=rel)
         measures = {
             "lenhei": clen,
             "weight": weight,
@@ -542,31 +623,41 @@ def _score_chunk_impl(
             "triskin": inp.triskin[a:b],
             "subskin": inp.subskin[a:b],
         }
-        idx = np.empty(b - a, dtype=np.intp)
-        g1, g2, g3 = np.empty(b - a), np.empty(b - a), np.empty(b - a)
+        cond = w.b("cond", m)
+        g1, g2, g3 = w.f("g1", m), w.f("g2", m), w.f("g3", m)
         for ind in age_wanted:
             spec = INDICATORS[ind]
             tab = lms_table(ind)
             y = measures[_AGE_INDICATORS[ind]]
             # anthro rule 8: a measurement <= 0 is treated as missing.
-            cond = y > 0
-            cond &= ok_no_oed if ind in _OEDEMA_EXCLUDES else ok
+            np.greater(y, 0.0, out=cond)
+            np.logical_and(cond, ok_no_oed if ind in _OEDEMA_EXCLUDES else ok, out=cond)
             np.multiply(rel, cond, out=idx)
-            idx += _DAY_SENTINEL
-            # Gathers into reused buffers; mode="clip" skips the bounds
-            # error path (every index is inside the table by construction).
+            np.add(idx, _DAY_SENTINEL, out=idx)
+            # mode="clip" skips the bounds error path (indices are in range).
             M = np.take(tab.M, idx, out=g1, mode="clip")
             LS = np.take(tab.S if tab.l_is_one else tab.LS, idx, out=g2, mode="clip")
             L = M if tab.l_is_one else np.take(tab.L, idx, out=g3, mode="clip")
             _z_inplace(
-                y, L, M, LS, zbuf, restricted=spec.restricted_tails, l_is_one=tab.l_is_one
+                y,
+                L,
+                M,
+                LS,
+                zbuf,
+                restricted=spec.restricted_tails,
+                l_is_one=tab.l_is_one,
+                scratch=tails,
             )
             _round_and_flag(
-                zbuf, o[spec.z_column][a:b], o[spec.flag_column][a:b], spec.flag_bounds
+                zbuf,
+                o[spec.z_column][a:b],
+                o[spec.flag_column][a:b],
+                spec.flag_bounds,
+                w,
             )
 
     if Indicator.weight_for_length in wanted:
-        _score_wfl(inp, out, a, b, clen, days, months, cm, no_oed, zbuf)
+        _score_wfl(inp, out, a, b, days, no_oed, w)
 
 
 def _score_wfl(
@@ -574,81 +665,102 @@ def _score_wfl(
     out: _Outputs,
     a: int,
     b: int,
-    clen: F64,
     days: F64,
-    months: F64,
-    cm: NDArray[np.int8],
     no_oed: NDArray[np.bool_],
-    zbuf: F64,
+    w: _Work,
 ) -> None:
+    m = b - a
     lt = length_tables()
+    o = out.arrays
+    clen = o["clenhei"][a:b]
+    months = o["age_months_raw"][a:b]
+    cm = out.cmeasure[a:b]
     sx = inp.sex[a:b]
     age = inp.age[a:b]
+    tb = w.b("tb", m)
     # Table by age (< 731 days: length table); without age by measure, and
     # without measure by length < 87 cm (anthro rule 12).
-    no_age = np.isnan(age)
-    use_height = days >= LENGTH_HEIGHT_SWITCH_DAYS
+    no_age = w.b("no_age", m)
+    np.isnan(age, out=no_age)
+    use_height = w.b("use_height", m)
+    np.greater_equal(days, LENGTH_HEIGHT_SWITCH_DAYS, out=use_height)
     if no_age.any():
         by_measure = np.where(
             cm == 2, True, np.where(cm == 1, False, clen >= NO_AGE_LENGTH_SWITCH_CM)
         )
-        use_height = np.where(no_age, by_measure, use_height)
+        np.copyto(use_height, by_measure, where=no_age)
     (lo_l, hi_l), (lo_h, hi_h) = lt.ranges
     uh = use_height.view(np.int8)
     # Inclusive range of the chosen table, compared on the floating value.
-    lim = np.multiply(uh, lo_h - lo_l)
-    lim += lo_l
-    valid = clen >= lim
+    lim = w.f("lim", m)
+    valid = w.b("valid", m)
+    np.multiply(uh, lo_h - lo_l, out=lim)
+    np.add(lim, lo_l, out=lim)
+    np.greater_equal(clen, lim, out=valid)
     np.multiply(uh, hi_h - hi_l, out=lim)
-    lim += hi_l
-    valid &= clen <= lim
-    valid &= sx > 0
-    valid &= no_oed
-    valid &= no_age | (months < MAX_AGE_MONTHS)
+    np.add(lim, hi_l, out=lim)
+    np.less_equal(clen, lim, out=tb)
+    np.logical_and(valid, tb, out=valid)
+    np.greater(sx, 0, out=tb)
+    np.logical_and(valid, tb, out=valid)
+    np.logical_and(valid, no_oed, out=valid)
+    np.less(months, MAX_AGE_MONTHS, out=tb)
+    np.logical_or(tb, no_age, out=tb)
+    np.logical_and(valid, tb, out=valid)
     # anthro rule 13: lower = trunc(10x)/10, upper = trunc(10x + 1)/10,
     # fraction = (x - lower)/0.1, interpolation only when fraction > 0.
-    x10 = np.multiply(clen, 10.0)
-    k = np.trunc(x10)
-    x10 += 1.0
+    k = w.f("k", m)
+    x10 = w.f("x10", m)
+    np.multiply(clen, 10.0, out=x10)
+    np.trunc(x10, out=k)
+    np.add(x10, 1.0, out=x10)
     np.trunc(x10, out=x10)
     sent = lt.sentinel
-    block = np.add(uh, uh)
-    block += sx
-    block -= 1
+    block = w.i("block", m)
+    np.multiply(uh, 2, out=block, dtype=np.intp)
+    np.add(block, sx, out=block)
+    np.subtract(block, 1, out=block)
     np.clip(block, 0, 3, out=block)
-    off = lt.offset.take(block)
-    off -= sent
-    ilo = k.astype(np.intp)
-    ilo += off
-    ilo *= valid
-    ilo += sent
-    iup = x10.astype(np.intp)
-    iup += off
-    iup *= valid
-    iup += sent
-    frac = np.divide(k, 10.0, out=x10)
+    off = w.i("off", m)
+    np.take(lt.offset, block, out=off, mode="clip")
+    np.subtract(off, sent, out=off)
+    ilo, iup = w.i("ilo", m), w.i("iup", m)
+    for dest, src in ((ilo, k), (iup, x10)):
+        np.copyto(dest, src, casting="unsafe")  # invalid rows are masked next
+        np.add(dest, off, out=dest)
+        np.multiply(dest, valid, out=dest)
+        np.add(dest, sent, out=dest)
+    frac = w.f("frac", m)
+    np.divide(k, 10.0, out=frac)
     np.subtract(clen, frac, out=frac)
-    frac /= 0.1
+    np.divide(frac, 0.1, out=frac)
     np.maximum(frac, 0.0, out=frac)
+    lo_buf = w.f("lo", m)
 
-    lo_buf = np.empty(b - a)
-
-    def interp(t: F64) -> F64:
+    def interp(t: F64, dest: F64) -> F64:
         lo_v = np.take(t, ilo, out=lo_buf, mode="clip")
-        up_v = np.take(t, iup, mode="clip")
-        up_v -= lo_v
-        up_v *= frac
-        up_v += lo_v
-        return up_v
+        np.take(t, iup, out=dest, mode="clip")
+        np.subtract(dest, lo_v, out=dest)
+        np.multiply(dest, frac, out=dest)
+        np.add(dest, lo_v, out=dest)
+        return dest
 
-    L = interp(lt.L)
-    S = interp(lt.S)
-    S *= L
+    L = interp(lt.L, w.f("g1", m))
+    LS = interp(lt.S, w.f("g2", m))
+    np.multiply(LS, L, out=LS)
+    M = interp(lt.M, w.f("g3", m))
+    zbuf = w.f("z", m)
     spec = INDICATORS[Indicator.weight_for_length]
     _z_inplace(
-        inp.weight[a:b], L, interp(lt.M), S, zbuf, restricted=True, l_is_one=False
+        inp.weight[a:b],
+        L,
+        M,
+        LS,
+        zbuf,
+        restricted=True,
+        l_is_one=False,
+        scratch=(w.f("tail_abs", m), w.b("tail_mask", m)),
     )
-    o = out.arrays
     _round_and_flag(
-        zbuf, o[spec.z_column][a:b], o[spec.flag_column][a:b], spec.flag_bounds
+        zbuf, o[spec.z_column][a:b], o[spec.flag_column][a:b], spec.flag_bounds, w
     )
