@@ -315,3 +315,12 @@ def _counts(session: Session) -> tuple[int, ...]:
         session.scalar(select(func.count()).select_from(m)) or 0
         for m in (Person, Measurement, Family, Facility, QuarantinedRow)
     )
+
+
+def test_a_file_without_a_province_column_resolves_by_the_kabupaten(
+    db: Session, tmp_path: Path
+) -> None:
+    header = [h for h in EPPGBM_HEADER if h != "Prov"]
+    run(db, write_csv(tmp_path / "e.csv", header, [eppgbm_row()]))
+    siti = db.scalars(select(Person).where(Person.nik == NIK_SITI)).one()
+    assert siti.desa_code == "64.72.06.1001"

@@ -39,6 +39,7 @@ from tumbuh.imports.normalise import (
 )
 from tumbuh.register.models import Family, Measurement
 from tumbuh.register.regions import name_key
+from tumbuh.register.regions import parent_of as _parent_of
 from tumbuh.tabular.issues import RowIssue
 from tumbuh.tabular.parse import parse_sex
 from tumbuh.tabular.readers import TableSource
@@ -90,6 +91,11 @@ REQUIRED = ("name", "sex", "birth_date", "measured_on")
 _PLAUSIBLE_Z = 5.0
 _MAX_AGE_DAYS = 1856  # 60 completed months (WHO anthro, 30.4375 days per month)
 _MEASURE_FIELDS = ("weight", "lenhei", "muac", "headc")
+
+
+def parent_of_code(code: str) -> str:
+    parent = _parent_of(code)
+    return parent if parent is not None else code
 
 
 def check_columns(source: TableSource, file: str) -> dict[str, str]:
@@ -194,6 +200,17 @@ class EppgbmImport(ChunkImport):
             codes: list[str | None] = [None, None, None, None]
             parent: str | None = None
             problem: str | None = None
+            if prov is None and kab is not None:
+                # No province column: the kab/kota name decides when it is unique in Indonesia.
+                hits = {
+                    found
+                    for codes_ in res.children(None).values()
+                    for province in codes_
+                    if (found := res.resolve(province, 2, kab)[0]) is not None
+                    and not res.resolve(province, 2, kab)[1]
+                }
+                if len(hits) == 1:
+                    prov = res.names[parent_of_code(hits.pop())]
             for level, value in enumerate((prov, kab, kec, desa), start=1):
                 if value is None:
                     break
