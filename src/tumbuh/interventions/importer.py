@@ -1,0 +1,392 @@
+"""`tumbuh import interventions`: intervention records in bulk from CSV/Excel, with a report.
+
+Uses the importers' machinery: the shared readers, one transaction per file
+(``imports.service.write_transaction``), the quarantine of rejected rows and the
+``ImportReport``/``RowIssue`` contract. Layout in ``docs/interventions.md``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Engine, insert, update
+from sqlalchemy.orm import Session
+
+from tumbuh.errors import ImportFileError
+from tumbuh.imports.context import Chunk, FileImport, row_key
+from tumbuh.imports.service import write_transaction
+from tumbuh.interventions import repository as repo
+from tumbuh.interventions import service
+from tumbuh.interventions.groups import is_family_group
+from tumbuh.interventions.models import Intervention
+from tumbuh.register.regions import RegionResolver
+from tumbuh.tabular.issues import ImportReport, RowIssue, Severity
+from tumbuh.tabular.mapping import normalize_header
+from tumbuh.tabular.parse import parse_date
+from tumbuh.tabular.readers import open_table
+
+KIND = "interventions"
+
+# field -> accepted headers (compared after normalize_header).
+HEADERS: dict[str, tuple[str, ...]] = {
+    "code": (
+        "kode intervensi",
+        "kode",
+        "intervensi",
+        "jenis intervensi",
+        "code",
+        "intervention",
+    ),
+    "nik": ("nik", "nik sasaran"),
+    "no_kk": ("no kk", "nomor kk", "no kartu keluarga", "kk"),
+    "given_on": (
+        "tanggal",
+        "tanggal pemberian",
+        "tgl",
+        "tgl pemberian",
+        "date",
+        "given on",
+    ),
+    "status": ("status",),
+    "sector": ("sektor", "opd", "dinas", "sector"),
+    "unit": ("unit", "pelaksana", "posyandu", "fasilitas"),
+    "note": ("catatan", "keterangan", "note"),
+}
+REQUIRED = ("code", "given_on")
+
+STATUS_WORDS: dict[str, str] = {
+    "planned": "planned",
+    "rencana": "planned",
+    "direncanakan": "planned",
+    "given": "given",
+    "diberikan": "given",
+    "sudah": "given",
+    "ya": "given",
+    "verified": "verified",
+    "terverifikasi": "verified",
+    "diverifikasi": "verified",
+}
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "missing_column": (
+        "Kolom wajib tidak ada: {value}",
+        "Required column missing: {value}",
+    ),
+    "required": ("Nilai wajib kosong", "Required value is empty"),
+    "unknown_kind": (
+        "Kode intervensi tidak ada di katalog: {value}",
+        "Intervention code not in the catalogue: {value}",
+    ),
+    "invalid_date": ("Tanggal tidak terbaca: {value}", "Unreadable date: {value}"),
+    "future_date": ("Tanggal di masa depan: {value}", "Date in the future: {value}"),
+    "invalid_status": (
+        "Status tidak dikenal (rencana/diberikan/terverifikasi): {value}",
+        "Unknown status (planned/given/verified): {value}",
+    ),
+    "invalid_nik": ("NIK harus 16 angka: {value}", "NIK must be 16 digits: {value}"),
+    "invalid_kk": ("No KK harus 16 angka: {value}", "No KK must be 16 digits: {value}"),
+    "nik_required": (
+        "Intervensi untuk perorangan: NIK wajib diisi",
+        "A person's intervention: NIK is required",
+    ),
+    "subject_required": (
+        "Intervensi untuk keluarga: No KK atau NIK wajib diisi",
+        "A family's intervention: No KK or NIK is required",
+    ),
+    "person_not_found": (
+        "NIK tidak ada di register: {value}",
+        "NIK not in the register: {value}",
+    ),
+    "family_not_found": (
+        "No KK tidak ada di register: {value}",
+        "No KK not in the register: {value}",
+    ),
+    "duplicate_row": (
+        "Baris sama dengan baris sebelumnya di berkas (kode, sasaran, tanggal)",
+        "Same code, subject and date as an earlier row of the file",
+    ),
+}
+
+_DIGITS = re.compile(r"^\d{16}$")
+
+
+def _match_columns(columns: Sequence[str]) -> dict[str, str]:
+    lookup = {h: f for f, names in HEADERS.items() for h in names}
+    out: dict[str, str] = {}
+    for col in columns:
+        fld = lookup.get(normalize_header(col))
+        if fld is not None and fld not in out:
+            out[fld] = col
+    return out
+
+
+def _id16(value: str | None) -> tuple[str | None, bool]:
+    """(16-digit id, ok); blank is (None, True). Excel's '6401….0' and spaces are tolerated."""
+    if value is None:
+        return None, True
+    s = value.strip().replace(" ", "").replace("'", "")
+    if s.endswith(".0"):
+        s = s[:-2]
+    return (s, True) if _DIGITS.match(s) else (None, False)
+
+
+class _File:
+    def __init__(self, ctx: FileImport, columns: dict[str, str]) -> None:
+        self.ctx = ctx
+        self.columns = columns
+        self.session = ctx.session
+        self.kinds = {k.code: k for k in service.list_kinds(self.session)}
+        self.seen: set[str] = set()
+
+    def issue(
+        self, row: int, fld: str | None, code: str, value: object = None
+    ) -> RowIssue:
+        msg_id, msg_en = MESSAGES[code]
+        text = "" if value is None else str(value)
+        item = RowIssue(
+            file=self.ctx.file,
+            row=row,
+            column=self.columns.get(fld) if fld else None,
+            code=code,
+            message_id=msg_id.format(value=text),
+            message_en=msg_en.format(value=text),
+            severity=Severity.error,
+            value=None if value is None else text,
+        )
+        self.ctx.report.issues.append(item)
+        return item
+
+    def run_chunk(self, chunk: Chunk) -> None:
+        n = len(chunk)
+        rows = chunk.rows
+        codes = chunk.clean("code")
+        niks_raw = chunk.clean("nik")
+        kks_raw = chunk.clean("no_kk")
+        status_raw = chunk.clean("status")
+        sectors = chunk.clean("sector")
+        units = chunk.clean("unit")
+        notes = chunk.clean("note")
+        dates_arr = chunk.arrow("given_on")
+        parsed = parse_date(dates_arr)
+        today = np.datetime64(dt.date.today(), "D")
+        issues: list[list[RowIssue]] = [[] for _ in range(n)]
+        niks: list[str | None] = []
+        kks: list[str | None] = []
+        for i in range(n):
+            r = int(rows[i])
+            nik, ok = _id16(niks_raw[i])
+            if not ok:
+                issues[i].append(self.issue(r, "nik", "invalid_nik", niks_raw[i]))
+            kk, ok = _id16(kks_raw[i])
+            if not ok:
+                issues[i].append(self.issue(r, "no_kk", "invalid_kk", kks_raw[i]))
+            niks.append(nik)
+            kks.append(kk)
+        persons = repo.person_by_nik(self.session, sorted({x for x in niks if x}))
+        families = repo.family_by_kk(self.session, sorted({x for x in kks if x}))
+
+        records: list[dict[str, Any]] = []
+        for i in range(n):
+            r = int(rows[i])
+            code = codes[i]
+            kind = None
+            if code is None:
+                issues[i].append(self.issue(r, "code", "required"))
+            else:
+                kind = self.kinds.get(code.strip().lower())
+                if kind is None:
+                    issues[i].append(self.issue(r, "code", "unknown_kind", code))
+            on = parsed.values[i]
+            if parsed.failed[i]:
+                issues[i].append(
+                    self.issue(r, "given_on", "invalid_date", dates_arr[i].as_py())
+                )
+            elif np.isnat(on):
+                issues[i].append(self.issue(r, "given_on", "required"))
+            elif on > today:
+                issues[i].append(
+                    self.issue(r, "given_on", "future_date", dates_arr[i].as_py())
+                )
+            status = "given"
+            if status_raw[i] is not None:
+                word = STATUS_WORDS.get(status_raw[i].strip().lower())  # type: ignore[union-attr]
+                if word is None:
+                    issues[i].append(
+                        self.issue(r, "status", "invalid_status", status_raw[i])
+                    )
+                else:
+                    status = word
+            pid: int | None = None
+            fid: int | None = None
+            desa: str | None = None
+            if kind is not None:
+                nik, kk = niks[i], kks[i]
+                if is_family_group(kind.target_group):
+                    if kk is not None:
+                        fam = families.get(kk)
+                        if fam is None:
+                            issues[i].append(
+                                self.issue(r, "no_kk", "family_not_found", kk)
+                            )
+                        else:
+                            fid, desa = fam
+                    elif nik is not None:
+                        person = persons.get(nik)
+                        if person is None or person[1] is None:
+                            issues[i].append(
+                                self.issue(r, "nik", "person_not_found", nik)
+                            )
+                        else:
+                            fid, desa = person[1], person[2]
+                    elif niks_raw[i] is None and kks_raw[i] is None:
+                        issues[i].append(self.issue(r, "no_kk", "subject_required"))
+                elif nik is not None:
+                    person = persons.get(nik)
+                    if person is None:
+                        issues[i].append(self.issue(r, "nik", "person_not_found", nik))
+                    else:
+                        pid, desa = person[0], person[2]
+                elif niks_raw[i] is None:
+                    issues[i].append(self.issue(r, "nik", "nik_required"))
+            if issues[i]:
+                continue
+            assert kind is not None
+            given_on = dt.date.fromisoformat(str(on))
+            key = service.record_key(kind.code, pid, fid, given_on)
+            if key in self.seen:
+                # A repeated row is reported and skipped; the first one is kept.
+                self.ctx.report.issues.append(
+                    RowIssue(
+                        file=self.ctx.file,
+                        row=r,
+                        column=None,
+                        code="duplicate_row",
+                        message_id=MESSAGES["duplicate_row"][0],
+                        message_en=MESSAGES["duplicate_row"][1],
+                        severity=Severity.warning,
+                    )
+                )
+                self.ctx.report.unchanged += 1
+                continue
+            self.seen.add(key)
+            records.append(
+                {
+                    "kind_code": kind.code,
+                    "person_id": pid,
+                    "family_id": fid,
+                    "desa_code": desa,
+                    "given_on": given_on,
+                    "status": status,
+                    "sector": (sectors[i] or kind.sector)[:40],
+                    "unit": (units[i] or None),
+                    "note": notes[i],
+                    "record_key": key,
+                    "source_file": self.ctx.file[:255],
+                    "source_row": r,
+                }
+            )
+        for i in range(n):
+            if issues[i]:
+                self.ctx.report.rejected += 1
+                keys = (
+                    row_key(
+                        KIND, codes[i], niks_raw[i], kks_raw[i], dates_arr[i].as_py()
+                    ),
+                    row_key(KIND, codes[i], niks_raw[i], kks_raw[i]),
+                )
+                self.ctx.reject(chunk, i, issues[i], keys)
+        self._write(records)
+
+    def _write(self, records: list[dict[str, Any]]) -> None:
+        existing = repo.records_by_key(self.session, [r["record_key"] for r in records])
+        new: list[dict[str, Any]] = []
+        for rec in records:
+            old = existing.get(rec["record_key"])
+            if old is None:
+                new.append(rec)
+                continue
+            changed = (old.status, old.sector, old.unit, old.note) != (
+                rec["status"],
+                rec["sector"],
+                rec["unit"],
+                rec["note"],
+            )
+            if changed:
+                self.session.execute(
+                    update(Intervention)
+                    .where(Intervention.id == old.id)
+                    .values(
+                        status=rec["status"],
+                        sector=rec["sector"],
+                        unit=rec["unit"],
+                        note=rec["note"],
+                        source_file=rec["source_file"],
+                        source_row=rec["source_row"],
+                    )
+                )
+                self.ctx.report.updated += 1
+            else:
+                self.ctx.report.unchanged += 1
+        if new:
+            self.session.execute(insert(Intervention), new)
+            self.ctx.report.inserted += len(new)
+
+
+def import_file(session: Session, *, path: str | Path, report: ImportReport) -> None:
+    """Import one file of intervention records into `session` (flushes, never commits)."""
+    p = Path(path)
+    source = open_table(p)
+    columns = _match_columns(source.keys)
+    missing = [f for f in REQUIRED if f not in columns]
+    if not any(f in columns for f in ("nik", "no_kk")):
+        missing.append("nik/no_kk")
+    if missing:
+        names = ", ".join(
+            HEADERS[f][0] if f in HEADERS else "NIK / No KK" for f in missing
+        )
+        raise ImportFileError(f"{p.name}: required column missing: {names}")
+    ctx = FileImport(
+        session=session, kind=KIND, file=p.name, report=report, regions=RegionResolver()
+    )
+    ctx.start()
+    runner = _File(ctx, columns)
+    first_issue = len(report.issues)
+    for table in source.chunks(text=True):
+        chunk = Chunk(table=table, columns=columns)
+        report.read += len(chunk)
+        runner.run_chunk(chunk)
+    ctx.flush_quarantine()
+    session.flush()
+    report.issues[first_issue:] = sorted(
+        report.issues[first_issue:], key=lambda i: i.row
+    )
+    if p.name not in report.files:
+        report.files.append(p.name)
+
+
+def run_import(engine: Engine, *, paths: Sequence[str | Path]) -> ImportReport:
+    """Each file in its own transaction; an unreadable file is listed under `failed_files`."""
+    report = ImportReport(kind=KIND)
+    failed: list[dict[str, str]] = []
+    for path in paths:
+        part = ImportReport(kind=KIND)
+        try:
+            with write_transaction(engine) as session:
+                import_file(session, path=path, report=part)
+        except ImportFileError as exc:
+            failed.append({"file": str(path), "error": exc.message})
+            continue
+        report.files.extend(part.files)
+        report.read += part.read
+        report.inserted += part.inserted
+        report.updated += part.updated
+        report.unchanged += part.unchanged
+        report.rejected += part.rejected
+        report.issues.extend(part.issues)
+    report.extra["failed_files"] = failed
+    return report

@@ -1,0 +1,293 @@
+"""Every query of the interventions package (catalogue, records, actions, register slices)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import ColumnElement, and_, func, or_, select, true
+from sqlalchemy.orm import Session
+
+from tumbuh.interventions.models import Intervention, InterventionKind, MeetingAction
+from tumbuh.register.models import (
+    Family,
+    Measurement,
+    Person,
+    Pregnancy,
+    Region,
+    Screening,
+)
+
+GIVEN = ("given", "verified")
+
+
+def in_region(column: Any, region: str | None) -> ColumnElement[bool]:
+    """`column` is the region code or lies under it (codes are dotted prefixes)."""
+    if region is None:
+        return true()
+    return or_(column == region, column.like(f"{region}.%"))
+
+
+def frame(session: Session, stmt: Any, columns: Sequence[str]) -> pd.DataFrame:
+    rows = session.execute(stmt).all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=list(columns))
+
+
+# ------------------------------------------------------------------------ catalogue
+
+
+def list_kinds(
+    session: Session, *, active_only: bool = False
+) -> list[InterventionKind]:
+    stmt = select(InterventionKind).order_by(InterventionKind.id)
+    if active_only:
+        stmt = stmt.where(InterventionKind.active.is_(True))
+    return list(session.scalars(stmt))
+
+
+def get_kind(session: Session, code: str) -> InterventionKind | None:
+    return session.scalar(select(InterventionKind).where(InterventionKind.code == code))
+
+
+# ------------------------------------------------------------------------ records
+
+
+def records_by_key(session: Session, keys: Sequence[str]) -> dict[str, Intervention]:
+    out: dict[str, Intervention] = {}
+    for start in range(0, len(keys), 5000):
+        part = list(keys[start : start + 5000])
+        for rec in session.scalars(
+            select(Intervention).where(Intervention.record_key.in_(part))
+        ):
+            out[rec.record_key] = rec
+    return out
+
+
+def given_records(
+    session: Session, *, start: dt.date, end: dt.date, region: str | None
+) -> pd.DataFrame:
+    """Given/verified records dated in [start, end] whose desa lies in `region`."""
+    stmt = select(
+        Intervention.kind_code,
+        Intervention.person_id,
+        Intervention.family_id,
+        Intervention.given_on,
+    ).where(
+        Intervention.status.in_(GIVEN),
+        Intervention.given_on >= start,
+        Intervention.given_on <= end,
+    )
+    if region is not None:
+        stmt = stmt.where(in_region(Intervention.desa_code, region))
+    return frame(session, stmt, ["code", "person_id", "family_id", "given_on"])
+
+
+def list_records(
+    session: Session,
+    *,
+    person_id: int | None = None,
+    family_id: int | None = None,
+    limit: int = 500,
+) -> list[Intervention]:
+    stmt = select(Intervention).order_by(Intervention.given_on.desc()).limit(limit)
+    if person_id is not None:
+        stmt = stmt.where(Intervention.person_id == person_id)
+    if family_id is not None:
+        stmt = stmt.where(Intervention.family_id == family_id)
+    return list(session.scalars(stmt))
+
+
+# ------------------------------------------------------------------------ register
+
+
+def person_by_nik(
+    session: Session, niks: Sequence[str]
+) -> dict[str, tuple[int, int | None, str | None]]:
+    """NIK → (person id, family id, desa code: the person's, else the family's)."""
+    out: dict[str, tuple[int, int | None, str | None]] = {}
+    for start in range(0, len(niks), 5000):
+        part = list(niks[start : start + 5000])
+        stmt = (
+            select(
+                Person.nik,
+                Person.id,
+                Person.family_id,
+                func.coalesce(Person.desa_code, Family.desa_code),
+            )
+            .outerjoin(Family, Family.id == Person.family_id)
+            .where(Person.nik.in_(part))
+        )
+        for nik, pid, fid, desa in session.execute(stmt):
+            out[str(nik)] = (int(pid), fid, desa)
+    return out
+
+
+def family_by_kk(
+    session: Session, kks: Sequence[str]
+) -> dict[str, tuple[int, str | None]]:
+    out: dict[str, tuple[int, str | None]] = {}
+    for start in range(0, len(kks), 5000):
+        part = list(kks[start : start + 5000])
+        stmt = select(Family.no_kk, Family.id, Family.desa_code).where(
+            Family.no_kk.in_(part)
+        )
+        for kk, fid, desa in session.execute(stmt):
+            out[str(kk)] = (int(fid), desa)
+    return out
+
+
+def families(session: Session, *, region: str | None) -> pd.DataFrame:
+    stmt = select(
+        Family.id,
+        Family.no_kk,
+        Family.desa_code,
+        Family.water_source,
+        Family.latrine,
+        Family.wife_pregnant,
+        Family.wife_modern_contraception,
+        Family.welfare_decile,
+        Family.surveyed_on,
+    ).where(in_region(Family.desa_code, region))
+    return frame(
+        session,
+        stmt,
+        [
+            "family_id",
+            "no_kk",
+            "desa_code",
+            "water_source",
+            "latrine",
+            "wife_pregnant",
+            "wife_modern_contraception",
+            "welfare_decile",
+            "surveyed_on",
+        ],
+    )
+
+
+def persons(session: Session, *, region: str | None) -> pd.DataFrame:
+    """Persons whose desa (their own, else their family's) lies in `region`."""
+    desa = func.coalesce(Person.desa_code, Family.desa_code)
+    stmt = (
+        select(
+            Person.id,
+            Person.nik,
+            Person.name,
+            Person.sex,
+            Person.birth_date,
+            Person.family_id,
+            Person.family_role,
+            desa,
+        )
+        .outerjoin(Family, Family.id == Person.family_id)
+        .where(in_region(desa, region))
+    )
+    return frame(
+        session,
+        stmt,
+        [
+            "person_id",
+            "nik",
+            "name",
+            "sex",
+            "birth_date",
+            "family_id",
+            "family_role",
+            "desa_code",
+        ],
+    )
+
+
+def pregnancies(session: Session, *, person_ids: Sequence[int]) -> pd.DataFrame:
+    return _by_person(
+        session,
+        select(Pregnancy.person_id, Pregnancy.lmp_date, Pregnancy.due_date),
+        Pregnancy.person_id,
+        person_ids,
+        ["person_id", "lmp_date", "due_date"],
+    )
+
+
+def screenings(
+    session: Session, *, person_ids: Sequence[int], kind: str, end: dt.date
+) -> pd.DataFrame:
+    stmt = select(Screening.person_id, Screening.screened_on, Screening.muac_cm).where(
+        Screening.kind == kind, Screening.screened_on <= end
+    )
+    return _by_person(
+        session,
+        stmt,
+        Screening.person_id,
+        person_ids,
+        ["person_id", "screened_on", "muac_cm"],
+    )
+
+
+def latest_measurements(
+    session: Session, *, person_ids: Sequence[int], end: dt.date
+) -> pd.DataFrame:
+    """The last measurement on or before `end` of each person (zwfl and its flag)."""
+    last = (
+        select(
+            Measurement.person_id.label("pid"),
+            func.max(Measurement.measured_on).label("on"),
+        )
+        .where(Measurement.measured_on <= end)
+        .group_by(Measurement.person_id)
+        .subquery()
+    )
+    stmt = select(Measurement.person_id, Measurement.zwfl, Measurement.fwfl).join(
+        last,
+        and_(Measurement.person_id == last.c.pid, Measurement.measured_on == last.c.on),
+    )
+    return _by_person(
+        session, stmt, Measurement.person_id, person_ids, ["person_id", "zwfl", "fwfl"]
+    )
+
+
+def _by_person(
+    session: Session,
+    stmt: Any,
+    column: Any,
+    person_ids: Sequence[int],
+    columns: list[str],
+) -> pd.DataFrame:
+    parts = [
+        frame(session, stmt.where(column.in_(list(person_ids[i : i + 5000]))), columns)
+        for i in range(0, len(person_ids), 5000)
+    ]
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    return pd.concat(parts, ignore_index=True)
+
+
+def region_names(session: Session, codes: Sequence[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for start in range(0, len(codes), 5000):
+        part = list(codes[start : start + 5000])
+        for code, name in session.execute(
+            select(Region.code, Region.name).where(Region.code.in_(part))
+        ):
+            out[code] = name
+    return out
+
+
+def region_exists(session: Session, code: str) -> bool:
+    return session.scalar(select(Region.code).where(Region.code == code)) is not None
+
+
+# ------------------------------------------------------------------------ actions
+
+
+def list_actions(session: Session, *, region: str | None) -> list[MeetingAction]:
+    stmt = select(MeetingAction).order_by(MeetingAction.due_on, MeetingAction.id)
+    if region is not None:
+        stmt = stmt.where(in_region(MeetingAction.region_code, region))
+    return list(session.scalars(stmt))
+
+
+def get_action(session: Session, action_id: int) -> MeetingAction | None:
+    return session.get(MeetingAction, action_id)
