@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from tumbuh.accounts import models as accounts_models  # noqa: F401
 from tumbuh.db.base import Base
+from tumbuh.interventions import models as interventions_models  # noqa: F401
 from tumbuh.register import models as register_models  # noqa: F401
 from tumbuh.surveillance import models as surveillance_models  # noqa: F401
 
