@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-from sqlalchemy import Table, delete, func, insert, select, text, tuple_
+from sqlalchemy import Table, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from tumbuh.db.base import Base
@@ -79,7 +78,6 @@ class FileImport:
     facilities: dict[tuple[str, str, str], int] = field(default_factory=dict)
     quarantine: list[dict[str, Any]] = field(default_factory=list)
     resolved_keys: set[str] = field(default_factory=set)
-    issue_counts: dict[str, int] = field(default_factory=dict)
     # Whether quarantine holds rows of this kind (else accepted rows need no row key).
     has_quarantine: bool = True
 
@@ -107,7 +105,6 @@ class FileImport:
             value=None if value is None else text,
         )
         self.report.issues.append(item)
-        self.issue_counts[code] = self.issue_counts.get(code, 0) + 1
         return item
 
     def load_facilities(self) -> None:
@@ -302,12 +299,3 @@ def row_keys(
 ) -> tuple[str, str]:
     """Two identities of a row: common cells + `first`, common cells + `second`."""
     return row_key("a", *common, first), row_key("b", *common, second)
-
-
-def pairs_in(column: Any, other: Any, values: list[tuple[Any, Any]]) -> Any:
-    """`(column, other) IN (...)` for a batch of value pairs."""
-    return tuple_(column, other).in_(values)
-
-
-def dumps(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)

@@ -707,14 +707,6 @@ def _none_nan(values: npt.NDArray[Any]) -> list[Any]:
     return out
 
 
-def _floats(values: Any) -> list[float | None]:
-    arr = np.asarray(values, dtype=np.float64)
-    out: list[float | None] = arr.tolist()
-    for i in np.flatnonzero(np.isnan(arr)).tolist():
-        out[i] = None
-    return out
-
-
 def _flags(values: Any) -> list[bool | None]:
     arr = np.asarray(values)
     if arr.dtype == bool:
