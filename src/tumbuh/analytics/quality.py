@@ -1,0 +1,689 @@
+"""Data quality of routine anthropometry per desa or posyandu and period: a SMART-style score.
+
+The WHO-UNICEF 2019 diagnostics and the SMART plausibility check (docs/facts.md §8) were made
+for one-off surveys of 600-900 children. Posyandu data are small, continuous and have their
+own failure modes, so the criteria are adapted (every adaptation is listed in
+docs/quality.md):
+
+* tests whose statistic drifts with n are corrected for sampling noise: the digit preference
+  score subtracts its null expectation (``chi2 - df``), skewness and kurtosis count only the
+  part beyond 1.96 standard errors;
+* each statistical criterion needs a minimum count; a posyandu-period below it borrows the
+  value pooled over all periods of the same posyandu (``pooled`` lists which);
+* the total penalty is shrunk towards the mean penalty of the group's parent (desa for a
+  posyandu, kecamatan for a desa) in the same period, with weight ``n / (n + N0)``;
+* routine-specific criteria are added: missing values, duplicates, grams typed as kilograms
+  and other impossible values, Cara Ukur against age, and excess mass just above the HAZ -2
+  cut-off (lengths rounded up so that a child escapes the "pendek" label).
+
+Input is the long measurement frame of `tumbuh.analytics.routine` plus ``weight_kg``,
+``lenhei_cm``, ``sex`` (``M``/``F``), ``measure`` (``l``/``h``); rows with a blank date are
+kept (they count as missing dates in the all-period row).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from math import erfc, sqrt
+from typing import Any
+
+import duckdb
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+from scipy.stats import norm
+
+from tumbuh.analytics.routine import _KEY, UNDER_FIVE_DAYS, parse_period
+
+FloatArray = npt.NDArray[np.float64]
+
+#: Pseudo-count of the shrinkage of a group's penalty towards its parent's mean penalty.
+SHRINK_N0 = 30.0
+#: Width (z) of the window below -2 compared with [-2.00, -1.90) (facts.md §8). Wider
+#: windows (0.4) gained power on injected rounding but raised false alarms on clean
+#: posyandu (repeated rows of one child are not independent); 0.1 ranked best.
+CUT_BELOW = 0.1
+#: Expected age ratio 6-29 : 30-59 months (SMART; facts.md §8).
+AGE_RATIO = 0.85
+#: Minimum usable values for each statistical criterion before pooling over periods.
+MIN_N = {"dps": 50, "dist": 50, "ratio": 30, "cutoff": 10}
+
+BANDS = (  # SMART overall score: 0-9, 10-14, 15-24, >= 25 penalty points
+    (9.5, "excellent", "Excellent", "Sangat baik"),
+    (14.5, "good", "Good", "Baik"),
+    (24.5, "acceptable", "Acceptable", "Cukup"),
+    (float("inf"), "problematic", "Problematic", "Bermasalah"),
+)
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One scored criterion: the value's column, its band edges and the penalty points.
+
+    ``edges`` are upper limits of the Excellent, Good, Acceptable classes for
+    ``direction="high"`` (bigger is worse) and lower limits for ``"low"`` (smaller is worse,
+    p-values). ``text_en``/``text_id`` format the reason with ``{v}``.
+    """
+
+    key: str
+    edges: tuple[float, float, float]
+    points: tuple[int, int, int, int]
+    direction: str
+    text_en: str
+    text_id: str
+
+
+CRITERIA: tuple[Criterion, ...] = (
+    Criterion(
+        "pct_flagged",
+        (2.5, 5.0, 7.5),
+        (0, 5, 10, 20),
+        "high",
+        "{v:.1f} % of z-scores WHO-flagged",
+        "{v:.1f} % z-score ditandai (flag WHO)",
+    ),
+    Criterion(
+        "sex_ratio_p",
+        (0.1, 0.05, 0.001),
+        (0, 2, 4, 10),
+        "low",
+        "sex ratio unlikely (chi2 p = {v:.3g})",
+        "rasio jenis kelamin tidak wajar (p = {v:.3g})",
+    ),
+    Criterion(
+        "age_ratio_p",
+        (0.1, 0.05, 0.001),
+        (0, 2, 4, 10),
+        "low",
+        "age ratio 6-29 : 30-59 months far from 0.85 (p = {v:.3g})",
+        "rasio umur 6-29 : 30-59 bulan jauh dari 0,85 (p = {v:.3g})",
+    ),
+    Criterion(
+        "dps_weight",
+        (7.0, 12.0, 20.0),
+        (0, 2, 4, 10),
+        "high",
+        "digit preference in weight (DPS {v:.0f})",
+        "preferensi angka akhir berat badan (DPS {v:.0f})",
+    ),
+    Criterion(
+        "dps_height",
+        (7.0, 12.0, 20.0),
+        (0, 2, 4, 10),
+        "high",
+        "digit preference in length/height (DPS {v:.0f})",
+        "preferensi angka akhir panjang/tinggi badan (DPS {v:.0f})",
+    ),
+    Criterion(
+        "sd_whz_dev",
+        (0.10, 0.15, 0.20),
+        (0, 5, 10, 20),
+        "high",
+        "SD of WHZ {v:.2f} away from the province's typical SD",
+        "SD BB/TB menyimpang {v:.2f} dari SD khas provinsi",
+    ),
+    Criterion(
+        "sd_haz_dev",
+        (0.30, 0.40, 0.50),
+        (0, 2, 5, 10),
+        "high",
+        "SD of HAZ {v:.2f} away from the province's typical SD",
+        "SD TB/U menyimpang {v:.2f} dari SD khas provinsi",
+    ),
+    Criterion(
+        "skew_whz_excess",
+        (0.2, 0.4, 0.6),
+        (0, 1, 3, 5),
+        "high",
+        "WHZ skewed beyond chance ({v:.2f})",
+        "BB/TB miring melebihi peluang ({v:.2f})",
+    ),
+    Criterion(
+        "kurt_whz_excess",
+        (0.2, 0.4, 0.6),
+        (0, 1, 3, 5),
+        "high",
+        "WHZ kurtosis beyond chance ({v:.2f})",
+        "kurtosis BB/TB melebihi peluang ({v:.2f})",
+    ),
+    Criterion(
+        "cutoff_excess_p",
+        (0.05, 0.01, 0.001),
+        (0, 5, 10, 20),
+        "low",
+        "excess HAZ just above -2 (p = {v:.3g}): lengths rounded up past the cut-off?",
+        "penumpukan TB/U tepat di atas -2 (p = {v:.3g}): panjang dibulatkan ke atas?",
+    ),
+    Criterion(
+        "pct_missing",
+        (1.0, 5.0, 10.0),
+        (0, 2, 5, 10),
+        "high",
+        "{v:.1f} % of rows lack weight, length, date or sex",
+        "{v:.1f} % baris tanpa berat, panjang, tanggal atau jenis kelamin",
+    ),
+    Criterion(
+        "pct_duplicates",
+        (0.0, 1.0, 3.0),
+        (0, 2, 5, 10),
+        "high",
+        "{v:.1f} % duplicate rows (same child and date)",
+        "{v:.1f} % baris ganda (anak dan tanggal sama)",
+    ),
+    Criterion(
+        "pct_implausible",
+        (0.0, 1.0, 3.0),
+        (0, 2, 5, 10),
+        "high",
+        "{v:.1f} % impossible values (grams typed as kg, length out of range)",
+        "{v:.1f} % nilai mustahil (gram ditulis sebagai kg, panjang di luar batas)",
+    ),
+    Criterion(
+        "pct_measure_age",
+        (5.0, 10.0, 20.0),
+        (0, 2, 5, 10),
+        "high",
+        "{v:.1f} % Cara Ukur contradicts age",
+        "{v:.1f} % cara ukur tidak sesuai umur",
+    ),
+)
+
+# Which minimum count (and pooled fallback) applies to which criterion.
+_STAT = {
+    "sex_ratio_p": "ratio",
+    "age_ratio_p": "ratio",
+    "dps_weight": "dps",
+    "dps_height": "dps",
+    "sd_whz_dev": "dist",
+    "sd_haz_dev": "dist",
+    "skew_whz_excess": "dist",
+    "kurt_whz_excess": "dist",
+    "cutoff_excess_p": "cutoff",
+}
+_COUNT_OF = {
+    "ratio": "n_children",
+    "dps": "n_weight",
+    "dist": "n_whz",
+    "cutoff": "n_cut",
+}
+
+
+def dps(counts: Any) -> FloatArray:
+    """Digit preference score ``100 sqrt(chi2 / (n df))`` of terminal-digit counts (WHO MONICA).
+
+    ``counts`` has shape (..., 10); NaN where n == 0.
+    """
+    c = np.asarray(counts, dtype=np.float64)
+    n = c.sum(axis=-1)
+    safe = np.where(n > 0, n, 1.0)
+    chi2 = (c**2).sum(axis=-1) / (safe / 10.0) - safe
+    return np.asarray(np.where(n > 0, 100.0 * np.sqrt(chi2 / (safe * 9.0)), np.nan))
+
+
+def dps_excess(sum_sq: Any, n: Any) -> FloatArray:
+    """DPS with the chi-square's null expectation (df = 9) removed: 0 for honest small samples.
+
+    Under uniform digits ``E[chi2] = 9``, so the plain DPS of a fair posyandu with 50
+    weighings is about ``100 / sqrt(50) = 14`` ("acceptable") by chance alone.
+    """
+    s = np.asarray(sum_sq, dtype=np.float64)
+    m = np.asarray(n, dtype=np.float64)
+    safe = np.where(m > 0, m, 1.0)
+    chi2 = s / (safe / 10.0) - safe
+    return np.asarray(
+        np.where(
+            m > 0, 100.0 * np.sqrt(np.maximum(chi2 - 9.0, 0.0) / (safe * 9.0)), np.nan
+        )
+    )
+
+
+def _chi2_p(stat: FloatArray) -> FloatArray:
+    """Upper tail of chi-square with 1 df."""
+    return np.array(
+        [erfc(sqrt(max(s, 0.0) / 2.0)) if np.isfinite(s) else np.nan for s in stat]
+    )
+
+
+def _proportion_p(x: FloatArray, n: FloatArray, p0: float | FloatArray) -> FloatArray:
+    """Two-sided p of a proportion test (normal approximation), NaN where n == 0."""
+    p0a = np.broadcast_to(np.asarray(p0, dtype=np.float64), x.shape)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        stat = (x - n * p0a) ** 2 / (n * p0a * (1 - p0a))
+    return np.where(n > 0, _chi2_p(np.where(n > 0, stat, np.nan)), np.nan)
+
+
+def _penalty(c: Criterion, v: FloatArray) -> npt.NDArray[np.int64]:
+    e1, e2, e3 = c.edges
+    p0, p1, p2, p3 = c.points
+    if c.direction == "high":
+        pts = np.where(v <= e1, p0, np.where(v <= e2, p1, np.where(v <= e3, p2, p3)))
+    else:
+        pts = np.where(v > e1, p0, np.where(v > e2, p1, np.where(v > e3, p2, p3)))
+    return np.where(np.isnan(v), 0, pts).astype(np.int64)
+
+
+def _metrics_sql(group: str, freq: str) -> str:
+    key = _KEY[freq]
+    return f"""
+    WITH raw2 AS (
+        SELECT *, CAST(measured_on AS DATE) AS d,
+               CAST(CAST(posyandu_id AS BIGINT) AS VARCHAR) AS posyandu
+        FROM raw
+    ),
+    r AS (
+        SELECT {group} AS g, d, child_id, sex, measure, age_days,
+               CAST(weight_kg AS DOUBLE) AS w, CAST(lenhei_cm AS DOUBLE) AS l,
+               CAST(zlen AS DOUBLE) AS zlen, CAST(zwfl AS DOUBLE) AS zwfl,
+               CAST(zwei AS DOUBLE) AS zwei,
+               coalesce(CAST(flen AS BOOLEAN), false) AS flen,
+               coalesce(CAST(fwfl AS BOOLEAN), false) AS fwfl,
+               coalesce(CAST(fwei AS BOOLEAN), false) AS fwei,
+               CASE WHEN d IS NULL THEN NULL
+                    ELSE {key.replace("mk", "(year(d) * 12 + month(d) - 1)")} END AS pk
+        FROM raw2
+        WHERE {group} IS NOT NULL
+          AND (age_days IS NULL OR (age_days >= 0 AND age_days < {UNDER_FIVE_DAYS}))
+    ),
+    wd AS (
+        SELECT g, pk, CAST(round(w * 10) AS BIGINT) % 10 AS digit, count(*) AS c
+        FROM r WHERE w IS NOT NULL AND w > 0 AND w < 100 GROUP BY ALL
+    ),
+    ld AS (
+        SELECT g, pk, CAST(round(l * 10) AS BIGINT) % 10 AS digit, count(*) AS c
+        FROM r WHERE l IS NOT NULL AND l > 0 GROUP BY ALL
+    ),
+    wds AS (
+        SELECT g, pk, sum(c * c) AS w_sq, sum(c) AS n_weight FROM wd GROUP BY g, pk
+        UNION ALL
+        SELECT g, CAST(NULL AS BIGINT) AS pk, sum(c * c) AS w_sq, sum(c) AS n_weight
+        FROM (SELECT g, digit, sum(c) AS c FROM wd GROUP BY g, digit) GROUP BY g
+    ),
+    lds AS (
+        SELECT g, pk, sum(c * c) AS l_sq, sum(c) AS n_height FROM ld GROUP BY g, pk
+        UNION ALL
+        SELECT g, CAST(NULL AS BIGINT) AS pk, sum(c * c) AS l_sq, sum(c) AS n_height
+        FROM (SELECT g, digit, sum(c) AS c FROM ld GROUP BY g, digit) GROUP BY g
+    ),
+    cp AS (
+        SELECT * FROM r WHERE d IS NOT NULL
+        QUALIFY row_number() OVER (PARTITION BY g, pk, child_id ORDER BY d DESC) = 1
+    ),
+    ca AS (
+        SELECT * REPLACE (CAST(NULL AS BIGINT) AS pk) FROM r WHERE d IS NOT NULL
+        QUALIFY row_number() OVER (PARTITION BY g, child_id ORDER BY d DESC) = 1
+    ),
+    cs AS (
+        SELECT g, pk,
+            count(*) FILTER (WHERE sex = 'M') AS n_boys,
+            count(*) FILTER (WHERE sex = 'F') AS n_girls,
+            count(*) FILTER (WHERE age_days BETWEEN 183 AND 912) AS n_6_29,
+            count(*) FILTER (WHERE age_days BETWEEN 913 AND {UNDER_FIVE_DAYS - 1})
+                AS n_30_59,
+            count(zlen) FILTER (WHERE NOT flen) AS n_haz,
+            avg(zlen) FILTER (WHERE NOT flen) AS mean_haz,
+            stddev_samp(zlen) FILTER (WHERE NOT flen) AS sd_haz,
+            skewness(zlen) FILTER (WHERE NOT flen) AS skew_haz,
+            kurtosis(zlen) FILTER (WHERE NOT flen) AS kurt_haz,
+            count(zwfl) FILTER (WHERE NOT fwfl) AS n_whz,
+            stddev_samp(zwfl) FILTER (WHERE NOT fwfl) AS sd_whz,
+            skewness(zwfl) FILTER (WHERE NOT fwfl) AS skew_whz,
+            kurtosis(zwfl) FILTER (WHERE NOT fwfl) AS kurt_whz
+        FROM (SELECT * FROM cp UNION ALL BY NAME SELECT * FROM ca)
+        GROUP BY g, pk
+    ),
+    base AS (
+        SELECT g, pk, grouping(pk) AS pooled_row,
+            count(*) AS n_rows,
+            count(DISTINCT child_id) AS n_children,
+            sum(CAST(w IS NULL OR l IS NULL OR d IS NULL OR sex IS NULL AS INTEGER))
+                AS n_missing,
+            sum(CAST(w IS NULL AS INTEGER)) AS n_missing_weight,
+            sum(CAST(l IS NULL AS INTEGER)) AS n_missing_length,
+            sum(CAST(d IS NULL AS INTEGER)) AS n_missing_date,
+            sum(CAST(sex IS NULL AS INTEGER)) AS n_missing_sex,
+            count(d) - count(DISTINCT CASE WHEN d IS NOT NULL
+                                          THEN (child_id, d) END) AS n_duplicates,
+            count(*) - count(DISTINCT (child_id, d, w, l)) AS n_identical,
+            sum(CAST(w >= 100 OR w < 0.5 OR l < 38 OR l > 130 AS INTEGER))
+                AS n_implausible,
+            sum(CAST(w >= 100 AS INTEGER)) AS n_grams_as_kg,
+            sum(CAST(zlen IS NOT NULL OR zwei IS NOT NULL OR zwfl IS NOT NULL AS INTEGER))
+                AS n_scored,
+            sum(CAST((zlen IS NOT NULL AND flen) OR (zwei IS NOT NULL AND fwei)
+                     OR (zwfl IS NOT NULL AND fwfl) AS INTEGER)) AS n_flagged,
+            sum(CAST(measure IN ('l', 'h') AND age_days IS NOT NULL AS INTEGER))
+                AS n_measure,
+            sum(CAST((measure = 'h' AND age_days < 731) OR (measure = 'l'
+                     AND age_days >= 731) AS INTEGER)) AS n_measure_age,
+            count(*) FILTER (WHERE NOT flen AND zlen >= -2.005 AND zlen < -1.905)
+                AS n_above_cut,
+            count(*) FILTER (WHERE NOT flen AND zlen >= -2.105 AND zlen < -2.005)
+                AS n_below_cut,
+            count(*) FILTER (
+                WHERE NOT flen AND zlen >= {-2.005 - CUT_BELOW:.3f} AND zlen < -2.005)
+                AS n_below_wide
+        FROM r
+        GROUP BY GROUPING SETS ((g, pk), (g))
+    )
+    SELECT base.*, cs.* EXCLUDE (g, pk), wds.w_sq, wds.n_weight, lds.l_sq,
+           lds.n_height
+    FROM base
+    LEFT JOIN cs ON base.g = cs.g AND base.pk IS NOT DISTINCT FROM cs.pk
+    LEFT JOIN wds ON base.g = wds.g AND base.pk IS NOT DISTINCT FROM wds.pk
+    LEFT JOIN lds ON base.g = lds.g AND base.pk IS NOT DISTINCT FROM lds.pk
+    WHERE base.pooled_row = 1 OR base.pk IS NOT NULL
+    """
+
+
+def _col(df: pl.DataFrame, name: str) -> FloatArray:
+    return np.asarray(
+        df[name].cast(pl.Float64).fill_null(np.nan).to_numpy(), dtype=np.float64
+    )
+
+
+def _sd_dev(sd: FloatArray, n: FloatArray, pooled: npt.NDArray[np.bool_]) -> FloatArray:
+    """Distance of each SD from the typical SD of all groups (median, same row kind).
+
+    Routine populations are not the WHO reference: a province's SD of WHZ may be 1.2 with
+    honest measurement. The SMART band (0.9-1.1 is excellent) is therefore applied to the
+    SD's distance from the median SD of the groups with enough children, not from 1.
+    """
+    out = np.full(sd.shape, np.nan)
+    for kind in (True, False):
+        sel = (pooled == kind) & np.isfinite(sd) & (n >= MIN_N["dist"])
+        if sel.any():
+            ref = float(np.median(sd[sel]))
+            rows = pooled == kind
+            out[rows] = np.abs(sd[rows] - ref)
+    return out
+
+
+def _derive(df: pl.DataFrame) -> dict[str, FloatArray]:
+    """Criterion values from the raw counts and moments (one element per row of df)."""
+    pooled = df["period"].to_numpy() == "all"
+    rows = _col(df, "n_rows")
+    scored = _col(df, "n_scored")
+    boys, girls = _col(df, "n_boys"), _col(df, "n_girls")
+    a, b = _col(df, "n_6_29"), _col(df, "n_30_59")
+    n_haz = _col(df, "n_haz")
+    n_whz = _col(df, "n_whz")
+    above, below = _col(df, "n_above_cut"), _col(df, "n_below_cut")
+    mean_haz = _col(df, "mean_haz")
+    sd_haz = _col(df, "sd_haz")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out: dict[str, FloatArray] = {
+            "pct_flagged": np.where(
+                scored > 0, 100 * _col(df, "n_flagged") / scored, np.nan
+            ),
+            "sex_ratio_p": _proportion_p(boys, boys + girls, 0.5),
+            "age_ratio_p": _proportion_p(a, a + b, AGE_RATIO / (1 + AGE_RATIO)),
+            "age_ratio": np.where(b > 0, a / b, np.nan),
+            "dps_weight": dps_excess(_col(df, "w_sq"), _col(df, "n_weight")),
+            "dps_height": dps_excess(_col(df, "l_sq"), _col(df, "n_height")),
+            "sd_whz_dev": _sd_dev(_col(df, "sd_whz"), n_whz, pooled),
+            "sd_haz_dev": _sd_dev(sd_haz, n_haz, pooled),
+            "skew_whz_excess": np.maximum(
+                np.abs(_col(df, "skew_whz")) - 1.96 * np.sqrt(6.0 / n_whz), 0.0
+            ),
+            "kurt_whz_excess": np.maximum(
+                np.abs(_col(df, "kurt_whz")) - 1.96 * np.sqrt(24.0 / n_whz), 0.0
+            ),
+            "pct_missing": np.where(
+                rows > 0, 100 * _col(df, "n_missing") / rows, np.nan
+            ),
+            "pct_duplicates": np.where(
+                rows > 0, 100 * _col(df, "n_duplicates") / rows, np.nan
+            ),
+            "pct_implausible": np.where(
+                rows > 0, 100 * _col(df, "n_implausible") / rows, np.nan
+            ),
+            "pct_measure_age": np.where(
+                _col(df, "n_measure") > 0,
+                100 * _col(df, "n_measure_age") / _col(df, "n_measure"),
+                np.nan,
+            ),
+        }
+        # Excess mass just above -2: the share of [-2.00, -1.90) among [-2.10, -1.90)
+        # against what a normal with the group's own HAZ mean and SD gives (one-sided).
+        mu = np.where(np.isfinite(mean_haz), mean_haz, -1.0)
+        sd = np.where(np.isfinite(sd_haz) & (sd_haz > 0.3), sd_haz, 1.0)
+        hi = norm.cdf((-1.905 - mu) / sd) - norm.cdf((-2.005 - mu) / sd)
+        lo = norm.cdf((-2.005 - mu) / sd) - norm.cdf((-2.005 - CUT_BELOW - mu) / sd)
+        p0 = hi / (hi + lo)
+        tot = above + _col(df, "n_below_wide")
+        z = (above - tot * p0) / np.sqrt(tot * p0 * (1 - p0))
+        out["cutoff_excess_p"] = np.where(tot > 0, norm.sf(z), np.nan)
+        out["cutoff_ratio"] = np.where(below > 0, above / below, np.nan)
+    counts = {
+        "n_children": boys + girls,
+        "n_weight": _col(df, "n_weight"),
+        "n_whz": n_whz,
+        "n_cut": tot,
+    }
+    out.update({f"_count_{k}": v for k, v in counts.items()})
+    out["_n_haz"] = n_haz
+    return out
+
+
+def quality(
+    measurements: Any,
+    *,
+    level: str = "posyandu",
+    freq: str = "year",
+    period: str | None = None,
+    parents: Any = None,
+) -> list[dict[str, Any]]:
+    """Quality score per group (desa or posyandu) and period, plus one all-period row each.
+
+    ``parents`` maps a group code to its parent's code (desa for posyandu, kecamatan for
+    desa); default for desa: the code's kecamatan prefix; for posyandu: its most frequent
+    desa in the data. Returns a list of dicts (JSON-ready), sorted by code and period.
+    """
+    if level not in ("desa", "posyandu"):
+        raise ValueError(f"quality level must be desa or posyandu (got {level!r})")
+    if period is not None:
+        freq = parse_period(period)[0]
+    if freq not in _KEY:
+        raise ValueError(
+            f"unknown period kind {freq!r} (expected year, quarter or month)"
+        )
+    group = "desa_code" if level == "desa" else "posyandu"
+    con = duckdb.connect()
+    try:
+        con.register("raw", measurements)
+        cols = {
+            str(d[0]).lower()
+            for d in con.execute("SELECT * FROM raw LIMIT 0").description
+        }
+        need = {
+            "child_id",
+            "measured_on",
+            "age_days",
+            "desa_code",
+            "weight_kg",
+            "lenhei_cm",
+            "sex",
+            "measure",
+            "zlen",
+            "zwei",
+            "zwfl",
+            "flen",
+            "fwei",
+            "fwfl",
+        }
+        if level == "posyandu":
+            need.add("posyandu_id")
+        absent = sorted(need - cols)
+        if absent:
+            raise ValueError(f"measurements lack columns: {', '.join(absent)}")
+        df = con.sql(_metrics_sql(group, freq)).pl()
+        if parents is None:
+            if level == "desa":
+                parent_map = {c: c[:8] for c in df["g"].unique().to_list()}
+            else:
+                home = con.sql(
+                    "SELECT CAST(CAST(posyandu_id AS BIGINT) AS VARCHAR) AS g, "
+                    "mode(desa_code) AS p FROM raw WHERE posyandu_id IS NOT NULL "
+                    "GROUP BY 1"
+                ).fetchall()
+                parent_map = {str(g): str(p) for g, p in home}
+        else:
+            parent_map = {str(k): str(v) for k, v in dict(parents).items()}
+    finally:
+        con.close()
+    label = np.array(
+        [
+            "all" if pk is None else _period_label(freq, int(pk))
+            for pk in df["pk"].to_list()
+        ],
+        dtype=object,
+    )
+    df = df.with_columns(pl.Series("period", label, dtype=pl.String))
+    if period is not None:
+        df = df.filter(pl.col("period").is_in([parse_period(period)[1], "all"]))
+    return _score(df, parent_map, level)
+
+
+def _period_label(freq: str, pk: int) -> str:
+    if freq == "year":
+        return f"{pk:04d}"
+    if freq == "quarter":
+        return f"{pk // 4:04d}-Q{pk % 4 + 1}"
+    return f"{pk // 12:04d}-{pk % 12 + 1:02d}"
+
+
+def _score(
+    df: pl.DataFrame, parent_map: dict[str, str], level: str
+) -> list[dict[str, Any]]:
+    vals = _derive(df)
+    codes = np.array([str(g) for g in df["g"].to_list()], dtype=object)
+    periods = df["period"].to_numpy()
+    pooled_row = periods == "all"
+    # Small period cells borrow the group's all-period value of each statistical criterion.
+    pooled_idx = {c: i for i, c in enumerate(codes) if pooled_row[i]}
+    src = np.array([pooled_idx.get(c, -1) for c in codes])
+    borrowed: list[list[str]] = [[] for _ in codes]
+    for key, kind in _STAT.items():
+        count = vals[f"_count_{_COUNT_OF[kind]}"]
+        small = (count < MIN_N[kind]) | np.isnan(count)
+        take = small & ~pooled_row & (src >= 0)
+        v = vals[key].copy()
+        v[take] = vals[key][src[take]]
+        still = small & (pooled_row | (src < 0))
+        still |= take & (
+            (vals[f"_count_{_COUNT_OF[kind]}"][np.maximum(src, 0)]) < MIN_N[kind]
+        )
+        v[still] = np.nan  # too few even pooled: criterion not scored
+        vals[key] = v
+        for i in np.nonzero(take & ~still)[0].tolist():
+            borrowed[i].append(key)
+    points = {c.key: _penalty(c, vals[c.key]) for c in CRITERIA}
+    total = np.sum([points[c.key] for c in CRITERIA], axis=0).astype(np.float64)
+    n = _col(df, "n_rows")
+    # Shrink towards the parent's mean penalty in the same period (EB-style, weight n/(n+N0)).
+    parent = np.array([parent_map.get(c, "") for c in codes], dtype=object)
+    keys = np.array(
+        [f"{p}|{q}" for p, q in zip(parent, periods, strict=True)], dtype=object
+    )
+    uniq, inv = np.unique(keys, return_inverse=True)
+    sums = np.bincount(inv, weights=total * n, minlength=len(uniq))
+    wts = np.bincount(inv, weights=n, minlength=len(uniq))
+    parent_mean = np.where(wts[inv] > 0, sums[inv] / np.maximum(wts[inv], 1), total)
+    w = n / (n + SHRINK_N0)
+    shrunk = w * total + (1 - w) * parent_mean
+    moments = {
+        name: _col(df, name)
+        for name in (
+            "sd_haz",
+            "skew_haz",
+            "kurt_haz",
+            "sd_whz",
+            "skew_whz",
+            "kurt_whz",
+            "mean_haz",
+        )
+    }
+    count_names = (
+        "n_rows",
+        "n_children",
+        "n_missing_weight",
+        "n_missing_length",
+        "n_missing_date",
+        "n_missing_sex",
+        "n_duplicates",
+        "n_identical",
+        "n_implausible",
+        "n_grams_as_kg",
+        "n_flagged",
+        "n_measure_age",
+        "n_above_cut",
+        "n_below_cut",
+    )
+    count_cols = {k: np.nan_to_num(_col(df, k)).astype(np.int64) for k in count_names}
+    out: list[dict[str, Any]] = []
+    order = np.lexsort((periods.astype(str), codes.astype(str)))
+    for i in order.tolist():
+        band = next(b for b in BANDS if shrunk[i] < b[0])
+        reasons_en, reasons_id, criteria, costs = [], [], {}, {}
+        for c in CRITERIA:
+            v = vals[c.key][i]
+            criteria[c.key] = None if np.isnan(v) else round(float(v), 4)
+            pts = int(points[c.key][i])
+            costs[c.key] = pts
+            if pts > 0:
+                reasons_en.append(f"{c.text_en.format(v=v)} (-{pts})")
+                reasons_id.append(f"{c.text_id.format(v=v)} (-{pts})")
+        for extra in ("age_ratio", "cutoff_ratio"):
+            v = vals[extra][i]
+            criteria[extra] = None if np.isnan(v) else round(float(v), 4)
+        for name, col in moments.items():
+            m = float(col[i])
+            criteria[name] = None if np.isnan(m) else round(m, 4)
+        counts = {k: int(col[i]) for k, col in count_cols.items()}
+        out.append(
+            {
+                "level": level,
+                "code": str(codes[i]),
+                "parent_code": parent[i] or None,
+                "period": str(periods[i]),
+                **counts,
+                "penalty_raw": int(total[i]),
+                "penalty": round(float(shrunk[i]), 1),
+                "score": round(max(0.0, 100.0 - float(shrunk[i])), 1),
+                "band": band[1],
+                "band_en": band[2],
+                "band_id": band[3],
+                "pooled": borrowed[i],
+                "criteria": criteria,
+                "points": costs,
+                "reasons_en": reasons_en,
+                "reasons_id": reasons_id,
+            }
+        )
+    return out
+
+
+def roc_auc(scores: Sequence[float], positive: Sequence[bool]) -> float:
+    """Area under the ROC curve (Mann-Whitney, ties count one half): P(score_pos > score_neg)."""
+    s = np.asarray(scores, dtype=np.float64)
+    y = np.asarray(positive, dtype=bool)
+    pos, neg = s[y], s[~y]
+    if len(pos) == 0 or len(neg) == 0:
+        raise ValueError("need both positive and negative cases")
+    greater = (pos[:, None] > neg[None, :]).sum()
+    ties = (pos[:, None] == neg[None, :]).sum()
+    return float((greater + 0.5 * ties) / (len(pos) * len(neg)))
+
+
+__all__ = [
+    "BANDS",
+    "CRITERIA",
+    "MIN_N",
+    "SHRINK_N0",
+    "Criterion",
+    "dps",
+    "dps_excess",
+    "quality",
+    "roc_auc",
+]

@@ -1,0 +1,406 @@
+"""Routine surveillance over the register: prevalence, coverage, new cases, data quality.
+
+Reads the register's measurements, persons, regions and facilities with plain SQL (this
+domain may not import `tumbuh.register`) and hands frames to `tumbuh.analytics.routine` and
+`tumbuh.analytics.quality`. Functions take the session first and return JSON-ready lists of
+dicts; they never commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import polars as pl
+from sqlalchemy import inspect, text
+from sqlalchemy.orm import Session
+
+from tumbuh.analytics import quality as quality_mod
+from tumbuh.analytics import routine
+from tumbuh.errors import InvalidInput
+from tumbuh.surveillance import repository
+
+_MEASUREMENT_SQL = """
+SELECT m.person_id AS child_id, m.measured_on, m.age_days, m.desa_code,
+       m.posyandu_id, m.weight_kg, m.lenhei_cm, m.measure, m.zlen, m.zwei, m.zwfl,
+       m.flen, m.fwei, m.fwfl, p.sex, p.birth_date
+FROM measurements m JOIN persons p ON p.id = m.person_id
+WHERE m.age_days IS NOT NULL AND m.age_days < :max_age
+"""
+
+_NEEDED_TABLES = ("measurements", "persons", "regions", "facilities")
+
+
+def _check_register(session: Session) -> None:
+    have = set(inspect(session.connection()).get_table_names())
+    missing = [t for t in _NEEDED_TABLES if t not in have]
+    if missing:
+        raise InvalidInput(
+            "routine surveillance needs the register's tables, but the database lacks: "
+            f"{', '.join(missing)} (run tumbuh db upgrade and import an e-PPGBM export)"
+        )
+
+
+def load_measurements(
+    session: Session,
+    *,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+) -> pd.DataFrame:
+    """Under-five measurements with the child's sex and birth date (one row each)."""
+    _check_register(session)
+    sql = _MEASUREMENT_SQL
+    params: dict[str, Any] = {"max_age": routine.UNDER_FIVE_DAYS}
+    if date_from is not None:
+        sql += " AND m.measured_on >= :date_from"
+        params["date_from"] = date_from
+    if date_to is not None:
+        sql += " AND m.measured_on <= :date_to"
+        params["date_to"] = date_to
+    frame = pd.read_sql(text(sql), session.connection(), params=params)
+    if frame.empty:
+        raise InvalidInput(
+            "no measurements of under-fives in the register"
+            + (f" from {date_from}" if date_from else "")
+            + (f" to {date_to}" if date_to else "")
+            + ": import an e-PPGBM export first (tumbuh import eppgbm)"
+        )
+    frame["measured_on"] = pd.to_datetime(frame["measured_on"])
+    for col in ("flen", "fwei", "fwfl"):
+        frame[col] = frame[col].astype("boolean")
+    frame["posyandu_id"] = frame["posyandu_id"].astype("Int64")
+    return frame
+
+
+def _period_range(period: str | None) -> tuple[dt.date | None, dt.date | None]:
+    """Dates to read for a period; incidence needs earlier measurements, so only the end."""
+    if period is None:
+        return None, None
+    try:
+        _, label = routine.parse_period(period)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from exc
+    _, end = routine.period_months([label])
+    e = int(end[0])
+    year, month = divmod(e + 1, 12)
+    return None, dt.date(year, month + 1, 1) - dt.timedelta(days=1)
+
+
+def load_children(session: Session, measurements: pd.DataFrame) -> pd.DataFrame:
+    """Registered children: persons with a birth date and a desa; home posyandu = latest."""
+    rows = pd.read_sql(
+        text(
+            "SELECT id AS child_id, birth_date, desa_code FROM persons "
+            "WHERE birth_date IS NOT NULL AND desa_code IS NOT NULL"
+        ),
+        session.connection(),
+    )
+    home = (
+        measurements.dropna(subset=["posyandu_id"])
+        .sort_values("measured_on")
+        .drop_duplicates("child_id", keep="last")
+        .set_index("child_id")["posyandu_id"]
+    )
+    rows["posyandu_id"] = rows["child_id"].map(home).astype("Int64")
+    return rows
+
+
+def _names(session: Session, level: str, codes: Sequence[str]) -> dict[str, str]:
+    if level == "posyandu":
+        ids = [int(c) for c in codes if c.isdigit()]
+        return {str(k): v for k, v in repository.facility_names(session, ids).items()}
+    return repository.region_names(session, list(codes))
+
+
+def _clean(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, (np.floating, np.integer, np.bool_)):
+        return _clean(value.item())
+    return value
+
+
+def _rows(frame: pl.DataFrame, names: dict[str, str]) -> list[dict[str, Any]]:
+    out = []
+    for row in frame.iter_rows(named=True):
+        item = {k: _clean(v) for k, v in row.items()}
+        item["name"] = names.get(str(row["code"]), str(row["code"]))
+        for col in ("prevalence", "incidence", "ci_low", "ci_high", "coverage"):
+            if item.get(col) is not None:
+                item[col] = round(float(item[col]) * 100, 2)
+        out.append(item)
+    return out
+
+
+def routine_prevalence(
+    session: Session,
+    *,
+    level: str = "kabkota",
+    period: str | None = None,
+    freq: str = "year",
+    indicators: Sequence[str] = ("stunting",),
+    public: bool = False,
+    small_cell_threshold: int = 5,
+) -> list[dict[str, Any]]:
+    """Prevalence (%) with 95 % Wilson CI, children measured, registered and coverage (%).
+
+    ``public`` suppresses cells with fewer than ``small_cell_threshold`` children measured
+    for the indicator (value, CI and cases null, ``suppressed: true``).
+    """
+    _validate(level=level, freq=freq, indicators=indicators)
+    _, date_to = _period_range(period)
+    frame = load_measurements(session, date_to=date_to)
+    try:
+        prev = routine.prevalence(
+            frame, levels=(level,), freqs=(freq,), indicators=indicators, period=period
+        )
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from exc
+    children = load_children(session, frame)
+    reg = routine.registered_counts(
+        children, periods=prev["period"].unique().to_list(), levels=(level,)
+    )
+    prev = routine.sort_regions(routine.add_coverage(prev, reg))
+    if public:
+        prev = routine.suppress(prev, threshold=small_cell_threshold)
+    return _rows(prev, _names(session, level, prev["code"].unique().to_list()))
+
+
+def routine_new_cases(
+    session: Session,
+    *,
+    level: str = "kabkota",
+    period: str | None = None,
+    freq: str = "year",
+    public: bool = False,
+    small_cell_threshold: int = 5,
+) -> list[dict[str, Any]]:
+    """New stunting cases among children at risk (see `tumbuh.analytics.routine.new_cases`)."""
+    _validate(level=level, freq=freq, indicators=())
+    _, date_to = _period_range(period)
+    frame = load_measurements(session, date_to=date_to)
+    out = routine.sort_regions(
+        routine.new_cases(frame, freq=freq, levels=(level,), period=period)
+    )
+    if public:
+        out = routine.suppress(out, threshold=small_cell_threshold, column="at_risk")
+    return _rows(out, _names(session, level, out["code"].unique().to_list()))
+
+
+def _validate(*, level: str, freq: str, indicators: Sequence[str]) -> None:
+    if level not in routine.LEVELS:
+        raise InvalidInput(
+            f"unknown level {level!r} (expected {', '.join(routine.LEVELS)})"
+        )
+    if freq not in routine.FREQS:
+        raise InvalidInput(
+            f"unknown period kind {freq!r} (expected {', '.join(routine.FREQS)})"
+        )
+    for i in indicators:
+        if i not in routine.INDICATORS:
+            raise InvalidInput(
+                f"unknown indicator {i!r} (expected {', '.join(routine.INDICATORS)})"
+            )
+
+
+def quality_report(
+    session: Session, *, level: str = "posyandu", period: str | None = None
+) -> list[dict[str, Any]]:
+    """Data-quality score per desa or posyandu and period (plus an all-period row each)."""
+    if level not in ("desa", "posyandu"):
+        raise InvalidInput(f"quality level must be desa or posyandu (got {level!r})")
+    freq = "year"
+    if period is not None:
+        try:
+            freq = routine.parse_period(period)[0]
+        except ValueError as exc:
+            raise InvalidInput(str(exc)) from exc
+    frame = load_measurements(session)
+    items = quality_mod.quality(frame, level=level, freq=freq, period=period)
+    names = _names(session, level, [i["code"] for i in items])
+    parents = {i["parent_code"] for i in items if i["parent_code"]}
+    parent_names = repository.region_names(session, list(parents))
+    for item in items:
+        item["name"] = names.get(item["code"], item["code"])
+        item["parent_name"] = parent_names.get(item["parent_code"] or "", None)
+    return items
+
+
+#: How the adjusted routine estimate treats unmeasured children (stated in every output).
+ADJUSTMENT_NOTE = (
+    "Adjusted estimate: measurements from posyandu whose data quality is 'Problematic' "
+    "are left out, and registered children not measured in the year are assumed to have "
+    "the stunting prevalence of the measured children in the lowest attendance quintile "
+    "(fewest weighings in the year) of the same kab/kota. Children who skip the posyandu "
+    "are assumed to resemble those who come least, not the average attender."
+)
+
+
+def routine_vs_survey(session: Session, *, year: int) -> list[dict[str, Any]]:
+    """Per kab/kota: routine stunting % with coverage, the survey % of the year, adjusted %."""
+    frame = load_measurements(
+        session, date_from=dt.date(year, 1, 1), date_to=dt.date(year, 12, 31)
+    )
+    label = f"{year:04d}"
+    prev = routine.prevalence(
+        frame, levels=("kabkota",), freqs=("year",), indicators=("stunting",)
+    ).filter(pl.col("period") == label)
+    children = load_children(session, frame)
+    reg = routine.registered_counts(children, periods=[label], levels=("kabkota",))
+    prev = routine.add_coverage(prev, reg)
+    q = quality_mod.quality(frame, level="posyandu", freq="year", period=label)
+    bad = {i["code"] for i in q if i["period"] == label and i["band"] == "problematic"}
+    adjusted = _adjusted(frame, bad_posyandu=bad, registered=reg)
+    survey = _survey_figures(session, year)
+    names = _names(session, "kabkota", prev["code"].to_list())
+    out = []
+    for row in routine.sort_regions(prev).iter_rows(named=True):
+        code = str(row["code"])
+        adj = adjusted.get(code, {})
+        fig = survey.get(code)
+        out.append(
+            {
+                "code": code,
+                "name": names.get(code, code),
+                "year": year,
+                "routine_pct": _pct(row["prevalence"]),
+                "routine_ci": [_pct(row["ci_low"]), _pct(row["ci_high"])],
+                "measured": int(row["measured"]),
+                "registered": _clean(row["registered"]),
+                "coverage_pct": _pct(row["coverage"]),
+                "survey_pct": fig[0] if fig else None,
+                "survey_source": fig[1] if fig else None,
+                "adjusted_pct": _pct(adj.get("adjusted")),
+                "low_attendance_pct": _pct(adj.get("p_low")),
+                "posyandu_left_out": adj.get("left_out", 0),
+                "adjustment": ADJUSTMENT_NOTE,
+            }
+        )
+    return out
+
+
+def _pct(value: Any) -> float | None:
+    v = _clean(value)
+    return None if v is None else round(float(v) * 100, 2)
+
+
+def _adjusted(
+    frame: pd.DataFrame, *, bad_posyandu: set[str], registered: pl.DataFrame
+) -> dict[str, dict[str, Any]]:
+    """Coverage- and quality-adjusted stunting prevalence per kab/kota (see ADJUSTMENT_NOTE)."""
+    f = frame[frame["desa_code"].notna()].copy()
+    pos = f["posyandu_id"].astype("string").fillna("")
+    keep = ~pos.isin(bad_posyandu)
+    left_out = f.loc[~keep, "desa_code"].str[:5].groupby(pos[~keep]).first()
+    f = f[keep]
+    f = f.sort_values("measured_on")
+    visits = f.groupby("child_id")["measured_on"].nunique()
+    last = f.drop_duplicates("child_id", keep="last").set_index("child_id")
+    ok = last["zlen"].notna() & ~last["flen"].fillna(False).astype(bool)
+    last = last[ok]
+    last = last.assign(
+        kab=last["desa_code"].str[:5],
+        visits=visits.reindex(last.index).to_numpy(),
+        stunted=(last["zlen"] < -2).astype(float),
+    )
+    reg = {
+        str(c): int(r)
+        for c, r in zip(registered["code"], registered["registered"], strict=True)
+    }
+    out: dict[str, dict[str, Any]] = {}
+    for kab, grp in last.groupby("kab"):
+        n = len(grp)
+        x = float(grp["stunted"].sum())
+        cut = grp["visits"].quantile(0.2)
+        low = grp[grp["visits"] <= cut]
+        p_low = float(low["stunted"].mean()) if len(low) else x / n
+        r = reg.get(str(kab), 0)
+        missing = max(r - n, 0)
+        adjusted = (x + missing * p_low) / (n + missing) if n + missing else math.nan
+        out[str(kab)] = {
+            "adjusted": adjusted,
+            "p_low": p_low,
+            "left_out": int((left_out == kab).sum()),
+        }
+    return out
+
+
+def _survey_figures(session: Session, year: int) -> dict[str, tuple[float, str]]:
+    """Published survey stunting % per region for the year (mean of primary figures)."""
+    have = set(inspect(session.connection()).get_table_names())
+    if "published_figures" not in have:
+        return {}
+    figs = repository.list_figures(
+        session, kind="survey", indicator="stunting", confidences=["primary"]
+    )
+    by: dict[str, list[tuple[float, str]]] = {}
+    for f in figs:
+        if f.year == year:
+            by.setdefault(f.region_code, []).append((f.value_pct, f.source))
+    return {
+        code: (
+            round(sum(v for v, _ in vals) / len(vals), 2),
+            "/".join(dict.fromkeys(s for _, s in vals)),
+        )
+        for code, vals in by.items()
+    }
+
+
+def faltering_input(
+    session: Session, *, posyandu_id: int, period: str | None = None
+) -> pd.DataFrame:
+    """Long table for `tumbuh.risk.signals.weight_faltering`: one posyandu's weighings.
+
+    Columns child_id, name, date, weight_kg, zwei, zlen, birth_date, posyandu_id; up to the
+    end of ``period`` (all earlier weighings are kept: N/T needs the previous month).
+    """
+    _, date_to = _period_range(period)
+    frame = load_measurements(session, date_to=date_to)
+    children = frame.loc[frame["posyandu_id"] == posyandu_id, "child_id"].unique()
+    if len(children) == 0:
+        raise InvalidInput(f"no measurements of under-fives at posyandu {posyandu_id}")
+    sub = frame[frame["child_id"].isin(children)]
+    names = _person_names(session, [int(c) for c in children])
+    return pd.DataFrame(
+        {
+            "child_id": sub["child_id"].to_numpy(),
+            "name": sub["child_id"].map(names).to_numpy(),
+            "date": sub["measured_on"].to_numpy(),
+            "weight_kg": sub["weight_kg"].to_numpy(dtype=np.float64, na_value=np.nan),
+            "zwei": sub["zwei"].to_numpy(dtype=np.float64, na_value=np.nan),
+            "zlen": sub["zlen"].to_numpy(dtype=np.float64, na_value=np.nan),
+            "birth_date": pd.to_datetime(sub["birth_date"]).to_numpy(),
+            "posyandu_id": sub["posyandu_id"].to_numpy(),
+        }
+    )
+
+
+def _person_names(session: Session, ids: list[int]) -> dict[int, str]:
+    out: dict[int, str] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ", ".join(f":i{j}" for j in range(len(chunk)))
+        rows = session.execute(
+            text(f"SELECT id, name FROM persons WHERE id IN ({marks})"),
+            {f"i{j}": v for j, v in enumerate(chunk)},
+        )
+        out.update({int(i): str(n) for i, n in rows})
+    return out
+
+
+__all__ = [
+    "ADJUSTMENT_NOTE",
+    "faltering_input",
+    "load_children",
+    "load_measurements",
+    "quality_report",
+    "routine_new_cases",
+    "routine_prevalence",
+    "routine_vs_survey",
+]
