@@ -181,3 +181,63 @@ class TestGrowthCurves:
             y = lms_value_from_z("wfl", 1, np.full(7, x), SD_LINES)
             assert (np.diff(y) > 0).all()
             assert math.isfinite(float(y[0]))
+
+
+class TestLibmRecompute:
+    def test_scalar_libm_z_agrees_with_the_vector_kernel(self) -> None:
+        from tumbuh.growth.lms import z_exact_libm
+
+        rng = np.random.default_rng(3)
+        for _ in range(200):
+            L, M, S = rng.uniform(-1, 1), rng.uniform(2, 30), rng.uniform(0.03, 0.2)
+            y = float(M * rng.uniform(0.4, 2.0))
+            vec = float(z_from_lms(y, L, M, S, restricted=True)[()])
+            assert z_exact_libm(y, L, M, L * S, restricted=True) == pytest.approx(
+                vec, rel=1e-12, abs=1e-12
+            )
+
+    def test_scalar_libm_z_handles_impossible_powers(self) -> None:
+        from tumbuh.growth.lms import z_exact_libm
+
+        assert math.isnan(z_exact_libm(-1.0, 0.5, 10.0, 0.05, restricted=True))
+        assert math.isnan(z_exact_libm(math.nan, 0.5, 10.0, 0.05, restricted=False))
+
+    def test_rows_on_a_rounding_tie_are_rounded_from_the_libm_z(self) -> None:
+        from tumbuh.growth import round_r, zscores
+        from tumbuh.growth.lms import z_exact_libm
+
+        # Weights whose z-score is (within an ulp) x.xx5: the kernel redoes
+        # them with libm's pow, so the result is R's rounding of that z.
+        targets = np.array([0.125, -1.375, 2.005, -0.015, 4.125])
+        days = 400.0
+        w = lms_value_from_z("wei", 2, np.full(targets.size, days), targets)
+        r = zscores(sex=2, age_days=days, weight_kg=w, indicators=["wei"])
+        L, M, S = lms_at("wei", 2, [days])
+        expected = [
+            float(
+                round_r(
+                    z_exact_libm(float(v), L[0], M[0], L[0] * S[0], restricted=True)
+                )
+            )
+            for v in w
+        ]
+        assert r.zwei.tolist() == expected
+
+    def test_who2007_rows_on_a_rounding_tie_use_the_libm_z(self) -> None:
+        from tumbuh.growth import round_r, zscores_who2007
+        from tumbuh.growth.lms import z_exact_libm
+
+        targets = np.array([0.125, -2.375, 1.005])
+        bmi = lms_value_from_z("bfa", 1, np.full(targets.size, 100.0), targets)
+        # A height of 100 cm makes cbmi equal the weight exactly.
+        r = zscores_who2007(sex=1, age_months=100.0, weight_kg=bmi, height_cm=100.0)
+        L, M, S = lms_at("bfa", 1, [100.0])
+        expected = [
+            float(
+                round_r(
+                    z_exact_libm(float(v), L[0], M[0], L[0] * S[0], restricted=True)
+                )
+            )
+            for v in bmi
+        ]
+        assert r.zbfa.tolist() == expected

@@ -16,6 +16,8 @@ bit for bit (up to the libm ``pow``).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -77,6 +79,34 @@ def _restrict_tails(
     # Upper: 3 + (y - SD3) / (SD3 - SD2); lower: -3 + (y - SD-3) / (SD-2 - SD-3).
     # Negating a difference is exact, so one expression serves both sides.
     z[idx] = 3.0 * k + (yi - sd3) / (k * (sd3 - sd2))
+
+
+def z_exact_libm(y: float, L: float, M: float, LS: float, *, restricted: bool) -> float:
+    """One z-score with the C library's ``pow`` (what R calls).
+
+    numpy's vectorised ``power`` may differ from libm by one unit in the last
+    place; that can only matter when the z-score sits on a rounding tie, so
+    the kernel recomputes those few rows with this function.
+    """
+
+    def pw(base: float, exp: float) -> float:
+        try:
+            return math.pow(base, exp)
+        except ValueError:
+            return math.nan
+        except OverflowError:
+            return math.inf
+
+    with np.errstate(all="ignore"):
+        y64, L64, M64, LS64 = (np.float64(v) for v in (y, L, M, LS))
+        z = (np.float64(pw(float(y64 / M64), float(L64))) - 1.0) / LS64
+        if restricted and abs(z) > 3.0:
+            k = np.float64(1.0 if z > 0 else -1.0)
+            inv_l = float(np.float64(1.0) / L64)
+            sd3 = M64 * np.float64(pw(float(1.0 + LS64 * (3.0 * k)), inv_l))
+            sd2 = M64 * np.float64(pw(float(1.0 + LS64 * (2.0 * k)), inv_l))
+            z = 3.0 * k + (y64 - sd3) / (k * (sd3 - sd2))
+    return float(z)
 
 
 def z_from_lms(

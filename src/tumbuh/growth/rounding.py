@@ -122,8 +122,11 @@ def round_into(
     r: NDArray[np.float64],
     near_tie: NDArray[np.bool_],
     big: NDArray[np.bool_],
-) -> None:
+) -> NDArray[np.intp] | None:
     """:func:`round_r` on 1-D arrays with caller-supplied scratch buffers.
+
+    Returns the positions that were near a rounding tie (or large), which
+    were rounded with R's exact algorithm, or None when there were none.
 
     The kernel calls this on every chunk; reusing the buffers avoids
     allocating (and page-faulting) temporaries each time. ``out`` may be
@@ -139,6 +142,7 @@ def round_into(
     np.abs(r, out=x10)
     np.greater_equal(x10, _FAST_LIMIT, out=big)
     np.logical_or(near_tie, big, out=near_tie)
+    idx: NDArray[np.intp] | None = None
     if near_tie.any():
         idx = np.flatnonzero(near_tie)
         exact = _round_exact(x[idx], digits)
@@ -149,3 +153,4 @@ def round_into(
     # -0.0 (e.g. from -0.001) becomes +0.0: R prints both as 0 and text
     # output should not show "-0.0".
     np.add(out, 0.0, out=out)
+    return idx

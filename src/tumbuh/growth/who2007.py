@@ -25,8 +25,8 @@ from tumbuh.growth.cleaning import (
     broadcast_length,
 )
 from tumbuh.growth.indicators import INDICATORS, Indicator
-from tumbuh.growth.lms import _z_inplace
-from tumbuh.growth.rounding import round_r
+from tumbuh.growth.lms import _z_inplace, z_exact_libm
+from tumbuh.growth.rounding import round_into, round_r
 from tumbuh.growth.tables import lms_table
 from tumbuh.growth.zscores import Validate, _code_issue, _issue_strings
 
@@ -215,16 +215,30 @@ def zscores_who2007(
 
             z = np.empty(n)
             L = interp(tab.L)
+            M = interp(tab.M)
+            LS = L * interp(tab.S)
             _z_inplace(
-                y,
-                L,
-                interp(tab.M),
-                L * interp(tab.S),
-                z,
-                restricted=spec.restricted_tails,
-                l_is_one=tab.l_is_one,
+                y, L, M, LS, z, restricted=spec.restricted_tails, l_is_one=tab.l_is_one
             )
-            zr = round_r(z, 2)
+            zr = np.empty(n)
+            near = round_into(
+                z,
+                zr,
+                2,
+                np.empty(n),
+                np.empty(n),
+                np.empty(n, dtype=bool),
+                np.empty(n, dtype=bool),
+            )
+            if near is not None and not tab.l_is_one:
+                # Rows on a rounding tie: redo with libm's pow, as R computes.
+                exact = [
+                    z_exact_libm(
+                        y[i], L[i], M[i], LS[i], restricted=spec.restricted_tails
+                    )
+                    for i in near.tolist()
+                ]
+                zr[near] = round_r(np.array(exact), 2)
             flag = ((zr < spec.flag_bounds[0]) | (zr > spec.flag_bounds[1])).astype(
                 np.float64
             )

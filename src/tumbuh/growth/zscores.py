@@ -32,8 +32,8 @@ from tumbuh.growth.cleaning import (
     broadcast_length,
 )
 from tumbuh.growth.indicators import INDICATORS, Indicator
-from tumbuh.growth.lms import _z_inplace
-from tumbuh.growth.rounding import round_into
+from tumbuh.growth.lms import _z_inplace, z_exact_libm
+from tumbuh.growth.rounding import round_into, round_r
 from tumbuh.growth.tables import length_tables, lms_table
 
 __all__ = ["ZScores", "zscores"]
@@ -504,10 +504,29 @@ def _work() -> _Work:
 
 
 def _round_and_flag(
-    z: F64, zout: F64, fout: F64, bounds: tuple[float, float], w: _Work
+    z: F64,
+    zout: F64,
+    fout: F64,
+    bounds: tuple[float, float],
+    w: _Work,
+    lms: tuple[F64, F64, F64, F64, bool] | None = None,
 ) -> None:
     m = z.shape[0]
-    round_into(z, zout, 2, w.f("r1", m), w.f("r2", m), w.b("r3", m), w.b("r4", m))
+    near = round_into(
+        z, zout, 2, w.f("r1", m), w.f("r2", m), w.b("r3", m), w.b("r4", m)
+    )
+    if near is not None and lms is not None:
+        # numpy's power may be one ulp off libm's pow (which R uses); on a
+        # rounding tie that ulp decides the second decimal, so redo the few
+        # near-tie rows with libm's pow and R's rounding.
+        y, L, M, LS, restricted = lms
+        exact = np.array(
+            [
+                z_exact_libm(y[i], L[i], M[i], LS[i], restricted=restricted)
+                for i in near.tolist()
+            ]
+        )
+        zout[near] = round_r(exact, 2)
     # WHO anthro flags from the rounded z-score: 5.00 is kept, 5.01 flagged.
     # lo <= z <= hi  <=>  |z - c| <= h with c the centre and h the half width
     # (exact here: rounded z-scores sit 0.01 apart, far from the bounds).
@@ -654,6 +673,7 @@ def _score_chunk_impl(
                 o[spec.flag_column][a:b],
                 spec.flag_bounds,
                 w,
+                None if tab.l_is_one else (y, L, M, LS, spec.restricted_tails),
             )
 
     if Indicator.weight_for_length in wanted:
@@ -762,5 +782,10 @@ def _score_wfl(
         scratch=(w.f("tail_abs", m), w.b("tail_mask", m)),
     )
     _round_and_flag(
-        zbuf, o[spec.z_column][a:b], o[spec.flag_column][a:b], spec.flag_bounds, w
+        zbuf,
+        o[spec.z_column][a:b],
+        o[spec.flag_column][a:b],
+        spec.flag_bounds,
+        w,
+        (inp.weight[a:b], L, M, LS, True),
     )
