@@ -142,3 +142,82 @@ def synth_command(
         if db is not None:
             for line in import_into_db(result, None if db == _SETTINGS_DB else db):
                 typer.echo(line)
+
+
+# Demo log-ins, one per kind of user (printed by `tumbuh demo`; the database is a local demo).
+DEMO_PASSWORD = "tumbuh-demo"
+DEMO_USERS: tuple[tuple[str, str, str], ...] = (
+    ("admin", "province_admin", "64"),
+    ("analis.provinsi", "province_analyst", "64"),
+    ("analis.balikpapan", "district_analyst", "64.71"),
+    ("puskesmas.balikpapan.barat", "subdistrict_officer", "64.71.02"),
+    ("kader.kukar", "village_team", "64.02.01.2001"),
+    ("tamu", "viewer", "64"),
+)
+
+
+def _create_demo_users(url: str) -> None:
+    from tumbuh.accounts import service as accounts
+    from tumbuh.cli.users import open_accounts_db
+    from tumbuh.db.session import unit_of_work
+
+    engine = open_accounts_db(url)
+    try:
+        with unit_of_work(engine) as session:
+            for username, role, region in DEMO_USERS:
+                if accounts.get_by_username(session, username) is None:
+                    accounts.create_user(
+                        session,
+                        username=username,
+                        password=DEMO_PASSWORD,
+                        role=role,
+                        region_code=region,
+                    )
+    finally:
+        engine.dispose()
+
+
+@app.command("demo")
+def demo_command(
+    dir: Annotated[
+        Path, typer.Option(help="Where the demo database and files go.")
+    ] = Path("demo"),
+    children: Annotated[int, typer.Option(help="Synthetic children.")] = 50_000,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic province.")] = 1,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    serve: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Start the web app afterwards.")
+    ] = True,
+) -> None:
+    """Build a synthetic Kaltim into a demo database through the real import path (once),
+    create the demo log-ins and serve the app."""
+    dir.mkdir(parents=True, exist_ok=True)
+    db_path = (dir / "tumbuh.db").resolve()
+    url = f"sqlite:///{db_path}"
+    stamp = dir / "BUILT"
+    wanted = f"children={children} seed={seed} years=2022-2025\n"
+    if db_path.exists() and stamp.exists() and stamp.read_text() == wanted:
+        typer.echo(f"reusing the demo database {db_path} ({wanted.strip()})")
+    else:
+        stamp.unlink(missing_ok=True)
+        db_path.unlink(missing_ok=True)
+        cfg = SynthConfig(children=children, seed=seed, first_year=2022, last_year=2025)
+        result = synthesize(
+            cfg, dir / "synth", "csv", workers=min(2, os.cpu_count() or 1)
+        )
+        typer.echo(
+            f"synthetic Kaltim: {result.children} children, {result.families} families, "
+            f"{result.visits} visit rows in {dir / 'synth'}"
+        )
+        for line in import_into_db(result, url):
+            typer.echo(line)
+        _create_demo_users(url)
+        stamp.write_text(wanted)
+    typer.echo(f"demo: http://{host}:{port}/  (log-ins, password {DEMO_PASSWORD!r}):")
+    for username, role, region in DEMO_USERS:
+        typer.echo(f"  {username:30s} {role:20s} {region}")
+    if serve:
+        from tumbuh.cli.serve import serve as serve_app
+
+        serve_app(host=host, port=port, db=url, workers=1)
