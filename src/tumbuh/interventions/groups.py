@@ -88,6 +88,11 @@ class Register:
         return self.person_groups.loc[self.person_groups["group"] == group]
 
 
+def _int_ids(df: pd.DataFrame) -> pd.DataFrame:
+    """Typed person ids (an empty result comes back as object columns)."""
+    return df.assign(person_id=df["person_id"].astype("int64"))
+
+
 def _dates(values: pd.Series) -> pd.Series:
     return pd.to_datetime(values, errors="coerce")
 
@@ -124,21 +129,23 @@ def load_register(session: Session, *, region: str | None, period: Period) -> Re
         "child_0_59": born & (months < 60),
     }
 
-    preg = repo.pregnancies(session, person_ids=pids)
+    preg = _int_ids(repo.pregnancies(session, person_ids=pids))
     lmp = _dates(preg["lmp_date"])
     due = _dates(preg["due_date"]).fillna(lmp + pd.Timedelta(days=_GESTATION_DAYS))
     open_preg = preg.loc[(lmp <= end) & (due > end)].assign(lmp=lmp)
-    pregnant_lmp = open_preg.groupby("person_id")["lmp"].max()
+    pregnant_lmp = open_preg.groupby("person_id")["lmp"].max().astype("datetime64[ns]")
     flags["pregnant"] = people["person_id"].isin(pregnant_lmp.index)
     delivered = preg.loc[(due >= start) & (due <= end)]
     flags["postpartum"] = people["person_id"].isin(delivered["person_id"])
 
-    hamil = repo.screenings(session, person_ids=pids, kind="hamil", end=period.end)
+    hamil = _int_ids(
+        repo.screenings(session, person_ids=pids, kind="hamil", end=period.end)
+    )
     hamil = hamil.assign(on=_dates(hamil["screened_on"]))
-    hamil = hamil.loc[hamil["person_id"].isin(pregnant_lmp.index)]
-    hamil = hamil.loc[
-        hamil["on"] >= hamil["person_id"].map(pregnant_lmp).astype("datetime64[ns]")
-    ]
+    hamil = hamil.merge(
+        pregnant_lmp.rename("lmp").reset_index(), on="person_id", how="inner"
+    )
+    hamil = hamil.loc[hamil["on"] >= hamil["lmp"]]
     hamil = hamil.loc[hamil["muac_cm"].notna()].sort_values(["person_id", "on"])
     last_muac = hamil.groupby("person_id")["muac_cm"].last().astype("float64")
     kek_cut = SignalRules().kek_lila_under_cm

@@ -1,0 +1,294 @@
+"""Coverage and convergence equal an independent count written in SQL (SQLite and PostgreSQL).
+
+The SQL below restates each definition of docs/interventions.md directly over the register
+tables; it shares no code with tumbuh.interventions (which works in pandas).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+from tests.interventions.builders import DESA_1, DESA_2, PERIOD, World
+
+from tumbuh.interventions import service
+
+S, E = PERIOD.start, PERIOD.end
+
+
+def _years_before(day: dt.date, years: int) -> dt.date:
+    return day.replace(year=day.year - years)
+
+
+PARAMS: dict[str, Any] = {
+    "s": S,
+    "e": E,
+    # months = floor(days / 30.4375): < 60 months is <= 1826 days, < 24 is <= 730, >= 6 is >= 183.
+    "b60": E - dt.timedelta(days=1826),
+    "b24": E - dt.timedelta(days=730),
+    "b6": E - dt.timedelta(days=183),
+    # completed years 12..18 at E; wife 15..49 at E.
+    "a12": _years_before(E, 12),
+    "a19": _years_before(E, 19),
+    "w15": _years_before(E, 15),
+    "w50": _years_before(E, 50),
+}
+
+PERSONS = (
+    "SELECT p.id FROM persons p LEFT JOIN families f ON f.id = p.family_id "
+    "WHERE COALESCE(p.desa_code, f.desa_code) LIKE :region AND "
+)
+OPEN_PREG = (
+    "EXISTS (SELECT 1 FROM pregnancies g WHERE g.person_id = p.id "
+    "AND g.lmp_date <= :e AND g.due_date > :e)"
+)
+LAST_ZWFL = (
+    "(SELECT m.zwfl FROM measurements m WHERE m.person_id = p.id AND m.measured_on <= :e "
+    "ORDER BY m.measured_on DESC LIMIT 1)"
+)
+LAST_MUAC = (
+    "(SELECT s.muac_cm FROM screenings s JOIN pregnancies g ON g.person_id = s.person_id "
+    "WHERE s.person_id = p.id AND s.kind = 'hamil' AND s.screened_on <= :e "
+    "AND g.lmp_date <= :e AND g.due_date > :e AND s.screened_on >= g.lmp_date "
+    "AND s.muac_cm IS NOT NULL ORDER BY s.screened_on DESC LIMIT 1)"
+)
+PERSON_SQL = {
+    "child_0_59": "p.birth_date BETWEEN :b60 AND :e",
+    "child_0_23": "p.birth_date BETWEEN :b24 AND :e",
+    "child_6_23": "p.birth_date BETWEEN :b24 AND :b6",
+    "infant_0_5": "p.birth_date > :b6 AND p.birth_date <= :e",
+    "adolescent_girl": "p.sex = 'F' AND p.birth_date <= :a12 AND p.birth_date > :a19",
+    "pregnant": OPEN_PREG,
+    "pregnant_kek": f"{OPEN_PREG} AND {LAST_MUAC} < 23.5",
+    "postpartum": "EXISTS (SELECT 1 FROM pregnancies g WHERE g.person_id = p.id "
+    "AND g.due_date BETWEEN :s AND :e)",
+    "catin": "EXISTS (SELECT 1 FROM screenings s WHERE s.person_id = p.id "
+    "AND s.kind = 'catin' AND s.screened_on BETWEEN :s AND :e)",
+    "wasted_child": f"p.birth_date BETWEEN :b60 AND :e AND {LAST_ZWFL} < -2",
+    "severely_wasted_child": f"p.birth_date BETWEEN :b60 AND :e AND {LAST_ZWFL} < -3",
+}
+FAMILIES = "SELECT f.id FROM families f WHERE f.desa_code LIKE :region AND "
+BAD_WATER = (
+    "f.water_source NOT IN ('piped', 'bottled_refill', 'bored_well', 'protected_well')"
+)
+BAD_LATRINE = "f.latrine IN ('no_septic', 'none')"
+TARGET = (
+    "(EXISTS (SELECT 1 FROM persons w WHERE w.family_id = f.id AND w.family_role = 'istri' "
+    "AND w.birth_date <= :w15 AND w.birth_date > :w50) OR f.wife_pregnant = TRUE "
+    "OR EXISTS (SELECT 1 FROM persons c WHERE c.family_id = f.id AND c.family_role = 'anak' "
+    "AND c.birth_date BETWEEN :b60 AND :e))"
+)
+FAMILY_SQL = {
+    "family": "1 = 1",
+    "family_unimproved_water": BAD_WATER,
+    "family_no_latrine": BAD_LATRINE,
+    "krs_family": f"({BAD_WATER} OR {BAD_LATRINE}) AND {TARGET}",
+}
+GIVEN = (
+    "EXISTS (SELECT 1 FROM interventions i WHERE i.{col} = {ref} AND i.kind_code = :code "
+    "AND i.status IN ('given', 'verified') AND i.given_on BETWEEN :s AND :e)"
+)
+
+
+def _ids(session: Session, sql: str, **extra: Any) -> set[int]:
+    params = {**PARAMS, "region": "99.%", **extra}
+    return {int(r[0]) for r in session.execute(text(sql), params)}
+
+
+def _group(session: Session, group: str) -> set[int]:
+    if group in FAMILY_SQL:
+        return _ids(session, FAMILIES + FAMILY_SQL[group])
+    return _ids(session, PERSONS + PERSON_SQL[group])
+
+
+def _given(session: Session, group: str, code: str) -> set[int]:
+    if group in FAMILY_SQL:
+        cond = GIVEN.format(col="family_id", ref="f.id")
+        return _ids(session, FAMILIES + FAMILY_SQL[group] + " AND " + cond, code=code)
+    cond = GIVEN.format(col="person_id", ref="p.id")
+    return _ids(session, PERSONS + PERSON_SQL[group] + " AND " + cond, code=code)
+
+
+def _catalogue(session: Session) -> list[tuple[str, str, list[str]]]:
+    rows = session.execute(
+        text(
+            "SELECT code, target_group, in_package_for FROM intervention_kinds "
+            "WHERE active = TRUE ORDER BY id"
+        )
+    )
+    out = []
+    for code, group, package in rows:
+        groups = json.loads(package) if isinstance(package, str) else package
+        out.append((str(code), str(group), list(groups or [])))
+    return out
+
+
+class TestCoverage:
+    def test_every_indicator_equals_the_sql_count(
+        self, session: Session, world: World
+    ) -> None:
+        result = service.coverage_report(session, region="99", period=PERIOD)
+        checked = 0
+        for code, group, _ in _catalogue(session):
+            row = result.row(code)
+            den = _group(session, group)
+            num = _given(session, group, code)
+            assert (row.numerator, row.denominator) == (len(num), len(den)), code
+            checked += 1
+        assert checked == len(result.rows) >= 19
+
+    def test_the_small_register_has_the_groups_it_was_built_with(
+        self, session: Session, world: World
+    ) -> None:
+        f = world.fams
+        assert _group(session, "krs_family") == {f["a"], f["b"], f["d"]}
+        result = service.coverage_report(session, region="99", period=PERIOD)
+        assert (result.row("anc").numerator, result.row("anc").denominator) == (1, 1)
+        assert result.row("ttd_hamil").numerator == 0  # planned does not count
+        assert (
+            result.row("imunisasi").numerator == 0
+        )  # given in 2024, outside the period
+        assert result.row("pmt_bumil_kek").coverage_pct == 100.0
+
+    def test_a_desa_counts_only_its_own_units(
+        self, session: Session, world: World
+    ) -> None:
+        one = service.coverage_report(session, region=DESA_1, period=PERIOD)
+        two = service.coverage_report(session, region=DESA_2, period=PERIOD)
+        whole = service.coverage_report(session, region="99", period=PERIOD)
+        for a, b, c in zip(one.rows, two.rows, whole.rows, strict=True):
+            assert a.denominator + b.denominator == c.denominator
+            assert a.numerator + b.numerator == c.numerator
+
+    def test_gap_to_target_and_the_sector_behind(
+        self, session: Session, world: World
+    ) -> None:
+        result = service.coverage_report(session, region="99", period=PERIOD)
+        for r in result.rows:
+            if r.target_pct is None or r.coverage_pct is None:
+                assert r.gap_pts is None
+            else:
+                assert r.gap_pts == round(r.target_pct - r.coverage_pct, 2)
+        gaps = [s.mean_gap_pts for s in result.sectors if s.mean_gap_pts is not None]
+        assert gaps == sorted(gaps, reverse=True)
+        assert result.behind == result.sectors[0].sector
+
+    def test_unknown_region_is_a_clear_error(
+        self, session: Session, world: World
+    ) -> None:
+        import pytest
+
+        from tumbuh.errors import NotFound
+
+        with pytest.raises(NotFound, match="99.09"):
+            service.coverage_report(session, region="99.09", period=PERIOD)
+
+
+def _required_sql(session: Session) -> set[tuple[int, int | None, str]]:
+    """(family, member or None, code) pairs a family at risk must receive."""
+    krs = _group(session, "krs_family")
+    member_family = {
+        int(p): int(f)
+        for p, f in session.execute(
+            text("SELECT id, family_id FROM persons WHERE family_id IS NOT NULL")
+        )
+    }
+    out: set[tuple[int, int | None, str]] = set()
+    for code, target, package in _catalogue(session):
+        family_kind = target in FAMILY_SQL
+        for group in package:
+            if group in FAMILY_SQL:
+                if family_kind:
+                    out |= {(f, None, code) for f in _group(session, group) & krs}
+                continue
+            for pid in _group(session, group):
+                fam = member_family.get(pid)
+                if fam in krs:
+                    out.add((fam, None, code) if family_kind else (fam, pid, code))
+    return out
+
+
+def _received_sql(session: Session, pair: tuple[int, int | None, str]) -> bool:
+    fam, pid, code = pair
+    col, ref = ("person_id", pid) if pid is not None else ("family_id", fam)
+    sql = (
+        f"SELECT COUNT(*) FROM interventions WHERE {col} = :ref AND kind_code = :code "
+        "AND status IN ('given', 'verified') AND given_on BETWEEN :s AND :e"
+    )
+    return bool(
+        session.execute(text(sql), {**PARAMS, "ref": ref, "code": code}).scalar()
+    )
+
+
+class TestConvergence:
+    def test_missing_items_and_full_package_shares_equal_the_sql_count(
+        self, session: Session, world: World
+    ) -> None:
+        result = service.convergence_report(session, region="99", period=PERIOD)
+        required = _required_sql(session)
+        missing = {p for p in required if not _received_sql(session, p)}
+        got = {
+            (
+                int(r["family_id"]),
+                None if r["person_id"] in ("", None) else int(r["person_id"]),
+                r["code"],
+            )
+            for r in result.missing.to_dict(orient="records")
+        }
+        assert got == missing
+        assert len(result.required) == len(required)
+        desa_of = dict(
+            [
+                tuple(r)
+                for r in session.execute(text("SELECT id, desa_code FROM families"))
+            ]
+        )
+        krs = _group(session, "krs_family")
+        short = {f for f, _, _ in missing}
+        for row in result.by_desa.to_dict(orient="records"):
+            fams = {f for f in krs if desa_of[f] == row["desa_code"]}
+            assert row["krs_families"] == len(fams)
+            assert row["full_package"] == len(fams - short)
+
+    def test_a_family_with_everything_has_the_full_package(
+        self, session: Session, world: World
+    ) -> None:
+        before = service.convergence_report(session, region=DESA_1, period=PERIOD)
+        assert before.full_package == 0
+        a = world.fams["a"]
+        for rec in before.missing.to_dict(orient="records"):
+            if rec["family_id"] != a:
+                continue
+            pid = rec["person_id"]
+            session.execute(
+                text(
+                    "INSERT INTO interventions (kind_code, person_id, family_id, "
+                    "desa_code, given_on, status, sector, record_key) VALUES "
+                    "(:c, :p, :f, :d, :on, 'given', 'x', :k)"
+                ),
+                {
+                    "c": rec["code"],
+                    "p": None if pid in ("", None) else int(pid),
+                    "f": None if pid not in ("", None) else a,
+                    "d": DESA_1,
+                    "on": dt.date(2025, 12, 1),
+                    "k": f"t{rec['code']}{pid}",
+                },
+            )
+        after = service.convergence_report(session, region=DESA_1, period=PERIOD)
+        assert after.full_package == 1
+        assert a not in set(after.missing["family_id"])
+
+    def test_the_gap_list_names_the_office_and_the_member(
+        self, session: Session, world: World
+    ) -> None:
+        result = service.convergence_report(session, region="99", period=PERIOD)
+        gaps = result.missing
+        kinds = {k.code: k.sector for k in service.list_kinds(session)}
+        assert (gaps["sector"] == gaps["code"].map(kinds)).all()
+        ttd = gaps.loc[gaps["code"] == "ttd_hamil"]
+        assert list(ttd["person_name"]) == ["Ani A"]
+        assert list(ttd["no_kk"]) == ["9901019900000001"]
