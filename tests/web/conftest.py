@@ -6,6 +6,7 @@ suffix and tests only look at rows they created.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from tumbuh.accounts import service as accounts
 from tumbuh.accounts.roles import Role
@@ -24,6 +26,7 @@ from tumbuh.db.engine import make_engine
 from tumbuh.db.schema import create_schema
 from tumbuh.db.session import unit_of_work
 from tumbuh.models import Base
+from tumbuh.register.models import Family, Measurement, Person, Region
 from tumbuh.surveillance import service as surveillance
 from tumbuh.web.app import create_app
 
@@ -139,6 +142,90 @@ FIGURES_CSV = (
 )
 
 
+# A desa outside each role's HOME region, and the ids of a child and a family living there.
+OUTSIDE_DESA: dict[Role, str] = {
+    Role.province_admin: "65.01.01.1001",
+    Role.province_analyst: "65.01.01.1001",
+    Role.district_analyst: "64.72.01.1001",
+    Role.subdistrict_officer: "64.71.02.1001",
+    Role.village_team: "64.71.01.1002",
+    Role.viewer: "64.72.01.1001",
+}
+INSIDE_CHILD, INSIDE_FAMILY = 602, 501  # Manggar (64.71.01.1001): inside every HOME
+
+
+def outside_ids(role: Role) -> tuple[int, int]:
+    """(child id, family id) of the sample records outside the role's HOME region."""
+    desas = list(OUTSIDE_DESA.values())
+    desa = OUTSIDE_DESA[role]
+    child = 603 if desa == "64.71.01.1002" else 610 + desas.index(desa)
+    return child, 502 + desas.index(desa)
+
+
+def add_register_sample(session: Session) -> None:
+    """A small register in Balikpapan Timur: a family in Manggar with a mother and a stunted
+    boy (two visits), a girl in Lamaru (one visit), and a boy with no known desa."""
+    for code, name, level in [
+        ("64", "Kalimantan Timur", 1), ("64.71", "Kota Balikpapan", 2),
+        ("64.71.01", "Balikpapan Timur", 3), ("64.71.01.1001", "Manggar", 4),
+        ("64.71.01.1002", "Lamaru", 4), ("64.71.02", "Balikpapan Barat", 3),
+        ("64.71.02.1001", "Baru Ilir", 4), ("64.72", "Kota Samarinda", 2),
+        ("64.72.01", "Palaran", 3), ("64.72.01.1001", "Rawa Makmur", 4),
+        ("65", "Kalimantan Utara", 1), ("65.01", "Kabupaten Bulungan", 2),
+        ("65.01.01", "Tanjung Palas", 3), ("65.01.01.1001", "Tanjung Palas Hulu", 4),
+    ]:  # fmt: skip
+        session.add(
+            Region(
+                code=code,
+                name=name,
+                level=level,
+                parent_code=code.rpartition(".")[0] or None,
+            )
+        )
+    session.flush()
+    family = Family(
+        id=501, no_kk="6471010101010001", desa_code="64.71.01.1001", rt="003", rw="001"
+    )
+    session.add(family)
+    session.flush()
+    people = [
+        Person(id=601, nik="6471014101900001", name="Siti Aminah", name_key="siti aminah", sex="F",
+               birth_date=dt.date(1990, 1, 1), family_id=501, family_role="istri", desa_code="64.71.01.1001"),
+        Person(id=602, nik="6471011203190012", name="Budi Santoso", name_key="budi santoso", sex="M",
+               birth_date=dt.date(2023, 1, 10), family_id=501, family_role="anak", mother_id=601,
+               desa_code="64.71.01.1001"),
+        Person(id=603, nik="6471015506220002", name="Ani Lestari", name_key="ani lestari", sex="F",
+               birth_date=dt.date(2022, 6, 15), desa_code="64.71.01.1002"),
+        Person(id=604, nik=None, name="Tanpa Desa", name_key="tanpa desa", sex="M",
+               birth_date=dt.date(2023, 3, 1), desa_code=None),
+    ]  # fmt: skip
+    # One child and one family outside each HOME region (for the authorisation matrix).
+    for i, desa in enumerate(OUTSIDE_DESA.values()):
+        if desa == "64.71.01.1002":
+            continue
+        people.append(Person(id=610 + i, name=f"Anak {desa}", name_key=f"anak {desa}", sex="F",
+                             birth_date=dt.date(2023, 5, 5), desa_code=desa))  # fmt: skip
+    for fid, desa in enumerate(OUTSIDE_DESA.values(), start=502):
+        session.add(Family(id=fid, no_kk=f"99{fid:014d}", desa_code=desa))
+    session.add_all(people)
+    session.flush()
+    session.add_all([
+        Measurement(person_id=602, measured_on=dt.date(2024, 1, 10), age_days=365, weight_kg=8.2,
+                    lenhei_cm=70.1, measure="l", zlen=-2.1, zwei=-1.6, zwfl=-0.6, flen=False,
+                    desa_code="64.71.01.1001", fingerprint="f1"),
+        Measurement(person_id=602, measured_on=dt.date(2024, 7, 10), age_days=547, weight_kg=9.0,
+                    lenhei_cm=75.0, measure="l", zlen=-2.5, zwei=-1.9, zwfl=-0.8, flen=False,
+                    desa_code="64.71.01.1001", fingerprint="f2"),
+        Measurement(person_id=603, measured_on=dt.date(2024, 7, 11), age_days=757, weight_kg=11.0,
+                    lenhei_cm=85.0, measure="h", zlen=-1.0, zwei=-0.5, zwfl=0.1, flen=False,
+                    desa_code="64.71.01.1002", fingerprint="f3"),
+        Measurement(person_id=604, measured_on=dt.date(2024, 7, 12), age_days=499, weight_kg=9.5,
+                    lenhei_cm=76.0, measure="l", zlen=-1.2, zwei=-0.9, zwfl=-0.3, flen=False,
+                    desa_code=None, fingerprint="f4"),
+    ])  # fmt: skip
+    session.flush()
+
+
 @pytest.fixture(scope="module")
 def figures_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """A private SQLite database with the published figures, the targets and two users
@@ -149,9 +236,16 @@ def figures_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     with unit_of_work(engine) as session:
         surveillance.import_file(session, path=FIGURES_CSV)
         surveillance.ensure_targets(session)
+        add_register_sample(session)
         for username, role, region in [
             ("fig_admin", "province_admin", "64"),
             ("fig_bpp", "district_analyst", "64.71"),
+            ("fig_officer", "subdistrict_officer", "64.71.01"),
+            ("fig_team", "village_team", "64.71.01.1001"),
+            *[
+                (f"fig_{role.value}", role.value, region)
+                for role, region in HOME.items()
+            ],
         ]:
             accounts.create_user(
                 session,

@@ -16,7 +16,17 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import Engine
-from tests.web.conftest import HOME, Account, bearer, csrf_of, login, make_user
+from tests.web.conftest import (
+    HOME,
+    INSIDE_CHILD,
+    INSIDE_FAMILY,
+    Account,
+    bearer,
+    csrf_of,
+    login,
+    make_user,
+    outside_ids,
+)
 
 from tumbuh.accounts.roles import POLICIES, Role
 
@@ -174,7 +184,7 @@ PARAMS = [
 
 
 def test_every_route_is_in_the_matrix(app: FastAPI) -> None:
-    covered = {(c.method, c.path) for c in ROUTES}
+    covered = {(c.method, c.path) for c in ROUTES} | set(REGISTER_ROUTES)
     missing = []
     for route in app.routes:
         if not isinstance(route, APIRoute):
@@ -254,3 +264,48 @@ def test_inactive_user_loses_access_immediately(app: FastAPI, engine: Engine) ->
         )
         assert client.get("/api/v1/me", headers=headers).status_code == 401
         assert client.get("/regions/64.71", follow_redirects=False).status_code == 303
+
+
+# Register routes need records: they run against the private database (figures_db), where
+# `fig_<role>` lives at HOME[role] and a child and a family live inside and outside it.
+REGISTER_ROUTES: list[tuple[str, str]] = [
+    ("GET", "/api/v1/children"),
+    ("GET", "/api/v1/children/{child_id}"),
+    ("GET", "/api/v1/families/{family_id}"),
+    ("GET", "/children/{child_id}"),
+    ("GET", "/families/{family_id}"),
+]
+
+
+def _register_url(path: str, role: Role, inside: bool) -> str:
+    child, family = (INSIDE_CHILD, INSIDE_FAMILY) if inside else outside_ids(role)
+    region = HOME[role] if inside else OUTSIDE[role]
+    return path.replace("{child_id}", str(child)).replace(
+        "{family_id}", str(family)
+    ) + (f"?region={region}" if path == "/api/v1/children" else "")
+
+
+@pytest.mark.parametrize(
+    ("path", "role", "inside"),
+    [
+        pytest.param(
+            path, role, inside, id=f"{path} {role.value} {'in' if inside else 'out'}"
+        )
+        for _, path in REGISTER_ROUTES
+        for role in Role
+        for inside in (True, False)
+    ],
+)
+def test_register_route_role_region(
+    figures_app: FastAPI, path: str, role: Role, inside: bool
+) -> None:
+    username = f"fig_{role.value}"
+    url = _register_url(path, role, inside)
+    with TestClient(figures_app) as client:
+        if path.startswith("/api/"):
+            response = client.get(url, headers=bearer(client, username))
+        else:
+            login(client, username)
+            response = client.get(url, follow_redirects=False)
+    allowed = POLICIES[role].personal_data and inside
+    assert response.status_code == (200 if allowed else 403), response.text[:300]

@@ -99,3 +99,21 @@ def mask_nik(nik: str | None, *, role: Role | str) -> str | None:
     if len(nik) <= 8:
         return "•" * len(nik)
     return nik[:4] + "•" * (len(nik) - 8) + nik[-4:]
+
+
+def require_record(user: ScopedUser, region_code: str | None) -> None:
+    """May the user see one person's or family's record kept under `region_code`?
+
+    Personal-data roles only; a record whose region is unknown is visible only to
+    province-wide users (nobody below can vouch that it is theirs).
+    """
+    if not policy(user.role).personal_data:
+        raise Forbidden("your role sees aggregate figures only", code="aggregates_only")
+    if region_code is None:
+        if "." in user.region_code:
+            raise Forbidden(
+                "this record has no region; only province-wide users see it",
+                code="outside_region",
+            )
+        return
+    require_region(user, region_code)

@@ -78,3 +78,27 @@ def curves(indicator: str, sex: str) -> dict[str, object]:
         "y_unit": spec.y_unit,
         "lines": lines,
     }
+
+
+SEX_FROM_REGISTER = {"M": "1", "F": "2"}
+
+
+def labels(lang: str, x_unit: str) -> dict[str, str]:
+    if x_unit == "month":
+        x = "Umur (bulan)" if lang == "id" else "Age (months)"
+    else:
+        x = "Panjang/tinggi (cm)" if lang == "id" else "Length/height (cm)"
+    return {"x": x, "child": "Anak" if lang == "id" else "Child"}
+
+
+def chart_with_points(
+    indicator: str, sex: str, points: list[list[float]], lang: str
+) -> dict[str, object]:
+    """Curves plus a child's [[x, y], ...] points (x in the chart's unit)."""
+    payload = curves(indicator, sex)
+    payload["points"] = points
+    payload["labels"] = labels(lang, CHARTS[indicator].x_unit)
+    payload["title"] = (
+        CHARTS[indicator].title_id if lang == "id" else CHARTS[indicator].title_en
+    )
+    return payload

@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from tumbuh.web.csrf import csrf_protect
-from tumbuh.web.pages import admin, auth, growth, regions
+from tumbuh.web.pages import admin, auth, growth, regions, register
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
 router.include_router(auth.router)
 router.include_router(regions.router)
 router.include_router(growth.router)
+router.include_router(register.router)
 router.include_router(admin.router)

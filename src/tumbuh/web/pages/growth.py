@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from tumbuh.web.deps import LangDep, PageUser
-from tumbuh.web.growth_charts import CHARTS, SEXES, curves
+from tumbuh.web.growth_charts import CHARTS, SEXES, chart_with_points, curves
 from tumbuh.web.templating import render
 
 router = APIRouter()
@@ -20,7 +20,7 @@ def growth_reference(
     indicator: str = "len",
     sex: str = "1",
 ) -> Response:
-    payload = curves(indicator, sex)
+    curves(indicator, sex)  # validates both, naming the bad one
     spec = CHARTS[indicator]
     return render(
         request,
@@ -31,15 +31,7 @@ def growth_reference(
             "indicator": indicator,
             "sex": sex,
             "title": spec.title_id if lang == "id" else spec.title_en,
-            "chart": payload | {"points": [], "labels": _labels(lang, spec.x_unit)},
+            "chart": chart_with_points(indicator, sex, [], lang),
         },
         lang=lang,
     )
-
-
-def _labels(lang: str, x_unit: str) -> dict[str, str]:
-    if x_unit == "month":
-        x = "Umur (bulan)" if lang == "id" else "Age (months)"
-    else:
-        x = "Panjang/tinggi (cm)" if lang == "id" else "Length/height (cm)"
-    return {"x": x, "child": "Anak" if lang == "id" else "Child"}

@@ -8,10 +8,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse
 from starlette.responses import Response
 
-from tumbuh.accounts.scope import require_region
+from tumbuh.accounts import service as accounts
+from tumbuh.accounts.roles import policy
+from tumbuh.accounts.scope import mask_nik, require_region
 from tumbuh.errors import NotFound
-from tumbuh.web import figures
-from tumbuh.web.deps import DbDep, LangDep, PageUser
+from tumbuh.web import figures, register_read
+from tumbuh.web.deps import DbDep, LangDep, PageUser, SettingsDep, client_ip
 from tumbuh.web.export import xlsx_response
 from tumbuh.web.regions import children_of, get_region, lineage
 from tumbuh.web.templating import render
@@ -19,6 +21,7 @@ from tumbuh.web.templating import render
 router = APIRouter()
 GEO_DIR = figures.GEO_DIR
 GEO_LEVELS = {"kabkota", "kecamatan", "desa"}
+CHILDREN_PAGE_SIZE = 100
 
 
 @router.get("/geo/{province}/{level}.geojson")
@@ -41,8 +44,10 @@ def region_page(
     user: PageUser,
     db: DbDep,
     lang: LangDep,
+    settings: SettingsDep,
     kind: str | None = None,
     year: int | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
     format: Annotated[str | None, Query(pattern="^(html|xlsx)$")] = None,
 ) -> Response:
     clean = require_region(user, code)
@@ -68,13 +73,45 @@ def region_page(
         )
     warnings = figures.region_warnings(db, clean, lang=lang)
     children = children_of(clean)
+    counts = register_read.region_counts(db, region_code=clean)
+    personal = policy(user.role).personal_data
+    rows: list[register_read.ChildRow] = []
+    total = 0
+    if personal:
+        rows, total = register_read.list_children(
+            db, region_code=clean, limit=CHILDREN_PAGE_SIZE,
+            offset=(page - 1) * CHILDREN_PAGE_SIZE if format != "xlsx" else 0,
+        )  # fmt: skip
+        if format == "xlsx" and total > len(rows):
+            rows, total = register_read.list_children(
+                db, region_code=clean, limit=total, offset=0
+            )
+        if rows:
+            accounts.record(
+                db, actor=user, action="export" if format == "xlsx" else "view",
+                object_type="children", region_code=clean, ip=client_ip(request),
+                detail=f"page {page}: {len(rows)} rows",
+            )  # fmt: skip
     if format == "xlsx":
+        if personal:
+            return xlsx_response(
+                f"tumbuh_anak_{clean}",
+                clean,
+                ["id", "nama", "nik", "jk", "tgl_lahir", "kode_desa", "ukur_terakhir", "zlen", "stunting"],
+                [
+                    (r.id, r.name, mask_nik(r.nik, role=user.role), r.sex, r.birth_date,
+                     r.desa_code, r.last_measured_on, r.last_zlen, r.stunted)
+                    for r in rows
+                ],
+            )  # fmt: skip
         return xlsx_response(
             f"tumbuh_{clean}",
             clean,
             ["kode", "nama"],
             [(c.code, c.name) for c in children],
         )
+    threshold = settings.small_cell_threshold
+    suppressed = not personal and 0 < counts.children_measured < threshold
     return render(
         request,
         "regions/region.html",
@@ -83,6 +120,13 @@ def region_page(
             "lineage": lineage(clean),
             "warnings": warnings,
             "children": children,
+            "counts": counts,
+            "suppressed": suppressed,
+            "threshold": threshold,
+            "child_rows": [(r, mask_nik(r.nik, role=user.role)) for r in rows],
+            "child_total": total,
+            "page": page,
+            "has_next": page * CHILDREN_PAGE_SIZE < total,
         },
         lang=lang,
     )

@@ -1,0 +1,86 @@
+"""Child and family pages (personal data: scoped, NIK masked by role, every view audited)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from tumbuh.accounts import service as accounts
+from tumbuh.accounts.scope import mask_nik, require_record
+from tumbuh.web import register_read
+from tumbuh.web.deps import DbDep, LangDep, PageUser, client_ip
+from tumbuh.web.growth_charts import (
+    DAYS_PER_MONTH,
+    SEX_FROM_REGISTER,
+    chart_with_points,
+)
+from tumbuh.web.regions import lineage
+from tumbuh.web.templating import render
+
+router = APIRouter()
+
+
+@router.get("/children/{child_id}")
+def child_page(
+    request: Request, child_id: int, user: PageUser, db: DbDep, lang: LangDep
+) -> Response:
+    detail = register_read.get_child(db, child_id)
+    require_record(user, detail.child.desa_code)
+    accounts.record(
+        db, actor=user, action="view", object_type="child", object_id=str(child_id),
+        region_code=detail.child.desa_code, ip=client_ip(request),
+    )  # fmt: skip
+    sex = SEX_FROM_REGISTER.get(detail.child.sex or "")
+    charts = []
+    if sex is not None:
+        ms = detail.measurements
+        len_points = [
+            [round(m.age_days / DAYS_PER_MONTH, 2), m.lenhei_cm]
+            for m in ms
+            if m.age_days is not None and m.lenhei_cm is not None
+        ]
+        wei_points = [
+            [round(m.age_days / DAYS_PER_MONTH, 2), m.weight_kg]
+            for m in ms
+            if m.age_days is not None and m.weight_kg is not None
+        ]
+        charts = [
+            ("len", chart_with_points("len", sex, len_points, lang)),
+            ("wei", chart_with_points("wei", sex, wei_points, lang)),
+        ]
+    return render(
+        request,
+        "register/child.html",
+        {
+            "detail": detail,
+            "nik": mask_nik(detail.child.nik, role=user.role),
+            "charts": charts,
+            "lineage": lineage(detail.child.desa_code)
+            if detail.child.desa_code
+            else [],
+        },
+        lang=lang,
+    )
+
+
+@router.get("/families/{family_id}")
+def family_page(
+    request: Request, family_id: int, user: PageUser, db: DbDep, lang: LangDep
+) -> Response:
+    family = register_read.get_family(db, family_id)
+    require_record(user, family.desa_code)
+    accounts.record(
+        db, actor=user, action="view", object_type="family", object_id=str(family_id),
+        region_code=family.desa_code, ip=client_ip(request),
+    )  # fmt: skip
+    return render(
+        request,
+        "register/family.html",
+        {
+            "family": family,
+            "no_kk": mask_nik(family.no_kk, role=user.role),
+            "members": [(m, mask_nik(m.nik, role=user.role)) for m in family.members],
+            "lineage": lineage(family.desa_code) if family.desa_code else [],
+        },
+        lang=lang,
+    )

@@ -1,0 +1,240 @@
+"""Read-only views of the register for pages and the API.
+
+The register package (`tumbuh.register`) publishes its tables and importers but, so far, no
+read service; these few queries live here, in one module, until it does (then this module
+shrinks to calls into `tumbuh.register.service`). Nothing here writes.
+
+Scoping is the caller's job (`accounts.scope.require_personal_data`) except for lists, which
+take the region prefix and never return rows outside it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from tumbuh.errors import NotFound
+from tumbuh.register.models import Family, Measurement, Person
+
+
+@dataclass(frozen=True, slots=True)
+class MeasurementRow:
+    measured_on: dt.date
+    age_days: int | None
+    weight_kg: float | None
+    lenhei_cm: float | None
+    measure: str | None
+    zlen: float | None
+    zwei: float | None
+    zwfl: float | None
+    flen: bool | None
+    cat_tbu: str | None
+    desa_code: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChildRow:
+    id: int
+    name: str
+    sex: str | None
+    birth_date: dt.date | None
+    nik: str | None
+    desa_code: str | None
+    family_id: int | None
+    last_measured_on: dt.date | None
+    last_zlen: float | None
+    stunted: bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChildDetail:
+    child: ChildRow
+    mother_name: str | None
+    measurements: list[MeasurementRow]
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRow:
+    id: int
+    name: str
+    nik: str | None
+    sex: str | None
+    birth_date: dt.date | None
+    family_role: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FamilyDetail:
+    id: int
+    no_kk: str
+    desa_code: str | None
+    rt: str | None
+    rw: str | None
+    water_source: str | None
+    latrine: str | None
+    welfare_decile: int | None
+    surveyed_on: dt.date | None
+    members: list[MemberRow]
+
+
+@dataclass(frozen=True, slots=True)
+class RegionCounts:
+    children_measured: int
+    stunted: int  # latest valid length/height-for-age z < -2 per child
+
+    @property
+    def stunting_pct(self) -> float | None:
+        return (
+            100.0 * self.stunted / self.children_measured
+            if self.children_measured
+            else None
+        )
+
+
+def _in_region(
+    column: InstrumentedAttribute[str | None], code: str
+) -> ColumnElement[bool]:
+    return or_(column == code, column.like(code + ".%"))
+
+
+def _latest_measurement() -> Select[int, dt.date]:
+    return select(
+        Measurement.person_id, func.max(Measurement.measured_on).label("last_on")
+    ).group_by(Measurement.person_id)
+
+
+def list_children(
+    session: Session, *, region_code: str, limit: int, offset: int
+) -> tuple[list[ChildRow], int]:
+    """Children with at least one measurement whose desa lies in the region; (page, total)."""
+    latest = _latest_measurement().subquery()
+    base = (
+        select(Person, Measurement)
+        .join(latest, latest.c.person_id == Person.id)
+        .join(
+            Measurement,
+            and_(
+                Measurement.person_id == Person.id,
+                Measurement.measured_on == latest.c.last_on,
+            ),
+        )
+        .where(_in_region(Person.desa_code, region_code))
+    )
+    total = int(session.scalar(select(func.count()).select_from(base.subquery())) or 0)
+    rows = session.execute(base.order_by(Person.id).limit(limit).offset(offset)).all()
+    return [_child(p, m) for p, m in rows], total
+
+
+def _child(p: Person, m: Measurement | None) -> ChildRow:
+    stunted = None
+    if m is not None and m.zlen is not None and not m.flen:
+        stunted = m.zlen < -2
+    return ChildRow(
+        id=p.id,
+        name=p.name,
+        sex=p.sex,
+        birth_date=p.birth_date,
+        nik=p.nik,
+        desa_code=p.desa_code or (m.desa_code if m is not None else None),
+        family_id=p.family_id,
+        last_measured_on=m.measured_on if m is not None else None,
+        last_zlen=m.zlen if m is not None else None,
+        stunted=stunted,
+    )
+
+
+def get_child(session: Session, child_id: int) -> ChildDetail:
+    """A child with all measurements, oldest first; NotFound when no such person."""
+    person = session.get(Person, child_id)
+    if person is None:
+        raise NotFound(f"child {child_id} does not exist")
+    ms = list(
+        session.scalars(
+            select(Measurement)
+            .where(Measurement.person_id == child_id)
+            .order_by(Measurement.measured_on)
+        )
+    )
+    mother = session.get(Person, person.mother_id) if person.mother_id else None
+    return ChildDetail(
+        child=_child(person, ms[-1] if ms else None),
+        mother_name=mother.name if mother is not None else person.mother_name,
+        measurements=[
+            MeasurementRow(
+                m.measured_on,
+                m.age_days,
+                m.weight_kg,
+                m.lenhei_cm,
+                m.measure,
+                m.zlen,
+                m.zwei,
+                m.zwfl,
+                m.flen,
+                m.cat_tbu,
+                m.desa_code,
+            )  # fmt: skip
+            for m in ms
+        ],
+    )
+
+
+def get_family(session: Session, family_id: int) -> FamilyDetail:
+    family = session.get(Family, family_id)
+    if family is None:
+        raise NotFound(f"family {family_id} does not exist")
+    members = session.scalars(
+        select(Person).where(Person.family_id == family_id).order_by(Person.birth_date)
+    )
+    return FamilyDetail(
+        id=family.id,
+        no_kk=family.no_kk,
+        desa_code=family.desa_code,
+        rt=family.rt,
+        rw=family.rw,
+        water_source=family.water_source,
+        latrine=family.latrine,
+        welfare_decile=family.welfare_decile,
+        surveyed_on=family.surveyed_on,
+        members=[
+            MemberRow(p.id, p.name, p.nik, p.sex, p.birth_date, p.family_role)
+            for p in members
+        ],
+    )
+
+
+def region_counts(session: Session, *, region_code: str) -> RegionCounts:
+    """Children measured in the region and how many were stunted at their latest valid length."""
+    latest = _latest_measurement().subquery()
+    stmt = (
+        select(
+            func.count(),
+            func.sum(
+                case(
+                    (
+                        and_(
+                            Measurement.zlen < -2,
+                            or_(
+                                Measurement.flen.is_(None), Measurement.flen.is_(False)
+                            ),
+                        ),
+                        1,
+                    ),
+                    else_=0,
+                )
+            ),
+        )
+        .select_from(Measurement)
+        .join(
+            latest,
+            and_(
+                latest.c.person_id == Measurement.person_id,
+                latest.c.last_on == Measurement.measured_on,
+            ),
+        )
+        .where(_in_region(Measurement.desa_code, region_code))
+    )
+    n, stunted = session.execute(stmt).one()
+    return RegionCounts(int(n or 0), int(stunted or 0))
