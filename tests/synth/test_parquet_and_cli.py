@@ -79,3 +79,14 @@ class TestDb:
         )
         assert "eppgbm" in lines
         assert (tmp_path / "synth.db").stat().st_size > 100_000
+
+    def test_demo_builds_once_then_reuses_the_database(self, tmp_path: Path) -> None:
+        args = ["demo", "--dir", str(tmp_path), "--children", "200", "--no-serve"]
+        first = CliRunner().invoke(app, args)
+        assert first.exit_code == 0, first.output
+        assert "eppgbm: read" in first.output
+        assert "admin" in first.output
+        again = CliRunner().invoke(app, args)
+        assert again.exit_code == 0, again.output
+        assert "reusing the demo database" in again.output
+        assert "eppgbm: read" not in again.output
