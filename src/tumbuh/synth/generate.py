@@ -8,7 +8,7 @@ the output does not depend on how many chunks came before it in memory.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -113,7 +113,6 @@ class Chunk:
     kek: B
     anaemia: B
     mother_age_at_birth: F64
-    extra: dict[str, F64] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
