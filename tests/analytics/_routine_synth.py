@@ -12,15 +12,21 @@ from tumbuh.growth import zscores
 from tumbuh.synth.service import SynthConfig, synthesize
 
 
-def scored_visits(out_dir: Path, *, children: int, seed: int, years: tuple[int, int]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def scored_visits(
+    out_dir: Path, *, children: int, seed: int, years: tuple[int, int]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(measurements frame with register column names + truth columns, truth posyandu table)."""
     synthesize(
-        SynthConfig(children=children, first_year=years[0], last_year=years[1], seed=seed),
+        SynthConfig(
+            children=children, first_year=years[0], last_year=years[1], seed=seed
+        ),
         out_dir,
         fmt="parquet",
     )
     v = pq.read_table(out_dir / "visits").to_pandas()
-    pos = pd.read_csv(out_dir / "truth" / "posyandu.csv", dtype=str, keep_default_na=False)
+    pos = pd.read_csv(
+        out_dir / "truth" / "posyandu.csv", dtype=str, keep_default_na=False
+    )
     z = zscores(
         sex=v["sex"].to_numpy(),
         age_days=v["age_days"].to_numpy(),

@@ -1,0 +1,68 @@
+"""`tumbuh quality`: data-quality score of routine measurements per desa or posyandu."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from tumbuh.cli._app import app
+from tumbuh.config import get_settings
+from tumbuh.db.engine import make_engine
+from tumbuh.db.session import unit_of_work
+from tumbuh.errors import TumbuhError
+from tumbuh.surveillance import routine
+
+
+@app.command("quality")
+def quality(
+    level: Annotated[
+        str, typer.Option("--level", help="desa or posyandu.")
+    ] = "posyandu",
+    period: Annotated[
+        str | None,
+        typer.Option(
+            "--period",
+            help="One period: 2024, 2024-Q3 or 2024-07 (default: every year, plus "
+            "an all-period row per desa/posyandu).",
+        ),
+    ] = None,
+    worst: Annotated[
+        int | None,
+        typer.Option("--worst", help="Show only the N lowest scores (table output)."),
+    ] = None,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print a JSON list of objects.")
+    ] = False,
+    db: Annotated[
+        str | None, typer.Option("--db", help="Database URL (default: settings).")
+    ] = None,
+) -> None:
+    """SMART-style quality score (0-100) and band with the reasons that cost points."""
+    try:
+        engine = make_engine(db or get_settings().database_url)
+        with unit_of_work(engine) as session:
+            items = routine.quality_report(session, level=level, period=period)
+        engine.dispose()
+    except TumbuhError as exc:
+        typer.echo(f"error [{exc.code}]: {exc.message}", err=True)
+        raise typer.Exit(1) from None
+    if json_out:
+        typer.echo(json.dumps(items, ensure_ascii=False))
+        return
+    lang = get_settings().language
+    shown = sorted(items, key=lambda i: (i["score"], i["code"], i["period"]))
+    if worst is not None:
+        shown = shown[:worst]
+    header = f"{'code':<14} {'name':<28} {'period':<8} {'rows':>6} {'score':>6} band"
+    typer.echo(header)
+    typer.echo("-" * len(header))
+    for i in shown:
+        band = i["band_id"] if lang == "id" else i["band_en"]
+        typer.echo(
+            f"{i['code']:<14} {str(i['name'])[:28]:<28} {i['period']:<8} "
+            f"{i['n_rows']:>6} {i['score']:>6.1f} {band}"
+        )
+        for reason in i["reasons_id"] if lang == "id" else i["reasons_en"]:
+            typer.echo(f"    - {reason}")

@@ -1,0 +1,157 @@
+"""Data-quality score: estimators by hand, reasons on hand-made posyandu, AUC on synthetic data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tumbuh.analytics import quality
+
+
+class TestDigitPreference:
+    def test_uniform_digits_score_zero(self) -> None:
+        assert quality.dps([10] * 10)[()] == pytest.approx(0.0)
+
+    def test_all_on_one_digit_scores_100(self) -> None:
+        # chi2 = 100^2 / 10 - 100 = 900; DPS = 100 sqrt(900 / (100 * 9)) = 100.
+        assert quality.dps([100] + [0] * 9)[()] == pytest.approx(100.0)
+
+    def test_hand_calculation(self) -> None:
+        counts = [20, 10, 10, 10, 10, 10, 10, 10, 5, 5]
+        chi2 = (10**2 + 5**2 + 5**2) / 10  # 15
+        assert quality.dps(counts)[()] == pytest.approx(100 * np.sqrt(chi2 / (100 * 9)))
+        assert quality.dps(counts)[()] == pytest.approx(12.91, abs=0.005)
+
+    def test_excess_removes_the_null_expectation(self) -> None:
+        counts = np.array([20, 10, 10, 10, 10, 10, 10, 10, 5, 5])
+        sum_sq = float((counts**2).sum())
+        # chi2 = 15, minus df 9 leaves 6: 100 sqrt(6 / 900).
+        assert quality.dps_excess(sum_sq, 100)[()] == pytest.approx(
+            100 * np.sqrt(6 / 900)
+        )
+        # A chi-square at or below its expectation scores 0.
+        assert quality.dps_excess(
+            float((np.array([11] * 5 + [9] * 5) ** 2).sum()), 100
+        )[()] == pytest.approx(0.0)
+
+
+class TestRocAuc:
+    def test_perfect_reversed_and_ties(self) -> None:
+        assert quality.roc_auc([3, 4, 1, 2], [True, True, False, False]) == 1.0
+        assert quality.roc_auc([1, 2, 3, 4], [True, True, False, False]) == 0.0
+        assert quality.roc_auc([1, 1], [True, False]) == 0.5
+
+
+def posyandu_rows(
+    pos: int, desa: str, n_children: int, rng: np.random.Generator, **problems: bool
+) -> list[dict]:
+    rows = []
+    for c in range(n_children):
+        child = pos * 10_000 + c
+        sex = "M" if c % 2 else "F"
+        age0 = int(rng.integers(0, 1500))
+        for k in range(4):
+            w = round(float(rng.uniform(5, 18)), 1)
+            length = round(float(rng.uniform(60, 105)), 1)
+            row = {
+                "child_id": child,
+                "measured_on": pd.Timestamp("2024-01-15") + pd.Timedelta(days=30 * k),
+                "age_days": age0 + 30 * k,
+                "sex": sex,
+                "desa_code": desa,
+                "posyandu_id": pos,
+                "weight_kg": w,
+                "lenhei_cm": length,
+                "measure": "l" if age0 + 30 * k < 731 else "h",
+                "zlen": round(float(rng.normal(-1, 1)), 2),
+                "zwei": round(float(rng.normal(-0.8, 1)), 2),
+                "zwfl": round(float(rng.normal(-0.3, 1)), 2),
+                "flen": False,
+                "fwei": False,
+                "fwfl": False,
+            }
+            if problems.get("grams") and k == 0 and c % 5 == 0:
+                row["weight_kg"] = w * 1000
+                row["fwei"] = True
+            rows.append(row)
+            if problems.get("duplicates") and k == 1 and c % 4 == 0:
+                rows.append(dict(row))
+    return rows
+
+
+class TestQuality:
+    def make(self) -> pd.DataFrame:
+        rng = np.random.default_rng(11)
+        rows = (
+            posyandu_rows(1, "64.01.01.2001", 60, rng)
+            + posyandu_rows(2, "64.01.01.2001", 60, rng, grams=True, duplicates=True)
+            + posyandu_rows(3, "64.01.01.2002", 3, rng)
+        )
+        return pd.DataFrame(rows)
+
+    def test_problems_cost_points_with_reasons(self) -> None:
+        items = quality.quality(self.make(), level="posyandu", freq="year")
+        by = {(i["code"], i["period"]): i for i in items}
+        clean, bad = by[("1", "all")], by[("2", "all")]
+        assert clean["score"] > bad["score"]
+        assert bad["n_grams_as_kg"] == 12
+        assert bad["n_duplicates"] == 15
+        assert bad["points"]["pct_duplicates"] == 10
+        assert bad["points"]["pct_implausible"] == 10
+        assert any("duplicate" in r for r in bad["reasons_en"])
+        assert any("gram" in r for r in bad["reasons_id"])
+        assert bad["band"] in {"acceptable", "problematic"}
+        assert bad["band_id"] in {"Cukup", "Bermasalah"}
+        assert clean["points"]["pct_duplicates"] == 0
+        assert clean["parent_code"] == "64.01.01.2001"
+
+    def test_tiny_posyandu_are_not_scored_on_statistics(self) -> None:
+        items = quality.quality(self.make(), level="posyandu", freq="year")
+        tiny = next(i for i in items if i["code"] == "3" and i["period"] == "all")
+        assert tiny["n_rows"] == 12
+        for key in ("dps_weight", "sd_whz_dev", "sex_ratio_p", "age_ratio_p"):
+            assert tiny["criteria"][key] is None
+            assert tiny["points"][key] == 0
+
+    def test_by_desa_and_one_period(self) -> None:
+        items = quality.quality(self.make(), level="desa", period="2024")
+        assert {i["period"] for i in items} == {"2024", "all"}
+        assert {i["code"] for i in items} == {"64.01.01.2001", "64.01.01.2002"}
+        assert items[0]["parent_code"] == "64.01.01"
+
+    def test_missing_dates_count_in_the_all_period_row(self) -> None:
+        frame = self.make()
+        frame.loc[frame.index[:10], "measured_on"] = pd.NaT
+        items = quality.quality(frame, level="posyandu")
+        first = next(i for i in items if i["code"] == "1" and i["period"] == "all")
+        assert first["n_missing_date"] == 10
+
+    def test_bad_level_and_columns_are_named(self) -> None:
+        with pytest.raises(ValueError, match="desa or posyandu"):
+            quality.quality(self.make(), level="kecamatan")
+        with pytest.raises(ValueError, match="weight_kg"):
+            quality.quality(self.make().drop(columns="weight_kg"))
+
+
+@pytest.mark.slow
+def test_score_ranks_injected_problems_below_clean_posyandu(tmp_path: Path) -> None:
+    """Synthetic province, 20 000 children over 2023-2025 (about 310 000 visits).
+
+    AUC of the penalty against the generator's truth/posyandu.csv (any injected problem)
+    over posyandu with at least 100 rows; smaller posyandu cannot show row-rate problems.
+    """
+    from tests.analytics._routine_synth import scored_visits
+
+    frame, pos = scored_visits(tmp_path, children=20_000, seed=3, years=(2023, 2025))
+    items = quality.quality(frame, level="posyandu", freq="year")
+    pooled = [i for i in items if i["period"] == "all" and i["n_rows"] >= 100]
+    assert len(pooled) > 500
+    bad = [pos["problems"].iloc[int(i["code"])] != "" for i in pooled]
+    auc = quality.roc_auc([i["penalty"] for i in pooled], bad)
+    assert auc >= 0.9, auc
+    # Clean posyandu mostly score Excellent.
+    clean = [i for i, b in zip(pooled, bad, strict=True) if not b]
+    assert np.mean([i["band"] == "excellent" for i in clean]) > 0.9
