@@ -14,6 +14,8 @@ from tumbuh.cli import (
     interventions,  # noqa: F401
     krs,  # noqa: F401
     prevalence,  # noqa: F401
+    quality,  # noqa: F401
+    routine,  # noqa: F401
     serve,  # noqa: F401
     synth,  # noqa: F401
     users,  # noqa: F401
