@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import polars as pl
 from sqlalchemy import inspect, text
@@ -279,6 +280,7 @@ def routine_vs_survey(session: Session, *, year: int) -> list[dict[str, Any]]:
                 "adjusted_pct": _pct(adj.get("adjusted")),
                 "low_attendance_pct": _pct(adj.get("p_low")),
                 "posyandu_left_out": adj.get("left_out", 0),
+                "quality_exclusion": adj.get("quality_exclusion"),
                 "adjustment": ADJUSTMENT_NOTE,
             }
         )
@@ -293,42 +295,66 @@ def _pct(value: Any) -> float | None:
 def _adjusted(
     frame: pd.DataFrame, *, bad_posyandu: set[str], registered: pl.DataFrame
 ) -> dict[str, dict[str, Any]]:
-    """Coverage- and quality-adjusted stunting prevalence per kab/kota (see ADJUSTMENT_NOTE)."""
-    f = frame[frame["desa_code"].notna()].copy()
+    """Coverage- and quality-adjusted stunting prevalence per kab/kota (see ADJUSTMENT_NOTE).
+
+    Children of a left-out posyandu count as not measured. Where leaving out the
+    'Problematic' posyandu would leave a kab/kota with no child, all are kept (and
+    ``quality_exclusion`` says so).
+    """
+    f = frame[frame["desa_code"].notna()].sort_values("measured_on")
     pos = f["posyandu_id"].astype("string").fillna("")
-    keep = ~pos.isin(bad_posyandu)
-    left_out = f.loc[~keep, "desa_code"].str[:5].groupby(pos[~keep]).first()
-    f = f[keep]
-    f = f.sort_values("measured_on")
-    visits = f.groupby("child_id")["measured_on"].nunique()
-    last = f.drop_duplicates("child_id", keep="last").set_index("child_id")
-    ok = last["zlen"].notna() & ~last["flen"].fillna(False).astype(bool)
-    last = last[ok]
-    last = last.assign(
-        kab=last["desa_code"].str[:5],
-        visits=visits.reindex(last.index).to_numpy(),
-        stunted=(last["zlen"] < -2).astype(float),
-    )
+    bad = pos.isin(bad_posyandu).to_numpy()
+    kab_of_row = f["desa_code"].str[:5].to_numpy()
     reg = {
         str(c): int(r)
         for c, r in zip(registered["code"], registered["registered"], strict=True)
     }
     out: dict[str, dict[str, Any]] = {}
-    for kab, grp in last.groupby("kab"):
-        n = len(grp)
-        x = float(grp["stunted"].sum())
-        cut = grp["visits"].quantile(0.2)
-        low = grp[grp["visits"] <= cut]
-        p_low = float(low["stunted"].mean()) if len(low) else x / n
-        r = reg.get(str(kab), 0)
-        missing = max(r - n, 0)
-        adjusted = (x + missing * p_low) / (n + missing) if n + missing else math.nan
-        out[str(kab)] = {
-            "adjusted": adjusted,
+    for kab in sorted(set(kab_of_row.tolist())):
+        in_kab = kab_of_row == kab
+        kept = in_kab & ~bad
+        applied = bool(kept.any())
+        rows = f[kept if applied else in_kab]
+        visits = rows.groupby("child_id")["measured_on"].nunique()
+        last = rows.drop_duplicates("child_id", keep="last").set_index("child_id")
+        ok = last["zlen"].notna() & ~last["flen"].fillna(False).astype(bool)
+        last = last[ok]
+        n = len(last)
+        if n == 0:
+            continue
+        stunted = (last["zlen"] < -2).to_numpy(dtype=np.float64)
+        p_low = _lowest_quintile_rate(
+            visits.reindex(last.index).to_numpy(dtype=np.float64), stunted
+        )
+        missing = max(reg.get(kab, 0) - n, 0)
+        out[kab] = {
+            "adjusted": (float(stunted.sum()) + missing * p_low) / (n + missing),
             "p_low": p_low,
-            "left_out": int((left_out == kab).sum()),
+            "left_out": int(pos[in_kab & bad].nunique()) if applied else 0,
+            "quality_exclusion": "applied"
+            if applied
+            else "skipped: every posyandu of the kab/kota is Problematic",
         }
     return out
+
+
+def _lowest_quintile_rate(
+    visits: npt.NDArray[np.float64], stunted: npt.NDArray[np.float64]
+) -> float:
+    """Stunted share among the fifth of children with the fewest weighings.
+
+    Children tied at the quintile's edge count with the fractional weight that makes the
+    group exactly one fifth, so the result does not depend on the order of ties.
+    """
+    k = len(visits) / 5.0
+    order = np.sort(visits)
+    edge = order[max(int(np.ceil(k)) - 1, 0)]
+    below = visits < edge
+    tied = visits == edge
+    weight = np.where(below, 1.0, 0.0)
+    if tied.any():
+        weight[tied] = (k - below.sum()) / tied.sum()
+    return float(np.sum(weight * stunted) / np.sum(weight))
 
 
 def _survey_figures(session: Session, year: int) -> dict[str, tuple[float, str]]:
