@@ -1,5 +1,15 @@
 """WHO growth kernel: z-scores exactly like WHO's R packages anthro/anthroplus.
 
+* :func:`zscores` - WHO Child Growth Standards 2006 (0-5 years), the columns
+  of ``anthro_zscores`` (``clenhei, cmeasure, c9mo_flag, cbmi, csex, zlen,
+  flen, zwei, fwei, zwfl, fwfl, zbmi, fbmi, zhc, fhc, zac, fac, zts, fts, zss,
+  fss``) plus Permenkes 2/2020 categories (``cat_bbu, cat_tbu, cat_bbtb,
+  cat_imtu``) in a frozen :class:`ZScores`.
+* :func:`zscores_who2007` - WHO Reference 2007 (5-19 years), the columns of
+  ``anthroplus_zscores`` in a frozen :class:`ZScores2007`.
+* :func:`lms_value_from_z`, :func:`lms_at` - growth-curve lines (-3...+3 SD).
+* :data:`INDICATORS` - the per-indicator specification table.
+
 Pure numpy (pyarrow only to read Arrow/Polars input); imports nothing from
 the rest of tumbuh.
 """
