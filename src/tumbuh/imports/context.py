@@ -23,6 +23,19 @@ from tumbuh.tabular.readers import ROW_COLUMN
 BATCH = 5_000  # bound parameters per IN (...) list: SQLite allows 32,766
 
 
+def fingerprints(columns: dict[str, list[Any]]) -> list[str]:
+    """Per-row 64-bit digests of the given columns, vectorised (change detection).
+
+    pandas' hash_pandas_object uses a fixed key, so digests are stable across runs; a
+    collision would only hide a change of one row of one child on one date (p ≈ 2⁻⁶⁴).
+    """
+    import pandas as pd
+
+    frame = pd.DataFrame(columns)
+    hashed = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    return [format(h, "016x") for h in hashed.tolist()]
+
+
 def fingerprint(values: tuple[Any, ...]) -> str:
     """A stable 128-bit digest of a row's normalised values (change detection on re-import)."""
     return hashlib.md5(repr(values).encode(), usedforsecurity=False).hexdigest()

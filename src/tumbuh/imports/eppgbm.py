@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 from sqlalchemy import select, update
 
 from tumbuh import growth
@@ -22,7 +23,7 @@ from tumbuh.imports.context import (
     Chunk,
     FileImport,
     bulk_insert_rows,
-    fingerprint,
+    fingerprints,
     insert_with_ids,
     row_keys,
 )
@@ -34,7 +35,7 @@ from tumbuh.imports.normalise import (
     map_headers,
     normalise_kk,
     normalise_measure,
-    normalise_nik,
+    normalise_nik_column,
     normalise_rt_rw,
 )
 from tumbuh.register.models import Family, Measurement
@@ -301,19 +302,16 @@ class EppgbmImport(ChunkImport):
 
         # Identity, family, address, region, facility columns (cheap per-row string work).
         nik_raw = chunk.text("nik")
-        niks: list[str | None] = [None] * n
-        suspects: list[str | None] = [None] * n
-        for i, raw in enumerate(nik_raw):
-            nik, suspect, code = normalise_nik(raw)
-            niks[i], suspects[i] = nik, suspect
+        niks, suspects, nik_codes = normalise_nik_column(chunk.arrow("nik"))
+        for i, code in enumerate(nik_codes):
             if code is not None:
-                self._issue(per_row, chunk, i, "nik", code, raw)
-        mother_niks: list[str | None] = [None] * n
-        for i, raw in enumerate(chunk.text("mother_nik")):
-            nik, _, code = normalise_nik(raw)
-            mother_niks[i] = nik
+                self._issue(per_row, chunk, i, "nik", code, nik_raw[i])
+        mother_niks, _, mother_codes = normalise_nik_column(chunk.arrow("mother_nik"))
+        for i, code in enumerate(mother_codes):
             if code is not None and code != "nik_float_suffix":
-                self._issue(per_row, chunk, i, "mother_nik", code, raw)
+                self._issue(
+                    per_row, chunk, i, "mother_nik", code, chunk.arrow("mother_nik")[i]
+                )
         kks: list[str | None] = [None] * n
         for i, raw in enumerate(chunk.text("no_kk")):
             kk, code = normalise_kk(raw)
@@ -635,7 +633,7 @@ class EppgbmImport(ChunkImport):
             "src_cat_bbtb": texts["src_cat_bbtb"],
             "src_weight_gain": texts["src_weight_gain"],
         }
-        fps = [fingerprint(t) for t in zip(*source_cols.values(), strict=True)]
+        fps = fingerprints(source_cols)
         computed: dict[str, list[Any]] = {}
         for name in ("clenhei", "zlen", "zwei", "zwfl", "zbmi"):
             computed[name] = _none_nan(np.asarray(getattr(z, name))[sel])
@@ -719,11 +717,9 @@ def _flags(values: Any) -> list[bool | None]:
 
 
 def _texts(values: Any) -> list[str | None]:
-    out: list[str | None] = []
-    for v in np.asarray(values, dtype=object).tolist():
-        out.append(
-            None
-            if v is None or (isinstance(v, float) and v != v) or v == ""
-            else str(v)
-        )
+    """Category labels as a list with None for missing."""
+    arr = np.asarray(values, dtype=object)
+    out: list[str | None] = arr.tolist()
+    for i in np.flatnonzero(pd.isna(arr) | (arr == "")).tolist():
+        out[i] = None
     return out

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -70,7 +70,11 @@ class PersonIndex:
 
     session: Session
     by_nik: dict[str, Candidate] = field(default_factory=dict)
-    by_birth: dict[dt.date, list[Candidate]] = field(default_factory=dict)
+    # Per birth date: the spelling keys and the candidates, in the same order (fuzzy search).
+    by_birth: dict[dt.date, tuple[list[str], list[Candidate]]] = field(
+        default_factory=dict
+    )
+    by_key: dict[tuple[dt.date, str], list[Candidate]] = field(default_factory=dict)
     by_id: dict[int, Candidate] = field(default_factory=dict)
     loaded_niks: set[str] = field(default_factory=set)
     loaded_dates: set[dt.date] = field(default_factory=set)
@@ -87,7 +91,10 @@ class PersonIndex:
         if cand.nik:
             self.by_nik[cand.nik] = cand
         if cand.birth_date is not None:
-            self.by_birth.setdefault(cand.birth_date, []).append(cand)
+            self.by_key.setdefault((cand.birth_date, cand.name_key), []).append(cand)
+            spellings, cands = self.by_birth.setdefault(cand.birth_date, ([], []))
+            spellings.append(cand.spelling)
+            cands.append(cand)
 
     def _load(self, where: Any) -> None:
         stmt = select(
@@ -138,21 +145,26 @@ class PersonIndex:
                 return hit, None, 100.0
         if birth_date is None:
             return None, None, 0.0
-        best: Candidate | None = None
-        best_score = 0.0
-        spelling = spelling_key(name_key)
-        for cand in self.by_birth.get(birth_date, ()):
+        for cand in self.by_key.get((birth_date, name_key), ()):
             if nik is not None and cand.nik is not None and cand.nik != nik:
                 continue  # two valid, different NIKs are two people
-            mother_ok = (
-                mother_key is None
-                or cand.mother_key is None
-                or mother_key == cand.mother_key
-            )
-            if cand.name_key == name_key and mother_ok:
+            if mother_key is None or cand.mother_key in (None, mother_key):
                 return cand, None, 100.0
-            score = fuzz.token_sort_ratio(spelling, cand.spelling)
-            if score < REVIEW_NAME:
+        pool = self.by_birth.get(birth_date)
+        if pool is None:
+            return None, None, 0.0
+        best: Candidate | None = None
+        best_score = 0.0
+        hits = process.extract(
+            spelling_key(name_key),
+            pool[0],
+            scorer=fuzz.token_sort_ratio,
+            score_cutoff=REVIEW_NAME,
+            limit=10,
+        )
+        for _, score, idx in hits:
+            cand = pool[1][idx]
+            if nik is not None and cand.nik is not None and cand.nik != nik:
                 continue
             if mother_key is not None and cand.mother_key is not None:
                 mscore = fuzz.token_sort_ratio(mother_key, cand.mother_key)

@@ -11,6 +11,12 @@ import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from tumbuh.tabular.parse import text_array
+
 # code -> (Bahasa Indonesia, English). {col} and {value} are filled in by the importer.
 MESSAGES: dict[str, tuple[str, str]] = {
     "missing_column": (
@@ -195,6 +201,32 @@ def normalise_nik(value: object) -> tuple[str | None, str | None, str | None]:
     if int(text[6:8]) not in _NIK_DAY_OK or not 1 <= int(text[8:10]) <= 12:
         return None, text, "nik_invalid"
     return text, None, code
+
+
+# A valid NIK as a whole-cell pattern (RE2, no look-ahead): 6 region digits, birth day
+# 01-31 or 41-71, month 01-12, year and serial; the `…0000` check is separate.
+_NIK_OK = r"^\d{6}(0[1-9]|[12]\d|3[01]|4[1-9]|[56]\d|7[01])(0[1-9]|1[0-2])\d{6}$"
+
+
+def normalise_nik_column(
+    values: pa.Array,
+) -> tuple[list[str | None], list[str | None], list[str | None]]:
+    """`normalise_nik` over a column: valid cells in bulk, only the others one by one."""
+    text = text_array(values)
+    ok = pc.and_(
+        pc.match_substring_regex(text, _NIK_OK),
+        pc.invert(pc.ends_with(text, "0000")),
+    )
+    ok_np = np.asarray(
+        pc.fill_null(ok, False).to_numpy(zero_copy_only=False), dtype=bool
+    )
+    niks: list[str | None] = text.to_pylist()
+    suspects: list[str | None] = [None] * len(niks)
+    codes: list[str | None] = [None] * len(niks)
+    for i in np.flatnonzero(~ok_np).tolist():
+        if niks[i] is not None:
+            niks[i], suspects[i], codes[i] = normalise_nik(niks[i])
+    return niks, suspects, codes
 
 
 def normalise_kk(value: object) -> tuple[str | None, str | None]:
