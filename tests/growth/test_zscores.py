@@ -277,3 +277,27 @@ class TestOptions:
         r = zscores(sex=np.array([], dtype=float), age_days=np.array([]))
         assert len(r) == 0
         assert r.cat_tbu.shape == (0,)
+
+
+class TestThreadPool:
+    def test_a_forked_child_scores_with_its_own_threads(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        import multiprocessing
+
+        monkeypatch.setattr(_zmod, "_PARALLEL_MIN_ROWS", 1000)
+        kw: dict[str, Any] = {
+            "sex": 1,
+            "age_days": np.full(5000, 400.0),
+            "weight_kg": 9.5,
+        }
+        parent = zscores(**kw).zwei  # creates the pool in this process
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(1) as pool:
+            child = pool.apply_async(_zwei_in_child, (kw,)).get(timeout=60)
+        np.testing.assert_array_equal(child, parent)
+
+
+def _zwei_in_child(kw: dict[str, Any]) -> np.ndarray:
+    _zmod._PARALLEL_MIN_ROWS = 1000
+    return zscores(**kw).zwei

@@ -438,19 +438,21 @@ class _Outputs:
         return cls(arrays, np.empty(n, dtype=np.int8))
 
 
-_POOL: ThreadPoolExecutor | None = None
+_POOL: tuple[int, ThreadPoolExecutor] | None = None
 _POOL_LOCK = threading.Lock()
 
 
 def _pool(threads: int) -> ThreadPoolExecutor:
-    # One long-lived pool, so that its threads keep their scratch buffers.
+    # One long-lived pool, so that its threads keep their scratch buffers. A
+    # forked child has no threads of its parent, so it gets a pool of its own.
     global _POOL
     with _POOL_LOCK:
-        if _POOL is None:
-            _POOL = ThreadPoolExecutor(
+        if _POOL is None or _POOL[0] != os.getpid():
+            executor = ThreadPoolExecutor(
                 max_workers=threads, thread_name_prefix="tumbuh-growth"
             )
-        return _POOL
+            _POOL = (os.getpid(), executor)
+        return _POOL[1]
 
 
 def _run_chunks(n: int, work: Callable[[int, int], None]) -> None:
