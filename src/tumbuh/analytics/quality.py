@@ -306,15 +306,26 @@ def _metrics_sql(group: str, freq: str) -> str:
         FROM (SELECT g, digit, sum(c) AS c FROM ld GROUP BY g, digit) GROUP BY g
     ),
     cp AS (
-        SELECT * FROM r WHERE d IS NOT NULL
-        QUALIFY row_number() OVER (PARTITION BY g, pk, child_id ORDER BY d DESC) = 1
+        SELECT g, pk, child_id, unnest(arg_max(
+            struct_pack(sex, age_days, zlen, flen, zwfl, fwfl), d))
+        FROM r WHERE d IS NOT NULL GROUP BY g, pk, child_id
     ),
     ca AS (
-        SELECT * REPLACE (CAST(NULL AS BIGINT) AS pk) FROM r WHERE d IS NOT NULL
-        QUALIFY row_number() OVER (PARTITION BY g, child_id ORDER BY d DESC) = 1
+        SELECT g, CAST(NULL AS BIGINT) AS pk, child_id, unnest(arg_max(
+            struct_pack(sex, age_days, zlen, flen, zwfl, fwfl), d))
+        FROM r WHERE d IS NOT NULL GROUP BY g, child_id
+    ),
+    cd AS (
+        SELECT g, pk, child_id, d, count(*) AS c, count(DISTINCT (w, l)) AS k
+        FROM r WHERE d IS NOT NULL GROUP BY g, pk, child_id, d
+    ),
+    dups AS (
+        SELECT g, pk, sum(c - 1) AS n_duplicates, sum(c - k) AS n_identical
+        FROM cd GROUP BY GROUPING SETS ((g, pk), (g))
     ),
     cs AS (
         SELECT g, pk,
+            count(*) AS n_children,
             count(*) FILTER (WHERE sex = 'M') AS n_boys,
             count(*) FILTER (WHERE sex = 'F') AS n_girls,
             count(*) FILTER (WHERE age_days BETWEEN 183 AND 912) AS n_6_29,
@@ -335,16 +346,12 @@ def _metrics_sql(group: str, freq: str) -> str:
     base AS (
         SELECT g, pk, grouping(pk) AS pooled_row,
             count(*) AS n_rows,
-            count(DISTINCT child_id) AS n_children,
             sum(CAST(w IS NULL OR l IS NULL OR d IS NULL OR sex IS NULL AS INTEGER))
                 AS n_missing,
             sum(CAST(w IS NULL AS INTEGER)) AS n_missing_weight,
             sum(CAST(l IS NULL AS INTEGER)) AS n_missing_length,
             sum(CAST(d IS NULL AS INTEGER)) AS n_missing_date,
             sum(CAST(sex IS NULL AS INTEGER)) AS n_missing_sex,
-            count(d) - count(DISTINCT CASE WHEN d IS NOT NULL
-                                          THEN (child_id, d) END) AS n_duplicates,
-            count(*) - count(DISTINCT (child_id, d, w, l)) AS n_identical,
             sum(CAST(w >= 100 OR w < 0.5 OR l < 38 OR l > 130 AS INTEGER))
                 AS n_implausible,
             sum(CAST(w >= 100 AS INTEGER)) AS n_grams_as_kg,
@@ -367,9 +374,10 @@ def _metrics_sql(group: str, freq: str) -> str:
         GROUP BY GROUPING SETS ((g, pk), (g))
     )
     SELECT base.*, cs.* EXCLUDE (g, pk), wds.w_sq, wds.n_weight, lds.l_sq,
-           lds.n_height
+           lds.n_height, dups.n_duplicates, dups.n_identical
     FROM base
     LEFT JOIN cs ON base.g = cs.g AND base.pk IS NOT DISTINCT FROM cs.pk
+    LEFT JOIN dups ON base.g = dups.g AND base.pk IS NOT DISTINCT FROM dups.pk
     LEFT JOIN wds ON base.g = wds.g AND base.pk IS NOT DISTINCT FROM wds.pk
     LEFT JOIN lds ON base.g = lds.g AND base.pk IS NOT DISTINCT FROM lds.pk
     WHERE base.pooled_row = 1 OR base.pk IS NOT NULL

@@ -194,10 +194,6 @@ def connect(measurements: Any) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _ok(r: IndicatorRule) -> str:
-    return f"({r.z} IS NOT NULL AND isfinite({r.z}) AND NOT {r.flag})"
-
-
 def _grouping_sets(levels: Sequence[str]) -> tuple[str, str]:
     sets, level_case = [], []
     for lv in levels:
@@ -218,6 +214,89 @@ _PREFIXES = (
 )
 
 
+def _as_polars(measurements: Any) -> pl.DataFrame:
+    if isinstance(measurements, pl.DataFrame):
+        return measurements
+    if isinstance(measurements, pd.DataFrame):
+        return pl.from_pandas(measurements)
+    out = pl.from_arrow(measurements)
+    if not isinstance(out, pl.DataFrame):
+        raise ValueError("measurements must be a table (pandas, Polars or Arrow)")
+    return out
+
+
+def _usable(measurements: Any, indicators: Sequence[str]) -> pl.DataFrame:
+    """Under-five rows with a date and a desa, sorted by child and date, with 0/1 columns
+    ``n__<indicator>`` (usable z-score) and ``x__<indicator>`` (case)."""
+    df = _as_polars(measurements)
+    absent = [c for c in _NEEDED if c not in df.columns]
+    if absent:
+        raise ValueError(f"measurements lack columns: {', '.join(absent)}")
+    cols = set(df.columns)
+    date = pl.col("measured_on").cast(pl.Date)
+    exprs: list[pl.Expr] = [
+        pl.col("child_id"),
+        date.alias("measured_on"),
+        (date.dt.year().cast(pl.Int32) * 12 + date.dt.month().cast(pl.Int32) - 1).alias(
+            "mk"
+        ),
+        pl.col("desa_code").cast(pl.String),
+        (
+            pl.col("posyandu_id").cast(pl.Int64).cast(pl.String)
+            if "posyandu_id" in cols
+            else pl.lit(None, dtype=pl.String)
+        ).alias("posyandu"),
+    ]
+    for name in indicators:
+        r = INDICATORS[name]
+        if r.z not in cols:
+            ok = pl.lit(False)
+        else:
+            z = pl.col(r.z).cast(pl.Float64)
+            flag = (
+                pl.col(r.flag).cast(pl.Boolean).fill_null(False)
+                if r.flag in cols
+                else pl.lit(False)
+            )
+            ok = z.is_not_null() & z.is_finite() & ~flag
+        case = (
+            (
+                ok & (pl.col(r.z).cast(pl.Float64) < r.cut)
+                if r.op == "<"
+                else ok & (pl.col(r.z).cast(pl.Float64) > r.cut)
+            )
+            if r.z in cols
+            else pl.lit(False)
+        )
+        exprs.append(ok.fill_null(False).cast(pl.Int32).alias(f"n__{name}"))
+        exprs.append(case.fill_null(False).cast(pl.Int32).alias(f"x__{name}"))
+    age = pl.col("age_days")
+    return (
+        df.lazy()
+        .filter(
+            pl.col("measured_on").is_not_null()
+            & pl.col("desa_code").is_not_null()
+            & (age >= 0)
+            & (age < UNDER_FIVE_DAYS)
+        )
+        .select(exprs)
+        .sort(["child_id", "measured_on"], maintain_order=True)
+        .collect()
+    )
+
+
+_PKEY = {"month": 1, "quarter": 3, "year": 12}
+
+
+def _label(freq: str) -> pl.Expr:
+    pk = pl.col("pk")
+    if freq == "year":
+        return pk.cast(pl.String)
+    if freq == "quarter":
+        return pl.format("{}-Q{}", pk // 4, pk % 4 + 1)
+    return pl.format("{}-{}", pk // 12, (pk % 12 + 1).cast(pl.String).str.zfill(2))
+
+
 def prevalence(
     measurements: Any,
     *,
@@ -225,7 +304,6 @@ def prevalence(
     freqs: Sequence[str] = FREQS,
     indicators: Sequence[str] = tuple(INDICATORS),
     period: str | None = None,
-    con: duckdb.DuckDBPyConnection | None = None,
 ) -> pl.DataFrame:
     """Prevalence of each indicator by region level, region code and period.
 
@@ -233,92 +311,98 @@ def prevalence(
     ``measured`` (children 0-59 months with a measurement in the period), ``n`` (of them,
     with a usable z-score for the indicator), ``cases``, ``prevalence`` (0-1) and the 95 %
     Wilson interval ``ci_low``/``ci_high``. ``period`` restricts to one period label
-    (``2024``, ``2024-Q3``, ``2024-07``); then only its own kind is computed. ``con`` reuses
-    a connection made by `connect` (the measurements argument is then ignored).
+    (``2024``, ``2024-Q3``, ``2024-07``); then only its own kind is computed.
+
+    Vectorised in Polars: one sort by child and date; the latest row of a child in a
+    period is the last of its run; counts per (period, desa, posyandu) cell are summed up
+    to kecamatan, kab/kota and province by the desa code's prefix.
     """
     _check(levels, freqs, indicators)
+    df = _usable(measurements, indicators)
     if period is not None:
-        freqs = (parse_period(period)[0],)
-    own = con is None
-    db = connect(measurements) if con is None else con
-    flags = ", ".join(
-        f"CAST({_ok(r)} AS TINYINT) AS n__{name}, "
-        f"CAST({_ok(r)} AND {r.z} {r.op} {r.cut} AS TINYINT) AS x__{name}"
-        for name, r in ((i, INDICATORS[i]) for i in indicators)
-    )
-    sums = ", ".join(
-        f"sum(n__{i}) AS n__{i}, sum(x__{i}) AS x__{i}" for i in indicators
-    )
-    try:
-        # Latest measurement of each child per month; quarters and years take the latest
-        # of those months (the same as the latest of the raw rows, with fewer rows).
-        db.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE latest_month AS
-            SELECT child_id, mk, mk AS pk, desa_code, posyandu, measured_on, {flags}
-            FROM m WHERE {_period_filter(period)}
-            QUALIFY row_number() OVER (
-                PARTITION BY child_id, mk
-                ORDER BY measured_on DESC, zlen IS NULL, zwei IS NULL, zlen) = 1
-            """
+        kind, label = parse_period(period)
+        freqs = (kind,)
+        s, e = period_months([label])
+        df = df.filter(pl.col("mk").is_between(int(s[0]), int(e[0])))
+    sums = [pl.len().alias("measured")] + [
+        pl.col(f"{p}__{i}").sum() for i in indicators for p in ("n", "x")
+    ]
+    child_next = pl.col("child_id").shift(-1)
+    base = df.lazy()
+    cell_plans = []
+    for freq in freqs:
+        pk = pl.col("mk") // _PKEY[freq]
+        last = (
+            (pl.col("child_id") != child_next)
+            | (pk != pk.shift(-1))
+            | child_next.is_null()
         )
-        prev = "latest_month"
-        cells = []
-        for freq in ("month", "quarter", "year"):
-            if freq != "month":
-                db.execute(
-                    f"""
-                    CREATE OR REPLACE TEMP TABLE latest_{freq} AS
-                    SELECT * REPLACE ({_KEY[freq]} AS pk) FROM {prev}
-                    QUALIFY row_number() OVER (
-                        PARTITION BY child_id, {_KEY[freq]}
-                        ORDER BY measured_on DESC, n__{indicators[0]} DESC) = 1
-                    """
-                    if indicators
-                    else f"""
-                    CREATE OR REPLACE TEMP TABLE latest_{freq} AS
-                    SELECT * REPLACE ({_KEY[freq]} AS pk) FROM {prev}
-                    QUALIFY row_number() OVER (
-                        PARTITION BY child_id, {_KEY[freq]}
-                        ORDER BY measured_on DESC) = 1
-                    """
+        cell_plans.append(
+            base.filter(last)
+            .with_columns(pk.alias("pk"))
+            .group_by(["pk", "desa_code", "posyandu"])
+            .agg(sums)
+        )
+    cell_frames = pl.collect_all(cell_plans)
+    value_cols = ["measured"] + [f"{p}__{i}" for i in indicators for p in ("n", "x")]
+    plans = []
+    for freq, cells in zip(freqs, cell_frames, strict=True):
+        # Desa-level sums first (few rows), then the prefixes of the desa code.
+        by_desa = (
+            cells.lazy()
+            .group_by(["pk", "desa_code"])
+            .agg([pl.col(c).sum() for c in value_cols])
+        )
+        for lv in levels:
+            if lv == "posyandu":
+                src = cells.lazy().filter(pl.col("posyandu").is_not_null())
+                key = pl.col("posyandu")
+            else:
+                src = by_desa
+                key = pl.col("desa_code").str.slice(0, PREFIX[lv])
+            plans.append(
+                src.group_by(["pk", key.alias("code")])
+                .agg([pl.col(c).sum() for c in value_cols])
+                .with_columns(
+                    pl.lit(lv).alias("level"),
+                    pl.lit(freq).alias("freq"),
+                    _label(freq).alias("period"),
                 )
-                prev = f"latest_{freq}"
-            if freq in freqs:
-                cells.append(
-                    f"SELECT '{freq}' AS freq, pk, desa_code, posyandu, "
-                    f"count(*) AS measured{', ' + sums if sums else ''} "
-                    f"FROM latest_{freq} GROUP BY pk, desa_code, posyandu"
-                )
-        db.execute("CREATE OR REPLACE TEMP TABLE cells AS " + " UNION ALL ".join(cells))
-        sets, level_expr = _grouping_sets(levels)
-        rollup = ", ".join(
-            ["sum(measured) AS measured"]
-            + [f"sum(n__{i}) AS n__{i}, sum(x__{i}) AS x__{i}" for i in indicators]
+            )
+    parts = pl.collect_all(plans) if plans else []
+    if parts:
+        wide = pl.concat(parts, how="vertical")
+    else:
+        wide = pl.DataFrame()
+    long = []
+    for i in indicators:
+        long.append(
+            wide.select(
+                "level",
+                "code",
+                "freq",
+                "period",
+                pl.lit(i).alias("indicator"),
+                pl.col("measured").cast(pl.Int64),
+                pl.col(f"n__{i}").cast(pl.Int64).alias("n"),
+                pl.col(f"x__{i}").cast(pl.Int64).alias("cases"),
+            )
         )
-        db.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE agg AS
-            SELECT {level_expr}, freq, pk, {rollup}
-            FROM (SELECT *, {_PREFIXES} FROM cells)
-            GROUP BY GROUPING SETS ({sets})
-            """
+    if not long or wide.is_empty():
+        out = pl.DataFrame(
+            schema={
+                "level": pl.String,
+                "code": pl.String,
+                "freq": pl.String,
+                "period": pl.String,
+                "indicator": pl.String,
+                "measured": pl.Int64,
+                "n": pl.Int64,
+                "cases": pl.Int64,
+            }
         )
-        label = (
-            "CASE freq "
-            + " ".join(f"WHEN '{f}' THEN {_LABEL[f]}" for f in FREQS)
-            + " END"
-        )
-        long = " UNION ALL ".join(
-            f"SELECT level, code, freq, {label} AS period, '{i}' AS indicator, "
-            f"CAST(measured AS BIGINT) AS measured, CAST(n__{i} AS BIGINT) AS n, "
-            f"CAST(x__{i} AS BIGINT) AS cases FROM agg WHERE code IS NOT NULL"
-            for i in indicators
-        )
-        out = db.sql(long).pl()
-    finally:
-        if own:
-            db.close()
+    else:
+        out = pl.concat(long, how="vertical")
     return _with_ci(out, "cases", "n", "prevalence")
 
 
