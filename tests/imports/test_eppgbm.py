@@ -324,3 +324,17 @@ def test_a_file_without_a_province_column_resolves_by_the_kabupaten(
     run(db, write_csv(tmp_path / "e.csv", header, [eppgbm_row()]))
     siti = db.scalars(select(Person).where(Person.nik == NIK_SITI)).one()
     assert siti.desa_code == "64.72.06.1001"
+
+
+def test_duplicates_across_chunks_update_the_row_written_earlier(
+    db: Session, tmp_path: Path
+) -> None:
+    rows = [eppgbm_row(No=str(i), Nama=f"Anak {i}", NIK="") for i in range(3)]
+    rows.append(eppgbm_row(No="9", Nama="Anak 0", NIK="", Berat="10.2"))
+    path = write_csv(tmp_path / "d.csv", EPPGBM_HEADER, rows)
+    report = ImportReport(kind="eppgbm")
+    import_file(db, kind="eppgbm", path=path, report=report, chunk_rows=2)
+    assert (report.inserted, report.updated) == (3, 1)
+    assert "duplicate_in_file" not in codes(report)  # different chunks: a plain update
+    weights = db.scalars(select(Measurement.weight_kg).order_by(Measurement.id)).all()
+    assert weights == pytest.approx([10.2, 9.8, 9.8])

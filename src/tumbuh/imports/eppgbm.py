@@ -166,9 +166,9 @@ class EppgbmImport(ChunkImport):
         self.index = PersonIndex(ctx.session)
         self.families: dict[str, int] = {}
         self.region_cache: dict[tuple[str | None, ...], tuple[str | None, ...]] = {}
-        self.seen: dict[
-            tuple[int, dt.date], str
-        ] = {}  # written in this file: key -> fp
+        # Measurement keys written by this file, packed as person_id * 2**20 + date ordinal
+        # (a set of ints: a million rows cost tens of MB, not hundreds).
+        self.seen: set[int] = set()
 
     # ---------------------------------------------------------------- public
 
@@ -658,7 +658,7 @@ class EppgbmImport(ChunkImport):
                 updates.append({"id": old[0], **dict(zip(names, rows[n], strict=True))})
             else:
                 report.unchanged += 1
-            self.seen[key] = fps[n]
+            self.seen.add(_packed(key))
         report.inserted += len(inserts)
         report.updated += len(updates)
         bulk_insert_rows(self.session, Measurement.__table__, names, inserts)
@@ -670,7 +670,7 @@ class EppgbmImport(ChunkImport):
     ) -> dict[tuple[int, dt.date], tuple[int, str]]:
         """(id, fingerprint) of the stored measurements with these keys."""
         existing: dict[tuple[int, dt.date], tuple[int, str]] = {}
-        persons = sorted({pid for pid, day in keys if (pid, day) not in self.seen})
+        persons = sorted({k[0] for k in keys if _packed(k) not in self.seen})
         persons = [p for p in persons if p not in self.index.created_ids]
         for start in range(0, len(persons), BATCH):
             part = persons[start : start + BATCH]
@@ -684,16 +684,20 @@ class EppgbmImport(ChunkImport):
             ):
                 existing[(pid, day)] = (mid, fp)
         for key in keys:
-            if key in self.seen:  # written by an earlier chunk of this file
-                found = self.session.scalar(
-                    select(Measurement.id).where(
+            if _packed(key) in self.seen:  # written by an earlier chunk of this file
+                found = self.session.execute(
+                    select(Measurement.id, Measurement.fingerprint).where(
                         Measurement.person_id == key[0],
                         Measurement.measured_on == key[1],
                     )
-                )
+                ).first()
                 if found is not None:
-                    existing[key] = (found, self.seen[key])
+                    existing[key] = (found[0], found[1])
         return existing
+
+
+def _packed(key: tuple[int, dt.date]) -> int:
+    return key[0] * 1_048_576 + key[1].toordinal()
 
 
 def _none_nan(values: npt.NDArray[Any]) -> list[Any]:
