@@ -9,6 +9,7 @@ from tumbuh.accounts import models as accounts_models  # noqa: F401
 from tumbuh.db.base import Base
 from tumbuh.interventions import models as interventions_models  # noqa: F401
 from tumbuh.register import models as register_models  # noqa: F401
+from tumbuh.risk import models as risk_models  # noqa: F401
 from tumbuh.surveillance import models as surveillance_models  # noqa: F401
 
 __all__ = ["Base"]

@@ -15,6 +15,7 @@ from tumbuh.cli import (
     krs,  # noqa: F401
     prevalence,  # noqa: F401
     quality,  # noqa: F401
+    risk,  # noqa: F401
     routine,  # noqa: F401
     serve,  # noqa: F401
     synth,  # noqa: F401

@@ -1,0 +1,261 @@
+"""`tumbuh risk train|evaluate|score`, `tumbuh visits` and `tumbuh forecast`: the model of new
+stunting cases on the register, the visit lists and the forecast of new cases."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from tumbuh.cli._app import app, risk_app
+from tumbuh.errors import InvalidInput
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db", help="Database URL (default: TUMBUH_DATABASE_URL / settings)."
+    ),
+]
+ModelOption = Annotated[
+    Path,
+    typer.Option(
+        "--model",
+        envvar="TUMBUH_RISK_MODEL",
+        help="Trained model file (written by `tumbuh risk train`).",
+    ),
+]
+_DEFAULT_MODEL = Path("tumbuh-risk-model.pkl")
+
+
+def _engine(db: str | None) -> Any:
+    from tumbuh.cli.db import open_database
+
+    return open_database(db)
+
+
+@risk_app.command("train")
+def train_cmd(db: DbOption = None, model: ModelOption = _DEFAULT_MODEL) -> None:
+    """Train on the register's history (all labelled years) and save the model."""
+    from tumbuh.db.session import unit_of_work
+    from tumbuh.risk.model import FEATURE_NAMES
+    from tumbuh.risk.service import save_model, train_register
+
+    engine = _engine(db)
+    try:
+        with unit_of_work(engine) as session:
+            trained = train_register(session)
+    finally:
+        engine.dispose()
+    save_model(trained, model)
+    typer.echo(
+        f"trained on {trained.fit_years}, calibrated on {trained.calibration_years} "
+        f"({trained.calibration_method}): {trained.info['family_years']} family-years, "
+        f"{trained.info['new_cases']} new cases -> {model}"
+    )
+    coefs = sorted(
+        zip(FEATURE_NAMES, trained.coef, strict=True), key=lambda kv: -abs(kv[1])
+    )
+    typer.echo(
+        "strongest features (standardised coefficient): "
+        + ", ".join(f"{n} {c:+.2f}" for n, c in coefs[:6])
+    )
+
+
+@risk_app.command("evaluate")
+def evaluate_cmd(
+    db: DbOption = None,
+    year: Annotated[
+        int | None,
+        typer.Option(help="Held-out year (default: the last labelled year)."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the figures as JSON.")
+    ] = False,
+) -> None:
+    """Train on the years before YEAR and compare the model with the KRS rule alone on YEAR."""
+    from tumbuh.db.session import unit_of_work
+    from tumbuh.risk.service import evaluate_register
+
+    engine = _engine(db)
+    try:
+        with unit_of_work(engine) as session:
+            ev = evaluate_register(session, year=year)
+    finally:
+        engine.dispose()
+    m = ev.metrics
+    if as_json:
+        typer.echo(json.dumps(m, indent=2))
+        return
+    typer.echo(
+        f"held-out year {m['year']}: {m['families']} families, {m['new_cases']} new cases "
+        f"(trained on {m['trained_on']}, calibrated on {m['calibrated_on']})"
+    )
+    typer.echo(f"{'':28}{'model':>10}{'KRS rule':>10}")
+    for label, key in (
+        ("AUC", "auc"),
+        ("average precision", "average_precision"),
+        ("cases found by top 10 %", "capture_top10"),
+        ("cases found by top 20 %", "capture_top20"),
+    ):
+        typer.echo(f"{label:28}{m[key]:>10.3f}{m['baseline_' + key]:>10.3f}")
+    typer.echo(
+        f"KRS families: {100 * m['krs_share']:.1f} % of families, "
+        f"{100 * m['krs_capture']:.1f} % of the new cases"
+    )
+    typer.echo("calibration per decile (predicted vs observed new-case rate, %):")
+    for r in m["calibration"]:
+        typer.echo(
+            f"  {r['decile']:>2}: {100 * r['predicted']:5.1f} vs {100 * r['observed']:5.1f}"
+            f"  ({r['families']} families)"
+        )
+    typer.echo(f"largest gap: {100 * m['calibration_max_gap']:.1f} points")
+
+
+@risk_app.command("score")
+def score_cmd(
+    db: DbOption = None,
+    model: ModelOption = _DEFAULT_MODEL,
+    year: Annotated[
+        int | None,
+        typer.Option(
+            help="Year to predict (default: the year after the last measurement)."
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("-o", "--out", help="Also write the scores (CSV or XLSX)."),
+    ] = None,
+) -> None:
+    """Score every family in the unit and store the scores (for visit lists and forecast)."""
+    from tumbuh.db.session import unit_of_work
+    from tumbuh.risk.service import load_model, score_register
+
+    trained = load_model(model)
+    engine = _engine(db)
+    try:
+        with unit_of_work(engine) as session:
+            table = score_register(session, model=trained, year=year)
+    finally:
+        engine.dispose()
+    if table.empty:
+        typer.echo(
+            "no family has a pregnancy or a not-stunted child under 2: nothing scored"
+        )
+        return
+    typer.echo(
+        f"{len(table)} families scored for {int(table['year'].iloc[0])}: "
+        f"{table['risk'].sum():.1f} new cases expected; "
+        f"top 20 % of families carry "
+        f"{table['risk'].head(max(1, len(table) // 5)).sum() / table['risk'].sum():.0%} of them"
+    )
+    if out is not None:
+        cols = [
+            "family_id",
+            "desa_code",
+            "year",
+            "risk",
+            "krs",
+            "n_krs_factors",
+            "reasons_id",
+            "reasons_en",
+        ]
+        frame = table[cols]
+        if out.suffix.lower() == ".xlsx":
+            frame.to_excel(out, index=False, engine="xlsxwriter")
+        elif out.suffix.lower() == ".csv":
+            frame.to_csv(out, index=False)
+        else:
+            raise InvalidInput(f"--out: write .csv or .xlsx (got {out.name})")
+        typer.echo(f"scores -> {out}")
+
+
+@app.command("visits")
+def visits_cmd(
+    desa: Annotated[
+        str, typer.Option("--desa", help="Desa/kelurahan code, e.g. 64.72.03.1005.")
+    ],
+    db: DbOption = None,
+    year: Annotated[
+        int | None, typer.Option(help="Scored year (default: latest).")
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option(help="Only the first N families.")
+    ] = None,
+    pdf: Annotated[
+        Path | None, typer.Option("--pdf", help="Write a printable A4 PDF.")
+    ] = None,
+    xlsx: Annotated[
+        Path | None, typer.Option("--xlsx", help="Write an Excel workbook.")
+    ] = None,
+) -> None:
+    """Families of a desa ranked by risk, with reasons and the next action (Bahasa Indonesia).
+
+    Contains personal data: an admin tool; the web app checks the user's desa first."""
+    from tumbuh.db.session import unit_of_work
+    from tumbuh.risk.visits import visit_list as build
+    from tumbuh.risk.visits import write_pdf, write_xlsx
+
+    engine = _engine(db)
+    try:
+        with unit_of_work(engine) as session:
+            vl = build(session, desa_code=desa, year=year, limit=limit)
+    finally:
+        engine.dispose()
+    typer.echo(f"{vl.title} ({vl.kecamatan_name}, {vl.kabkota_name}), tahun {vl.year}")
+    for rec in vl.rows.head(20 if pdf or xlsx else len(vl.rows)).to_dict("records"):
+        typer.echo(
+            f"{rec['rank']:>4}. {rec['risk_pct']:5.1f} %  {rec['no_kk']}  {rec['head_name']}"
+            f" / {rec['mother_name']}: {rec['reasons']} -> {rec['action']}"
+        )
+    if pdf is not None:
+        write_pdf(vl, pdf)
+        typer.echo(f"PDF -> {pdf}")
+    if xlsx is not None:
+        write_xlsx(vl, xlsx)
+        typer.echo(f"Excel -> {xlsx}")
+
+
+@app.command("forecast")
+def forecast_cmd(
+    level: Annotated[str, typer.Option(help="desa, kecamatan or kabkota.")] = "kabkota",
+    db: DbOption = None,
+    year: Annotated[
+        int | None, typer.Option(help="Scored year (default: latest).")
+    ] = None,
+    within: Annotated[
+        str | None, typer.Option(help="Only regions under this code (e.g. 64.72).")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON records.")
+    ] = False,
+) -> None:
+    """Expected new stunting cases next year (summed family risks) next to today's stock."""
+    from tumbuh.db.session import unit_of_work
+    from tumbuh.risk.forecast import forecast
+
+    engine = _engine(db)
+    try:
+        with unit_of_work(engine) as session:
+            table = forecast(session, level=level, year=year, within=within)
+    finally:
+        engine.dispose()
+    if as_json:
+        typer.echo(json.dumps(json.loads(table.to_json(orient="records")), indent=2))
+        return
+    typer.echo(
+        f"{'code':<14}{'name':<28}{'expected new':>13}{'95 % range':>16}"
+        f"{'stunted now':>12}{'measured':>10}{'prev %':>8}"
+    )
+    for r in table.to_dict("records"):
+        prev = (
+            ""
+            if r["current_prevalence_pct"] != r["current_prevalence_pct"]
+            else (f"{r['current_prevalence_pct']:.1f}")
+        )
+        typer.echo(
+            f"{r['code']:<14}{str(r['name'])[:27]:<28}{r['expected_new_cases']:>13.1f}"
+            f"{r['expected_low']:>8.1f}-{r['expected_high']:<7.1f}"
+            f"{r['current_stunted']:>12}{r['current_measured']:>10}{prev:>8}"
+        )
