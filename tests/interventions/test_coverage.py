@@ -8,15 +8,26 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import pandas as pd
+import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 from tests.interventions.builders import DESA_1, DESA_2, PERIOD, World
 
+from tumbuh.db.engine import make_engine
+from tumbuh.db.session import unit_of_work
 from tumbuh.interventions import service
+from tumbuh.interventions.synthetic import record_synthetic
 
 S, E = PERIOD.start, PERIOD.end
+# The region every SQL count below is restricted to (a one-item list so a test can point it
+# at the synthetic province's code; restored after each test by the fixture below).
+REGION = ["99"]
 
 
 def _years_before(day: dt.date, years: int) -> dt.date:
@@ -30,11 +41,9 @@ PARAMS: dict[str, Any] = {
     "b60": E - dt.timedelta(days=1826),
     "b24": E - dt.timedelta(days=730),
     "b6": E - dt.timedelta(days=183),
-    # completed years 12..18 at E; wife 15..49 at E.
+    # completed years 12..18 at E.
     "a12": _years_before(E, 12),
     "a19": _years_before(E, 19),
-    "w15": _years_before(E, 15),
-    "w50": _years_before(E, 50),
 }
 
 PERSONS = (
@@ -75,17 +84,11 @@ BAD_WATER = (
     "f.water_source NOT IN ('piped', 'bottled_refill', 'bored_well', 'protected_well')"
 )
 BAD_LATRINE = "f.latrine IN ('no_septic', 'none')"
-TARGET = (
-    "(EXISTS (SELECT 1 FROM persons w WHERE w.family_id = f.id AND w.family_role = 'istri' "
-    "AND w.birth_date <= :w15 AND w.birth_date > :w50) OR f.wife_pregnant = TRUE "
-    "OR EXISTS (SELECT 1 FROM persons c WHERE c.family_id = f.id AND c.family_role = 'anak' "
-    "AND c.birth_date BETWEEN :b60 AND :e))"
-)
 FAMILY_SQL = {
     "family": "1 = 1",
     "family_unimproved_water": BAD_WATER,
     "family_no_latrine": BAD_LATRINE,
-    "krs_family": f"({BAD_WATER} OR {BAD_LATRINE}) AND {TARGET}",
+    "krs_family": "1 = 1",  # narrowed by _krs (the rule needs the member rows)
 }
 GIVEN = (
     "EXISTS (SELECT 1 FROM interventions i WHERE i.{col} = {ref} AND i.kind_code = :code "
@@ -94,11 +97,84 @@ GIVEN = (
 
 
 def _ids(session: Session, sql: str, **extra: Any) -> set[int]:
-    params = {**PARAMS, "region": "99.%", **extra}
+    params = {**PARAMS, "region": f"{REGION[0]}.%", **extra}
     return {int(r[0]) for r in session.execute(text(sql), params)}
 
 
+def _as_date(value: object) -> dt.date | None:
+    """SQLite hands text() dates back as ISO strings."""
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def _krs(session: Session) -> set[int]:
+    """BKKBN's base KRS rule written out over SQL rows (ages at the period end): a target
+    family (wife 15-49, pregnant, or a child under five) with a risk factor on evidence."""
+    region = {"region": f"{REGION[0]}.%"}
+    fams = session.execute(
+        text(
+            "SELECT id, water_source, latrine, wife_pregnant FROM families "
+            "WHERE desa_code LIKE :region"
+        ),
+        region,
+    ).all()
+    members: dict[int, list[tuple[str, str, dt.date | None]]] = {}
+    for fid, role, sex, birth in session.execute(
+        text(
+            "SELECT family_id, family_role, sex, birth_date FROM persons "
+            "WHERE family_id IS NOT NULL"
+        )
+    ):
+        members.setdefault(int(fid), []).append(
+            (str(role or "").strip().lower(), str(sex or "").upper(), _as_date(birth))
+        )
+
+    def years(birth: dt.date) -> int:
+        return E.year - birth.year - ((E.month, E.day) < (birth.month, birth.day))
+
+    def months(birth: dt.date) -> int:
+        return math.floor((E - birth).days / 30.4375)
+
+    out: set[int] = set()
+    for fid, water, latrine, pregnant in fams:
+        people = members.get(int(fid), [])
+        wives = [b for r, _, b in people if r in ("istri", "wife") and b is not None]
+        heads = [
+            b
+            for r, x, b in people
+            if r in ("kepala", "head") and x in ("F", "P") and b is not None
+        ]
+        wife = max(wives) if wives else (max(heads) if heads else None)
+        age = None if wife is None else years(wife)
+        kids = [b for r, _, b in people if r in ("anak", "child")]
+        births = sorted(b for b in kids if b is not None)
+        ages = [months(b) for b in births]
+        target = (
+            (age is not None and 15 <= age <= 49)
+            or pregnant is True
+            or any(0 <= m < 60 for m in ages)
+        )
+        gaps = [
+            (b - a).days / 30.4375 for a, b in zip(births, births[1:], strict=False)
+        ]
+        factors = (
+            water in ("protected_spring", "unprotected_well", "unprotected_spring",
+                      "surface_water", "rainwater", "other"),
+            latrine in ("no_septic", "none"),
+            age is not None and age < 20,
+            age is not None and age > 35,
+            bool(gaps) and min(gaps) < 24,
+            len(kids) > 3,
+        )  # fmt: skip
+        if target and any(factors):
+            out.add(int(fid))
+    return out
+
+
 def _group(session: Session, group: str) -> set[int]:
+    if group == "krs_family":
+        return _krs(session)
     if group in FAMILY_SQL:
         return _ids(session, FAMILIES + FAMILY_SQL[group])
     return _ids(session, PERSONS + PERSON_SQL[group])
@@ -107,7 +183,8 @@ def _group(session: Session, group: str) -> set[int]:
 def _given(session: Session, group: str, code: str) -> set[int]:
     if group in FAMILY_SQL:
         cond = GIVEN.format(col="family_id", ref="f.id")
-        return _ids(session, FAMILIES + FAMILY_SQL[group] + " AND " + cond, code=code)
+        got = _ids(session, FAMILIES + "1 = 1 AND " + cond, code=code)
+        return got & _group(session, group)
     cond = GIVEN.format(col="person_id", ref="p.id")
     return _ids(session, PERSONS + PERSON_SQL[group] + " AND " + cond, code=code)
 
@@ -126,19 +203,32 @@ def _catalogue(session: Session) -> list[tuple[str, str, list[str]]]:
     return out
 
 
+def assert_coverage_equals_sql(session: Session, region: str) -> int:
+    """Every indicator's numerator and denominator against the SQL; returns the units counted."""
+    result = service.coverage_report(session, region=region, period=PERIOD)
+    checked = counted = 0
+    for code, group, _ in _catalogue(session):
+        row = result.row(code)
+        den = _group(session, group)
+        num = _given(session, group, code)
+        assert (row.numerator, row.denominator) == (len(num), len(den)), code
+        checked += 1
+        counted += len(num)
+    assert checked == len(result.rows) >= 19
+    return counted
+
+
 class TestCoverage:
     def test_every_indicator_equals_the_sql_count(
         self, session: Session, world: World
     ) -> None:
-        result = service.coverage_report(session, region="99", period=PERIOD)
-        checked = 0
-        for code, group, _ in _catalogue(session):
-            row = result.row(code)
-            den = _group(session, group)
-            num = _given(session, group, code)
-            assert (row.numerator, row.denominator) == (len(num), len(den)), code
-            checked += 1
-        assert checked == len(result.rows) >= 19
+        assert assert_coverage_equals_sql(session, "99") > 0
+
+    def test_with_synthetic_records_every_indicator_equals_the_sql_count(
+        self, session: Session, world: World
+    ) -> None:
+        assert record_synthetic(session, period=PERIOD, seed=11, region="99") > 0
+        assert_coverage_equals_sql(session, "99")
 
     def test_the_small_register_has_the_groups_it_was_built_with(
         self, session: Session, world: World
@@ -223,35 +313,45 @@ def _received_sql(session: Session, pair: tuple[int, int | None, str]) -> bool:
     )
 
 
+def assert_convergence_equals_sql(session: Session, region: str) -> int:
+    """Required and missing items, KRS and full-package counts per desa against the SQL."""
+    result = service.convergence_report(session, region=region, period=PERIOD)
+    required = _required_sql(session)
+    missing = {p for p in required if not _received_sql(session, p)}
+    got = {
+        (
+            int(r["family_id"]),
+            None if pd.isna(r["person_id"]) else int(r["person_id"]),
+            r["code"],
+        )
+        for r in result.missing.to_dict(orient="records")
+    }
+    assert got == missing
+    assert len(result.required) == len(required)
+    desa_of = dict(
+        [tuple(r) for r in session.execute(text("SELECT id, desa_code FROM families"))]
+    )
+    krs = _group(session, "krs_family")
+    assert int(result.by_desa["krs_families"].sum()) == len(krs)
+    short = {f for f, _, _ in missing}
+    for row in result.by_desa.to_dict(orient="records"):
+        fams = {f for f in krs if desa_of[f] == row["desa_code"]}
+        assert row["krs_families"] == len(fams)
+        assert row["full_package"] == len(fams - short)
+    return len(required)
+
+
 class TestConvergence:
     def test_missing_items_and_full_package_shares_equal_the_sql_count(
         self, session: Session, world: World
     ) -> None:
-        result = service.convergence_report(session, region="99", period=PERIOD)
-        required = _required_sql(session)
-        missing = {p for p in required if not _received_sql(session, p)}
-        got = {
-            (
-                int(r["family_id"]),
-                None if r["person_id"] in ("", None) else int(r["person_id"]),
-                r["code"],
-            )
-            for r in result.missing.to_dict(orient="records")
-        }
-        assert got == missing
-        assert len(result.required) == len(required)
-        desa_of = dict(
-            [
-                tuple(r)
-                for r in session.execute(text("SELECT id, desa_code FROM families"))
-            ]
-        )
-        krs = _group(session, "krs_family")
-        short = {f for f, _, _ in missing}
-        for row in result.by_desa.to_dict(orient="records"):
-            fams = {f for f in krs if desa_of[f] == row["desa_code"]}
-            assert row["krs_families"] == len(fams)
-            assert row["full_package"] == len(fams - short)
+        assert assert_convergence_equals_sql(session, "99") > 0
+
+    def test_with_synthetic_records_convergence_equals_the_sql_count(
+        self, session: Session, world: World
+    ) -> None:
+        record_synthetic(session, period=PERIOD, seed=11, region="99")
+        assert assert_convergence_equals_sql(session, "99") > 0
 
     def test_a_family_with_everything_has_the_full_package(
         self, session: Session, world: World
@@ -271,8 +371,8 @@ class TestConvergence:
                 ),
                 {
                     "c": rec["code"],
-                    "p": None if pid in ("", None) else int(pid),
-                    "f": None if pid not in ("", None) else a,
+                    "p": None if pd.isna(pid) else int(pid),
+                    "f": a if pd.isna(pid) else None,
                     "d": DESA_1,
                     "on": dt.date(2025, 12, 1),
                     "k": f"t{rec['code']}{pid}",
@@ -292,3 +392,35 @@ class TestConvergence:
         ttd = gaps.loc[gaps["code"] == "ttd_hamil"]
         assert list(ttd["person_name"]) == ["Ani A"]
         assert list(ttd["no_kk"]) == ["9901019900000001"]
+
+
+@pytest.fixture
+def synthetic_province(tmp_path: Path) -> Iterator[Session]:
+    """A small synthetic province (tumbuh synth, 300 children, 2025) with synthetic records."""
+    from typer.testing import CliRunner
+
+    from tumbuh.cli import app
+
+    url = f"sqlite:///{tmp_path / 'synth.db'}"
+    args = ["synth", "--children", "300", "--years", "2025-2025", "--seed", "3"]
+    args += ["--out", str(tmp_path / "files"), "--db", url, "--workers", "1"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    engine = make_engine(url)
+    REGION[0] = "64"
+    try:
+        with unit_of_work(engine) as session:
+            assert record_synthetic(session, period=PERIOD, seed=1) > 100
+            yield session
+    finally:
+        REGION[0] = "99"
+        engine.dispose()
+
+
+@pytest.mark.slow
+def test_on_the_synthetic_province_coverage_and_convergence_equal_the_sql_count(
+    synthetic_province: Session,
+) -> None:
+    session = synthetic_province
+    assert assert_coverage_equals_sql(session, "64") > 100
+    assert assert_convergence_equals_sql(session, "64") > 100
