@@ -338,3 +338,30 @@ def test_duplicates_across_chunks_update_the_row_written_earlier(
     assert "duplicate_in_file" not in codes(report)  # different chunks: a plain update
     weights = db.scalars(select(Measurement.weight_kg).order_by(Measurement.id)).all()
     assert weights == pytest.approx([10.2, 9.8, 9.8])
+
+
+def test_overlong_cells_are_cut_to_the_columns_not_fatal(
+    db: Session, tmp_path: Path
+) -> None:
+    row = eppgbm_row(
+        NIK="belum punya NIK, menunggu dukcapil setempat",
+        Nama="Siti " + "A" * 300,
+        **{"Usia Saat Ukur": "x" * 80, "BB/U": "y" * 80, "Naik Berat Badan": "z" * 50},
+        Alamat="Jl. " + "B" * 400,
+        **{
+            "Kab/Kota": "",
+            "Kec": "",
+            "Desa/Kel": "",
+            "Prov": "",
+            "Kode Desa": "6472061001",
+        },
+    )
+    report = run(
+        db, write_csv(tmp_path / "long.csv", [*EPPGBM_HEADER, "Kode Desa"], [row])
+    )
+    assert report.inserted == 1
+    person = db.scalars(select(Person).where(Person.name.like("Siti A%"))).one()
+    assert len(person.name) == 160
+    assert person.nik_suspect is not None
+    assert len(person.nik_suspect) == 24
+    assert person.desa_code == "64.72.06.1001"  # Kode Desa without dots

@@ -171,7 +171,7 @@ class FileImport:
         self.quarantine.append(
             {
                 "kind": self.kind,
-                "file": self.file,
+                "file": self.file[:255],
                 "row": int(chunk.rows[index]),
                 "row_key": keys[0],
                 "alt_key": keys[1],

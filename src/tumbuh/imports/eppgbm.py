@@ -8,6 +8,7 @@ persons with bulk look-ups, and write with executemany. No ORM object and no que
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import numpy as np
@@ -193,6 +194,8 @@ class EppgbmImport(ChunkImport):
         code, prov, kab, kec, desa = key
         res = self.ctx.regions
         out: tuple[str | None, ...]
+        if code and re.fullmatch(r"\d{10}", code):  # 6401012001 → 64.01.01.2001
+            code = f"{code[:2]}.{code[2:4]}.{code[4:6]}.{code[6:]}"
         if code and res.is_code(code, 4):
             parts = code.split(".")
             out = (code, ".".join(parts[:3]), ".".join(parts[:2]), None, None)
@@ -413,7 +416,7 @@ class EppgbmImport(ChunkImport):
                 cand = self.index.create(
                     {
                         "nik": nik,
-                        "nik_suspect": suspects[ii],
+                        "nik_suspect": _cut(suspects[ii], 24),
                         "name": name[:160],
                         "name_key": nkey,
                         "sex": "M" if sex[ii] == 1 else "F",
@@ -624,14 +627,14 @@ class EppgbmImport(ChunkImport):
             "posyandu_id": take(posyandu_ids),
             "puskesmas_id": take(puskesmas_ids),
             "desa_code": take(desa_codes),
-            "src_age": texts["src_age"],
+            "src_age": [_cut(v, 40) for v in texts["src_age"]],
             "src_zwei": take(src_z["src_zwei"]),
             "src_zlen": take(src_z["src_zlen"]),
             "src_zwfl": take(src_z["src_zwfl"]),
-            "src_cat_bbu": texts["src_cat_bbu"],
-            "src_cat_tbu": texts["src_cat_tbu"],
-            "src_cat_bbtb": texts["src_cat_bbtb"],
-            "src_weight_gain": texts["src_weight_gain"],
+            "src_cat_bbu": [_cut(v, 40) for v in texts["src_cat_bbu"]],
+            "src_cat_tbu": [_cut(v, 40) for v in texts["src_cat_tbu"]],
+            "src_cat_bbtb": [_cut(v, 40) for v in texts["src_cat_bbtb"]],
+            "src_weight_gain": [_cut(v, 20) for v in texts["src_weight_gain"]],
         }
         fps = fingerprints(source_cols)
         computed: dict[str, list[Any]] = {}

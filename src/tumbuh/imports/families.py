@@ -278,7 +278,7 @@ class FamiliesImport(ChunkImport):
                 cand = self.index.create(
                     {
                         "nik": niks[i],
-                        "nik_suspect": suspects[i],
+                        "nik_suspect": _cut(suspects[i], 24),
                         "name": name[:160],
                         "name_key": name_key(name)[:160],
                         "birth_date": birth_obj[i],

@@ -218,7 +218,7 @@ class PersonIndex:
                 "candidate": other,
                 "score": float(score),
                 "reason": "name/birth date/mother fuzzy match",
-                "file": file,
+                "file": file[:255],
                 "row": row,
             }
         )

@@ -21,6 +21,7 @@ from tumbuh.imports.context import (
     row_keys,
 )
 from tumbuh.imports.linking import Candidate, PersonIndex
+from tumbuh.imports.normalise import cut as _cut
 from tumbuh.imports.normalise import map_headers, normalise_kk, normalise_nik
 from tumbuh.register.models import Family, Pregnancy, Screening
 from tumbuh.register.regions import name_key
@@ -172,7 +173,7 @@ class ScreeningsImport(ChunkImport):
                 cand = self.index.create(
                     {
                         "nik": niks[i],
-                        "nik_suspect": suspects[i],
+                        "nik_suspect": _cut(suspects[i], 24),
                         "name": name[:160],
                         "name_key": key,
                         "birth_date": birth_obj[i],
