@@ -271,19 +271,13 @@ def bulk_insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> Non
         for c in table.columns
         if c.default is not None and c.default.is_scalar and c.name not in seen
     }
-    cols = keys + list(defaults)
-    conn = session.connection()
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql = (
-        f"INSERT INTO {table.name} ({', '.join(cols)}) "
-        f"VALUES ({', '.join([mark] * len(cols))})"
-    )
     extra = tuple(defaults.values())
-    for begin in range(0, len(rows), 20_000):
-        part = rows[begin : begin + 20_000]
-        conn.exec_driver_sql(
-            sql, [tuple(row.get(k) for k in keys) + extra for row in part]
-        )
+    bulk_insert_rows(
+        session,
+        table,
+        keys + list(defaults),
+        [tuple(row.get(k) for k in keys) + extra for row in rows],
+    )
 
 
 def bulk_insert_rows(
@@ -293,6 +287,15 @@ def bulk_insert_rows(
     if not rows:
         return
     conn = session.connection()
+    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
+        # COPY is several times faster than executemany on PostgreSQL.
+        raw: Any = conn.connection.dbapi_connection
+        with raw.cursor() as cur:
+            copy_sql = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+            with cur.copy(copy_sql) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        return
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     sql = (
         f"INSERT INTO {table.name} ({', '.join(columns)}) "
