@@ -263,28 +263,29 @@ def _penalty(c: Criterion, v: FloatArray) -> npt.NDArray[np.int64]:
     return np.where(np.isnan(v), 0, pts).astype(np.int64)
 
 
-def _metrics_sql(group: str, freq: str) -> str:
+def _metrics_sql(group: str, freq: str) -> tuple[str, str]:
     key = _KEY[freq]
-    return f"""
-    WITH raw2 AS (
+    prep = f"""
+    CREATE TEMP TABLE r AS
+    SELECT {group} AS g, d, child_id, sex, measure, age_days,
+           CAST(weight_kg AS DOUBLE) AS w, CAST(lenhei_cm AS DOUBLE) AS l,
+           CAST(zlen AS DOUBLE) AS zlen, CAST(zwfl AS DOUBLE) AS zwfl,
+           CAST(zwei AS DOUBLE) AS zwei,
+           coalesce(CAST(flen AS BOOLEAN), false) AS flen,
+           coalesce(CAST(fwfl AS BOOLEAN), false) AS fwfl,
+           coalesce(CAST(fwei AS BOOLEAN), false) AS fwei,
+           CASE WHEN d IS NULL THEN NULL
+                ELSE {key.replace("mk", "(year(d) * 12 + month(d) - 1)")} END AS pk
+    FROM (
         SELECT *, CAST(measured_on AS DATE) AS d,
                CAST(CAST(posyandu_id AS BIGINT) AS VARCHAR) AS posyandu
         FROM raw
-    ),
-    r AS (
-        SELECT {group} AS g, d, child_id, sex, measure, age_days,
-               CAST(weight_kg AS DOUBLE) AS w, CAST(lenhei_cm AS DOUBLE) AS l,
-               CAST(zlen AS DOUBLE) AS zlen, CAST(zwfl AS DOUBLE) AS zwfl,
-               CAST(zwei AS DOUBLE) AS zwei,
-               coalesce(CAST(flen AS BOOLEAN), false) AS flen,
-               coalesce(CAST(fwfl AS BOOLEAN), false) AS fwfl,
-               coalesce(CAST(fwei AS BOOLEAN), false) AS fwei,
-               CASE WHEN d IS NULL THEN NULL
-                    ELSE {key.replace("mk", "(year(d) * 12 + month(d) - 1)")} END AS pk
-        FROM raw2
-        WHERE {group} IS NOT NULL
-          AND (age_days IS NULL OR (age_days >= 0 AND age_days < {UNDER_FIVE_DAYS}))
-    ),
+    )
+    WHERE {group} IS NOT NULL
+      AND (age_days IS NULL OR (age_days >= 0 AND age_days < {UNDER_FIVE_DAYS}))
+    """
+    query = f"""
+    WITH
     wd AS (
         SELECT g, pk, CAST(round(w * 10) AS BIGINT) % 10 AS digit, count(*) AS c
         FROM r WHERE w IS NOT NULL AND w > 0 AND w < 100 GROUP BY ALL
@@ -382,6 +383,7 @@ def _metrics_sql(group: str, freq: str) -> str:
     LEFT JOIN lds ON base.g = lds.g AND base.pk IS NOT DISTINCT FROM lds.pk
     WHERE base.pooled_row = 1 OR base.pk IS NOT NULL
     """
+    return prep, query
 
 
 def _col(df: pl.DataFrame, name: str) -> FloatArray:
@@ -525,7 +527,9 @@ def quality(
         absent = sorted(need - cols)
         if absent:
             raise ValueError(f"measurements lack columns: {', '.join(absent)}")
-        df = con.sql(_metrics_sql(group, freq)).pl()
+        prep, query = _metrics_sql(group, freq)
+        con.execute(prep)
+        df = con.sql(query).pl()
         if parents is None:
             if level == "desa":
                 parent_map = {c: c[:8] for c in df["g"].unique().to_list()}
@@ -628,47 +632,55 @@ def _score(
         "n_above_cut",
         "n_below_cut",
     )
-    count_cols = {k: np.nan_to_num(_col(df, k)).astype(np.int64) for k in count_names}
+    count_lists = {
+        k: np.nan_to_num(_col(df, k)).astype(np.int64).tolist() for k in count_names
+    }
+
+    def rounded(a: FloatArray) -> list[float | None]:
+        return [None if x != x else x for x in np.round(a, 4).tolist()]
+
+    value_lists = {c.key: rounded(vals[c.key]) for c in CRITERIA}
+    value_lists.update({k: rounded(vals[k]) for k in ("age_ratio", "cutoff_ratio")})
+    value_lists.update({k: rounded(col) for k, col in moments.items()})
+    point_lists = {c.key: points[c.key].tolist() for c in CRITERIA}
+    band_idx = np.searchsorted([b[0] for b in BANDS], shrunk, side="right").tolist()
+    penalty = np.round(shrunk, 1).tolist()
+    score = np.round(np.maximum(0.0, 100.0 - shrunk), 1).tolist()
+    total_list = total.astype(np.int64).tolist()
     out: list[dict[str, Any]] = []
     order = np.lexsort((periods.astype(str), codes.astype(str)))
     for i in order.tolist():
-        band = next(b for b in BANDS if shrunk[i] < b[0])
-        reasons_en, reasons_id, criteria, costs = [], [], {}, {}
+        band = BANDS[min(band_idx[i], len(BANDS) - 1)]
+        reasons_en, reasons_id = [], []
         for c in CRITERIA:
-            v = vals[c.key][i]
-            criteria[c.key] = None if np.isnan(v) else round(float(v), 4)
-            pts = int(points[c.key][i])
-            costs[c.key] = pts
+            pts = point_lists[c.key][i]
             if pts > 0:
+                v = vals[c.key][i]
                 reasons_en.append(f"{c.text_en.format(v=v)} (-{pts})")
                 reasons_id.append(f"{c.text_id.format(v=v)} (-{pts})")
-        for extra in ("age_ratio", "cutoff_ratio"):
-            v = vals[extra][i]
-            criteria[extra] = None if np.isnan(v) else round(float(v), 4)
-        for name, col in moments.items():
-            m = float(col[i])
-            criteria[name] = None if np.isnan(m) else round(m, 4)
-        counts = {k: int(col[i]) for k, col in count_cols.items()}
-        out.append(
+        item: dict[str, Any] = {
+            "level": level,
+            "code": str(codes[i]),
+            "parent_code": parent[i] or None,
+            "period": str(periods[i]),
+        }
+        item.update({k: col[i] for k, col in count_lists.items()})
+        item.update(
             {
-                "level": level,
-                "code": str(codes[i]),
-                "parent_code": parent[i] or None,
-                "period": str(periods[i]),
-                **counts,
-                "penalty_raw": int(total[i]),
-                "penalty": round(float(shrunk[i]), 1),
-                "score": round(max(0.0, 100.0 - float(shrunk[i])), 1),
+                "penalty_raw": total_list[i],
+                "penalty": penalty[i],
+                "score": score[i],
                 "band": band[1],
                 "band_en": band[2],
                 "band_id": band[3],
                 "pooled": borrowed[i],
-                "criteria": criteria,
-                "points": costs,
+                "criteria": {k: col[i] for k, col in value_lists.items()},
+                "points": {k: col[i] for k, col in point_lists.items()},
                 "reasons_en": reasons_en,
                 "reasons_id": reasons_id,
             }
         )
+        out.append(item)
     return out
 
 
