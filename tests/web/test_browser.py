@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from tests.web.conftest import add_register_sample
 
 from tumbuh.accounts import service as accounts
 from tumbuh.accounts.security import configure_hasher
@@ -74,6 +75,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with unit_of_work(engine) as session:
         surveillance.import_file(session, path=FIGURES_CSV)
         surveillance.ensure_targets(session)
+        add_register_sample(session)
         accounts.create_user(
             session,
             username="admin",
@@ -148,7 +150,6 @@ def _login_with_keyboard(pg, username: str) -> None:  # type: ignore[no-untyped-
     pg.keyboard.type(PASSWORD)
     with pg.expect_navigation():
         pg.keyboard.press("Enter")
-    pg.wait_for_load_state("networkidle")
 
 
 def test_province_page_draws_the_map_and_sparklines(page) -> None:  # type: ignore[no-untyped-def]
@@ -248,4 +249,18 @@ def test_growth_chart_draws_seven_lines(page) -> None:  # type: ignore[no-untype
     assert page.locator("#growth-chart svg path").count() >= 7
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "growth.png"), full_page=True)
+    assert page.errors == []
+
+
+def test_child_page_plots_the_child_on_both_charts(page) -> None:  # type: ignore[no-untyped-def]
+    _login_with_keyboard(page, "admin")
+    response = page.goto("/children/602")
+    assert response is not None
+    assert response.status == 200, page.inner_text("main")
+    page.wait_for_selector("#growth-len-chart[data-ready='1']")
+    page.wait_for_selector("#growth-wei-chart[data-ready='1']")
+    # Seven SD lines plus the child's line on each chart.
+    assert page.locator("#growth-len-chart svg path").count() >= 8
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "child.png"), full_page=True)
     assert page.errors == []
