@@ -228,6 +228,10 @@ class _Ids:
     child_nik: I64
     mother_nik: I64
     father_nik: I64
+    sibling_fam: list[I64]  # older siblings, eldest rank first: family index
+    sibling_dob: list[I64]
+    sibling_girl: list[NDArray[np.bool_]]
+    sibling_nik: list[I64]
     kk: I64
     kk_issued: I64
     fam_id: I64
@@ -247,21 +251,32 @@ def _identities(cfg: SynthConfig, prov: Province, ch: Chunk) -> _Ids:
     np.minimum.at(first_dob, ch.fam, ch.dob)
     rng = np.random.default_rng([cfg.seed, 13, ch.index])
     issued = first_dob + rng.integers(3, 90, nf)
-    serial_base = ch.index * 7919
+    # Older siblings: which family, birth date, sex (eldest first).
+    max_prior = int(ch.prior_count.max(initial=0))
+    sib_fam = [np.nonzero(ch.prior_count >= max_prior - r)[0] for r in range(max_prior)]
+    sib_dob = [ch.prior_dobs[max_prior - r - 1][f] for r, f in enumerate(sib_fam)]
+    sib_girl = [rng.random(len(f)) < 0.488 for f in sib_fam]
+    # Every person of the chunk, numbered so that no two share a NIK.
+    kec = np.concatenate([kec_f, kec_f, kec_f[ch.fam], *(kec_f[f] for f in sib_fam)])
+    dob = np.concatenate([ch.father_dob, ch.mother_dob, ch.dob, *sib_dob])
+    female = np.concatenate(
+        [np.zeros(nf, dtype=bool), np.ones(nf, dtype=bool), ch.sex == 2, *sib_girl]
+    )
+    prefix = people.nik_prefix(kec, dob, female)
+    niks = prefix + people.unique_serials(prefix, ch.index) + 1
+    kk_zero = people.kk_prefix(kec_f, issued)
+    kk = kk_zero + people.unique_serials(kk_zero, ch.index) + 1
+    bounds = np.cumsum([nf, nf, ch.n, *(len(f) for f in sib_fam)])
+    parts = np.split(niks, bounds[:-1])
     return _Ids(
-        child_nik=people.nik(
-            kec_f[ch.fam], ch.dob, ch.sex == 2, serial_base + 3 * np.arange(ch.n) + 2
-        ),
-        mother_nik=people.nik(
-            kec_f,
-            ch.mother_dob,
-            np.ones(nf, dtype=bool),
-            serial_base + 3 * fam_local + 1,
-        ),
-        father_nik=people.nik(
-            kec_f, ch.father_dob, np.zeros(nf, dtype=bool), serial_base + 3 * fam_local
-        ),
-        kk=people.kk(kec_f, issued, serial_base + fam_local),
+        father_nik=parts[0],
+        mother_nik=parts[1],
+        child_nik=parts[2],
+        sibling_fam=sib_fam,
+        sibling_dob=sib_dob,
+        sibling_girl=sib_girl,
+        sibling_nik=parts[3:],
+        kk=kk,
         kk_issued=issued,
         fam_id=ch.index * 10**8 + fam_local,
     )
@@ -579,15 +594,8 @@ def _write_families(
         )
     )
     # Older siblings (born before the window) then the children of the window, eldest first.
-    kec_f = _kec_digits(prov, ch.fam_desa)
-    for r in range(int(ch.prior_count.max(initial=0))):
-        rank = int(ch.prior_count.max()) - r  # eldest first
-        fidx = np.nonzero(ch.prior_count >= rank)[0]
-        dob = ch.prior_dobs[rank - 1][fidx]
-        girl = rng.random(len(fidx)) < 0.488
-        nik = people.nik(
-            kec_f[fidx], dob, girl, ch.index * 7919 + 50_000 + 9 * fidx + rank
-        )
+    for r, fidx in enumerate(ids.sibling_fam):
+        girl = ids.sibling_girl[r]
         names = np.where(
             girl,
             people.pick(people.FEMALE, rng.integers(0, 999, len(fidx))),
@@ -597,13 +605,13 @@ def _write_families(
         parts.append(
             member(
                 fidx,
-                nik,
+                ids.sibling_nik[r],
                 people.full_names(
                     names, people.pick(people.SECOND, ch.father_name[fidx] // 5)
                 ),
                 "anak",
                 np.where(girl, "P", "L").astype(object),
-                dob,
+                ids.sibling_dob[r],
                 blank,
                 blank,
                 np.full(len(fidx), 2 + r, dtype=np.int64),
