@@ -67,11 +67,13 @@ def coverage_cmd(
     engine = open_database(db)
     try:
         with unit_of_work(engine) as session:
+            period = _period(year)
+            reg = service.register_for(session, region=region, period=period)
             result = service.coverage_report(
-                session, region=region, period=_period(year)
+                session, region=region, period=period, register=reg
             )
             conv = service.convergence_report(
-                session, region=region, period=_period(year)
+                session, region=region, period=period, register=reg
             )
     finally:
         engine.dispose()

@@ -250,6 +250,12 @@ def convergence_report(
     )
 
 
+def register_for(session: Session, *, region: str | None, period: Period) -> Register:
+    """The register of `region` with its target groups, to share between reports."""
+    _check_region(session, region)
+    return load_register(session, region=region, period=period)
+
+
 def _check_region(session: Session, region: str | None) -> None:
     if region is not None and not repo.region_exists(session, region):
         raise NotFound(f"no region with code {region!r}")
