@@ -29,6 +29,22 @@ class TestParquet:
         assert (tmp_path / "truth" / "survey_prevalence.csv").exists()
         assert not (tmp_path / "eppgbm").exists()
 
+    @pytest.mark.slow
+    def test_two_worker_processes_write_the_same_bytes_as_one(
+        self, tmp_path: Path
+    ) -> None:
+        cfg = SynthConfig(children=1_200, seed=6, chunk_size=400)
+        synthesize(cfg, tmp_path / "one", "parquet", workers=1)
+        synthesize(cfg, tmp_path / "two", "parquet", workers=2)
+        one = sorted(p for p in (tmp_path / "one").rglob("*") if p.is_file())
+        two = sorted(p for p in (tmp_path / "two").rglob("*") if p.is_file())
+        assert [p.relative_to(tmp_path / "one") for p in one] == [
+            p.relative_to(tmp_path / "two") for p in two
+        ]
+        assert all(
+            a.read_bytes() == b.read_bytes() for a, b in zip(one, two, strict=True)
+        )
+
 
 class TestCli:
     def test_synth_writes_files_and_prints_the_provincial_figures(
