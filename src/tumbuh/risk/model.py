@@ -297,13 +297,9 @@ def build_family_years(
     sc = p.screens.loc[p.screens["date"] < ref]
     due = sc["due"].fillna(sc["date"] + pd.Timedelta(days=180))
     preg_fams = set(sc.loc[due >= ref, "family_id"])
+    # The family survey's "Hamil" flag is not used: it exists only for the years after the
+    # survey, so the unit (and the calibration) would differ between years.
     fam = p.families
-    surveyed = _dates(fam["surveyed_on"]) if "surveyed_on" in fam.columns else None
-    if surveyed is not None and "wife_pregnant" in fam.columns:
-        flagged = _flag(fam, "wife_pregnant") & (surveyed < ref)
-        flagged &= surveyed >= ref - pd.Timedelta(days=183)
-        preg_fams |= set(fam.loc[flagged, "family_id"])
-
     ids = sorted(set(young["family_id"]) | (preg_fams & set(fam["family_id"])))
     out = pd.DataFrame({"family_id": np.asarray(ids, dtype=np.int64)})
     out["year"] = year
@@ -464,9 +460,12 @@ def train(
     until_year: int | None = None,
     rules: KrsRules | None = None,
 ) -> TrainedModel:
-    """Fit on labelled years up to ``until_year`` (default: all): the logistic model on all
-    but the last of them, the isotonic calibration on the last (time-held-out). With a single
-    labelled year, calibration uses 5 interleaved folds of that year instead (said in
+    """Fit on labelled years up to ``until_year`` (default: all).
+
+    The logistic model is fitted on every labelled year; its isotonic calibration on
+    out-of-year scores (each year scored by a model fitted on the other years), so the
+    calibration sees how the scores carry over from one year to another. With a single
+    labelled year, 5 interleaved folds of that year are used instead (said in
     ``calibration_method``). Raises InvalidInput when history is too short.
     """
     rules = rules or KrsRules()
@@ -481,52 +480,29 @@ def train(
     everything = pd.concat(tables.values(), ignore_index=True)
     _check_history(everything, years, "train")
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    fill, mean, scale, coef, b = _fit_logistic(everything)
+    # Out-of-fold raw scores for the calibration: each labelled year scored by a model fitted
+    # on the other years (leave one year out); a single labelled year is cut in 5 folds.
     if len(years) >= 2:
-        fit_t = pd.concat([tables[y] for y in years[:-1]], ignore_index=True)
-        cal_t = tables[years[-1]]
-        fill, mean, scale, coef, b = _fit_logistic(fit_t)
-        model = TrainedModel(
-            fill,
-            mean,
-            scale,
-            coef,
-            b,
-            IsotonicRegression(),
-            years[:-1],
-            [years[-1]],
-            "isotonic, time-held-out year",
-            now,
-            rules,
-        )
-        iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0)
-        iso.fit(model.raw(cal_t), cal_t["label"].to_numpy())
-        model.calibrator = iso
+        folds = everything["year"].to_numpy()
+        keys = list(years)
+        method = "isotonic on leave-one-year-out scores"
     else:
-        fill, mean, scale, coef, b = _fit_logistic(everything)
-        model = TrainedModel(
-            fill,
-            mean,
-            scale,
-            coef,
-            b,
-            IsotonicRegression(),
-            years,
-            years,
-            "isotonic, 5 interleaved folds of the one labelled year",
-            now,
-            rules,
-        )
-        raws = np.empty(len(everything))
         folds = np.arange(len(everything)) % 5
-        for k in range(5):
-            f, mu, sd, c, bk = _fit_logistic(everything.loc[folds != k])
-            part = TrainedModel(
-                f, mu, sd, c, bk, IsotonicRegression(), [], [], "", now, rules
-            )
-            raws[folds == k] = part.raw(everything.loc[folds == k])
-        iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0)
-        iso.fit(raws, everything["label"].to_numpy())
-        model.calibrator = iso
+        keys = list(range(5))
+        method = "isotonic on 5 interleaved folds of the one labelled year"
+    raws = np.empty(len(everything))
+    for k in keys:
+        held = folds == k
+        part = TrainedModel(
+            *_fit_logistic(everything.loc[~held]), IsotonicRegression(), [], [], "", now
+        )
+        raws[held] = part.raw(everything.loc[held])
+    iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0)
+    iso.fit(raws, everything["label"].to_numpy())
+    model = TrainedModel(
+        fill, mean, scale, coef, b, iso, years, years, method, now, rules
+    )
     model.info = {
         "family_years": len(everything),
         "new_cases": int(everything["label"].sum()),
