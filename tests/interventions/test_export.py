@@ -15,7 +15,7 @@ from tests.interventions.builders import DESA_1, PERIOD, World
 
 from tumbuh.errors import InvalidInput
 from tumbuh.interventions import service
-from tumbuh.interventions.export import FAMILY_HEADERS, write_gaps_xlsx
+from tumbuh.interventions.export import FAMILY_HEADERS, sheet_name, write_gaps_xlsx
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 
@@ -48,6 +48,27 @@ def _check_rows(
         assert r[3]  # the head's name
 
 
+class TestSheetName:
+    @pytest.mark.parametrize(
+        ("sector", "expected"),
+        [
+            ("Dinkes", "Dinkes"),
+            ("PUPR/Perkim", "PUPR-Perkim"),
+            ("a[b]:c*?", "a-b--c--"),
+        ],
+    )
+    def test_sector_names_become_valid_sheet_names(
+        self, sector: str, expected: str
+    ) -> None:
+        assert sheet_name(sector, set()) == expected
+
+    def test_long_and_repeated_names_stay_unique_and_short(self) -> None:
+        taken: set[str] = set()
+        names = [sheet_name("x" * 40, taken) for _ in range(3)]
+        assert len(set(names)) == 3
+        assert all(len(n) <= 31 for n in names)
+
+
 class TestGapWorkbook:
     def test_reread_with_openpyxl_lists_families_missing_items_and_offices(
         self, session: Session, world: World, tmp_path: Path
@@ -56,7 +77,13 @@ class TestGapWorkbook:
         path = tmp_path / "gaps.xlsx"
         write_gaps_xlsx(conv, path)
         book = openpyxl.load_workbook(path, read_only=True)
-        assert book.sheetnames == ["keluarga", "gaps", "desa"]
+        offices = sorted(set(conv.missing["sector"]))
+        assert book.sheetnames == ["keluarga", "gaps"] + [
+            o.replace("/", "-") for o in offices
+        ] + ["desa"]
+        for office in offices:
+            sheet = book[office.replace("/", "-")]
+            assert sheet.max_row - 1 == int((conv.missing["sector"] == office).sum())
         rows = [
             ["" if c is None else str(c) for c in row]
             for row in book["keluarga"].iter_rows(values_only=True)

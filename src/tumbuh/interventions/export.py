@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any
 
 from tumbuh.errors import InvalidInput
 from tumbuh.interventions.coverage import ConvergenceResult
@@ -63,8 +65,40 @@ def family_rows(result: ConvergenceResult) -> list[list[object]]:
     return out
 
 
+def sheet_name(sector: str, taken: set[str]) -> str:
+    """An Excel-safe sheet name for a sector (no []:*?/\\, at most 31 characters, unique)."""
+    base = re.sub(r"[\[\]:*?/\\]", "-", sector).strip("'") or "sektor"
+    name = base[:31]
+    n = 2
+    while name.lower() in taken:
+        suffix = f" {n}"
+        name = base[: 31 - len(suffix)] + suffix
+        n += 1
+    taken.add(name.lower())
+    return name
+
+
+def _sector_sheets(book: Any, result: ConvergenceResult, bold: Any) -> None:
+    """One sheet per responsible office: its missing items, family by family."""
+    taken = {"keluarga", "gaps", "desa"}
+    keys = [k for k, _ in GAP_HEADERS if k != "sector"]
+    heads = [h for k, h in GAP_HEADERS if k != "sector"]
+    for sector, part in result.missing.groupby("sector", sort=True):
+        sheet = book.add_worksheet(sheet_name(str(sector), taken))
+        for c, name in enumerate(heads):
+            sheet.write(0, c, name, bold)
+        for r, rec in enumerate(part.to_dict(orient="records"), start=1):
+            for c, key in enumerate(keys):
+                value = rec.get(key)
+                text = "" if value is None or value != value else str(value)
+                sheet.write_string(r, c, text)
+        sheet.set_column(0, len(keys) - 1, 20)
+        sheet.freeze_panes(1, 0)
+
+
 def write_gaps_xlsx(result: ConvergenceResult, path: Path) -> None:
-    """Write sheets `keluarga` (per family), `gaps` (per missing item) and `desa` (shares)."""
+    """Write sheets `keluarga` (per family), `gaps` (per missing item), one per office, and
+    `desa` (full-package shares)."""
     if path.suffix.lower() != ".xlsx":
         raise InvalidInput(f"--xlsx must end in .xlsx, not {path.name}")
     import xlsxwriter
@@ -102,6 +136,8 @@ def write_gaps_xlsx(result: ConvergenceResult, path: Path) -> None:
         gaps.freeze_panes(1, 0)
         if len(result.missing):
             gaps.autofilter(0, 0, len(result.missing), len(GAP_HEADERS) - 1)
+
+        _sector_sheets(book, result, bold)
 
         desa = book.add_worksheet("desa")
         heads = [
