@@ -248,6 +248,25 @@ class TestInjectedProblems:
         assert digit[at].mean() > 0.6
         assert digit[~at].mean() < 0.35
 
+    def test_lengths_heap_just_above_minus_2_where_they_are_rounded_up(
+        self, out: Path, exported: pd.DataFrame
+    ) -> None:
+        probs = pd.read_csv(out / "truth" / "posyandu_problems.csv", dtype=str)
+        owners = probs[probs["problem"] == "cutoff_rounding"]
+        keys = (
+            exported["Kode Desa"] + "|" + exported["Posyandu"].str.replace("\u00a0", "")
+        )
+        at = keys.isin(set(owners["kode_desa"] + "|" + owners["posyandu"])).to_numpy()
+        zlen = score(exported)["zlen"].to_numpy()
+
+        def heap(rows: np.ndarray) -> float:
+            above = np.sum(rows & (zlen >= -2.0) & (zlen < -1.94))
+            below = np.sum(rows & (zlen >= -2.06) & (zlen < -2.0))
+            return float(above / max(below, 1))
+
+        assert heap(at) > 3.0
+        assert heap(~at) < 1.5
+
     def test_duplicated_rows_exist(self, exported: pd.DataFrame) -> None:
         cols = ["NIK", "Tanggal Pengukuran", "Berat", "Tinggi"]
         dup = exported.duplicated(subset=cols)
