@@ -11,7 +11,8 @@ docs/quality.md):
 * each statistical criterion needs a minimum count; a posyandu-period below it borrows the
   value pooled over all periods of the same posyandu (``pooled`` lists which);
 * the total penalty is shrunk towards the mean penalty of the group's parent (desa for a
-  posyandu, kecamatan for a desa) in the same period, with weight ``n / (n + N0)``;
+  posyandu, kecamatan for a desa) in the same period, with weight ``n / (n + N0)``; the
+  parent's mean itself leans on the period's overall mean with the same pseudo-count;
 * routine-specific criteria are added: missing values, duplicates, grams typed as kilograms
   and other impossible values, Cara Ukur against age, and excess mass just above the HAZ -2
   cut-off (lengths rounded up so that a child escapes the "pendek" label).
@@ -601,7 +602,13 @@ def _score(
     uniq, inv = np.unique(keys, return_inverse=True)
     sums = np.bincount(inv, weights=total * n, minlength=len(uniq))
     wts = np.bincount(inv, weights=n, minlength=len(uniq))
-    parent_mean = np.where(wts[inv] > 0, sums[inv] / np.maximum(wts[inv], 1), total)
+    # The parent's mean itself leans on the period's overall mean (pseudo-count N0 rows),
+    # so a desa with a single tiny posyandu does not shrink towards itself.
+    pk_uniq, pk_inv = np.unique(periods.astype(str), return_inverse=True)
+    p_sums = np.bincount(pk_inv, weights=total * n, minlength=len(pk_uniq))
+    p_wts = np.bincount(pk_inv, weights=n, minlength=len(pk_uniq))
+    overall = np.where(p_wts > 0, p_sums / np.maximum(p_wts, 1), 0.0)[pk_inv]
+    parent_mean = (sums[inv] + SHRINK_N0 * overall) / (wts[inv] + SHRINK_N0)
     w = n / (n + SHRINK_N0)
     shrunk = w * total + (1 - w) * parent_mean
     moments = {
