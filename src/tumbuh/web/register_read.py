@@ -97,20 +97,27 @@ class RegionCounts:
 def _in_region(
     column: InstrumentedAttribute[str | None], code: str
 ) -> ColumnElement[bool]:
-    return or_(column == code, column.like(code + ".%"))
+    """`column` is `code` or below it, as a range both SQLite and PostgreSQL answer from
+    the column's index ('/' sorts right after '.', so [code., code/) holds every child)."""
+    return or_(column == code, and_(column >= code + ".", column < code + "/"))
 
 
-def _latest_measurement() -> Select[int, dt.date]:
-    return select(
-        Measurement.person_id, func.max(Measurement.measured_on).label("last_on")
-    ).group_by(Measurement.person_id)
+def _latest_measurement(*, where: ColumnElement[bool]) -> Select[int, dt.date]:
+    return (
+        select(
+            Measurement.person_id, func.max(Measurement.measured_on).label("last_on")
+        )
+        .where(where)
+        .group_by(Measurement.person_id)
+    )
 
 
 def list_children(
     session: Session, *, region_code: str, limit: int, offset: int
 ) -> tuple[list[ChildRow], int]:
     """Children with at least one measurement whose desa lies in the region; (page, total)."""
-    latest = _latest_measurement().subquery()
+    people = select(Person.id).where(_in_region(Person.desa_code, region_code))
+    latest = _latest_measurement(where=Measurement.person_id.in_(people)).subquery()
     base = (
         select(Person, Measurement)
         .join(latest, latest.c.person_id == Person.id)
@@ -207,7 +214,9 @@ def get_family(session: Session, family_id: int) -> FamilyDetail:
 
 def region_counts(session: Session, *, region_code: str) -> RegionCounts:
     """Children measured in the region and how many were stunted at their latest valid length."""
-    latest = _latest_measurement().subquery()
+    latest = _latest_measurement(
+        where=_in_region(Measurement.desa_code, region_code)
+    ).subquery()
     stmt = (
         select(
             func.count(),
