@@ -176,7 +176,7 @@ def _model(weights: dict[str, float]) -> TrainedModel:
     n = len(FEATURE_NAMES)
     iso = IsotonicRegression(out_of_bounds="clip").fit([0.0, 1.0], [0.0, 1.0])
     return TrainedModel(
-        fill={name: 0.0 for name in FEATURE_NAMES},
+        fill=dict.fromkeys(FEATURE_NAMES, 0.0),
         mean=np.zeros(n),
         scale=np.ones(n),
         coef=np.array([weights.get(name, 0.0) for name in FEATURE_NAMES]),
@@ -209,7 +209,7 @@ class TestExplanations:
 
     def test_at_most_top_reasons(self) -> None:
         t = build_family_years(_frames(), 2024)
-        model = _model({name: 1.0 for name in FEATURE_NAMES})
+        model = _model(dict.fromkeys(FEATURE_NAMES, 1.0))
         e = explain(model, t, top=2)
         assert (e["reason_keys"].str.count(";") <= 1).all()
 

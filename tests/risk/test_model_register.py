@@ -139,7 +139,7 @@ def _populate(session: Session) -> dict[str, int]:
 def _model(weights: dict[str, float]) -> TrainedModel:
     n = len(FEATURE_NAMES)
     return TrainedModel(
-        fill={name: 0.0 for name in FEATURE_NAMES},
+        fill=dict.fromkeys(FEATURE_NAMES, 0.0),
         mean=np.zeros(n),
         scale=np.ones(n),
         coef=np.array([weights.get(name, 0.0) for name in FEATURE_NAMES]),
