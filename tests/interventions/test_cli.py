@@ -62,6 +62,15 @@ class TestCoverageAndGaps:
         assert out["convergence"]["krs_families"] == 3
         assert out["sector_behind"] == out["sectors"][0]["sector"]
 
+    def test_coverage_by_kecamatan_in_json(self, db_url: str) -> None:
+        args = ["coverage", "--region", "99", "--year", "2025", "--by", "kecamatan"]
+        out = json.loads(_ok([*args, "--json", "--db", db_url]))
+        pantau = [a for a in out["by_area"] if a["code"] == "pantau_tumbuh"]
+        assert [a["area_code"] for a in pantau] == ["99.01.01"]
+        total = next(r for r in out["indicators"] if r["code"] == "pantau_tumbuh")
+        assert pantau[0]["denominator"] == total["denominator"]
+        assert "by kecamatan:" in _ok([*args, "--db", db_url])
+
     def test_coverage_table_names_each_sector(self, db_url: str) -> None:
         text = _ok(["coverage", "--region", "99", "--year", "2025", "--db", db_url])
         for sector in ("Dinkes", "DPPKB", "PUPR/Perkim", "Kemenag"):

@@ -96,8 +96,14 @@ GIVEN = (
 )
 
 
+def _pattern() -> str:
+    """LIKE pattern of the region: a desa code is itself, a larger region its prefix."""
+    code = REGION[0]
+    return code if code.count(".") == 3 else f"{code}.%"
+
+
 def _ids(session: Session, sql: str, **extra: Any) -> set[int]:
-    params = {**PARAMS, "region": f"{REGION[0]}.%", **extra}
+    params = {**PARAMS, "region": _pattern(), **extra}
     return {int(r[0]) for r in session.execute(text(sql), params)}
 
 
@@ -111,7 +117,7 @@ def _as_date(value: object) -> dt.date | None:
 def _krs(session: Session) -> set[int]:
     """BKKBN's base KRS rule written out over SQL rows (ages at the period end): a target
     family (wife 15-49, pregnant, or a child under five) with a risk factor on evidence."""
-    region = {"region": f"{REGION[0]}.%"}
+    region = {"region": _pattern()}
     fams = session.execute(
         text(
             "SELECT id, water_source, latrine, wife_pregnant FROM families "
@@ -265,6 +271,37 @@ class TestCoverage:
         gaps = [s.mean_gap_pts for s in result.sectors if s.mean_gap_pts is not None]
         assert gaps == sorted(gaps, reverse=True)
         assert result.behind == result.sectors[0].sector
+
+    def test_by_desa_adds_up_and_each_desa_equals_its_sql_count(
+        self, session: Session, world: World
+    ) -> None:
+        areas = service.coverage_by_area_report(
+            session, region="99", period=PERIOD, level="desa"
+        )
+        assert set(areas["area_code"]) == {DESA_1, DESA_2}
+        whole = service.coverage_report(session, region="99", period=PERIOD)
+        for row in whole.rows:
+            mine = areas.loc[areas["code"] == row.code]
+            assert int(mine["numerator"].sum()) == row.numerator
+            assert int(mine["denominator"].sum()) == row.denominator
+        try:
+            REGION[0] = DESA_2
+            for rec in areas.loc[areas["area_code"] == DESA_2].to_dict(
+                orient="records"
+            ):
+                group = next(g for c, g, _ in _catalogue(session) if c == rec["code"])
+                assert rec["denominator"] == len(_group(session, group))
+                assert rec["numerator"] == len(_given(session, group, rec["code"]))
+        finally:
+            REGION[0] = "99"
+
+    def test_by_area_needs_a_known_level(self, session: Session, world: World) -> None:
+        from tumbuh.errors import InvalidInput
+
+        with pytest.raises(InvalidInput, match="kecamatan"):
+            service.coverage_by_area_report(
+                session, region="99", period=PERIOD, level="rt"
+            )
 
     def test_unknown_region_is_a_clear_error(
         self, session: Session, world: World

@@ -61,7 +61,14 @@ def _pct(value: float | None) -> str:
 
 @app.command("coverage")
 def coverage_cmd(
-    region: Region = None, year: Year = None, as_json: Json = False, db: Db = None
+    region: Region = None,
+    year: Year = None,
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help="Also per area: kabkota, kecamatan or desa."),
+    ] = None,
+    as_json: Json = False,
+    db: Db = None,
 ) -> None:
     """Coverage of every catalogue indicator against its target, and which sector is behind."""
     engine = open_database(db)
@@ -75,11 +82,20 @@ def coverage_cmd(
             conv = service.convergence_report(
                 session, region=region, period=period, register=reg
             )
+            areas = (
+                service.coverage_by_area_report(
+                    session, region=region, period=period, level=by, register=reg
+                )
+                if by is not None
+                else None
+            )
     finally:
         engine.dispose()
     if as_json:
         out = result.to_dict()
         out["convergence"] = conv.to_dict()
+        if areas is not None:
+            out["by_area"] = json.loads(areas.to_json(orient="records"))
         typer.echo(json.dumps(out, ensure_ascii=False))
         return
     p = result.period
@@ -101,6 +117,13 @@ def coverage_cmd(
     typer.echo(
         f"families at risk: {conv.krs_families}, with the full package: {conv.full_package}"
     )
+    if areas is not None:
+        typer.echo(f"by {by}:")
+        for a in areas.to_dict(orient="records"):
+            typer.echo(
+                f"  {a['area_code'] or '(no desa)':<16}{a['code']:<24}"
+                f"{a['numerator']:>6}/{a['denominator']:<6}{_pct(a['coverage_pct']):>7}"
+            )
 
 
 @app.command("gaps")

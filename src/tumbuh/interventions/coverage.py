@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from tumbuh.errors import InvalidInput
 from tumbuh.interventions import repository as repo
 from tumbuh.interventions.groups import Period, Register, is_family_group, load_register
 from tumbuh.interventions.models import InterventionKind
@@ -97,6 +98,84 @@ def _records(session: Session, reg: Register, region: str | None) -> pd.DataFram
     )
 
 
+def _reached(reg: Register, recs: pd.DataFrame, kind: InterventionKind) -> pd.DataFrame:
+    """The units of the kind's target group (``unit``, ``desa_code``) and ``reached``: a
+    given/verified record of the kind in the period."""
+    members = reg.members(kind.target_group)
+    mine = recs.loc[recs["code"] == kind.code]
+    col = "family_id" if is_family_group(kind.target_group) else "person_id"
+    units = pd.DataFrame(
+        {
+            "unit": members[col].astype("int64").to_numpy(),
+            "desa_code": members["desa_code"].to_numpy(),
+        }
+    ).drop_duplicates("unit")
+    got = set(pd.to_numeric(mine[col]).dropna().astype("int64"))
+    units["reached"] = units["unit"].isin(got)
+    return units
+
+
+AREA_LEVELS = {"province": 1, "kabkota": 2, "kecamatan": 3, "desa": 4}
+
+
+def coverage_by_area(
+    session: Session,
+    *,
+    kinds: list[InterventionKind],
+    region: str | None,
+    period: Period,
+    level: str,
+    register: Register | None = None,
+) -> pd.DataFrame:
+    """Coverage of each kind per area of `region` at `level` (kabkota, kecamatan, desa).
+
+    One row per (area, kind) with at least one unit in the denominator. Units without a
+    desa are under area code ``""``, so the areas add up to the region.
+    """
+    if level not in AREA_LEVELS:
+        raise InvalidInput(
+            f"level must be one of {', '.join(AREA_LEVELS)}, not {level!r}"
+        )
+    parts = AREA_LEVELS[level]
+    reg = register or load_register(session, region=region, period=period)
+    recs = _records(session, reg, region)
+    frames: list[pd.DataFrame] = []
+    for k in kinds:
+        reached = _reached(reg, recs, k)
+        if reached.empty:
+            continue
+        area = reached["desa_code"].map(
+            lambda c: ".".join(str(c).split(".")[:parts]) if isinstance(c, str) else ""
+        )
+        g = reached.assign(area_code=area).groupby("area_code")["reached"]
+        f = pd.DataFrame({"numerator": g.sum(), "denominator": g.size()}).reset_index()
+        f["code"] = k.code
+        f["sector"] = k.sector
+        f["target_pct"] = k.target_pct
+        frames.append(f)
+    cols = [
+        "area_code",
+        "area_name",
+        "code",
+        "sector",
+        "numerator",
+        "denominator",
+        "coverage_pct",
+        "target_pct",
+        "gap_pts",
+    ]
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    out = pd.concat(frames, ignore_index=True)
+    out["numerator"] = out["numerator"].astype("int64")
+    out["denominator"] = out["denominator"].astype("int64")
+    out["coverage_pct"] = (100.0 * out["numerator"] / out["denominator"]).round(2)
+    out["gap_pts"] = (out["target_pct"] - out["coverage_pct"]).round(2)
+    names = repo.region_names(session, sorted(set(out["area_code"]) - {""}))
+    out["area_name"] = out["area_code"].map(names).fillna("")
+    return out.sort_values(["area_code", "code"]).reset_index(drop=True)[cols]
+
+
 def coverage(
     session: Session,
     *,
@@ -110,14 +189,9 @@ def coverage(
     recs = _records(session, reg, region)
     rows: list[CoverageRow] = []
     for k in kinds:
-        members = reg.members(k.target_group)
-        mine = recs.loc[recs["code"] == k.code]
-        if is_family_group(k.target_group):
-            units = set(members["family_id"].astype("int64"))
-            got = set(mine["family_id"].dropna().astype("int64"))
-        else:
-            units = set(members["person_id"].astype("int64"))
-            got = set(mine["person_id"].dropna().astype("int64"))
+        reached = _reached(reg, recs, k)
+        units = set(reached["unit"])
+        got = set(reached.loc[reached["reached"], "unit"])
         den = len(units)
         num = len(units & got)
         pct = round(100.0 * num / den, 2) if den else None

@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 from pathlib import Path
 
+import pandas as pd
 from sqlalchemy.orm import Session
 
 from tumbuh.errors import Conflict, InvalidInput, NotFound
@@ -19,6 +20,7 @@ from tumbuh.interventions.coverage import (
     CoverageResult,
     convergence,
     coverage,
+    coverage_by_area,
 )
 from tumbuh.interventions.groups import Period, Register, is_family_group, load_register
 from tumbuh.interventions.models import Intervention, InterventionKind, MeetingAction
@@ -228,6 +230,26 @@ def coverage_report(
         kinds=list_kinds(session, active_only=True),
         region=region,
         period=period,
+        register=register,
+    )
+
+
+def coverage_by_area_report(
+    session: Session,
+    *,
+    region: str | None,
+    period: Period,
+    level: str,
+    register: Register | None = None,
+) -> pd.DataFrame:
+    """Coverage of every active kind per kab/kota, kecamatan or desa of `region`."""
+    _check_region(session, region)
+    return coverage_by_area(
+        session,
+        kinds=list_kinds(session, active_only=True),
+        region=region,
+        period=period,
+        level=level,
         register=register,
     )
 
