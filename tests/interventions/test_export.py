@@ -124,6 +124,25 @@ class TestGapWorkbook:
             rows = list(csv.reader(fh))
         _check_rows(rows, _expected(session))
 
+    def test_a_name_that_looks_like_a_formula_stays_text(
+        self, session: Session, world: World, tmp_path: Path
+    ) -> None:
+        from tumbuh.register.models import Person
+
+        head = session.get(Person, world.ids["a_head"])
+        assert head is not None
+        head.name = '=HYPERLINK("http://x")'
+        session.flush()
+        conv = service.convergence_report(session, region=DESA_1, period=PERIOD)
+        path = tmp_path / "gaps.xlsx"
+        write_gaps_xlsx(conv, path)
+        book = openpyxl.load_workbook(path)
+        cells = [c for row in book["keluarga"].iter_rows() for c in row]
+        assert any(c.value == head.name and c.data_type == "s" for c in cells)
+        assert not any(
+            c.data_type == "f" for s in book for row in s.iter_rows() for c in row
+        )
+
     def test_only_xlsx_is_written(
         self, session: Session, world: World, tmp_path: Path
     ) -> None:

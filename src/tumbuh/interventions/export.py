@@ -117,8 +117,11 @@ def write_gaps_xlsx(result: ConvergenceResult, path: Path) -> None:
             for c, value in enumerate(row):
                 if c in (0, 2):
                     sheet.write_string(r, c, str(value), text)
+                elif isinstance(value, int):
+                    sheet.write_number(r, c, value)
                 else:
-                    sheet.write(r, c, value)
+                    # Names come from imported files: never let "=..." become a formula.
+                    sheet.write_string(r, c, str(value))
         sheet.set_column(0, 3, 18)
         sheet.set_column(7, 8, 60)
         sheet.freeze_panes(1, 0)
