@@ -13,11 +13,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from tumbuh.errors import NotFound
 from tumbuh.register.models import Family, Measurement, Person
+from tumbuh.web.regions import codes_under
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,9 +98,10 @@ class RegionCounts:
 def _in_region(
     column: InstrumentedAttribute[str | None], code: str
 ) -> ColumnElement[bool]:
-    """`column` is `code` or below it, as a range both SQLite and PostgreSQL answer from
-    the column's index ('/' sorts right after '.', so [code., code/) holds every child)."""
-    return or_(column == code, and_(column >= code + ".", column < code + "/"))
+    """`column` is `code` or a code below it. An IN list from the region master rather than
+    LIKE 'code.%' or a string range: it uses the column's index on SQLite and PostgreSQL,
+    and its meaning does not depend on the database's collation."""
+    return column.in_(codes_under(code) or [code])
 
 
 def _latest_measurement(*, where: ColumnElement[bool]) -> Select[int, dt.date]:
@@ -118,20 +120,24 @@ def list_children(
     """Children with at least one measurement whose desa lies in the region; (page, total)."""
     people = select(Person.id).where(_in_region(Person.desa_code, region_code))
     latest = _latest_measurement(where=Measurement.person_id.in_(people)).subquery()
-    base = (
+    total = int(session.scalar(select(func.count()).select_from(latest)) or 0)
+    # Page the person ids first, then load just those rows (two small, indexed queries).
+    page = session.execute(
+        select(latest.c.person_id, latest.c.last_on)
+        .order_by(latest.c.person_id)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    rows = session.execute(
         select(Person, Measurement)
-        .join(latest, latest.c.person_id == Person.id)
-        .join(
-            Measurement,
-            and_(
-                Measurement.person_id == Person.id,
-                Measurement.measured_on == latest.c.last_on,
-            ),
+        .join(Measurement, Measurement.person_id == Person.id)
+        .where(
+            tuple_(Measurement.person_id, Measurement.measured_on).in_(
+                [(pid, day) for pid, day in page]
+            )
         )
-        .where(_in_region(Person.desa_code, region_code))
-    )
-    total = int(session.scalar(select(func.count()).select_from(base.subquery())) or 0)
-    rows = session.execute(base.order_by(Person.id).limit(limit).offset(offset)).all()
+        .order_by(Person.id)
+    ).all()
     return [_child(p, m) for p, m in rows], total
 
 
