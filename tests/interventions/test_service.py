@@ -12,6 +12,7 @@ from tests.interventions.builders import DESA_1, PERIOD, World, kk, nik
 
 from tumbuh.errors import Conflict, InvalidInput, NotFound
 from tumbuh.interventions import service
+from tumbuh.interventions.groups import Period
 from tumbuh.interventions.models import Intervention
 from tumbuh.interventions.schemas import (
     ActionCreate,
@@ -85,6 +86,19 @@ class TestCatalogue:
             )  # fmt: skip
         with pytest.raises(NotFound):
             service.update_kind(session, "nope", KindUpdate(active=False))
+
+
+class TestPeriod:
+    def test_a_year_runs_to_today_while_it_is_under_way(self) -> None:
+        p = Period.year(2025, as_of=dt.date(2025, 6, 30))
+        assert (p.start, p.end) == (dt.date(2025, 1, 1), dt.date(2025, 6, 30))
+        assert Period.year(2024, as_of=dt.date(2025, 6, 30)).end == dt.date(
+            2024, 12, 31
+        )
+
+    def test_a_year_not_yet_started_is_refused(self) -> None:
+        with pytest.raises(InvalidInput, match="2027"):
+            Period.year(2027, as_of=dt.date(2026, 11, 1))
 
 
 class TestRecord:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from tumbuh.errors import InvalidInput
 from tumbuh.interventions import repository as repo
 from tumbuh.risk.config import SignalRules
 from tumbuh.risk.krs import classify_krs_frame, family_inputs
@@ -64,10 +65,12 @@ class Period:
 
     @classmethod
     def year(cls, year: int, *, as_of: dt.date | None = None) -> Period:
-        end = dt.date(year, 12, 31)
+        start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+        if as_of is not None and as_of < start:
+            raise InvalidInput(f"year {year} has not started on {as_of}")
         if as_of is not None and as_of < end:
             end = as_of
-        return cls(dt.date(year, 1, 1), end)
+        return cls(start, end)
 
 
 @dataclass
