@@ -20,6 +20,7 @@ from tumbuh.risk.model import (
     explain,
     krs_baseline_score,
     labelled_years,
+    signals,
     train,
 )
 
@@ -206,6 +207,17 @@ class TestExplanations:
         model = _model({"kek": -2.0})
         e = explain(model, t)
         assert not e["reasons_id"].str.contains("KEK").any()
+
+    def test_signals_whatever_the_model_weights(self) -> None:
+        t = build_family_years(_frames(), 2024)
+        sig = signals(t).set_index(t["family_id"])
+        assert sig.loc[3, "signal_keys"] == "kek;anaemia"
+        assert sig.loc[3, "signals_id"] == (
+            "Ibu hamil KEK (LiLA 22,8 cm); Ibu hamil anemia (Hb 10,2 g/dL)"
+        )
+        assert sig.loc[1, "signal_keys"] == "lbw"
+        assert "2,30 kg" in sig.loc[1, "signals_id"]
+        assert sig.loc[5, "signal_keys"] == "unmeasured"
 
     def test_at_most_top_reasons(self) -> None:
         t = build_family_years(_frames(), 2024)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -167,6 +167,7 @@ def _list() -> VisitList:
             "address": ["Jl. A", "Jl. B"],
             "risk_pct": [62.5, 12.0],
             "krs": ["Ya", "Tidak"],
+            "signals": ["", "Ibu hamil KEK (LiLA 22,8 cm)"],
             "reasons": [
                 "PB/U turun 0,60 SD (-1,20 → -1,80)",
                 "Sumber air minum tidak layak",
@@ -257,3 +258,17 @@ def test_cli_visits_writes_pdf_and_excel(
             s.execute(delete(Person).where(Person.family_id.in_(ids)))
             s.execute(delete(Family).where(Family.id.in_(ids)))
             s.execute(delete(Region).where(Region.code.in_(created)))
+
+
+def test_actionable_signals_come_before_the_model_reasons(session: Session) -> None:
+    ids = _populate(session)
+    low = session.scalars(
+        select(RiskScore).where(RiskScore.family_id == ids["low"])
+    ).one()
+    low.signal_keys = "kek"
+    low.signals_id = "Ibu hamil KEK (LiLA 22,8 cm)"
+    session.flush()
+    row = visit_list(session, desa_code=DESA).rows.iloc[2]
+    assert row["signals"] == "Ibu hamil KEK (LiLA 22,8 cm)"
+    assert row["action"].startswith("Kunjungi: Periksa LiLA & Hb ibu hamil")
+    assert "air minum" in row["action"]

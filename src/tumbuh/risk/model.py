@@ -641,7 +641,7 @@ def _haz_words(r: pd.Series) -> tuple[str, str]:
         )
     z = float(r["haz_last"])
     return (
-        f"Anak dengan TB/U {_id_num(z, 2)} SD, mendekati batas stunting (-2 SD)",
+        f"Anak dengan PB/U atau TB/U {_id_num(z, 2)} SD, mendekati batas stunting (-2 SD)",
         f"A child with length-for-age {z:.2f} SD, close to the stunting cut-off (-2 SD)",
     )
 
@@ -661,9 +661,10 @@ def _window_words(r: pd.Series) -> tuple[str, str]:
             "Bayi akan lahir dan memasuki masa rawan 1000 HPK",
             "A baby is due and enters the first 1000 days",
         )
+    when_id, when_en = ("menjelang", "about to enter") if a < 3 else ("dalam", "in")
     return (
-        f"Anak usia {int(a)} bulan: masa rawan gagal tumbuh (3-24 bulan)",
-        f"Child aged {int(a)} months: the growth-faltering window (3-24 months)",
+        f"Anak usia {int(a)} bulan, {when_id} masa rawan gagal tumbuh (3-24 bulan)",
+        f"Child aged {int(a)} months, {when_en} the growth-faltering window (3-24 months)",
     )
 
 
@@ -808,7 +809,7 @@ def explain(
                 pd.notna(r["haz_slope"]) and r["haz_slope"] < 0
             ):
                 continue
-            if key == "waz" and pd.isna(r["waz_last"]):
+            if key == "waz" and not (pd.notna(r["waz_last"]) and r["waz_last"] < -1.0):
                 continue
             w_id, w_en = words(r)
             keys.append(key)
@@ -819,6 +820,48 @@ def explain(
         ens_out.append("; ".join(ens))
     return pd.DataFrame(
         {"reason_keys": keys_out, "reasons_id": ids_out, "reasons_en": ens_out},
+        index=table.index,
+    )
+
+
+def signals(table: pd.DataFrame) -> pd.DataFrame:
+    """Actionable signals of each family, whatever their weight in the model: KEK or anaemia
+    in the current pregnancy, weight not rising 2 months in a row (2T) or below the red line,
+    low birth weight, a child under 2 never measured. Returns ``signal_keys``,
+    ``signals_id``, ``signals_en`` aligned with ``table`` (empty when none)."""
+    keys_out, ids_out, ens_out = [], [], []
+    for _, r in table.iterrows():
+        keys: list[str] = []
+        ids: list[str] = []
+        ens: list[str] = []
+        if bool(r["pregnant"]) and bool(r["kek"]):
+            keys.append("kek")
+            ids.append(f"Ibu hamil KEK (LiLA {_id_num(float(r['muac']))} cm)")
+            ens.append(f"Pregnant woman with MUAC {float(r['muac']):.1f} cm (< 23.5)")
+        if bool(r["pregnant"]) and bool(r["anaemia"]):
+            keys.append("anaemia")
+            ids.append(f"Ibu hamil anemia (Hb {_id_num(float(r['hb']))} g/dL)")
+            ens.append(f"Pregnant woman with Hb {float(r['hb']):.1f} g/dL (< 11)")
+        if bool(r["faltering"]):
+            keys.append("faltering")
+            w_id, w_en = _faltering_words(r)
+            ids.append(w_id)
+            ens.append(w_en)
+        if bool(r["lbw"]):
+            keys.append("lbw")
+            ids.append(
+                f"Anak lahir BBLR ({_id_num(float(r['birth_weight_min']), 2)} kg)"
+            )
+            ens.append(f"Low birth weight ({float(r['birth_weight_min']):.2f} kg)")
+        if bool(r["haz_unknown"]):
+            keys.append("unmeasured")
+            ids.append("Anak di bawah 2 tahun belum diukur panjang badannya")
+            ens.append("A child under 2 has not had length measured")
+        keys_out.append(";".join(keys))
+        ids_out.append("; ".join(ids))
+        ens_out.append("; ".join(ens))
+    return pd.DataFrame(
+        {"signal_keys": keys_out, "signals_id": ids_out, "signals_en": ens_out},
         index=table.index,
     )
 
@@ -839,7 +882,9 @@ def score(
         year = p.years[-1] + 1
     table = build_family_years(p, year, rules=model.rules, with_labels=False)
     table["risk"] = model.predict(table)
-    table = pd.concat([table, explain(model, table, top=top_reasons)], axis=1)
+    table = pd.concat(
+        [table, explain(model, table, top=top_reasons), signals(table)], axis=1
+    )
     return table.sort_values("risk", ascending=False, kind="stable").reset_index(
         drop=True
     )

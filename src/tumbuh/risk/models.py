@@ -39,6 +39,10 @@ class RiskScore(Base):
     reason_keys: Mapped[str] = mapped_column(String(200), default="")
     reasons_id: Mapped[str] = mapped_column(Text, default="")
     reasons_en: Mapped[str] = mapped_column(Text, default="")
+    # Actionable signals whatever their weight in the model (KEK, anaemia, 2T, BBLR, ...).
+    signal_keys: Mapped[str] = mapped_column(String(120), default="")
+    signals_id: Mapped[str] = mapped_column(Text, default="")
+    signals_en: Mapped[str] = mapped_column(Text, default="")
     model_trained_at: Mapped[str] = mapped_column(String(32))
     scored_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()

@@ -135,9 +135,12 @@ def score_register(
             "reason_keys": keys,
             "reasons_id": rid,
             "reasons_en": ren,
+            "signal_keys": skeys,
+            "signals_id": sid,
+            "signals_en": sen,
             "model_trained_at": model.trained_at,
         }
-        for fam, d, risk, krs, f, keys, rid, ren in zip(
+        for fam, d, risk, krs, f, keys, rid, ren, skeys, sid, sen in zip(
             table["family_id"].astype(int).tolist(),
             desa.tolist(),
             table["risk"].astype(float).tolist(),
@@ -146,6 +149,9 @@ def score_register(
             table["reason_keys"].tolist(),
             table["reasons_id"].tolist(),
             table["reasons_en"].tolist(),
+            table["signal_keys"].tolist(),
+            table["signals_id"].tolist(),
+            table["signals_en"].tolist(),
             strict=True,
         )
     ]

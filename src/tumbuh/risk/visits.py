@@ -48,6 +48,7 @@ _ACTIONS: dict[str, str] = {
     "too_many": "Konseling KB",
     "poor": "Hubungkan ke bantuan sosial (PKH, BPNT)",
     "desa_prev": "Kunjungan rutin TPK",
+    "unmeasured": "Ajak anak ke posyandu untuk diukur panjang badannya",
 }
 
 COLUMNS: dict[str, str] = {
@@ -58,7 +59,8 @@ COLUMNS: dict[str, str] = {
     "address": "Alamat",
     "risk_pct": "Risiko (%)",
     "krs": "KRS",
-    "reasons": "Alasan",
+    "reasons": "Alasan (faktor yang menaikkan risiko)",
+    "signals": "Tanda risiko",
     "action": "Tindakan berikutnya",
 }
 
@@ -131,6 +133,8 @@ def visit_list(
             RiskScore.krs,
             RiskScore.reason_keys,
             RiskScore.reasons_id,
+            RiskScore.signal_keys,
+            RiskScore.signals_id,
             Family.no_kk,
             Family.address,
             Family.rt,
@@ -170,7 +174,16 @@ def visit_list(
             "risk_pct": [round(100 * float(x), 1) for x in scores.get("risk", [])],
             "krs": ["Ya" if k else "Tidak" for k in scores.get("krs", [])],
             "reasons": list(scores.get("reasons_id", [])),
-            "action": [suggested_action(k) for k in scores.get("reason_keys", [])],
+            "signals": list(scores.get("signals_id", [])),
+            # Actionable signals first (KEK, anaemia, 2T ...), then the model's reasons.
+            "action": [
+                suggested_action(f"{sk};{rk}")
+                for sk, rk in zip(
+                    scores.get("signal_keys", []),
+                    scores.get("reason_keys", []),
+                    strict=True,
+                )
+            ],
         }
     )
     parts = code.split(".")
@@ -208,7 +221,7 @@ def write_xlsx(vl: VisitList, path: Path) -> None:
         for i, line in enumerate(_header_lines(vl), start=1):
             sheet.write(i, 0, line)
         top = len(_header_lines(vl)) + 2
-        widths = [5, 18, 22, 22, 30, 10, 7, 60, 60]
+        widths = [5, 18, 22, 22, 30, 10, 7, 55, 40, 55]
         for j, (key, label) in enumerate(COLUMNS.items()):
             sheet.write(top, j, label, head)
             sheet.set_column(j, j, widths[j])
@@ -279,7 +292,7 @@ def write_pdf(vl: VisitList, path: Path) -> None:
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
     pdf.set_font(family, "", 7)
-    widths = (8, 27, 30, 30, 38, 13, 10, 60, 61)
+    widths = (8, 25, 26, 26, 32, 12, 9, 50, 40, 49)
     with pdf.table(
         col_widths=widths,
         text_align=(
@@ -290,6 +303,7 @@ def write_pdf(vl: VisitList, path: Path) -> None:
             "LEFT",
             "RIGHT",
             "CENTER",
+            "LEFT",
             "LEFT",
             "LEFT",
         ),
