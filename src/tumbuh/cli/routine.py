@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import pandas as pd
 import typer
 
@@ -197,7 +198,11 @@ def faltering(
     json_out: JsonOpt = False,
     db: DbOpt = None,
 ) -> None:
-    """Weight faltering list of one posyandu: N/T/2T, BGM, falling HAZ (latest weighing)."""
+    """Weight faltering list of one posyandu: N/T/2T, BGM, falling HAZ.
+
+    Children weighed in the period (default: the posyandu's latest month), judged at their
+    latest weighing in it.
+    """
     try:
         engine = make_engine(db or get_settings().database_url)
         with unit_of_work(engine) as session:
@@ -209,6 +214,20 @@ def faltering(
         raise _fail(exc) from None
     signals = weight_faltering(table)
     latest = signals.sort_values("date").drop_duplicates("child_id", keep="last")
+    # Only children weighed in the period (default: the posyandu's latest month with data).
+    dates = pd.to_datetime(latest["date"])
+    ym = dates.dt.strftime("%Y-%m")
+    if period is None:
+        keep = np.asarray(ym == ym.max(), dtype=bool)
+    else:
+        year = dates.dt.strftime("%Y")
+        label = (
+            {4: year, 7: ym}[len(period)]
+            if "Q" not in period.upper()
+            else (year + "-Q" + dates.dt.quarter.astype(str))
+        )
+        keep = np.asarray(label == period.upper(), dtype=bool)
+    latest = latest.loc[keep]
     flagged = latest[latest["reason_en"].fillna("") != ""].sort_values("name")
     lang = get_settings().language
     col = "reason_id" if lang == "id" else "reason_en"
