@@ -344,7 +344,10 @@ class TestCli:
         )
         assert fal.exit_code == 0, fal.output
         rows = json.loads(fal.stdout)
-        # The stunted children skip every other month: their June weighing is not judged
-        # (O), the others gain 100 g a month, under the KBM at 27 months: T / 2T.
-        assert rows
-        assert all(r["nt"] in {"T", "2T", "O", "N", "B", ""} for r in rows)
+        # June (the latest month): the 4 stunted children skip even months; the other 16
+        # gained 100 g in May and in June, under the KBM of 200 g from 11 months: 2T. The
+        # 3 new cases also fell from HAZ -1.2 to -2.6 since January.
+        assert len(rows) == MEASURED[0] - STUNTED[0]
+        assert {r["nt"] for r in rows} == {"2T"}
+        assert sum(r["haz_falling"] for r in rows) == NEW[0]
+        assert all(r["date"] == "2024-06-10" for r in rows)
