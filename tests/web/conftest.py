@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
+from tests.conftest import PG_ADMIN_URL, REQUIRE_POSTGRES, _postgres_reason
 
 from tumbuh.accounts import service as accounts
 from tumbuh.accounts.roles import Role
@@ -226,12 +227,41 @@ def add_register_sample(session: Session) -> None:
     session.flush()
 
 
+@pytest.fixture(
+    scope="module",
+    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+)
+def private_db_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A fresh database of this module's own, on SQLite and on PostgreSQL (the shared test
+    database is left alone: these tests insert records with fixed ids)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('private') / 'tumbuh.db'}"
+        return
+    reason = _postgres_reason()
+    if reason is not None:
+        if REQUIRE_POSTGRES:
+            pytest.fail(reason)
+        pytest.skip(reason)
+    name = f"tumbuh_web_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{PG_ADMIN_URL.rpartition('/')[0]}/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="module")
-def figures_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    """A private SQLite database with the published figures, the targets and two users
-    (`fig_admin` at 64, `fig_bpp` at 64.71), so the shared test database stays untouched."""
-    path = tmp_path_factory.mktemp("figures") / "tumbuh.db"
-    engine = make_engine(f"sqlite:///{path}")
+def figures_db(private_db_url: str) -> Iterator[Engine]:
+    """A private database with the published figures, the targets, a small register and one
+    user per role (`fig_<role>` at HOME[role]; also `fig_admin`, `fig_bpp`, `fig_officer`,
+    `fig_team`)."""
+    engine = make_engine(private_db_url)
     create_schema(engine, Base.metadata)
     with unit_of_work(engine) as session:
         surveillance.import_file(session, path=FIGURES_CSV)
