@@ -332,8 +332,7 @@ class EppgbmImport(ChunkImport):
         desa_codes: list[str | None] = [None] * n
         kec_codes: list[str | None] = [None] * n
         kab_codes: list[str | None] = [None] * n
-        for i in range(n):
-            key = tuple(col[i] for col in region_cols)
+        for i, key in enumerate(zip(*region_cols, strict=True)):
             if not any(key):
                 continue
             desa_c, kec_c, kab_c, problem, fuzzy = self._region(key)
@@ -466,7 +465,7 @@ class EppgbmImport(ChunkImport):
         # Quarantine rejected rows; accepted rows clear earlier quarantine entries.
         dob_raw = chunk.text("birth_date")
         date_raw = chunk.text("measured_on")
-        for i in range(n):
+        for i in range(n) if ctx.has_quarantine else np.flatnonzero(chunk.bad).tolist():
             if chunk.bad[i] or ctx.has_quarantine:
                 rkeys = row_keys((nik_raw[i], names[i]), dob_raw[i], date_raw[i])
                 if chunk.bad[i]:
