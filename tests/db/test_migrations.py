@@ -58,3 +58,19 @@ def test_upgrade_head_on_an_empty_database_matches_the_models(empty_url: str) ->
         upgrade(engine)  # a second upgrade is a no-op
     finally:
         engine.dispose()
+
+
+def test_a_database_made_from_the_models_is_stamped_not_recreated(
+    tmp_path: Path,
+) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    try:
+        Base.metadata.create_all(engine)
+        upgrade(engine)
+        with engine.connect() as conn:
+            version = conn.execute(
+                text("SELECT version_num FROM alembic_version")
+            ).scalar()
+        assert version is not None
+    finally:
+        engine.dispose()

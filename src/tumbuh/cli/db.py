@@ -43,11 +43,20 @@ def has_migrations() -> bool:
 
 
 def upgrade(engine: Engine) -> None:
-    """Apply the Alembic migrations up to head on the engine's database."""
+    """Apply the Alembic migrations up to head on the engine's database.
+
+    A database made from the models before migrations existed (tables but no
+    `alembic_version`) gets its missing tables and is stamped at head.
+    """
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+    tables = set(inspect(engine).get_table_names())
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+        if "alembic_version" not in tables and tables & set(Base.metadata.tables):
+            Base.metadata.create_all(conn)
+            command.stamp(cfg, "head")
+        else:
+            command.upgrade(cfg, "head")
 
 
 def open_database(url: str | None) -> Engine:
