@@ -192,6 +192,16 @@ class TestApiAuth:
             "detail": "wrong username or password",
         }
 
+    def test_api_docs_use_the_vendored_swagger_ui_not_a_cdn(self, app: FastAPI) -> None:
+        with TestClient(app) as client:
+            html = client.get("/api/docs").text
+            assert (
+                client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js").status_code
+                == 200
+            )
+        assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in html
+        assert "cdn" not in html.lower()
+
     def test_openapi_documents_the_api(self, app: FastAPI) -> None:
         with TestClient(app) as client:
             spec = client.get("/api/v1/openapi.json").json()

@@ -170,6 +170,7 @@ ROUTES: list[Case] = [
     Case("POST", "/admin/users/{user_id}/active", _set_active, _admin_in_region, 303),
     Case("GET", "/admin/audit", _page_get("/admin/audit"), _audit_reader, 200),
     Case("POST", "/api/v1/auth/token", _token, _anyone, 200),
+    Case("GET", "/api/docs", _page_get("/api/docs"), _anyone, 200),
     Case("GET", "/api/v1/me", _me, _anyone, 200),
     Case("GET", "/api/v1/regions/{code}/summary", _api_get("/api/v1/regions/{region}/summary"), _in_region, 200),
 ]  # fmt: skip

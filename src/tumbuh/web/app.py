@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import Response
@@ -39,7 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="tumbuh",
         summary="Stunting-reduction information system: API for TPPS teams",
         version="0.1.0",
-        docs_url="/api/docs",
+        docs_url=None,  # served below from the vendored Swagger UI (no CDN)
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
     )
@@ -94,4 +95,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_router)
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs() -> Response:
+        return get_swagger_ui_html(
+            openapi_url="/api/v1/openapi.json",
+            title="tumbuh API",
+            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="data:,",
+        )
+
     return app
