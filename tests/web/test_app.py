@@ -264,3 +264,33 @@ class TestSecurityHeaders:
         cookie = response.headers["set-cookie"]
         assert "tumbuh_csrf=" in cookie
         assert "httponly" in cookie.lower()
+
+
+class TestThrottling:
+    def test_sixth_login_after_five_failures_is_refused_with_429(
+        self, app: FastAPI, engine
+    ) -> None:  # type: ignore[no-untyped-def]
+        from tests.web.conftest import make_user
+
+        acct = make_user(engine, Role.viewer, "64")
+        with TestClient(app) as client:
+            for _ in range(5):
+                bad = client.post(
+                    "/login",
+                    data={"username": acct.username, "password": "wrong-pass",
+                          "csrf_token": csrf_of(client)},
+                )  # fmt: skip
+                assert bad.status_code == 401
+            blocked = client.post(
+                "/login",
+                data={"username": acct.username, "password": PASSWORD,
+                      "csrf_token": csrf_of(client)},
+            )  # fmt: skip
+            api = client.post(
+                "/api/v1/auth/token",
+                data={"username": acct.username, "password": PASSWORD},
+            )
+        assert blocked.status_code == 429
+        assert "Terlalu banyak percobaan masuk" in blocked.text
+        assert api.status_code == 429
+        assert api.json()["error"] == "too_many_attempts"
