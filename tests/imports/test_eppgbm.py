@@ -365,3 +365,17 @@ def test_overlong_cells_are_cut_to_the_columns_not_fatal(
     assert person.nik_suspect is not None
     assert len(person.nik_suspect) == 24
     assert person.desa_code == "64.72.06.1001"  # Kode Desa without dots
+
+
+def test_a_later_export_corrects_the_birth_date_of_a_child_with_a_nik(
+    db: Session, tmp_path: Path
+) -> None:
+    run(db, write_csv(tmp_path / "a.csv", EPPGBM_HEADER, [eppgbm_row()]))
+    fixed = eppgbm_row(**{"Tgl Lahir": "04/07/2023"})
+    report = run(db, write_csv(tmp_path / "b.csv", EPPGBM_HEADER, [fixed]))
+    assert "nik_conflict" in codes(report)
+    assert report.updated == 1  # the age, hence the z-scores, changed
+    siti = db.scalars(select(Person).where(Person.nik == NIK_SITI)).one()
+    assert str(siti.birth_date) == "2023-07-04"
+    m = db.scalars(select(Measurement).where(Measurement.person_id == siti.id)).one()
+    assert m.age_days == 464

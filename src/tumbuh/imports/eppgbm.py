@@ -439,6 +439,23 @@ class EppgbmImport(ChunkImport):
             else:
                 if nik is not None and cand.nik is None:
                     fields["nik"] = nik
+                elif nik is not None and cand.nik == nik:
+                    # Same NIK: the later export's name, sex and birth date win.
+                    old_birth = cand.extra.get("birth_date")
+                    if old_birth is not None and old_birth != births[ii]:
+                        self._issue(
+                            per_row,
+                            chunk,
+                            ii,
+                            "birth_date",
+                            "nik_conflict",
+                            f"{old_birth} → {births[ii]}",
+                        )
+                    fields.update(
+                        name=name[:160],
+                        sex="M" if sex[ii] == 1 else "F",
+                        birth_date=births[ii],
+                    )
                 self.index.set_fields(cand, fields)
             person_of[ii] = cand
         self.index.flush()

@@ -46,7 +46,15 @@ def spelling_key(name_key: str) -> str:
     return " ".join(w[:-1] + "i" if w.endswith("y") else w for w in text.split())
 
 
-_KEPT = ("family_id", "mother_id", "desa_code", "fingerprint")
+_KEPT = (
+    "family_id",
+    "mother_id",
+    "desa_code",
+    "fingerprint",
+    "name",
+    "sex",
+    "birth_date",
+)
 
 
 @dataclass(slots=True)
@@ -107,15 +115,20 @@ class PersonIndex:
             Person.mother_id,
             Person.desa_code,
             Person.fingerprint,
+            Person.name,
+            Person.sex,
         ).where(where)
         for row in self.session.execute(stmt):
-            pid, key, birth, mother, nik, fam, mid, desa, fp = row
+            pid, key, birth, mother, nik, fam, mid, desa, fp, name, sex = row
             if pid not in self.by_id:
                 extra = {
                     "family_id": fam,
                     "mother_id": mid,
                     "desa_code": desa,
                     "fingerprint": fp,
+                    "name": name,
+                    "sex": sex,
+                    "birth_date": birth,
                 }
                 self._add(Candidate(pid, key, birth, mother, nik, extra))
 

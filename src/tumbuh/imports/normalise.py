@@ -110,8 +110,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Child matched approximately to an existing person; needs review",
     ),
     "nik_conflict": (
-        "NIK sama dengan orang lain yang berbeda nama/tanggal lahir: {value}",
-        "NIK already belongs to a person with another name/birth date: {value}",
+        "Data orang dengan NIK ini berubah (data terbaru dipakai): {value}",
+        "The person with this NIK had other data (the latest is used): {value}",
     ),
     "family_conflict": (
         "Data keluarga berbeda dengan baris kepala keluarga: {value}",
