@@ -201,3 +201,17 @@ class TestPages:
         assert rows[0][:3] == ("id", "nama", "nik")
         assert {r[2] for r in rows[1:]} == {"6471••••••••0012", "6471••••••••0002"}
         assert _audit(figures_db, "fig_bpp", "children")[-1].action == "export"
+
+
+class TestRoutineWarning:
+    def test_kecamatan_page_shows_routine_status_per_desa(
+        self, figures_app: FastAPI
+    ) -> None:
+        with TestClient(figures_app) as client:
+            login(client, "fig_officer")
+            html = client.get("/regions/64.71.01").text
+        table = re.search(r'<table id="routine-table".*?</table>', html, re.S)
+        assert table is not None
+        codes = re.findall(r'<tr data-code="([0-9.]+)">', table.group(0))
+        assert codes == ["64.71.01.1001", "64.71.01.1002"]
+        assert "e-PPGBM 2024" in table.group(0)

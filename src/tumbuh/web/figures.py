@@ -7,9 +7,12 @@ kind at a time, and every series and status here belongs to one kind.
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from tumbuh.errors import InvalidInput
@@ -116,11 +119,16 @@ def _report(
         return None
 
 
+def _point(value: dict[str, object], source: str | None) -> SeriesPoint:
+    """A previous value: {year, source, value_pct} (published) or {period, value_pct}
+    (routine series from the register, period like '2024' or '2024Q3')."""
+    when = str(value.get("year", value.get("period", "")))
+    label = f"{value.get('source') or source or 'e-PPGBM'} {when}"
+    return SeriesPoint(label, int(when[:4]), float(str(value["value_pct"])))
+
+
 def _view(item: RegionWarning, lang: Lang) -> WarningView:
-    history = [
-        SeriesPoint(f"{p['source']} {p['year']}", int(p["year"]), float(p["value_pct"]))
-        for p in reversed(item.previous_values)
-    ]
+    history = [_point(p, item.latest_source) for p in reversed(item.previous_values)]
     if item.latest_value is not None:
         history.append(
             SeriesPoint(
@@ -179,7 +187,7 @@ def province_overview(
     )
     years = sorted(
         {i.year for i in mine if i.latest_value is not None}
-        | {int(p["year"]) for i in mine for p in i.previous_values},
+        | {_point(p, None).year for i in mine for p in i.previous_values},
         reverse=True,
     )
     if not years:
@@ -230,3 +238,66 @@ def province_overview(
             },
         },
     )
+
+
+# Routine (e-PPGBM) statuses per kecamatan/desa come from the register's measurements for the
+# whole province at once (small-area shrinkage pools each level within its parent), which
+# takes a while on a big register; pages reuse one result for ROUTINE_CACHE_S seconds.
+ROUTINE_CACHE_S = 300.0
+_routine_cache: dict[tuple[str, str], tuple[float, WarningReport | None]] = {}
+_routine_lock = threading.Lock()
+ROUTINE_CHILD_LEVEL = {2: "kecamatan", 3: "desa", 4: "desa"}
+
+
+def _routine_report(db: Session, level: str) -> WarningReport | None:
+    bind = db.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    key = (engine.url.render_as_string(hide_password=True), level)
+    now = time.monotonic()
+    with _routine_lock:
+        hit = _routine_cache.get(key)
+        if hit is not None and now - hit[0] < ROUTINE_CACHE_S:
+            return hit[1]
+    report = _report(db, kind=FigureKind.routine.value, level=level, year=None)
+    with _routine_lock:
+        _routine_cache[key] = (now, report)
+    return report
+
+
+def clear_routine_cache() -> None:
+    """Forget cached routine statuses (after an import, or in tests)."""
+    with _routine_lock:
+        _routine_cache.clear()
+
+
+def routine_rows(
+    db: Session, code: str, *, lang: Lang
+) -> tuple[int | None, list[KabRow]]:
+    """(year, rows): routine status of the region's kecamatan (for a kab/kota), of its desa
+    (for a kecamatan) or of the desa itself, from the register's measurements."""
+    depth = code.count(".") + 1
+    level = ROUTINE_CHILD_LEVEL.get(depth)
+    if level is None:
+        return None, []
+    report = _routine_report(db, level)
+    if report is None:
+        return None, []
+    if depth == 4:
+        items = [i for i in report.items if i.region_code == code]
+    else:
+        items = [i for i in report.items if i.region_code.startswith(code + ".")]
+    names = {r.code: r.name for r in children_of(code)}
+    rows = []
+    for item in sorted(items, key=lambda i: i.region_code):
+        view = _view(item, lang)
+        rows.append(
+            KabRow(
+                code=item.region_code,
+                name=names.get(item.region_code, item.region_name),
+                value=view.latest_value,
+                series=view.series,
+                status=view.status,
+                reasons=view.reasons,
+            )
+        )
+    return report.year, rows

@@ -72,6 +72,7 @@ def region_page(
             lang=lang,
         )
     warnings = figures.region_warnings(db, clean, lang=lang)
+    routine_year, routine = figures.routine_rows(db, clean, lang=lang)
     children = children_of(clean)
     counts = register_read.region_counts(db, region_code=clean)
     personal = policy(user.role).personal_data
@@ -119,6 +120,8 @@ def region_page(
             "region": region,
             "lineage": lineage(clean),
             "warnings": warnings,
+            "routine_year": routine_year,
+            "routine": routine,
             "children": children,
             "counts": counts,
             "suppressed": suppressed,
