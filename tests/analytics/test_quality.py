@@ -99,6 +99,7 @@ class TestQuality:
         assert clean["score"] > bad["score"]
         assert bad["n_grams_as_kg"] == 12
         assert bad["n_duplicates"] == 15
+        assert bad["n_identical"] == 15
         assert bad["points"]["pct_duplicates"] == 10
         assert bad["points"]["pct_implausible"] == 10
         assert any("duplicate" in r for r in bad["reasons_en"])

@@ -317,13 +317,14 @@ def _metrics_sql(group: str, freq: str) -> tuple[str, str]:
             struct_pack(sex, age_days, zlen, flen, zwfl, fwfl), d))
         FROM r WHERE d IS NOT NULL GROUP BY g, child_id
     ),
-    cd AS (
-        SELECT g, pk, child_id, d, count(*) AS c, count(DISTINCT (w, l)) AS k
-        FROM r WHERE d IS NOT NULL GROUP BY g, pk, child_id, d
+    ci AS (
+        SELECT g, pk, hash(child_id, d) AS h1, count(*) AS c
+        FROM r WHERE d IS NOT NULL GROUP BY g, pk, h1, hash(child_id, d, w, l)
     ),
     dups AS (
-        SELECT g, pk, sum(c - 1) AS n_duplicates, sum(c - k) AS n_identical
-        FROM cd GROUP BY GROUPING SETS ((g, pk), (g))
+        SELECT g, pk, sum(c1 - 1) AS n_duplicates, sum(i1) AS n_identical
+        FROM (SELECT g, pk, h1, sum(c) AS c1, sum(c - 1) AS i1 FROM ci GROUP BY g, pk, h1)
+        GROUP BY GROUPING SETS ((g, pk), (g))
     ),
     cs AS (
         SELECT g, pk,
