@@ -130,6 +130,21 @@ class TestQuality:
         first = next(i for i in items if i["code"] == "1" and i["period"] == "all")
         assert first["n_missing_date"] == 10
 
+    def test_birth_dates_on_the_first_of_the_month_show_as_heaping(self) -> None:
+        frame = self.make()
+        # Posyandu 1: every birth on the 1st of a month (ages recomputed from the dates).
+        one = frame["posyandu_id"] == 1
+        birth = (frame["measured_on"] - pd.to_timedelta(frame["age_days"], unit="D")).dt
+        first = pd.to_datetime({"year": birth.year, "month": birth.month, "day": 1})
+        frame.loc[one, "age_days"] = (frame["measured_on"] - first)[one].dt.days
+        items = quality.quality(frame, level="posyandu")
+        by = {(i["code"], i["period"]): i for i in items}
+        # Every child born on the 1st: share 1 against 24 / 365.25 expected.
+        assert by[("1", "all")]["criteria"]["birthday_heaping"] == pytest.approx(
+            365.25 / 24, abs=1e-3
+        )
+        assert by[("2", "all")]["criteria"]["birthday_heaping"] < 3
+
     def test_bad_level_and_columns_are_named(self) -> None:
         with pytest.raises(ValueError, match="desa or posyandu"):
             quality.quality(self.make(), level="kecamatan")

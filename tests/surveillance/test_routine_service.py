@@ -195,6 +195,15 @@ class TestNewCasesAndQuality:
         assert any("gram" in r for r in bad["reasons_en"])
         assert bad["score"] < got[(str(ID0 + 1), "2024")]["score"]
 
+    def test_quality_per_desa_reports_coverage(self, session: Session) -> None:
+        populate(session)
+        items = routine.quality_report(session, level="desa", period="2024")
+        got = {(i["code"], i["period"]): i for i in items}
+        first = got[(DESAS[0], "2024")]
+        assert first["registered"] == MEASURED[0] + UNMEASURED
+        assert first["coverage"] == pytest.approx(80.0)
+        assert got[(DESAS[0], "all")]["coverage"] is None
+
     def test_faltering_input_has_the_posyandu_children(self, session: Session) -> None:
         populate(session)
         table = routine.faltering_input(session, posyandu_id=ID0 + 1)

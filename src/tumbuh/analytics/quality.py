@@ -309,12 +309,12 @@ def _metrics_sql(group: str, freq: str) -> tuple[str, str]:
     ),
     cp AS (
         SELECT g, pk, child_id, unnest(arg_max(
-            struct_pack(sex, age_days, zlen, flen, zwfl, fwfl), d))
+            struct_pack(sex, age_days, zlen, flen, zwfl, fwfl, d), d))
         FROM r WHERE d IS NOT NULL GROUP BY g, pk, child_id
     ),
     ca AS (
         SELECT g, CAST(NULL AS BIGINT) AS pk, child_id, unnest(arg_max(
-            struct_pack(sex, age_days, zlen, flen, zwfl, fwfl), d))
+            struct_pack(sex, age_days, zlen, flen, zwfl, fwfl, d), d))
         FROM r WHERE d IS NOT NULL GROUP BY g, child_id
     ),
     ci AS (
@@ -329,6 +329,9 @@ def _metrics_sql(group: str, freq: str) -> tuple[str, str]:
     cs AS (
         SELECT g, pk,
             count(*) AS n_children,
+            count(age_days) AS n_birth_known,
+            count(*) FILTER (WHERE dayofmonth(d - CAST(age_days AS INTEGER)) IN (1, 15))
+                AS n_birth_1_15,
             count(*) FILTER (WHERE sex = 'M') AS n_boys,
             count(*) FILTER (WHERE sex = 'F') AS n_girls,
             count(*) FILTER (WHERE age_days BETWEEN 183 AND 912) AS n_6_29,
@@ -467,6 +470,12 @@ def _derive(df: pl.DataFrame) -> dict[str, FloatArray]:
         z = (above - tot * p0) / np.sqrt(tot * p0 * (1 - p0))
         out["cutoff_excess_p"] = np.where(tot > 0, norm.sf(z), np.nan)
         out["cutoff_ratio"] = np.where(below > 0, above / below, np.nan)
+        # Invented birth dates cluster on the 1st and the 15th (24 of 365.25 days a year);
+        # ages are computed from two dates, so this is where age heaping shows. Reported only.
+        known = _col(df, "n_birth_known")
+        out["birthday_heaping"] = np.where(
+            known > 0, (_col(df, "n_birth_1_15") / known) / (24 / 365.25), np.nan
+        )
     counts = {
         "n_children": boys + girls,
         "n_weight": _col(df, "n_weight"),
@@ -648,7 +657,9 @@ def _score(
         return [None if x != x else x for x in np.round(a, 4).tolist()]
 
     value_lists = {c.key: rounded(vals[c.key]) for c in CRITERIA}
-    value_lists.update({k: rounded(vals[k]) for k in ("age_ratio", "cutoff_ratio")})
+    value_lists.update(
+        {k: rounded(vals[k]) for k in ("age_ratio", "cutoff_ratio", "birthday_heaping")}
+    )
     value_lists.update({k: rounded(col) for k, col in moments.items()})
     point_lists = {c.key: points[c.key].tolist() for c in CRITERIA}
     band_idx = np.searchsorted([b[0] for b in BANDS], shrunk, side="right").tolist()

@@ -224,6 +224,19 @@ def quality_report(
             raise InvalidInput(str(exc)) from exc
     frame = load_measurements(session)
     items = quality_mod.quality(frame, level=level, freq=freq, period=period)
+    # Coverage (reported, not scored): children measured / registered under-fives.
+    periods = sorted({i["period"] for i in items} - {"all"})
+    reg = routine.registered_counts(
+        load_children(session, frame), periods=periods, levels=(level,)
+    )
+    registered = {
+        (str(c), str(p)): int(r)
+        for c, p, r in zip(reg["code"], reg["period"], reg["registered"], strict=True)
+    }
+    for item in items:
+        r = registered.get((item["code"], item["period"]))
+        item["registered"] = r
+        item["coverage"] = round(100 * item["n_children"] / r, 1) if r else None
     names = _names(session, level, [i["code"] for i in items])
     parents = {i["parent_code"] for i in items if i["parent_code"]}
     parent_names = repository.region_names(session, list(parents))
