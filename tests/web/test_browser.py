@@ -240,6 +240,7 @@ def test_print_hides_navigation_and_controls(page) -> None:  # type: ignore[no-u
     assert page.locator("#kabkota-table").is_visible()
     ARTIFACTS.mkdir(exist_ok=True)
     page.pdf(path=str(ARTIFACTS / "province.pdf"))
+    page.screenshot(path=str(ARTIFACTS / "province_print.png"), full_page=True)
 
 
 def test_growth_chart_draws_seven_lines(page) -> None:  # type: ignore[no-untyped-def]
