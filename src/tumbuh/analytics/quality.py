@@ -268,7 +268,7 @@ def _metrics_sql(group: str, freq: str) -> tuple[str, str]:
     key = _KEY[freq]
     prep = f"""
     CREATE TEMP TABLE r AS
-    SELECT {group} AS g, d, child_id, sex, measure, age_days,
+    SELECT {group} AS g, desa_code, d, child_id, sex, measure, age_days,
            CAST(weight_kg AS DOUBLE) AS w, CAST(lenhei_cm AS DOUBLE) AS l,
            CAST(zlen AS DOUBLE) AS zlen, CAST(zwfl AS DOUBLE) AS zwfl,
            CAST(zwei AS DOUBLE) AS zwei,
@@ -315,7 +315,7 @@ def _metrics_sql(group: str, freq: str) -> tuple[str, str]:
     ca AS (
         SELECT g, CAST(NULL AS BIGINT) AS pk, child_id, unnest(arg_max(
             struct_pack(sex, age_days, zlen, flen, zwfl, fwfl, d), d))
-        FROM r WHERE d IS NOT NULL GROUP BY g, child_id
+        FROM cp GROUP BY g, child_id
     ),
     ci AS (
         SELECT g, pk, hash(child_id, d) AS h1, count(*) AS c
@@ -546,9 +546,7 @@ def quality(
                 parent_map = {c: c[:8] for c in df["g"].unique().to_list()}
             else:
                 home = con.sql(
-                    "SELECT CAST(CAST(posyandu_id AS BIGINT) AS VARCHAR) AS g, "
-                    "mode(desa_code) AS p FROM raw WHERE posyandu_id IS NOT NULL "
-                    "GROUP BY 1"
+                    "SELECT g, mode(desa_code) AS p FROM r GROUP BY g"
                 ).fetchall()
                 parent_map = {str(g): str(p) for g, p in home}
         else:
