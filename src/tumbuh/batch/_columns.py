@@ -1,0 +1,146 @@
+"""Column names a batch input may use, and the kernel inputs taken from a partition."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tumbuh.errors import InvalidInput
+
+__all__ = ["ALIASES", "kernel_inputs", "resolve", "desa_codes"]
+
+# Canonical name -> accepted headers (compared after lower-casing, blanks and '/' to '_').
+ALIASES: dict[str, tuple[str, ...]] = {
+    "child_id": ("child_id", "nik", "id_anak"),
+    "sex": ("sex", "jk", "jenis_kelamin", "csex"),
+    "age_days": ("age_days", "umur_hari"),
+    "age_months": ("age_months", "umur_bulan"),
+    "birth_date": ("birth_date", "dob", "tgl_lahir", "tanggal_lahir"),
+    "date": ("date", "measure_date", "measured_on", "tanggal_pengukuran", "tgl_ukur"),
+    "weight_kg": ("weight_kg", "weight", "berat", "bb"),
+    "lenhei_cm": ("lenhei_cm", "lenhei", "height", "length", "tinggi", "tb"),
+    "measure": ("measure", "cara_ukur"),
+    "oedema": ("oedema", "edema"),
+    "headc_cm": ("headc_cm", "lingkar_kepala"),
+    "armc_cm": ("armc_cm", "muac", "lila"),
+    "kode_desa": ("kode_desa", "desa_code"),
+    "kode_desa_index": ("kode_desa_index", "desa_index"),
+}
+
+_MEASURE_WORDS = {"terlentang": "l", "berbaring": "l", "berdiri": "h"}
+
+
+def _norm(name: object) -> str:
+    return re.sub(r"[\s/]+", "_", str(name).strip().lower())
+
+
+def resolve(columns: Iterable[object]) -> dict[str, str]:
+    """Canonical name -> the column of `columns` that carries it (first alias wins)."""
+    by_norm: dict[str, str] = {}
+    for c in columns:
+        by_norm.setdefault(_norm(c), str(c))
+    found: dict[str, str] = {}
+    for canon, aliases in ALIASES.items():
+        for a in aliases:
+            if a in by_norm:
+                found[canon] = by_norm[a]
+                break
+    return found
+
+
+def needed_for_kernel(cols: dict[str, str], source: str) -> list[str]:
+    """The input columns the z-score kernel reads; raises naming what is missing."""
+    if "sex" not in cols:
+        raise InvalidInput(
+            f"{source}: no sex column (one of {', '.join(ALIASES['sex'])})"
+        )
+    age: list[str] = [str(c) for c in ("age_days", "age_months") if c in cols][:1]
+    if not age:
+        if "birth_date" in cols and "date" in cols:
+            age = ["birth_date", "date"]
+        else:
+            raise InvalidInput(
+                f"{source}: no age column (age_days or age_months) and not both a "
+                "birth date (dob) and a measurement date (date)"
+            )
+    if "weight_kg" not in cols and "lenhei_cm" not in cols:
+        raise InvalidInput(f"{source}: neither a weight_kg nor a lenhei_cm column")
+    optional = [
+        c
+        for c in ("weight_kg", "lenhei_cm", "measure", "oedema", "headc_cm", "armc_cm")
+        if c in cols
+    ]
+    return [cols[c] for c in ["sex", *age, *optional]]
+
+
+def _codes(s: pd.Series) -> np.ndarray[Any, Any]:
+    """Text/categorical codes as an object array with None for missing."""
+    obj = s.astype(object)
+    return np.asarray(obj.where(obj.notna(), None), dtype=object)
+
+
+def kernel_inputs(frame: pd.DataFrame, cols: dict[str, str]) -> dict[str, Any]:
+    """Keyword arguments of :func:`tumbuh.growth.zscores` from one partition."""
+    kw: dict[str, Any] = {}
+    sex = frame[cols["sex"]]
+    if pd.api.types.is_numeric_dtype(sex.dtype):
+        kw["sex"] = sex.to_numpy(dtype=np.float64, na_value=np.nan)  # 1/2, NaN missing
+    else:
+        kw["sex"] = _codes(sex)
+    if "age_days" in cols:
+        kw["age_days"] = pd.to_numeric(
+            frame[cols["age_days"]], errors="coerce"
+        ).to_numpy(dtype=np.float64, na_value=np.nan)
+    elif "age_months" in cols:
+        kw["age_months"] = pd.to_numeric(
+            frame[cols["age_months"]], errors="coerce"
+        ).to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        birth = pd.to_datetime(frame[cols["birth_date"]], errors="coerce")
+        when = pd.to_datetime(frame[cols["date"]], errors="coerce")
+        kw["age_days"] = (when - birth).dt.days.to_numpy(
+            dtype=np.float64, na_value=np.nan
+        )
+    for name in ("weight_kg", "lenhei_cm", "headc_cm", "armc_cm"):
+        if name in cols:
+            kw[name] = pd.to_numeric(frame[cols[name]], errors="coerce").to_numpy(
+                dtype=np.float64, na_value=np.nan
+            )
+    if "measure" in cols:
+        m = _codes(frame[cols["measure"]])
+        kw["measure"] = np.array(
+            [
+                _MEASURE_WORDS.get(str(v).strip().lower(), v) if v is not None else None
+                for v in m
+            ],
+            dtype=object,
+        )
+    if "oedema" in cols:
+        kw["oedema"] = _codes(frame[cols["oedema"]])
+    return kw
+
+
+@cache
+def desa_codes(province: str) -> tuple[str, ...]:
+    """Kemendagri desa codes of `province` in code order (the synth ``kode_desa_index``)."""
+    path = (
+        resources.files("tumbuh") / "data" / "regions" / "wilayah_kemendagri_2025.csv"
+    )
+    prefix = province + "."
+    with path.open("r", encoding="utf-8") as fh:
+        codes = sorted(
+            line.split(",", 1)[0]
+            for line in fh
+            if line.startswith(prefix) and line.rstrip().endswith(",4")
+        )
+    if not codes:
+        raise InvalidInput(
+            f"--province {province!r}: no desa of that province in the Kemendagri master"
+        )
+    return tuple(codes)

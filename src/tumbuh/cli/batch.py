@@ -1,0 +1,145 @@
+"""`tumbuh batch ...`: national batch runs on Dask over partitioned Parquet datasets."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tumbuh.batch import (
+    Progress,
+    Scheduler,
+    krs_dataset,
+    prevalence_dataset,
+    zscore_dataset,
+)
+from tumbuh.cli._app import app
+from tumbuh.errors import InvalidInput
+from tumbuh.risk.krs import classify_family_table
+
+batch_app = typer.Typer(
+    help="National batch work on Dask (partitioned Parquet in and out).",
+    no_args_is_help=True,
+)
+app.add_typer(batch_app, name="batch")
+
+SchedulerOpt = Annotated[
+    str,
+    typer.Option(
+        "--scheduler",
+        help="threads (default), processes, sync, or distributed (with ADDRESS).",
+    ),
+]
+AddressArg = Annotated[
+    str | None,
+    typer.Option("--address", help="dask.distributed scheduler, e.g. tcp://host:8786."),
+]
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option("--workers", help="Local threads/processes (default: cores)."),
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", help="No progress on stderr.")]
+
+
+def _scheduler(kind: str, address: str | None, workers: int | None) -> Scheduler:
+    # `--scheduler tcp://host:8786` is accepted as a shorthand for distributed + address.
+    if "://" in kind:
+        return Scheduler("distributed", kind, workers)
+    return Scheduler(kind, address, workers)
+
+
+def _progress(quiet: bool) -> Progress | None:
+    if quiet:
+        return None
+
+    def report(done: int, total: int) -> None:
+        end = "\n" if done == total else ""
+        sys.stderr.write(f"\r  tasks {done}/{total}{end}")
+        sys.stderr.flush()
+
+    return report
+
+
+@batch_app.command("zscore")
+def zscore_cmd(
+    source: Annotated[str, typer.Argument(help="Directory or glob of Parquet files.")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output directory.")],
+    scheduler: SchedulerOpt = "threads",
+    address: AddressArg = None,
+    workers: WorkersOpt = None,
+    partition_rows: Annotated[
+        int, typer.Option("--partition-rows", help="Rows per slice a worker holds.")
+    ] = 250_000,
+    quiet: QuietOpt = False,
+) -> None:
+    """WHO z-scores of every measurement row; anthro columns added, partitioned Parquet out."""
+    s = zscore_dataset(
+        source,
+        out,
+        scheduler=_scheduler(scheduler, address, workers),
+        partition_rows=partition_rows,
+        progress=_progress(quiet),
+    )
+    typer.echo(
+        f"{s.rows:,} rows from {s.input_files} file(s) -> {s.output_files} file(s) in "
+        f"{out} ({s.seconds:.1f} s, {s.rows_per_second:,.0f} rows/s); "
+        f"{s.rows_with_issue:,} row(s) with an issue (column zscore_issue)"
+    )
+
+
+@batch_app.command("prevalence")
+def prevalence_cmd(
+    source: Annotated[str, typer.Argument(help="Directory or glob of Parquet files.")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output CSV.")],
+    by: Annotated[
+        str, typer.Option("--by", help="Comma-separated keys, e.g. kabkota,year.")
+    ] = "kabkota,year",
+    province: Annotated[
+        str | None,
+        typer.Option(
+            "--province", help="Province code for synthetic kode_desa_index (e.g. 64)."
+        ),
+    ] = None,
+    scheduler: SchedulerOpt = "threads",
+    address: AddressArg = None,
+    workers: WorkersOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Stunting/wasting/underweight/overweight prevalence with Wilson 95 % CIs."""
+    if out.suffix.lower() != ".csv":
+        raise InvalidInput(f"-o {out}: the prevalence table is written as .csv")
+    table = prevalence_dataset(
+        source,
+        by.split(","),
+        province=province,
+        scheduler=_scheduler(scheduler, address, workers),
+        progress=_progress(quiet),
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out, index=False, float_format="%.2f")
+    typer.echo(f"{len(table):,} rows ({by} x indicator) written to {out}")
+
+
+@batch_app.command("krs")
+def krs_cmd(
+    source: Annotated[str, typer.Argument(help="Directory or glob of Parquet files.")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output directory.")],
+    scheduler: SchedulerOpt = "threads",
+    address: AddressArg = None,
+    workers: WorkersOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """KRS classification of a partitioned family table (docs/krs.md input columns)."""
+    s = krs_dataset(
+        source,
+        out,
+        classify_family_table,
+        scheduler=_scheduler(scheduler, address, workers),
+        progress=_progress(quiet),
+    )
+    typer.echo(
+        f"{s.families:,} families -> {out}: {s.target_families:,} target families, "
+        f"{s.krs:,} KRS, {s.with_issues:,} with cell issues ({s.seconds:.1f} s)"
+    )
