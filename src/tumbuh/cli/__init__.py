@@ -9,6 +9,7 @@ import typer
 # Importing a command module adds its commands to `app`: one line per module, in help order.
 from tumbuh.cli import (
     aggregates,  # noqa: F401
+    batch,  # noqa: F401
     db,  # noqa: F401
     imports,  # noqa: F401
     interventions,  # noqa: F401
