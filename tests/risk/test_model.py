@@ -219,6 +219,18 @@ class TestExplanations:
         assert "2,30 kg" in sig.loc[1, "signals_id"]
         assert sig.loc[5, "signal_keys"] == "unmeasured"
 
+    def test_weighing_signals_are_2t_and_bgm_only(self) -> None:
+        base = (
+            build_family_years(_frames(), 2024).iloc[[0, 0, 0]].reset_index(drop=True)
+        )
+        base["faltering"] = True  # a single T: not a signal
+        base["faltering_2t"] = [False, True, False]
+        base["bgm"] = [False, False, True]
+        base["lbw"] = False
+        keys = signals(base)["signal_keys"].tolist()
+        assert keys == ["", "faltering", "bgm"]
+        assert "(2T)" in signals(base)["signals_id"].iloc[1]
+
     def test_at_most_top_reasons(self) -> None:
         t = build_family_years(_frames(), 2024)
         model = _model(dict.fromkeys(FEATURE_NAMES, 1.0))

@@ -207,7 +207,9 @@ def visits_cmd(
     for rec in vl.rows.head(20 if pdf or xlsx else len(vl.rows)).to_dict("records"):
         typer.echo(
             f"{rec['rank']:>4}. {rec['risk_pct']:5.1f} %  {rec['no_kk']}  {rec['head_name']}"
-            f" / {rec['mother_name']}: {rec['reasons']} -> {rec['action']}"
+            f" / {rec['mother_name']}: {rec['reasons']}"
+            + (f" [tanda: {rec['signals']}]" if rec["signals"] else "")
+            + f" -> {rec['action']}"
         )
     if pdf is not None:
         write_pdf(vl, pdf)

@@ -253,9 +253,12 @@ def _child_state(p: _Prepared, ref: pd.Timestamp) -> pd.DataFrame:
         falter = lastw["nt"].isin(["T", "2T"]) | lastw["bgm"].fillna(False).astype(bool)
         kids["faltering"] = kids["person_id"].map(falter).fillna(False).astype(bool)
         kids["faltering_2t"] = kids["person_id"].map(lastw["nt"] == "2T").fillna(False)
+        bgm = lastw["bgm"].fillna(False).astype(bool)
+        kids["bgm"] = kids["person_id"].map(bgm).fillna(False).astype(bool)
     else:
         kids["faltering"] = False
         kids["faltering_2t"] = False
+        kids["bgm"] = False
     return kids
 
 
@@ -321,6 +324,7 @@ def build_family_years(
     out["young_age_m"] = fid.map(gy["age_m"].min())
     out["faltering"] = fid.map(g["faltering"].any()).fillna(False)
     out["faltering_2t"] = fid.map(g["faltering_2t"].any()).fillna(False)
+    out["bgm"] = fid.map(g["bgm"].any()).fillna(False)
     bw = p.children.loc[p.children["birth"] < ref].groupby("family_id")[
         "birth_weight_kg"
     ]
@@ -826,7 +830,7 @@ def explain(
 
 def signals(table: pd.DataFrame) -> pd.DataFrame:
     """Actionable signals of each family, whatever their weight in the model: KEK or anaemia
-    in the current pregnancy, weight not rising 2 months in a row (2T) or below the red line,
+    in the current pregnancy, weight not rising 2 months in a row (2T), below the red line,
     low birth weight, a child under 2 never measured. Returns ``signal_keys``,
     ``signals_id``, ``signals_en`` aligned with ``table`` (empty when none)."""
     keys_out, ids_out, ens_out = [], [], []
@@ -842,11 +846,14 @@ def signals(table: pd.DataFrame) -> pd.DataFrame:
             keys.append("anaemia")
             ids.append(f"Ibu hamil anemia (Hb {_id_num(float(r['hb']))} g/dL)")
             ens.append(f"Pregnant woman with Hb {float(r['hb']):.1f} g/dL (< 11)")
-        if bool(r["faltering"]):
+        if bool(r["faltering_2t"]):
             keys.append("faltering")
-            w_id, w_en = _faltering_words(r)
-            ids.append(w_id)
-            ens.append(w_en)
+            ids.append("Berat badan anak tidak naik 2 bulan berturut-turut (2T)")
+            ens.append("The child's weight did not rise 2 months in a row (2T)")
+        if bool(r["bgm"]):
+            keys.append("bgm")
+            ids.append("Berat badan anak di bawah garis merah (BGM)")
+            ens.append("The child's weight is below the red line")
         if bool(r["lbw"]):
             keys.append("lbw")
             ids.append(

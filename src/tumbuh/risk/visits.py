@@ -37,6 +37,7 @@ _ACTIONS: dict[str, str] = {
     "haz": "Ukur panjang/tinggi anak di posyandu, konseling PMBA",
     "haz_slope": "Ukur ulang anak, rujuk ke puskesmas bila TB/U terus turun",
     "faltering": "Timbang ulang anak; bila 2T rujuk ke puskesmas",
+    "bgm": "Rujuk anak BGM ke puskesmas, beri PMT anak",
     "waz": "Konseling PMBA dan PMT anak",
     "window": "Pantau tumbuh kembang setiap bulan di posyandu, konseling ASI & MP-ASI",
     "lbw": "Pantau tumbuh kejar anak BBLR setiap bulan",
