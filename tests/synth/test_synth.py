@@ -29,6 +29,7 @@ FAMILY_HEADER = [
 SCREENING_HEADER = [
     "Jenis", "NIK", "Nama", "Tgl Lahir", "No KK", "Kode Desa", "Tanggal Skrining", "LiLA",
     "Hb", "Berat", "Tinggi", "HPHT", "Usia Kehamilan", "Kunjungan ANC", "Rencana Nikah",
+    "JK",
 ]  # fmt: skip
 
 
@@ -298,8 +299,64 @@ class TestLayouts:
         assert set(fam["Hubungan"]) == {"kepala", "istri", "anak"}
         scr = pd.read_csv(out / "screenings.csv", dtype=str, keep_default_na=False)
         assert list(scr.columns) == SCREENING_HEADER
-        kek = pd.to_numeric(scr["LiLA"]) < 23.5
+        hamil = scr.loc[scr["Jenis"] == "hamil"]
+        kek = pd.to_numeric(hamil["LiLA"]) < 23.5
         assert 0.10 < kek.mean() < 0.30  # KEK in pregnancy ~17 % (Riskesdas 2018)
+
+    def test_screenings_hold_catin_and_remaja_rows_of_people_in_the_families(
+        self, out: Path
+    ) -> None:
+        scr = pd.read_csv(out / "screenings.csv", dtype=str, keep_default_na=False)
+        fam = pd.read_csv(out / "families.csv", dtype=str, keep_default_na=False)
+        counts = scr["Jenis"].value_counts()
+        assert counts["catin"] > 0.05 * counts["hamil"]
+        assert counts["remaja"] > 0.2 * counts["hamil"]
+        # every screened person is a member of a family in families.csv (same NIK and KK)
+        members = set(fam["NIK"] + "|" + fam["No KK"])
+        assert (scr["NIK"] + "|" + scr["No KK"]).isin(members).all()
+        day = pd.to_datetime(scr["Tanggal Skrining"])
+        born = pd.to_datetime(scr["Tgl Lahir"])
+        age = (day - born).dt.days / 365.25
+        remaja = scr["Jenis"] == "remaja"
+        assert (scr.loc[remaja, "JK"] == "P").all()
+        assert age[remaja].between(12, 19).all()
+        catin = scr["Jenis"] == "catin"
+        assert set(scr.loc[catin, "JK"]) == {"L", "P"}
+        wedding = pd.to_datetime(scr.loc[catin, "Rencana Nikah"])
+        assert (wedding > day[catin]).all()
+        assert (scr.loc[~catin, "Rencana Nikah"] == "").all()
+        assert (scr.loc[scr["Jenis"] != "hamil", "HPHT"] == "").all()
+        # plausible values, inside the importer's ranges (docs/templates.md section 3)
+        for col, lo, hi in (
+            ("LiLA", 10, 50), ("Hb", 3, 20), ("Berat", 25, 200), ("Tinggi", 100, 210)
+        ):  # fmt: skip
+            vals = pd.to_numeric(scr[col])
+            assert vals.between(lo, hi).all(), col
+        # anaemia (Hb < 12 g/dL) in roughly a third of adolescent girls (Riskesdas 2018 order)
+        assert 0.15 < (pd.to_numeric(scr.loc[remaja, "Hb"]) < 12).mean() < 0.5
+        # boys and girls differ as they should: grooms are taller than brides
+        tall = pd.to_numeric(scr.loc[catin, "Tinggi"]).groupby(scr.loc[catin, "JK"])
+        assert tall.mean()["L"] > tall.mean()["P"] + 5
+
+    def test_exports_carry_lila_and_head_circumference_for_some_children(
+        self, exported: pd.DataFrame
+    ) -> None:
+        lila = pd.to_numeric(exported["LiLA"].str.replace(",", "."), errors="coerce")
+        head = pd.to_numeric(
+            exported["Lingkar Kepala"].str.replace(",", "."), errors="coerce"
+        )
+        age = (exported["_born"].rsub(exported["_measured"])).dt.days
+        assert 0.05 < lila.notna().mean() < 0.5  # some posyandu, not all
+        assert 0.02 < head.notna().mean() < 0.3
+        assert (age[lila.notna()].dropna() >= 183).all()  # LiLA from 6 months
+        assert lila.dropna().between(9, 25).all()
+        assert head.dropna().between(28, 56).all()
+        # a thinner child has a thinner arm: LiLA rises with the exported weight-for-age
+        waz = pd.to_numeric(exported["ZS BB/U"].str.replace(",", "."), errors="coerce")
+        both = lila.notna() & (waz.abs() < 5) & (age >= 365) & (age < 730)
+        assert np.corrcoef(lila[both], waz[both])[0, 1] > 0.4
+        # under 11.5 cm (severe wasting) is rare, as in real posyandu data
+        assert (lila.dropna() < 11.5).mean() < 0.03
 
     def test_nik_and_kk_encode_region_and_birth_date(self, out: Path) -> None:
         fam = pd.read_csv(out / "families.csv", dtype=str, keep_default_na=False)

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy import Engine
 
 from tumbuh.cli._app import app
-from tumbuh.errors import InvalidInput
+from tumbuh.errors import InvalidInput, TumbuhError
 from tumbuh.synth import SynthConfig, SynthResult, synthesize
 
 _YEARS = re.compile(r"^\s*(\d{4})\s*(?:-\s*(\d{4}))?\s*$")
@@ -33,9 +34,23 @@ def parse_years(text: str) -> tuple[int, int]:
     return first, last
 
 
-def import_into_db(result: SynthResult, database_url: str | None) -> list[str]:
-    """Import the written files through the real importers (`tumbuh import ...`), families
-    first so that children link to their families; returns one summary line per kind."""
+def import_into_db(
+    result: SynthResult,
+    database_url: str | None,
+    *,
+    risk_model: Path | None = None,
+) -> list[str]:
+    """Load a synthetic province into a database the way a real team would, through the
+    real services, and return one summary line per step:
+
+    1. the CSV files through the importers (`tumbuh import ...`): families first so that
+       children link to their families, then screenings, then the e-PPGBM exports;
+    2. synthetic intervention records for each year of the range
+       (`tumbuh.interventions.synthetic.record_synthetic`, seeded from the synth seed);
+    3. the packaged published figures and targets (`tumbuh import aggregates`);
+    4. when `risk_model` is given, the model of new cases is trained on the register, saved
+       there, and every family is scored for the year after the data (visit lists, forecast).
+    """
     from tumbuh.cli.db import open_database
     from tumbuh.db.session import unit_of_work
     from tumbuh.imports.service import run_import
@@ -64,9 +79,69 @@ def import_into_db(result: SynthResult, database_url: str | None) -> list[str]:
             )
             for failed in report.extra.get("failed_files", []):
                 lines.append(f"  failed {failed['file']}: {failed['error']}")
+        lines.append(_record_interventions(engine, result))
+        lines.append(_import_published(engine))
+        if risk_model is not None:
+            lines.extend(_train_and_score(engine, risk_model))
     finally:
         engine.dispose()
     return lines
+
+
+def _record_interventions(engine: Engine, result: SynthResult) -> str:
+    """Synthetic intervention records, one pass per year of the synthetic range."""
+    from tumbuh.db.session import unit_of_work
+    from tumbuh.interventions.groups import Period
+    from tumbuh.interventions.synthetic import record_synthetic
+
+    counts: list[str] = []
+    for year in result.config.years:
+        with unit_of_work(engine) as session:
+            n = record_synthetic(
+                session,
+                period=Period.year(year),
+                seed=result.config.seed * 10_000 + year,
+            )
+        counts.append(f"{year} {n}")
+    return "interventions (synthetic records): " + ", ".join(counts)
+
+
+def _import_published(engine: Engine) -> str:
+    """The packaged published figures (SSGI/SKI/e-PPGBM) and targets."""
+    from tumbuh.db.session import unit_of_work
+    from tumbuh.surveillance import service as surveillance
+
+    with unit_of_work(engine) as session:
+        report = surveillance.import_file(session, path=surveillance.PACKAGED_FIGURES)
+    with unit_of_work(engine) as session:
+        targets = surveillance.ensure_targets(session)
+    return (
+        f"published figures: read {report.read}, inserted {report.inserted}, "
+        f"rejected {report.rejected}; targets loaded "
+        f"{targets.inserted if targets is not None else 0}"
+    )
+
+
+def _train_and_score(engine: Engine, path: Path) -> list[str]:
+    """Train the model of new cases on the register, save it, score every family."""
+    from tumbuh.db.session import unit_of_work
+    from tumbuh.risk.service import save_model, score_register, train_register
+
+    try:
+        with unit_of_work(engine) as session:
+            trained = train_register(session)
+    except TumbuhError as exc:  # e.g. too few children for a model: the demo still runs
+        return [f"risk model: not trained ({exc.message})"]
+    save_model(trained, path)
+    with unit_of_work(engine) as session:
+        table = score_register(session, model=trained)
+    year = int(table["year"].iloc[0]) if not table.empty else None
+    return [
+        f"risk model: trained on {trained.fit_years}, calibrated on "
+        f"{trained.calibration_years} -> {path}",
+        f"risk scores: {len(table)} families scored for {year}, "
+        f"{table['risk'].sum() if not table.empty else 0.0:.1f} new cases expected",
+    ]
 
 
 @app.command("synth")
@@ -196,7 +271,8 @@ def demo_command(
     db_path = (dir / "tumbuh.db").resolve()
     url = f"sqlite:///{db_path}"
     stamp = dir / "BUILT"
-    wanted = f"children={children} seed={seed} years=2022-2025\n"
+    model_path = (dir / "risk-model.pkl").resolve()
+    wanted = f"children={children} seed={seed} years=2022-2025 steps=4\n"
     if db_path.exists() and stamp.exists() and stamp.read_text() == wanted:
         typer.echo(f"reusing the demo database {db_path} ({wanted.strip()})")
     else:
@@ -210,7 +286,7 @@ def demo_command(
             f"synthetic Kaltim: {result.children} children, {result.families} families, "
             f"{result.visits} visit rows in {dir / 'synth'}"
         )
-        for line in import_into_db(result, url):
+        for line in import_into_db(result, url, risk_model=model_path):
             typer.echo(line)
         _create_demo_users(url)
         stamp.write_text(wanted)

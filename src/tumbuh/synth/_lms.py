@@ -71,6 +71,18 @@ def length_for_age() -> LmsTable:
 
 
 @cache
+def arm_circumference_for_age() -> LmsTable:
+    """Mid-upper-arm circumference (LiLA) for age, by day 91..1856."""
+    return _load("acanthro.csv", "age", 91.0, 1.0, restricted=True)
+
+
+@cache
+def head_circumference_for_age() -> LmsTable:
+    """Head circumference for age, by day 0..1856."""
+    return _load("hcanthro.csv", "age", 0.0, 1.0, restricted=False)
+
+
+@cache
 def weight_for_age() -> LmsTable:
     return _load("weianthro.csv", "age", 0.0, 1.0, restricted=True)
 

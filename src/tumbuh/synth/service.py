@@ -7,7 +7,7 @@ import shutil
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -35,6 +35,7 @@ class SynthResult:
     visits: int
     files: list[Path] = field(default_factory=list)
     survey: pd.DataFrame = field(default_factory=pd.DataFrame)
+    config: SynthConfig = field(default_factory=SynthConfig)
 
 
 def _check(cfg: SynthConfig) -> None:
@@ -217,6 +218,7 @@ def synthesize(
         visits=acc.visits,
         files=files,
         survey=survey,
+        config=cfg,
     )
 
 
@@ -232,6 +234,7 @@ class _Ids:
     sibling_dob: list[I64]
     sibling_girl: list[NDArray[np.bool_]]
     sibling_nik: list[I64]
+    sibling_name: list[I64]  # index into the first-name lists
     kk: I64
     kk_issued: I64
     fam_id: I64
@@ -276,6 +279,7 @@ def _identities(cfg: SynthConfig, prov: Province, ch: Chunk) -> _Ids:
         sibling_dob=sib_dob,
         sibling_girl=sib_girl,
         sibling_nik=parts[3:],
+        sibling_name=[rng.integers(0, 999, len(f)) for f in sib_fam],
         kk=kk,
         kk_issued=issued,
         fam_id=ch.index * 10**8 + fam_local,
@@ -380,6 +384,7 @@ def _write_eppgbm(
     usia = writers.usia_text(ch.dob[c], usia_day)
     nbsp_row = rng.random(len(c)) < 0.1
     alt_date = rng.random(len(c)) < 0.03
+    lila, lingkar = _arm_and_head(cfg, prov, ch, v, rng)
 
     kab_upper = np.array([n.upper() for n in prov.kab_names], dtype=object)
     kec_names = np.array(prov.kec_names, dtype=object)
@@ -465,8 +470,8 @@ def _write_eppgbm(
             "Berat": berat,
             "Tinggi": tinggi,
             "Cara Ukur": np.where(v.standing[sel], "Berdiri", "Terlentang"),
-            "LiLA": "",
-            "Lingkar Kepala": "",
+            "LiLA": writers.fixed(lila[sel], 1, comma),
+            "Lingkar Kepala": writers.fixed(lingkar[sel], 1, comma),
             "BB/U": writers.label(waz[sel], *writers.BBU),
             "ZS BB/U": writers.fixed(waz[sel], 2, comma),
             "TB/U": writers.label(haz[sel], *writers.TBU),
@@ -486,6 +491,38 @@ def _write_eppgbm(
         writers.write_csv(
             path, columns, n=len(sel), semicolon=st.semicolon, preamble=pre
         )
+
+
+def _arm_and_head(
+    cfg: SynthConfig, prov: Province, ch: Chunk, v: Visits, rng: np.random.Generator
+) -> tuple[F64, F64]:
+    """LiLA and head circumference (cm) where the posyandu measured them, else NaN.
+
+    Real exports fill these columns only in part: here 40 % of posyandu have a LiLA tape and
+    use it on 60 % of the children from 6 months, 25 % measure the head of 60 % of the children
+    under 2 years. The z-scores follow the child's latent state (arm with weight-for-age,
+    head with height-for-age, correlations of the order seen in survey data) and become cm
+    through the WHO 2006 arm- and head-circumference-for-age LMS tables.
+    """
+    n_pos = len(prov.pos_names)
+    tools = np.random.default_rng([cfg.seed, 7003]).random((n_pos, 2))
+    nv = len(v.child)
+    pos = ch.fam_pos[ch.fam[v.child]]
+    sex = ch.sex[v.child]
+    agef = v.age.astype(np.float64)
+    arm_z = 0.8 * v.waz_latent + 0.6 * rng.standard_normal(nv)
+    head_z = 0.1 + 0.5 * v.haz_latent + 0.85 * rng.standard_normal(nv)
+    arm_rows = (tools[pos, 0] < 0.4) & (v.age >= 183) & (rng.random(nv) < 0.6)
+    head_rows = (tools[pos, 1] < 0.25) & (v.age < 731) & (rng.random(nv) < 0.6)
+    arm = _lms.value_from_z(
+        _lms.arm_circumference_for_age(), sex, agef, np.clip(arm_z, -4.5, 4.5)
+    )
+    head = _lms.value_from_z(
+        _lms.head_circumference_for_age(), sex, agef, np.clip(head_z, -4.5, 4.5)
+    )
+    lila = np.where(arm_rows, np.round(arm, 1), np.nan)
+    lingkar = np.where(head_rows, np.round(head, 1), np.nan)
+    return lila, lingkar
 
 
 def pos_precision_dp(weight: F64) -> NDArray[np.bool_]:
@@ -598,8 +635,8 @@ def _write_families(
         girl = ids.sibling_girl[r]
         names = np.where(
             girl,
-            people.pick(people.FEMALE, rng.integers(0, 999, len(fidx))),
-            people.pick(people.MALE, rng.integers(0, 999, len(fidx))),
+            people.pick(people.FEMALE, ids.sibling_name[r]),
+            people.pick(people.MALE, ids.sibling_name[r]),
         )
         blank = np.full(len(fidx), "", dtype=object)
         parts.append(
@@ -647,15 +684,65 @@ def _write_families(
 def _write_screenings(
     out_dir: Path, cfg: SynthConfig, prov: Province, ch: Chunk, ids: _Ids
 ) -> None:
+    """Screenings (docs/templates.md section 3): `hamil` (one per pregnancy screened in the
+    years), `catin` (the couple before the first birth) and `remaja` (older sisters aged
+    12-18, about half of them screened once a year)."""
     rng = np.random.default_rng([cfg.seed, 16, ch.index])
+    lo = generate.day_number(cfg.first_year, 1, 1)
+    hi = generate.day_number(cfg.last_year, 12, 31)
+    desa_codes = np.array(prov.desa_codes, dtype=object)
+    path = out_dir / "screenings.csv"
+    blank = ""
+    mother_names = people.full_names(
+        people.pick(people.FEMALE, ch.mother_name),
+        people.pick(people.SECOND, ch.mother_name // 7),
+    )
+    father_names = people.full_names(
+        people.pick(people.MALE, ch.father_name),
+        people.pick(people.SECOND, ch.father_name // 5),
+    )
+
+    def write(
+        kind: str,
+        fidx: I64,
+        nik: I64,
+        names: NDArray[np.object_],
+        dob: I64,
+        day: I64,
+        lila: NDArray[np.floating[Any]],
+        hb: NDArray[np.floating[Any]],
+        weight: NDArray[np.floating[Any]],
+        height: NDArray[np.floating[Any]],
+        jk: NDArray[np.object_] | str,
+        extra: dict[str, object],
+    ) -> None:
+        if len(fidx) == 0:
+            return
+        columns: dict[str, object] = {
+            "Jenis": kind,
+            "NIK": writers.digits(nik),
+            "Nama": names,
+            "Tgl Lahir": writers.iso_dates(dob),
+            "No KK": writers.digits(ids.kk[fidx]),
+            "Kode Desa": desa_codes[ch.fam_desa[fidx]],
+            "Tanggal Skrining": writers.iso_dates(day),
+            "LiLA": writers.fixed(lila.astype(np.float64), 1),
+            "Hb": writers.fixed(hb.astype(np.float64), 1),
+            "Berat": writers.fixed(weight.astype(np.float64), 1),
+            "Tinggi": writers.fixed(height.astype(np.float64), 1),
+            "HPHT": extra.get("HPHT", blank),
+            "Usia Kehamilan": extra.get("Usia Kehamilan", blank),
+            "Kunjungan ANC": extra.get("Kunjungan ANC", blank),
+            "Rencana Nikah": extra.get("Rencana Nikah", blank),
+            "JK": jk,
+        }
+        writers.write_csv(path, columns, n=len(fidx))
+
+    # hamil: one screening per pregnancy, at 8-36 weeks.
     n = ch.n
     lmp = ch.dob - 280 + np.rint(rng.normal(0.0, 7.0, n)).astype(np.int64)
     screen = lmp + rng.integers(8 * 7, 36 * 7, n)
-    lo = generate.day_number(cfg.first_year, 1, 1)
-    hi = generate.day_number(cfg.last_year, 12, 31)
     sel = np.nonzero((screen >= lo) & (screen <= hi) & (screen < ch.dob))[0]
-    if len(sel) == 0:
-        return
     f = ch.fam[sel]
     kek = ch.kek[sel]
     anaemia = ch.anaemia[sel]
@@ -672,29 +759,109 @@ def _write_screenings(
     weeks = (screen[sel] - lmp[sel]) // 7
     height = np.round(rng.normal(151.0, 5.5, m), 1)
     weight = np.round(np.clip(rng.normal(56.0, 9.0, m) - 6.0 * kek, 35.0, 110.0), 1)
-    names = people.full_names(
-        people.pick(people.FEMALE, ch.mother_name[f]),
-        people.pick(people.SECOND, ch.mother_name[f] // 7),
+    write(
+        "hamil",
+        f,
+        ids.mother_nik[f],
+        mother_names[f],
+        ch.mother_dob[f],
+        screen[sel],
+        lila,
+        hb,
+        weight,
+        height,
+        "P",
+        {
+            "HPHT": writers.iso_dates(lmp[sel]),
+            "Usia Kehamilan": weeks,
+            "Kunjungan ANC": np.minimum(1 + weeks // 6, 8),
+        },
     )
-    desa_codes = np.array(prov.desa_codes, dtype=object)
-    columns: dict[str, object] = {
-        "Jenis": "hamil",
-        "NIK": writers.digits(ids.mother_nik[f]),
-        "Nama": names,
-        "Tgl Lahir": writers.iso_dates(ch.mother_dob[f]),
-        "No KK": writers.digits(ids.kk[f]),
-        "Kode Desa": desa_codes[ch.fam_desa[f]],
-        "Tanggal Skrining": writers.iso_dates(screen[sel]),
-        "LiLA": writers.fixed(lila, 1),
-        "Hb": writers.fixed(hb, 1),
-        "Berat": writers.fixed(weight, 1),
-        "Tinggi": writers.fixed(height, 1),
-        "HPHT": writers.iso_dates(lmp[sel]),
-        "Usia Kehamilan": weeks,
-        "Kunjungan ANC": np.minimum(1 + weeks // 6, 8),
-        "Rencana Nikah": "",
-    }
-    writers.write_csv(out_dir / "screenings.csv", columns, n=m)
+
+    # catin: couples whose first child is born in the window are screened 1-4 months before
+    # the wedding (Elsimil, facts.md 4c), the wedding 10-30 months before the first birth.
+    nf = len(ch.fam_desa)
+    first_child = np.full(nf, -1, dtype=np.int64)
+    first_child[ch.fam[::-1]] = np.arange(n - 1, -1, -1)
+    wedding = ch.dob[first_child] - rng.integers(300, 900, nf)
+    c_day = wedding - rng.integers(30, 120, nf)
+    fam_sel = np.nonzero((ch.prior_count == 0) & (c_day >= lo) & (c_day <= hi))[0]
+    k = len(fam_sel)
+    # A bride who goes on to have a KEK pregnancy is usually thin before it (LiLA < 23.5 in
+    # 70 % of them, against 15 % of the others); Hb < 12 g/dL in about a third.
+    thin = rng.random(k) < np.where(ch.kek[first_child[fam_sel]], 0.7, 0.15)
+    lila_w = np.where(
+        thin, rng.uniform(19.5, 23.4, k), np.clip(rng.normal(26.5, 2.5, k), 23.5, 38.0)
+    )
+    write(
+        "catin",
+        fam_sel,
+        ids.mother_nik[fam_sel],
+        mother_names[fam_sel],
+        ch.mother_dob[fam_sel],
+        c_day[fam_sel],
+        lila_w,
+        np.clip(rng.normal(12.5, 1.2, k), 7.0, 16.5),
+        np.round(np.clip(rng.normal(52.0, 9.0, k) - 5.0 * thin, 35.0, 110.0), 1),
+        np.round(rng.normal(152.0, 5.5, k), 1),
+        "P",
+        {"Rencana Nikah": writers.iso_dates(wedding[fam_sel])},
+    )
+    # About half of the grooms come to the screening too.
+    groom = fam_sel[rng.random(k) < 0.5]
+    g = len(groom)
+    write(
+        "catin",
+        groom,
+        ids.father_nik[groom],
+        father_names[groom],
+        ch.father_dob[groom],
+        c_day[groom],
+        np.clip(rng.normal(28.0, 2.8, g), 21.0, 40.0),
+        np.clip(rng.normal(14.6, 1.1, g), 10.0, 18.0),
+        np.round(np.clip(rng.normal(62.0, 10.0, g), 40.0, 120.0), 1),
+        np.round(rng.normal(163.0, 6.0, g), 1),
+        "L",
+        {"Rencana Nikah": writers.iso_dates(wedding[groom])},
+    )
+
+    # remaja: older sisters aged 12-18 on a school screening day, each year with p 0.5; Hb
+    # < 12 g/dL is anaemia in adolescent girls (facts.md 4b), about a third here.
+    for r, fidx in enumerate(ids.sibling_fam):
+        girls = np.nonzero(ids.sibling_girl[r])[0]
+        for year in cfg.years:
+            day = generate.day_number(year, 7, 15) + rng.integers(0, 120, len(girls))
+            age = (day - ids.sibling_dob[r][girls]) / 365.25
+            pick = np.nonzero(
+                (age >= 12.0) & (age < 19.0) & (rng.random(len(girls)) < 0.5)
+            )[0]
+            rows = girls[pick]
+            a = np.asarray(age[pick], dtype=np.float64)
+            q = len(rows)
+            fam_r = fidx[rows]
+            names = people.full_names(
+                people.pick(people.FEMALE, ids.sibling_name[r][rows]),
+                people.pick(people.SECOND, ch.father_name[fam_r] // 5),
+            )
+            write(
+                "remaja",
+                fam_r,
+                ids.sibling_nik[r][rows],
+                names,
+                ids.sibling_dob[r][rows],
+                day[pick],
+                np.clip(rng.normal(19.5 + 0.8 * (a - 12.0), 2.4, q), 15.0, 34.0),
+                np.clip(rng.normal(12.4, 1.2, q), 7.0, 16.0),
+                np.round(
+                    np.clip(rng.normal(36.0 + 2.6 * (a - 12.0), 7.0, q), 25.0, 95.0), 1
+                ),
+                np.round(
+                    np.clip(rng.normal(145.0 + 1.6 * (a - 12.0), 6.0, q), 120.0, 180.0),
+                    1,
+                ),
+                "P",
+                {},
+            )
 
 
 def _causes(risk: NDArray[np.bool_]) -> NDArray[np.object_]:

@@ -87,6 +87,7 @@ SCREENING_COLUMNS = [
     "Usia Kehamilan",
     "Kunjungan ANC",
     "Rencana Nikah",
+    "JK",
 ]
 WATER_LABELS_ID = (
     "ledeng/PAM",
