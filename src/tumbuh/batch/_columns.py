@@ -34,6 +34,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 _MEASURE_WORDS = {"terlentang": "l", "berbaring": "l", "berdiri": "h"}
+# e-PPGBM writes JK as L/P (laki-laki/perempuan); the kernel takes 1/2/m/f.
+_SEX_WORDS = {"l": "1", "laki-laki": "1", "p": "2", "perempuan": "2"}
 
 
 def _norm(name: object) -> str:
@@ -85,6 +87,13 @@ def _codes(s: pd.Series) -> np.ndarray[Any, Any]:
     return np.asarray(obj.where(obj.notna(), None), dtype=object)
 
 
+def _words(value: object, words: dict[str, str]) -> object:
+    """`value` translated when it is one of `words` (any case, blanks trimmed)."""
+    if value is None:
+        return None
+    return words.get(str(value).strip().lower(), value)
+
+
 def kernel_inputs(frame: pd.DataFrame, cols: dict[str, str]) -> dict[str, Any]:
     """Keyword arguments of :func:`tumbuh.growth.zscores` from one partition."""
     kw: dict[str, Any] = {}
@@ -92,7 +101,7 @@ def kernel_inputs(frame: pd.DataFrame, cols: dict[str, str]) -> dict[str, Any]:
     if pd.api.types.is_numeric_dtype(sex.dtype):
         kw["sex"] = sex.to_numpy(dtype=np.float64, na_value=np.nan)  # 1/2, NaN missing
     else:
-        kw["sex"] = _codes(sex)
+        kw["sex"] = np.array([_words(v, _SEX_WORDS) for v in _codes(sex)], dtype=object)
     if "age_days" in cols:
         kw["age_days"] = pd.to_numeric(
             frame[cols["age_days"]], errors="coerce"

@@ -13,11 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import dask.dataframe as dd
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from dask.delayed import delayed
 
+from tumbuh.batch._read import Piece, list_parquet, pieces, read_piece
 from tumbuh.batch._run import Progress, Scheduler, compute
-from tumbuh.batch.zscore import list_parquet
+from tumbuh.batch.zscore import DEFAULT_PARTITION_ROWS
 from tumbuh.errors import InvalidInput
 
 __all__ = ["Classifier", "KrsSummary", "krs_dataset"]
@@ -37,21 +40,21 @@ class KrsSummary:
     seconds: float
 
 
-def _classify_partition(frame: pd.DataFrame, classify: Classifier) -> pd.DataFrame:
-    out = classify(frame.reset_index(drop=True))
-    out.index = frame.index
-    return out
-
-
-def _tally(frame: pd.DataFrame) -> pd.DataFrame:
-    issues = frame["issues"].astype(object)
-    return pd.DataFrame(
-        {
-            "families": [len(frame)],
-            "target_families": [int((frame["target_family"] == "y").sum())],
-            "krs": [int((frame["krs"] == "y").sum())],
-            "with_issues": [int((issues.notna() & (issues != "")).sum())],
-        }
+def _classify_piece(
+    piece: Piece, out_path: Path, classify: Classifier
+) -> tuple[int, int, int, int]:
+    frame = read_piece(piece)
+    try:
+        out = classify(frame)
+    except InvalidInput as exc:
+        raise InvalidInput(f"{piece[0]}: {exc.message}") from exc
+    pq.write_table(pa.Table.from_pandas(out, preserve_index=False), out_path)
+    issues = out["issues"].astype(object)
+    return (
+        len(out),
+        int((out["target_family"] == "y").sum()),
+        int((out["krs"] == "y").sum()),
+        int((issues.notna() & (issues != "")).sum()),
     )
 
 
@@ -61,31 +64,45 @@ def krs_dataset(
     classify: Classifier,
     *,
     scheduler: Scheduler | None = None,
+    partition_rows: int = DEFAULT_PARTITION_ROWS,
     progress: Progress | None = None,
 ) -> KrsSummary:
-    """Classify the family rows at `source`; writes ``out_dir/part.N.parquet``.
+    """Classify the family rows at `source` into ``out_dir/part-NNNNN.parquet``.
 
     Every input column is kept and the classifier's columns are added; bad cells are
-    reported in ``issues`` by the classifier and never drop a family.
+    reported in ``issues`` by the classifier and never drop a family. Previous
+    ``part-*.parquet`` files in `out_dir` are removed first.
     """
     files = list_parquet(source)
     out_dir = Path(out_dir)
     if any(out_dir.resolve() in p.resolve().parents for p in files):
         raise InvalidInput(f"{out_dir}: the output directory holds input files")
-    ddf = dd.read_parquet([str(f) for f in files])
-    try:
-        meta = _classify_partition(ddf._meta, classify)
-    except InvalidInput as exc:
-        raise InvalidInput(f"{files[0]}: {exc.message}") from exc
-    classified = ddf.map_partitions(_classify_partition, classify, meta=meta)
-    write = classified.to_parquet(str(out_dir), write_index=False, compute=False)
-    tallies = classified.map_partitions(_tally, meta=_tally(meta)).sum()
+    # Missing required columns fail here, before any task runs.
+    schema = pq.read_schema(files[0])
+    _classify_piece_check(schema, classify, files[0])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for old in out_dir.glob("part-*.parquet"):
+        old.unlink()
+    parts = pieces(files, partition_rows)
+    tasks = [
+        delayed(_classify_piece, pure=False)(
+            piece, out_dir / f"part-{i:05d}.parquet", classify
+        )
+        for i, piece in enumerate(parts)
+    ]
     start = time.perf_counter()
-    _, totals = compute([write, tallies], scheduler or Scheduler(), progress)
+    results = compute(tasks, scheduler or Scheduler(), progress)
     return KrsSummary(
-        families=int(totals["families"]),
-        target_families=int(totals["target_families"]),
-        krs=int(totals["krs"]),
-        with_issues=int(totals["with_issues"]),
+        families=sum(r[0] for r in results),
+        target_families=sum(r[1] for r in results),
+        krs=sum(r[2] for r in results),
+        with_issues=sum(r[3] for r in results),
         seconds=time.perf_counter() - start,
     )
+
+
+def _classify_piece_check(schema: pa.Schema, classify: Classifier, path: Path) -> None:
+    try:
+        classify(schema.empty_table().to_pandas())
+    except InvalidInput as exc:
+        raise InvalidInput(f"{path}: {exc.message}") from exc

@@ -18,14 +18,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import dask.dataframe as dd
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
 from tumbuh.batch._columns import desa_codes, kernel_inputs, needed_for_kernel, resolve
+from tumbuh.batch._read import list_parquet, read_dataframe
 from tumbuh.batch._run import Progress, Scheduler, compute
-from tumbuh.batch.zscore import list_parquet
+from tumbuh.batch.zscore import DEFAULT_PARTITION_ROWS
 from tumbuh.errors import InvalidInput
 from tumbuh.growth import zscores
 
@@ -189,6 +189,7 @@ def prevalence_dataset(
     province: str | None = None,
     scheduler: Scheduler | None = None,
     split_out: int | None = None,
+    partition_rows: int = DEFAULT_PARTITION_ROWS,
     progress: Progress | None = None,
 ) -> pd.DataFrame:
     """Prevalence per group of `by` over the Parquet dataset at `source`.
@@ -221,12 +222,12 @@ def prevalence_dataset(
             wanted.add(key)
         elif key in _REGION_KEYS:
             wanted.add(cols.get("kode_desa") or cols["kode_desa_index"])
-    ddf = dd.read_parquet(
-        [str(f) for f in files], columns=[n for n in names if n in wanted]
-    )
+    ddf = read_dataframe(files, [n for n in names if n in wanted], partition_rows)
     group = ["child_id", "year", *[k for k in keys if k != "year"]]
     meta = _pack_partition(ddf._meta, keys, province)
-    packed = ddf.map_partitions(_pack_partition, keys, province, meta=meta)
+    packed = ddf.map_partitions(  # type: ignore[no-untyped-call]
+        _pack_partition, keys, province, meta=meta
+    )
     nparts = split_out or max(1, ddf.npartitions // 4)
     latest = (
         packed.groupby(group, sort=False, dropna=False)["packed"]

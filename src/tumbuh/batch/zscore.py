@@ -8,7 +8,6 @@ worker needs is bounded by the slice size, whatever the size of the dataset.
 
 from __future__ import annotations
 
-import glob
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ import pyarrow.parquet as pq
 from dask.delayed import delayed
 
 from tumbuh.batch._columns import kernel_inputs, needed_for_kernel, resolve
+from tumbuh.batch._read import list_parquet, pieces
 from tumbuh.batch._run import Progress, Scheduler, compute
 from tumbuh.errors import InvalidInput
 from tumbuh.growth import zscores
@@ -52,21 +52,6 @@ class ZscoreSummary:
         return self.rows / self.seconds if self.seconds > 0 else float("nan")
 
 
-def list_parquet(source: str | Path) -> list[Path]:
-    """The Parquet files of a directory (recursively) or a glob, in name order."""
-    src = Path(source)
-    if src.is_dir():
-        files = sorted(p for p in src.rglob("*.parquet") if p.is_file())
-    elif src.is_file():
-        files = [src]
-    else:
-        files = sorted(Path(p) for p in glob.glob(str(source), recursive=True))
-        files = [p for p in files if p.is_file()]
-    if not files:
-        raise InvalidInput(f"{source}: no Parquet files found")
-    return files
-
-
 def _arrow_column(values: np.ndarray[Any, Any]) -> pa.Array:
     if values.dtype == object:
         return pa.array(values, type=pa.string(), from_pandas=True)
@@ -94,13 +79,15 @@ def zscore_table(table: pa.Table, source: str = "input") -> pa.Table:
 
 
 def _zscore_piece(
-    path: Path, row_groups: list[int], out_path: Path, partition_rows: int
+    path: Path, row_groups: tuple[int, ...], out_path: Path, partition_rows: int
 ) -> tuple[int, int]:
     rows = issues = 0
     pf = pq.ParquetFile(path)
     writer: pq.ParquetWriter | None = None
     try:
-        for batch in pf.iter_batches(batch_size=partition_rows, row_groups=row_groups):
+        for batch in pf.iter_batches(
+            batch_size=partition_rows, row_groups=list(row_groups)
+        ):
             scored = zscore_table(pa.Table.from_batches([batch]), str(path))
             if writer is None:
                 writer = pq.ParquetWriter(out_path, scored.schema)
@@ -114,24 +101,6 @@ def _zscore_piece(
         if writer is not None:
             writer.close()
     return rows, issues
-
-
-def _pieces(files: list[Path], partition_rows: int) -> list[tuple[Path, list[int]]]:
-    """Split files into runs of row groups of at most `partition_rows` rows (>= 1 group)."""
-    pieces: list[tuple[Path, list[int]]] = []
-    for path in files:
-        meta = pq.ParquetFile(path).metadata
-        run: list[int] = []
-        run_rows = 0
-        for i in range(meta.num_row_groups):
-            n = meta.row_group(i).num_rows
-            if run and run_rows + n > partition_rows:
-                pieces.append((path, run))
-                run, run_rows = [], 0
-            run.append(i)
-            run_rows += n
-        pieces.append((path, run))
-    return pieces
 
 
 def zscore_dataset(
@@ -148,8 +117,6 @@ def zscore_dataset(
     :class:`~tumbuh.errors.InvalidInput` when no file is found, when `out_dir` holds the
     input, or when a file lacks the columns the kernel needs (named in the message).
     """
-    if partition_rows < 1:
-        raise InvalidInput(f"--partition-rows must be at least 1, got {partition_rows}")
     files = list_parquet(source)
     out_dir = Path(out_dir)
     resolved_out = out_dir.resolve()
@@ -160,12 +127,12 @@ def zscore_dataset(
     out_dir.mkdir(parents=True, exist_ok=True)
     for old in out_dir.glob("part-*.parquet"):
         old.unlink()
-    pieces = _pieces(files, partition_rows)
+    parts = pieces(files, partition_rows)
     tasks = [
         delayed(_zscore_piece, pure=False)(
             path, groups, out_dir / f"part-{i:05d}.parquet", partition_rows
         )
-        for i, (path, groups) in enumerate(pieces)
+        for i, (path, groups) in enumerate(parts)
     ]
     start = time.perf_counter()
     results = compute(tasks, scheduler or Scheduler(), progress)
@@ -174,6 +141,6 @@ def zscore_dataset(
         rows=sum(r for r, _ in results),
         rows_with_issue=sum(i for _, i in results),
         input_files=len(files),
-        output_files=len(pieces),
+        output_files=len(parts),
         seconds=seconds,
     )
