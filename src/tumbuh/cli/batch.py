@@ -15,6 +15,7 @@ from tumbuh.batch import (
     prevalence_dataset,
     zscore_dataset,
 )
+from tumbuh.batch.zscore import DEFAULT_PARTITION_ROWS
 from tumbuh.cli._app import app
 from tumbuh.errors import InvalidInput
 from tumbuh.risk.krs import classify_family_table
@@ -41,6 +42,9 @@ WorkersOpt = Annotated[
     typer.Option("--workers", help="Local threads/processes (default: cores)."),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", help="No progress on stderr.")]
+RowsOpt = Annotated[
+    int, typer.Option("--partition-rows", help="Most rows a worker holds at a time.")
+]
 
 
 def _scheduler(kind: str, address: str | None, workers: int | None) -> Scheduler:
@@ -69,9 +73,7 @@ def zscore_cmd(
     scheduler: SchedulerOpt = "threads",
     address: AddressArg = None,
     workers: WorkersOpt = None,
-    partition_rows: Annotated[
-        int, typer.Option("--partition-rows", help="Rows per slice a worker holds.")
-    ] = 250_000,
+    partition_rows: RowsOpt = DEFAULT_PARTITION_ROWS,
     quiet: QuietOpt = False,
 ) -> None:
     """WHO z-scores of every measurement row; anthro columns added, partitioned Parquet out."""
@@ -105,6 +107,7 @@ def prevalence_cmd(
     scheduler: SchedulerOpt = "threads",
     address: AddressArg = None,
     workers: WorkersOpt = None,
+    partition_rows: RowsOpt = DEFAULT_PARTITION_ROWS,
     quiet: QuietOpt = False,
 ) -> None:
     """Stunting/wasting/underweight/overweight prevalence with Wilson 95 % CIs."""
@@ -115,6 +118,7 @@ def prevalence_cmd(
         by.split(","),
         province=province,
         scheduler=_scheduler(scheduler, address, workers),
+        partition_rows=partition_rows,
         progress=_progress(quiet),
     )
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -129,6 +133,7 @@ def krs_cmd(
     scheduler: SchedulerOpt = "threads",
     address: AddressArg = None,
     workers: WorkersOpt = None,
+    partition_rows: RowsOpt = DEFAULT_PARTITION_ROWS,
     quiet: QuietOpt = False,
 ) -> None:
     """KRS classification of a partitioned family table (docs/krs.md input columns)."""
@@ -137,6 +142,7 @@ def krs_cmd(
         out,
         classify_family_table,
         scheduler=_scheduler(scheduler, address, workers),
+        partition_rows=partition_rows,
         progress=_progress(quiet),
     )
     typer.echo(
