@@ -26,8 +26,11 @@ from tumbuh.config import Settings
 from tumbuh.db.engine import make_engine
 from tumbuh.db.schema import create_schema
 from tumbuh.db.session import unit_of_work
+from tumbuh.interventions import service as interventions
+from tumbuh.interventions.models import Intervention
 from tumbuh.models import Base
 from tumbuh.register.models import Family, Measurement, Person, Region
+from tumbuh.risk.models import RiskScore
 from tumbuh.surveillance import service as surveillance
 from tumbuh.web.app import create_app
 
@@ -224,6 +227,25 @@ def add_register_sample(session: Session) -> None:
                     lenhei_cm=76.0, measure="l", zlen=-1.2, zwei=-0.9, zwfl=-0.3, flen=False,
                     desa_code=None, fingerprint="f4"),
     ])  # fmt: skip
+    session.flush()
+    # Stored risk scores (as `tumbuh risk score` writes them) for every sample family, and
+    # one intervention: the visit lists, the gaps and the family page read them.
+    for fid, desa in [
+        (501, "64.71.01.1001"),
+        *zip(range(502, 508), OUTSIDE_DESA.values(), strict=True),
+    ]:
+        session.add(RiskScore(
+            family_id=fid, year=2025, desa_code=desa, risk=0.31 if fid == 501 else 0.05,
+            krs=fid == 501, krs_factors="water;latrine" if fid == 501 else "",
+            reason_keys="water", reasons_id="air minum tidak layak",
+            reasons_en="unimproved drinking water", signal_keys="", signals_id="",
+            signals_en="", model_trained_at="2025-01-01T00:00:00",
+        ))  # fmt: skip
+    interventions.ensure_catalogue(session)
+    session.add(Intervention(
+        kind_code="pantau_tumbuh", person_id=602, family_id=None, desa_code="64.71.01.1001",
+        given_on=dt.date(2025, 3, 1), status="given", sector="Dinkes", record_key="k602",
+    ))  # fmt: skip
     session.flush()
 
 

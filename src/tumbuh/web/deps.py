@@ -110,6 +110,7 @@ def _remember(request: Request, db: Session, user: User) -> User:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DbDep = Annotated[Session, Depends(get_db)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
 LangDep = Annotated[Lang, Depends(get_lang)]
 PageUser = Annotated[User, Depends(page_user)]
 ApiUser = Annotated[User, Depends(api_user)]

@@ -2,7 +2,8 @@
 
 The register package (`tumbuh.register`) publishes its tables and importers but, so far, no
 read service; these few queries live here, in one module, until it does (then this module
-shrinks to calls into `tumbuh.register.service`). Nothing here writes.
+shrinks to calls into `tumbuh.register.service`). Nothing here writes, except
+`drop_quarantined` (a quarantined row fixed and re-imported from the imports page).
 
 Scoping is the caller's job (`accounts.scope.require_personal_data`) except for lists, which
 take the region prefix and never return rows outside it.
@@ -17,7 +18,9 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, tup
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from tumbuh.errors import NotFound
-from tumbuh.register.models import Family, Measurement, Person
+from tumbuh.interventions.models import Intervention, InterventionKind, MeetingAction
+from tumbuh.register.models import Family, Measurement, Person, QuarantinedRow
+from tumbuh.risk.models import RiskScore
 from tumbuh.web.regions import codes_under
 
 
@@ -253,3 +256,131 @@ def region_counts(session: Session, *, region_code: str) -> RegionCounts:
     )
     n, stunted = session.execute(stmt).one()
     return RegionCounts(int(n or 0), int(stunted or 0))
+
+
+def family_ids_by_kk(
+    session: Session, *, desa_code: str, no_kks: list[str]
+) -> dict[str, int]:
+    """Family id per No KK among the families of one desa (links from the visit list)."""
+    if not no_kks:
+        return {}
+    rows = session.execute(
+        select(Family.no_kk, Family.id).where(
+            Family.desa_code == desa_code, Family.no_kk.in_(no_kks)
+        )
+    ).all()
+    return {str(k): int(i) for k, i in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class QuarantineView:
+    id: int
+    kind: str
+    file: str
+    row: int
+    raw: dict[str, object]
+    issues: list[dict[str, object]]
+    created_at: dt.datetime | None
+
+
+def quarantined_rows(session: Session, *, limit: int) -> list[QuarantineView]:
+    """The latest quarantined rows (newest first) with their raw cells and issues."""
+    rows = session.scalars(
+        select(QuarantinedRow).order_by(QuarantinedRow.id.desc()).limit(limit)
+    )
+    return [_quarantine(q) for q in rows]
+
+
+def quarantined_row(session: Session, row_id: int) -> QuarantineView | None:
+    q = session.get(QuarantinedRow, row_id)
+    return _quarantine(q) if q is not None else None
+
+
+def _quarantine(q: QuarantinedRow) -> QuarantineView:
+    return QuarantineView(
+        q.id, q.kind, q.file, q.row, dict(q.raw), list(q.issues), q.created_at
+    )
+
+
+def drop_quarantined(session: Session, row_id: int) -> None:
+    """Forget a quarantined row once its fixed version has been imported."""
+    q = session.get(QuarantinedRow, row_id)
+    if q is not None:
+        session.delete(q)
+        session.flush()
+
+
+@dataclass(frozen=True, slots=True)
+class FamilyRisk:
+    year: int
+    risk: float
+    krs: bool
+    krs_factors: list[str]
+    reasons: str
+    signals: str
+
+
+def family_risk(session: Session, family_id: int, *, lang: str) -> FamilyRisk | None:
+    """The family's latest stored risk score (risk.models.RiskScore, written by `tumbuh risk
+    score`): probability, KRS status and factors, reasons and signals in `lang`."""
+    row = session.scalars(
+        select(RiskScore)
+        .where(RiskScore.family_id == family_id)
+        .order_by(RiskScore.year.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    return FamilyRisk(
+        year=row.year,
+        risk=row.risk,
+        krs=row.krs,
+        krs_factors=[f for f in row.krs_factors.split(";") if f],
+        reasons=row.reasons_en if lang == "en" else row.reasons_id,
+        signals=row.signals_en if lang == "en" else row.signals_id,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class InterventionRow:
+    given_on: dt.date
+    kind_code: str
+    name: str
+    person_id: int | None
+    status: str
+    sector: str
+
+
+def interventions_of(
+    session: Session, *, person_ids: list[int], family_id: int | None, lang: str
+) -> list[InterventionRow]:
+    """Interventions recorded for these people or this family, newest first."""
+    conds: list[ColumnElement[bool]] = []
+    if person_ids:
+        conds.append(Intervention.person_id.in_(person_ids))
+    if family_id is not None:
+        conds.append(Intervention.family_id == family_id)
+    if not conds:
+        return []
+    name = InterventionKind.name_en if lang == "en" else InterventionKind.name_id
+    rows = session.execute(
+        select(
+            Intervention.given_on,
+            Intervention.kind_code,
+            name,
+            Intervention.person_id,
+            Intervention.status,
+            Intervention.sector,
+        )
+        .join(InterventionKind, InterventionKind.code == Intervention.kind_code)
+        .where(or_(*conds))
+        .order_by(Intervention.given_on.desc(), Intervention.id)
+    ).all()
+    return [InterventionRow(*r) for r in rows]
+
+
+def action_region(session: Session, action_id: int) -> str | None:
+    """The region of a meeting action (to check scope before updating it); None if absent."""
+    return session.scalar(
+        select(MeetingAction.region_code).where(MeetingAction.id == action_id)
+    )

@@ -5,11 +5,25 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from tumbuh.web.csrf import csrf_protect
-from tumbuh.web.pages import admin, auth, growth, regions, register
+from tumbuh.web.pages import (
+    admin,
+    auth,
+    growth,
+    imports,
+    interventions,
+    quality,
+    region_panels,
+    regions,
+    register,
+)
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
 router.include_router(auth.router)
+router.include_router(region_panels.router)
 router.include_router(regions.router)
+router.include_router(quality.router)
+router.include_router(imports.router)
+router.include_router(interventions.router)
 router.include_router(growth.router)
 router.include_router(register.router)
 router.include_router(admin.router)

@@ -12,9 +12,15 @@ from tumbuh.accounts import service as accounts
 from tumbuh.accounts.roles import policy
 from tumbuh.accounts.scope import mask_nik, require_region
 from tumbuh.errors import NotFound
-from tumbuh.web import figures, register_read
+from tumbuh.web import figures, insights, register_read
 from tumbuh.web.deps import DbDep, LangDep, PageUser, SettingsDep, client_ip
 from tumbuh.web.export import xlsx_response
+from tumbuh.web.pages.region_panels import (
+    desa_context,
+    panel_context,
+    panel_xlsx,
+    within_geojson,
+)
 from tumbuh.web.regions import children_of, get_region, lineage
 from tumbuh.web.templating import render
 
@@ -25,11 +31,16 @@ CHILDREN_PAGE_SIZE = 100
 
 
 @router.get("/geo/{province}/{level}.geojson")
-def geojson(province: str, level: str, user: PageUser) -> Response:
-    """Boundaries for the map (packaged, no tile server); cached by the browser for a day."""
+def geojson(
+    province: str, level: str, user: PageUser, within: str | None = None
+) -> Response:
+    """Boundaries for the map (packaged, no tile server); cached by the browser for a day.
+    `within` keeps the features under one region code (a kecamatan's desa)."""
     path = GEO_DIR / f"{province}_{level}.geojson"
     if level not in GEO_LEVELS or not province.isdigit() or not path.exists():
         raise NotFound(f"no boundaries for {province}/{level}")
+    if within is not None:
+        return within_geojson(path, require_region(user, within))
     return FileResponse(
         path,
         media_type="application/geo+json",
@@ -49,9 +60,13 @@ def region_page(
     year: int | None = None,
     page: Annotated[int, Query(ge=1)] = 1,
     format: Annotated[str | None, Query(pattern="^(html|xlsx)$")] = None,
+    table: Annotated[str | None, Query(pattern="^(forecast|coverage)$")] = None,
 ) -> Response:
     clean = require_region(user, code)
     region = get_region(clean)
+    if format == "xlsx" and table is not None:
+        return panel_xlsx(db, user, clean, table, year=year, settings=settings)
+    panels = panel_context(db, user, clean, lang=lang, settings=settings, year=year)
     if region.level == 1:
         overview = figures.province_overview(db, clean, kind=kind, year=year, lang=lang)
         if format == "xlsx":
@@ -68,7 +83,8 @@ def region_page(
         return render(
             request,
             "regions/province.html",
-            {"region": region, "lineage": lineage(clean), "overview": overview},
+            {"region": region, "lineage": lineage(clean), "overview": overview}
+            | panels,
             lang=lang,
         )
     warnings = figures.region_warnings(db, clean, lang=lang)
@@ -113,6 +129,13 @@ def region_page(
         )
     threshold = settings.small_cell_threshold
     suppressed = not personal and 0 < counts.children_measured < threshold
+    if region.level == 4:
+        panels |= desa_context(request, db, user, clean)
+    elif region.level in (2, 3):
+        values: dict[str, float | None] = {r.code: r.value for r in routine}
+        panels["child_map"] = insights.child_map(
+            clean, values, lang=lang, province=clean[:2]
+        )
     return render(
         request,
         "regions/region.html",
@@ -130,6 +153,7 @@ def region_page(
             "child_total": total,
             "page": page,
             "has_next": page * CHILDREN_PAGE_SIZE < total,
-        },
+        }
+        | panels,
         lang=lang,
     )

@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from tumbuh.accounts import service as accounts
 from tumbuh.accounts.scope import mask_nik, require_record
-from tumbuh.web import register_read
+from tumbuh.web import insights, register_read
 from tumbuh.web.deps import DbDep, LangDep, PageUser, client_ip
 from tumbuh.web.growth_charts import (
     DAYS_PER_MONTH,
@@ -48,11 +48,15 @@ def child_page(
             ("len", chart_with_points("len", sex, len_points, lang)),
             ("wei", chart_with_points("wei", sex, wei_points, lang)),
         ]
+    received = register_read.interventions_of(
+        db, person_ids=[child_id], family_id=None, lang=lang
+    )
     return render(
         request,
         "register/child.html",
         {
             "detail": detail,
+            "interventions": received,
             "nik": mask_nik(detail.child.nik, role=user.role),
             "charts": charts,
             "lineage": lineage(detail.child.desa_code)
@@ -73,11 +77,32 @@ def family_page(
         db, actor=user, action="view", object_type="family", object_id=str(family_id),
         region_code=family.desa_code, ip=client_ip(request),
     )  # fmt: skip
+    risk = register_read.family_risk(db, family_id, lang=lang)
+    received = register_read.interventions_of(
+        db, person_ids=[m.id for m in family.members], family_id=family_id, lang=lang
+    )
+    names = {m.id: m.name for m in family.members}
+    missing: list[tuple[str, str | None, str]] = []
+    if family.desa_code and risk is not None and risk.krs:
+        gaps = insights.desa_convergence(db, family.desa_code, year=None)
+        if gaps is not None:
+            mine = gaps.missing.loc[gaps.missing["family_id"] == family_id]
+            missing = [
+                (
+                    str(r["name_en" if lang == "en" else "name_id"]),
+                    r["person_name"] or None,
+                    str(r["sector"]),
+                )
+                for r in mine.to_dict("records")
+            ]
     return render(
         request,
         "register/family.html",
         {
             "family": family,
+            "risk": risk,
+            "received": [(r, names.get(r.person_id or -1)) for r in received],
+            "missing": missing,
             "no_kk": mask_nik(family.no_kk, role=user.role),
             "members": [(m, mask_nik(m.nik, role=user.role)) for m in family.members],
             "lineage": lineage(family.desa_code) if family.desa_code else [],

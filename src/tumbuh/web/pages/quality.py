@@ -1,0 +1,76 @@
+"""Data-quality page: score, band, criteria and reasons per desa or posyandu and period
+(from `tumbuh.surveillance.routine.quality_report`, cached per database in web.insights)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import RedirectResponse, Response
+
+from tumbuh.accounts.scope import require_region
+from tumbuh.web import insights
+from tumbuh.web.deps import DbDep, LangDep, PageUser
+from tumbuh.web.export import xlsx_response
+from tumbuh.web.regions import get_region, lineage
+from tumbuh.web.templating import render
+
+router = APIRouter()
+
+
+def _periods(db: Any, level: str) -> list[str]:
+    return sorted(
+        {str(i["period"]) for i in insights.quality_items(db, level)} - {"all"},
+        reverse=True,
+    )
+
+
+@router.get("/quality")
+def quality_home(user: PageUser) -> Response:
+    return RedirectResponse(f"/quality/{user.region_code}", status_code=303)
+
+
+@router.get("/quality/{code}")
+def quality_page(
+    request: Request,
+    code: str,
+    user: PageUser,
+    db: DbDep,
+    lang: LangDep,
+    level: Annotated[str, Query(pattern="^(desa|posyandu)$")] = "desa",
+    period: Annotated[str, Query(max_length=8)] = "all",
+    format: Annotated[str | None, Query(pattern="^(html|xlsx)$")] = None,
+) -> Response:
+    clean = require_region(user, code)
+    region = get_region(clean)
+    rows = sorted(
+        insights.quality_under(db, clean, level=level, period=period),
+        key=lambda q: (float(q.get("score") or 0.0), str(q.get("code"))),
+    )
+    if format == "xlsx":
+        return xlsx_response(
+            f"tumbuh_kualitas_{clean}_{level}_{period}",
+            f"{level} {period}",
+            ["kode", "nama", "induk", "periode", "anak", "cakupan_pct", "skor", "pita",
+             "penalti", "alasan"],
+            [
+                (str(q["code"]), q.get("name"), q.get("parent_code"), q["period"],
+                 q.get("n_children"), q.get("coverage"), q.get("score"), q.get("band_id"),
+                 q.get("penalty"), " | ".join(q.get("reasons_id") or []))
+                for q in rows
+            ],
+        )  # fmt: skip
+    return render(
+        request,
+        "quality/quality.html",
+        {
+            "region": region,
+            "lineage": lineage(clean),
+            "rows": rows,
+            "level": level,
+            "period": period,
+            "periods": _periods(db, level),
+            "colors": insights.QUALITY_COLORS,
+        },
+        lang=lang,
+    )
