@@ -87,11 +87,17 @@ def _codes(s: pd.Series) -> np.ndarray[Any, Any]:
     return np.asarray(obj.where(obj.notna(), None), dtype=object)
 
 
-def _words(value: object, words: dict[str, str]) -> object:
-    """`value` translated when it is one of `words` (any case, blanks trimmed)."""
-    if value is None:
-        return None
-    return words.get(str(value).strip().lower(), value)
+def _words(values: np.ndarray[Any, Any], words: dict[str, str]) -> np.ndarray[Any, Any]:
+    """`values` with those that are one of `words` (any case, blanks trimmed) translated.
+
+    Each distinct value is looked at once (a column has a handful), not each row.
+    """
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    table = np.array(
+        [words.get(str(u).strip().lower(), u) for u in uniques] + [None], dtype=object
+    )
+    out: np.ndarray[Any, Any] = table[codes]  # sentinel -1 picks the trailing None
+    return out
 
 
 def kernel_inputs(frame: pd.DataFrame, cols: dict[str, str]) -> dict[str, Any]:
@@ -101,7 +107,7 @@ def kernel_inputs(frame: pd.DataFrame, cols: dict[str, str]) -> dict[str, Any]:
     if pd.api.types.is_numeric_dtype(sex.dtype):
         kw["sex"] = sex.to_numpy(dtype=np.float64, na_value=np.nan)  # 1/2, NaN missing
     else:
-        kw["sex"] = np.array([_words(v, _SEX_WORDS) for v in _codes(sex)], dtype=object)
+        kw["sex"] = _words(_codes(sex), _SEX_WORDS)
     if "age_days" in cols:
         kw["age_days"] = pd.to_numeric(
             frame[cols["age_days"]], errors="coerce"
@@ -123,13 +129,7 @@ def kernel_inputs(frame: pd.DataFrame, cols: dict[str, str]) -> dict[str, Any]:
             )
     if "measure" in cols:
         m = _codes(frame[cols["measure"]])
-        kw["measure"] = np.array(
-            [
-                _MEASURE_WORDS.get(str(v).strip().lower(), v) if v is not None else None
-                for v in m
-            ],
-            dtype=object,
-        )
+        kw["measure"] = _words(m, _MEASURE_WORDS)
     if "oedema" in cols:
         kw["oedema"] = _codes(frame[cols["oedema"]])
     return kw
