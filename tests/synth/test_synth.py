@@ -9,8 +9,11 @@ import pandas as pd
 import pytest
 from tests.synth._helpers import read_all_eppgbm, read_eppgbm, score
 
+from tumbuh.errors import InvalidInput
 from tumbuh.synth import SynthConfig, synthesize
-from tumbuh.synth.model import PROBLEMS
+from tumbuh.synth.generate import REACHABLE, Improvement, make_chunk
+from tumbuh.synth.model import PROBLEMS, RISK_NAMES
+from tumbuh.synth.regions import load_province
 
 N_CHILDREN = 5_000
 
@@ -111,10 +114,27 @@ class TestCalibration:
         self, survey: pd.DataFrame
     ) -> None:
         kab = survey[
-            (survey["region_code"].str.len() == 5) & (survey["survey_n"] >= 50)
+            (survey["region_code"].str.len() == 5)
+            & (survey["survey_n"] >= 50)
+            & (survey["target_basis"] != "extrapolated")
         ]
-        assert len(kab) >= 36
+        assert len(kab) >= 27
         assert (kab["survey_pct"] - kab["target_pct"]).abs().max() <= 2.0
+
+    def test_after_the_last_survey_the_district_effect_is_held(
+        self, survey: pd.DataFrame
+    ) -> None:
+        kab = survey[survey["region_code"].str.len() == 5].set_index(
+            ["region_code", "year"]
+        )
+        for code in kab.index.get_level_values(0).unique():
+            assert kab.loc[(code, 2025), "target_basis"] == "extrapolated"
+            assert (
+                kab.loc[(code, 2025), "district_effect_z"]
+                == kab.loc[(code, 2024), "district_effect_z"]
+            )
+            assert 0 <= kab.loc[(code, 2025), "reach_pct"] <= 50
+            assert kab.loc[(code, 2025), "reach_born_from"] == "2024-07-01"
 
     def test_province_is_within_1_point_of_the_published_figure(
         self, survey: pd.DataFrame
@@ -392,9 +412,75 @@ def test_at_50000_children_every_kabkota_year_is_within_2_points(
     survey = res.survey
     kab = survey[survey["region_code"].str.len() == 5]
     assert (kab["survey_n"] >= 200).all()
-    diff = kab["survey_pct"].astype(float) - kab["target_pct"].astype(float)
+    surveyed = kab[kab["target_basis"] != "extrapolated"]
+    diff = surveyed["survey_pct"].astype(float) - surveyed["target_pct"].astype(float)
     assert diff.abs().max() <= 2.0
+    # 2025 (no survey: the district effect is held, fewer risk factors) lies between the
+    # extrapolated figure and the 2024 level, up to sampling noise of 2 points.
+    k = kab.set_index(["region_code", "year"])
+    for code in k.index.get_level_values(0).unique():
+        level_2025 = float(k.loc[(code, 2025), "survey_pct"])
+        lo = float(k.loc[(code, 2025), "target_pct"])
+        hi = float(k.loc[(code, 2024), "survey_pct"])
+        assert lo - 2.0 <= level_2025 <= hi + 2.0, code
     prov = survey[(survey["region_code"] == "64") & (survey["target_pct"] != "")]
     pdiff = prov["survey_pct"].astype(float) - prov["target_pct"].astype(float)
     assert len(prov) == 3
     assert pdiff.abs().max() <= 1.0
+
+
+class TestExtrapolation:
+    """After the last published survey (2024) the decline comes from fewer risk factors."""
+
+    def test_reached_children_lose_kek_anaemia_and_lbw_and_the_others_are_untouched(
+        self,
+    ) -> None:
+        cfg = SynthConfig(children=3000, seed=5)
+        prov = load_province(cfg.province, cfg.seed)
+        born_from = int(cfg.mid_years()[2])
+        none = make_chunk(cfg, prov, 0, 3000, 0, Improvement(born_from, None))
+        everyone = np.ones(len(prov.kab_codes))
+        full = make_chunk(cfg, prov, 0, 3000, 0, Improvement(born_from, everyone))
+        assert none.eligible.sum() > 100
+        old = ~none.eligible
+        assert np.array_equal(none.b0[old], full.b0[old])
+        assert np.array_equal(none.decline[old], full.decline[old])
+        assert np.array_equal(none.risk[old], full.risk[old])
+        reach_idx = [RISK_NAMES.index(r) for r in REACHABLE]
+        new = none.eligible
+        assert none.risk[np.ix_(new, reach_idx)].any()
+        assert not full.risk[np.ix_(new, reach_idx)].any()
+        # the other factors of the reached children are unchanged
+        rest = [i for i in range(len(RISK_NAMES)) if i not in reach_idx]
+        assert np.array_equal(
+            none.risk[np.ix_(new, rest)], full.risk[np.ix_(new, rest)]
+        )
+        # and being reached can only raise the child's expected HAZ (at birth and at 2 y)
+        assert (full.b0[new] >= none.b0[new]).all()
+        at_2y_full = full.b0[new] + full.decline[new]
+        assert (at_2y_full >= none.b0[new] + none.decline[new] - 1e-12).all()
+        assert np.allclose(none.b0_plain[new], full.b0[new])
+        assert np.allclose(none.decline_plain[new], full.decline[new])
+
+    def test_by_district_effect_solves_2025_to_the_extrapolated_figure(
+        self, tmp_path: Path
+    ) -> None:
+        held = synthesize(SynthConfig(children=1500, seed=3), tmp_path / "a").survey
+        moved = synthesize(
+            SynthConfig(children=1500, seed=3, extrapolate_by="district_effect"),
+            tmp_path / "b",
+        ).survey
+
+        def effect(frame: pd.DataFrame, year: int) -> pd.Series:
+            rows = frame[
+                (frame["region_code"].str.len() == 5) & (frame["year"] == year)
+            ]
+            return rows.set_index("region_code")["district_effect_z"].astype(float)
+
+        assert (effect(held, 2025) == effect(held, 2024)).all()
+        assert (effect(moved, 2025) != effect(moved, 2024)).any()
+        assert (moved["reach_pct"].fillna("") == "").all()
+
+    def test_an_unknown_extrapolation_is_refused(self, tmp_path: Path) -> None:
+        with pytest.raises(InvalidInput, match="extrapolate"):
+            synthesize(SynthConfig(children=10, extrapolate_by="magic"), tmp_path)

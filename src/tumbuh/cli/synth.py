@@ -181,6 +181,13 @@ def synth_command(
             help="Processes generating chunks (the files do not depend on it)."
         ),
     ] = min(2, os.cpu_count() or 1),
+    extrapolate_by: Annotated[
+        str,
+        typer.Option(
+            help="Years after the last survey decline by risk_factors (default) or by "
+            "district_effect (see docs/synthetic.md)."
+        ),
+    ] = "risk_factors",
 ) -> None:
     """Generate a synthetic province calibrated to the published survey figures."""
     if format not in ("csv", "parquet"):
@@ -197,6 +204,7 @@ def synth_command(
         last_year=last,
         seed=seed,
         chunk_size=chunk_size,
+        extrapolate_by=extrapolate_by,
     )
     with tempfile.TemporaryDirectory(prefix="tumbuh-synth-") as tmp:
         target = out if out is not None else Path(tmp)

@@ -44,6 +44,13 @@ class SynthConfig:
     last_year: int = 2025
     seed: int = 1
     chunk_size: int = 100_000
+    # How the years after the last published survey decline (docs/synthetic.md):
+    # "risk_factors" holds the district effect and lowers KEK/anaemia/LBW among the newest
+    # births (a model trained on earlier years stays calibrated; the year lands between the
+    # last published level and the extrapolated figure); "district_effect" solves the
+    # district effect to the extrapolated figure (same factors, fewer cases: a model trained
+    # on earlier years over-predicts).
+    extrapolate_by: str = "risk_factors"
 
     @property
     def years(self) -> list[int]:
@@ -69,6 +76,22 @@ class SynthConfig:
     def birth_window(self) -> tuple[int, int]:
         """Children who are 0-59 months old at some time in the years are born in here."""
         return day_number(self.first_year - 5, 1, 1), day_number(self.last_year, 12, 31)
+
+
+@dataclass(frozen=True)
+class Improvement:
+    """The decline after the last published survey, made by fewer risk factors.
+
+    Children born on or after `born_from` (the mid-year of the last published survey) are
+    "reached" with probability `reach[kab]`: a reached child's mother has no KEK and no
+    anaemia in pregnancy and the child is not born with low weight (the factors programmes
+    target and the register observes: LiLA and Hb in the screenings, birth weight in the
+    exports). The district effect stays at its last published value, so the same risk
+    factors are as harmful as before and a model trained on earlier years stays calibrated.
+    """
+
+    born_from: int
+    reach: F64 | None = None  # per kab/kota; None in the calibration pass
 
 
 @dataclass
@@ -113,6 +136,10 @@ class Chunk:
     kek: B
     anaemia: B
     mother_age_at_birth: F64
+    eligible: B  # born when the improvement applies
+    reach_u: F64  # reached iff reach_u < reach[kab]
+    b0_plain: F64  # b0 and decline if reached (without KEK, anaemia, LBW)
+    decline_plain: F64
 
     @property
     def n(self) -> int:
@@ -157,8 +184,18 @@ def _pick(rng: np.random.Generator, values: I64, p: F64, n: int) -> I64:
     return out
 
 
+# Risk factors that the improvement removes from a reached child (model.RISK_NAMES order).
+REACHABLE = ("low_birth_weight", "maternal_kek", "maternal_anaemia")
+_REACHABLE_IDX = np.array([model.RISK_NAMES.index(r) for r in REACHABLE])
+
+
 def make_chunk(
-    cfg: SynthConfig, prov: Province, index: int, n: int, offset: int
+    cfg: SynthConfig,
+    prov: Province,
+    index: int,
+    n: int,
+    offset: int,
+    improvement: Improvement | None = None,
 ) -> Chunk:
     """Families and children of chunk `index` (n children, global ids from `offset`)."""
     rng = np.random.default_rng([cfg.seed, 11, index])
@@ -249,6 +286,15 @@ def make_chunk(
         + math.log(1.3) * young
     )
     missed = rng.random(n) < expit(logit(model.P_MISSED_IMMUNISATION) - 0.5 * fses)
+    reach_u = rng.random(n)
+    born_from = improvement.born_from if improvement is not None else 10**9
+    eligible = dob >= born_from
+    if improvement is not None and improvement.reach is not None:
+        kab = prov.desa_kab[fam_desa[fam]]
+        reached = eligible & (reach_u < improvement.reach[kab])
+        kek = kek & ~reached
+        anaemia = anaemia & ~reached
+        lbw = lbw & ~reached
     risk = np.column_stack(
         [
             lbw,
@@ -267,16 +313,19 @@ def make_chunk(
     birth_weight = np.where(
         lbw, rng.uniform(1.6, 2.49, n), np.clip(rng.normal(3.15, 0.4, n), 2.5, 4.8)
     )
-    b0 = (
-        model.BIRTH_HAZ_MEAN
-        + model.BIRTH_HAZ_SD * rng.normal(size=n)
-        + model.LBW_BIRTH_SHIFT * lbw
-    )
-    decline = (
+    b0_plain = model.BIRTH_HAZ_MEAN + model.BIRTH_HAZ_SD * rng.normal(size=n)
+    b0 = b0_plain + model.LBW_BIRTH_SHIFT * lbw
+    decline_plain = (
         model.MEAN_DECLINE
         + risk.astype(np.float64) @ model.RISK_SHIFT
-        - model.LBW_BIRTH_SHIFT * lbw  # partial catch-up: net LBW effect = its OR shift
+        - risk[:, _REACHABLE_IDX].astype(np.float64) @ model.RISK_SHIFT[_REACHABLE_IDX]
         + model.SLOPE_SD * rng.normal(size=n)
+    )
+    # partial catch-up of LBW babies: net LBW effect = its OR shift
+    decline = (
+        decline_plain
+        + risk[:, _REACHABLE_IDX].astype(np.float64) @ model.RISK_SHIFT[_REACHABLE_IDX]
+        - model.LBW_BIRTH_SHIFT * lbw
     )
     birth_length = (
         np.round(
@@ -333,6 +382,10 @@ def make_chunk(
         kek=kek,
         anaemia=anaemia,
         mother_age_at_birth=mother_age,
+        eligible=eligible,
+        reach_u=reach_u,
+        b0_plain=b0_plain,
+        decline_plain=decline_plain,
     )
 
 
@@ -351,25 +404,81 @@ CAL_LO, CAL_HI, CAL_STEP = -20.0, 20.0, 0.002
 CAL_BINS = int(round((CAL_HI - CAL_LO) / CAL_STEP))
 
 
-def calibration_histogram(cfg: SynthConfig, prov: Province, ch: Chunk) -> I64:
+REACH_BINS = 20  # the reach of the improvement is solved in steps of 1/20
+COARSE = 5  # eligible children are binned 5 calibration bins (0.01 z) at a time
+COARSE_BINS = CAL_BINS // COARSE
+
+
+@dataclass
+class CalibrationCounts:
+    """Pass-1 counts: `hist[kab, year, bin]` of the district effect c* each child needs to
+    be stunted at mid-year; for the extrapolated years, the children born when the
+    improvement applies are counted apart, by reach draw, as they are (`with_factors`) and as
+    they would be if reached (`reached`): `[kab, extrapolated year, reach bin, coarse bin]`."""
+
+    hist: I64
+    with_factors: I64
+    reached: I64
+
+    def add(self, other: CalibrationCounts) -> None:
+        self.hist += other.hist
+        self.with_factors += other.with_factors
+        self.reached += other.reached
+
+
+def _cstar_bins(base: F64, age: F64) -> I64:
+    cstar = (-2.0 - base) / model.district_weight(age)
+    out: I64 = np.clip(((cstar - CAL_LO) / CAL_STEP).astype(np.int64), 0, CAL_BINS - 1)
+    return out
+
+
+def calibration_histogram(
+    cfg: SynthConfig, prov: Province, ch: Chunk, extrapolated: tuple[int, ...] = ()
+) -> CalibrationCounts:
     """Counts of the district effect each child needs to be stunted at each mid-year.
 
     A child alive at mid-year is stunted iff base + c * w(age) < -2, i.e. c < c* = (-2 - base)
     / w. Summing histograms of c* over chunks gives, for each kab/kota x year, prevalence as a
     function of c, so the district effect can be solved exactly without holding all children.
+    `extrapolated` are the indices of the years after the last published survey.
     """
     n_kab, years = len(prov.kab_codes), cfg.years
     hist = np.zeros((n_kab, len(years), CAL_BINS), dtype=np.int64)
+    shape = (n_kab, len(extrapolated), REACH_BINS, COARSE_BINS)
+    with_factors = np.zeros(shape, dtype=np.int64)
+    reached = np.zeros(shape, dtype=np.int64)
     kab = prov.desa_kab[ch.desa]
     for y, mid in enumerate(cfg.mid_years()):
         age = (mid - ch.dob).astype(np.float64)
-        idx = np.nonzero((age >= 0) & (age < DAYS_0_59_MONTHS))[0]
-        base = latent_haz_base(ch, idx, age[idx], np.full(len(idx), 12 * y + 6))
-        cstar = (-2.0 - base) / model.district_weight(age[idx])
-        b = np.clip(((cstar - CAL_LO) / CAL_STEP).astype(np.int64), 0, CAL_BINS - 1)
+        alive = (age >= 0) & (age < DAYS_0_59_MONTHS)
+        if y in extrapolated:
+            counted = alive & ~ch.eligible
+        else:
+            counted = alive
+        idx = np.nonzero(counted)[0]
+        month = 12 * y + 6
+        base = latent_haz_base(ch, idx, age[idx], np.full(len(idx), month))
+        b = _cstar_bins(base, age[idx])
         flat = np.bincount(kab[idx] * CAL_BINS + b, minlength=n_kab * CAL_BINS)
         hist[:, y, :] += flat.reshape(n_kab, CAL_BINS)
-    return hist
+        if y not in extrapolated:
+            continue
+        e = extrapolated.index(y)
+        idx = np.nonzero(alive & ch.eligible)[0]
+        a = age[idx]
+        ramp = model.faltering_ramp(a)
+        ar = ch.ar[idx, month].astype(np.float64)
+        u = np.minimum((ch.reach_u[idx] * REACH_BINS).astype(np.int64), REACH_BINS - 1)
+        key = kab[idx] * REACH_BINS + u
+        size = n_kab * REACH_BINS * COARSE_BINS
+        for target, b0, decline in (
+            (with_factors, ch.b0[idx], ch.decline[idx]),
+            (reached, ch.b0_plain[idx], ch.decline_plain[idx]),
+        ):
+            cb = _cstar_bins(b0 + decline * ramp + ar, a) // COARSE
+            counts = np.bincount(key * COARSE_BINS + cb, minlength=size)
+            target[:, e] += counts.reshape(n_kab, REACH_BINS, COARSE_BINS)
+    return CalibrationCounts(hist, with_factors, reached)
 
 
 def solve_district_effects(hist: I64, targets_pct: F64) -> F64:
@@ -387,6 +496,55 @@ def solve_district_effects(hist: I64, targets_pct: F64) -> F64:
             j = int(np.argmin(np.abs(tail - targets_pct[k, y] / 100.0 * total)))
             out[k, y] = edges[j]
     return out
+
+
+def solve_improvement(
+    counts: CalibrationCounts,
+    effects: F64,
+    targets_pct: F64,
+    extrapolated: tuple[int, ...],
+    held_from: int,
+) -> tuple[F64, F64]:
+    """Reach per kab/kota and the district effects for the extrapolated years.
+
+    The district effect of each extrapolated year is held at year `held_from` (the last
+    published survey), so the same risk factors are as harmful as before. The reach of the
+    improvement is the smallest multiple of 1/REACH_BINS, at most model.MAX_REACH, whose
+    prevalence in the first extrapolated year is at or below that year's target; where even
+    the largest reach leaves it above, the year ends between the last published level and the
+    target (see truth/survey_prevalence.csv) rather than moving the district effect.
+    """
+    n_kab = effects.shape[0]
+    effects = effects.copy()
+    reach = np.zeros(n_kab)
+    edges = CAL_LO + CAL_STEP * np.arange(CAL_BINS)
+    q_max = int(round(model.MAX_REACH * REACH_BINS))
+    for y in extrapolated:
+        effects[:, y] = effects[:, held_from]
+    if not extrapolated:
+        return reach, effects
+    y = extrapolated[0]
+    for k in range(n_kab):
+        c = effects[k, held_from]
+        j = int(np.searchsorted(edges, c, side="right"))  # bins with c* > c
+        jc = (j + COARSE - 1) // COARSE
+        other = counts.hist[k, y]
+        wf, rc = counts.with_factors[k, 0], counts.reached[k, 0]
+        total = other.sum() + wf.sum()
+        if total == 0:
+            continue
+        wf_tail = wf[:, jc:].sum(axis=1)
+        rc_tail = rc[:, jc:].sum(axis=1)
+        goal = targets_pct[k, y] / 100.0 * total
+        q = q_max
+        for cand in range(q_max + 1):
+            # stunted children when the reach is cand / REACH_BINS
+            stunted = other[j:].sum() + rc_tail[:cand].sum() + wf_tail[cand:].sum()
+            if stunted <= goal:
+                q = cand
+                break
+        reach[k] = q / REACH_BINS
+    return reach, effects
 
 
 def district_effect_at(cfg: SynthConfig, effects: F64, kab: I64, day: I64) -> F64:

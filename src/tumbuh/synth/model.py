@@ -158,6 +158,14 @@ def assign_problems(n_posyandu: int, seed: int) -> NDArray[np.bool_]:
 EXTRAPOLATION_FACTOR_PER_YEAR = 0.95
 
 
+# After the last published survey the decline is made by fewer risk factors, not by a kinder
+# district effect: a share (the "reach", solved per kab/kota, at most MAX_REACH) of the
+# children born since that survey's mid-year have a mother without KEK or anaemia in
+# pregnancy and are not born with low weight. Half is the assumed ceiling of what a year of
+# programmes (PMT for KEK mothers, iron tablets) could reach; an assumption, not an estimate.
+MAX_REACH = 0.5
+
+
 @dataclass(frozen=True)
 class Target:
     region_code: str

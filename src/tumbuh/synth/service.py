@@ -47,6 +47,11 @@ def _check(cfg: SynthConfig) -> None:
         )
     if cfg.chunk_size < 1:
         raise InvalidInput("chunk size must be positive")
+    if cfg.extrapolate_by not in ("risk_factors", "district_effect"):
+        raise InvalidInput(
+            "--extrapolate-by must be risk_factors or district_effect "
+            f"(got {cfg.extrapolate_by!r})"
+        )
 
 
 class _Accumulator:
@@ -79,10 +84,19 @@ class _Accumulator:
 
 
 def _calibration_part(
-    cfg: SynthConfig, prov: Province, index: int, n: int, offset: int
-) -> I64:
+    cfg: SynthConfig,
+    prov: Province,
+    index: int,
+    n: int,
+    offset: int,
+    improvement: generate.Improvement,
+    extrapolated: tuple[int, ...],
+) -> generate.CalibrationCounts:
     return generate.calibration_histogram(
-        cfg, prov, generate.make_chunk(cfg, prov, index, n, offset)
+        cfg,
+        prov,
+        generate.make_chunk(cfg, prov, index, n, offset, improvement),
+        extrapolated,
     )
 
 
@@ -96,9 +110,10 @@ def _parquet_part(
     effects: F64,
     problems: NDArray[np.bool_],
     pos_precision: F64,
+    improvement: generate.Improvement,
 ) -> _Accumulator:
     acc = _Accumulator(cfg, prov)
-    ch = generate.make_chunk(cfg, prov, index, n, offset)
+    ch = generate.make_chunk(cfg, prov, index, n, offset, improvement)
     visits = generate.make_visits(cfg, prov, ch, effects, problems, pos_precision)
     haz_mid, _ = generate.survey_latent(cfg, prov, ch, effects)
     _accumulate(cfg, prov, ch, visits, haz_mid, acc)
@@ -121,6 +136,17 @@ def synthesize(
     target_pct = np.array(
         [[targets[(k, y)].value_pct for y in years] for k in prov.kab_codes]
     )
+    # Years after the last published survey: the decline comes from fewer risk factors among
+    # the children born since its mid-year, the district effect is held (docs/synthetic.md).
+    basis = [targets[(prov.kab_codes[0], y)].basis for y in years]
+    extrapolated = tuple(i for i, b in enumerate(basis) if b == "extrapolated")
+    held = [i for i in range(len(years)) if i not in extrapolated]
+    if not held or cfg.extrapolate_by == "district_effect":
+        extrapolated = ()
+    held_from = held[-1] if held else 0
+    improvement = generate.Improvement(
+        born_from=int(cfg.mid_years()[held_from]) if extrapolated else 10**9
+    )
     problems = model.assign_problems(len(prov.pos_desa), cfg.seed)
     # 30 % of posyandu have a digital scale (0.01 kg), the rest a dacin (0.1 kg).
     prec_rng = np.random.default_rng([cfg.seed, 7003])
@@ -138,32 +164,36 @@ def synthesize(
     )
     try:
         # Pass 1: the district x year effects that hit the published survey figures.
-        hist = np.zeros(
-            (len(prov.kab_codes), len(years), generate.CAL_BINS), dtype=np.int64
-        )
         n_jobs = len(sizes)
-        if pool is not None:
-            parts = pool.map(
-                _calibration_part,
-                [cfg] * n_jobs,
-                [prov] * n_jobs,
-                indices,
-                sizes,
-                offsets,
-            )
-        else:
-            parts = map(
-                _calibration_part,
-                [cfg] * n_jobs,
-                [prov] * n_jobs,
-                indices,
-                sizes,
-                offsets,
-            )
+        cal_args = (
+            [cfg] * n_jobs,
+            [prov] * n_jobs,
+            indices,
+            sizes,
+            offsets,
+            [improvement] * n_jobs,
+            [extrapolated] * n_jobs,
+        )
+        parts = (
+            pool.map(_calibration_part, *cal_args)
+            if pool is not None
+            else map(_calibration_part, *cal_args)
+        )
+        counts: generate.CalibrationCounts | None = None
         for part in parts:
-            hist += part
-        effects = generate.solve_district_effects(hist, target_pct)
-        del hist
+            if counts is None:
+                counts = part
+            else:
+                counts.add(part)
+        assert counts is not None
+        effects = generate.solve_district_effects(counts.hist, target_pct)
+        reach = np.zeros(len(prov.kab_codes))
+        if extrapolated:
+            reach, effects = generate.solve_improvement(
+                counts, effects, target_pct, extrapolated, held_from
+            )
+        improvement = generate.Improvement(improvement.born_from, reach)
+        del counts
 
         for sub in ("eppgbm", "truth", "children", "visits", "families"):
             shutil.rmtree(out_dir / sub, ignore_errors=True)
@@ -183,6 +213,7 @@ def synthesize(
                 [effects] * n_jobs,
                 [problems] * n_jobs,
                 [pos_precision] * n_jobs,
+                [improvement] * n_jobs,
             )
             results = (
                 pool.map(_parquet_part, *args) if pool else map(_parquet_part, *args)
@@ -193,7 +224,7 @@ def synthesize(
             styles = writers.file_styles(len(prov.kab_codes), cfg.seed)
             counters: dict[tuple[int, int], int] = {}
             for i, n, off in zip(indices, sizes, offsets, strict=True):
-                ch = generate.make_chunk(cfg, prov, i, n, off)
+                ch = generate.make_chunk(cfg, prov, i, n, off, improvement)
                 visits = generate.make_visits(
                     cfg, prov, ch, effects, problems, pos_precision
                 )
@@ -209,7 +240,9 @@ def synthesize(
         if pool is not None:
             pool.shutdown()
 
-    survey = _write_truth_tables(out_dir, cfg, prov, targets, effects, problems, acc)
+    survey = _write_truth_tables(
+        out_dir, cfg, prov, targets, effects, problems, acc, improvement
+    )
     files = sorted(p for p in out_dir.rglob("*") if p.is_file())
     return SynthResult(
         out_dir=out_dir,
@@ -979,8 +1012,12 @@ def _write_truth_tables(
     effects: F64,
     problems: NDArray[np.bool_],
     acc: _Accumulator,
+    improvement: generate.Improvement,
 ) -> pd.DataFrame:
     rows: list[dict[str, object]] = []
+    applies = improvement.born_from < 10**9 and improvement.reach is not None
+    reach = improvement.reach
+    born_from = str(np.datetime64(improvement.born_from, "D")) if applies else ""
 
     def pct(a: int, b: int) -> str:
         return f"{100.0 * a / b:.2f}" if b else ""
@@ -1004,6 +1041,12 @@ def _write_truth_tables(
                     ),
                     "routine_n": int(acc.routine_n[k, y]),
                     "district_effect_z": f"{effects[k, y]:.3f}",
+                    "reach_pct": (
+                        f"{100.0 * reach[k]:.0f}"
+                        if applies and reach is not None and t.basis == "extrapolated"
+                        else ""
+                    ),
+                    "reach_born_from": born_from if t.basis == "extrapolated" else "",
                 }
             )
     for y, year in enumerate(cfg.years):
@@ -1024,6 +1067,8 @@ def _write_truth_tables(
                 ),
                 "routine_n": int(acc.routine_n[:, y].sum()),
                 "district_effect_z": "",
+                "reach_pct": "",
+                "reach_born_from": "",
             }
         )
     survey = pd.DataFrame(rows)
