@@ -95,3 +95,25 @@ def test_db_load_regions_is_idempotent(db_url: str) -> None:
     assert int(first.stdout.split(":")[-1]) > 90_000
     second = runner.invoke(app, ["db", "load-regions", "--db", db_url])
     assert second.stdout.strip() == "regions added: 0"
+
+
+def test_quarantined_rows_can_be_exported_fixed_and_imported_again(
+    db_url: str, tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path / "e.csv", EPPGBM_HEADER, rows())
+    runner.invoke(app, ["import", "eppgbm", str(path), "--db", db_url])
+    out = tmp_path / "fix.csv"
+    result = runner.invoke(app, ["import", "quarantine", str(out), "--db", db_url])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("1 quarantined eppgbm rows")
+    lines = out.read_text(encoding="utf-8-sig").splitlines()
+    assert "Nilai wajib kosong" in lines[1]
+    out.write_text(
+        "\n".join([lines[0], lines[1].replace(",,P,", ",Dewi,P,", 1)]), encoding="utf-8"
+    )
+    again = runner.invoke(app, ["import", "eppgbm", str(out), "--db", db_url, "--json"])
+    report = json.loads(again.stdout)
+    assert (report["inserted"], report["rejected"]) == (1, 0)
+    assert report["quarantine_resolved"] == 1
+    empty = runner.invoke(app, ["import", "quarantine", str(out), "--db", db_url])
+    assert empty.stdout.startswith("0 quarantined")

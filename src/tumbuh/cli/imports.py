@@ -9,8 +9,9 @@ import typer
 
 from tumbuh.cli._app import import_app
 from tumbuh.cli.db import open_database
+from tumbuh.db.session import unit_of_work
 from tumbuh.imports.reporting import write_issues
-from tumbuh.imports.service import run_import
+from tumbuh.imports.service import KINDS, run_import, write_quarantine
 from tumbuh.tabular.issues import ImportReport
 
 _SHOWN = 20
@@ -91,3 +92,23 @@ def screenings(
 ) -> None:
     """Screenings of pregnant women, catin and adolescents (docs/templates.md §3)."""
     _run("screenings", files, db, as_json, report)
+
+
+@import_app.command("quarantine")
+def quarantine(
+    out: Annotated[Path, typer.Argument(help="CSV file to write.")],
+    kind: Annotated[
+        str, typer.Option("--kind", help=f"One of {', '.join(KINDS)}.")
+    ] = "eppgbm",
+    db: Db = None,
+) -> None:
+    """Write the rejected (quarantined) rows to a CSV to fix and import again."""
+    if kind not in KINDS:
+        raise typer.BadParameter(f"--kind must be one of {', '.join(KINDS)}")
+    engine = open_database(db)
+    try:
+        with unit_of_work(engine) as session:
+            n = write_quarantine(session, kind=kind, path=out)
+    finally:
+        engine.dispose()
+    typer.echo(f"{n} quarantined {kind} rows written to {out}")

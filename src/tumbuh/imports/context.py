@@ -20,7 +20,12 @@ from tumbuh.tabular.issues import ImportReport, RowIssue, Severity
 from tumbuh.tabular.parse import text_array
 from tumbuh.tabular.readers import ROW_COLUMN
 
-BATCH = 5_000  # bound parameters per IN (...) list: SQLite allows 32,766
+BATCH = 5_000
+# Columns added by `write_quarantine` that point back at the quarantined row.
+QUARANTINE_FILE = "Berkas / File"
+QUARANTINE_ROW = (
+    "Baris / Row"  # bound parameters per IN (...) list: SQLite allows 32,766
+)
 
 
 def fingerprints(columns: dict[str, list[Any]]) -> list[str]:
@@ -91,6 +96,7 @@ class FileImport:
     facilities: dict[tuple[str, str, str], int] = field(default_factory=dict)
     quarantine: list[dict[str, Any]] = field(default_factory=list)
     resolved_keys: set[str] = field(default_factory=set)
+    resolved_refs: list[tuple[str, int]] = field(default_factory=list)
     # Whether quarantine holds rows of this kind (else accepted rows need no row key).
     has_quarantine: bool = True
 
@@ -180,6 +186,20 @@ class FileImport:
             }
         )
 
+    def resolve_refs(self, chunk: Chunk) -> None:
+        """Accepted rows of a file written by `write_quarantine` clear the entries they fix
+        (its `Berkas / File` and `Baris / Row` columns name them)."""
+        names = chunk.table.column_names
+        if QUARANTINE_FILE not in names or QUARANTINE_ROW not in names:
+            return
+        files = chunk.table.column(QUARANTINE_FILE).to_pylist()
+        rows = chunk.table.column(QUARANTINE_ROW).to_pylist()
+        for i in np.flatnonzero(~chunk.bad).tolist():
+            if files[i] and rows[i] and str(rows[i]).strip().isdigit():
+                self.resolved_refs.append(
+                    (str(files[i]).strip(), int(str(rows[i]).strip()))
+                )
+
     def start(self) -> None:
         """A file imported again replaces its own earlier quarantine entries."""
         self.has_quarantine = (
@@ -209,6 +229,16 @@ class FileImport:
             )
             resolved += int(getattr(res, "rowcount", 0) or 0)
         self.resolved_keys.clear()
+        for file, row in self.resolved_refs:
+            res = self.session.execute(
+                delete(QuarantinedRow).where(
+                    QuarantinedRow.kind == self.kind,
+                    QuarantinedRow.file == file,
+                    QuarantinedRow.row == row,
+                )
+            )
+            resolved += int(getattr(res, "rowcount", 0) or 0)
+        self.resolved_refs.clear()
         if self.quarantine:
             self.session.execute(insert(QuarantinedRow), self.quarantine)
             self.quarantine.clear()

@@ -163,6 +163,7 @@ class FamiliesImport(ChunkImport):
             chunk = Chunk(table, self.columns)
             self.ctx.report.read += len(chunk)
             self._chunk(chunk)
+            self.ctx.resolve_refs(chunk)
             self.ctx.flush_quarantine()
         self.ctx.report.extra["persons_created"] = self.index.created
         self.ctx.report.extra["link_review"] = self.index.reviewed

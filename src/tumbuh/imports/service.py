@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from tumbuh.errors import ImportFileError, InvalidInput
-from tumbuh.imports.context import FileImport
+from tumbuh.imports.context import QUARANTINE_FILE, QUARANTINE_ROW, FileImport
 from tumbuh.register.regions import RegionResolver
 from tumbuh.tabular.issues import ImportReport
 from tumbuh.tabular.readers import TableSource, open_table
@@ -138,3 +138,34 @@ def _merge(total: ImportReport, part: ImportReport) -> None:
             total.extra[key] = int(total.extra.get(key, 0)) + value
         else:
             total.extra[key] = value
+
+
+def write_quarantine(session: Session, *, kind: str, path: Path) -> int:
+    """Write the quarantined rows of `kind` as CSV (their original cells plus the problems),
+    to be fixed in a spreadsheet and imported again; return how many rows were written."""
+    import csv
+
+    from sqlalchemy import select
+
+    from tumbuh.register.models import QuarantinedRow
+
+    held = session.scalars(
+        select(QuarantinedRow)
+        .where(QuarantinedRow.kind == kind)
+        .order_by(QuarantinedRow.file, QuarantinedRow.row)
+    ).all()
+    columns: list[str] = []
+    for q in held:
+        columns.extend(c for c in q.raw if c not in columns)
+    extra = [QUARANTINE_FILE, QUARANTINE_ROW, "Masalah / Problems"]
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow([*columns, *extra])
+        for q in held:
+            problems = "; ".join(
+                f"{i.get('column') or ''}: {i.get('message_id')} / {i.get('message_en')}"
+                for i in q.issues
+            )
+            cells = ["" if q.raw.get(c) is None else str(q.raw[c]) for c in columns]
+            writer.writerow([*cells, q.file, q.row, problems])
+    return len(held)
