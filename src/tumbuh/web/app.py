@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -16,7 +19,7 @@ from tumbuh.config import Settings
 from tumbuh.config import get_settings as load_settings
 from tumbuh.db.engine import make_engine
 from tumbuh.db.session import session_factory
-from tumbuh.web import errors
+from tumbuh.web import errors, insights
 from tumbuh.web.api import router as api_router
 from tumbuh.web.csrf import COOKIE as CSRF_COOKIE
 from tumbuh.web.i18n import LANGUAGES
@@ -33,10 +36,37 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app for `settings` (default: get_settings()); one engine per app."""
+log = logging.getLogger(__name__)
+
+
+def _warm(app: FastAPI) -> None:
+    """Whole-province panel results computed once in the background (see insights.warm)."""
+    try:
+        with app.state.session_factory() as db:
+            took = insights.warm(db)
+        log.info("panels warmed: %s", took)
+    except Exception:  # a failed warm-up only means the first visitor waits
+        log.exception("warming the page panels failed")
+
+
+def create_app(
+    settings: Settings | None = None, *, warm: bool | None = None
+) -> FastAPI:
+    """Build the app for `settings` (default: get_settings()); one engine per app.
+
+    `warm` (default: outside tests) computes the province-wide panels in a background
+    thread at start-up."""
     settings = settings or load_settings()
+    warm = settings.environment != "test" if warm is None else warm
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if warm:
+            threading.Thread(target=_warm, args=(app,), daemon=True).start()
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="tumbuh",
         summary="Stunting-reduction information system: API for TPPS teams",
         version="0.1.0",

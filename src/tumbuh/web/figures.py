@@ -7,18 +7,16 @@ kind at a time, and every series and status here belongs to one kind.
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from tumbuh.errors import InvalidInput
 from tumbuh.surveillance.models import FigureKind
 from tumbuh.surveillance.service import WarningReport, early_warning
 from tumbuh.surveillance.warning import RegionWarning
+from tumbuh.web.cache import cached, clear_cache
 from tumbuh.web.i18n import Lang, format_number
 from tumbuh.web.regions import children_of
 
@@ -242,32 +240,21 @@ def province_overview(
 
 # Routine (e-PPGBM) statuses per kecamatan/desa come from the register's measurements for the
 # whole province at once (small-area shrinkage pools each level within its parent), which
-# takes a while on a big register; pages reuse one result for ROUTINE_CACHE_S seconds.
-ROUTINE_CACHE_S = 300.0
-_routine_cache: dict[tuple[str, str], tuple[float, WarningReport | None]] = {}
-_routine_lock = threading.Lock()
+# takes a while on a big register; pages reuse one result per data generation (web.cache).
 ROUTINE_CHILD_LEVEL = {2: "kecamatan", 3: "desa", 4: "desa"}
 
 
-def _routine_report(db: Session, level: str) -> WarningReport | None:
-    bind = db.get_bind()
-    engine = bind if isinstance(bind, Engine) else bind.engine
-    key = (engine.url.render_as_string(hide_password=True), level)
-    now = time.monotonic()
-    with _routine_lock:
-        hit = _routine_cache.get(key)
-        if hit is not None and now - hit[0] < ROUTINE_CACHE_S:
-            return hit[1]
-    report = _report(db, kind=FigureKind.routine.value, level=level, year=None)
-    with _routine_lock:
-        _routine_cache[key] = (now, report)
-    return report
+def routine_report(db: Session, level: str) -> WarningReport | None:
+    return cached(
+        db,
+        ("routine", level),
+        lambda: _report(db, kind=FigureKind.routine.value, level=level, year=None),
+    )
 
 
 def clear_routine_cache() -> None:
     """Forget cached routine statuses (after an import, or in tests)."""
-    with _routine_lock:
-        _routine_cache.clear()
+    clear_cache()
 
 
 def routine_rows(
@@ -279,7 +266,7 @@ def routine_rows(
     level = ROUTINE_CHILD_LEVEL.get(depth)
     if level is None:
         return None, []
-    report = _routine_report(db, level)
+    report = routine_report(db, level)
     if report is None:
         return None, []
     if depth == 4:

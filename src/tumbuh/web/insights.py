@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tumbuh.errors import InvalidInput, NotFound
@@ -25,15 +24,14 @@ from tumbuh.interventions import service as interventions
 from tumbuh.interventions.coverage import ConvergenceResult, CoverageResult
 from tumbuh.interventions.groups import Period
 from tumbuh.interventions.models import Intervention
+from tumbuh.register.models import Measurement
 from tumbuh.risk.forecast import forecast
 from tumbuh.surveillance import routine
+from tumbuh.web import figures
+from tumbuh.web.cache import cached
 from tumbuh.web.figures import NO_VALUE_COLOR, band_legend
 from tumbuh.web.i18n import Lang
 
-CACHE_S = 300.0
-T = TypeVar("T")
-_cache: dict[tuple[object, ...], tuple[float, object]] = {}
-_lock = threading.Lock()
 CHILD_LEVEL = {1: "kabkota", 2: "kecamatan", 3: "desa", 4: "desa"}
 # Quality bands (analytics.quality): colour per band name.
 QUALITY_COLORS = {
@@ -42,31 +40,6 @@ QUALITY_COLORS = {
     "acceptable": "#fee08b",
     "problematic": "#d73027",
 }
-
-
-def _db_key(db: Session) -> str:
-    bind = db.get_bind()
-    engine = bind if isinstance(bind, Engine) else bind.engine
-    return engine.url.render_as_string(hide_password=True)
-
-
-def cached(db: Session, key: tuple[object, ...], compute: Callable[[], T]) -> T:
-    """compute() once per database and key for CACHE_S seconds (errors are not cached)."""
-    full = (_db_key(db), *key)
-    now = time.monotonic()
-    with _lock:
-        hit = _cache.get(full)
-        if hit is not None and now - hit[0] < CACHE_S:
-            return hit[1]  # type: ignore[return-value]
-    value = compute()
-    with _lock:
-        _cache[full] = (now, value)
-    return value
-
-
-def clear_cache() -> None:
-    with _lock:
-        _cache.clear()
 
 
 def _clean(value: Any) -> Any:
@@ -142,47 +115,128 @@ def period_of(year: int) -> Period:
 
 
 @dataclass(frozen=True, slots=True)
+class CoverageRowView:
+    code: str
+    name_id: str
+    name_en: str
+    sector: str
+    numerator: int
+    denominator: int
+    coverage_pct: float | None
+    target_pct: float | None
+    gap_pts: float | None
+    met: bool | None
+
+
+@dataclass(frozen=True, slots=True)
 class CoverageView:
     year: int
-    result: CoverageResult
-    by_area: list[dict[str, Any]]  # one row per child region and kind
-    areas: list[dict[str, Any]]  # per child region: mean coverage over kinds (for best)
-    best: list[dict[str, Any]]  # best performers (highest mean coverage), up to 3
+    rows: list[CoverageRowView]  # one per active catalogue kind
+    behind: str | None  # the sector furthest below its targets (mean gap), if any
+    best: list[dict[str, Any]]  # child regions with the highest mean coverage (up to 3)
 
 
-def region_coverage(db: Session, code: str, *, year: int | None) -> CoverageView | None:
-    """Coverage of each catalogue kind in the region, per child region, and the best areas."""
-    year = year or intervention_year(db)
-    if year is None:
-        return None
-    depth = code.count(".") + 1
+@dataclass(frozen=True, slots=True)
+class _ProvinceCoverage:
+    result: CoverageResult  # province totals (names, sectors, targets)
+    by_desa: pd.DataFrame  # coverage_by_area at desa level: area_code, code, num, den
 
-    def compute() -> CoverageView | None:
+
+def _province_coverage(
+    db: Session, province: str, year: int
+) -> _ProvinceCoverage | None:
+    """One pass over the province's register: totals and numerators/denominators per desa
+    and kind; every region's coverage is a sum over its desa."""
+
+    def compute() -> _ProvinceCoverage | None:
         try:
             period = period_of(year)
-            reg = interventions.register_for(db, region=code, period=period)
+            reg = interventions.register_for(db, region=province, period=period)
             result = interventions.coverage_report(
-                db, region=code, period=period, register=reg
+                db, region=province, period=period, register=reg
             )
             area = interventions.coverage_by_area_report(
-                db, region=code, period=period, level=CHILD_LEVEL[depth], register=reg
+                db, region=province, period=period, level="desa", register=reg
             )
         except (NotFound, InvalidInput):
             return None
-        rows = _records(area)
-        areas: list[dict[str, Any]] = []
-        if len(area):
-            pct = area.loc[area["area_code"] != ""].dropna(subset=["coverage_pct"])
-            if len(pct):
-                g = pct.groupby("area_code")["coverage_pct"].mean().round(1)
-                areas = [
-                    {"code": str(c), "mean_coverage_pct": float(v)}
-                    for c, v in g.items()
-                ]
-        best = sorted(areas, key=lambda a: (-a["mean_coverage_pct"], a["code"]))[:3]
-        return CoverageView(year, result, rows, areas, best)
+        return _ProvinceCoverage(result, area)
 
-    return cached(db, ("coverage", code, year), compute)
+    return cached(db, ("coverage", province, year), compute)
+
+
+def region_coverage(db: Session, code: str, *, year: int | None) -> CoverageView | None:
+    """Coverage of each catalogue kind in the region and the best child regions."""
+    year = year or intervention_year(db)
+    if year is None:
+        return None
+    prov = _province_coverage(db, code[:2], year)
+    if prov is None:
+        return None
+    area = prov.by_desa
+    depth = code.count(".") + 1
+    if depth > 1:
+        area = area.loc[
+            (area["area_code"] == code) | area["area_code"].str.startswith(code + ".")
+        ]
+    sums = area.groupby("code")[["numerator", "denominator"]].sum()
+    totals: dict[str, tuple[int, int]] = {
+        str(c): (int(n), int(d))
+        for c, n, d in zip(
+            sums.index, sums["numerator"], sums["denominator"], strict=True
+        )
+    }
+    rows: list[CoverageRowView] = []
+    gaps: dict[str, list[float]] = {}
+    for r in prov.result.rows:
+        if depth == 1:
+            num, den = r.numerator, r.denominator
+        else:
+            num, den = totals.get(r.code, (0, 0))
+        pct = round(100.0 * num / den, 2) if den else None
+        gap = (
+            round(r.target_pct - pct, 2)
+            if pct is not None and r.target_pct is not None
+            else None
+        )
+        if gap is not None:
+            gaps.setdefault(r.sector, []).append(gap)
+        rows.append(
+            CoverageRowView(
+                r.code,
+                r.name_id,
+                r.name_en,
+                r.sector,
+                num,
+                den,
+                pct,
+                r.target_pct,
+                gap,
+                None if gap is None else gap <= 0,
+            )  # fmt: skip
+        )
+    means = {s: sum(g) / len(g) for s, g in gaps.items()}
+    behind_sector = max(means, key=lambda k: means[k]) if means else None
+    behind = behind_sector if behind_sector and means[behind_sector] > 0 else None
+    best: list[dict[str, Any]] = []
+    if depth < 4 and len(area):
+        parts = depth + 1
+        child = area.loc[area["area_code"] != ""].assign(
+            child=lambda f: f["area_code"].map(
+                lambda c: ".".join(str(c).split(".")[:parts])
+            )
+        )
+        per = child.groupby(["child", "code"])[["numerator", "denominator"]].sum()
+        per = per.loc[per["denominator"] > 0]
+        if len(per):
+            pct_s = (
+                (100.0 * per["numerator"] / per["denominator"]).groupby("child").mean()
+            )
+            best = [
+                {"code": str(c), "mean_coverage_pct": round(float(v), 1)}
+                for c, v in pct_s.sort_values(ascending=False).head(3).items()
+            ]
+    return CoverageView(year, rows, behind, best)
 
 
 def desa_convergence(
@@ -281,3 +335,39 @@ def child_map(
             "attribution": "Batas wilayah: data/geo (Kemendagri 2025)",
         },
     }
+
+
+# --------------------------------------------------------------------------- warm-up
+
+
+def warm(db: Session, *, province: str | None = None) -> dict[str, float]:
+    """Compute the province-wide results the region pages reuse (forecast per level,
+    coverage, quality per desa and posyandu, routine statuses) and return the seconds each
+    took. The app runs this in a background thread at start-up (outside tests), so the first
+    visitor does not wait for a whole-province computation."""
+    code = province
+    if code is None:
+        first = db.scalar(
+            select(Measurement.desa_code)
+            .where(Measurement.desa_code.is_not(None))
+            .limit(1)
+        )
+        code = str(first)[:2] if first else None
+    steps: list[tuple[str, Callable[[], object]]] = [
+        (f"forecast {level}", lambda level=level: _forecast_level(db, level))  # type: ignore[misc]
+        for level in ("kabkota", "kecamatan", "desa")
+    ]
+    steps += [
+        ("quality desa", lambda: quality_items(db, "desa")),
+        ("quality posyandu", lambda: quality_items(db, "posyandu")),
+        ("routine kecamatan", lambda: figures.routine_report(db, "kecamatan")),
+        ("routine desa", lambda: figures.routine_report(db, "desa")),
+    ]
+    if code is not None:
+        steps.append(("coverage", lambda: region_coverage(db, code, year=None)))
+    out: dict[str, float] = {}
+    for label, step in steps:
+        started = time.perf_counter()
+        step()
+        out[label] = round(time.perf_counter() - started, 2)
+    return out

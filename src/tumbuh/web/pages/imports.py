@@ -21,7 +21,7 @@ from tumbuh.accounts.roles import policy
 from tumbuh.errors import Forbidden, InvalidInput, NotFound
 from tumbuh.imports.service import KINDS, run_import
 from tumbuh.tabular.issues import ImportReport
-from tumbuh.web import figures, insights, register_read
+from tumbuh.web import cache, figures, register_read
 from tumbuh.web.deps import DbDep, EngineDep, LangDep, PageUser, client_ip
 from tumbuh.web.templating import render
 
@@ -41,7 +41,7 @@ def require_data_manager(user: User) -> None:
 
 
 def _after_import() -> None:
-    insights.clear_cache()
+    cache.clear_cache()
     figures.clear_routine_cache()
 
 

@@ -24,7 +24,7 @@ from tumbuh.interventions.schemas import (
     KindUpdate,
     RecordStatus,
 )
-from tumbuh.web import insights, register_read
+from tumbuh.web import cache, register_read
 from tumbuh.web.deps import DbDep, LangDep, PageUser, client_ip
 from tumbuh.web.export import xlsx_response
 from tumbuh.web.templating import render
@@ -106,7 +106,7 @@ def edit_kind(
     except ValueError:
         raise InvalidInput(f"target_pct: {target_pct!r} is not a number") from None
     interventions.update_kind(db, code, data)
-    insights.clear_cache()
+    cache.clear_cache()
     accounts.record(
         db, actor=user, action="update", object_type="intervention_kind", object_id=code,
         region_code=user.region_code, ip=client_ip(request),
@@ -145,7 +145,7 @@ def record_intervention(
     _, _, desa = interventions.resolve_subject(db, kind, nik=data.nik, no_kk=data.no_kk)
     require_record(user, desa)
     rec = interventions.record(db, data)
-    insights.clear_cache()
+    cache.clear_cache()
     accounts.record(
         db, actor=user, action="create", object_type="intervention", object_id=str(rec.id),
         region_code=desa, ip=client_ip(request),

@@ -115,7 +115,7 @@ def panel_xlsx(
             ],
         )  # fmt: skip
     cov = insights.region_coverage(db, code, year=year)
-    cov_rows = cov.result.rows if cov else []
+    cov_rows = cov.rows if cov else []
     return xlsx_response(
         f"tumbuh_cakupan_{code}",
         "cakupan",
