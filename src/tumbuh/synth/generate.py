@@ -603,23 +603,36 @@ def make_visits(
     age = day - ch.dob[ci]
     agef = age.astype(np.float64)
     desa = ch.fam_desa[ch.fam[ci]]
+    month_of_year = mi % 12
+    boost = np.where(
+        (month_of_year == 1) | (month_of_year == 7), model.WEIGHING_MONTH_BOOST, 1.0
+    )
+    p_max = np.minimum(prov.desa_coverage[desa] * boost, 0.99)
+    draw = rng.random(len(ci))
+    # A child-month whose draw misses even the unstunted probability is never kept: drop it
+    # before computing its HAZ (same draws, same output, about half the work).
+    cand = np.nonzero(draw < p_max)[0]
+    ci, mi, day, age, agef, desa = (
+        ci[cand],
+        mi[cand],
+        day[cand],
+        age[cand],
+        agef[cand],
+        desa[cand],
+    )
     ramp = model.faltering_ramp(agef)
     weight_d = model.DISTRICT_AT_BIRTH + (1.0 - model.DISTRICT_AT_BIRTH) * ramp
     haz = (
         latent_haz_base(ch, ci, agef, mi, ramp)
         + district_effect_at(cfg, effects, prov.desa_kab[desa], day) * weight_d
     )
-    month_of_year = mi % 12
-    boost = np.where(
-        (month_of_year == 1) | (month_of_year == 7), model.WEIGHING_MONTH_BOOST, 1.0
-    )
     p = np.minimum(
         prov.desa_coverage[desa]
-        * boost
+        * boost[cand]
         * np.where(haz < -2.0, model.STUNTED_ATTENDANCE, 1.0),
         0.99,
     )
-    keep = np.nonzero(rng.random(len(ci)) < p)[0]
+    keep = np.nonzero(draw[cand] < p)[0]
     ci, mi, day, age, agef, haz = (
         ci[keep],
         mi[keep],

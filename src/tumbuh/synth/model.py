@@ -12,9 +12,21 @@ Effect sizes are odds ratios for stunting (HAZ < -2) of the order reported in:
 - Titaley C.R. et al. (2019) Determinants of the stunting of children under two years old in
   Indonesia: a multilevel analysis of the 2013 Indonesia Basic Health Survey. Nutrients 11:1106.
 
-The odds ratios below are rounded values in the ranges those reviews report; they are
-documented in docs/synthetic.md and should be checked against the papers before any use of
-the synthetic data for more than software testing.  An odds ratio is turned into a shift of
+What was checked (abstracts read with the search tool; no full-text table was read):
+
+- Titaley 2019, abstract: birth weight < 2500 g aOR 2.55 (95 % CI 2.05-3.15); three or more
+  children under five in the household aOR 1.33 (1.03-1.72); fewer than four antenatal visits
+  aOR 1.22 (1.08-1.39); the odds rise as the household wealth index falls (the aOR of the
+  poorest group was not read). The LBW odds ratio below is that 2.55.
+- Danaei 2016, abstract: fetal growth restriction (term SGA) is the leading risk factor
+  (10.8 of 44.1 million stunting cases at 24-35 months), then unimproved sanitation (7.2
+  million) and diarrhoea (5.8 million); the relative risks are in the paper's tables, not read.
+- Beal 2018 is a narrative review without pooled estimates; its abstract names low household
+  socio-economic status, premature birth, short birth length, low maternal height and
+  education, and households with both unimproved latrines and untreated water.
+Every other odds ratio below is NOT verified against a published table: it is an
+illustrative value of the order these sources discuss, fit for software testing only.
+An odds ratio is turned into a shift of
 the mean HAZ with the logistic-normal approximation log(OR) ~= delta * pi / (sqrt(3) * sd),
 sd ~= 1.1 (the HAZ SD of the synthetic children), i.e. delta = log(OR) / 1.65.
 """
@@ -48,19 +60,33 @@ class RiskFactor:
 
 # Odds ratios for stunting used by the generator (see module docstring for the sources).
 RISK_FACTORS: tuple[RiskFactor, ...] = (
-    RiskFactor("low_birth_weight", 2.0, "Danaei 2016 (SGA/preterm); Beal 2018 (LBW)"),
-    RiskFactor("maternal_kek", 1.5, "Beal 2018 (maternal undernutrition)"),
-    RiskFactor("maternal_anaemia", 1.2, "Beal 2018 (anaemia in pregnancy)"),
-    RiskFactor("short_birth_spacing", 1.3, "Beal 2018 (spacing < 24 months)"),
-    RiskFactor("mother_under_20", 1.4, "Beal 2018 (adolescent mother)"),
-    RiskFactor("mother_over_35", 1.15, "Titaley 2019 (older mother)"),
-    RiskFactor("more_than_3_children", 1.3, "Titaley 2019 (birth order)"),
-    RiskFactor("unsafe_water", 1.2, "Danaei 2016; Titaley 2019 (untreated water)"),
     RiskFactor(
-        "no_proper_latrine", 1.3, "Danaei 2016; Titaley 2019 (unimproved latrine)"
+        "low_birth_weight",
+        2.55,
+        "Titaley 2019 abstract: < 2500 g, aOR 2.55 (2.05-3.15)",
     ),
-    RiskFactor("poverty_decile_1_2", 1.5, "Beal 2018; Titaley 2019 (poorest quintile)"),
-    RiskFactor("missed_immunisation", 1.2, "Beal 2018 (incomplete immunisation)"),
+    RiskFactor("maternal_kek", 1.5, "not verified (maternal undernutrition)"),
+    RiskFactor("maternal_anaemia", 1.2, "not verified"),
+    RiskFactor("short_birth_spacing", 1.3, "not verified (Danaei 2016 cluster)"),
+    RiskFactor("mother_under_20", 1.4, "not verified (Danaei 2016 cluster)"),
+    RiskFactor("mother_over_35", 1.15, "not verified"),
+    RiskFactor(
+        "more_than_3_children",
+        1.3,
+        "order of Titaley 2019's aOR 1.33 for >= 3 under-fives (another definition)",
+    ),
+    RiskFactor("unsafe_water", 1.2, "not verified (Beal 2018 names untreated water)"),
+    RiskFactor(
+        "no_proper_latrine",
+        1.3,
+        "not verified (Danaei 2016: 2nd-ranked factor by attributable cases)",
+    ),
+    RiskFactor(
+        "poverty_decile_1_2",
+        1.5,
+        "not verified (Titaley 2019: odds rise as wealth falls)",
+    ),
+    RiskFactor("missed_immunisation", 1.2, "not verified"),
 )
 RISK_NAMES: tuple[str, ...] = tuple(r.name for r in RISK_FACTORS)
 RISK_SHIFT: F64 = np.array([r.haz_shift for r in RISK_FACTORS])
