@@ -397,17 +397,20 @@ class EppgbmImport(ChunkImport):
         self.index.flush()
 
         person_of: dict[int, Candidate] = {}
-        for i in good_idx:
-            ii = int(i)
+        sexes = ["M" if v == 1 else "F" for v in sex.tolist()]
+        birth_list: list[dt.date] = births.tolist()
+        bw_list = _none_nan(bw)
+        bl_list = _none_nan(bl)
+        for ii in good_idx:
             name = names[ii] or ""
             nkey = name_key(name)[:160]
             mkey = _cut(name_key(mothers[ii] or ""), 160) or None
             nik = niks[ii]
             cand, unsure, sc = self.index.match(
-                nik=nik, name_key=nkey, birth_date=births[ii], mother_key=mkey
+                nik=nik, name_key=nkey, birth_date=birth_list[ii], mother_key=mkey
             )
             mother = mother_of.get(ii)
-            fields = {
+            fields: dict[str, Any] = {
                 "mother_id": mother.id if mother is not None else None,
                 "family_id": self.families.get(kks[ii] or ""),
                 "desa_code": desa_codes[ii],
@@ -419,16 +422,16 @@ class EppgbmImport(ChunkImport):
                         "nik_suspect": _cut(suspects[ii], 24),
                         "name": name[:160],
                         "name_key": nkey,
-                        "sex": "M" if sex[ii] == 1 else "F",
-                        "birth_date": births[ii],
+                        "sex": sexes[ii],
+                        "birth_date": birth_list[ii],
                         "mother_name": _cut(mothers[ii], 160),
                         "mother_name_key": mkey,
                         "family_role": "anak" if fields["family_id"] else None,
                         "rt": rts[ii],
                         "rw": rws[ii],
                         "address": _cut(addresses[ii], 250),
-                        "birth_weight_kg": None if np.isnan(bw[ii]) else float(bw[ii]),
-                        "birth_length_cm": None if np.isnan(bl[ii]) else float(bl[ii]),
+                        "birth_weight_kg": bw_list[ii],
+                        "birth_length_cm": bl_list[ii],
                         **fields,
                     }
                 )
@@ -443,19 +446,17 @@ class EppgbmImport(ChunkImport):
                 elif nik is not None and cand.nik == nik:
                     # Same NIK: the later export's name, sex and birth date win.
                     old_birth = cand.extra.get("birth_date")
-                    if old_birth is not None and old_birth != births[ii]:
+                    if old_birth is not None and old_birth != birth_list[ii]:
                         self._issue(
                             per_row,
                             chunk,
                             ii,
                             "birth_date",
                             "nik_conflict",
-                            f"{old_birth} → {births[ii]}",
+                            f"{old_birth} → {birth_list[ii]}",
                         )
                     fields.update(
-                        name=name[:160],
-                        sex="M" if sex[ii] == 1 else "F",
-                        birth_date=births[ii],
+                        name=name[:160], sex=sexes[ii], birth_date=birth_list[ii]
                     )
                 self.index.set_fields(cand, fields)
             person_of[ii] = cand
