@@ -155,3 +155,14 @@ def test_bad_keys_are_named(scored: Path) -> None:
         prevalence_dataset(scored, ["colour"])
     with pytest.raises(InvalidInput, match="at least one key"):
         prevalence_dataset(scored, [" "])
+
+
+def test_a_part_without_a_needed_column_is_named(scored: Path, tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    first = sorted(scored.glob("*.parquet"))[0]
+    (tmp_path / "in" / "a.parquet").write_bytes(first.read_bytes())
+    pq.write_table(
+        pq.read_table(first).drop_columns(["zwfl"]), tmp_path / "in" / "b.parquet"
+    )
+    with pytest.raises(InvalidInput, match=r"b\.parquet: no column zwfl"):
+        prevalence_dataset(tmp_path / "in", ["year"])

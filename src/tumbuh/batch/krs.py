@@ -78,8 +78,12 @@ def krs_dataset(
     if any(out_dir.resolve() in p.resolve().parents for p in files):
         raise InvalidInput(f"{out_dir}: the output directory holds input files")
     # Missing required columns fail here, before any task runs.
-    schema = pq.read_schema(files[0])
-    _classify_piece_check(schema, classify, files[0])
+    seen: set[tuple[str, ...]] = set()
+    for path in files:
+        schema = pq.read_schema(path)
+        if tuple(schema.names) not in seen:
+            seen.add(tuple(schema.names))
+            _classify_piece_check(schema, classify, path)
     out_dir.mkdir(parents=True, exist_ok=True)
     for old in out_dir.glob("part-*.parquet"):
         old.unlink()

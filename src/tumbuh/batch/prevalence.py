@@ -222,7 +222,15 @@ def prevalence_dataset(
             wanted.add(key)
         elif key in _REGION_KEYS:
             wanted.add(cols.get("kode_desa") or cols["kode_desa_index"])
-    ddf = read_dataframe(files, [n for n in names if n in wanted], partition_rows)
+    columns = [n for n in names if n in wanted]
+    for path in files[1:]:  # every part must carry the columns read (metadata only)
+        missing = set(columns) - set(pq.read_schema(path).names)
+        if missing:
+            raise InvalidInput(
+                f"{path}: no column {', '.join(sorted(missing))} "
+                f"(which {files[0].name} has)"
+            )
+    ddf = read_dataframe(files, columns, partition_rows)
     group = ["child_id", "year", *[k for k in keys if k != "year"]]
     meta = _pack_partition(ddf._meta, keys, province)
     packed = ddf.map_partitions(  # type: ignore[no-untyped-call]
