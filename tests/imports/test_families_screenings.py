@@ -150,3 +150,19 @@ class TestAcrossSources:
         mother = db.scalars(select(Person).where(Person.name == "Nur Aisyah")).one()
         assert putri.mother_id == mother.id
         assert putri.family_id is not None
+
+
+def test_a_family_split_over_two_chunks_keeps_its_head_values_and_mother(
+    db: Session, tmp_path: Path
+) -> None:
+    lines = (EXAMPLES / "families.csv").read_text(encoding="utf-8").splitlines()
+    path = tmp_path / "f.csv"
+    path.write_text("\n".join(lines[:4] + lines[4:]) + "\n", encoding="utf-8")
+    report = ImportReport(kind="families")
+    # rows 1-3 (head, wife, first child) in one chunk, the second child in the next
+    import_file(db, kind="families", path=path, report=report, chunk_rows=3)
+    fam = db.scalars(select(Family).where(Family.no_kk == "6402011203180001")).one()
+    assert fam.water_source == "unprotected_well"
+    mother = db.scalars(select(Person).where(Person.name == "Nur Aisyah")).one()
+    rudi = db.scalars(select(Person).where(Person.name == "Rudi Saputra")).one()
+    assert rudi.mother_id == mother.id

@@ -156,6 +156,7 @@ class FamiliesImport(ChunkImport):
         super().__init__(ctx, columns)
         self.source = source
         self.index = PersonIndex(ctx.session)
+        self.mothers: dict[str, Candidate] = {}
 
     def run(self) -> None:
         self.ctx.start()
@@ -307,13 +308,15 @@ class FamiliesImport(ChunkImport):
         self.index.flush()
 
         # Mother ↔ child: the wife (or a female head) is the mother of the children.
-        for rows in members.values():
+        # A family split over two chunks keeps the mother found in the earlier one.
+        for kk, rows in members.items():
             mothers = [i for i in rows if roles[i] == "istri"] or [
                 i for i in rows if roles[i] == "kepala" and sex_p.values[i] == 2
             ]
-            if not mothers:
+            mother = person_of[mothers[0]] if mothers else self.mothers.get(kk)
+            if mother is None:
                 continue
-            mother = person_of[mothers[0]]
+            self.mothers[kk] = mother
             for i in rows:
                 if roles[i] == "anak":
                     self.index.set_fields(person_of[i], {"mother_id": mother.id})
@@ -387,7 +390,9 @@ class FamiliesImport(ChunkImport):
             if kk not in found:
                 new_rows.append({"no_kk": kk, **values, "fingerprint": fp})
             elif found[kk][1] != fp:
-                updates.append({"id": found[kk][0], **values, "fingerprint": fp})
+                # Blank family values (a chunk without the head's row) keep the stored ones.
+                known = {k: v for k, v in values.items() if v is not None}
+                updates.append({"id": found[kk][0], **known, "fingerprint": fp})
         ids: dict[str, int] = {kk: v[0] for kk, v in found.items()}
         if new_rows:
             res = insert_with_ids(self.session, Family, new_rows)
