@@ -9,9 +9,10 @@ then runs, each in its own subprocess so that peak memory (ru_maxrss) is its own
 
 * baseline: read all visit rows into one table, one call of ``tumbuh.growth.zscores``;
 * batch: ``zscore_dataset`` with the threaded and the process scheduler (2 workers);
-* prevalence: ``prevalence_dataset`` by kabkota x year over the batch output.
+* prevalence: ``prevalence_dataset`` by kabkota x year over the batch output;
+* krs: ``krs_dataset`` over 1 M generated family rows (text cells, 4 parts).
 
-Prints a table and a projection to 22 M children (a *projection* from the measured rate,
+Prints a table and projections to 22 M children and 70 M families (a *projection* from the measured rate,
 not a measurement). Asserts nothing about timing.
 """
 
@@ -29,6 +30,40 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 NATIONAL_CHILDREN = 22_000_000
+
+
+FAMILIES = 1_000_000
+NATIONAL_FAMILIES = 70_000_000
+
+
+def _write_families(directory: Path, n: int, parts: int) -> None:
+    """A family table with text cells as a register export has them (some blank/bad)."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(7)
+
+    def pick(values: list[str]) -> Any:
+        return np.array(values, dtype=object)[rng.integers(0, len(values), n)]
+
+    frame = pd.DataFrame(
+        {
+            "family_id": np.arange(n).astype(str),
+            "wife_age": pick(["17", "22", "27", "31", "36", "41", ""]),
+            "pregnant": pick(["y", "n", "n", "n", ""]),
+            "children_count": pick(["0", "1", "2", "3", "4", ""]),
+            "min_birth_interval_months": pick(["14", "26", "40", "60", ""]),
+            "has_child_0_23": pick(["y", "n", "n"]),
+            "has_child_24_59": pick(["y", "n", "n"]),
+            "water_source": pick(["piped", "bored_well", "sungai", "unprotected_well"]),
+            "latrine": pick(["own_septic", "shared_septic", "no_septic", "tidak ada"]),
+            "modern_contraception": pick(["y", "n", ""]),
+            "welfare_decile": pick([str(d) for d in range(1, 11)] + [""]),
+        }
+    )
+    directory.mkdir(parents=True, exist_ok=True)
+    for i, idx in enumerate(np.array_split(np.arange(n), parts)):
+        frame.iloc[idx].to_parquet(directory / f"part-{i:05d}.parquet", index=False)
 
 
 def _peak_mb() -> float:
@@ -49,6 +84,7 @@ def _step(step: str, data: Path, out: Path, workers: int, rows: int) -> dict[str
 
         start = time.perf_counter()
         synthesize(SynthConfig(children=rows), data, "parquet", workers=workers)
+        _write_families(data / "krs_families", FAMILIES, parts=4)
         n = pq.ParquetDataset(data / "visits").read(columns=["child_id"]).num_rows
     elif step == "baseline":
         start = time.perf_counter()
@@ -80,6 +116,22 @@ def _step(step: str, data: Path, out: Path, workers: int, rows: int) -> dict[str
         )
         n = pq.ParquetDataset(src).read(columns=["child_id"]).num_rows
         assert len(table) > 0
+    elif step == "krs":
+        from tumbuh.batch import krs_dataset
+        from tumbuh.risk.krs import classify_family_table
+
+        fam_dir = data / "krs_families"
+        if not fam_dir.is_dir():  # --data without them; the peak then includes this
+            _write_families(fam_dir, FAMILIES, parts=4)
+        start = time.perf_counter()
+        k = krs_dataset(
+            fam_dir,
+            out / "krs",
+            classify_family_table,
+            scheduler=Scheduler("processes", workers=workers),
+            partition_rows=rows,
+        )
+        n = k.families
     else:
         raise SystemExit(f"unknown step {step}")
     seconds = time.perf_counter() - start
@@ -134,7 +186,7 @@ def main() -> None:
             print(f"synthesize {args.children:,} children: {gen['seconds']:.0f} s")
         results = [
             _run_step(s, args, data, out)
-            for s in ("baseline", "threads", "processes", "prevalence")
+            for s in ("baseline", "threads", "processes", "prevalence", "krs")
         ]
     rows = results[0]["rows"]
     per_child = rows / args.children if not args.data else float("nan")
@@ -147,6 +199,8 @@ def main() -> None:
         print(
             f"{r['step']:<12}{r['seconds']:>10.1f}{rate:>14,.0f}{r['peak_mb']:>10.0f}"
         )
+    krs_rate = results[4]["rows"] / results[4]["seconds"]
+    print(f"(krs: {results[4]['rows']:,} family rows, processes scheduler)")
     best = max(results[1:3], key=lambda r: r["rows"] / r["seconds"])
     rate = best["rows"] / best["seconds"]
     if per_child == per_child:  # not NaN
@@ -157,6 +211,10 @@ def main() -> None:
             f"{args.workers} workers) batch zscore takes ~{national / rate / 60:.0f} min; "
             "time scales ~1/workers on a cluster while peak memory per worker stays flat."
         )
+    print(
+        f"PROJECTION (not measured): 70 M families at {krs_rate:,.0f} families/s "
+        f"({args.workers} workers) -> batch krs ~{NATIONAL_FAMILIES / krs_rate / 60:.0f} min."
+    )
 
 
 if __name__ == "__main__":
