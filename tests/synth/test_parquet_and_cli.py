@@ -102,6 +102,15 @@ class TestDb:
         assert first.exit_code == 0, first.output
         assert "eppgbm: read" in first.output
         assert "admin" in first.output
+        lines = {line.split(":")[0]: line for line in first.output.splitlines()}
+        # interventions for each year of the range, through the interventions service
+        assert all(
+            f"{year} " in lines["interventions (synthetic records)"]
+            for year in (2022, 2023, 2024, 2025)
+        )
+        assert "published figures: read 70, inserted 70" in first.output
+        # 200 children are too few for the model of new cases: said, not a crash
+        assert "risk model: not trained" in first.output
         again = CliRunner().invoke(app, args)
         assert again.exit_code == 0, again.output
         assert "reusing the demo database" in again.output

@@ -184,10 +184,10 @@ def synth_command(
     extrapolate_by: Annotated[
         str,
         typer.Option(
-            help="Years after the last survey decline by risk_factors (default) or by "
-            "district_effect (see docs/synthetic.md)."
+            help="Years after the last survey decline by district_effect (default) or "
+            "by risk_factors (see docs/synthetic.md)."
         ),
-    ] = "risk_factors",
+    ] = "district_effect",
 ) -> None:
     """Generate a synthetic province calibrated to the published survey figures."""
     if format not in ("csv", "parquet"):
