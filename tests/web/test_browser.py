@@ -265,3 +265,68 @@ def test_child_page_plots_the_child_on_both_charts(page) -> None:  # type: ignor
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "child.png"), full_page=True)
     assert page.errors == []
+
+
+def _click_region(pg, code: str) -> None:  # type: ignore[no-untyped-def]
+    """Click the map shape of `code` and wait for its page."""
+    pg.wait_for_selector("#map[data-ready='1']")
+    with pg.expect_navigation():
+        pg.locator(f"#map path[data-code='{code}']").click(force=True)
+    assert pg.url.endswith(f"/regions/{code}"), pg.url
+
+
+def test_drill_down_from_the_province_map_to_a_child(page) -> None:  # type: ignore[no-untyped-def]
+    """Province map → kab/kota (kecamatan map) → kecamatan (desa map) → desa → child chart."""
+    _login_with_keyboard(page, "admin")
+    ARTIFACTS.mkdir(exist_ok=True)
+    _click_region(page, "64.71")
+    assert page.locator("h1").inner_text().startswith("Kota Balikpapan")
+    # The kecamatan map: only Balikpapan's kecamatan, each clickable.
+    page.wait_for_selector("#map[data-ready='1']")
+    codes = page.eval_on_selector_all(
+        "#map path[data-code]", "els => els.map(e => e.getAttribute('data-code'))"
+    )
+    assert codes
+    assert all(c.startswith("64.71.") and c.count(".") == 2 for c in codes)
+    page.screenshot(path=str(ARTIFACTS / "drill_kabkota.png"), full_page=True)
+    _click_region(page, "64.71.01")
+    page.wait_for_selector("#map[data-ready='1']")
+    codes = page.eval_on_selector_all(
+        "#map path[data-code]", "els => els.map(e => e.getAttribute('data-code'))"
+    )
+    assert "64.71.01.1001" in codes
+    assert all(c.startswith("64.71.01.") for c in codes)
+    page.screenshot(path=str(ARTIFACTS / "drill_kecamatan.png"), full_page=True)
+    _click_region(page, "64.71.01.1001")
+    # The desa page: the visit list (risk scores of the sample) and the register's children.
+    assert page.locator("#visits-table tbody tr").count() >= 1
+    page.screenshot(path=str(ARTIFACTS / "drill_desa.png"), full_page=True)
+    with page.expect_navigation():
+        page.click("#children-table a[href='/children/602']")
+    page.wait_for_selector("#growth-len-chart[data-ready='1']")
+    assert page.locator("#child-interventions tbody tr").count() >= 1
+    page.screenshot(path=str(ARTIFACTS / "drill_child.png"), full_page=True)
+    assert page.errors == []
+
+
+def test_phase_two_pages_render_without_script_errors(page) -> None:  # type: ignore[no-untyped-def]
+    _login_with_keyboard(page, "admin")
+    ARTIFACTS.mkdir(exist_ok=True)
+    for path, name in [
+        ("/families/501", "family"),
+        ("/quality/64.71", "quality"),
+        ("/interventions", "interventions"),
+        ("/actions", "actions"),
+        ("/imports", "imports"),
+    ]:
+        response = page.goto(path)
+        assert response is not None
+        assert response.status == 200, path
+        unlabelled = page.evaluate(
+            """() => Array.from(document.querySelectorAll('input:not([type=hidden]), select, textarea'))
+                 .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
+                 .map(el => el.name || el.id)"""
+        )
+        assert unlabelled == [], path
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    assert page.errors == []

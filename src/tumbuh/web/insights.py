@@ -9,6 +9,7 @@ and `clear_cache()` forgets everything (after an import, and in tests).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -32,6 +33,7 @@ from tumbuh.web.cache import cached
 from tumbuh.web.figures import NO_VALUE_COLOR, band_legend
 from tumbuh.web.i18n import Lang
 
+log = logging.getLogger(__name__)
 CHILD_LEVEL = {1: "kabkota", 2: "kecamatan", 3: "desa", 4: "desa"}
 # Quality bands (analytics.quality): colour per band name.
 QUALITY_COLORS = {
@@ -268,6 +270,11 @@ def quality_items(db: Session, level: str) -> list[dict[str, Any]]:
         try:
             return routine.quality_report(db, level=level)
         except (NotFound, InvalidInput):
+            return []
+        except (IndexError, ValueError):
+            # A fault in the quality service must not take the region pages down with it:
+            # logged, and the pages show "no quality figures".
+            log.exception("quality_report(level=%s) failed", level)
             return []
 
     return cached(db, ("quality", level), compute)

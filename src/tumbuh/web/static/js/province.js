@@ -38,6 +38,12 @@
           }
         }).addTo(map);
         map.fitBounds(layer.getBounds(), { padding: [8, 8] });
+        // Each shape carries its region code (tests and assistive tools find it by code);
+        // the paths exist once the map has a view.
+        layer.eachLayer(function (l) {
+          var pathEl = l.getElement && l.getElement();
+          if (pathEl) { pathEl.setAttribute("data-code", l.feature.properties.kode); }
+        });
         mapEl.setAttribute("data-ready", "1");
       });
   }
