@@ -127,16 +127,19 @@ def _key_values(
     if key in _REGION_KEYS:
         width = _REGION_KEYS[key]
         if "kode_desa" in cols:
-            codes = frame[cols["kode_desa"]].astype(object).to_numpy()
-        else:  # synth visits: index into the province's desa codes (checked by the caller)
-            table = np.array(desa_codes(province or ""), dtype=object)
-            codes = table[frame[cols["kode_desa_index"]].to_numpy(dtype=np.int64)]
-        return np.array(
-            [None if c is None else str(c)[:width] for c in codes], dtype=object
+            text = frame[cols["kode_desa"]].astype(object)
+            cut = text.where(text.isna(), text.astype(str).str.strip().str[:width])
+            return np.asarray(cut.where(cut.notna(), None), dtype=object)
+        # Synthetic visits: an index into the province's desa codes (checked by the caller).
+        table = np.array([c[:width] for c in desa_codes(province or "")], dtype=object)
+        index = frame[cols["kode_desa_index"]].to_numpy(
+            dtype=np.float64, na_value=np.nan
         )
-    raise InvalidInput(
-        f"--by {key}: no such column"
-    )  # checked earlier; kept for safety
+        valid = ~np.isnan(index) & (index >= 0) & (index < len(table))
+        picked = table[np.where(valid, index, 0).astype(np.int64)]
+        picked[~valid] = None
+        return picked
+    raise InvalidInput(f"--by {key}: no such column")  # checked earlier
 
 
 def _counts_partition(frame: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
