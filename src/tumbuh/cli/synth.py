@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Annotated
@@ -68,6 +69,7 @@ def import_into_db(
             ("eppgbm", sorted((out / "eppgbm").rglob("*.csv"))),
         ]
         for kind, paths in plan:
+            started = time.perf_counter()
             report = run_import(
                 engine, kind=kind, paths=[p for p in paths if p.exists()]
             )
@@ -75,14 +77,21 @@ def import_into_db(
             top = ", ".join(f"{code} {n}" for code, n in sorted(codes.items()))
             lines.append(
                 f"{kind}: read {report.read}, inserted {report.inserted}, "
-                f"rejected {report.rejected}; issues: {top or 'none'}"
+                f"rejected {report.rejected}; issues: {top or 'none'} "
+                f"({time.perf_counter() - started:.0f} s)"
             )
             for failed in report.extra.get("failed_files", []):
                 lines.append(f"  failed {failed['file']}: {failed['error']}")
-        lines.append(_record_interventions(engine, result))
+        started = time.perf_counter()
+        lines.append(
+            f"{_record_interventions(engine, result)} "
+            f"({time.perf_counter() - started:.0f} s)"
+        )
         lines.append(_import_published(engine))
         if risk_model is not None:
+            started = time.perf_counter()
             lines.extend(_train_and_score(engine, risk_model))
+            lines[-1] += f" ({time.perf_counter() - started:.0f} s)"
     finally:
         engine.dispose()
     return lines
@@ -287,12 +296,14 @@ def demo_command(
         stamp.unlink(missing_ok=True)
         db_path.unlink(missing_ok=True)
         cfg = SynthConfig(children=children, seed=seed, first_year=2022, last_year=2025)
+        started = time.perf_counter()
         result = synthesize(
             cfg, dir / "synth", "csv", workers=min(2, os.cpu_count() or 1)
         )
         typer.echo(
             f"synthetic Kaltim: {result.children} children, {result.families} families, "
-            f"{result.visits} visit rows in {dir / 'synth'}"
+            f"{result.visits} visit rows in {dir / 'synth'} "
+            f"({time.perf_counter() - started:.0f} s)"
         )
         for line in import_into_db(result, url, risk_model=model_path):
             typer.echo(line)
