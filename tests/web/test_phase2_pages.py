@@ -211,3 +211,25 @@ def test_import_quarantine_then_fix_in_the_form(
             )
         )  # fmt: skip
     assert n == 2
+
+
+def test_desa_gaps_slice_equals_the_desa_report(figures_db: Engine) -> None:
+    """The desa's gaps cut from the province's convergence equal the desa's own report."""
+    from sqlalchemy.orm import Session
+
+    from tumbuh.interventions import service as interventions
+    from tumbuh.web import insights
+
+    with Session(figures_db) as db:
+        year = insights.intervention_year(db)
+        assert year is not None
+        sliced = insights.desa_convergence(db, "64.71.01.1001", year=year)
+        own = interventions.convergence_report(
+            db, region="64.71.01.1001", period=insights.period_of(year)
+        )
+    assert sliced is not None
+    assert sliced.missing.reset_index(drop=True).equals(
+        own.missing.reset_index(drop=True)
+    )
+    assert sliced.krs_families == own.krs_families
+    assert sliced.full_package == own.full_package

@@ -8,6 +8,7 @@ and `clear_cache()` forgets everything (after an import, and in tests).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import math
@@ -241,23 +242,41 @@ def region_coverage(db: Session, code: str, *, year: int | None) -> CoverageView
     return CoverageView(year, rows, behind, best)
 
 
-def desa_convergence(
-    db: Session, code: str, *, year: int | None
+def _province_convergence(
+    db: Session, province: str, year: int
 ) -> ConvergenceResult | None:
-    """Full-package shares and the gap list of the families at risk of one desa."""
-    year = year or intervention_year(db)
-    if year is None:
-        return None
-
     def compute() -> ConvergenceResult | None:
         try:
             return interventions.convergence_report(
-                db, region=code, period=period_of(year)
+                db, region=province, period=period_of(year)
             )
         except (NotFound, InvalidInput):
             return None
 
-    return cached(db, ("convergence", code, year), compute)
+    return cached(db, ("convergence", province, year), compute)
+
+
+def desa_convergence(
+    db: Session, code: str, *, year: int | None
+) -> ConvergenceResult | None:
+    """Full-package shares and the gap list of the families at risk of one desa: a slice of
+    the province's result (one pass for the whole province, then every desa is a filter)."""
+    year = year or intervention_year(db)
+    if year is None:
+        return None
+    prov = _province_convergence(db, code[:2], year)
+    if prov is None:
+        return None
+    fams = prov.families.loc[prov.families["desa_code"] == code]
+    ids = set(fams["family_id"].tolist())
+    return dataclasses.replace(
+        prov,
+        region=code,
+        required=prov.required.loc[prov.required["family_id"].isin(ids)],
+        missing=prov.missing.loc[prov.missing["desa_code"] == code],
+        by_desa=prov.by_desa.loc[prov.by_desa["desa_code"] == code],
+        families=fams,
+    )
 
 
 # --------------------------------------------------------------------------- quality
@@ -370,8 +389,10 @@ def warm(db: Session, *, province: str | None = None) -> dict[str, float]:
         ("routine kecamatan", lambda: figures.routine_report(db, "kecamatan")),
         ("routine desa", lambda: figures.routine_report(db, "desa")),
     ]
-    if code is not None:
-        steps.append(("coverage", lambda: region_coverage(db, code, year=None)))
+    year = intervention_year(db)
+    if code is not None and year is not None:
+        steps.append(("coverage", lambda: _province_coverage(db, code, year)))
+        steps.append(("convergence", lambda: _province_convergence(db, code, year)))
     out: dict[str, float] = {}
     for label, step in steps:
         started = time.perf_counter()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from tumbuh.errors import NotFound
@@ -118,30 +118,79 @@ def _latest_measurement(*, where: ColumnElement[bool]) -> Select[int, dt.date]:
 
 
 def list_children(
-    session: Session, *, region_code: str, limit: int, offset: int
+    session: Session,
+    *,
+    region_code: str,
+    limit: int,
+    offset: int,
+    total: int | None = None,
 ) -> tuple[list[ChildRow], int]:
-    """Children with at least one measurement whose desa lies in the region; (page, total)."""
-    people = select(Person.id).where(_in_region(Person.desa_code, region_code))
-    latest = _latest_measurement(where=Measurement.person_id.in_(people)).subquery()
-    total = int(session.scalar(select(func.count()).select_from(latest)) or 0)
-    # Page the person ids first, then load just those rows (two small, indexed queries).
-    page = session.execute(
-        select(latest.c.person_id, latest.c.last_on)
-        .order_by(latest.c.person_id)
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    rows = session.execute(
-        select(Person, Measurement)
-        .join(Measurement, Measurement.person_id == Person.id)
+    """Children with at least one measurement whose desa lies in the region; (page, total).
+
+    Pages over person ids (index on persons.desa_code, measurements keyed by person), then
+    reads the latest measurement of just those children. `total` (when the caller cached
+    it) skips the count."""
+    measured = (
+        select(Person.id)
+        .where(_in_region(Person.desa_code, region_code))
         .where(
-            tuple_(Measurement.person_id, Measurement.measured_on).in_(
-                [(pid, day) for pid, day in page]
-            )
+            select(Measurement.person_id)
+            .where(Measurement.person_id == Person.id)
+            .exists()
         )
-        .order_by(Person.id)
-    ).all()
-    return [_child(p, m) for p, m in rows], total
+    )
+    if total is None:
+        total = count_children(session, region_code=region_code)
+    ids = list(
+        session.scalars(measured.order_by(Person.id).limit(limit).offset(offset))
+    )
+    if not ids:
+        return [], total
+    last = (
+        select(Measurement.person_id, func.max(Measurement.measured_on).label("on"))
+        .where(Measurement.person_id.in_(ids))
+        .group_by(Measurement.person_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(
+            Person.id, Person.name, Person.sex, Person.birth_date, Person.nik,
+            Person.desa_code, Person.family_id, Measurement.measured_on,
+            Measurement.zlen, Measurement.flen, Measurement.desa_code,
+        )
+        .join(last, last.c.person_id == Person.id)
+        .join(
+            Measurement,
+            and_(
+                Measurement.person_id == last.c.person_id,
+                Measurement.measured_on == last.c.on,
+            ),
+        )
+        .where(Person.id.in_(ids))
+    ).all()  # fmt: skip
+    out: dict[int, ChildRow] = {}
+    for pid, name, sex, born, nik, desa, fam, on, zlen, flen, m_desa in rows:
+        stunted = None if zlen is None or flen else zlen < -2
+        out[pid] = ChildRow(
+            pid, name, sex, born, nik, desa or m_desa, fam, on, zlen, stunted
+        )
+    return [out[i] for i in ids if i in out], total
+
+
+def count_children(session: Session, *, region_code: str) -> int:
+    """Children with at least one measurement whose desa lies in the region."""
+    measured = (
+        select(Person.id)
+        .where(_in_region(Person.desa_code, region_code))
+        .where(
+            select(Measurement.person_id)
+            .where(Measurement.person_id == Person.id)
+            .exists()
+        )
+    )
+    return int(
+        session.scalar(select(func.count()).select_from(measured.subquery())) or 0
+    )
 
 
 def _child(p: Person, m: Measurement | None) -> ChildRow:

@@ -13,6 +13,7 @@ from tumbuh.accounts.roles import policy
 from tumbuh.accounts.scope import mask_nik, require_region
 from tumbuh.errors import NotFound
 from tumbuh.web import figures, insights, register_read
+from tumbuh.web.cache import cached
 from tumbuh.web.deps import DbDep, LangDep, PageUser, SettingsDep, client_ip
 from tumbuh.web.export import xlsx_response
 from tumbuh.web.pages.region_panels import (
@@ -90,14 +91,25 @@ def region_page(
     warnings = figures.region_warnings(db, clean, lang=lang)
     routine_year, routine = figures.routine_rows(db, clean, lang=lang)
     children = children_of(clean)
-    counts = register_read.region_counts(db, region_code=clean)
+    # Aggregates over the region's register: reused per data generation (web.cache).
+    counts = cached(
+        db,
+        ("counts", clean),
+        lambda: register_read.region_counts(db, region_code=clean),
+    )
     personal = policy(user.role).personal_data
     rows: list[register_read.ChildRow] = []
     total = 0
     if personal:
+        known = cached(
+            db,
+            ("child_total", clean),
+            lambda: register_read.count_children(db, region_code=clean),
+        )
         rows, total = register_read.list_children(
             db, region_code=clean, limit=CHILDREN_PAGE_SIZE,
             offset=(page - 1) * CHILDREN_PAGE_SIZE if format != "xlsx" else 0,
+            total=known,
         )  # fmt: skip
         if format == "xlsx" and total > len(rows):
             rows, total = register_read.list_children(
