@@ -187,12 +187,17 @@ def add_register_sample(session: Session) -> None:
             )
         )
     session.flush()
+    # Unprotected well and no latrine, with a child under five: a family at risk (KRS).
     family = Family(
-        id=501, no_kk="6471010101010001", desa_code="64.71.01.1001", rt="003", rw="001"
-    )
+        id=501, no_kk="6471010101010001", desa_code="64.71.01.1001", rt="003", rw="001",
+        water_source="unprotected_well", latrine="none",
+    )  # fmt: skip
     session.add(family)
     session.flush()
     people = [
+        Person(id=600, nik="6471010505880003", name="Ahmad Santoso", name_key="ahmad santoso",
+               sex="M", birth_date=dt.date(1988, 5, 5), family_id=501, family_role="kepala",
+               desa_code="64.71.01.1001"),
         Person(id=601, nik="6471014101900001", name="Siti Aminah", name_key="siti aminah", sex="F",
                birth_date=dt.date(1990, 1, 1), family_id=501, family_role="istri", desa_code="64.71.01.1001"),
         Person(id=602, nik="6471011203190012", name="Budi Santoso", name_key="budi santoso", sex="M",

@@ -228,6 +228,8 @@ def test_desa_gaps_slice_equals_the_desa_report(figures_db: Engine) -> None:
             db, region="64.71.01.1001", period=insights.period_of(year)
         )
     assert sliced is not None
+    assert own.krs_families == 1  # the sample family (Manggar)
+    assert len(own.missing) > 0
     assert sliced.missing.reset_index(drop=True).equals(
         own.missing.reset_index(drop=True)
     )

@@ -134,7 +134,11 @@ class TestFamily:
         with TestClient(figures_app) as client:
             team = _api(client, "fig_team", "/api/v1/families/501").json()
             analyst = _api(client, "fig_bpp", "/api/v1/families/501").json()
-        assert {m["name"] for m in team["members"]} == {"Siti Aminah", "Budi Santoso"}
+        assert {m["name"] for m in team["members"]} == {
+            "Ahmad Santoso",
+            "Siti Aminah",
+            "Budi Santoso",
+        }
         assert team["no_kk"] == "6471010101010001"
         assert analyst["no_kk"] == "6471••••••••0001"
         assert all("•" in m["nik"] for m in analyst["members"])
