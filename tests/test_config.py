@@ -14,5 +14,7 @@ class TestSettings:
             Settings(_env_file=None, environment="production")
 
     def test_accepts_real_secret_in_production(self) -> None:
-        s = Settings(_env_file=None, environment="production", secret_key="s3cr3t-value")
+        s = Settings(
+            _env_file=None, environment="production", secret_key="s3cr3t-value"
+        )
         assert s.environment == "production"
