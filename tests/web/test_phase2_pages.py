@@ -235,3 +235,25 @@ def test_desa_gaps_slice_equals_the_desa_report(figures_db: Engine) -> None:
     )
     assert sliced.krs_families == own.krs_families
     assert sliced.full_package == own.full_package
+
+
+def test_desa_page_lists_new_stunting(figures_app: FastAPI, figures_db: Engine) -> None:
+    """Ani (Lamaru) measured again at z -2.3 after -1.0: new stunting on Lamaru's page;
+    Budi (Manggar) was already stunted, so Manggar lists no new case."""
+    with unit_of_work(figures_db) as session:
+        session.add(
+            Measurement(person_id=603, measured_on=dt.date(2025, 1, 11), age_days=940,
+                        weight_kg=11.9, lenhei_cm=86.0, measure="h", zlen=-2.3, zwei=-1.2,
+                        zwfl=0.0, flen=False, desa_code="64.71.01.1002", fingerprint="h14a")
+        )  # fmt: skip
+    status, html, _ = _get(figures_app, "fig_officer", "/regions/64.71.01.1002")
+    assert status == 200
+    table = html.split('id="alerts-table"')[1].split("</table>")[0]
+    assert "Ani Lestari" in table
+    assert "stunting baru" in table
+    assert "-1.00 → -2.30" in table
+    status, html, _ = _get(figures_app, "fig_team", "/regions/64.71.01.1001")
+    assert 'id="alerts-title"' in html
+    assert 'id="alerts-table"' not in html
+    status, html, _ = _get(figures_app, "fig_viewer", "/regions/64.71")
+    assert "alerts-title" not in html

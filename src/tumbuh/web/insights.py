@@ -28,8 +28,9 @@ from tumbuh.interventions.groups import Period
 from tumbuh.interventions.models import Intervention
 from tumbuh.register.models import Measurement
 from tumbuh.risk.forecast import forecast
+from tumbuh.risk.signals import weight_faltering
 from tumbuh.surveillance import routine
-from tumbuh.web import figures
+from tumbuh.web import figures, register_read
 from tumbuh.web.cache import cached
 from tumbuh.web.figures import NO_VALUE_COLOR, band_legend
 from tumbuh.web.i18n import Lang
@@ -399,3 +400,68 @@ def warm(db: Session, *, province: str | None = None) -> dict[str, float]:
         step()
         out[label] = round(time.perf_counter() - started, 2)
     return out
+
+
+# --------------------------------------------------------------------------- growth signals
+
+
+@dataclass(frozen=True, slots=True)
+class GrowthAlert:
+    child_id: int
+    name: str
+    on: dt.date
+    signal: str  # "2T", "BGM", "haz_falling" or "new_stunting"
+    detail: str
+
+
+def desa_alerts(db: Session, code: str, *, lang: Lang) -> list[GrowthAlert]:
+    """Children of a desa to follow up, at their latest weighing: weight faltering (2T, BGM,
+    falling length-for-age: `tumbuh.risk.signals.weight_faltering`) and new stunting (latest
+    valid length-for-age z < -2 after a previous one >= -2)."""
+
+    def compute() -> list[GrowthAlert]:
+        frame = register_read.desa_growth(db, desa_code=code)
+        if frame.empty:
+            return []
+        frame["date"] = pd.to_datetime(frame["date"])
+        frame["birth_date"] = pd.to_datetime(frame["birth_date"])
+        for col in ("weight_kg", "zwei", "zlen"):
+            frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
+        judged = weight_faltering(frame.drop(columns=["flen"]))
+        judged["flen"] = frame["flen"].to_numpy()
+        latest = judged.sort_values(["child_id", "date"]).groupby("child_id").tail(1)
+        out: list[GrowthAlert] = []
+        reason = "reason_en" if lang == "en" else "reason_id"
+        for r in latest.to_dict("records"):
+            flagged = r["nt"] == "2T" or bool(r["bgm"]) or bool(r["haz_falling"])
+            if flagged:
+                signal = (
+                    "2T" if r["nt"] == "2T" else "BGM" if r["bgm"] else "haz_falling"
+                )
+                out.append(
+                    GrowthAlert(
+                        int(r["child_id"]),
+                        str(r["name"]),
+                        r["date"].date(),
+                        signal,
+                        str(r[reason] or ""),
+                    )  # fmt: skip
+                )
+        valid = judged.loc[
+            judged["zlen"].notna() & ~judged["flen"].fillna(False).astype(bool)
+        ]
+        last2 = valid.sort_values(["child_id", "date"]).groupby("child_id").tail(2)
+        for cid, g in last2.groupby("child_id"):
+            if len(g) == 2 and g["zlen"].iloc[1] < -2 <= g["zlen"].iloc[0]:
+                out.append(
+                    GrowthAlert(
+                        int(str(cid)),
+                        str(g["name"].iloc[1]),
+                        g["date"].iloc[1].date(),
+                        "new_stunting",
+                        f"{g['zlen'].iloc[0]:.2f} → {g['zlen'].iloc[1]:.2f}",
+                    )  # fmt: skip
+                )
+        return sorted(out, key=lambda a: (a.on, a.child_id), reverse=True)
+
+    return cached(db, ("alerts", code, lang), compute)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import pandas as pd
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -433,3 +434,21 @@ def action_region(session: Session, action_id: int) -> str | None:
     return session.scalar(
         select(MeetingAction.region_code).where(MeetingAction.id == action_id)
     )
+
+
+def desa_growth(session: Session, *, desa_code: str) -> pd.DataFrame:
+    """Every measurement taken in one desa with the child's name and birth date: the long
+    table of `tumbuh.risk.signals.weight_faltering` (child_id, name, date, weight_kg, zwei,
+    zlen, flen, birth_date, posyandu_id)."""
+    rows = session.execute(
+        select(
+            Measurement.person_id, Person.name, Measurement.measured_on,
+            Measurement.weight_kg, Measurement.zwei, Measurement.zlen, Measurement.flen,
+            Person.birth_date, Measurement.posyandu_id,
+        )
+        .join(Person, Person.id == Measurement.person_id)
+        .where(Measurement.desa_code == desa_code)
+    ).all()  # fmt: skip
+    cols = ["child_id", "name", "date", "weight_kg", "zwei", "zlen", "flen",
+            "birth_date", "posyandu_id"]  # fmt: skip
+    return pd.DataFrame(rows, columns=cols)

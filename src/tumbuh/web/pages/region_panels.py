@@ -167,7 +167,7 @@ def _gap_rows(db: Session, code: str, role: str) -> tuple[Any, list[dict[str, An
 
 
 def desa_context(
-    request: Request, db: Session, user: User, code: str
+    request: Request, db: Session, user: User, code: str, *, lang: Lang
 ) -> dict[str, Any]:
     """Posyandu quality for everyone; the visit list and the gaps for personal-data roles
     (each view audited)."""
@@ -181,9 +181,11 @@ def desa_context(
         "visits_more": 0,
         "gaps": None,
         "gap_rows": [],
+        "alerts": [],
     }
     if not out["personal"]:
         return out
+    out["alerts"] = insights.desa_alerts(db, code, lang=lang)
     vl = _visit_list(db, code)
     if vl is not None:
         rows = vl.rows.head(VISITS_ON_PAGE).to_dict("records")
@@ -204,7 +206,8 @@ def desa_context(
         accounts.record(
             db, actor=user, action="view", object_type="visit_list", region_code=code,
             ip=client_ip(request),
-            detail=f"{len(out['visit_rows'])} families, {len(gap_rows)} with gaps",
+            detail=f"{len(out['visit_rows'])} families, {len(gap_rows)} with gaps, "
+            f"{len(out['alerts'])} growth alerts",
         )  # fmt: skip
     return out
 

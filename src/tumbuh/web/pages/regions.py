@@ -142,7 +142,7 @@ def region_page(
     threshold = settings.small_cell_threshold
     suppressed = not personal and 0 < counts.children_measured < threshold
     if region.level == 4:
-        panels |= desa_context(request, db, user, clean)
+        panels |= desa_context(request, db, user, clean, lang=lang)
     elif region.level in (2, 3):
         values: dict[str, float | None] = {r.code: r.value for r in routine}
         panels["child_map"] = insights.child_map(
