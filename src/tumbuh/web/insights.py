@@ -405,6 +405,9 @@ def warm(db: Session, *, province: str | None = None) -> dict[str, float]:
 # --------------------------------------------------------------------------- growth signals
 
 
+RECENT_DAYS = 92
+
+
 @dataclass(frozen=True, slots=True)
 class GrowthAlert:
     child_id: int
@@ -430,6 +433,9 @@ def desa_alerts(db: Session, code: str, *, lang: Lang) -> list[GrowthAlert]:
         judged = weight_faltering(frame.drop(columns=["flen"]))
         judged["flen"] = frame["flen"].to_numpy()
         latest = judged.sort_values(["child_id", "date"]).groupby("child_id").tail(1)
+        # Only children weighed in the desa's last three months of data (still followed).
+        recent = judged["date"].max() - pd.Timedelta(days=RECENT_DAYS)
+        latest = latest.loc[latest["date"] >= recent]
         out: list[GrowthAlert] = []
         reason = "reason_en" if lang == "en" else "reason_id"
         for r in latest.to_dict("records"):
@@ -451,6 +457,7 @@ def desa_alerts(db: Session, code: str, *, lang: Lang) -> list[GrowthAlert]:
             judged["zlen"].notna() & ~judged["flen"].fillna(False).astype(bool)
         ]
         last2 = valid.sort_values(["child_id", "date"]).groupby("child_id").tail(2)
+        last2 = last2.loc[last2["child_id"].isin(latest["child_id"])]
         for cid, g in last2.groupby("child_id"):
             if len(g) == 2 and g["zlen"].iloc[1] < -2 <= g["zlen"].iloc[0]:
                 out.append(
