@@ -130,7 +130,8 @@ def _anyone(role: Role, inside: bool) -> bool:
 
 
 def _data_manager(role: Role, inside: bool) -> bool:
-    return POLICIES[role].personal_data and "." not in HOME[role]
+    rules = POLICIES[role]
+    return rules.personal_data and rules.full_nik and "." not in HOME[role]
 
 
 def _admin(role: Role, inside: bool) -> bool:

@@ -1,8 +1,9 @@
 """Imports page: upload a file and import it in the request, read its report, list the
 quarantined rows with their issues, fix a row's cells and re-import it.
 
-Imports write the whole province's register (a file is not limited to one region), so only
-province-wide personal-data roles (the data managers: province admin and analyst) use it.
+Imports write the whole province's register (a file is not limited to one region) and the
+quarantined rows show raw cells (full NIK, names) to be fixed, so only province-wide roles
+that see personal data and full NIKs (the data managers: today the province admin) use it.
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ QUARANTINE_PAGE = 100
 
 
 def require_data_manager(user: User) -> None:
-    """Province-wide roles with personal data (admin, analyst) run imports."""
-    if not policy(user.role).personal_data or "." in user.region_code:
+    """Province-wide roles that see personal data and full NIKs run imports."""
+    rules = policy(user.role)
+    if not (rules.personal_data and rules.full_nik) or "." in user.region_code:
         raise Forbidden(
             "imports and quarantined rows are for province data managers",
             code="forbidden",
