@@ -14,7 +14,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -86,34 +86,29 @@ class ZScores:
 
     z-scores are rounded to 2 decimals as R does; flags are 1.0/0.0 and NaN
     where the z-score is missing. Indicators not requested are read-only
-    all-NaN arrays. ``cmeasure``, the Permenkes categories (``cat_*``, None
-    where the z-score is missing or flagged) and ``issues`` are computed on
-    first access.
+    all-NaN arrays. The flags, ``csex``, ``c9mo_flag``, ``cmeasure``, the
+    Permenkes categories (``cat_*``, None where the z-score is missing or
+    flagged) and ``issues`` are computed on first access (flags from the
+    z arrays, so do not modify those in place before reading the flags).
     """
 
     clenhei: F64
-    c9mo_flag: F64
     cbmi: F64
-    csex: F64
     zlen: F64
-    flen: F64
     zwei: F64
-    fwei: F64
     zwfl: F64
-    fwfl: F64
     zbmi: F64
-    fbmi: F64
     zhc: F64
-    fhc: F64
     zac: F64
-    fac: F64
     zts: F64
-    fts: F64
     zss: F64
-    fss: F64
     #: Unrounded age in months (given, or days / 30.4375).
     age_months_raw: F64
     _cmeasure_code: NDArray[np.int8] = field(repr=False)
+    #: 0/1, or 2 where the row was invalid (c9mo_flag NaN).
+    _c9mo_code: NDArray[np.int8] = field(repr=False)
+    #: 0 (missing), 1 or 2.
+    _sex_code: NDArray[np.int8] = field(repr=False)
     _issue_mask: NDArray[np.uint8] = field(repr=False)
     _issue_text: tuple[str, ...] = field(repr=False)
 
@@ -124,6 +119,58 @@ class ZScores:
     def cmeasure(self) -> NDArray[np.object_]:
         """Cleaned measure: 'l', 'h' or None (missing, or standing under 9 months)."""
         return np.array([None, "l", "h"], dtype=object)[self._cmeasure_code]
+
+    @functools.cached_property
+    def c9mo_flag(self) -> F64:
+        """1.0 where a standing height under 9 months made the measure missing."""
+        return _C9MO_VALUES.take(self._c9mo_code)
+
+    @functools.cached_property
+    def csex(self) -> F64:
+        """Cleaned sex: 1.0, 2.0, NaN where missing or invalid."""
+        return _CSEX_VALUES.take(self._sex_code)
+
+    # Flags (1.0 outside WHO's plausible range, NaN where the z-score is
+    # missing) are computed from the rounded z-score on first access.
+    @functools.cached_property
+    def flen(self) -> F64:
+        """Flag of zlen (outside [-6, 6])."""
+        return _flag(self.zlen, Indicator.length_for_age)
+
+    @functools.cached_property
+    def fwei(self) -> F64:
+        """Flag of zwei (outside [-6, 5])."""
+        return _flag(self.zwei, Indicator.weight_for_age)
+
+    @functools.cached_property
+    def fwfl(self) -> F64:
+        """Flag of zwfl (outside [-5, 5])."""
+        return _flag(self.zwfl, Indicator.weight_for_length)
+
+    @functools.cached_property
+    def fbmi(self) -> F64:
+        """Flag of zbmi (outside [-5, 5])."""
+        return _flag(self.zbmi, Indicator.bmi_for_age)
+
+    @functools.cached_property
+    def fhc(self) -> F64:
+        """Flag of zhc (outside [-5, 5])."""
+        return _flag(self.zhc, Indicator.head_circumference_for_age)
+
+    @functools.cached_property
+    def fac(self) -> F64:
+        """Flag of zac (outside [-5, 5])."""
+        return _flag(self.zac, Indicator.arm_circumference_for_age)
+
+    @functools.cached_property
+    def fts(self) -> F64:
+        """Flag of zts (outside [-5, 5])."""
+        return _flag(self.zts, Indicator.triceps_skinfold_for_age)
+
+    @functools.cached_property
+    def fss(self) -> F64:
+        """Flag of zss (outside [-5, 5])."""
+        return _flag(self.zss, Indicator.subscapular_skinfold_for_age)
 
     @functools.cached_property
     def cat_bbu(self) -> NDArray[np.object_]:
@@ -153,16 +200,44 @@ class ZScores:
     def to_dict(self) -> dict[str, NDArray[Any]]:
         """Columns in anthro's order, then the Permenkes categories."""
         out: dict[str, NDArray[Any]] = {
-            "clenhei": self.clenhei,
-            "cmeasure": self.cmeasure,
+            name: getattr(self, name)
+            for name in ("clenhei", "cmeasure", "c9mo_flag", "cbmi", "csex")
         }
-        for f in fields(self):
-            if f.name in ("clenhei", "age_months_raw") or f.name.startswith("_"):
-                continue
-            out[f.name] = getattr(self, f.name)
+        for ind in _ALL:
+            spec = INDICATORS[ind]
+            out[spec.z_column] = getattr(self, spec.z_column)
+            out[spec.flag_column] = getattr(self, spec.flag_column)
         for name in ("cat_bbu", "cat_tbu", "cat_bbtb", "cat_imtu"):
             out[name] = getattr(self, name)
         return out
+
+
+_C9MO_VALUES = np.array([0.0, 1.0, np.nan])
+_CSEX_VALUES = np.array([np.nan, 1.0, 2.0])
+
+
+def _flag(z: F64, ind: Indicator) -> F64:
+    """WHO anthro flag from the rounded z-score: 5.00 is kept, 5.01 flagged.
+
+    1.0 outside the bounds, 0.0 inside, NaN where z is NaN. Read-only
+    all-NaN z columns (indicators not requested) give the same.
+    """
+    if not z.flags.writeable and z.shape[0] and z.strides == (0,):
+        return _nan_column(z.shape[0])
+    lo, hi = INDICATORS[ind].flag_bounds
+    # lo <= z <= hi  <=>  |z - c| <= h with c the centre and h the half width
+    # (exact here: rounded z-scores sit 0.01 apart, far from the bounds).
+    centre, half = (lo + hi) / 2.0, (hi - lo) / 2.0
+    out = np.empty(z.shape[0])
+    for a in range(0, z.shape[0], _CHUNK):
+        zc, fc = z[a : a + _CHUNK], out[a : a + _CHUNK]
+        t = np.subtract(zc, centre)
+        np.abs(t, out=t)
+        np.greater(t, half, out=fc)
+        # NaN where z is missing: min(flag, |z - c| + 1) is the flag unless NaN.
+        np.add(t, 1.0, out=t)
+        np.minimum(fc, t, out=fc)
+    return out
 
 
 def _issue_strings(
@@ -368,6 +443,7 @@ def zscores(
             if arr.flags.writeable:
                 arr[rows] = np.nan
         out.cmeasure[rows] = 0
+        out.c9mo[rows] = 2
     mask = (
         full(issue_mask).copy()
         if issue_mask.shape[0] == n
@@ -376,6 +452,8 @@ def zscores(
     return ZScores(
         **out.arrays,
         _cmeasure_code=out.cmeasure,
+        _c9mo_code=out.c9mo,
+        _sex_code=sexc,
         _issue_mask=mask,
         _issue_text=tuple(issue_text),
     )
@@ -420,22 +498,18 @@ class _Inputs:
 class _Outputs:
     arrays: dict[str, F64]
     cmeasure: NDArray[np.int8]
+    c9mo: NDArray[np.int8]
 
     @classmethod
     def allocate(cls, n: int, wanted: frozenset[Indicator]) -> _Outputs:
         arrays: dict[str, F64] = {}
-        for name in ("clenhei", "c9mo_flag", "cbmi", "csex"):
+        for name in ("clenhei", "cbmi"):
             arrays[name] = np.empty(n)
         for ind in _ALL:
             spec = INDICATORS[ind]
-            if ind in wanted:
-                arrays[spec.z_column] = np.empty(n)
-                arrays[spec.flag_column] = np.empty(n)
-            else:
-                arrays[spec.z_column] = _nan_column(n)
-                arrays[spec.flag_column] = _nan_column(n)
+            arrays[spec.z_column] = np.empty(n) if ind in wanted else _nan_column(n)
         arrays["age_months_raw"] = np.empty(n)
-        return cls(arrays, np.empty(n, dtype=np.int8))
+        return cls(arrays, np.empty(n, dtype=np.int8), np.empty(n, dtype=np.int8))
 
 
 _POOL: tuple[int, ThreadPoolExecutor] | None = None
@@ -505,11 +579,9 @@ def _work() -> _Work:
     return w
 
 
-def _round_and_flag(
+def _round(
     z: F64,
     zout: F64,
-    fout: F64,
-    bounds: tuple[float, float],
     w: _Work,
     lms: tuple[F64, F64, F64, F64, bool] | None = None,
 ) -> None:
@@ -529,17 +601,6 @@ def _round_and_flag(
             ]
         )
         zout[near] = round_r(exact, 2)
-    # WHO anthro flags from the rounded z-score: 5.00 is kept, 5.01 flagged.
-    # lo <= z <= hi  <=>  |z - c| <= h with c the centre and h the half width
-    # (exact here: rounded z-scores sit 0.01 apart, far from the bounds).
-    lo, hi = bounds
-    centre, half = (lo + hi) / 2.0, (hi - lo) / 2.0
-    t = np.subtract(zout, centre, out=z)
-    np.abs(t, out=t)
-    np.greater(t, half, out=fout)
-    # NaN where z is missing: min(flag, |z - c| + 1) is the flag unless NaN.
-    np.add(t, 1.0, out=t)
-    np.minimum(fout, t, out=fout)
 
 
 def _score_chunk(
@@ -576,9 +637,6 @@ def _score_chunk_impl(
     # anthro rule 4: round half up to a whole day.
     np.floor(days, out=days)
     tb = w.b("tb", m)
-    # csex: 1, 2, or 0/0 = NaN for a missing sex.
-    np.not_equal(sx, 0, out=tb)
-    np.divide(sx, tb, out=o["csex"][a:b])
 
     # 9-month rule: standing height under 9 months → measure missing.
     ms = inp.measure[a:b]
@@ -586,7 +644,7 @@ def _score_chunk_impl(
     np.equal(ms, 2, out=nine)
     np.less(months, NINE_MONTHS, out=tb)
     np.logical_and(nine, tb, out=nine)
-    np.copyto(o["c9mo_flag"][a:b], nine)
+    np.copyto(out.c9mo[a:b], nine)
     cm = out.cmeasure[a:b]
     np.logical_not(nine, out=tb)
     np.multiply(ms, tb, out=cm)
@@ -669,11 +727,9 @@ def _score_chunk_impl(
                 l_is_one=tab.l_is_one,
                 scratch=tails,
             )
-            _round_and_flag(
+            _round(
                 zbuf,
                 o[spec.z_column][a:b],
-                o[spec.flag_column][a:b],
-                spec.flag_bounds,
                 w,
                 None if tab.l_is_one else (y, L, M, LS, spec.restricted_tails),
             )
@@ -783,11 +839,9 @@ def _score_wfl(
         l_is_one=False,
         scratch=(w.f("tail_abs", m), w.b("tail_mask", m)),
     )
-    _round_and_flag(
+    _round(
         zbuf,
         o[spec.z_column][a:b],
-        o[spec.flag_column][a:b],
-        spec.flag_bounds,
         w,
         (inp.weight[a:b], L, M, LS, True),
     )
