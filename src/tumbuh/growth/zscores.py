@@ -102,13 +102,15 @@ class ZScores:
     zac: F64
     zts: F64
     zss: F64
-    #: Unrounded age in months (given, or days / 30.4375).
-    age_months_raw: F64
     _cmeasure_code: NDArray[np.int8] = field(repr=False)
     #: 0/1, or 2 where the row was invalid (c9mo_flag NaN).
     _c9mo_code: NDArray[np.int8] = field(repr=False)
     #: 0 (missing), 1 or 2.
     _sex_code: NDArray[np.int8] = field(repr=False)
+    #: Age as given (NaN where negative), its unit, and the invalid rows.
+    _age: F64 = field(repr=False)
+    _age_in_months: bool = field(repr=False)
+    _bad_rows: NDArray[np.intp] | None = field(repr=False)
     _issue_mask: NDArray[np.uint8] = field(repr=False)
     _issue_text: tuple[str, ...] = field(repr=False)
 
@@ -119,6 +121,18 @@ class ZScores:
     def cmeasure(self) -> NDArray[np.object_]:
         """Cleaned measure: 'l', 'h' or None (missing, or standing under 9 months)."""
         return np.array([None, "l", "h"], dtype=object)[self._cmeasure_code]
+
+    @functools.cached_property
+    def age_months_raw(self) -> F64:
+        """Unrounded age in months (given, or days / 30.4375); NaN on invalid rows."""
+        n = len(self)
+        if self._age_in_months:
+            months = np.array(np.broadcast_to(self._age, (n,)), dtype=np.float64)
+        else:
+            months = np.divide(np.broadcast_to(self._age, (n,)), DAYS_PER_MONTH)
+        if self._bad_rows is not None:
+            months[self._bad_rows] = np.nan
+        return months
 
     @functools.cached_property
     def c9mo_flag(self) -> F64:
@@ -437,6 +451,7 @@ def zscores(
     out = _Outputs.allocate(n, wanted)
     _run_chunks(n, functools.partial(_score_chunk, inp, out, wanted))
 
+    rows: NDArray[np.intp] | None = None
     if bad_any.any():
         rows = np.flatnonzero(full(bad_any))
         for arr in out.arrays.values():
@@ -454,6 +469,9 @@ def zscores(
         _cmeasure_code=out.cmeasure,
         _c9mo_code=out.c9mo,
         _sex_code=sexc,
+        _age=inp.age,
+        _age_in_months=in_months,
+        _bad_rows=rows,
         _issue_mask=mask,
         _issue_text=tuple(issue_text),
     )
@@ -508,7 +526,6 @@ class _Outputs:
         for ind in _ALL:
             spec = INDICATORS[ind]
             arrays[spec.z_column] = np.empty(n) if ind in wanted else _nan_column(n)
-        arrays["age_months_raw"] = np.empty(n)
         return cls(arrays, np.empty(n, dtype=np.int8), np.empty(n, dtype=np.int8))
 
 
@@ -625,14 +642,13 @@ def _score_chunk_impl(
     o = out.arrays
     sx = inp.sex[a:b]
     age = inp.age[a:b]
-    months = o["age_months_raw"][a:b]
     days = w.f("days", m)
     if inp.in_months:
-        np.copyto(months, age)
+        months = age
         np.multiply(age, DAYS_PER_MONTH, out=days)
         np.add(days, 0.5, out=days)
     else:
-        np.divide(age, DAYS_PER_MONTH, out=months)
+        months = np.divide(age, DAYS_PER_MONTH, out=w.f("months", m))
         np.add(age, 0.5, out=days)
     # anthro rule 4: round half up to a whole day.
     np.floor(days, out=days)
@@ -735,7 +751,7 @@ def _score_chunk_impl(
             )
 
     if Indicator.weight_for_length in wanted:
-        _score_wfl(inp, out, a, b, days, no_oed, w)
+        _score_wfl(inp, out, a, b, days, months, no_oed, w)
 
 
 def _score_wfl(
@@ -744,6 +760,7 @@ def _score_wfl(
     a: int,
     b: int,
     days: F64,
+    months: F64,
     no_oed: NDArray[np.bool_],
     w: _Work,
 ) -> None:
@@ -751,7 +768,6 @@ def _score_wfl(
     lt = length_tables()
     o = out.arrays
     clen = o["clenhei"][a:b]
-    months = o["age_months_raw"][a:b]
     cm = out.cmeasure[a:b]
     sx = inp.sex[a:b]
     age = inp.age[a:b]
