@@ -701,14 +701,29 @@ def _score_chunk_impl(
         np.less(months, MAX_AGE_MONTHS, out=ok)
         np.greater(sx, 0, out=tb)
         np.logical_and(ok, tb, out=ok)
-        ok_no_oed = w.b("ok_no_oed", m)
-        np.logical_and(ok, no_oed, out=ok_no_oed)
         rel = w.i("rel", m)
         np.copyto(rel, days, casting="unsafe")  # NaN rows are masked below
         idx = w.i("idx", m)
         np.multiply(sx, _DAY_STRIDE, out=idx, dtype=np.intp)
         np.add(rel, idx, out=rel)
         np.subtract(rel, _DAY_STRIDE + _DAY_SENTINEL, out=rel)
+        # The table index is shared by the indicators with the same validity
+        # mask (with and without the oedema exclusion); computed on first use.
+        shared: dict[bool, NDArray[np.intp]] = {}
+
+        def index_for(oedema_excludes: bool) -> NDArray[np.intp]:
+            got = shared.get(oedema_excludes)
+            if got is None:
+                got = w.i(f"idx{int(oedema_excludes)}", m)
+                if oedema_excludes:
+                    np.logical_and(ok, no_oed, out=tb)
+                    np.multiply(rel, tb, out=got)
+                else:
+                    np.multiply(rel, ok, out=got)
+                np.add(got, _DAY_SENTINEL, out=got)
+                shared[oedema_excludes] = got
+            return got
+
         measures = {
             "lenhei": clen,
             "weight": weight,
@@ -724,11 +739,7 @@ def _score_chunk_impl(
             spec = INDICATORS[ind]
             tab = lms_table(ind)
             y = measures[_AGE_INDICATORS[ind]]
-            # anthro rule 8: a measurement <= 0 is treated as missing.
-            np.greater(y, 0.0, out=cond)
-            np.logical_and(cond, ok_no_oed if ind in _OEDEMA_EXCLUDES else ok, out=cond)
-            np.multiply(rel, cond, out=idx)
-            np.add(idx, _DAY_SENTINEL, out=idx)
+            idx = index_for(ind in _OEDEMA_EXCLUDES)
             # mode="clip" skips the bounds error path (indices are in range).
             M = np.take(tab.M, idx, out=g1, mode="clip")
             LS = np.take(tab.S if tab.l_is_one else tab.LS, idx, out=g2, mode="clip")
@@ -743,6 +754,11 @@ def _score_chunk_impl(
                 l_is_one=tab.l_is_one,
                 scratch=tails,
             )
+            # anthro rule 8: a measurement <= 0 (or missing) is treated as
+            # missing; NaN already gives NaN, so blank only rows <= 0.
+            np.less_equal(y, 0.0, out=cond)
+            if cond.any():
+                np.copyto(zbuf, np.nan, where=cond)
             _round(
                 zbuf,
                 o[spec.z_column][a:b],
@@ -819,11 +835,16 @@ def _score_wfl(
     np.take(lt.offset, block, out=off, mode="clip")
     np.subtract(off, sent, out=off)
     ilo, iup = w.i("ilo", m), w.i("iup", m)
-    for dest, src in ((ilo, k), (iup, x10)):
-        np.copyto(dest, src, casting="unsafe")  # invalid rows are masked next
-        np.add(dest, off, out=dest)
-        np.multiply(dest, valid, out=dest)
-        np.add(dest, sent, out=dest)
+    # Invalid rows: the lower index points at the NaN sentinel, which makes
+    # the interpolated L, M and S NaN whatever the upper entry (clipped to
+    # the table) holds, so only the lower index is masked.
+    np.copyto(ilo, k, casting="unsafe")  # invalid rows are masked next
+    np.add(ilo, off, out=ilo)
+    np.multiply(ilo, valid, out=ilo)
+    np.add(ilo, sent, out=ilo)
+    np.copyto(iup, x10, casting="unsafe")
+    np.add(iup, off, out=iup)
+    np.add(iup, sent, out=iup)
     frac = w.f("frac", m)
     np.divide(k, 10.0, out=frac)
     np.subtract(clen, frac, out=frac)
