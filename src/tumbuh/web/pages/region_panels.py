@@ -23,6 +23,7 @@ from tumbuh.errors import InvalidInput, NotFound
 from tumbuh.interventions.export import write_gaps_xlsx
 from tumbuh.risk import visits as risk_visits
 from tumbuh.web import insights, register_read
+from tumbuh.web.cache import cached
 from tumbuh.web.deps import DbDep, PageUser, client_ip
 from tumbuh.web.export import XLSX_MEDIA_TYPE, xlsx_response
 from tumbuh.web.figures import band_legend
@@ -186,7 +187,8 @@ def desa_context(
     if not out["personal"]:
         return out
     out["alerts"] = insights.desa_alerts(db, code, lang=lang)
-    vl = _visit_list(db, code)
+    # The list itself is reused per data generation; the page copies the rows it shows.
+    vl = cached(db, ("visit_list", code), lambda: _visit_list(db, code))
     if vl is not None:
         rows = vl.rows.head(VISITS_ON_PAGE).to_dict("records")
         ids = register_read.family_ids_by_kk(
