@@ -252,6 +252,12 @@ def _codes_from_numbers(arr: NDArray[Any], spec: CodeSpec) -> NDArray[np.int8]:
     a = np.asarray(arr)
     if a.dtype.kind not in "iuf":
         a = a.astype(np.float64)
+    if a.dtype.kind in "iu" and a.shape[0] and spec.numbers == {1.0: 1, 2.0: 2}:
+        # Integer codes that are all 1 or 2 (the usual case) are their own
+        # code: two reductions and one cast instead of a pass per number.
+        lo, hi = int(a.min()), int(a.max())
+        if lo >= 1 and hi <= 2:
+            return a.astype(np.int8)
     codes = np.zeros(a.shape[0], dtype=np.int8)
     known = np.isnan(a) if a.dtype.kind == "f" else np.zeros(a.shape[0], dtype=bool)
     for number, code in spec.numbers.items():

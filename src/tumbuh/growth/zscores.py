@@ -553,7 +553,16 @@ def _run_chunks(n: int, work: Callable[[int, int], None]) -> None:
         for a, b in bounds:
             work(a, b)
         return
-    for fut in [_pool(threads).submit(work, a, b) for a, b in bounds]:
+    # One task per thread, each taking the next chunk from a shared iterator
+    # (next() on a list iterator is atomic under the GIL): few submissions,
+    # and a thread slowed down by other processes simply takes fewer chunks.
+    todo = iter(bounds)
+
+    def drain() -> None:
+        for a, b in todo:
+            work(a, b)
+
+    for fut in [_pool(threads).submit(drain) for _ in range(threads)]:
         fut.result()
 
 
