@@ -810,16 +810,19 @@ def _score_wfl(
         np.copyto(use_height, by_measure, where=no_age)
     (lo_l, hi_l), (lo_h, hi_h) = lt.ranges
     uh = use_height.view(np.int8)
-    # Inclusive range of the chosen table, compared on the floating value.
-    lim = w.f("lim", m)
+    # Inclusive range of the chosen table, compared on the floating value:
+    # valid = (lo_h <= x <= hi_h) if height else (lo_l <= x <= hi_l).
     valid = w.b("valid", m)
-    np.multiply(uh, lo_h - lo_l, out=lim)
-    np.add(lim, lo_l, out=lim)
-    np.greater_equal(clen, lim, out=valid)
-    np.multiply(uh, hi_h - hi_l, out=lim)
-    np.add(lim, hi_l, out=lim)
-    np.less_equal(clen, lim, out=tb)
+    alt = w.b("alt", m)
+    np.greater_equal(clen, lo_l, out=valid)
+    np.less_equal(clen, hi_l, out=tb)
     np.logical_and(valid, tb, out=valid)
+    np.greater_equal(clen, lo_h, out=alt)
+    np.less_equal(clen, hi_h, out=tb)
+    np.logical_and(alt, tb, out=alt)
+    np.logical_and(alt, use_height, out=alt)
+    np.greater(valid, use_height, out=valid)  # valid and not height
+    np.logical_or(valid, alt, out=valid)
     np.greater(sx, 0, out=tb)
     np.logical_and(valid, tb, out=valid)
     np.logical_and(valid, no_oed, out=valid)
@@ -835,14 +838,15 @@ def _score_wfl(
     np.add(x10, 1.0, out=x10)
     np.trunc(x10, out=x10)
     sent = lt.sentinel
-    block = w.i("block", m)
-    np.multiply(uh, 2, out=block, dtype=np.intp)
-    np.add(block, sx, out=block)
-    np.subtract(block, 1, out=block)
-    np.clip(block, 0, 3, out=block)
+    # Block offset (minus the sentinel) by 2 * height + sex, in int8; sex 0
+    # (missing) rows are invalid, any block will do for them.
+    blk = w.get("blk", m, np.int8)
+    np.add(uh, uh, out=blk)
+    np.add(blk, sx, out=blk)
     off = w.i("off", m)
-    np.take(lt.offset, block, out=off, mode="clip")
-    np.subtract(off, sent, out=off)
+    np.copyto(off, blk)
+    lut = lt.offset.take([0, 0, 1, 2, 3]) - sent
+    np.take(lut, off, out=off, mode="clip")
     ilo, iup = w.i("ilo", m), w.i("iup", m)
     # Invalid rows: the lower index points at the NaN sentinel, which makes
     # the interpolated L, M and S NaN whatever the upper entry (clipped to
