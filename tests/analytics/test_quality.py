@@ -145,6 +145,10 @@ class TestQuality:
         )
         assert by[("2", "all")]["criteria"]["birthday_heaping"] < 3
 
+    def test_an_empty_selection_gives_no_rows_instead_of_failing(self) -> None:
+        empty = self.make().iloc[0:0]
+        assert quality.quality(empty, level="posyandu") == []
+
     def test_bad_level_and_columns_are_named(self) -> None:
         with pytest.raises(ValueError, match="desa or posyandu"):
             quality.quality(self.make(), level="kecamatan")

@@ -583,7 +583,7 @@ def _score(
     pooled_row = periods == "all"
     # Small period cells borrow the group's all-period value of each statistical criterion.
     pooled_idx = {c: i for i, c in enumerate(codes) if pooled_row[i]}
-    src = np.array([pooled_idx.get(c, -1) for c in codes])
+    src = np.array([pooled_idx.get(c, -1) for c in codes], dtype=np.int64)
     borrowed: list[list[str]] = [[] for _ in codes]
     for key, kind in _STAT.items():
         count = vals[f"_count_{_COUNT_OF[kind]}"]

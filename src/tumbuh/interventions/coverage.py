@@ -402,7 +402,7 @@ def _family_table(
     fam["required"] = fam["family_id"].map(n_req).fillna(0).astype("int64")
     fam["missing"] = fam["family_id"].map(n_miss).fillna(0).astype("int64")
     fam["full_package"] = fam["missing"] == 0
-    fam["head_name"] = fam["family_id"].map(_heads(reg)).fillna("")
+    fam["head_name"] = fam["family_id"].map(_heads(reg)).astype(object).fillna("")
     names = repo.region_names(session, sorted(set(fam["desa_code"].dropna())))
     fam["desa_name"] = fam["desa_code"].map(names).fillna("")
     return fam.reset_index(drop=True)
