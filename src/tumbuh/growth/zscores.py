@@ -93,7 +93,6 @@ class ZScores:
     """
 
     clenhei: F64
-    cbmi: F64
     zlen: F64
     zwei: F64
     zwfl: F64
@@ -111,6 +110,7 @@ class ZScores:
     _age: F64 = field(repr=False)
     _age_in_months: bool = field(repr=False)
     _bad_rows: NDArray[np.intp] | None = field(repr=False)
+    _weight: F64 = field(repr=False)
     _issue_mask: NDArray[np.uint8] = field(repr=False)
     _issue_text: tuple[str, ...] = field(repr=False)
 
@@ -121,6 +121,11 @@ class ZScores:
     def cmeasure(self) -> NDArray[np.object_]:
         """Cleaned measure: 'l', 'h' or None (missing, or standing under 9 months)."""
         return np.array([None, "l", "h"], dtype=object)[self._cmeasure_code]
+
+    @functools.cached_property
+    def cbmi(self) -> F64:
+        """BMI (kg/m²) from weight and ``clenhei``; NaN where either is missing."""
+        return _bmi(self._weight, self.clenhei, np.empty(len(self)))
 
     @functools.cached_property
     def age_months_raw(self) -> F64:
@@ -224,6 +229,14 @@ class ZScores:
         for name in ("cat_bbu", "cat_tbu", "cat_bbtb", "cat_imtu"):
             out[name] = getattr(self, name)
         return out
+
+
+def _bmi(weight: F64, clen: F64, out: F64) -> F64:
+    """weight / (clen / 100)^2 in anthro's order of operations, into ``out``."""
+    np.divide(clen, 100.0, out=out)
+    np.multiply(out, out, out=out)
+    np.divide(weight, out, out=out)
+    return out
 
 
 _C9MO_VALUES = np.array([0.0, 1.0, np.nan])
@@ -472,6 +485,7 @@ def zscores(
         _age=inp.age,
         _age_in_months=in_months,
         _bad_rows=rows,
+        _weight=inp.weight,
         _issue_mask=mask,
         _issue_text=tuple(issue_text),
     )
@@ -521,8 +535,7 @@ class _Outputs:
     @classmethod
     def allocate(cls, n: int, wanted: frozenset[Indicator]) -> _Outputs:
         arrays: dict[str, F64] = {}
-        for name in ("clenhei", "cbmi"):
-            arrays[name] = np.empty(n)
+        arrays["clenhei"] = np.empty(n)
         for ind in _ALL:
             spec = INDICATORS[ind]
             arrays[spec.z_column] = np.empty(n) if ind in wanted else _nan_column(n)
@@ -691,10 +704,12 @@ def _score_chunk_impl(
     np.add(clen, inp.lenhei[a:b], out=clen)
 
     weight = inp.weight[a:b]
-    cbmi = o["cbmi"][a:b]
-    np.divide(clen, 100.0, out=cbmi)
-    np.multiply(cbmi, cbmi, out=cbmi)
-    np.divide(weight, cbmi, out=cbmi)
+    # BMI only as the input of BMI-for-age (the cbmi column is computed on
+    # first access, with the same operations).
+    if Indicator.bmi_for_age in wanted:
+        cbmi = _bmi(weight, clen, w.f("bmi", m))
+    else:
+        cbmi = weight  # unused
 
     no_oed = w.b("no_oed", m)
     np.not_equal(inp.oedema[a:b], 1, out=no_oed)

@@ -13,12 +13,12 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from tumbuh.errors import InvalidInput
+from tumbuh.register.master import children_of
 from tumbuh.surveillance.models import FigureKind
 from tumbuh.surveillance.service import WarningReport, early_warning
 from tumbuh.surveillance.warning import RegionWarning
 from tumbuh.web.cache import cached, clear_cache
 from tumbuh.web.i18n import Lang, format_number
-from tumbuh.web.regions import children_of
 
 GEO_DIR = Path(__file__).resolve().parents[1] / "data" / "geo"
 KINDS: tuple[str, ...] = (FigureKind.survey.value, FigureKind.routine.value)

@@ -26,11 +26,12 @@ from tumbuh.interventions import service as interventions
 from tumbuh.interventions.coverage import ConvergenceResult, CoverageResult
 from tumbuh.interventions.groups import Period
 from tumbuh.interventions.models import Intervention
+from tumbuh.register import read as register_read
 from tumbuh.register.models import Measurement
 from tumbuh.risk.forecast import forecast
 from tumbuh.risk.signals import weight_faltering
 from tumbuh.surveillance import routine
-from tumbuh.web import figures, register_read
+from tumbuh.web import figures
 from tumbuh.web.cache import cached
 from tumbuh.web.figures import NO_VALUE_COLOR, band_legend
 from tumbuh.web.i18n import Lang

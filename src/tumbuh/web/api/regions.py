@@ -6,9 +6,9 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from tumbuh.accounts.scope import require_region
+from tumbuh.register.master import children_of, get_region
 from tumbuh.web import figures
 from tumbuh.web.deps import ApiUser, DbDep, LangDep
-from tumbuh.web.regions import children_of, get_region
 
 router = APIRouter(tags=["regions"])
 

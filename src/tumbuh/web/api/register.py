@@ -10,9 +10,9 @@ from pydantic import BaseModel, Field
 
 from tumbuh.accounts import service as accounts
 from tumbuh.accounts.scope import mask_nik, require_personal_data, require_record
-from tumbuh.web import register_read
+from tumbuh.register import read as register_read
+from tumbuh.register.master import get_region
 from tumbuh.web.deps import ApiUser, DbDep, client_ip
-from tumbuh.web.regions import get_region
 
 router = APIRouter(tags=["register"])
 

@@ -21,8 +21,9 @@ from tumbuh.accounts.models import User
 from tumbuh.accounts.roles import policy
 from tumbuh.errors import Forbidden, InvalidInput, NotFound
 from tumbuh.imports.service import KINDS, run_import
+from tumbuh.register import read as register_read
 from tumbuh.tabular.issues import ImportReport
-from tumbuh.web import cache, figures, register_read
+from tumbuh.web import cache, figures
 from tumbuh.web.deps import DbDep, EngineDep, LangDep, PageUser, client_ip
 from tumbuh.web.templating import render
 

@@ -24,7 +24,8 @@ from tumbuh.interventions.schemas import (
     KindUpdate,
     RecordStatus,
 )
-from tumbuh.web import cache, register_read
+from tumbuh.register import read as register_read
+from tumbuh.web import cache
 from tumbuh.web.deps import DbDep, LangDep, PageUser, client_ip
 from tumbuh.web.export import xlsx_response
 from tumbuh.web.templating import render

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import RedirectResponse, Response
 
 from tumbuh.accounts.scope import require_region
+from tumbuh.register.master import get_region, lineage
 from tumbuh.web import insights
 from tumbuh.web.deps import DbDep, LangDep, PageUser
 from tumbuh.web.export import xlsx_response
-from tumbuh.web.regions import get_region, lineage
 from tumbuh.web.templating import render
 
 router = APIRouter()

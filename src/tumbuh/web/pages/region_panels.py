@@ -21,14 +21,15 @@ from tumbuh.accounts.scope import mask_nik, require_personal_data
 from tumbuh.config import Settings
 from tumbuh.errors import InvalidInput, NotFound
 from tumbuh.interventions.export import write_gaps_xlsx
+from tumbuh.register import read as register_read
+from tumbuh.register.master import children_of, get_region
 from tumbuh.risk import visits as risk_visits
-from tumbuh.web import insights, register_read
+from tumbuh.web import insights
 from tumbuh.web.cache import cached
 from tumbuh.web.deps import DbDep, PageUser, client_ip
 from tumbuh.web.export import XLSX_MEDIA_TYPE, xlsx_response
 from tumbuh.web.figures import band_legend
 from tumbuh.web.i18n import Lang
-from tumbuh.web.regions import children_of, get_region
 
 router = APIRouter()
 VISITS_ON_PAGE = 50

@@ -12,7 +12,9 @@ from tumbuh.accounts import service as accounts
 from tumbuh.accounts.roles import policy
 from tumbuh.accounts.scope import mask_nik, require_region
 from tumbuh.errors import NotFound
-from tumbuh.web import figures, insights, register_read
+from tumbuh.register import read as register_read
+from tumbuh.register.master import children_of, get_region, lineage
+from tumbuh.web import figures, insights
 from tumbuh.web.cache import cached
 from tumbuh.web.deps import DbDep, LangDep, PageUser, SettingsDep, client_ip
 from tumbuh.web.export import xlsx_response
@@ -22,7 +24,6 @@ from tumbuh.web.pages.region_panels import (
     panel_xlsx,
     within_geojson,
 )
-from tumbuh.web.regions import children_of, get_region, lineage
 from tumbuh.web.templating import render
 
 router = APIRouter()

@@ -7,14 +7,15 @@ from starlette.responses import Response
 
 from tumbuh.accounts import service as accounts
 from tumbuh.accounts.scope import mask_nik, require_record
-from tumbuh.web import insights, register_read
+from tumbuh.register import read as register_read
+from tumbuh.register.master import lineage
+from tumbuh.web import insights
 from tumbuh.web.deps import DbDep, LangDep, PageUser, client_ip
 from tumbuh.web.growth_charts import (
     DAYS_PER_MONTH,
     SEX_FROM_REGISTER,
     chart_with_points,
 )
-from tumbuh.web.regions import lineage
 from tumbuh.web.templating import render
 
 router = APIRouter()

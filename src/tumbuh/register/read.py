@@ -1,9 +1,7 @@
-"""Read-only views of the register for pages and the API.
+"""Read-only views of the register for pages and the API (all their SQL lives here).
 
-The register package (`tumbuh.register`) publishes its tables and importers but, so far, no
-read service; these few queries live here, in one module, until it does (then this module
-shrinks to calls into `tumbuh.register.service`). Nothing here writes, except
-`drop_quarantined` (a quarantined row fixed and re-imported from the imports page).
+Nothing here writes, except `drop_quarantined` (a quarantined row fixed and re-imported from
+the imports page).
 
 Scoping is the caller's job (`accounts.scope.require_personal_data`) except for lists, which
 take the region prefix and never return rows outside it.
@@ -20,9 +18,9 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from tumbuh.errors import NotFound
 from tumbuh.interventions.models import Intervention, InterventionKind, MeetingAction
+from tumbuh.register.master import codes_under
 from tumbuh.register.models import Family, Measurement, Person, QuarantinedRow
 from tumbuh.risk.models import RiskScore
-from tumbuh.web.regions import codes_under
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,7 @@
-"""Region names and children for pages, from the packaged Kemendagri master (read once per province).
+"""Region names and the region tree from the packaged Kemendagri master (read once per province).
 
-The register loads the same file into its `regions` table; pages only need names and the tree,
-which this read-only catalogue gives without a database round trip.
+The importers load the same file into the `regions` table; pages and read queries only need
+names and the tree, which this read-only catalogue gives without a database round trip.
 """
 
 from __future__ import annotations
