@@ -86,10 +86,12 @@ class ZScores:
 
     z-scores are rounded to 2 decimals as R does; flags are 1.0/0.0 and NaN
     where the z-score is missing. Indicators not requested are read-only
-    all-NaN arrays. The flags, ``csex``, ``c9mo_flag``, ``cmeasure``, the
-    Permenkes categories (``cat_*``, None where the z-score is missing or
-    flagged) and ``issues`` are computed on first access (flags from the
-    z arrays, so do not modify those in place before reading the flags).
+    all-NaN arrays. The flags, ``cbmi``, ``age_months_raw``, ``csex``,
+    ``c9mo_flag``, ``cmeasure``, the Permenkes categories (``cat_*``, None
+    where the z-score is missing or flagged) and ``issues`` are computed on
+    first access, from the z arrays, ``clenhei`` and the given weight and
+    age arrays (kept by reference): do not modify those in place before
+    reading them.
     """
 
     clenhei: F64
@@ -125,7 +127,8 @@ class ZScores:
     @functools.cached_property
     def cbmi(self) -> F64:
         """BMI (kg/m²) from weight and ``clenhei``; NaN where either is missing."""
-        return _bmi(self._weight, self.clenhei, np.empty(len(self)))
+        with np.errstate(all="ignore"):
+            return _bmi(self._weight, self.clenhei, np.empty(len(self)))
 
     @functools.cached_property
     def age_months_raw(self) -> F64:
