@@ -76,7 +76,7 @@ _ALL = (
     Indicator.triceps_skinfold_for_age,
     Indicator.subscapular_skinfold_for_age,
 )
-_CHUNK = 1 << 15
+_CHUNK = 1 << 16
 _PARALLEL_MIN_ROWS = 1 << 18
 
 
