@@ -517,10 +517,11 @@ def main() -> None:
             rows,
         )
     )
-    print(f"\nPyPI peers on {args.peer_rows:,} synthetic rows (one call per child); "
-          "max |dz| vs tumbuh after rounding to 2 dp (rows compared / rows tumbuh scored)")  # fmt: skip
-    print(_table(["peer", "rows/s", "tumbuh is", "max |dz| per indicator", "note"],
-                 bench_peers(args.peer_rows, best)))  # fmt: skip
+    if args.peer_rows > 0:
+        print(f"\nPyPI peers on {args.peer_rows:,} synthetic rows (one call per child); "
+              "max |dz| vs tumbuh after rounding to 2 dp (rows compared / rows tumbuh scored)")  # fmt: skip
+        print(_table(["peer", "rows/s", "tumbuh is", "max |dz| per indicator", "note"],
+                     bench_peers(args.peer_rows, best)))  # fmt: skip
     if args.cli_rows:
         r = bench_cli(args.cli_rows)
         print(f"\ntumbuh zscore on a {r['rows']:,}-row CSV ({r['input_mb']:,.0f} MB in, "
