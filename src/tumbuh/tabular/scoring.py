@@ -334,33 +334,20 @@ def score_chunk(text: pa.Table, plan: InputPlan, *, file: str = "") -> ScoredChu
     return _finish(table_cols, p, n)
 
 
-def _score_2006(
+def _common_inputs(
     text: pa.Table,
     plan: InputPlan,
     p: _Problems,
     sex: npt.NDArray[np.float64],
-    age: npt.NDArray[np.float64],
-    months_rows: npt.NDArray[np.bool_],
-    n: int,
+    measurements: dict[str, tuple[str, str]],
 ) -> dict[str, Any]:
+    """Kernel arguments both standards share: sex, the measurements and oedema."""
     m = plan.mapping
     kw: dict[str, Any] = {"sex": sex}
-    for canon, (arg, what) in _MEASUREMENTS_2006.items():
+    for canon, (arg, what) in measurements.items():
         vals = _number(text, m.get(canon), what, p)
         if vals is not None:
             kw[arg] = vals
-    meas_col = m.get("measure")
-    meas = _codes(
-        text,
-        meas_col,
-        parse_measure(_column(text, meas_col)) if meas_col else None,
-        "invalid_measure",
-        "unknown measure (use l/h, Terlentang/Berdiri)",
-        "cara ukur tidak dikenal (gunakan Terlentang/Berdiri)",
-        p,
-    )
-    if meas is not None:
-        kw["measure"] = meas.values
     oed_col = m.get("oedema")
     oed = _codes(
         text,
@@ -373,6 +360,32 @@ def _score_2006(
     )
     if oed is not None:
         kw["oedema"] = oed.values
+    return kw
+
+
+def _score_2006(
+    text: pa.Table,
+    plan: InputPlan,
+    p: _Problems,
+    sex: npt.NDArray[np.float64],
+    age: npt.NDArray[np.float64],
+    months_rows: npt.NDArray[np.bool_],
+    n: int,
+) -> dict[str, Any]:
+    m = plan.mapping
+    kw = _common_inputs(text, plan, p, sex, _MEASUREMENTS_2006)
+    meas_col = m.get("measure")
+    meas = _codes(
+        text,
+        meas_col,
+        parse_measure(_column(text, meas_col)) if meas_col else None,
+        "invalid_measure",
+        "unknown measure (use l/h, Terlentang/Berdiri)",
+        "cara ukur tidak dikenal (gunakan Terlentang/Berdiri)",
+        p,
+    )
+    if meas is not None:
+        kw["measure"] = meas.values
     # The kernel is given clean inputs only: cells that failed to parse are NaN/None
     # already, and rows with any problem get their outputs blanked afterwards.
     if months_rows.all():
@@ -426,24 +439,7 @@ def _score_2007(
     months_rows: npt.NDArray[np.bool_],
     n: int,
 ) -> dict[str, Any]:
-    m = plan.mapping
-    kw: dict[str, Any] = {"sex": sex}
-    for canon, (arg, what) in _MEASUREMENTS_2007.items():
-        vals = _number(text, m.get(canon), what, p)
-        if vals is not None:
-            kw[arg] = vals
-    oed_col = m.get("oedema")
-    oed = _codes(
-        text,
-        oed_col,
-        parse_oedema(_column(text, oed_col)) if oed_col else None,
-        "invalid_oedema",
-        "unknown oedema code (use y/n)",
-        "kode edema tidak dikenal (gunakan y/n)",
-        p,
-    )
-    if oed is not None:
-        kw["oedema"] = oed.values
+    kw = _common_inputs(text, plan, p, sex, _MEASUREMENTS_2007)
     age_months = age if plan.age_unit == "months" else age / DAYS_PER_MONTH
     r = zscores_who2007(**kw, age_months=age_months, validate="row")
     _kernel_problems(p, _kernel_issue_list(r, n))
