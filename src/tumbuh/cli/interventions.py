@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.orm import Session
 
 from tumbuh.cli._app import app, import_app
 from tumbuh.cli.db import open_database
@@ -50,6 +53,17 @@ app.add_typer(actions_app, name="actions")
 app.add_typer(kinds_app, name="interventions")
 
 
+@contextmanager
+def _session(db: str | None) -> Iterator[Session]:
+    """A unit of work on the database (opened, upgraded if needed, disposed afterwards)."""
+    engine = open_database(db)
+    try:
+        with unit_of_work(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
 def _period(year: int | None) -> Period:
     today = dt.date.today()
     return Period.year(year or today.year, as_of=today)
@@ -71,26 +85,22 @@ def coverage_cmd(
     db: Db = None,
 ) -> None:
     """Coverage of every catalogue indicator against its target, and which sector is behind."""
-    engine = open_database(db)
-    try:
-        with unit_of_work(engine) as session:
-            period = _period(year)
-            reg = service.register_for(session, region=region, period=period)
-            result = service.coverage_report(
-                session, region=region, period=period, register=reg
+    with _session(db) as session:
+        period = _period(year)
+        reg = service.register_for(session, region=region, period=period)
+        result = service.coverage_report(
+            session, region=region, period=period, register=reg
+        )
+        conv = service.convergence_report(
+            session, region=region, period=period, register=reg
+        )
+        areas = (
+            service.coverage_by_area_report(
+                session, region=region, period=period, level=by, register=reg
             )
-            conv = service.convergence_report(
-                session, region=region, period=period, register=reg
-            )
-            areas = (
-                service.coverage_by_area_report(
-                    session, region=region, period=period, level=by, register=reg
-                )
-                if by is not None
-                else None
-            )
-    finally:
-        engine.dispose()
+            if by is not None
+            else None
+        )
     if as_json:
         out = result.to_dict()
         out["convergence"] = conv.to_dict()
@@ -137,14 +147,8 @@ def gaps_cmd(
     db: Db = None,
 ) -> None:
     """Families at risk with a missing intervention, grouped by the responsible office."""
-    engine = open_database(db)
-    try:
-        with unit_of_work(engine) as session:
-            conv = service.convergence_report(
-                session, region=region, period=_period(year)
-            )
-    finally:
-        engine.dispose()
+    with _session(db) as session:
+        conv = service.convergence_report(session, region=region, period=_period(year))
     if xlsx is not None:
         write_gaps_xlsx(conv, xlsx)
     if as_json:
@@ -231,26 +235,16 @@ def actions_add(
         indicator_code=indicator,
         note=note,
     )
-    engine = open_database(db)
-    try:
-        with unit_of_work(engine) as session:
-            action = service.create_action(session, data)
-            typer.echo(
-                f"action {action.id} added (baseline {_pct(action.baseline_pct)}%)"
-            )
-    finally:
-        engine.dispose()
+    with _session(db) as session:
+        action = service.create_action(session, data)
+        typer.echo(f"action {action.id} added (baseline {_pct(action.baseline_pct)}%)")
 
 
 @actions_app.command("list")
 def actions_list(region: Region = None, as_json: Json = False, db: Db = None) -> None:
     """Actions by due date; overdue ones marked, with the indicator's movement since."""
-    engine = open_database(db)
-    try:
-        with unit_of_work(engine) as session:
-            rows = service.list_actions(session, region=region)
-    finally:
-        engine.dispose()
+    with _session(db) as session:
+        rows = service.list_actions(session, region=region)
     if as_json:
         typer.echo(
             json.dumps([r.model_dump(mode="json") for r in rows], ensure_ascii=False)
@@ -282,19 +276,13 @@ def actions_set(
     db: Db = None,
 ) -> None:
     """Change an action's status, due date or note."""
-    engine = open_database(db)
-    try:
-        with unit_of_work(engine) as session:
-            action = service.update_action(
-                session,
-                action_id,
-                ActionUpdate(
-                    status=status, due_on=_date(due) if due else None, note=note
-                ),
-            )
-            typer.echo(f"action {action.id}: {action.status}, due {action.due_on}")
-    finally:
-        engine.dispose()
+    with _session(db) as session:
+        action = service.update_action(
+            session,
+            action_id,
+            ActionUpdate(status=status, due_on=_date(due) if due else None, note=note),
+        )
+        typer.echo(f"action {action.id}: {action.status}, due {action.due_on}")
 
 
 def _date(text: str) -> dt.date:
@@ -310,13 +298,9 @@ def _date(text: str) -> dt.date:
 @kinds_app.command("catalogue")
 def catalogue_cmd(as_json: Json = False, db: Db = None) -> None:
     """List the catalogue (seeded from the packaged CSV on first use)."""
-    engine = open_database(db)
-    try:
-        with unit_of_work(engine) as session:
-            kinds = service.list_kinds(session)
-            rows = [{c: getattr(k, c) for c in KindCreate.model_fields} for k in kinds]
-    finally:
-        engine.dispose()
+    with _session(db) as session:
+        kinds = service.list_kinds(session)
+        rows = [{c: getattr(k, c) for c in KindCreate.model_fields} for k in kinds]
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False))
         return
@@ -338,13 +322,9 @@ def catalogue_load(
     db: Db = None,
 ) -> None:
     """Add kinds from a CSV (columns of src/tumbuh/data/interventions/catalogue.csv)."""
-    engine = open_database(db)
-    try:
-        with unit_of_work(engine) as session:
-            service.ensure_catalogue(session)
-            n = service.load_catalogue(session, path=path, overwrite=overwrite)
-    finally:
-        engine.dispose()
+    with _session(db) as session:
+        service.ensure_catalogue(session)
+        n = service.load_catalogue(session, path=path, overwrite=overwrite)
     typer.echo(f"catalogue: {n} kinds added or changed")
 
 
@@ -375,13 +355,9 @@ def catalogue_set(
     if package is not None:
         fields["in_package_for"] = [g.strip() for g in package.split(";") if g.strip()]
     data = KindUpdate.model_validate({k: v for k, v in fields.items() if v is not None})
-    engine = open_database(db)
-    try:
-        with unit_of_work(engine) as session:
-            kind = service.update_kind(session, code, data)
-            typer.echo(f"{kind.code}: updated")
-    finally:
-        engine.dispose()
+    with _session(db) as session:
+        kind = service.update_kind(session, code, data)
+        typer.echo(f"{kind.code}: updated")
 
 
 @kinds_app.command("record")
@@ -403,15 +379,9 @@ def record_cmd(
         status=status,
         unit=unit,
     )
-    engine = open_database(db)
-    try:
-        with unit_of_work(engine) as session:
-            rec = service.record(session, data)
-            typer.echo(
-                f"record {rec.id}: {rec.kind_code} {rec.status} on {rec.given_on}"
-            )
-    finally:
-        engine.dispose()
+    with _session(db) as session:
+        rec = service.record(session, data)
+        typer.echo(f"record {rec.id}: {rec.kind_code} {rec.status} on {rec.given_on}")
 
 
 @kinds_app.command("synthetic")
@@ -422,12 +392,6 @@ def synthetic_cmd(
     db: Db = None,
 ) -> None:
     """Generate synthetic records for the register in the database (demo province)."""
-    engine = open_database(db)
-    try:
-        with unit_of_work(engine) as session:
-            n = record_synthetic(
-                session, period=_period(year), seed=seed, region=region
-            )
-    finally:
-        engine.dispose()
+    with _session(db) as session:
+        n = record_synthetic(session, period=_period(year), seed=seed, region=region)
     typer.echo(f"synthetic interventions recorded: {n}")
