@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypedDict
 
 import typer
 
@@ -45,6 +45,7 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", help="No progress on stderr."
 RowsOpt = Annotated[
     int, typer.Option("--partition-rows", help="Most rows a worker holds at a time.")
 ]
+SourceArg = Annotated[str, typer.Argument(help="Directory or glob of Parquet files.")]
 
 
 def _scheduler(kind: str, address: str | None, workers: int | None) -> Scheduler:
@@ -66,9 +67,31 @@ def _progress(quiet: bool) -> Progress | None:
     return report
 
 
+class _RunArgs(TypedDict):
+    """How every batch command runs: the Dask scheduler, piece size and progress."""
+
+    scheduler: Scheduler
+    partition_rows: int
+    progress: Progress | None
+
+
+def _run_args(
+    scheduler: str,
+    address: str | None,
+    workers: int | None,
+    partition_rows: int,
+    quiet: bool,
+) -> _RunArgs:
+    return {
+        "scheduler": _scheduler(scheduler, address, workers),
+        "partition_rows": partition_rows,
+        "progress": _progress(quiet),
+    }
+
+
 @batch_app.command("zscore")
 def zscore_cmd(
-    source: Annotated[str, typer.Argument(help="Directory or glob of Parquet files.")],
+    source: SourceArg,
     out: Annotated[Path, typer.Option("-o", "--out", help="Output directory.")],
     scheduler: SchedulerOpt = "threads",
     address: AddressArg = None,
@@ -80,9 +103,7 @@ def zscore_cmd(
     s = zscore_dataset(
         source,
         out,
-        scheduler=_scheduler(scheduler, address, workers),
-        partition_rows=partition_rows,
-        progress=_progress(quiet),
+        **_run_args(scheduler, address, workers, partition_rows, quiet),
     )
     typer.echo(
         f"{s.rows:,} rows from {s.input_files} file(s) -> {s.output_files} file(s) in "
@@ -93,7 +114,7 @@ def zscore_cmd(
 
 @batch_app.command("prevalence")
 def prevalence_cmd(
-    source: Annotated[str, typer.Argument(help="Directory or glob of Parquet files.")],
+    source: SourceArg,
     out: Annotated[Path, typer.Option("-o", "--out", help="Output CSV.")],
     by: Annotated[
         str, typer.Option("--by", help="Comma-separated keys, e.g. kabkota,year.")
@@ -117,9 +138,7 @@ def prevalence_cmd(
         source,
         by.split(","),
         province=province,
-        scheduler=_scheduler(scheduler, address, workers),
-        partition_rows=partition_rows,
-        progress=_progress(quiet),
+        **_run_args(scheduler, address, workers, partition_rows, quiet),
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(out, index=False, float_format="%.2f")
@@ -128,7 +147,7 @@ def prevalence_cmd(
 
 @batch_app.command("krs")
 def krs_cmd(
-    source: Annotated[str, typer.Argument(help="Directory or glob of Parquet files.")],
+    source: SourceArg,
     out: Annotated[Path, typer.Option("-o", "--out", help="Output directory.")],
     scheduler: SchedulerOpt = "threads",
     address: AddressArg = None,
@@ -141,9 +160,7 @@ def krs_cmd(
         source,
         out,
         classify_family_table,
-        scheduler=_scheduler(scheduler, address, workers),
-        partition_rows=partition_rows,
-        progress=_progress(quiet),
+        **_run_args(scheduler, address, workers, partition_rows, quiet),
     )
     typer.echo(
         f"{s.families:,} families -> {out}: {s.target_families:,} target families, "
