@@ -9,6 +9,7 @@ text per row. A row with an invalid value keeps empty outputs and says why.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -182,17 +183,19 @@ def _number(
 def _codes(
     text: pa.Table,
     name: str | None,
-    parsed: Parsed | None,
+    parser: Callable[[pa.Array], Parsed],
     code: str,
     en: str,
     idn: str,
     p: _Problems,
 ) -> Parsed | None:
-    if name is None or parsed is None:
+    """The coded column `name` parsed (None when it is not mapped); unknown codes are
+    row problems."""
+    col = _column(text, name) if name else None
+    if col is None:
         return None
+    parsed = parser(col)
     if parsed.failed.any():
-        col = _column(text, name)
-        assert col is not None
         p.add(parsed.failed, name, code, en, idn, col.to_pylist())
     return parsed
 
@@ -253,11 +256,10 @@ def score_chunk(text: pa.Table, plan: InputPlan, *, file: str = "") -> ScoredChu
     )
     p = _Problems(n, rows, file)
 
-    sex_col = m.get("sex")
     sex = _codes(
         text,
-        sex_col,
-        parse_sex(_column(text, sex_col)) if sex_col else None,
+        m.get("sex"),
+        parse_sex,
         "invalid_sex",
         "unknown sex code (use L/P, 1/2, M/F)",
         "kode jenis kelamin tidak dikenal (gunakan L/P, 1/2)",
@@ -348,11 +350,10 @@ def _common_inputs(
         vals = _number(text, m.get(canon), what, p)
         if vals is not None:
             kw[arg] = vals
-    oed_col = m.get("oedema")
     oed = _codes(
         text,
-        oed_col,
-        parse_oedema(_column(text, oed_col)) if oed_col else None,
+        m.get("oedema"),
+        parse_oedema,
         "invalid_oedema",
         "unknown oedema code (use y/n)",
         "kode edema tidak dikenal (gunakan y/n)",
@@ -374,11 +375,10 @@ def _score_2006(
 ) -> dict[str, Any]:
     m = plan.mapping
     kw = _common_inputs(text, plan, p, sex, _MEASUREMENTS_2006)
-    meas_col = m.get("measure")
     meas = _codes(
         text,
-        meas_col,
-        parse_measure(_column(text, meas_col)) if meas_col else None,
+        m.get("measure"),
+        parse_measure,
         "invalid_measure",
         "unknown measure (use l/h, Terlentang/Berdiri)",
         "cara ukur tidak dikenal (gunakan Terlentang/Berdiri)",
