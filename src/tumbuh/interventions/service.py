@@ -224,10 +224,9 @@ def coverage_report(
     register: Register | None = None,
 ) -> CoverageResult:
     """Coverage of every active catalogue kind in `region` over `period`."""
-    _check_region(session, region)
     return coverage(
         session,
-        kinds=list_kinds(session, active_only=True),
+        kinds=_active_kinds_in(session, region),
         region=region,
         period=period,
         register=register,
@@ -243,10 +242,9 @@ def coverage_by_area_report(
     register: Register | None = None,
 ) -> pd.DataFrame:
     """Coverage of every active kind per kab/kota, kecamatan or desa of `region`."""
-    _check_region(session, region)
     return coverage_by_area(
         session,
-        kinds=list_kinds(session, active_only=True),
+        kinds=_active_kinds_in(session, region),
         region=region,
         period=period,
         level=level,
@@ -262,10 +260,9 @@ def convergence_report(
     register: Register | None = None,
 ) -> ConvergenceResult:
     """Full-package shares per desa and the gap list of families at risk in `region`."""
-    _check_region(session, region)
     return convergence(
         session,
-        kinds=list_kinds(session, active_only=True),
+        kinds=_active_kinds_in(session, region),
         region=region,
         period=period,
         register=register,
@@ -281,6 +278,12 @@ def register_for(session: Session, *, region: str | None, period: Period) -> Reg
 def _check_region(session: Session, region: str | None) -> None:
     if region is not None and not repo.region_exists(session, region):
         raise NotFound(f"no region with code {region!r}")
+
+
+def _active_kinds_in(session: Session, region: str | None) -> list[InterventionKind]:
+    """The active catalogue kinds, once `region` is known to exist (reports start here)."""
+    _check_region(session, region)
+    return list_kinds(session, active_only=True)
 
 
 # ------------------------------------------------------------------------ meeting actions
