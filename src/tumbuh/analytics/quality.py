@@ -33,7 +33,7 @@ import duckdb
 import numpy as np
 import numpy.typing as npt
 import polars as pl
-from scipy.stats import norm
+from scipy.stats import chi2, norm
 
 from tumbuh.analytics.routine import _KEY, UNDER_FIVE_DAYS, parse_period
 
@@ -41,20 +41,37 @@ FloatArray = npt.NDArray[np.float64]
 
 #: Pseudo-count of the shrinkage of a group's penalty towards its parent's mean penalty.
 SHRINK_N0 = 30.0
-#: Width (z) of the window below -2 compared with [-2.00, -1.90) (facts.md §8). Wider
-#: windows (0.4) gained power on injected rounding but raised false alarms on clean
-#: posyandu (repeated rows of one child are not independent); 0.1 ranked best.
-CUT_BELOW = 0.1
+#: Width (z) of the window below -2 compared with [-2.00, -1.90) (facts.md §8). Lengths
+#: rounded up past the cut-off come from the whole band [-2.5, -2.0), so a 0.5-wide window
+#: sees the deficit as well as the excess; the variance is clustered by child (repeated rows
+#: of one child are not independent), which is what made wide windows raise false alarms
+#: before (docs/quality.md, "Measured").
+CUT_BELOW = 0.5
+#: Smallest number of rows a group needs to be scored at all; below it the band is
+#: ``insufficient``. Chosen from the power of the row-rate criteria on synthetic data
+#: (docs/quality.md): with fewer rows an injected problem affecting 4-5 % of the rows has
+#: a fair chance of touching none of them. Overridable with ``min_rows=``.
+MIN_ROWS = 20
+#: Digit preference costs points only when the chi-square of the terminal digits is
+#: significant AND the noise-corrected DPS is at least this large (SMART's "excellent"
+#: upper limit, facts.md §8), so a big honest posyandu is not fined for a trivial bias.
+DPS_MIN_EFFECT = 7.0
 #: Expected age ratio 6-29 : 30-59 months (SMART; facts.md §8).
 AGE_RATIO = 0.85
 #: Minimum usable values for each statistical criterion before pooling over periods.
-MIN_N = {"dps": 50, "dist": 50, "ratio": 30, "cutoff": 10}
+MIN_N = {"dps": 20, "dist": 50, "ratio": 30, "cutoff": 10}
 
 BANDS = (  # SMART overall score: 0-9, 10-14, 15-24, >= 25 penalty points
     (9.5, "excellent", "Excellent", "Sangat baik"),
     (14.5, "good", "Good", "Baik"),
     (24.5, "acceptable", "Acceptable", "Cukup"),
     (float("inf"), "problematic", "Problematic", "Bermasalah"),
+)
+#: Band of a group with fewer than ``min_rows`` rows: no score, no rank.
+INSUFFICIENT = (
+    "insufficient",
+    "Insufficient data",
+    "Terlalu sedikit data untuk dinilai",
 )
 
 
@@ -101,20 +118,12 @@ CRITERIA: tuple[Criterion, ...] = (
         "rasio umur 6-29 : 30-59 bulan jauh dari 0,85 (p = {v:.3g})",
     ),
     Criterion(
-        "dps_weight",
-        (7.0, 12.0, 20.0),
-        (0, 2, 4, 10),
-        "high",
-        "digit preference in weight (DPS {v:.0f})",
-        "preferensi angka akhir berat badan (DPS {v:.0f})",
-    ),
-    Criterion(
-        "dps_height",
-        (7.0, 12.0, 20.0),
-        (0, 2, 4, 10),
-        "high",
-        "digit preference in length/height (DPS {v:.0f})",
-        "preferensi angka akhir panjang/tinggi badan (DPS {v:.0f})",
+        "digit_p",
+        (0.01, 0.001, 0.0001),
+        (0, 4, 8, 15),
+        "low",
+        "digit preference in weight or length (terminal digits, p = {v:.2g})",
+        "preferensi angka akhir berat atau panjang badan (p = {v:.2g})",
     ),
     Criterion(
         "sd_whz_dev",
@@ -194,17 +203,18 @@ CRITERIA: tuple[Criterion, ...] = (
 _STAT = {
     "sex_ratio_p": "ratio",
     "age_ratio_p": "ratio",
-    "dps_weight": "dps",
-    "dps_height": "dps",
+    "digit_p": "dps",
     "sd_whz_dev": "dist",
     "sd_haz_dev": "dist",
     "skew_whz_excess": "dist",
     "kurt_whz_excess": "dist",
     "cutoff_excess_p": "cutoff",
 }
+# Effect-size criteria whose points are shrunk towards the parent (see _score).
+_SHRUNK = ("sd_whz_dev", "sd_haz_dev", "skew_whz_excess", "kurt_whz_excess")
 _COUNT_OF = {
     "ratio": "n_children",
-    "dps": "n_weight",
+    "dps": "n_digits",
     "dist": "n_whz",
     "cutoff": "n_cut",
 }
@@ -237,6 +247,12 @@ def dps_excess(sum_sq: Any, n: Any) -> FloatArray:
             m > 0, 100.0 * np.sqrt(np.maximum(chi2 - 9.0, 0.0) / (safe * 9.0)), np.nan
         )
     )
+
+
+def _digit_chi2(sum_sq: FloatArray, n: FloatArray) -> FloatArray:
+    """Chi-square (df 9) of terminal-digit counts from their sum of squares; NaN at n == 0."""
+    safe = np.where(n > 0, n, 1.0)
+    return np.asarray(np.where(n > 0, sum_sq / (safe / 10.0) - safe, np.nan))
 
 
 def _chi2_p(stat: FloatArray) -> FloatArray:
@@ -296,13 +312,15 @@ def _metrics_sql(group: str, freq: str) -> tuple[str, str]:
         FROM r WHERE l IS NOT NULL AND l > 0 GROUP BY ALL
     ),
     wds AS (
-        SELECT g, pk, sum(c * c) AS w_sq, sum(c) AS n_weight FROM wd GROUP BY g, pk
+        SELECT g, pk, sum(c * c) AS w_sq, sum(c) AS n_weight FROM wd
+        WHERE pk IS NOT NULL GROUP BY g, pk
         UNION ALL
         SELECT g, CAST(NULL AS BIGINT) AS pk, sum(c * c) AS w_sq, sum(c) AS n_weight
         FROM (SELECT g, digit, sum(c) AS c FROM wd GROUP BY g, digit) GROUP BY g
     ),
     lds AS (
-        SELECT g, pk, sum(c * c) AS l_sq, sum(c) AS n_height FROM ld GROUP BY g, pk
+        SELECT g, pk, sum(c * c) AS l_sq, sum(c) AS n_height FROM ld
+        WHERE pk IS NOT NULL GROUP BY g, pk
         UNION ALL
         SELECT g, CAST(NULL AS BIGINT) AS pk, sum(c * c) AS l_sq, sum(c) AS n_height
         FROM (SELECT g, digit, sum(c) AS c FROM ld GROUP BY g, digit) GROUP BY g
@@ -316,6 +334,16 @@ def _metrics_sql(group: str, freq: str) -> tuple[str, str]:
         SELECT g, CAST(NULL AS BIGINT) AS pk, child_id, unnest(arg_max(
             struct_pack(sex, age_days, zlen, flen, zwfl, fwfl, d), d))
         FROM cp GROUP BY g, child_id
+    ),
+    cc AS (
+        SELECT g, pk, grouping(pk) AS gp, child_id,
+            count(*) FILTER (WHERE zlen >= -2.005) AS a, count(*) AS t
+        FROM r WHERE NOT flen AND zlen >= {-2.005 - CUT_BELOW:.3f} AND zlen < -1.905
+        GROUP BY GROUPING SETS ((g, pk, child_id), (g, child_id))
+    ),
+    ccs AS (
+        SELECT g, pk, sum(a * a) AS cut_aa, sum(a * t) AS cut_at, sum(t * t) AS cut_tt
+        FROM cc WHERE gp = 1 OR pk IS NOT NULL GROUP BY g, pk
     ),
     ci AS (
         SELECT g, pk, hash(child_id, d) AS h1, count(*) AS c
@@ -380,12 +408,14 @@ def _metrics_sql(group: str, freq: str) -> tuple[str, str]:
         GROUP BY GROUPING SETS ((g, pk), (g))
     )
     SELECT base.*, cs.* EXCLUDE (g, pk), wds.w_sq, wds.n_weight, lds.l_sq,
-           lds.n_height, dups.n_duplicates, dups.n_identical
+           lds.n_height, dups.n_duplicates, dups.n_identical,
+           ccs.cut_aa, ccs.cut_at, ccs.cut_tt
     FROM base
     LEFT JOIN cs ON base.g = cs.g AND base.pk IS NOT DISTINCT FROM cs.pk
     LEFT JOIN dups ON base.g = dups.g AND base.pk IS NOT DISTINCT FROM dups.pk
     LEFT JOIN wds ON base.g = wds.g AND base.pk IS NOT DISTINCT FROM wds.pk
     LEFT JOIN lds ON base.g = lds.g AND base.pk IS NOT DISTINCT FROM lds.pk
+    LEFT JOIN ccs ON base.g = ccs.g AND base.pk IS NOT DISTINCT FROM ccs.pk
     WHERE base.pooled_row = 1 OR base.pk IS NOT NULL
     """
     return prep, query
@@ -436,6 +466,7 @@ def _derive(df: pl.DataFrame) -> dict[str, FloatArray]:
             "age_ratio": np.where(b > 0, a / b, np.nan),
             "dps_weight": dps_excess(_col(df, "w_sq"), _col(df, "n_weight")),
             "dps_height": dps_excess(_col(df, "l_sq"), _col(df, "n_height")),
+            "digit_p": _digit_p(df),
             "sd_whz_dev": _sd_dev(_col(df, "sd_whz"), n_whz, pooled),
             "sd_haz_dev": _sd_dev(sd_haz, n_haz, pooled),
             "skew_whz_excess": np.maximum(
@@ -467,7 +498,12 @@ def _derive(df: pl.DataFrame) -> dict[str, FloatArray]:
         lo = norm.cdf((-2.005 - mu) / sd) - norm.cdf((-2.005 - CUT_BELOW - mu) / sd)
         p0 = hi / (hi + lo)
         tot = above + _col(df, "n_below_wide")
-        z = (above - tot * p0) / np.sqrt(tot * p0 * (1 - p0))
+        # Null variance of sum(a_i - p0 t_i) over children: rows independent give
+        # p0 (1 - p0) sum(t_i), each child's rows all on one side give p0 (1 - p0)
+        # sum(t_i^2); children drift across the cut-off slowly, so the truth lies between
+        # and the geometric mean of the two is used (measured: docs/quality.md).
+        var = p0 * (1 - p0) * np.sqrt(tot * np.nan_to_num(_col(df, "cut_tt")))
+        z = (above - tot * p0) / np.sqrt(np.where(var > 0, var, np.nan))
         out["cutoff_excess_p"] = np.where(tot > 0, norm.sf(z), np.nan)
         out["cutoff_ratio"] = np.where(below > 0, above / below, np.nan)
         # Invented birth dates cluster on the 1st and the 15th (24 of 365.25 days a year);
@@ -478,13 +514,28 @@ def _derive(df: pl.DataFrame) -> dict[str, FloatArray]:
         )
     counts = {
         "n_children": boys + girls,
-        "n_weight": _col(df, "n_weight"),
+        "n_digits": np.fmax(_col(df, "n_weight"), _col(df, "n_height")),
         "n_whz": n_whz,
         "n_cut": tot,
     }
     out.update({f"_count_{k}": v for k, v in counts.items()})
     out["_n_haz"] = n_haz
     return out
+
+
+def _digit_p(df: pl.DataFrame) -> FloatArray:
+    """p of the terminal digits of weight and length being uniform (chi-square, df 9 each).
+
+    The two statistics are summed (df 18) where both have values; a side with no values
+    drops out. The DPS shows the size of the preference, this p whether it is chance.
+    """
+    chi_w = _digit_chi2(_col(df, "w_sq"), _col(df, "n_weight"))
+    chi_l = _digit_chi2(_col(df, "l_sq"), _col(df, "n_height"))
+    df_tot = 9.0 * (np.isfinite(chi_w).astype(float) + np.isfinite(chi_l).astype(float))
+    stat = np.nan_to_num(chi_w) + np.nan_to_num(chi_l)
+    return np.asarray(
+        np.where(df_tot > 0, chi2.sf(stat, np.maximum(df_tot, 1.0)), np.nan)
+    )
 
 
 def quality(
@@ -494,8 +545,14 @@ def quality(
     freq: str = "year",
     period: str | None = None,
     parents: Any = None,
+    min_rows: int = MIN_ROWS,
 ) -> list[dict[str, Any]]:
     """Quality score per group (desa or posyandu) and period, plus one all-period row each.
+
+    A row with fewer than ``min_rows`` measurements gets band ``insufficient`` with
+    ``score`` and ``penalty`` null (the points of what was found are still listed); the
+    all-period row pools every period of the group, so it is scored when the periods
+    together have enough rows.
 
     ``parents`` maps a group code to its parent's code (desa for posyandu, kecamatan for
     desa); default for desa: the code's kecamatan prefix; for posyandu: its most frequent
@@ -563,7 +620,7 @@ def quality(
     df = df.with_columns(pl.Series("period", label, dtype=pl.String))
     if period is not None:
         df = df.filter(pl.col("period").is_in([parse_period(period)[1], "all"]))
-    return _score(df, parent_map, level)
+    return _score(df, parent_map, level, min_rows)
 
 
 def _period_label(freq: str, pk: int) -> str:
@@ -575,7 +632,7 @@ def _period_label(freq: str, pk: int) -> str:
 
 
 def _score(
-    df: pl.DataFrame, parent_map: dict[str, str], level: str
+    df: pl.DataFrame, parent_map: dict[str, str], level: str, min_rows: int
 ) -> list[dict[str, Any]]:
     vals = _derive(df)
     codes = np.array([str(g) for g in df["g"].to_list()], dtype=object)
@@ -600,25 +657,32 @@ def _score(
         for i in np.nonzero(take & ~still)[0].tolist():
             borrowed[i].append(key)
     points = {c.key: _penalty(c, vals[c.key]) for c in CRITERIA}
+    weak = ~(np.fmax(vals["dps_weight"], vals["dps_height"]) >= DPS_MIN_EFFECT)
+    points["digit_p"] = np.where(weak, 0, points["digit_p"])
     total = np.sum([points[c.key] for c in CRITERIA], axis=0).astype(np.float64)
+    noisy = np.sum([points[k] for k in _SHRUNK], axis=0).astype(np.float64)
     n = _col(df, "n_rows")
-    # Shrink towards the parent's mean penalty in the same period (EB-style, weight n/(n+N0)).
+    # Shrink the effect-size criteria (SD, skewness, kurtosis: noisy in small groups) towards
+    # the parent's mean in the same period (EB-style, weight n/(n+N0)). Row facts
+    # (duplicates, impossible values, ...) and tests that already weigh n (p-values) are
+    # taken as they are: a sibling's errors say nothing about this group's rows.
     parent = np.array([parent_map.get(c, "") for c in codes], dtype=object)
     keys = np.array(
         [f"{p}|{q}" for p, q in zip(parent, periods, strict=True)], dtype=object
     )
     uniq, inv = np.unique(keys, return_inverse=True)
-    sums = np.bincount(inv, weights=total * n, minlength=len(uniq))
+    sums = np.bincount(inv, weights=noisy * n, minlength=len(uniq))
     wts = np.bincount(inv, weights=n, minlength=len(uniq))
     # The parent's mean itself leans on the period's overall mean (pseudo-count N0 rows),
     # so a desa with a single tiny posyandu does not shrink towards itself.
     pk_uniq, pk_inv = np.unique(periods.astype(str), return_inverse=True)
-    p_sums = np.bincount(pk_inv, weights=total * n, minlength=len(pk_uniq))
+    p_sums = np.bincount(pk_inv, weights=noisy * n, minlength=len(pk_uniq))
     p_wts = np.bincount(pk_inv, weights=n, minlength=len(pk_uniq))
     overall = np.where(p_wts > 0, p_sums / np.maximum(p_wts, 1), 0.0)[pk_inv]
     parent_mean = (sums[inv] + SHRINK_N0 * overall) / (wts[inv] + SHRINK_N0)
     w = n / (n + SHRINK_N0)
-    shrunk = w * total + (1 - w) * parent_mean
+    shrunk = total - noisy + w * noisy + (1 - w) * parent_mean
+    insufficient = ~(n >= min_rows)
     moments = {
         name: _col(df, name)
         for name in (
@@ -656,7 +720,16 @@ def _score(
 
     value_lists = {c.key: rounded(vals[c.key]) for c in CRITERIA}
     value_lists.update(
-        {k: rounded(vals[k]) for k in ("age_ratio", "cutoff_ratio", "birthday_heaping")}
+        {
+            k: rounded(vals[k])
+            for k in (
+                "dps_weight",
+                "dps_height",
+                "age_ratio",
+                "cutoff_ratio",
+                "birthday_heaping",
+            )
+        }
     )
     value_lists.update({k: rounded(col) for k, col in moments.items()})
     point_lists = {c.key: points[c.key].tolist() for c in CRITERIA}
@@ -669,6 +742,17 @@ def _score(
     for i in order.tolist():
         band = BANDS[min(band_idx[i], len(BANDS) - 1)]
         reasons_en, reasons_id = [], []
+        if insufficient[i]:
+            band = (0.0, *INSUFFICIENT)
+            rows_i = count_lists["n_rows"][i]
+            reasons_en.append(
+                f"only {rows_i} measurements (at least {min_rows} needed): "
+                "too few to judge the data quality"
+            )
+            reasons_id.append(
+                f"hanya {rows_i} pengukuran (minimal {min_rows}): "
+                "terlalu sedikit data untuk dinilai"
+            )
         for c in CRITERIA:
             pts = point_lists[c.key][i]
             if pts > 0:
@@ -685,8 +769,8 @@ def _score(
         item.update(
             {
                 "penalty_raw": total_list[i],
-                "penalty": penalty[i],
-                "score": score[i],
+                "penalty": None if insufficient[i] else penalty[i],
+                "score": None if insufficient[i] else score[i],
                 "band": band[1],
                 "band_en": band[2],
                 "band_id": band[3],
@@ -716,7 +800,9 @@ def roc_auc(scores: Sequence[float], positive: Sequence[bool]) -> float:
 __all__ = [
     "BANDS",
     "CRITERIA",
+    "INSUFFICIENT",
     "MIN_N",
+    "MIN_ROWS",
     "SHRINK_N0",
     "Criterion",
     "dps",

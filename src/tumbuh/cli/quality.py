@@ -52,7 +52,11 @@ def quality(
         typer.echo(json.dumps(items, ensure_ascii=False))
         return
     lang = get_settings().language
-    shown = sorted(items, key=lambda i: (i["score"], i["code"], i["period"]))
+    # Groups with too few rows (band "insufficient", no score) come after every score.
+    shown = sorted(
+        items,
+        key=lambda i: (i["score"] is None, i["score"] or 0.0, i["code"], i["period"]),
+    )
     if worst is not None:
         shown = shown[:worst]
     header = f"{'code':<14} {'name':<28} {'period':<8} {'rows':>6} {'score':>6} band"
@@ -60,9 +64,10 @@ def quality(
     typer.echo("-" * len(header))
     for i in shown:
         band = i["band_id"] if lang == "id" else i["band_en"]
+        score = "-" if i["score"] is None else f"{i['score']:.1f}"
         typer.echo(
             f"{i['code']:<14} {str(i['name'])[:28]:<28} {i['period']:<8} "
-            f"{i['n_rows']:>6} {i['score']:>6.1f} {band}"
+            f"{i['n_rows']:>6} {score:>6} {band}"
         )
         for reason in i["reasons_id"] if lang == "id" else i["reasons_en"]:
             typer.echo(f"    - {reason}")

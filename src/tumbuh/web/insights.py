@@ -38,8 +38,10 @@ from tumbuh.web.i18n import Lang
 
 log = logging.getLogger(__name__)
 CHILD_LEVEL = {1: "kabkota", 2: "kecamatan", 3: "desa", 4: "desa"}
-# Quality bands (analytics.quality): colour per band name.
+# Quality bands (analytics.quality): colour per band name, from least to most worrying
+# (quality_badges picks the worst; "insufficient" = too few rows to score, grey).
 QUALITY_COLORS = {
+    "insufficient": "#d9d9d9",
     "excellent": "#1a9850",
     "good": "#91cf60",
     "acceptable": "#fee08b",

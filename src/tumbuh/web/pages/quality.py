@@ -45,7 +45,11 @@ def quality_page(
     region = get_region(clean)
     rows = sorted(
         insights.quality_under(db, clean, level=level, period=period),
-        key=lambda q: (float(q.get("score") or 0.0), str(q.get("code"))),
+        key=lambda q: (
+            q.get("score") is None,
+            float(q.get("score") or 0.0),
+            str(q.get("code")),
+        ),
     )
     if format == "xlsx":
         return xlsx_response(
