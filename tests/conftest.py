@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,38 @@ def _postgres_reason() -> str | None:
     return None
 
 
+@contextmanager
+def postgres_database(prefix: str) -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database named `prefix` + a random suffix,
+    dropped (connections and all) when the block ends."""
+    name = f"{prefix}{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{PG_ADMIN_URL.rpartition('/')[0]}/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextmanager
+def rolled_back_session(engine: Engine) -> Iterator[Session]:
+    """A session inside a transaction that is rolled back when the block ends (the
+    session's own commits become savepoints)."""
+    with engine.connect() as conn:
+        trans = conn.begin()
+        sess = Session(
+            bind=conn, join_transaction_mode="create_savepoint", autoflush=False
+        )
+        try:
+            yield sess
+        finally:
+            sess.close()
+            trans.rollback()
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A fresh, empty PostgreSQL database for this test session, dropped afterwards."""
@@ -49,17 +82,8 @@ def postgres_url() -> Iterator[str]:
         if REQUIRE_POSTGRES:
             pytest.fail(reason)
         pytest.skip(reason)
-    name = f"tumbuh_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    base, _, _ = PG_ADMIN_URL.rpartition("/")
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with postgres_database("tumbuh_test_") as url:
+        yield url
 
 
 @pytest.fixture(
@@ -87,16 +111,8 @@ def engine(database_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def session(engine: Engine) -> Iterator[Session]:
     """A session inside a transaction that is rolled back after the test."""
-    with engine.connect() as conn:
-        trans = conn.begin()
-        sess = Session(
-            bind=conn, join_transaction_mode="create_savepoint", autoflush=False
-        )
-        try:
-            yield sess
-        finally:
-            sess.close()
-            trans.rollback()
+    with rolled_back_session(engine) as sess:
+        yield sess
 
 
 @pytest.fixture
@@ -116,39 +132,23 @@ def regions_engine(
     database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Engine]:
     """An engine on a fresh database (same backend as `database_url`) with the regions."""
-    admin: Engine | None = None
-    name = f"tumbuh_reg_{uuid.uuid4().hex[:10]}"
-    if database_url.startswith("sqlite"):
-        url = f"sqlite:///{tmp_path_factory.mktemp('register') / 'register.db'}"
-    else:
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = f"{PG_ADMIN_URL.rpartition('/')[0]}/{name}"
-    eng = make_engine(url)
-    try:
-        create_schema(eng, Base.metadata)
-        with unit_of_work(eng) as s:
-            load_regions(s)
-        yield eng
-    finally:
-        eng.dispose()
-        if admin is not None:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+    with ExitStack() as stack:  # the PostgreSQL database is dropped after the dispose
+        if database_url.startswith("sqlite"):
+            url = f"sqlite:///{tmp_path_factory.mktemp('register') / 'register.db'}"
+        else:
+            url = stack.enter_context(postgres_database("tumbuh_reg_"))
+        eng = make_engine(url)
+        try:
+            create_schema(eng, Base.metadata)
+            with unit_of_work(eng) as s:
+                load_regions(s)
+            yield eng
+        finally:
+            eng.dispose()
 
 
 @pytest.fixture
 def db(regions_engine: Engine) -> Iterator[Session]:
     """A session on the regions database, inside a transaction rolled back after the test."""
-    with regions_engine.connect() as conn:
-        trans = conn.begin()
-        sess = Session(
-            bind=conn, join_transaction_mode="create_savepoint", autoflush=False
-        )
-        try:
-            yield sess
-        finally:
-            sess.close()
-            trans.rollback()
+    with rolled_back_session(regions_engine) as sess:
+        yield sess
