@@ -6,6 +6,7 @@ Add one import line per domain package that has a models.py.
 from __future__ import annotations
 
 from tumbuh.accounts import models as accounts_models  # noqa: F401
+from tumbuh.db import derived as derived_models  # noqa: F401
 from tumbuh.db.base import Base
 from tumbuh.interventions import models as interventions_models  # noqa: F401
 from tumbuh.register import models as register_models  # noqa: F401

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -86,3 +88,20 @@ def load_regions_cmd(db: DbOption = None) -> None:
     with unit_of_work(engine) as session:
         added = load_regions(session)
     typer.echo(f"regions added: {added}")
+
+
+def refresh_panels(url: str) -> None:
+    """Store the web pages' panels for the database's current data (a separate process:
+    the CLI never imports the web layer)."""
+    subprocess.run(
+        [sys.executable, "-m", "tumbuh.web.refresh", "--db", url], check=True
+    )
+
+
+@db_app.command("refresh")
+def refresh_cmd(db: DbOption = None) -> None:
+    """Compute and store the web pages' panels (forecast, coverage, quality, routine
+    statuses) for the current data, so a freshly started server answers at once."""
+    url = db or get_settings().database_url
+    open_database(url).dispose()
+    refresh_panels(url)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -19,7 +18,7 @@ from tumbuh.config import Settings
 from tumbuh.config import get_settings as load_settings
 from tumbuh.db.engine import make_engine
 from tumbuh.db.session import session_factory
-from tumbuh.web import errors, insights
+from tumbuh.web import cache, errors, insights
 from tumbuh.web.api import router as api_router
 from tumbuh.web.csrf import COOKIE as CSRF_COOKIE
 from tumbuh.web.i18n import LANGUAGES
@@ -39,14 +38,13 @@ CONTENT_SECURITY_POLICY = (
 log = logging.getLogger(__name__)
 
 
-def _warm(app: FastAPI) -> None:
-    """Whole-province panel results computed once in the background (see insights.warm)."""
-    try:
-        with app.state.session_factory() as db:
-            took = insights.warm(db)
-        log.info("panels warmed: %s", took)
-    except Exception:  # a failed warm-up only means the first visitor waits
-        log.exception("warming the page panels failed")
+def _refresh(app: FastAPI) -> None:
+    """The stored panels: read into memory when current, recomputed and stored when the
+    data changed (insights.refresh). Runs in a background thread (cache.set_refresher)."""
+    started = time.perf_counter()
+    with app.state.session_factory() as db:
+        took = insights.refresh(db)
+    log.info("panels refreshed in %.1f s: %s", time.perf_counter() - started, took)
 
 
 def create_app(
@@ -54,16 +52,22 @@ def create_app(
 ) -> FastAPI:
     """Build the app for `settings` (default: get_settings()); one engine per app.
 
-    `warm` (default: outside tests) computes the province-wide panels in a background
-    thread at start-up."""
+    `warm` (default: outside tests) reads the stored province-wide panels into memory in a
+    background thread at start-up (recomputing those the data have outdated), and lets the
+    pages answer with stale panels while a background refresh recomputes them
+    (web/cache.py)."""
     settings = settings or load_settings()
     warm = settings.environment != "test" if warm is None else warm
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if warm:
-            threading.Thread(target=_warm, args=(app,), daemon=True).start()
-        yield
+            cache.set_refresher(engine, lambda: _refresh(app))
+            cache.refresh_in_background(engine)
+        try:
+            yield
+        finally:
+            cache.set_refresher(engine, None)
 
     app = FastAPI(
         lifespan=lifespan,

@@ -336,6 +336,7 @@ def format_datetime(value: dt.datetime | None, lang: Lang = "id") -> str:
 _PAGES: dict[Lang, dict[str, str]] = {
     "id": {
         "nav.quality": "Kualitas data",
+        "panels.stale": "Angka ringkasan per {when}: data telah berubah dan angka sedang dihitung ulang.",
         "nav.imports": "Impor",
         "nav.interventions": "Intervensi",
         "nav.actions": "Tindak lanjut rapat",
@@ -453,6 +454,7 @@ _PAGES: dict[Lang, dict[str, str]] = {
         "imp.reimported": "Baris diimpor ulang.",
     },
     "en": {
+        "panels.stale": "Figures as of {when}: the data changed and they are being recomputed.",
         "nav.quality": "Data quality",
         "nav.imports": "Imports",
         "nav.interventions": "Interventions",

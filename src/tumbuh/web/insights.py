@@ -31,7 +31,7 @@ from tumbuh.register.models import Measurement
 from tumbuh.risk.forecast import forecast
 from tumbuh.risk.signals import weight_faltering
 from tumbuh.surveillance import routine
-from tumbuh.web import figures
+from tumbuh.web import cache, figures
 from tumbuh.web.cache import cached
 from tumbuh.web.figures import NO_VALUE_COLOR, band_legend
 from tumbuh.web.i18n import Lang
@@ -403,6 +403,16 @@ def warm(db: Session, *, province: str | None = None) -> dict[str, float]:
         step()
         out[label] = round(time.perf_counter() - started, 2)
     return out
+
+
+def refresh(db: Session, *, province: str | None = None) -> dict[str, float]:
+    """Store every whole-province panel for the current data generation (computed, or read
+    back when already stored) and commit: run by `tumbuh db refresh`, at the end of
+    `tumbuh demo`, and by the server in the background when it served stale panels."""
+    with cache.persisting(db):
+        took = warm(db, province=province)
+    db.commit()
+    return took
 
 
 # --------------------------------------------------------------------------- growth signals

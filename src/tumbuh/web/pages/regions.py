@@ -15,7 +15,7 @@ from tumbuh.errors import NotFound
 from tumbuh.register import read as register_read
 from tumbuh.register.master import children_of, get_region, lineage
 from tumbuh.web import figures, insights
-from tumbuh.web.cache import cached
+from tumbuh.web.cache import cached, stale_as_of
 from tumbuh.web.deps import DbDep, LangDep, PageUser, SettingsDep, client_ip
 from tumbuh.web.export import xlsx_response
 from tumbuh.web.pages.region_panels import (
@@ -86,7 +86,8 @@ def region_page(
             request,
             "regions/province.html",
             {"region": region, "lineage": lineage(clean), "overview": overview}
-            | panels,
+            | panels
+            | {"stale_as_of": stale_as_of(db)},
             lang=lang,
         )
     warnings = figures.region_warnings(db, clean, lang=lang)
@@ -167,6 +168,7 @@ def region_page(
             "page": page,
             "has_next": page * CHILDREN_PAGE_SIZE < total,
         }
-        | panels,
+        | panels
+        | {"stale_as_of": stale_as_of(db)},
         lang=lang,
     )
