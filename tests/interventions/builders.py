@@ -46,30 +46,6 @@ def _region(
         session.add(Region(code=code, name=name, level=level, parent_code=parent))
 
 
-def _person(
-    session: Session,
-    n: int,
-    name: str,
-    sex: str,
-    birth: dt.date,
-    fam: Family,
-    role: str,
-) -> Person:
-    p = Person(
-        nik=nik(n),
-        name=name,
-        name_key=name.lower(),
-        sex=sex,
-        birth_date=birth,
-        family_id=fam.id,
-        family_role=role,
-        desa_code=fam.desa_code,
-    )
-    session.add(p)
-    session.flush()
-    return p
-
-
 def _measure(session: Session, p: Person, on: dt.date, zwfl: float) -> None:
     session.add(
         Measurement(
@@ -94,16 +70,31 @@ def build_register(session: Session) -> World:
         return f
 
     ids: dict[str, int] = {}
+
+    def person(
+        key: str, n: int, name: str, sex: str, birth: dt.date, fam: Family, role: str
+    ) -> Person:
+        """Person `n` of family `fam`, flushed; its id is kept in `ids` under `key`."""
+        p = Person(
+            nik=nik(n),
+            name=name,
+            name_key=name.lower(),
+            sex=sex,
+            birth_date=birth,
+            family_id=fam.id,
+            family_role=role,
+            desa_code=fam.desa_code,
+        )
+        session.add(p)
+        session.flush()
+        ids[key] = p.id
+        return p
+
     # A: KRS (unprotected water). Pregnant wife with KEK, a child of 18 months.
     fa = family(1, DESA_1, "surface_water", "own_septic")
-    ids["a_head"] = _person(
-        session, 1, "Budi A", "M", dt.date(1994, 2, 1), fa, "kepala"
-    ).id
-    wa = _person(session, 2, "Ani A", "F", dt.date(1997, 3, 1), fa, "istri")
-    ids["a_wife"] = wa.id
-    ids["a_child"] = _person(
-        session, 3, "Adi A", "M", dt.date(2024, 6, 15), fa, "anak"
-    ).id
+    person("a_head", 1, "Budi A", "M", dt.date(1994, 2, 1), fa, "kepala")
+    wa = person("a_wife", 2, "Ani A", "F", dt.date(1997, 3, 1), fa, "istri")
+    person("a_child", 3, "Adi A", "M", dt.date(2024, 6, 15), fa, "anak")
     preg = Pregnancy(
         person_id=wa.id, lmp_date=dt.date(2025, 8, 1), due_date=dt.date(2026, 5, 8)
     )
@@ -120,46 +111,25 @@ def build_register(session: Session) -> World:
     )
     # B: KRS (no latrine). Infant of 3 months; a wasted child of 47 months.
     fb = family(2, DESA_1, "piped", "none")
-    ids["b_head"] = _person(
-        session, 4, "Badu B", "M", dt.date(1990, 1, 1), fb, "kepala"
-    ).id
-    ids["b_wife"] = _person(
-        session, 5, "Bina B", "F", dt.date(1995, 5, 5), fb, "istri"
-    ).id
-    ids["b_infant"] = _person(
-        session, 6, "Bayi B", "F", dt.date(2025, 9, 1), fb, "anak"
-    ).id
-    older = _person(session, 7, "Bowo B", "M", dt.date(2022, 1, 10), fb, "anak")
-    ids["b_child"] = older.id
+    person("b_head", 4, "Badu B", "M", dt.date(1990, 1, 1), fb, "kepala")
+    person("b_wife", 5, "Bina B", "F", dt.date(1995, 5, 5), fb, "istri")
+    person("b_infant", 6, "Bayi B", "F", dt.date(2025, 9, 1), fb, "anak")
+    older = person("b_child", 7, "Bowo B", "M", dt.date(2022, 1, 10), fb, "anak")
     _measure(session, older, dt.date(2025, 3, 1), -1.0)
     _measure(session, older, dt.date(2025, 11, 1), -2.5)
     # C: target family, no risk factor: not KRS. A child of 31 months.
     fc = family(3, DESA_2, "piped", "own_septic")
-    ids["c_head"] = _person(
-        session, 8, "Candra C", "M", dt.date(1996, 1, 1), fc, "kepala"
-    ).id
-    ids["c_wife"] = _person(
-        session, 9, "Citra C", "F", dt.date(1999, 1, 1), fc, "istri"
-    ).id
-    ids["c_child"] = _person(
-        session, 10, "Cici C", "F", dt.date(2023, 5, 1), fc, "anak"
-    ).id
+    person("c_head", 8, "Candra C", "M", dt.date(1996, 1, 1), fc, "kepala")
+    person("c_wife", 9, "Citra C", "F", dt.date(1999, 1, 1), fc, "istri")
+    person("c_child", 10, "Cici C", "F", dt.date(2023, 5, 1), fc, "anak")
     # D: KRS (unprotected well). Severely wasted child, newborn, postpartum wife, adolescent niece.
     fd = family(4, DESA_2, "unprotected_well", "own_septic")
-    ids["d_head"] = _person(
-        session, 11, "Dodi D", "M", dt.date(1992, 1, 1), fd, "kepala"
-    ).id
-    wd = _person(session, 12, "Dewi D", "F", dt.date(1998, 8, 8), fd, "istri")
-    ids["d_wife"] = wd.id
-    sev = _person(session, 13, "Dimas D", "M", dt.date(2021, 3, 1), fd, "anak")
-    ids["d_child"] = sev.id
+    person("d_head", 11, "Dodi D", "M", dt.date(1992, 1, 1), fd, "kepala")
+    wd = person("d_wife", 12, "Dewi D", "F", dt.date(1998, 8, 8), fd, "istri")
+    sev = person("d_child", 13, "Dimas D", "M", dt.date(2021, 3, 1), fd, "anak")
     _measure(session, sev, dt.date(2025, 6, 1), -3.4)
-    ids["d_newborn"] = _person(
-        session, 14, "Dara D", "F", dt.date(2025, 9, 7), fd, "anak"
-    ).id
-    ids["d_niece"] = _person(
-        session, 15, "Dina D", "F", dt.date(2011, 5, 5), fd, "lainnya"
-    ).id
+    person("d_newborn", 14, "Dara D", "F", dt.date(2025, 9, 7), fd, "anak")
+    person("d_niece", 15, "Dina D", "F", dt.date(2011, 5, 5), fd, "lainnya")
     session.add(
         Pregnancy(
             person_id=wd.id, lmp_date=dt.date(2024, 12, 1), due_date=dt.date(2025, 9, 7)
@@ -167,11 +137,8 @@ def build_register(session: Session) -> World:
     )
     # E: a single head (no wife, no child): not a target family. A catin lodger.
     fe = family(5, DESA_2, "surface_water", "none")
-    ids["e_head"] = _person(
-        session, 16, "Eko E", "M", dt.date(1960, 1, 1), fe, "kepala"
-    ).id
-    catin = _person(session, 17, "Eka E", "F", dt.date(2003, 4, 4), fe, "lainnya")
-    ids["e_catin"] = catin.id
+    person("e_head", 16, "Eko E", "M", dt.date(1960, 1, 1), fe, "kepala")
+    catin = person("e_catin", 17, "Eka E", "F", dt.date(2003, 4, 4), fe, "lainnya")
     session.add(
         Screening(
             person_id=catin.id,
