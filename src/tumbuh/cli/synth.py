@@ -46,8 +46,8 @@ def import_into_db(
 
     1. the CSV files through the importers (`tumbuh import ...`): families first so that
        children link to their families, then screenings, then the e-PPGBM exports;
-    2. synthetic intervention records for each year of the range
-       (`tumbuh.interventions.synthetic.record_synthetic`, seeded from the synth seed);
+    2. the intervention records the generator decided (`interventions.csv`, `tumbuh import
+       interventions`), plus invented records for the kinds it does not decide;
     3. the packaged published figures and targets (`tumbuh import aggregates`);
     4. when `risk_model` is given, the model of new cases is trained on the register, saved
        there, and every family is scored for the year after the data (visit lists, forecast).
@@ -98,11 +98,26 @@ def import_into_db(
 
 
 def _record_interventions(engine: Engine, result: SynthResult) -> str:
-    """Synthetic intervention records, one pass per year of the synthetic range."""
+    """The intervention records the generator decided (``interventions.csv``) through the
+    real importer; then, for the catalogue kinds the generator does not decide (adolescent
+    girls, catin, wasted children), invented records with no effect on outcomes, one pass
+    per year (`tumbuh.interventions.synthetic.record_synthetic`)."""
     from tumbuh.db.session import unit_of_work
     from tumbuh.interventions.groups import Period
+    from tumbuh.interventions.importer import run_import
     from tumbuh.interventions.synthetic import record_synthetic
+    from tumbuh.synth.interventions import FILE_NAME, GENERATED_CODES
 
+    path = result.out_dir / FILE_NAME
+    parts: list[str] = []
+    if path.exists():
+        report = run_import(engine, paths=[path])
+        codes = Counter(issue.code for issue in report.issues)
+        top = ", ".join(f"{code} {n}" for code, n in sorted(codes.items()))
+        parts.append(
+            f"interventions: read {report.read}, inserted {report.inserted}, "
+            f"rejected {report.rejected}; issues: {top or 'none'}"
+        )
     counts: list[str] = []
     for year in result.config.years:
         with unit_of_work(engine) as session:
@@ -110,9 +125,11 @@ def _record_interventions(engine: Engine, result: SynthResult) -> str:
                 session,
                 period=Period.year(year),
                 seed=result.config.seed * 10_000 + year,
+                exclude=GENERATED_CODES,
             )
         counts.append(f"{year} {n}")
-    return "interventions (synthetic records): " + ", ".join(counts)
+    parts.append("other kinds (invented, no effect): " + ", ".join(counts))
+    return "; ".join(parts)
 
 
 def _import_published(engine: Engine) -> str:

@@ -1,15 +1,22 @@
-"""Synthetic intervention records for the synthetic province (issue 7, item 7).
+"""Invented intervention records for a register already in the database (issue 7, item 7).
+
+The synthetic province decides most interventions itself, before the children's outcomes,
+with effects on them, and writes them as an import file (``tumbuh.synth.interventions``,
+``interventions.csv``; ``tumbuh demo`` imports it). This module serves what is left: `tumbuh
+interventions synthetic` on any register, and in the demo the catalogue kinds the generator
+does not decide (adolescent girls, catin, wasted children: `exclude` the others). Records
+drawn here are made after the fact and have NO effect on anyone's outcomes.
 
 Coverage varies by sector and by desa: for each catalogue kind and desa the probability that
 an eligible unit got the kind is ``logistic(logit(sector base) + desa effect + kind x desa
 noise)``. Sector bases are illustrative (health services reach more of their targets than
-water/sanitation works do), not estimates. No effect on the risk of new cases is modelled:
-the sources read (docs/facts.md) give no effect sizes, and none is invented here.
+water/sanitation works do), not estimates.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from typing import Any
 
 import numpy as np
@@ -155,12 +162,18 @@ def record_synthetic(
     seed: int,
     region: str | None = None,
     sector_base: dict[str, float] | None = None,
+    exclude: Collection[str] = (),
 ) -> int:
     """Generate and insert synthetic records for the register in the database; returns count.
 
-    Records already present (same kind, subject and date) are left as they are.
+    Kinds whose code is in `exclude` get none. Records already present (same kind, subject
+    and date) are left as they are.
     """
-    kinds = service.list_kinds(session, active_only=True)
+    kinds = [
+        k
+        for k in service.list_kinds(session, active_only=True)
+        if k.code not in exclude
+    ]
     reg = load_register(session, region=region, period=period)
     recs = synthetic_records(reg, kinds, seed=seed, sector_base=sector_base)
     rows: list[dict[str, Any]] = []

@@ -270,3 +270,239 @@ def survey_targets(
 def provincial_target(province: str, year: int) -> float | None:
     pub = {k: sum(v) / len(v) for k, v in _published().items()}
     return pub.get((province, year))
+
+
+# Interventions ------------------------------------------------------------------------------
+#
+# The generator decides who received which intervention BEFORE the child's outcomes, and the
+# outcomes depend on the interventions where a published trial effect was read. One row per
+# catalogue kind the generator decides (codes of src/tumbuh/data/interventions/catalogue.csv).
+# `outcome`: "lbw_rr" multiplies the probability of low birth weight by `effect` (a risk
+# ratio); "haz_shift" adds `effect` z to the child's post-24-month HAZ (through the faltering
+# ramp, as the risk factors do); "immunisation" decides the missed_immunisation risk factor
+# (its OR above is NOT verified); "none" has no effect on any outcome. `verified` says how far
+# the figure was checked: "abstract" (the abstract or a summary was read with the search tool,
+# not the full text), "none read" (no effect size read: effect 0).
+
+
+@dataclass(frozen=True)
+class InterventionEffect:
+    code: str
+    unit: str  # "pregnancy" (the mother, per birth), "child", "family"
+    sector: str
+    eligible: str  # who is eligible in the synthetic province
+    outcome: str  # "lbw_rr" | "haz_shift" | "immunisation" | "none"
+    effect: float  # risk ratio for lbw_rr, z for haz_shift, 0 otherwise
+    ci: tuple[float, float] | None
+    source: str
+    verified: str
+
+
+INTERVENTIONS: tuple[InterventionEffect, ...] = (
+    InterventionEffect(
+        "anc",
+        "pregnancy",
+        "Dinkes",
+        "every pregnancy",
+        "none",
+        0.0,
+        None,
+        "no trial effect on birth weight or growth read; Titaley 2019's aOR 1.22 for < 4 "
+        "ANC visits is an association, not used",
+        "none read",
+    ),
+    InterventionEffect(
+        "ttd_hamil",
+        "pregnancy",
+        "Dinkes",
+        "every pregnancy",
+        "lbw_rr",
+        0.81,
+        (0.68, 0.97),
+        "Pena-Rosas et al. 2012, Cochrane CD004736.pub4 (daily iron vs no iron/placebo, "
+        "11 trials, 8,480 women): LBW RR 0.81 (0.68-0.97); Haider et al. 2013, BMJ "
+        "346:f3443 (48 trials): LBW RR 0.81 (0.71-0.93). Keats 2019's RR 0.88 compares "
+        "MMS with iron-folic acid, not TTD with nothing, so it is not used",
+        "abstract",
+    ),
+    InterventionEffect(
+        "pmt_bumil_kek",
+        "pregnancy",
+        "Dinkes",
+        "pregnancies with maternal KEK",
+        "lbw_rr",
+        0.68,
+        (0.51, 0.92),
+        "Imdad & Bhutta 2012, Paediatr Perinat Epidemiol, doi 10.1111/j.1365-3016.2012."
+        "01308.x (balanced protein-energy supplementation; LBW from 5 studies): LBW RR "
+        "0.68 (0.51-0.92), SGA RR 0.66 (0.49-0.89), "
+        "larger in undernourished women; Ota et al. 2015 (Cochrane CD000032.pub3) finds "
+        "balanced energy-protein supplementation lowers SGA (its figures were not read)",
+        "abstract",
+    ),
+    InterventionEffect(
+        "kb_pascapersalinan",
+        "pregnancy",
+        "DPPKB",
+        "every birth (post-partum)",
+        "none",
+        0.0,
+        None,
+        "would act through birth spacing, which is drawn before (not modelled)",
+        "none read",
+    ),
+    InterventionEffect(
+        "asi_eksklusif",
+        "child",
+        "Dinkes",
+        "children 0-5 months",
+        "none",
+        0.0,
+        None,
+        "no effect size on linear growth read",
+        "none read",
+    ),
+    InterventionEffect(
+        "imunisasi",
+        "child",
+        "Dinkes",
+        "children 0-23 months",
+        "immunisation",
+        0.0,
+        None,
+        "not received = the missed_immunisation risk factor (OR 1.2, NOT verified)",
+        "none read",
+    ),
+    InterventionEffect(
+        "mpasi",
+        "child",
+        "Dinkes",
+        "children 6-23 months",
+        "haz_shift",
+        0.25,
+        (0.01, 0.49),
+        "Bhutta et al. 2008, Lancet 371:417: education on complementary feeding where "
+        "food is sufficient, HAZ +0.25 (0.01-0.49); with food (bansos_pangan) in a "
+        "food-insecure family (welfare decile 1-2): food supplements +0.41 (0.05-0.76); "
+        "SHINE (Humphrey et al. 2019, Lancet Glob Health 7:e132): IYCF alone cut stunting "
+        "at 18 months from 35 % to 27 % (summary read)",
+        "abstract",
+    ),
+    InterventionEffect(
+        "air_minum",
+        "family",
+        "PUPR/Perkim",
+        "families with unimproved water",
+        "none",
+        0.0,
+        None,
+        "WASH alone had no effect on linear growth in the large trials: SHINE "
+        "(Humphrey et al. 2019, Zimbabwe) and WASH Benefits Bangladesh (Luby et al. "
+        "2018, Lancet Glob Health 6:e302); effect 0 (the unsafe_water risk factor stays: "
+        "it marks the family's circumstances)",
+        "abstract",
+    ),
+    InterventionEffect(
+        "sanitasi",
+        "family",
+        "PUPR/Perkim",
+        "families without a proper latrine",
+        "none",
+        0.0,
+        None,
+        "as air_minum: no effect on linear growth in SHINE 2019 and WASH Benefits 2018",
+        "abstract",
+    ),
+    InterventionEffect(
+        "pendampingan_krs",
+        "family",
+        "DPPKB",
+        "families at risk (approximation, below)",
+        "none",
+        0.0,
+        None,
+        "no effect size read",
+        "none read",
+    ),
+    InterventionEffect(
+        "jkn_pbi",
+        "family",
+        "BPJS",
+        "families at risk (approximation, below)",
+        "none",
+        0.0,
+        None,
+        "no effect size read",
+        "none read",
+    ),
+    InterventionEffect(
+        "pkh",
+        "family",
+        "Dinsos",
+        "families at risk (approximation, below)",
+        "none",
+        0.0,
+        None,
+        "no effect size read",
+        "none read",
+    ),
+    InterventionEffect(
+        "bansos_pangan",
+        "family",
+        "Dinsos",
+        "families at risk (approximation, below)",
+        "none",
+        0.0,
+        None,
+        "no effect of its own; with mpasi in a food-insecure family it is the food of "
+        "Bhutta 2008's +0.41 (see mpasi)",
+        "abstract",
+    ),
+)
+INTERVENTION_CODES: tuple[str, ...] = tuple(i.code for i in INTERVENTIONS)
+# HAZ shift of mpasi when the family is food-insecure (welfare decile 1-2) and gets food
+# (bansos_pangan): Bhutta 2008, food supplements in food-insecure populations, +0.41.
+MPASI_WITH_FOOD_SHIFT = 0.41
+FOOD_INSECURE_DECILE = 2
+# Families "at risk" for the KRS-targeted kinds, approximated in the generator (the register
+# applies BKKBN's rule, risk/krs.py, which synth may not import): welfare decile 1-4, or
+# unimproved water, or no proper latrine. Records to families the register does not classify
+# as KRS are imported but do not count in KRS coverage.
+AT_RISK_DECILE = 4
+# Share of eligible units reached, by sector: illustrative defaults (health services reach
+# more of their targets than water/sanitation works), the same as
+# tumbuh.interventions.synthetic.SECTOR_BASE; not estimates.
+IV_SECTOR_BASE: dict[str, float] = {
+    "Dinkes": 0.75,
+    "DPPKB": 0.55,
+    "Kemenag": 0.6,
+    "BPJS": 0.6,
+    "Dinsos": 0.45,
+    "PUPR/Perkim": 0.3,
+}
+IV_DESA_SD = 0.8  # spread of desa effects on the logit scale (one per desa, all kinds)
+IV_KIND_DESA_SD = 0.4  # spread of kind-by-desa effects on the logit scale
+IV_SES_SLOPE_IMMUNISATION = 0.5  # poorer children miss immunisation more (logit per SD)
+IV_VERIFIED_SHARE = 0.3  # of the records given, share already verified
+IV_PLANNED_SHARE = 0.1  # of the eligible units not reached, share with a planned record
+# Baseline of low birth weight for a mother reached by neither TTD nor PMT: P_LBW divided by
+# the mean risk-ratio multiplier at the default coverage (measured ~0.82), so the share of
+# LBW births stays where it was before interventions had an effect (about 8 % of births once
+# KEK, anaemia and young mothers raise it; 8.1 % without the effects, seed 2, 20,000 children).
+P_LBW_UNTREATED = 0.076
+
+
+def intervention_coverage(n_desa: int, seed: int) -> F64:
+    """Probability (desa x kind, INTERVENTIONS order) that an eligible unit is reached:
+    logistic(logit(sector base) + desa effect + kind-by-desa effect), stable by seed."""
+    rng = np.random.default_rng([seed, 7004])
+    desa = rng.normal(0.0, IV_DESA_SD, n_desa)
+    kind_desa = rng.normal(0.0, IV_KIND_DESA_SD, (n_desa, len(INTERVENTIONS)))
+    base = np.array(
+        [
+            math.log(IV_SECTOR_BASE[i.sector] / (1.0 - IV_SECTOR_BASE[i.sector]))
+            for i in INTERVENTIONS
+        ]
+    )
+    out: F64 = 1.0 / (1.0 + np.exp(-(base[None, :] + desa[:, None] + kind_desa)))
+    return out

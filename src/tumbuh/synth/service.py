@@ -16,7 +16,8 @@ import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
 from tumbuh.errors import InvalidInput
-from tumbuh.synth import _lms, generate, model, people, writers
+from tumbuh.synth import _lms, generate, model, people, truth, writers
+from tumbuh.synth import interventions as iv
 from tumbuh.synth.generate import Chunk, SynthConfig, Visits
 from tumbuh.synth.regions import Province, load_province
 
@@ -68,6 +69,9 @@ class _Accumulator:
         self.pos_affected = np.zeros((npos, len(model.PROBLEMS)), dtype=np.int64)
         self.families = 0
         self.visits = 0
+        self.new_cases = truth.NewCases.zeros(len(prov.desa_codes), ny)
+        self.interventions = iv.Counts.zeros(nk)
+        self.intervention_records = 0
 
     def add(self, other: _Accumulator) -> None:
         for name in (
@@ -81,6 +85,9 @@ class _Accumulator:
             getattr(self, name)[...] += getattr(other, name)
         self.families += other.families
         self.visits += other.visits
+        self.new_cases.add(other.new_cases)
+        self.interventions.add(other.interventions)
+        self.intervention_records += other.intervention_records
 
 
 def _calibration_part(
@@ -197,7 +204,7 @@ def synthesize(
 
         for sub in ("eppgbm", "truth", "children", "visits", "families"):
             shutil.rmtree(out_dir / sub, ignore_errors=True)
-        for name in ("families.csv", "screenings.csv"):
+        for name in ("families.csv", "screenings.csv", iv.FILE_NAME):
             (out_dir / name).unlink(missing_ok=True)
         (out_dir / "truth").mkdir(parents=True, exist_ok=True)
 
@@ -235,6 +242,9 @@ def synthesize(
                 _write_families(out_dir, cfg, prov, ch, ids)
                 _write_screenings(out_dir, cfg, prov, ch, ids)
                 _write_truth_children(out_dir, cfg, prov, ch, haz_mid, ids)
+                acc.intervention_records += iv.write_records(
+                    out_dir, cfg, ch, visits, ids.child_nik, ids.mother_nik, ids.kk
+                )
                 del ch, visits
     finally:
         if pool is not None:
@@ -243,6 +253,7 @@ def synthesize(
     survey = _write_truth_tables(
         out_dir, cfg, prov, targets, effects, problems, acc, improvement
     )
+    iv.write_truth(out_dir, cfg, prov, acc.interventions)
     files = sorted(p for p in out_dir.rglob("*") if p.is_file())
     return SynthResult(
         out_dir=out_dir,
@@ -370,6 +381,8 @@ def _accumulate(
         acc.pos_affected[:, j] += np.bincount(pos[hit], minlength=npos)
     acc.families += len(ch.fam_desa)
     acc.visits += len(v.child)
+    truth.accumulate(prov, ch, v, acc.new_cases)
+    iv.accumulate(prov, ch, haz_mid, acc.interventions)
 
 
 # CSV outputs ---------------------------------------------------------------------------------
@@ -929,6 +942,7 @@ def _truth_children_frame(
     if text:
         cols["causes"] = _causes(ch.risk)
     cols["expected_decline_z"] = np.round(ch.decline, 3)
+    cols.update(iv.truth_columns(ch))
     for y, year in enumerate(cfg.years):
         cols[f"haz_{year}"] = np.round(haz_mid[:, y], 3)
         cols[f"stunted_{year}"] = np.where(
@@ -1129,6 +1143,7 @@ def _write_truth_tables(
             ],
         }
     ).to_csv(out_dir / "truth" / "posyandu.csv", index=False, lineterminator="\n")
+    truth.write(out_dir, cfg, prov, acc.new_cases)
     return survey
 
 
