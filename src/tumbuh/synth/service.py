@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
 from tumbuh.errors import InvalidInput
-from tumbuh.synth import _lms, generate, model, people, writers
+from tumbuh.synth import _lms, generate, model, people, truth, writers
 from tumbuh.synth import interventions as iv
 from tumbuh.synth.generate import Chunk, SynthConfig, Visits
 from tumbuh.synth.regions import Province, load_province
@@ -69,6 +69,7 @@ class _Accumulator:
         self.pos_affected = np.zeros((npos, len(model.PROBLEMS)), dtype=np.int64)
         self.families = 0
         self.visits = 0
+        self.new_cases = truth.NewCases.zeros(len(prov.desa_codes), ny)
         self.interventions = iv.Counts.zeros(nk)
         self.intervention_records = 0
 
@@ -84,6 +85,7 @@ class _Accumulator:
             getattr(self, name)[...] += getattr(other, name)
         self.families += other.families
         self.visits += other.visits
+        self.new_cases.add(other.new_cases)
         self.interventions.add(other.interventions)
         self.intervention_records += other.intervention_records
 
@@ -379,6 +381,7 @@ def _accumulate(
         acc.pos_affected[:, j] += np.bincount(pos[hit], minlength=npos)
     acc.families += len(ch.fam_desa)
     acc.visits += len(v.child)
+    truth.accumulate(prov, ch, v, acc.new_cases)
     iv.accumulate(prov, ch, haz_mid, acc.interventions)
 
 
@@ -1140,6 +1143,7 @@ def _write_truth_tables(
             ],
         }
     ).to_csv(out_dir / "truth" / "posyandu.csv", index=False, lineterminator="\n")
+    truth.write(out_dir, cfg, prov, acc.new_cases)
     return survey
 
 
