@@ -99,6 +99,8 @@ class FileImport:
     resolved_refs: list[tuple[str, int]] = field(default_factory=list)
     # Whether quarantine holds rows of this kind (else accepted rows need no row key).
     has_quarantine: bool = True
+    # Whether this import wrote quarantine rows (they may be resolved by later chunks).
+    wrote_quarantine: bool = False
 
     def issue(
         self,
@@ -217,8 +219,12 @@ class FileImport:
         )
 
     def flush_quarantine(self) -> None:
-        keys = sorted(self.resolved_keys)
         resolved = 0
+        if not self.has_quarantine and not self.wrote_quarantine:
+            # Nothing of this kind is quarantined: no entry to resolve (and no deletes).
+            self.resolved_keys.clear()
+            self.resolved_refs.clear()
+        keys = sorted(self.resolved_keys)
         for start in range(0, len(keys), BATCH):
             part = keys[start : start + BATCH]
             res = self.session.execute(
@@ -242,6 +248,7 @@ class FileImport:
         if self.quarantine:
             self.session.execute(insert(QuarantinedRow), self.quarantine)
             self.quarantine.clear()
+            self.wrote_quarantine = True
         self.report.extra["quarantine_resolved"] = (
             int(self.report.extra.get("quarantine_resolved", 0)) + resolved
         )
@@ -333,6 +340,27 @@ def bulk_insert_rows(
     )
     for begin in range(0, len(rows), 20_000):
         conn.exec_driver_sql(sql, rows[begin : begin + 20_000])
+
+
+def bulk_update(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    """UPDATE rows by primary key `id` through the driver's executemany, one statement per
+    set of columns (what SQLAlchemy's ORM bulk UPDATE emits, without its per-row work).
+    Only for tables without Python-side `onupdate` values (none of the register's)."""
+    if not rows:
+        return
+    conn = session.connection()
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+    for row in rows:
+        cols = tuple(k for k in row if k != "id")
+        groups.setdefault(cols, []).append(tuple(row[k] for k in cols) + (row["id"],))
+    for cols, params in groups.items():
+        if not cols:
+            continue
+        sets = ", ".join(f"{c} = {mark}" for c in cols)
+        sql = f"UPDATE {table.name} SET {sets} WHERE id = {mark}"
+        for begin in range(0, len(params), 20_000):
+            conn.exec_driver_sql(sql, params[begin : begin + 20_000])
 
 
 def row_key(*parts: object) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from tumbuh import growth
 from tumbuh.errors import ImportFileError
@@ -24,6 +24,7 @@ from tumbuh.imports.context import (
     Chunk,
     FileImport,
     bulk_insert_rows,
+    bulk_update,
     fingerprints,
     insert_with_ids,
     row_keys,
@@ -684,7 +685,7 @@ class EppgbmImport(ChunkImport):
         report.updated += len(updates)
         bulk_insert_rows(self.session, Measurement.__table__, names, inserts)
         if updates:
-            self.session.execute(update(Measurement), updates)
+            bulk_update(self.session, Measurement.__table__, updates)
 
     def _existing(
         self, keys: list[tuple[int, dt.date]]

@@ -6,7 +6,7 @@ from collections import defaultdict
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from tumbuh.errors import ImportFileError
 from tumbuh.imports.base import ChunkImport
@@ -14,6 +14,7 @@ from tumbuh.imports.context import (
     BATCH,
     Chunk,
     FileImport,
+    bulk_update,
     fingerprint,
     insert_with_ids,
     row_keys,
@@ -270,9 +271,10 @@ class FamiliesImport(ChunkImport):
                 "sex": {1.0: "M", 2.0: "F"}.get(float(sex_p.values[i])),
             }
             fps[i] = fingerprint((niks[i], name, birth_obj[i], *fields.values()))
+            key = name_key(name)[:160]
             cand, unsure, score = self.index.match(
                 nik=niks[i],
-                name_key=name_key(name)[:160],
+                name_key=key,
                 birth_date=birth_obj[i],
                 mother_key=None,
             )
@@ -282,7 +284,7 @@ class FamiliesImport(ChunkImport):
                         "nik": niks[i],
                         "nik_suspect": _cut(suspects[i], 24),
                         "name": name[:160],
-                        "name_key": name_key(name)[:160],
+                        "name_key": key,
                         "birth_date": birth_obj[i],
                         "fingerprint": fps[i],
                         **fields,
@@ -324,7 +326,9 @@ class FamiliesImport(ChunkImport):
 
         dob_raw = chunk.text("birth_date")
         nik_raw = chunk.text("nik")
-        for i in range(n):
+        # Accepted rows' keys only matter when quarantined rows of this kind may exist.
+        resolving = self.ctx.has_quarantine or self.ctx.wrote_quarantine
+        for i in range(n) if resolving else np.flatnonzero(chunk.bad).tolist():
             keys = row_keys((nik_raw[i], names[i]), kks[i], dob_raw[i])
             if chunk.bad[i]:
                 self.ctx.reject(chunk, i, per_row.get(i, []), keys)
@@ -399,7 +403,7 @@ class FamiliesImport(ChunkImport):
             for row, fid in zip(new_rows, res, strict=True):
                 ids[row["no_kk"]] = fid
         if updates:
-            self.session.execute(update(Family), updates)
+            bulk_update(self.session, Family.__table__, updates)
         self.ctx.report.extra["families_inserted"] = int(
             self.ctx.report.extra.get("families_inserted", 0)
         ) + len(new_rows)

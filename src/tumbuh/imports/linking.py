@@ -8,15 +8,16 @@ one file becomes one person.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tumbuh.imports.context import BATCH, bulk_insert, insert_with_ids
+from tumbuh.imports.context import BATCH, bulk_insert, bulk_update, insert_with_ids
 from tumbuh.register.models import LinkReview, Person
 
 # Name similarity (rapidfuzz token_sort_ratio on spelling keys, 0-100) at or above which two
@@ -33,6 +34,7 @@ _OLD_SPELLING = (("oe", "u"), ("dj", "j"), ("tj", "c"), ("sj", "sy"), ("ch", "kh
 _DOUBLED = re.compile(r"(.)\1+")
 
 
+@functools.lru_cache(maxsize=1 << 17)
 def spelling_key(name_key: str) -> str:
     """Name key with Indonesian spelling variants folded: `muhammad rizky` → `muhamad rizki`.
 
@@ -254,8 +256,10 @@ class PersonIndex:
             self.created += len(self.pending)
             self.pending.clear()
         if self.updates:
-            self.session.execute(
-                update(Person), [{"id": pid, **v} for pid, v in self.updates.items()]
+            bulk_update(
+                self.session,
+                Person.__table__,
+                [{"id": pid, **v} for pid, v in self.updates.items()],
             )
             self.updates.clear()
         if self.reviews:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from tumbuh.errors import ImportFileError
 from tumbuh.imports.base import ChunkImport
@@ -16,6 +16,7 @@ from tumbuh.imports.context import (
     Chunk,
     FileImport,
     bulk_insert,
+    bulk_update,
     fingerprint,
     insert_with_ids,
     row_keys,
@@ -208,7 +209,9 @@ class ScreeningsImport(ChunkImport):
         date_raw = chunk.text("screened_on")
         kind_raw = chunk.text("kind")
         dob_raw = chunk.text("birth_date")
-        for i in range(n):
+        # Accepted rows' keys only matter when quarantined rows of this kind may exist.
+        resolving = self.ctx.has_quarantine or self.ctx.wrote_quarantine
+        for i in range(n) if resolving else np.flatnonzero(chunk.bad).tolist():
             keys = row_keys(
                 (kind_raw[i], nik_raw[i], names[i]), date_raw[i], dob_raw[i]
             )
@@ -335,4 +338,4 @@ class ScreeningsImport(ChunkImport):
                 report.updated += 1
         bulk_insert(self.session, Screening.__table__, inserts)
         if updates:
-            self.session.execute(update(Screening), updates)
+            bulk_update(self.session, Screening.__table__, updates)
