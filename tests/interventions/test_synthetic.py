@@ -151,3 +151,22 @@ class TestRecordSynthetic:
         assert record_synthetic(session, period=PERIOD, seed=5, region="99") == 0
         rows = service.coverage_report(session, region="99", period=PERIOD).rows
         assert sum(r.numerator for r in rows) > 0
+
+
+class TestExclude:
+    def test_excluded_kinds_get_no_records(
+        self, session: Session, world: World
+    ) -> None:
+        n = record_synthetic(
+            session, period=PERIOD, seed=5, region="99", exclude={"pantau_tumbuh"}
+        )
+        assert n > 0
+        codes = set(
+            session.scalars(
+                select(Intervention.kind_code).where(
+                    Intervention.source_file == "synthetic:seed=5"
+                )
+            )
+        )
+        assert codes
+        assert "pantau_tumbuh" not in codes
