@@ -326,6 +326,11 @@ def demo_command(
             typer.echo(line)
         _create_demo_users(url)
         stamp.write_text(wanted)
+    # The pages' panels, stored for the data as built (read back when already current), so
+    # the server answers every region page at once (no warm-up).
+    from tumbuh.cli.db import refresh_panels
+
+    refresh_panels(url)
     typer.echo(f"demo: http://{host}:{port}/  (log-ins, password {DEMO_PASSWORD!r}):")
     for username, role, region in DEMO_USERS:
         typer.echo(f"  {username:30s} {role:20s} {region}")
