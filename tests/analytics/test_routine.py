@@ -201,6 +201,84 @@ class TestCoverageAndSuppression:
         assert prov["cases"] == 3
 
 
+class TestSecondarySuppression:
+    @staticmethod
+    def cells(level: str, sizes: dict[str, int], period: str = "2024") -> pl.DataFrame:
+        codes = list(sizes)
+        return pl.DataFrame(
+            {
+                "level": [level] * len(codes),
+                "code": codes,
+                "freq": ["year"] * len(codes),
+                "period": [period] * len(codes),
+                "indicator": ["stunting"] * len(codes),
+                "n": [sizes[c] for c in codes],
+                "cases": [max(1, sizes[c] // 4) for c in codes],
+                "prevalence": [0.25] * len(codes),
+            }
+        )
+
+    def test_a_parent_with_one_suppressed_child_shows_at_least_two(self) -> None:
+        # Kecamatan 64.01.01: one small desa (3), siblings of 40, 12 and 25 children.
+        # Kecamatan 64.01.02: nothing small, nothing hidden.
+        frame = self.cells(
+            "desa",
+            {
+                "64.01.01.2001": 40,
+                "64.01.01.2002": 3,
+                "64.01.01.2003": 12,
+                "64.01.01.2004": 25,
+                "64.01.02.2001": 30,
+                "64.01.02.2002": 7,
+            },
+        )
+        pub = routine.suppress(frame, threshold=5)
+        got = dict(zip(pub["code"], pub["suppression"], strict=True))
+        assert got["64.01.01.2002"] == "primary"
+        assert got["64.01.01.2003"] == "secondary"  # the next-smallest sibling
+        for shown_code in ("64.01.01.2001", "64.01.01.2004", "64.01.02.2001"):
+            assert got[shown_code] is None
+        assert got["64.01.02.2002"] is None
+        parent = pub.filter(pl.col("code").str.starts_with("64.01.01"))
+        assert parent["suppressed"].sum() >= 2
+        assert parent.filter(pl.col("suppressed"))["cases"].null_count() == 2
+        # Parent total minus the shown siblings now gives two cells' sum (1 + 3), not the
+        # small desa's own count (1).
+        total = frame.filter(pl.col("code").str.starts_with("64.01.01"))["cases"].sum()
+        shown = parent.filter(~pl.col("suppressed"))["cases"].sum()
+        assert total - shown == 1 + 3
+
+    def test_two_small_siblings_need_no_third(self) -> None:
+        frame = self.cells(
+            "kecamatan", {"64.01.01": 2, "64.01.02": 4, "64.01.03": 50, "64.01.04": 60}
+        )
+        pub = routine.suppress(frame, threshold=5)
+        assert pub["suppression"].to_list() == ["primary", "primary", None, None]
+
+    def test_siblings_are_counted_per_period(self) -> None:
+        frame = pl.concat(
+            [
+                self.cells("desa", {"64.01.01.2001": 3, "64.01.01.2002": 30}, "2023"),
+                self.cells("desa", {"64.01.01.2001": 9, "64.01.01.2002": 30}, "2024"),
+            ]
+        )
+        pub = routine.suppress(frame, threshold=5)
+        assert pub["suppressed"].to_list() == [True, True, False, False]
+
+    def test_posyandu_siblings_come_from_the_parents_map(self) -> None:
+        frame = self.cells("posyandu", {"1": 2, "2": 20, "3": 30, "4": 8})
+        parents = {"1": "64.01.01.2001", "2": "64.01.01.2001", "3": "64.01.01.2001"}
+        pub = routine.suppress(frame, threshold=5, parents=parents)
+        assert pub["suppression"].to_list() == ["primary", "secondary", None, None]
+        # Without the map nothing tells the siblings apart: primary suppression only.
+        plain = routine.suppress(frame, threshold=5)
+        assert plain["suppression"].to_list() == ["primary", None, None, None]
+
+    def test_an_empty_frame_gets_the_columns(self) -> None:
+        pub = routine.suppress(self.cells("desa", {}), threshold=5)
+        assert {"suppressed", "suppression"} <= set(pub.columns)
+
+
 class TestNewCases:
     def test_cohort_rules(self) -> None:
         rows = [

@@ -142,9 +142,15 @@ class TestRoutinePrevalence:
         )
         tiny = items[DESAS[3]]
         assert tiny["suppressed"] is True
+        assert tiny["suppression"] == "primary"
         assert tiny["prevalence"] is None
         assert tiny["cases"] is None
+        # Its only sibling in kecamatan 98.02.01 goes too (else: kecamatan minus sibling).
+        assert items[DESAS[2]]["suppressed"] is True
+        assert items[DESAS[2]]["suppression"] == "secondary"
+        assert items[DESAS[2]]["cases"] is None
         assert items[DESAS[0]]["suppressed"] is False
+        assert items[DESAS[0]]["suppression"] is None
 
     def test_posyandu_and_monthly_periods(self, session: Session) -> None:
         populate(session)

@@ -18,7 +18,7 @@ Rules (docs/quality.md, "Routine prevalence"):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -526,23 +526,79 @@ def add_coverage(prev: pl.DataFrame, registered: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def suppress(frame: pl.DataFrame, *, threshold: int, column: str = "n") -> pl.DataFrame:
-    """Public output: cells with fewer than ``threshold`` children lose their figures.
+# Length of the code prefix naming the parent of a region at each level (the posyandu's
+# parent, its desa, is not in its code and comes from ``parents``).
+_PARENT_PREFIX = {"kabkota": 2, "kecamatan": 5, "desa": 8}
 
-    Prevalence/incidence, CI and case counts become null and ``suppressed`` is true. Only
-    primary suppression: a suppressed desa can sometimes be recovered as its kecamatan
-    minus the other desa (secondary suppression is not done; see docs/quality.md).
+
+def suppress(
+    frame: pl.DataFrame,
+    *,
+    threshold: int,
+    column: str = "n",
+    parents: Mapping[str, str] | None = None,
+) -> pl.DataFrame:
+    """Public output: small cells lose their figures, and so does one sibling of a lone one.
+
+    **Primary**: a cell with fewer than ``threshold`` children (``column``) loses its
+    prevalence/incidence, CI and case counts (null). **Secondary (complementary)**: when
+    exactly one cell among the siblings of a parent (same level, period kind, period and
+    indicator; the parent is the code's prefix, or ``parents[code]`` for a posyandu) is
+    suppressed, the sibling with the next-smallest ``column`` (then the lowest code) is
+    suppressed too, so the small cell cannot be recovered as the parent's published figure
+    minus its siblings. ``suppressed`` is true for both, ``suppression`` says which
+    (``primary``/``secondary``, null when shown). A parent with a single child needs no
+    secondary cell: the parent is as small as the child and is suppressed itself.
     """
-    small = pl.col(column) < threshold
     hide = [
         c
         for c in ("prevalence", "incidence", "ci_low", "ci_high", "cases", "new_cases")
         if c in frame.columns
     ]
-    return frame.with_columns(
-        *[pl.when(small).then(None).otherwise(pl.col(c)).alias(c) for c in hide],
-        small.alias("suppressed"),
+    if frame.is_empty():
+        return frame.with_columns(
+            pl.lit(False).alias("suppressed"),
+            pl.lit(None, dtype=pl.String).alias("suppression"),
+        )
+    code = pl.col("code").cast(pl.String)
+    parent_map = {str(k): str(v) for k, v in (parents or {}).items()}
+    parent: Any = pl.when(pl.lit(False)).then(pl.lit(None, dtype=pl.String))
+    for level, width in _PARENT_PREFIX.items():
+        parent = parent.when(pl.col("level") == level).then(code.str.slice(0, width))
+    parent = parent.when(pl.col("level") == "posyandu").then(
+        code.replace_strict(parent_map, default=None, return_dtype=pl.String)
     )
+    keys = [c for c in ("level", "freq", "period", "indicator") if c in frame.columns]
+    group = [*keys, "_parent"]
+    df = frame.with_row_index("_row").with_columns(
+        parent.otherwise(None).alias("_parent"),
+        (pl.col(column) < threshold).alias("_small"),
+    )
+    lone = (
+        df.filter(pl.col("_parent").is_not_null())
+        .group_by(group)
+        .agg(pl.col("_small").sum().alias("_n_small"))
+        .filter(pl.col("_n_small") == 1)
+    )
+    second = (
+        df.filter(~pl.col("_small") & pl.col("_parent").is_not_null())
+        .join(lone, on=group, how="inner", nulls_equal=True)
+        .sort([column, "code"])
+        .group_by(group, maintain_order=True)
+        .agg(pl.col("_row").first())
+    )["_row"]
+    df = df.with_columns(pl.col("_row").is_in(second.implode()).alias("_second"))
+    hidden = pl.col("_small") | pl.col("_second")
+    return df.with_columns(
+        *[pl.when(hidden).then(None).otherwise(pl.col(c)).alias(c) for c in hide],
+        hidden.alias("suppressed"),
+        pl.when(pl.col("_small"))
+        .then(pl.lit("primary"))
+        .when(pl.col("_second"))
+        .then(pl.lit("secondary"))
+        .otherwise(None)
+        .alias("suppression"),
+    ).drop("_row", "_parent", "_small", "_second")
 
 
 def new_cases(

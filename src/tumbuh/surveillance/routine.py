@@ -152,7 +152,9 @@ def routine_prevalence(
     """Prevalence (%) with 95 % Wilson CI, children measured, registered and coverage (%).
 
     ``public`` suppresses cells with fewer than ``small_cell_threshold`` children measured
-    for the indicator (value, CI and cases null, ``suppressed: true``).
+    for the indicator (value, CI and cases null, ``suppressed: true``), and the next-smallest
+    sibling of a lone suppressed cell (``suppression: "secondary"``, see
+    `tumbuh.analytics.routine.suppress`).
     """
     _validate(level=level, freq=freq, indicators=indicators)
     _, date_to = _period_range(period)
@@ -169,7 +171,9 @@ def routine_prevalence(
     )
     prev = routine.sort_regions(routine.add_coverage(prev, reg))
     if public:
-        prev = routine.suppress(prev, threshold=small_cell_threshold)
+        prev = routine.suppress(
+            prev, threshold=small_cell_threshold, parents=_posyandu_desa(frame, level)
+        )
     return _rows(prev, _names(session, level, prev["code"].unique().to_list()))
 
 
@@ -190,8 +194,29 @@ def routine_new_cases(
         routine.new_cases(frame, freq=freq, levels=(level,), period=period)
     )
     if public:
-        out = routine.suppress(out, threshold=small_cell_threshold, column="at_risk")
+        out = routine.suppress(
+            out,
+            threshold=small_cell_threshold,
+            column="at_risk",
+            parents=_posyandu_desa(frame, level),
+        )
     return _rows(out, _names(session, level, out["code"].unique().to_list()))
+
+
+def _posyandu_desa(frame: pd.DataFrame, level: str) -> dict[str, str] | None:
+    """Posyandu id -> its desa (most frequent desa of its rows): the parent for suppression."""
+    if level != "posyandu":
+        return None
+    pairs = (
+        pl.from_pandas(frame[["posyandu_id", "desa_code"]])
+        .filter(pl.col("posyandu_id").is_not_null() & pl.col("desa_code").is_not_null())
+        .group_by("posyandu_id")
+        .agg(pl.col("desa_code").cast(pl.String).mode().sort().first())
+    )
+    return {
+        str(int(p)): str(d)
+        for p, d in zip(pairs["posyandu_id"], pairs["desa_code"], strict=True)
+    }
 
 
 def _validate(*, level: str, freq: str, indicators: Sequence[str]) -> None:
