@@ -32,6 +32,7 @@ from tumbuh.tabular.parse import (
     parse_sex,
 )
 from tumbuh.tabular.readers import ROW_COLUMN, open_table
+from tumbuh.tabular.scoring import row_issue
 from tumbuh.tabular.writers import format_from_path, write_table
 
 __all__ = ["prevalence_command", "read_survey", "SurveyInput"]
@@ -86,16 +87,9 @@ class _Problems:
     ) -> None:
         for i in np.flatnonzero(mask & ~self.bad).tolist():
             value = None if cells is None else cells[i].as_py()
-            shown = "" if value is None else f" {value!r}"
             self.issues.append(
-                RowIssue(
-                    file=self.file,
-                    row=int(self.rows[i]),
-                    column=column,
-                    code=code,
-                    message_id=f"{message}{shown}",
-                    message_en=f"{message}{shown}",
-                    value=None if value is None else str(value),
+                row_issue(
+                    self.file, int(self.rows[i]), column, code, message, message, value
                 )
             )
         self.bad |= mask
@@ -306,14 +300,7 @@ def compute_prevalence(s: SurveyInput) -> PrevalenceResult:
     for i in np.flatnonzero(refused).tolist():
         msg = str(scored.issues[i])
         s.issues.append(
-            RowIssue(
-                file=s.file,
-                row=int(s.rows[i]),
-                column=None,
-                code="invalid_input",
-                message_id=msg,
-                message_en=msg,
-            )
+            row_issue(s.file, int(s.rows[i]), None, "invalid_input", msg, msg)
         )
     keep = ~refused
     scores = _Scores(

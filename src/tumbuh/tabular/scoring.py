@@ -37,6 +37,7 @@ __all__ = [
     "ScoredChunk",
     "Standard",
     "plan_inputs",
+    "row_issue",
     "score_chunk",
 ]
 
@@ -115,6 +116,29 @@ class ScoredChunk:
     bad_rows: int
 
 
+def row_issue(
+    file: str,
+    row: int,
+    column: str | None,
+    code: str,
+    message_id: str,
+    message_en: str,
+    value: object = None,
+) -> RowIssue:
+    """One row problem; the offending cell, when there is one, is quoted after the
+    messages (``not a number (weight) '7,x'``) and kept as text in ``value``."""
+    shown = "" if value is None else f" {value!r}"
+    return RowIssue(
+        file=file,
+        row=row,
+        column=column,
+        code=code,
+        message_id=f"{message_id}{shown}",
+        message_en=f"{message_en}{shown}",
+        value=None if value is None else str(value),
+    )
+
+
 class _Problems:
     """Collects per-row messages and RowIssues while parsing a chunk."""
 
@@ -135,22 +159,19 @@ class _Problems:
         idn: str,
         values: list[Any] | None = None,
     ) -> None:
+        where = f"{column}: " if column else ""
         for i in np.flatnonzero(mask):
-            value = None if values is None else values[i]
-            shown = "" if value is None else f" {value!r}"
-            where = f"{column}: " if column else ""
-            self.texts.setdefault(int(i), []).append(f"{where}{en}{shown}")
-            self.issues.append(
-                RowIssue(
-                    file=self.file,
-                    row=int(self.rows[i]),
-                    column=column,
-                    code=code,
-                    message_id=f"{where}{idn}{shown}",
-                    message_en=f"{where}{en}{shown}",
-                    value=None if value is None else str(value),
-                )
+            issue = row_issue(
+                self.file,
+                int(self.rows[i]),
+                column,
+                code,
+                f"{where}{idn}",
+                f"{where}{en}",
+                None if values is None else values[i],
             )
+            self.texts.setdefault(int(i), []).append(issue.message_en)
+            self.issues.append(issue)
         self.bad |= mask
 
 
@@ -454,14 +475,7 @@ def _kernel_problems(p: _Problems, kissues: list[str | None]) -> None:
             p.texts.setdefault(i, []).append(msg)
             p.bad[i] = True
             p.issues.append(
-                RowIssue(
-                    file=p.file,
-                    row=int(p.rows[i]),
-                    column=None,
-                    code="invalid_input",
-                    message_id=msg,
-                    message_en=msg,
-                )
+                row_issue(p.file, int(p.rows[i]), None, "invalid_input", msg, msg)
             )
 
 
