@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tumbuh.register.models import Person
 from tumbuh.synth import SynthConfig, model, synthesize
 from tumbuh.synth import interventions as iv
 
@@ -213,3 +214,63 @@ class TestCostOfGaps:
             & (survey["target_basis"] == "published")
         ]
         assert (kab["survey_pct"] - kab["target_pct"]).abs().max() < 2.0
+
+
+@pytest.mark.slow
+class TestImportedProvince:
+    """The province imported through the real importers: the records land, and the package
+    status tumbuh reads back from the register equals the generator's truth."""
+
+    def test_package_status_from_the_register_equals_the_truth(
+        self, tmp_path: Path
+    ) -> None:
+        from sqlalchemy import create_engine, func, select
+        from sqlalchemy.orm import Session
+        from typer.testing import CliRunner
+
+        from tumbuh.cli import app
+        from tumbuh.interventions.models import Intervention
+        from tumbuh.interventions.outcomes import new_cases_by_package, package_status
+
+        url = f"sqlite:///{tmp_path / 'p.db'}"
+        out = tmp_path / "o"
+        res = CliRunner().invoke(
+            app,
+            ["synth", "--children", "2500", "--seed", "8", "--out", str(out), "--db", url],
+        )  # fmt: skip
+        assert res.exit_code == 0, res.output
+        line = next(
+            x for x in res.output.splitlines() if x.startswith("interventions:")
+        )
+        written = (out / iv.FILE_NAME).read_text().count("\n") - 1
+        assert f"read {written}, inserted " in line
+        truth = pd.read_csv(out / "truth" / "children.csv", dtype={"nik": str})
+        engine = create_engine(url)
+        with Session(engine) as session:
+            n_db = session.scalar(
+                select(func.count())
+                .select_from(Intervention)
+                .where(Intervention.source_file == iv.FILE_NAME)
+            )
+            assert n_db is not None
+            assert n_db >= written - 5  # a handful may name a child never registered
+            status = package_status(session)
+            nik = dict(
+                session.execute(
+                    select(Person.id, Person.nik).where(
+                        Person.id.in_(status["child_id"].tolist())
+                    )
+                ).all()
+            )
+            rows = new_cases_by_package(session)
+        engine.dispose()
+        status["nik"] = status["child_id"].map(nik)
+        both = status.merge(truth, on="nik")
+        assert len(both) == len(status) > 300
+        assert (both["ttd"] == (both["iv_ttd_hamil"] == 1)).all()
+        assert (both["kek"] == (both["maternal_kek"] == 1)).all()
+        assert (both["mpasi"] == (both["iv_mpasi"] == 1)).all()
+        assert (both["full"] == (both["iv_full_package"] == 1)).all()
+        province = [r for r in rows if r.region_code == "64"]
+        assert {r.year for r in province} >= {2024, 2025}
+        assert all(r.at_risk_full + r.at_risk_missing > 0 for r in province)

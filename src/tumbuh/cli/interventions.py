@@ -395,3 +395,40 @@ def synthetic_cmd(
     with _session(db) as session:
         n = record_synthetic(session, period=_period(year), seed=seed, region=region)
     typer.echo(f"synthetic interventions recorded: {n}")
+
+
+@kinds_app.command("outcomes")
+def outcomes_cmd(
+    region: Region = None,
+    year: Annotated[
+        int | None,
+        typer.Option("--year", help="One calendar year (default: every year)."),
+    ] = None,
+    as_json: Json = False,
+    db: Db = None,
+) -> None:
+    """New-case rate of children with the full effective package (TTD, PMT if KEK, MP-ASI)
+    against those missing part of it, per kab/kota: OBSERVATIONAL (docs/interventions.md)."""
+    from tumbuh.interventions.outcomes import new_cases_by_package
+
+    with _session(db) as session:
+        rows = new_cases_by_package(session, region=region, year=year)
+    if as_json:
+        typer.echo(json.dumps([r.to_dict() for r in rows], ensure_ascii=False))
+        return
+    typer.echo(
+        "observational: children who miss a service differ in other ways too; "
+        "not the effect of the package"
+    )
+    for r in rows:
+        rr = (
+            f"RR {r.rr:.2f} ({r.rr_ci_low:.2f}-{r.rr_ci_high:.2f})"
+            if r.rr is not None and r.rr_ci_low is not None and r.rr_ci_high is not None
+            else "RR -"
+        )
+        typer.echo(
+            f"{r.year} {r.region_code:6s} {r.region_name[:30]:30s} "
+            f"full {r.new_cases_full}/{r.at_risk_full} ({_pct(r.rate_full_pct)}) "
+            f"missing {r.new_cases_missing}/{r.at_risk_missing} "
+            f"({_pct(r.rate_missing_pct)}) {rr}"
+        )

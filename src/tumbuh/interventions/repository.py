@@ -247,6 +247,25 @@ def latest_measurements(
     )
 
 
+def measurements(session: Session, *, person_ids: Sequence[int]) -> pd.DataFrame:
+    """Every measurement of the persons (for routine new cases: analytics.routine)."""
+    stmt = select(
+        Measurement.person_id,
+        Measurement.measured_on,
+        Measurement.age_days,
+        Measurement.desa_code,
+        Measurement.zlen,
+        Measurement.flen,
+    )
+    return _by_person(
+        session,
+        stmt,
+        Measurement.person_id,
+        person_ids,
+        ["child_id", "measured_on", "age_days", "desa_code", "zlen", "flen"],
+    )
+
+
 def _by_person(
     session: Session,
     stmt: Any,
