@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -19,8 +20,10 @@ from sqlalchemy.orm import Session
 from tests.web.conftest import login, make_user
 
 from tumbuh.accounts.roles import Role
+from tumbuh.cli.db import open_database
 from tumbuh.db.derived import DerivedResult
-from tumbuh.web import cache, insights
+from tumbuh.db.engine import make_engine
+from tumbuh.web import cache, insights, refresh
 
 
 class Generation:
@@ -171,3 +174,24 @@ def test_a_region_page_says_when_its_panels_are_stale(
         login(client, user.username)
         page = client.get("/regions/64.71?lang=en")
         assert "being recomputed" not in page.text
+
+
+def test_the_refresh_command_stores_the_panels_of_a_database(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    open_database(url).dispose()
+    refresh.main(["--db", url])
+    engine = make_engine(url)
+    try:
+        with Session(engine) as db:
+            keys = set(db.scalars(select(DerivedResult.key)))
+            assert {"forecast|kabkota", "quality|desa", "routine|kecamatan"} <= keys
+            cache.clear_cache()
+            # what the pages then ask for is read back, not computed
+            assert cache.cached(db, ("quality", "desa"), _fail) == []
+    finally:
+        engine.dispose()
+        cache.clear_cache()
+
+
+def _fail() -> object:
+    raise AssertionError("recomputed instead of read back")
