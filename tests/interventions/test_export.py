@@ -4,6 +4,7 @@ each family at risk with its missing interventions and the responsible office.""
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -95,13 +96,14 @@ class TestGapWorkbook:
         book.close()
 
     @pytest.mark.skipif(
-        SOFFICE is None,
+        SOFFICE is None and os.environ.get("TUMBUH_REQUIRE_LIBREOFFICE") != "1",
         reason="LibreOffice (soffice) not on PATH: the openpyxl re-read test checks the content",
     )
     def test_libreoffice_opens_it_and_reads_the_same_rows(
         self, session: Session, world: World, tmp_path: Path
     ) -> None:
-        assert SOFFICE is not None
+        # In CI (TUMBUH_REQUIRE_LIBREOFFICE=1, .ci/run installs it) a missing soffice fails here.
+        assert SOFFICE is not None, "LibreOffice (soffice) is required but not on PATH"
         conv = service.convergence_report(session, region=DESA_1, period=PERIOD)
         path = tmp_path / "gaps.xlsx"
         write_gaps_xlsx(conv, path)
