@@ -137,6 +137,24 @@ class TestQuality:
         # counts of the undated rows once made a second, third and fourth copy).
         assert sum(i["code"] == "1" and i["period"] == "all" for i in items) == 1
 
+    def test_muac_rounded_to_whole_cm_costs_digit_points(self) -> None:
+        frame = self.make()
+        rng = np.random.default_rng(5)
+        frame["muac_cm"] = np.round(rng.uniform(11.0, 17.0, len(frame)), 1)
+        one = frame["posyandu_id"] == 1
+        frame.loc[one, "muac_cm"] = frame.loc[one, "muac_cm"].round()
+        items = quality.quality(frame, level="posyandu")
+        by = {(i["code"], i["period"]): i for i in items}
+        heaped, honest = by[("1", "all")], by[("2", "all")]
+        assert heaped["criteria"]["dps_muac"] > 90
+        assert heaped["points"]["digit_p"] == 15
+        assert honest["points"]["digit_p"] == 0
+        # Without MUAC the same posyandu shows no digit preference.
+        plain = quality.quality(frame.drop(columns="muac_cm"), level="posyandu")
+        first = next(i for i in plain if i["code"] == "1" and i["period"] == "all")
+        assert first["points"]["digit_p"] == 0
+        assert first["criteria"]["dps_muac"] is None
+
     def test_weights_and_lengths_rounded_to_half_units_cost_digit_points(self) -> None:
         frame = self.make()
         one = frame["posyandu_id"] == 1

@@ -18,8 +18,9 @@ docs/quality.md):
   cut-off (lengths rounded up so that a child escapes the "pendek" label).
 
 Input is the long measurement frame of `tumbuh.analytics.routine` plus ``weight_kg``,
-``lenhei_cm``, ``sex`` (``M``/``F``), ``measure`` (``l``/``h``); rows with a blank date are
-kept (they count as missing dates in the all-period row).
+``lenhei_cm``, ``sex`` (``M``/``F``), ``measure`` (``l``/``h``), optionally ``muac_cm`` (LiLA,
+its terminal digit joins the digit-preference test); rows with a blank date are kept (they
+count as missing dates in the all-period row).
 """
 
 from __future__ import annotations
@@ -122,8 +123,8 @@ CRITERIA: tuple[Criterion, ...] = (
         (0.01, 0.001, 0.0001),
         (0, 4, 8, 15),
         "low",
-        "digit preference in weight or length (terminal digits, p = {v:.2g})",
-        "preferensi angka akhir berat atau panjang badan (p = {v:.2g})",
+        "digit preference in weight, length or MUAC (terminal digits, p = {v:.2g})",
+        "preferensi angka akhir berat, panjang badan atau LiLA (p = {v:.2g})",
     ),
     Criterion(
         "sd_whz_dev",
@@ -280,12 +281,13 @@ def _penalty(c: Criterion, v: FloatArray) -> npt.NDArray[np.int64]:
     return np.where(np.isnan(v), 0, pts).astype(np.int64)
 
 
-def _metrics_sql(group: str, freq: str) -> tuple[str, str]:
+def _metrics_sql(group: str, freq: str, has_muac: bool = False) -> tuple[str, str]:
     key = _KEY[freq]
     prep = f"""
     CREATE TEMP TABLE r AS
     SELECT {group} AS g, desa_code, d, child_id, sex, measure, age_days,
            CAST(weight_kg AS DOUBLE) AS w, CAST(lenhei_cm AS DOUBLE) AS l,
+           {"CAST(muac_cm AS DOUBLE)" if has_muac else "CAST(NULL AS DOUBLE)"} AS muac,
            CAST(zlen AS DOUBLE) AS zlen, CAST(zwfl AS DOUBLE) AS zwfl,
            CAST(zwei AS DOUBLE) AS zwei,
            coalesce(CAST(flen AS BOOLEAN), false) AS flen,
@@ -310,6 +312,17 @@ def _metrics_sql(group: str, freq: str) -> tuple[str, str]:
     ld AS (
         SELECT g, pk, CAST(round(l * 10) AS BIGINT) % 10 AS digit, count(*) AS c
         FROM r WHERE l IS NOT NULL AND l > 0 GROUP BY ALL
+    ),
+    ad AS (
+        SELECT g, pk, CAST(round(muac * 10) AS BIGINT) % 10 AS digit, count(*) AS c
+        FROM r WHERE muac IS NOT NULL AND muac > 0 GROUP BY ALL
+    ),
+    ads AS (
+        SELECT g, pk, sum(c * c) AS a_sq, sum(c) AS n_muac FROM ad
+        WHERE pk IS NOT NULL GROUP BY g, pk
+        UNION ALL
+        SELECT g, CAST(NULL AS BIGINT) AS pk, sum(c * c) AS a_sq, sum(c) AS n_muac
+        FROM (SELECT g, digit, sum(c) AS c FROM ad GROUP BY g, digit) GROUP BY g
     ),
     wds AS (
         SELECT g, pk, sum(c * c) AS w_sq, sum(c) AS n_weight FROM wd
@@ -409,13 +422,14 @@ def _metrics_sql(group: str, freq: str) -> tuple[str, str]:
     )
     SELECT base.*, cs.* EXCLUDE (g, pk), wds.w_sq, wds.n_weight, lds.l_sq,
            lds.n_height, dups.n_duplicates, dups.n_identical,
-           ccs.cut_aa, ccs.cut_at, ccs.cut_tt
+           ccs.cut_aa, ccs.cut_at, ccs.cut_tt, ads.a_sq, ads.n_muac
     FROM base
     LEFT JOIN cs ON base.g = cs.g AND base.pk IS NOT DISTINCT FROM cs.pk
     LEFT JOIN dups ON base.g = dups.g AND base.pk IS NOT DISTINCT FROM dups.pk
     LEFT JOIN wds ON base.g = wds.g AND base.pk IS NOT DISTINCT FROM wds.pk
     LEFT JOIN lds ON base.g = lds.g AND base.pk IS NOT DISTINCT FROM lds.pk
     LEFT JOIN ccs ON base.g = ccs.g AND base.pk IS NOT DISTINCT FROM ccs.pk
+    LEFT JOIN ads ON base.g = ads.g AND base.pk IS NOT DISTINCT FROM ads.pk
     WHERE base.pooled_row = 1 OR base.pk IS NOT NULL
     """
     return prep, query
@@ -466,6 +480,11 @@ def _derive(df: pl.DataFrame) -> dict[str, FloatArray]:
             "age_ratio": np.where(b > 0, a / b, np.nan),
             "dps_weight": dps_excess(_col(df, "w_sq"), _col(df, "n_weight")),
             "dps_height": dps_excess(_col(df, "l_sq"), _col(df, "n_height")),
+            "dps_muac": np.where(
+                _col(df, "n_muac") >= MIN_N["dps"],
+                dps_excess(_col(df, "a_sq"), _col(df, "n_muac")),
+                np.nan,
+            ),
             "digit_p": _digit_p(df),
             "sd_whz_dev": _sd_dev(_col(df, "sd_whz"), n_whz, pooled),
             "sd_haz_dev": _sd_dev(sd_haz, n_haz, pooled),
@@ -524,15 +543,19 @@ def _derive(df: pl.DataFrame) -> dict[str, FloatArray]:
 
 
 def _digit_p(df: pl.DataFrame) -> FloatArray:
-    """p of the terminal digits of weight and length being uniform (chi-square, df 9 each).
+    """p of the terminal digits of weight, length (and MUAC) being uniform (chi-square).
 
-    The two statistics are summed (df 18) where both have values; a side with no values
-    drops out. The DPS shows the size of the preference, this p whether it is chance.
+    The statistics (df 9 each) are summed where they have values; a measurement with no
+    values drops out, and MUAC counts only with at least ``MIN_N["dps"]`` values (it is
+    recorded for few children). The DPS shows the size of the preference, this p whether
+    it is chance.
     """
     chi_w = _digit_chi2(_col(df, "w_sq"), _col(df, "n_weight"))
     chi_l = _digit_chi2(_col(df, "l_sq"), _col(df, "n_height"))
-    df_tot = 9.0 * (np.isfinite(chi_w).astype(float) + np.isfinite(chi_l).astype(float))
-    stat = np.nan_to_num(chi_w) + np.nan_to_num(chi_l)
+    n_a = _col(df, "n_muac")
+    chi_a = np.where(n_a >= MIN_N["dps"], _digit_chi2(_col(df, "a_sq"), n_a), np.nan)
+    df_tot = 9.0 * sum(np.isfinite(c).astype(float) for c in (chi_w, chi_l, chi_a))
+    stat = np.nan_to_num(chi_w) + np.nan_to_num(chi_l) + np.nan_to_num(chi_a)
     return np.asarray(
         np.where(df_tot > 0, chi2.sf(stat, np.maximum(df_tot, 1.0)), np.nan)
     )
@@ -595,7 +618,7 @@ def quality(
         absent = sorted(need - cols)
         if absent:
             raise ValueError(f"measurements lack columns: {', '.join(absent)}")
-        prep, query = _metrics_sql(group, freq)
+        prep, query = _metrics_sql(group, freq, has_muac="muac_cm" in cols)
         con.execute(prep)
         df = con.sql(query).pl()
         if parents is None:
@@ -657,7 +680,8 @@ def _score(
         for i in np.nonzero(take & ~still)[0].tolist():
             borrowed[i].append(key)
     points = {c.key: _penalty(c, vals[c.key]) for c in CRITERIA}
-    weak = ~(np.fmax(vals["dps_weight"], vals["dps_height"]) >= DPS_MIN_EFFECT)
+    largest = np.fmax(np.fmax(vals["dps_weight"], vals["dps_height"]), vals["dps_muac"])
+    weak = ~(largest >= DPS_MIN_EFFECT)
     points["digit_p"] = np.where(weak, 0, points["digit_p"])
     total = np.sum([points[c.key] for c in CRITERIA], axis=0).astype(np.float64)
     noisy = np.sum([points[k] for k in _SHRUNK], axis=0).astype(np.float64)
@@ -725,6 +749,7 @@ def _score(
             for k in (
                 "dps_weight",
                 "dps_height",
+                "dps_muac",
                 "age_ratio",
                 "cutoff_ratio",
                 "birthday_heaping",

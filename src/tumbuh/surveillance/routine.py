@@ -27,7 +27,8 @@ from tumbuh.surveillance import repository
 
 _MEASUREMENT_SQL = """
 SELECT m.person_id AS child_id, m.measured_on, m.age_days, m.desa_code,
-       m.posyandu_id, m.weight_kg, m.lenhei_cm, m.measure, m.zlen, m.zwei, m.zwfl,
+       m.posyandu_id, m.weight_kg, m.lenhei_cm, m.measure, m.muac_cm,
+       m.zlen, m.zwei, m.zwfl,
        m.flen, m.fwei, m.fwfl, p.sex, p.birth_date
 FROM measurements m JOIN persons p ON p.id = m.person_id
 WHERE m.age_days IS NOT NULL AND m.age_days < :max_age
