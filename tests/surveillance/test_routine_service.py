@@ -303,6 +303,32 @@ class TestCli:
         ):
             assert key in one
 
+    def test_quality_shows_desa_with_too_few_rows_as_insufficient(
+        self, db_file: str
+    ) -> None:
+        # March 2024 alone: desa 4 has 4 children, far below the 20 rows a score needs.
+        args = ["quality", "--level", "desa", "--period", "2024-03", "--db", db_file]
+        data = runner.invoke(app, [*args, "--json"])
+        assert data.exit_code == 0, data.output
+        got = {(i["code"], i["period"]): i for i in json.loads(data.stdout)}
+        small = got[(DESAS[3], "2024-03")]
+        assert small["band"] == "insufficient"
+        assert small["score"] is None
+        assert "minimal 20" in small["reasons_id"][0]
+        assert got[(DESAS[0], "2024-03")]["band"] != "insufficient"
+        table = runner.invoke(app, args)
+        assert table.exit_code == 0, table.output
+        line = next(
+            x
+            for x in table.stdout.splitlines()
+            if x.startswith(DESAS[3]) and "2024-03" in x
+        )
+        assert line.split()[-1] in {"dinilai", "data"}  # the band label ends the line
+        assert "Terlalu sedikit data" in line or "Insufficient data" in line
+        # Scores first, the unscored last.
+        rows = [x for x in table.stdout.splitlines() if x[:2] == "98"]
+        assert rows[-1] == line
+
     def test_quality_table_and_bad_level(self, db_file: str) -> None:
         result = runner.invoke(app, ["quality", "--worst", "2", "--db", db_file])
         assert result.exit_code == 0, result.output
