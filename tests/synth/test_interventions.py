@@ -274,3 +274,10 @@ class TestImportedProvince:
         province = [r for r in rows if r.region_code == "64"]
         assert {r.year for r in province} >= {2024, 2025}
         assert all(r.at_risk_full + r.at_risk_missing > 0 for r in province)
+        cli = CliRunner().invoke(
+            app, ["interventions", "outcomes", "--db", url, "--year", "2025"]
+        )
+        assert cli.exit_code == 0, cli.output
+        assert cli.output.startswith("observational")
+        r25 = next(r for r in province if r.year == 2025)
+        assert f"full {r25.new_cases_full}/{r25.at_risk_full} " in cli.output
