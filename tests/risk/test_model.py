@@ -11,15 +11,19 @@ from sklearn.isotonic import IsotonicRegression
 from tumbuh.errors import InvalidInput
 from tumbuh.risk.model import (
     FEATURE_NAMES,
+    LogisticPart,
     RegisterFrames,
     TrainedModel,
     _capture,
+    _centred_isotonic,
     build_family_years,
     calibration_table,
     evaluate,
     explain,
     krs_baseline_score,
     labelled_years,
+    routine_trend,
+    segment_of,
     signals,
     train,
 )
@@ -260,3 +264,114 @@ class TestEvaluationHelpers:
         s = krs_baseline_score(t, seed=1)
         assert list(np.argsort(-s)[:3]) == [1, 3, 2]
         assert np.array_equal(s, krs_baseline_score(t, seed=1))
+
+
+def _prevalence_frames(rates: dict[int, float], n: int = 200) -> RegisterFrames:
+    """``n`` children per year, each measured once in August, a share ``rate`` stunted."""
+    births, rows = [], []
+    for year, rate in rates.items():
+        for i in range(n):
+            births.append(pd.Timestamp(year=year - 2, month=1, day=1))
+            rows.append((len(births), f"{year}-08-01", -2.5 if i < rate * n else -0.5))
+    ids = np.arange(1, len(births) + 1)
+    families = pd.DataFrame({"family_id": ids, "desa_code": "64.72.03.1005"})
+    persons = pd.DataFrame(
+        {
+            "person_id": ids,
+            "family_id": ids,
+            "family_role": "anak",
+            "sex": "F",
+            "birth_date": births,
+        }
+    )
+    measurements = pd.DataFrame(
+        {
+            "person_id": [r[0] for r in rows],
+            "measured_on": pd.to_datetime([r[1] for r in rows]),
+            "weight_kg": 10.0,
+            "zlen": [r[2] for r in rows],
+            "zwei": -1.0,
+            "flen": False,
+            "fwei": False,
+        }
+    )
+    screenings = pd.DataFrame(
+        columns=["person_id", "kind", "screened_on", "muac_cm", "hb_g_dl", "due_date"]
+    )
+    return RegisterFrames(families, persons, measurements, screenings)
+
+
+def _logit(p: float) -> float:
+    return float(np.log(p / (1 - p)))
+
+
+class TestSegmentsAndTrend:
+    def test_a_family_is_in_the_child_segment_only_with_a_measured_young_child(
+        self,
+    ) -> None:
+        t = build_family_years(_frames(), 2024)
+        seg = dict(zip(t["family_id"], segment_of(t), strict=True))
+        assert seg[1] == "child"  # HAZ -1.8 known
+        assert seg[3] == "other"  # a pregnancy only
+        assert seg[5] == "other"  # only a flagged HAZ: never validly measured
+
+    def test_each_segment_is_scored_by_its_own_model(self) -> None:
+        t = build_family_years(_frames(), 2024)
+        model = _model({})
+        z = np.zeros(len(FEATURE_NAMES))
+        identity = IsotonicRegression(out_of_bounds="clip").fit([0.0, 1.0], [0.0, 1.0])
+        model.segments = {
+            "child": LogisticPart(
+                dict.fromkeys(FEATURE_NAMES, 0.0), z, z + 1, z, 2.0, identity
+            )
+        }
+        risk = dict(zip(t["family_id"], model.predict(t), strict=True))
+        assert risk[1] == pytest.approx(1 / (1 + np.exp(-2.0)))
+        assert risk[3] == pytest.approx(0.5)  # pooled model: all weights 0
+        assert risk[5] == pytest.approx(0.5)
+
+    def test_routine_trend_is_the_yearly_change_of_the_logit_prevalence(self) -> None:
+        frames = _prevalence_frames({2022: 0.30, 2023: 0.25, 2024: 0.20})
+        slope, rates = routine_trend(frames, until_year=2024)
+        assert rates == {2022: 0.30, 2023: 0.25, 2024: 0.20}
+        expected = np.polyfit(
+            [2022, 2023, 2024], [_logit(0.30), _logit(0.25), _logit(0.20)], 1
+        )[0]
+        assert slope == pytest.approx(expected)
+        first, _ = routine_trend(frames, until_year=2023)
+        assert first == pytest.approx(_logit(0.25) - _logit(0.30))
+        assert routine_trend(frames, until_year=2022)[0] == 0.0
+
+    def test_routine_trend_ignores_small_years_and_is_clipped(self) -> None:
+        frames = _prevalence_frames({2022: 0.40, 2023: 0.10})
+        slope, _ = routine_trend(frames, until_year=2023)
+        assert slope == pytest.approx(-0.3)  # logit change -1.79, clipped
+        few = _prevalence_frames({2022: 0.40, 2023: 0.10}, n=50)
+        assert routine_trend(few, until_year=2023) == (0.0, {})
+
+    def test_trend_shifts_the_logit_by_the_years_from_the_training_years(self) -> None:
+        t = build_family_years(_frames(), 2024)
+        model = _model({"haz_near_cut": 1.0})
+        before = model.predict(t)
+        model.trend_per_year, model.trend_reference_year = -0.1, 2022.5
+        after = model.predict(t)
+        inside = (before > 0) & (before < 1)
+        assert inside.any()
+        shift = np.log(after / (1 - after)) - np.log(before / (1 - before))
+        assert shift[inside] == pytest.approx(np.full(inside.sum(), -0.15))
+
+
+class TestCentredIsotonic:
+    def test_monotone_without_steps_and_calibrated_in_the_large(self) -> None:
+        rng = np.random.default_rng(4)
+        raw = rng.random(5000)
+        label = (rng.random(5000) < 0.1 + 0.6 * raw).astype(int)
+        cal = _centred_isotonic(raw, label)
+        grid = np.linspace(0.05, 0.95, 400)
+        smooth = cal.predict(grid)
+        assert np.all(np.diff(smooth) >= 0)
+        plain = IsotonicRegression(out_of_bounds="clip").fit(raw, label).predict(grid)
+        # The staircase repeats values along the grid; the centred map hardly does.
+        assert np.unique(smooth).size > 0.9 * grid.size > np.unique(plain).size
+        assert cal.predict(raw).mean() == pytest.approx(label.mean(), abs=0.01)
+        assert np.abs(smooth - (0.1 + 0.6 * grid)).max() < 0.08

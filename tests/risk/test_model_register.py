@@ -197,3 +197,12 @@ def test_model_file_round_trip(tmp_path: Path) -> None:
     assert np.array_equal(back.coef, model.coef)
     with pytest.raises(NotFound, match="tumbuh risk train"):
         load_model(tmp_path / "missing.pkl")
+
+
+def test_a_model_file_of_an_older_version_is_refused(tmp_path: Path) -> None:
+    model = _model({"kek": 1.5})
+    model.version = 1
+    path = tmp_path / "old.pkl"
+    save_model(model, path)
+    with pytest.raises(InvalidInput, match="run `tumbuh risk train` again"):
+        load_model(path)

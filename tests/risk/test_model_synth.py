@@ -9,9 +9,9 @@ register path (service.load_frames) is tested separately on a small import.
 
 from __future__ import annotations
 
-import math
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -131,9 +131,17 @@ def synth_frames(
     return RegisterFrames(families, persons.drop(columns=key), measurements, screenings)
 
 
+# 150,000 children give ~31,000 families in the unit a year, ~3,100 per risk decile: the
+# binomial SE of a decile's observed rate is <= 0.9 point (top deciles, rates 40-65 %), so
+# the issue's flat 2 points is ~2.3 SE there and 3-10 SE in the lower deciles. Measured
+# (docs/risk-model.md §4): largest gaps 1.2-1.7 points over seeds 3, 7, 11 and years 2024, 2025.
+CHILDREN = 150_000
+SEED = 3
+
+
 @cache
 def _frames(root: str) -> RegisterFrames:
-    return synth_frames(40_000, 3, Path(root))
+    return synth_frames(CHILDREN, SEED, Path(root))
 
 
 @pytest.fixture(scope="module")
@@ -146,12 +154,21 @@ def evaluation(frames: RegisterFrames):  # type: ignore[no-untyped-def]
     return evaluate(frames, year=2025)
 
 
+def _assert_within_2_points_in_every_decile(m: dict[str, Any]) -> None:
+    """The issue's criterion, literally."""
+    assert len(m["calibration"]) == 10
+    for row in m["calibration"]:
+        assert abs(row["predicted"] - row["observed"]) <= 0.02, row
+    assert m["calibration_max_gap"] <= 0.02
+
+
 @pytest.mark.slow
 class TestSyntheticProvince:
     def test_trained_before_the_evaluated_year(self, evaluation) -> None:  # type: ignore[no-untyped-def]
         m = evaluation.metrics
         assert m["year"] == 2025
         assert max(m["trained_on"] + m["calibrated_on"]) <= 2024
+        assert max(m["routine_prevalence"]) <= 2024
 
     def test_model_beats_the_krs_rule(self, evaluation) -> None:  # type: ignore[no-untyped-def]
         m = evaluation.metrics
@@ -159,29 +176,17 @@ class TestSyntheticProvince:
         assert m["capture_top20"] > m["baseline_capture_top20"]
         assert m["capture_top10"] > m["baseline_capture_top10"]
 
+    def test_both_segments_have_their_own_model(self, evaluation) -> None:  # type: ignore[no-untyped-def]
+        segments = evaluation.metrics["segments"]
+        assert segments["child"]["own_model"]
+        assert segments["other"]["own_model"]
+
     def test_calibrated_in_the_large(self, evaluation) -> None:  # type: ignore[no-untyped-def]
         m = evaluation.metrics
-        assert abs(m["predicted_rate"] - m["observed_rate"]) <= 0.02
+        assert abs(m["predicted_rate"] - m["observed_rate"]) <= 0.01
 
-    def test_calibrated_per_decile_up_to_sampling_error(self, evaluation) -> None:  # type: ignore[no-untyped-def]
-        _assert_calibrated(evaluation.metrics["calibration"][:9])
-
-    def test_top_decile_over_predicted_by_less_than_10_points(self, evaluation) -> None:  # type: ignore[no-untyped-def]
-        """Known miss (docs/risk-model.md): the synthetic 2025 is extrapolated (-5 %/year),
-        so at the same features fewer children near -2 cross it than in 2023-2024; the top
-        decile is over-predicted by 2.5-9 points in the runs measured."""
-        top = evaluation.metrics["calibration"][9]
-        assert top["observed"] - 0.02 <= top["predicted"] <= top["observed"] + 0.10
-
-
-def _assert_calibrated(cal: list[dict[str, float]]) -> None:
-    """Predicted within 2 points of observed, plus 2 binomial standard errors of the observed
-    rate (about 850 families per decile here: 1.4-1.7 points in the upper deciles, so the
-    issue's flat 2 points cannot be told apart from sampling noise at this size)."""
-    for row in cal:
-        p, n = row["observed"], row["families"]
-        se = math.sqrt(max(p * (1 - p), 1e-4) / n)
-        assert abs(row["predicted"] - p) <= 0.02 + 2 * se, row
+    def test_within_2_points_in_every_risk_decile(self, evaluation) -> None:  # type: ignore[no-untyped-def]
+        _assert_within_2_points_in_every_decile(evaluation.metrics)
 
 
 @pytest.mark.slow
@@ -189,10 +194,9 @@ def test_held_out_2024_too(frames: RegisterFrames) -> None:
     """Trained (and calibrated by folds) on 2023 only, tested on 2024."""
     m = evaluate(frames, year=2024).metrics
     assert m["trained_on"] == [2023]
-    assert m["auc"] > m["baseline_auc"]
+    assert m["auc"] > m["baseline_auc"] + 0.05
     assert m["capture_top20"] > m["baseline_capture_top20"]
-    assert len(m["calibration"]) == 10
-    _assert_calibrated(m["calibration"])
+    _assert_within_2_points_in_every_decile(m)
 
 
 @pytest.mark.slow

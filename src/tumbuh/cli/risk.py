@@ -54,13 +54,19 @@ def train_cmd(db: DbOption = None, model: ModelOption = _DEFAULT_MODEL) -> None:
         f"({trained.calibration_method}): {trained.info['family_years']} family-years, "
         f"{trained.info['new_cases']} new cases -> {model}"
     )
-    coefs = sorted(
-        zip(FEATURE_NAMES, trained.coef, strict=True), key=lambda kv: -abs(kv[1])
-    )
     typer.echo(
-        "strongest features (standardised coefficient): "
-        + ", ".join(f"{n} {c:+.2f}" for n, c in coefs[:6])
+        f"trend of the routine stunting prevalence: {trained.trend_per_year:+.3f} "
+        "per year (logit scale)"
     )
+    parts = {"pooled": trained.pooled, **trained.segments}
+    for name, part in parts.items():
+        coefs = sorted(
+            zip(FEATURE_NAMES, part.coef, strict=True), key=lambda kv: -abs(kv[1])
+        )
+        typer.echo(
+            f"strongest features, {name} model (standardised coefficient): "
+            + ", ".join(f"{n} {c:+.2f}" for n, c in coefs[:6])
+        )
 
 
 @risk_app.command("evaluate")
@@ -73,6 +79,13 @@ def evaluate_cmd(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the figures as JSON.")
     ] = False,
+    trend: Annotated[
+        bool,
+        typer.Option(
+            "--trend/--no-trend",
+            help="Shift the risks by the trend of the routine prevalence (default).",
+        ),
+    ] = True,
 ) -> None:
     """Train on the years before YEAR and compare the model with the KRS rule alone on YEAR."""
     from tumbuh.db.session import unit_of_work
@@ -81,7 +94,7 @@ def evaluate_cmd(
     engine = _engine(db)
     try:
         with unit_of_work(engine) as session:
-            ev = evaluate_register(session, year=year)
+            ev = evaluate_register(session, year=year, trend=trend)
     finally:
         engine.dispose()
     m = ev.metrics
@@ -110,7 +123,10 @@ def evaluate_cmd(
             f"  {r['decile']:>2}: {100 * r['predicted']:5.1f} vs {100 * r['observed']:5.1f}"
             f"  ({r['families']} families)"
         )
-    typer.echo(f"largest gap: {100 * m['calibration_max_gap']:.1f} points")
+    typer.echo(
+        f"largest gap: {100 * m['calibration_max_gap']:.1f} points "
+        f"(trend {m['trend_per_year']:+.3f} per year, {m['calibration_method']})"
+    )
 
 
 @risk_app.command("score")

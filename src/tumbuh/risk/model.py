@@ -39,14 +39,18 @@ from tumbuh.risk.signals import weight_faltering
 
 __all__ = [
     "FEATURES",
+    "SEGMENTS",
     "Evaluation",
+    "LogisticPart",
     "RegisterFrames",
     "TrainedModel",
     "build_family_years",
     "evaluate",
     "explain",
     "labelled_years",
+    "routine_trend",
     "score",
+    "segment_of",
     "train",
 ]
 
@@ -59,7 +63,7 @@ MIN_POSITIVES = 30
 MIN_FAMILY_YEARS = 200
 # Shrinkage of the desa routine prevalence toward the overall one (pseudo-children).
 _DESA_PRIOR_N = 20.0
-MODEL_VERSION = 1
+MODEL_VERSION = 2
 # Every feature and "stunted before" look back this far from the reference date, the same for
 # every year: with a longer look-back the first label year (which has only one year of history)
 # would be a different population from the later ones, and the calibration would not carry over.
@@ -317,6 +321,9 @@ def build_family_years(
     out["haz_unknown"] = fid.map(
         young.assign(u=young["haz_last"].isna()).groupby("family_id")["u"].any()
     ).fillna(False)
+    out["young_measured"] = fid.map(
+        young.assign(k=young["haz_last"].notna()).groupby("family_id")["k"].any()
+    ).fillna(False)
     ahead = ((young["age_m"] + 12).clip(upper=24) - young["age_m"].clip(lower=3)).clip(
         0, 12
     )
@@ -395,9 +402,72 @@ def _matrix(table: pd.DataFrame, fill: dict[str, float]) -> F64:
     return np.column_stack(cols)
 
 
+# Segments of the unit. A family is in the unit either through a young child whose length
+# is known (most families: the risk is that child's) or through a pregnancy or a baby never
+# measured (the risk is the coming or unmeasured child's, and the HAZ features describe an
+# older sibling or are imputed). One logistic model for both ranked the second kind by the
+# wrong child, and its calibration, fitted on the mix, was off by 2-4 points in the middle
+# and upper deciles (docs/risk-model.md §3). Each segment gets its own model and
+# calibration when the training years hold enough of it; otherwise the pooled model
+# scores it.
+SEGMENTS = ("child", "other")
+# The trend of the routine prevalence: years with fewer measured children are not used,
+# and a yearly change beyond this (logit scale, ~5 points a year near 20 %) is clipped.
+MIN_TREND_CHILDREN = 100
+MAX_TREND_PER_YEAR = 0.3
+
+
+def segment_of(table: pd.DataFrame) -> NDArray[np.str_]:
+    """``child`` when the family has a not-stunted child under 24 months with a known
+    length-for-age, else ``other`` (pregnancy only, or young children never measured)."""
+    if "young_measured" not in table.columns:
+        return np.full(len(table), "", dtype=np.str_)
+    known = table["young_measured"].fillna(False).to_numpy(dtype=bool)
+    out: NDArray[np.str_] = np.where(known, SEGMENTS[0], SEGMENTS[1])
+    return out
+
+
+def _logit(p: F64) -> F64:
+    q = np.clip(p, 1e-9, 1 - 1e-9)
+    out: F64 = np.log(q / (1.0 - q))
+    return out
+
+
+@dataclass
+class LogisticPart:
+    """One logistic model on standardised features with its isotonic calibration."""
+
+    fill: dict[str, float]
+    mean: F64
+    scale: F64
+    coef: F64
+    intercept: float
+    calibrator: IsotonicRegression
+
+    def z(self, table: pd.DataFrame) -> F64:
+        out: F64 = (_matrix(table, self.fill) - self.mean) / self.scale
+        return out
+
+    def raw(self, table: pd.DataFrame) -> F64:
+        out: F64 = 1.0 / (1.0 + np.exp(-(self.z(table) @ self.coef + self.intercept)))
+        return out
+
+    def calibrated(self, table: pd.DataFrame) -> F64:
+        out: F64 = np.asarray(
+            self.calibrator.predict(self.raw(table)), dtype=np.float64
+        )
+        return out
+
+
 @dataclass
 class TrainedModel:
-    """A fitted logistic model with its isotonic calibration and where it came from."""
+    """A fitted model of new cases and where it came from.
+
+    The first six fields are the pooled model (all segments together); ``segments`` holds
+    the model of each segment that had enough training data, which scores that segment's
+    families instead. ``trend_per_year`` (logit scale) shifts the calibrated risk of a
+    family-year by ``(year - trend_reference_year) x trend_per_year``.
+    """
 
     fill: dict[str, float]
     mean: F64
@@ -412,23 +482,58 @@ class TrainedModel:
     rules: KrsRules = field(default_factory=KrsRules)
     version: int = MODEL_VERSION
     info: dict[str, Any] = field(default_factory=dict)
+    segments: dict[str, LogisticPart] = field(default_factory=dict)
+    trend_per_year: float = 0.0
+    trend_reference_year: float = 0.0
+
+    @property
+    def pooled(self) -> LogisticPart:
+        return LogisticPart(
+            self.fill, self.mean, self.scale, self.coef, self.intercept, self.calibrator
+        )
+
+    def _parts(
+        self, table: pd.DataFrame
+    ) -> list[tuple[LogisticPart, NDArray[np.bool_]]]:
+        seg = segment_of(table)
+        rest = np.ones(len(table), dtype=bool)
+        parts = []
+        for key, part in self.segments.items():
+            mask = seg == key
+            parts.append((part, mask))
+            rest &= ~mask
+        parts.append((self.pooled, rest))
+        return parts
 
     def raw(self, table: pd.DataFrame) -> F64:
-        z = (_matrix(table, self.fill) - self.mean) / self.scale
-        out: F64 = 1.0 / (1.0 + np.exp(-(z @ self.coef + self.intercept)))
+        """Uncalibrated logistic probability (each family by its segment's model)."""
+        out: F64 = np.zeros(len(table))
+        for part, mask in self._parts(table):
+            if mask.any():
+                out[mask] = part.raw(table.loc[mask])
         return out
 
     def predict(self, table: pd.DataFrame) -> F64:
         """Calibrated probability of a new stunting case in the year."""
-        out: F64 = np.asarray(
-            self.calibrator.predict(self.raw(table)), dtype=np.float64
-        )
+        out: F64 = np.zeros(len(table))
+        for part, mask in self._parts(table):
+            if mask.any():
+                out[mask] = part.calibrated(table.loc[mask])
+        if self.trend_per_year and "year" in table.columns and len(table):
+            shift = (
+                table["year"].to_numpy(dtype=np.float64) - self.trend_reference_year
+            ) * self.trend_per_year
+            inside = (out > 0.0) & (out < 1.0)
+            moved: F64 = 1.0 / (1.0 + np.exp(-(_logit(out) + shift)))
+            out = np.where(inside, moved, out)
         return out
 
     def contributions(self, table: pd.DataFrame) -> F64:
         """coefficient x standardised value, per family and feature (logit scale)."""
-        z = (_matrix(table, self.fill) - self.mean) / self.scale
-        out: F64 = z * self.coef
+        out: F64 = np.zeros((len(table), len(FEATURE_NAMES)))
+        for part, mask in self._parts(table):
+            if mask.any():
+                out[mask] = part.z(table.loc[mask]) * part.coef
         return out
 
 
@@ -447,10 +552,15 @@ def _fit_logistic(table: pd.DataFrame) -> tuple[dict[str, float], F64, F64, F64,
     return fill, mean, scale, np.asarray(lr.coef_[0]), float(lr.intercept_[0])
 
 
+def _enough(table: pd.DataFrame) -> bool:
+    pos = int(table["label"].sum()) if len(table) else 0
+    return len(table) >= MIN_FAMILY_YEARS and pos >= MIN_POSITIVES
+
+
 def _check_history(table: pd.DataFrame, years: Sequence[int], what: str) -> None:
-    n = len(table)
-    pos = int(table["label"].sum()) if n else 0
-    if n < MIN_FAMILY_YEARS or pos < MIN_POSITIVES:
+    if not _enough(table):
+        n = len(table)
+        pos = int(table["label"].sum()) if n else 0
         raise InvalidInput(
             f"history too short to {what}: years {list(years) or 'none'} give {n} "
             f"family-years with {pos} new cases (need at least {MIN_FAMILY_YEARS} "
@@ -458,19 +568,105 @@ def _check_history(table: pd.DataFrame, years: Sequence[int], what: str) -> None
         )
 
 
+def _fit_calibrated(
+    table: pd.DataFrame, years: Sequence[int]
+) -> tuple[LogisticPart, str] | None:
+    """Logistic model on ``table`` with isotonic calibration on out-of-fold scores: each
+    labelled year scored by a model fitted on the other years (leave one year out), or 5
+    interleaved folds of a single year. None when a fold lacks cases or non-cases."""
+    table = table.reset_index(drop=True)
+    label = table["label"].to_numpy()
+    if len(years) >= 2:
+        folds = table["year"].to_numpy()
+        keys = list(years)
+        method = "isotonic on leave-one-year-out scores"
+    else:
+        folds = np.arange(len(table)) % 5
+        keys = list(range(5))
+        method = "isotonic on 5 interleaved folds of the one labelled year"
+    raws = np.empty(len(table))
+    for k in keys:
+        held = folds == k
+        if np.unique(label[~held]).size < 2:
+            return None
+        if not held.any():
+            continue
+        fold = LogisticPart(*_fit_logistic(table.loc[~held]), IsotonicRegression())
+        raws[held] = fold.raw(table.loc[held])
+    return LogisticPart(*_fit_logistic(table), _centred_isotonic(raws, label)), method
+
+
+def _centred_isotonic(raw: F64, label: NDArray[np.int_]) -> IsotonicRegression:
+    """Isotonic regression of ``label`` on ``raw``, then linear between the centres of its
+    blocks (centred isotonic regression, Oron & Flournoy 2017, Stat Biopharm Res 9:258).
+
+    Plain isotonic regression is a staircase: every family in a block gets the block's
+    rate, and a block that was high by chance in the calibration years moves a whole band
+    of families (measured: a band of ~1,100 families at 12-16 % predicted, 9 % observed
+    the next year). Joining the block centres (mean score, block rate) by straight lines
+    keeps the map monotone and fitted to the same blocks without the steps."""
+    iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0)
+    fitted = iso.fit_transform(raw, label)
+    order = np.argsort(raw, kind="stable")
+    x, y = raw[order], np.asarray(fitted, dtype=np.float64)[order]
+    start = np.r_[True, np.diff(y) != 0]
+    block = np.cumsum(start) - 1
+    size = np.bincount(block)
+    cx = np.bincount(block, weights=x) / size
+    cy = np.bincount(block, weights=y) / size
+    centred = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0)
+    centred.fit(cx, cy, sample_weight=size)
+    return centred
+
+
+def routine_trend(
+    frames: RegisterFrames | _Prepared, *, until_year: int
+) -> tuple[float, dict[int, float]]:
+    """Yearly change of the register's routine stunting prevalence, logit scale.
+
+    Per calendar year up to ``until_year``: the share of children under 5 whose last valid
+    length-for-age of the year is below -2 (years with fewer than
+    ``MIN_TREND_CHILDREN`` children are left out); the least-squares slope of its logit on
+    the year, clipped to +-``MAX_TREND_PER_YEAR``. Returns the slope and the prevalences.
+    """
+    p = frames if isinstance(frames, _Prepared) else _prepare(frames)
+    m = p.meas.loc[
+        p.meas["zlen"].notna()
+        & ((p.meas["date"] - p.meas["birth"]).dt.days < 1826)
+        & (p.meas["date"].dt.year <= until_year)
+    ]
+    last = m.assign(y=m["date"].dt.year).groupby(["y", "person_id"]).tail(1)
+    g = (last["zlen"] < -2.0).groupby(last["y"])
+    n, prev = g.size(), g.mean()
+    keep = (n >= MIN_TREND_CHILDREN) & (prev > 0.0) & (prev < 1.0)
+    prev = prev.loc[keep]
+    rates = {int(y): round(float(v), 4) for y, v in prev.items()}
+    if len(prev) < 2:
+        return 0.0, rates
+    x = prev.index.to_numpy(dtype=np.float64)
+    slope = float(np.polyfit(x, _logit(prev.to_numpy(dtype=np.float64)), 1)[0])
+    return max(-MAX_TREND_PER_YEAR, min(MAX_TREND_PER_YEAR, slope)), rates
+
+
 def train(
     frames: RegisterFrames | _Prepared,
     *,
     until_year: int | None = None,
     rules: KrsRules | None = None,
+    trend: bool = True,
 ) -> TrainedModel:
     """Fit on labelled years up to ``until_year`` (default: all).
 
-    The logistic model is fitted on every labelled year; its isotonic calibration on
-    out-of-year scores (each year scored by a model fitted on the other years), so the
-    calibration sees how the scores carry over from one year to another. With a single
-    labelled year, 5 interleaved folds of that year are used instead (said in
-    ``calibration_method``). Raises InvalidInput when history is too short.
+    A pooled logistic model on every labelled year, and one per segment (:data:`SEGMENTS`)
+    that has at least ``MIN_FAMILY_YEARS`` family-years and ``MIN_POSITIVES`` new cases.
+    Each is calibrated by isotonic regression on out-of-year scores (each year scored by a
+    model fitted on the other years), so the calibration sees how the scores carry over
+    from one year to another; with a single labelled year, 5 interleaved folds of that
+    year (said in ``calibration_method``). With ``trend``, the calibrated risks then follow
+    the register's routine stunting prevalence: the yearly change of its logit
+    (:func:`routine_trend`, measurement years up to the last training year) times the
+    years between the predicted year and the mean training year. Raises InvalidInput when
+    history is too short.
     """
     rules = rules or KrsRules()
     p = frames if isinstance(frames, _Prepared) else _prepare(frames)
@@ -484,32 +680,51 @@ def train(
     everything = pd.concat(tables.values(), ignore_index=True)
     _check_history(everything, years, "train")
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    fill, mean, scale, coef, b = _fit_logistic(everything)
-    # Out-of-fold raw scores for the calibration: each labelled year scored by a model fitted
-    # on the other years (leave one year out); a single labelled year is cut in 5 folds.
-    if len(years) >= 2:
-        folds = everything["year"].to_numpy()
-        keys = list(years)
-        method = "isotonic on leave-one-year-out scores"
-    else:
-        folds = np.arange(len(everything)) % 5
-        keys = list(range(5))
-        method = "isotonic on 5 interleaved folds of the one labelled year"
-    raws = np.empty(len(everything))
-    for k in keys:
-        held = folds == k
-        part = TrainedModel(
-            *_fit_logistic(everything.loc[~held]), IsotonicRegression(), [], [], "", now
+    fitted = _fit_calibrated(everything, years)
+    if fitted is None:
+        raise InvalidInput(
+            f"history too short to train: years {years} need new cases and families "
+            "without one in every year"
         )
-        raws[held] = part.raw(everything.loc[held])
-    iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0)
-    iso.fit(raws, everything["label"].to_numpy())
+    pooled, method = fitted
+    segs = segment_of(everything)
+    parts: dict[str, LogisticPart] = {}
+    for key in SEGMENTS:
+        rows = everything.loc[segs == key]
+        if _enough(rows):
+            part = _fit_calibrated(rows, years)
+            if part is not None:
+                parts[key] = part[0]
+    slope, rates = routine_trend(p, until_year=max(years)) if trend else (0.0, {})
     model = TrainedModel(
-        fill, mean, scale, coef, b, iso, years, years, method, now, rules
+        pooled.fill,
+        pooled.mean,
+        pooled.scale,
+        pooled.coef,
+        pooled.intercept,
+        pooled.calibrator,
+        years,
+        years,
+        method + (f", per segment ({', '.join(parts)})" if parts else ""),
+        now,
+        rules,
+        segments=parts,
+        trend_per_year=slope,
+        trend_reference_year=float(everything["year"].mean()),
     )
     model.info = {
         "family_years": len(everything),
         "new_cases": int(everything["label"].sum()),
+        "segments": {
+            key: {
+                "family_years": int((segs == key).sum()),
+                "new_cases": int(everything.loc[segs == key, "label"].sum()),
+                "own_model": key in parts,
+            }
+            for key in SEGMENTS
+        },
+        "trend_per_year": round(slope, 4),
+        "routine_prevalence": rates,
         "coefficients": {
             n: round(float(c), 4)
             for n, c in zip(FEATURE_NAMES, model.coef, strict=True)
@@ -551,6 +766,7 @@ def calibration_table(
                 "families": int(idx.size),
                 "predicted": round(float(pred[idx].mean()), 4),
                 "observed": round(float(label[idx].mean()), 4),
+                "gap": round(float(pred[idx].mean() - label[idx].mean()), 4),
             }
         )
     return rows
@@ -572,6 +788,7 @@ def evaluate(
     year: int | None = None,
     rules: KrsRules | None = None,
     seed: int = 0,
+    trend: bool = True,
 ) -> Evaluation:
     """Train on labelled years before ``year`` (default: the last labelled year) and compare
     the model with the KRS rule alone on ``year``: AUC, average precision, capture of the
@@ -587,7 +804,7 @@ def evaluate(
         year = years[-1]
     if year not in years:
         raise InvalidInput(f"no labels for {year}: labelled years are {years}")
-    model = train(p, until_year=year - 1, rules=rules)
+    model = train(p, until_year=year - 1, rules=rules, trend=trend)
     table = build_family_years(p, year, rules=model.rules)
     if table.empty or table["label"].nunique() < 2:
         raise InvalidInput(f"{year}: need both families with and without new cases")
@@ -596,11 +813,14 @@ def evaluate(
     base = krs_baseline_score(table, seed=seed)
     table = table.assign(risk=pred, baseline=base)
     cal = calibration_table(pred, label)
-    gap = max(abs(r["predicted"] - r["observed"]) for r in cal)
+    gap = max(abs(r["gap"]) for r in cal)
     metrics: dict[str, Any] = {
         "year": year,
         "trained_on": model.fit_years,
         "calibrated_on": model.calibration_years,
+        "calibration_method": model.calibration_method,
+        "trend_per_year": model.info["trend_per_year"],
+        "routine_prevalence": model.info["routine_prevalence"],
         "families": int(label.size),
         "new_cases": int(label.sum()),
         "observed_rate": round(float(label.mean()), 4),
@@ -622,6 +842,7 @@ def evaluate(
         ),
         "calibration": cal,
         "calibration_max_gap": round(gap, 4),
+        "segments": model.info["segments"],
     }
     return Evaluation(year, model, table, metrics)
 

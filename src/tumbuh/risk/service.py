@@ -19,6 +19,7 @@ from tumbuh.register.models import Family, Measurement, Person, Pregnancy, Scree
 from tumbuh.risk.config import KrsRules
 from tumbuh.risk.model import (
     KRS_FACTORS,
+    MODEL_VERSION,
     Evaluation,
     RegisterFrames,
     TrainedModel,
@@ -101,10 +102,14 @@ def train_register(session: Session, *, rules: KrsRules | None = None) -> Traine
 
 
 def evaluate_register(
-    session: Session, *, year: int | None = None, rules: KrsRules | None = None
+    session: Session,
+    *,
+    year: int | None = None,
+    rules: KrsRules | None = None,
+    trend: bool = True,
 ) -> Evaluation:
     """Model against the KRS rule alone on a held-out year of the register."""
-    return evaluate(load_frames(session), year=year, rules=rules)
+    return evaluate(load_frames(session), year=year, rules=rules, trend=trend)
 
 
 def score_register(
@@ -177,4 +182,9 @@ def load_model(path: Path) -> TrainedModel:
         model = pickle.load(fh)  # our own file, written by save_model
     if not isinstance(model, TrainedModel):
         raise InvalidInput(f"{path} does not hold a tumbuh risk model")
+    if getattr(model, "version", 0) != MODEL_VERSION:
+        raise InvalidInput(
+            f"{path} holds a risk model of version {getattr(model, 'version', '?')}; "
+            f"this tumbuh reads version {MODEL_VERSION}: run `tumbuh risk train` again"
+        )
     return model
