@@ -449,4 +449,9 @@ def desa_growth(session: Session, *, desa_code: str) -> pd.DataFrame:
     ).all()  # fmt: skip
     cols = ["child_id", "name", "date", "weight_kg", "zwei", "zlen", "flen",
             "birth_date", "posyandu_id"]  # fmt: skip
-    return pd.DataFrame(rows, columns=cols)
+    if not rows:
+        return pd.DataFrame(rows, columns=cols)
+    # Column lists rather than Row objects: pandas probes each Row for attributes (slow).
+    return pd.DataFrame(
+        dict(zip(cols, map(list, zip(*rows, strict=True)), strict=True))
+    )

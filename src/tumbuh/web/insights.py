@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from tumbuh.errors import InvalidInput, NotFound
 from tumbuh.interventions import service as interventions
 from tumbuh.interventions.coverage import ConvergenceResult, CoverageResult
-from tumbuh.interventions.groups import Period
+from tumbuh.interventions.groups import Period, Register
 from tumbuh.interventions.models import Intervention
 from tumbuh.register import read as register_read
 from tumbuh.register.models import Measurement
@@ -37,6 +37,7 @@ from tumbuh.web.figures import NO_VALUE_COLOR, band_legend
 from tumbuh.web.i18n import Lang
 
 log = logging.getLogger(__name__)
+_REGISTERS = "tumbuh.insights.registers"  # Session.info: intervention registers
 CHILD_LEVEL = {1: "kabkota", 2: "kecamatan", 3: "desa", 4: "desa"}
 # Quality bands (analytics.quality): colour per band name, from least to most worrying
 # (quality_badges picks the worst; "insufficient" = too few rows to score, grey).
@@ -149,6 +150,19 @@ class _ProvinceCoverage:
     by_desa: pd.DataFrame  # coverage_by_area at desa level: area_code, code, num, den
 
 
+def _register(db: Session, province: str, year: int) -> Register:
+    """The province's intervention register for `year`, loaded once per session and data
+    generation (a refresh computes coverage and convergence from the same one)."""
+    memo: dict[tuple[object, ...], Register] = db.info.setdefault(_REGISTERS, {})
+    key = (province, year, cache.generation(db))
+    if key not in memo:
+        memo.clear()
+        memo[key] = interventions.register_for(
+            db, region=province, period=period_of(year)
+        )
+    return memo[key]
+
+
 def _province_coverage(
     db: Session, province: str, year: int
 ) -> _ProvinceCoverage | None:
@@ -158,7 +172,7 @@ def _province_coverage(
     def compute() -> _ProvinceCoverage | None:
         try:
             period = period_of(year)
-            reg = interventions.register_for(db, region=province, period=period)
+            reg = _register(db, province, year)
             result = interventions.coverage_report(
                 db, region=province, period=period, register=reg
             )
@@ -252,7 +266,10 @@ def _province_convergence(
     def compute() -> ConvergenceResult | None:
         try:
             return interventions.convergence_report(
-                db, region=province, period=period_of(year)
+                db,
+                region=province,
+                period=period_of(year),
+                register=_register(db, province, year),
             )
         except (NotFound, InvalidInput):
             return None
