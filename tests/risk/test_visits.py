@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from tumbuh.errors import InvalidInput, NotFound
-from tumbuh.register.models import Family, Person, Region
+from tumbuh.register.models import Facility, Family, Measurement, Person, Region
 from tumbuh.risk.models import RiskScore
 from tumbuh.risk.visits import (
     COLUMNS,
+    TPK_GROUPINGS,
     VisitList,
     suggested_action,
     visit_list,
@@ -252,6 +253,22 @@ def test_cli_visits_writes_pdf_and_excel(
         assert "62.0 %" in result.output
         assert pdf.read_bytes().startswith(b"%PDF")
         assert xlsx.stat().st_size > 0
+        by_rw = CliRunner().invoke(
+            app,
+            ["visits", "--desa", DESA, "--db", url, "--tpk", "rw", "--xlsx", str(xlsx)],
+        )
+        assert by_rw.exit_code == 0, by_rw.output
+        assert "== TPK RW 002: 3 keluarga" in by_rw.output
+        assert openpyxl.load_workbook(xlsx).sheetnames == [
+            "Ringkasan TPK",
+            "TPK RW 002",
+        ]
+        bad = CliRunner().invoke(
+            app, ["visits", "--desa", DESA, "--db", url, "--tpk", "x"]
+        )
+        assert bad.exit_code == 1
+        assert isinstance(bad.exception, InvalidInput)
+        assert "--tpk" in str(bad.exception)
     finally:
         with unit_of_work(engine) as s:
             s.execute(delete(RiskScore).where(RiskScore.family_id.in_(ids)))
@@ -272,3 +289,143 @@ def test_actionable_signals_come_before_the_model_reasons(session: Session) -> N
     assert row["signals"] == "Ibu hamil KEK (LiLA 22,8 cm)"
     assert row["action"].startswith("Kunjungi: Periksa LiLA & Hb ibu hamil")
     assert "air minum" in row["action"]
+
+
+def _weigh(
+    session: Session, family_id: int, posyandu: str, when: str, key: str
+) -> None:
+    """A child of the family weighed at ``posyandu`` (created in DESA if new)."""
+    pos = session.scalars(
+        select(Facility).where(Facility.kind == "posyandu", Facility.name == posyandu)
+    ).first()
+    if pos is None:
+        pos = Facility(
+            kind="posyandu",
+            name=posyandu,
+            name_key=posyandu.lower(),
+            region_code=DESA,
+        )
+        session.add(pos)
+        session.flush()
+    child = session.scalars(
+        select(Person).where(
+            Person.family_id == family_id, Person.family_role == "anak"
+        )
+    ).first()
+    if child is None:
+        child = Person(
+            name=f"Anak {key}",
+            name_key=f"anak{key}",
+            family_id=family_id,
+            family_role="anak",
+        )
+        session.add(child)
+        session.flush()
+    session.add(
+        Measurement(
+            person_id=child.id,
+            measured_on=dt.date.fromisoformat(when),
+            posyandu_id=pos.id,
+            desa_code=DESA,
+            fingerprint=f"{key}{when}",
+        )
+    )
+    session.flush()
+
+
+class TestPerTpk:
+    def test_posyandu_teams_from_the_latest_weighing_and_families_without_one_last(
+        self, session: Session
+    ) -> None:
+        ids = _populate(session)
+        _weigh(session, ids["high"], "Posyandu Mawar", "2025-03-01", "h")
+        _weigh(session, ids["high"], "Posyandu Melati", "2025-09-01", "h")  # latest
+        _weigh(session, ids["mid"], "Mawar", "2025-08-01", "m")
+        vl = visit_list(session, desa_code=DESA, tpk="posyandu")
+        teams = [(team, list(rows["risk_pct"])) for team, rows in vl.teams()]
+        assert teams == [
+            ("TPK Posyandu Mawar", [30.0]),
+            ("TPK Posyandu Melati", [62.0]),
+            ("TPK desa: keluarga tanpa posyandu tercatat", [5.0]),
+        ]
+        assert all(list(rows["rank"]) == [1] for _, rows in vl.teams())
+
+    def test_rw_teams_rank_within_the_team_and_limit_each_team(
+        self, session: Session
+    ) -> None:
+        ids = _populate(session)
+        low = session.get(Family, ids["low"])
+        assert low is not None
+        low.rw = "005"
+        session.flush()
+        vl = visit_list(session, desa_code=DESA, tpk="rw")
+        got = {team: list(rows["risk_pct"]) for team, rows in vl.teams()}
+        assert got == {"TPK RW 002": [62.0, 30.0], "TPK RW 005": [5.0]}
+        assert list(vl.rows["rank"]) == [1, 2, 1]
+        limited = visit_list(session, desa_code=DESA, tpk="rw", limit=1)
+        assert list(limited.rows["risk_pct"]) == [62.0, 5.0]
+
+    def test_the_default_is_one_team_for_the_desa(self, session: Session) -> None:
+        _populate(session)
+        vl = visit_list(session, desa_code=DESA)
+        assert vl.tpk_by == "desa"
+        [(team, rows)] = vl.teams()
+        assert team == "TPK Desa/Kel. Air Hitam"
+        assert len(rows) == 3
+        with pytest.raises(InvalidInput, match="--tpk"):
+            visit_list(session, desa_code=DESA, tpk="kecamatan")
+        assert TPK_GROUPINGS == ("desa", "posyandu", "rw")
+
+    def test_excel_has_a_summary_and_one_sheet_per_team(
+        self, session: Session, tmp_path: Path
+    ) -> None:
+        ids = _populate(session)
+        _weigh(session, ids["high"], "Posyandu Melati", "2025-09-01", "h")
+        _weigh(session, ids["mid"], "Posyandu Melati", "2025-08-01", "m")
+        path = tmp_path / "tpk.xlsx"
+        write_xlsx(visit_list(session, desa_code=DESA, tpk="posyandu"), path)
+        book = openpyxl.load_workbook(path)
+        assert book.sheetnames == [
+            "Ringkasan TPK",
+            "TPK Posyandu Melati",
+            "TPK desa keluarga tanpa posyand",
+        ]
+        summary = [list(r) for r in book["Ringkasan TPK"].iter_rows(values_only=True)]
+        head = next(
+            i for i, r in enumerate(summary) if r[0] == "Tim Pendamping Keluarga"
+        )
+        assert summary[head + 1][:4] == ["TPK Posyandu Melati", 2, 0, 0.9]
+        assert summary[head + 2][:4] == [
+            "TPK desa: keluarga tanpa posyandu tercatat",
+            1,
+            1,
+            0.1,
+        ]
+        melati = [
+            list(r) for r in book["TPK Posyandu Melati"].iter_rows(values_only=True)
+        ]
+        assert any(
+            "Tim Pendamping Keluarga: TPK Posyandu Melati" == r[0] for r in melati
+        )
+        first = next(i for i, r in enumerate(melati) if r[0] == "No") + 1
+        assert [melati[first][5], melati[first + 1][5]] == [62.0, 30.0]
+
+    def test_pdf_starts_each_team_on_its_own_page(
+        self, session: Session, tmp_path: Path
+    ) -> None:
+        ids = _populate(session)
+        _weigh(session, ids["high"], "Posyandu Melati", "2025-09-01", "h")
+        _weigh(session, ids["mid"], "Posyandu Mawar", "2025-08-01", "m")
+        one, split = tmp_path / "one.pdf", tmp_path / "split.pdf"
+        write_pdf(visit_list(session, desa_code=DESA), one)
+        write_pdf(visit_list(session, desa_code=DESA, tpk="posyandu"), split)
+        assert _pages(one.read_bytes()) == 1
+        assert _pages(split.read_bytes()) == 3
+
+
+def _pages(data: bytes) -> int:
+    return (
+        data.count(b"/Type /Page\n")
+        + data.count(b"/Type /Page>>")
+        + data.count(b"/Type /Page ")
+    )

@@ -205,6 +205,15 @@ def visits_cmd(
     xlsx: Annotated[
         Path | None, typer.Option("--xlsx", help="Write an Excel workbook.")
     ] = None,
+    tpk: Annotated[
+        str,
+        typer.Option(
+            "--tpk",
+            help="One list per family-assistance team (TPK): desa (one team, default), "
+            "posyandu (where the children were last weighed) or rw. --limit then "
+            "applies to each team.",
+        ),
+    ] = "desa",
 ) -> None:
     """Families of a desa ranked by risk, with reasons and the next action (Bahasa Indonesia).
 
@@ -216,17 +225,20 @@ def visits_cmd(
     engine = _engine(db)
     try:
         with unit_of_work(engine) as session:
-            vl = build(session, desa_code=desa, year=year, limit=limit)
+            vl = build(session, desa_code=desa, year=year, limit=limit, tpk=tpk)
     finally:
         engine.dispose()
     typer.echo(f"{vl.title} ({vl.kecamatan_name}, {vl.kabkota_name}), tahun {vl.year}")
-    for rec in vl.rows.head(20 if pdf or xlsx else len(vl.rows)).to_dict("records"):
-        typer.echo(
-            f"{rec['rank']:>4}. {rec['risk_pct']:5.1f} %  {rec['no_kk']}  {rec['head_name']}"
-            f" / {rec['mother_name']}: {rec['reasons']}"
-            + (f" [tanda: {rec['signals']}]" if rec["signals"] else "")
-            + f" -> {rec['action']}"
-        )
+    for team, rows in vl.teams():
+        if vl.tpk_by != "desa":
+            typer.echo(f"== {team}: {len(rows)} keluarga")
+        for rec in rows.head(20 if pdf or xlsx else len(rows)).to_dict("records"):
+            typer.echo(
+                f"{rec['rank']:>4}. {rec['risk_pct']:5.1f} %  {rec['no_kk']}  "
+                f"{rec['head_name']} / {rec['mother_name']}: {rec['reasons']}"
+                + (f" [tanda: {rec['signals']}]" if rec["signals"] else "")
+                + f" -> {rec['action']}"
+            )
     if pdf is not None:
         write_pdf(vl, pdf)
         typer.echo(f"PDF -> {pdf}")

@@ -1,5 +1,10 @@
-"""Visit lists: per desa, the families ranked by risk of a new stunting case, with their
-reasons and the next suggested action, in Bahasa Indonesia; printable PDF and Excel.
+"""Visit lists: per desa (and per TPK), the families ranked by risk of a new stunting case,
+with their reasons and the next suggested action, in Bahasa Indonesia; printable PDF and Excel.
+
+The register has no assignment of families to a Tim Pendamping Keluarga (TPK: a midwife, a
+PKK cadre and a KB cadre, formed per desa/kelurahan; docs/risk-model.md §6). The default team
+is the desa's; ``tpk="posyandu"`` splits the desa by the posyandu where the family's children
+were last weighed, ``tpk="rw"`` by the family's RW.
 
 :func:`visit_list` returns personal data (names, addresses): the web layer calls it only
 after checking that the user may see the desa; the CLI is an admin tool.
@@ -16,11 +21,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tumbuh.errors import InvalidInput, NotFound
-from tumbuh.register.models import Family, Person, Region
+from tumbuh.register.models import Facility, Family, Measurement, Person, Region
 from tumbuh.risk.models import RiskScore
 
 __all__ = [
     "COLUMNS",
+    "TPK_GROUPINGS",
     "VisitList",
     "suggested_action",
     "visit_list",
@@ -81,9 +87,14 @@ def suggested_action(reason_keys: str, *, most: int = 2) -> str:
     return "Kunjungi: " + "; ".join(actions)
 
 
+# How a desa's families are split among its TPK (see the module docstring).
+TPK_GROUPINGS = ("desa", "posyandu", "rw")
+
+
 @dataclass
 class VisitList:
-    """One desa's ranked families (``rows`` has the keys of :data:`COLUMNS`)."""
+    """One desa's ranked families (``rows`` has the keys of :data:`COLUMNS`, plus ``tpk``,
+    the family's team, when split by ``tpk_by``; ``rank`` then counts within the team)."""
 
     desa_code: str
     desa_name: str
@@ -92,12 +103,22 @@ class VisitList:
     year: int
     generated_on: dt.date
     rows: pd.DataFrame
+    tpk_by: str = "desa"
 
     @property
     def title(self) -> str:
         return (
             f"Daftar Kunjungan Keluarga Berisiko Stunting - Desa/Kel. {self.desa_name}"
         )
+
+    def teams(self) -> list[tuple[str, pd.DataFrame]]:
+        """(team, its rows) in team order; one team for the whole desa by default."""
+        if self.tpk_by == "desa" or "tpk" not in self.rows.columns:
+            return [(f"TPK Desa/Kel. {self.desa_name}", self.rows)]
+        return [
+            (str(team), rows.reset_index(drop=True))
+            for team, rows in self.rows.groupby("tpk", sort=False)
+        ]
 
 
 def _region_name(session: Session, code: str) -> str:
@@ -112,12 +133,17 @@ def visit_list(
     year: int | None = None,
     limit: int | None = None,
     min_risk: float = 0.0,
+    tpk: str = "desa",
 ) -> VisitList:
     """Families of ``desa_code`` with a stored risk score for ``year`` (default: the latest
-    scored year), highest risk first. Personal data: check the user's scope before calling."""
+    scored year), highest risk first; with ``tpk`` = ``posyandu`` or ``rw``, one list per
+    team (``limit`` then applies to each team). Personal data: check the user's scope
+    before calling."""
     code = desa_code.strip()
     if not code:
         raise InvalidInput("--desa: give a desa/kelurahan code such as 64.72.03.1005")
+    if tpk not in TPK_GROUPINGS:
+        raise InvalidInput(f"--tpk: one of {', '.join(TPK_GROUPINGS)} (got {tpk!r})")
     if year is None:
         year = session.scalar(
             select(func.max(RiskScore.year)).where(RiskScore.desa_code == code)
@@ -146,7 +172,7 @@ def visit_list(
         .where(RiskScore.risk >= min_risk)
         .order_by(RiskScore.risk.desc(), RiskScore.family_id)
     )
-    if limit is not None:
+    if limit is not None and tpk == "desa":
         stmt = stmt.limit(limit)
     result = session.execute(stmt)
     scores = pd.DataFrame(result.all(), columns=list(result.keys()))
@@ -187,6 +213,8 @@ def visit_list(
             ],
         }
     )
+    if tpk != "desa":
+        rows = _split_by_team(session, rows, scores, ids, tpk, limit)
     parts = code.split(".")
     return VisitList(
         desa_code=code,
@@ -196,44 +224,158 @@ def visit_list(
         year=int(year),
         generated_on=dt.date.today(),
         rows=rows,
+        tpk_by=tpk,
     )
 
 
-def _header_lines(vl: VisitList) -> list[str]:
-    return [
+def _posyandu_names(session: Session, family_ids: list[int]) -> dict[int, str]:
+    """Per family, the posyandu of its children's latest measurement with a posyandu."""
+    if not family_ids:
+        return {}
+    stmt = (
+        select(Person.family_id, Measurement.measured_on, Facility.name)
+        .join(Measurement, Measurement.person_id == Person.id)
+        .join(Facility, Facility.id == Measurement.posyandu_id)
+        .where(Person.family_id.in_(family_ids))
+        .order_by(Person.family_id, Measurement.measured_on, Measurement.id)
+    )
+    latest: dict[int, str] = {}
+    for family_id, _, name in session.execute(stmt):
+        if family_id is not None:
+            latest[int(family_id)] = str(name)
+    return latest
+
+
+def _team_of_posyandu(name: str) -> str:
+    clean = name.strip()
+    if clean.lower().startswith("posyandu"):
+        clean = clean[len("posyandu") :].strip()
+    return f"TPK Posyandu {clean}"
+
+
+def _split_by_team(
+    session: Session,
+    rows: pd.DataFrame,
+    scores: pd.DataFrame,
+    ids: list[int],
+    tpk: str,
+    limit: int | None,
+) -> pd.DataFrame:
+    """Add the ``tpk`` column, order by team (named teams first, alphabetically; families
+    without the information last) and rank within each team."""
+    if tpk == "posyandu":
+        names = _posyandu_names(session, ids)
+        unknown = "TPK desa: keluarga tanpa posyandu tercatat"
+        teams = [_team_of_posyandu(names[f]) if f in names else unknown for f in ids]
+    else:
+        rws = scores["rw"].tolist() if len(scores) else []
+        unknown = "TPK desa: keluarga tanpa RW tercatat"
+        teams = [
+            f"TPK RW {str(rw).strip()}" if rw and str(rw).strip() else unknown
+            for rw in rws
+        ]
+    rows = rows.assign(tpk=teams, _order=range(len(rows)))
+    names_sorted = sorted({t for t in teams if t != unknown})
+    team_order = {t: i for i, t in enumerate([*names_sorted, unknown])}
+    rows = rows.assign(_team=rows["tpk"].map(team_order))
+    rows = rows.sort_values(["_team", "_order"], kind="stable")
+    rows["rank"] = rows.groupby("tpk").cumcount() + 1
+    if limit is not None:
+        rows = rows.loc[rows["rank"] <= limit]
+    return rows.drop(columns=["_team", "_order"]).reset_index(drop=True)
+
+
+def _header_lines(
+    vl: VisitList, rows: pd.DataFrame | None = None, team: str | None = None
+) -> list[str]:
+    rows = vl.rows if rows is None else rows
+    lines = [
         f"Kecamatan {vl.kecamatan_name}, {vl.kabkota_name} (kode desa {vl.desa_code})",
         f"Risiko kasus stunting baru tahun {vl.year}; dicetak {vl.generated_on:%d-%m-%Y}; "
-        f"{len(vl.rows)} keluarga",
-        "RAHASIA: berisi data pribadi, hanya untuk Tim Pendamping Keluarga (TPK).",
+        f"{len(rows)} keluarga",
     ]
+    if team is not None:
+        lines.append(f"Tim Pendamping Keluarga: {team}")
+    lines.append(
+        "RAHASIA: berisi data pribadi, hanya untuk Tim Pendamping Keluarga (TPK)."
+    )
+    return lines
+
+
+def _sheet_names(teams: list[str]) -> list[str]:
+    """Excel sheet names: at most 31 characters, none of []:*?/\\, unique."""
+    out: list[str] = []
+    for team in teams:
+        base = "".join(c for c in team if c not in "[]:*?/\\").strip()[:31] or "TPK"
+        name, i = base, 2
+        while name.lower() in {n.lower() for n in out}:
+            suffix = f" ({i})"
+            name, i = base[: 31 - len(suffix)] + suffix, i + 1
+        out.append(name)
+    return out
 
 
 def write_xlsx(vl: VisitList, path: Path) -> None:
-    """The visit list as an Excel workbook (one sheet, Indonesian headers)."""
+    """The visit list as an Excel workbook (Indonesian headers): one sheet, or with a split
+    by TPK a summary sheet ("Ringkasan TPK") and one sheet per team."""
     import xlsxwriter
 
     book = xlsxwriter.Workbook(str(path))
     try:
-        sheet = book.add_worksheet("Daftar Kunjungan")
         bold = book.add_format({"bold": True})
         head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
         wrap = book.add_format({"text_wrap": True, "valign": "top"})
-        sheet.write(0, 0, vl.title, bold)
+        teams = vl.teams()
+
+        def sheet_of(name: str, rows: pd.DataFrame, team: str | None) -> None:
+            sheet = book.add_worksheet(name)
+            sheet.write(0, 0, vl.title, bold)
+            lines = _header_lines(vl, rows, team)
+            for i, line in enumerate(lines, start=1):
+                sheet.write(i, 0, line)
+            top = len(lines) + 2
+            widths = [5, 18, 22, 22, 30, 10, 7, 55, 40, 55]
+            for j, (key, label) in enumerate(COLUMNS.items()):
+                sheet.write(top, j, label, head)
+                sheet.set_column(j, j, widths[j])
+                for i, value in enumerate(rows[key].tolist(), start=top + 1):
+                    if key in ("rank", "risk_pct"):
+                        sheet.write_number(i, j, float(value))
+                    else:
+                        sheet.write_string(i, j, str(value), wrap)
+            sheet.freeze_panes(top + 1, 0)
+            if len(rows):
+                sheet.autofilter(top, 0, top + len(rows), len(COLUMNS) - 1)
+
+        if vl.tpk_by == "desa":
+            sheet_of("Daftar Kunjungan", vl.rows, None)
+            return
+        summary = book.add_worksheet("Ringkasan TPK")
+        summary.write(0, 0, vl.title, bold)
         for i, line in enumerate(_header_lines(vl), start=1):
-            sheet.write(i, 0, line)
+            summary.write(i, 0, line)
         top = len(_header_lines(vl)) + 2
-        widths = [5, 18, 22, 22, 30, 10, 7, 55, 40, 55]
-        for j, (key, label) in enumerate(COLUMNS.items()):
-            sheet.write(top, j, label, head)
-            sheet.set_column(j, j, widths[j])
-            for i, value in enumerate(vl.rows[key].tolist(), start=top + 1):
-                if key in ("rank", "risk_pct"):
-                    sheet.write_number(i, j, float(value))
-                else:
-                    sheet.write_string(i, j, str(value), wrap)
-        sheet.freeze_panes(top + 1, 0)
-        if len(vl.rows):
-            sheet.autofilter(top, 0, top + len(vl.rows), len(COLUMNS) - 1)
+        labels = (
+            "Tim Pendamping Keluarga",
+            "Keluarga",
+            "Keluarga KRS",
+            "Perkiraan kasus baru",
+            "Lembar",
+        )
+        for j, label in enumerate(labels):
+            summary.write(top, j, label, head)
+        summary.set_column(0, 0, 45)
+        summary.set_column(1, 4, 16)
+        names = _sheet_names([team for team, _ in teams])
+        for i, ((team, rows), name) in enumerate(zip(teams, names, strict=True)):
+            summary.write_string(top + 1 + i, 0, team)
+            summary.write_number(top + 1 + i, 1, len(rows))
+            summary.write_number(top + 1 + i, 2, int((rows["krs"] == "Ya").sum()))
+            expected = round(float(rows["risk_pct"].astype(float).sum()) / 100, 1)
+            summary.write_number(top + 1 + i, 3, expected)
+            summary.write_string(top + 1 + i, 4, name)
+        for (team, rows), name in zip(teams, names, strict=True):
+            sheet_of(name, rows, team)
     finally:
         book.close()
 
@@ -262,14 +404,16 @@ def write_pdf(vl: VisitList, path: Path) -> None:
     )
     bold = regular.with_name("DejaVuSans-Bold.ttf") if regular else None
     title = vl.title
-    lines = _header_lines(vl)
+    teams = vl.teams()
+    split = vl.tpk_by != "desa"
+    current: dict[str, list[str]] = {"lines": _header_lines(vl)}
 
     class _Pdf(FPDF):
         def header(self) -> None:
             self.set_font(family, "B", 11)
             self.cell(0, 6, clean(title), new_x="LMARGIN", new_y="NEXT")
             self.set_font(family, "", 8)
-            for line in lines:
+            for line in current["lines"]:
                 self.cell(0, 4.5, clean(line), new_x="LMARGIN", new_y="NEXT")
             self.ln(2)
 
@@ -291,38 +435,28 @@ def write_pdf(vl: VisitList, path: Path) -> None:
         family = "Helvetica"
         clean = _latin1
     pdf.set_auto_page_break(auto=True, margin=15)
-    pdf.add_page()
-    pdf.set_font(family, "", 7)
     widths = (8, 25, 26, 26, 32, 12, 9, 50, 40, 49)
-    with pdf.table(
-        col_widths=widths,
-        text_align=(
-            "RIGHT",
-            "LEFT",
-            "LEFT",
-            "LEFT",
-            "LEFT",
-            "RIGHT",
-            "CENTER",
-            "LEFT",
-            "LEFT",
-            "LEFT",
-        ),
-        line_height=3.6,
-        repeat_headings=1,
-    ) as table:
-        table.row([clean(label) for label in COLUMNS.values()])
-        for rec in vl.rows.to_dict("records"):
-            table.row(
-                [
-                    clean(
-                        f"{rec[k]:.1f}".replace(".", ",")
-                        if k == "risk_pct"
-                        else str(rec[k])
-                    )
-                    for k in COLUMNS
-                ]
-            )
-    if vl.rows.empty:
-        pdf.cell(0, 8, clean("Tidak ada keluarga dengan skor risiko di desa ini."))
+    align = ("RIGHT", "LEFT", "LEFT", "LEFT", "LEFT", "RIGHT", "CENTER", *["LEFT"] * 3)
+    for team, rows in teams:
+        # Each team starts on its own page, with its name in the page header.
+        current["lines"] = _header_lines(vl, rows, team if split else None)
+        pdf.add_page()
+        pdf.set_font(family, "", 7)
+        with pdf.table(
+            col_widths=widths, text_align=align, line_height=3.6, repeat_headings=1
+        ) as table:
+            table.row([clean(label) for label in COLUMNS.values()])
+            for rec in rows.to_dict("records"):
+                table.row(
+                    [
+                        clean(
+                            f"{rec[k]:.1f}".replace(".", ",")
+                            if k == "risk_pct"
+                            else str(rec[k])
+                        )
+                        for k in COLUMNS
+                    ]
+                )
+        if rows.empty:
+            pdf.cell(0, 8, clean("Tidak ada keluarga dengan skor risiko di desa ini."))
     pdf.output(str(path))
