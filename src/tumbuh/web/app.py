@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -42,8 +43,13 @@ def _refresh(app: FastAPI) -> None:
     """The stored panels: read into memory when current, recomputed and stored when the
     data changed (insights.refresh). Runs in a background thread (cache.set_refresher)."""
     started = time.perf_counter()
+    gc.unfreeze()  # the panels replaced by this refresh can be collected again
     with app.state.session_factory() as db:
         took = insights.refresh(db)
+    # The panels are hundreds of thousands of long-lived objects: moved out of the garbage
+    # collector's reach, so its full collections stop pausing requests (~0.3 s at 100k).
+    gc.collect()
+    gc.freeze()
     log.info("panels refreshed in %.1f s: %s", time.perf_counter() - started, took)
 
 

@@ -27,6 +27,7 @@ from tumbuh.interventions.coverage import ConvergenceResult, CoverageResult
 from tumbuh.interventions.groups import Period, Register
 from tumbuh.interventions.models import Intervention
 from tumbuh.register import read as register_read
+from tumbuh.register.master import children_of
 from tumbuh.register.models import Measurement
 from tumbuh.risk.forecast import forecast
 from tumbuh.risk.signals import weight_faltering
@@ -359,6 +360,26 @@ def quality_badges(db: Session, code: str) -> dict[str, dict[str, Any]]:
     return out
 
 
+# --------------------------------------------------------------------------- counts
+
+
+def region_counts(db: Session, code: str) -> register_read.RegionCounts:
+    """Children measured in the region and stunted at their latest valid length (per data
+    generation; stored by a refresh for the kab/kota, ~1 s each at 100,000 children)."""
+    return cached(
+        db, ("counts", code), lambda: register_read.region_counts(db, region_code=code)
+    )
+
+
+def child_total(db: Session, code: str) -> int:
+    """Children in the region's register (the pager's total), per data generation."""
+    return cached(
+        db,
+        ("child_total", code),
+        lambda: register_read.count_children(db, region_code=code),
+    )
+
+
 # --------------------------------------------------------------------------- maps
 
 
@@ -410,6 +431,14 @@ def warm(db: Session, *, province: str | None = None) -> dict[str, float]:
         ("routine kecamatan", lambda: figures.routine_report(db, "kecamatan")),
         ("routine desa", lambda: figures.routine_report(db, "desa")),
     ]
+    if code is not None:
+        for kab in children_of(code):
+            steps.append(
+                (f"counts {kab.code}", lambda c=kab.code: region_counts(db, c))  # type: ignore[misc]
+            )
+            steps.append(
+                (f"children {kab.code}", lambda c=kab.code: child_total(db, c))  # type: ignore[misc]
+            )
     year = intervention_year(db)
     if code is not None and year is not None:
         steps.append(("coverage", lambda: _province_coverage(db, code, year)))

@@ -15,7 +15,7 @@ from tumbuh.errors import NotFound
 from tumbuh.register import read as register_read
 from tumbuh.register.master import children_of, get_region, lineage
 from tumbuh.web import figures, insights
-from tumbuh.web.cache import cached, stale_as_of
+from tumbuh.web.cache import stale_as_of
 from tumbuh.web.deps import DbDep, LangDep, PageUser, SettingsDep, client_ip
 from tumbuh.web.export import xlsx_response
 from tumbuh.web.pages.region_panels import (
@@ -94,20 +94,12 @@ def region_page(
     routine_year, routine = figures.routine_rows(db, clean, lang=lang)
     children = children_of(clean)
     # Aggregates over the region's register: reused per data generation (web.cache).
-    counts = cached(
-        db,
-        ("counts", clean),
-        lambda: register_read.region_counts(db, region_code=clean),
-    )
+    counts = insights.region_counts(db, clean)
     personal = policy(user.role).personal_data
     rows: list[register_read.ChildRow] = []
     total = 0
     if personal:
-        known = cached(
-            db,
-            ("child_total", clean),
-            lambda: register_read.count_children(db, region_code=clean),
-        )
+        known = insights.child_total(db, clean)
         rows, total = register_read.list_children(
             db, region_code=clean, limit=CHILDREN_PAGE_SIZE,
             offset=(page - 1) * CHILDREN_PAGE_SIZE if format != "xlsx" else 0,
