@@ -10,8 +10,9 @@ child of the family who was not stunted before ``Y-01-01`` is measured stunted (
 Every feature is taken from data dated before ``Y-01-01`` (the family's own attributes -
 water, latrine, welfare decile - are slowly varying and are used whenever they were
 surveyed; see docs/risk-model.md). The model is a logistic regression on standardised
-features (so each family's explanation is coefficient x standardised value), calibrated
-with isotonic regression on a later, time-held-out year.
+features per segment of the unit (so each family's explanation is coefficient x
+standardised value), calibrated by centred isotonic regression on out-of-year scores and
+shifted by the trend of the register's routine stunting prevalence (docs/risk-model.md §3).
 
 The input is a :class:`RegisterFrames` (plain pandas tables with the register's column
 names); :mod:`tumbuh.risk.service` fills it from the database, tests fill it from files.
