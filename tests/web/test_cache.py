@@ -85,7 +85,7 @@ def test_a_stored_result_is_read_back_by_a_fresh_process_without_computing(
         cache.cached(session, key, Counter({"a": 1}))
     row = session.get(DerivedResult, cache.key_text(key))
     assert row is not None
-    assert row.generation == "g1"
+    assert row.generation == f"{cache.code_version()}/g1"
     cache.clear_cache()  # what a new server process starts with
     again = Counter("recomputed")
     assert cache.cached(session, key, again) == {"a": 1}
@@ -145,7 +145,9 @@ def test_a_refresh_stores_the_province_panels_for_the_current_generation(
     insights.refresh(session, province="64")
     keys = set(
         session.scalars(
-            select(DerivedResult.key).where(DerivedResult.generation == "g1")
+            select(DerivedResult.key).where(
+                DerivedResult.generation == f"{cache.code_version()}/g1"
+            )
         )
     )
     assert {"forecast|kabkota", "forecast|desa", "quality|desa", "routine|desa"} <= keys
@@ -195,3 +197,17 @@ def test_the_refresh_command_stores_the_panels_of_a_database(tmp_path: Path) -> 
 
 def _fail() -> object:
     raise AssertionError("recomputed instead of read back")
+
+
+def test_a_value_stored_by_another_version_of_the_code_is_recomputed(
+    session: Session, gen: Generation
+) -> None:
+    key = _key()
+    with cache.persisting(session):
+        cache.cached(session, key, Counter("old code"))
+    row = session.get(DerivedResult, cache.key_text(key))
+    assert row is not None
+    row.generation = "0123456789abcdef/g1"  # same data, another build of tumbuh
+    session.flush()
+    cache.clear_cache()
+    assert cache.cached(session, key, Counter("new code")) == "new code"

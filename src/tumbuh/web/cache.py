@@ -20,6 +20,8 @@ year's coverage depends on today's date).
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
 import logging
 import pickle
 import threading
@@ -27,6 +29,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TypeVar
 
 from sqlalchemy import Engine, func, select
@@ -83,6 +86,18 @@ def generation(db: Session) -> str:
     return "m{}.i{}.r{}.f{}".format(*ids)
 
 
+@functools.cache
+def code_version() -> str:
+    """A digest of tumbuh's source: stored values pickled by another version of the code
+    are never read back (their classes may have changed), only recomputed."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
@@ -99,36 +114,37 @@ def _stored(db: Session, text: str, newer_than: _Entry | None) -> _Entry | None:
             DerivedResult.key == text
         )
     ).first()
-    if meta is None:
+    if meta is None or not meta.generation.startswith(code_version() + "/"):
         return None
     if newer_than is not None and meta.computed_at <= newer_than.computed_at:
         return None
     row = db.get(DerivedResult, text)
-    if row is None:
+    if row is None or not row.generation.startswith(code_version() + "/"):
         return None
     try:
         value = pickle.loads(row.value)  # written by _store only
     except Exception:  # a value pickled by an older version of the code
         log.warning("stored panel %s could not be read; recomputed", text)
         return None
-    return _Entry(row.generation, row.computed_at, value, True)
+    return _Entry(row.generation.partition("/")[2], row.computed_at, value, True)
 
 
 def _store(db: Session, text: str, entry: _Entry, seconds: float) -> None:
     blob = pickle.dumps(entry.value, protocol=pickle.HIGHEST_PROTOCOL)
+    generation = f"{code_version()}/{entry.generation}"
     row = db.get(DerivedResult, text)
     if row is None:
         db.add(
             DerivedResult(
                 key=text,
-                generation=entry.generation,
+                generation=generation,
                 computed_at=entry.computed_at,
                 seconds=seconds,
                 value=blob,
             )
         )
     else:
-        row.generation = entry.generation
+        row.generation = generation
         row.computed_at = entry.computed_at
         row.seconds = seconds
         row.value = blob
