@@ -24,6 +24,7 @@ from tumbuh.web.api import router as api_router
 from tumbuh.web.csrf import COOKIE as CSRF_COOKIE
 from tumbuh.web.i18n import LANGUAGES
 from tumbuh.web.pages import router as pages_router
+from tumbuh.web.templating import templates
 
 STATIC_DIR = Path(__file__).parent / "static"
 LANG_COOKIE_MAX_AGE_S = 365 * 24 * 3600
@@ -43,6 +44,8 @@ def _refresh(app: FastAPI) -> None:
     """The stored panels: read into memory when current, recomputed and stored when the
     data changed (insights.refresh). Runs in a background thread (cache.set_refresher)."""
     started = time.perf_counter()
+    for name in templates.env.list_templates(extensions=["html"]):
+        templates.env.get_template(name)  # compiled once here, not on a first view
     gc.unfreeze()  # the panels replaced by this refresh can be collected again
     with app.state.session_factory() as db:
         took = insights.refresh(db)

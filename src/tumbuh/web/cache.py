@@ -176,6 +176,9 @@ def cached(db: Session, key: tuple[object, ...], compute: Callable[[], T]) -> T:
     fresh = _Entry(gen, _now(), value, persist)
     if persist:
         _store(db, text, fresh, time.perf_counter() - started)
+        # One short write per panel: a refresh never holds SQLite's write lock for minutes
+        # (page views write audit records meanwhile).
+        db.commit()
     with _lock:
         _cache[(dbk, text)] = fresh
     return value
@@ -190,8 +193,8 @@ def stale_as_of(db: Session) -> dt.datetime | None:
 
 @contextmanager
 def persisting(db: Session) -> Iterator[Session]:
-    """Within the block, results computed through `db` are also stored in the database (the
-    caller commits)."""
+    """Within the block, results computed through `db` are also stored in the database,
+    each committed at once (use a session of its own, as `insights.refresh` does)."""
     db.info[_PERSIST] = True
     try:
         yield db
