@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 from tests.web.conftest import login, make_user
 
@@ -211,3 +211,18 @@ def test_a_value_stored_by_another_version_of_the_code_is_recomputed(
     session.flush()
     cache.clear_cache()
     assert cache.cached(session, key, Counter("new code")) == "new code"
+
+
+def test_preloading_reads_the_stored_panels_into_memory(
+    session: Session, gen: Generation
+) -> None:
+    key = _key()
+    with cache.persisting(session):
+        cache.cached(session, key, Counter({"stored": True}))
+    cache.clear_cache()
+    assert cache.preload(session) >= 1
+    # in memory now: no query of derived_results is needed to answer
+    session.execute(
+        delete(DerivedResult).where(DerivedResult.key == cache.key_text(key))
+    )
+    assert cache.cached(session, key, _fail) == {"stored": True}

@@ -40,19 +40,43 @@ CONTENT_SECURITY_POLICY = (
 log = logging.getLogger(__name__)
 
 
-def _refresh(app: FastAPI) -> None:
-    """The stored panels: read into memory when current, recomputed and stored when the
-    data changed (insights.refresh). Runs in a background thread (cache.set_refresher)."""
-    started = time.perf_counter()
+def _compile_templates() -> None:
     for name in templates.env.list_templates(extensions=["html"]):
         templates.env.get_template(name)  # compiled once here, not on a first view
-    gc.unfreeze()  # the panels replaced by this refresh can be collected again
-    with app.state.session_factory() as db:
-        took = insights.refresh(db)
+
+
+def _freeze() -> None:
     # The panels are hundreds of thousands of long-lived objects: moved out of the garbage
     # collector's reach, so its full collections stop pausing requests (~0.3 s at 100k).
     gc.collect()
     gc.freeze()
+
+
+def _preload(app: FastAPI) -> None:
+    """At start-up, before requests: the stored panels into memory (seconds; never a
+    computation) and the templates compiled."""
+    started = time.perf_counter()
+    try:
+        with app.state.session_factory() as db:
+            n = cache.preload(db)
+    except Exception:  # e.g. a database without the derived_results table yet
+        log.exception("reading the stored panels failed")
+        n = 0
+    _compile_templates()
+    _freeze()
+    log.info("%d stored panels read in %.1f s", n, time.perf_counter() - started)
+
+
+def _refresh(app: FastAPI) -> None:
+    """The stored panels: recomputed and stored when the data changed, read back when
+    current (insights.refresh). Runs in a background thread (cache.set_refresher)."""
+    started = time.perf_counter()
+    before = cache.computed_count()
+    with app.state.session_factory() as db:
+        took = insights.refresh(db)
+    if cache.computed_count() != before:
+        gc.unfreeze()  # the panels this refresh replaced can be collected again
+        _freeze()
     log.info("panels refreshed in %.1f s: %s", time.perf_counter() - started, took)
 
 
@@ -61,9 +85,9 @@ def create_app(
 ) -> FastAPI:
     """Build the app for `settings` (default: get_settings()); one engine per app.
 
-    `warm` (default: outside tests) reads the stored province-wide panels into memory in a
-    background thread at start-up (recomputing those the data have outdated), and lets the
-    pages answer with stale panels while a background refresh recomputes them
+    `warm` (default: outside tests) reads the stored province-wide panels into memory at
+    start-up (seconds), recomputes those the data have outdated in a background thread, and
+    lets the pages answer with stale panels while a background refresh recomputes them
     (web/cache.py)."""
     settings = settings or load_settings()
     warm = settings.environment != "test" if warm is None else warm
@@ -71,8 +95,9 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if warm:
+            _preload(app)
             cache.set_refresher(engine, lambda: _refresh(app))
-            cache.refresh_in_background(engine)
+            cache.refresh_in_background(engine)  # recomputes what the data outdated
         try:
             yield
         finally:

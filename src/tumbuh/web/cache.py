@@ -57,6 +57,7 @@ _cache: dict[tuple[str, str], _Entry] = {}
 _lock = threading.Lock()
 _refreshers: dict[str, Callable[[], None]] = {}
 _refreshing: set[str] = set()
+_computed = 0
 _refreshed: dict[str, str] = {}  # db key -> generation the last refresh started at
 _PERSIST = "tumbuh.cache.persist"  # Session.info flag: store what is computed
 _STALE = "tumbuh.cache.stale_as_of"  # Session.info: oldest stale value served
@@ -173,6 +174,8 @@ def cached(db: Session, key: tuple[object, ...], compute: Callable[[], T]) -> T:
         return entry.value  # type: ignore[return-value]
     started = time.perf_counter()
     value = compute()
+    global _computed
+    _computed += 1
     fresh = _Entry(gen, _now(), value, persist)
     if persist:
         _store(db, text, fresh, time.perf_counter() - started)
@@ -182,6 +185,32 @@ def cached(db: Session, key: tuple[object, ...], compute: Callable[[], T]) -> T:
     with _lock:
         _cache[(dbk, text)] = fresh
     return value
+
+
+def preload(db: Session) -> int:
+    """Read every stored panel of this code version into memory, current or stale (a stale
+    one is then served at once while a refresh runs); return how many. What a server does at
+    start-up, before it accepts requests: seconds, where computing them takes minutes."""
+    dbk = db_key(db)
+    prefix = code_version() + "/"
+    n = 0
+    for row in db.scalars(select(DerivedResult)):
+        if not row.generation.startswith(prefix):
+            continue
+        try:
+            value = pickle.loads(row.value)  # written by _store only
+        except Exception:
+            continue
+        entry = _Entry(row.generation[len(prefix) :], row.computed_at, value, True)
+        with _lock:
+            _cache[(dbk, row.key)] = entry
+        n += 1
+    return n
+
+
+def computed_count() -> int:
+    """How many values this process computed (a refresh that computed none changed nothing)."""
+    return _computed
 
 
 def stale_as_of(db: Session) -> dt.datetime | None:
