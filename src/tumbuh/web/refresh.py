@@ -32,9 +32,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     started = time.perf_counter()
     took = refresh_database(args.db or get_settings().database_url)
-    steps = ", ".join(f"{k} {v:.1f} s" for k, v in took.items())
+    slow = sorted(took.items(), key=lambda kv: -kv[1])[:6]
+    steps = ", ".join(f"{k} {v:.1f} s" for k, v in slow)
     sys.stdout.write(
-        f"panels stored in {time.perf_counter() - started:.0f} s ({steps})\n"
+        f"panels stored in {time.perf_counter() - started:.0f} s (slowest: {steps})\n"
     )
 
 
