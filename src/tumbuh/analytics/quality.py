@@ -36,7 +36,7 @@ import numpy.typing as npt
 import polars as pl
 from scipy.stats import chi2, norm
 
-from tumbuh.analytics.routine import _KEY, UNDER_FIVE_DAYS, parse_period
+from tumbuh.analytics.routine import _KEY, UNDER_FIVE_DAYS, arrow_table, parse_period
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -592,7 +592,7 @@ def quality(
     group = "desa_code" if level == "desa" else "posyandu"
     con = duckdb.connect()
     try:
-        con.register("raw", measurements)
+        con.register("raw", arrow_table(measurements))
         cols = {
             str(d[0]).lower()
             for d in con.execute("SELECT * FROM raw LIMIT 0").description
