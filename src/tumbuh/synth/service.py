@@ -333,18 +333,6 @@ def _identities(cfg: SynthConfig, prov: Province, ch: Chunk) -> _Ids:
 # Accumulating the truth ----------------------------------------------------------------------
 
 
-def _routine_haz(ch: Chunk, v: Visits, rows: I64) -> F64:
-    """HAZ of exported rows as tumbuh scores them (0.7 cm rule for the wrong position)."""
-    age = v.age[rows]
-    standing = v.standing[rows]
-    adj = v.lenhei[rows] + np.where((age < 731) & standing, 0.7, 0.0)
-    adj = adj - np.where((age >= 731) & ~standing, 0.7, 0.0)
-    table = _lms.length_for_age()
-    return np.round(
-        _lms.z_from_value(table, ch.sex[v.child[rows]], age.astype(np.float64), adj), 2
-    )
-
-
 def _accumulate(
     cfg: SynthConfig,
     prov: Province,
@@ -364,7 +352,7 @@ def _accumulate(
     # Routine prevalence as a district would report it: the August weighing (bulan timbang),
     # exported rows with a date, WHO-plausible HAZ.
     rows = np.nonzero((v.month % 12 == 7) & (v.day >= 0) & ~v.duplicate)[0]
-    haz = _routine_haz(ch, v, rows)
+    haz = truth.written_haz(ch, v, rows)
     ok = np.abs(haz) <= 6.0
     rows, haz = rows[ok], haz[ok]
     year = v.month[rows] // 12

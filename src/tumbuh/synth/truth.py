@@ -61,7 +61,7 @@ class NewCases:
         self.counts += other.counts
 
 
-def _written_haz(ch: Chunk, v: Visits, rows: I64) -> F64:
+def written_haz(ch: Chunk, v: Visits, rows: I64) -> F64:
     """HAZ of written rows as WHO scores them: wrong position corrected by 0.7 cm (not for a
     standing height under 9 months), rounded to 2 decimals."""
     age = v.age[rows]
@@ -117,7 +117,7 @@ def accumulate(prov: Province, ch: Chunk, v: Visits, out: NewCases) -> None:
     desa = ch.desa
     under5 = (v.age >= 0) & (v.age < DAYS_0_59_MONTHS) & ~v.duplicate
     rows = np.nonzero(under5 & (v.day >= 0))[0]
-    z = _written_haz(ch, v, rows)
+    z = written_haz(ch, v, rows)
     ok = np.isfinite(z) & (np.abs(z) <= HAZ_FLAG)
     rows, z = rows[ok], z[ok]
     at, new = _count(v.child[rows], v.day[rows], v.month[rows] // 12, z, desa, shape)
