@@ -15,9 +15,13 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
-from tests.conftest import PG_ADMIN_URL, REQUIRE_POSTGRES, _postgres_reason
+from tests.conftest import (
+    REQUIRE_POSTGRES,
+    _postgres_reason,
+    postgres_database,
+)
 
 from tumbuh.accounts import service as accounts
 from tumbuh.accounts.roles import Role
@@ -271,16 +275,8 @@ def private_db_url(
         if REQUIRE_POSTGRES:
             pytest.fail(reason)
         pytest.skip(reason)
-    name = f"tumbuh_web_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"{PG_ADMIN_URL.rpartition('/')[0]}/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with postgres_database("tumbuh_web_") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
