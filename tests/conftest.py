@@ -74,14 +74,19 @@ def rolled_back_session(engine: Engine) -> Iterator[Session]:
             trans.rollback()
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for this test session, dropped afterwards."""
+def require_postgres() -> None:
+    """Skip the test without a PostgreSQL server, or fail it in CI (REQUIRE_POSTGRES)."""
     reason = _postgres_reason()
     if reason is not None:
         if REQUIRE_POSTGRES:
             pytest.fail(reason)
         pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for this test session, dropped afterwards."""
+    require_postgres()
     with postgres_database("tumbuh_test_") as url:
         yield url
 

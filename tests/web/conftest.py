@@ -18,9 +18,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from tests.conftest import (
-    REQUIRE_POSTGRES,
-    _postgres_reason,
     postgres_database,
+    require_postgres,
 )
 
 from tumbuh.accounts import service as accounts
@@ -270,11 +269,7 @@ def private_db_url(
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('private') / 'tumbuh.db'}"
         return
-    reason = _postgres_reason()
-    if reason is not None:
-        if REQUIRE_POSTGRES:
-            pytest.fail(reason)
-        pytest.skip(reason)
+    require_postgres()
     with postgres_database("tumbuh_web_") as url:
         yield url
 
