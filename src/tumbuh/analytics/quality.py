@@ -281,6 +281,23 @@ def _penalty(c: Criterion, v: FloatArray) -> npt.NDArray[np.int64]:
     return np.where(np.isnan(v), 0, pts).astype(np.int64)
 
 
+def _digit_sql(name: str, col: str, extra: str, sq: str, n: str) -> str:
+    """Two CTEs for the terminal-digit test of one measurement: ``name`` counts the digits
+    (tenths) per group and period; ``name``s sums their squares per group and period, plus
+    one all-period row per group (digits pooled over the periods first)."""
+    return f"""{name} AS (
+        SELECT g, pk, CAST(round({col} * 10) AS BIGINT) % 10 AS digit, count(*) AS c
+        FROM r WHERE {col} IS NOT NULL AND {col} > 0 AND {extra} GROUP BY ALL
+    ),
+    {name}s AS (
+        SELECT g, pk, sum(c * c) AS {sq}, sum(c) AS {n} FROM {name}
+        WHERE pk IS NOT NULL GROUP BY g, pk
+        UNION ALL
+        SELECT g, CAST(NULL AS BIGINT) AS pk, sum(c * c) AS {sq}, sum(c) AS {n}
+        FROM (SELECT g, digit, sum(c) AS c FROM {name} GROUP BY g, digit) GROUP BY g
+    )"""
+
+
 def _metrics_sql(group: str, freq: str, has_muac: bool = False) -> tuple[str, str]:
     key = _KEY[freq]
     prep = f"""
@@ -305,47 +322,20 @@ def _metrics_sql(group: str, freq: str, has_muac: bool = False) -> tuple[str, st
     """
     query = f"""
     WITH
-    wd AS (
-        SELECT g, pk, CAST(round(w * 10) AS BIGINT) % 10 AS digit, count(*) AS c
-        FROM r WHERE w IS NOT NULL AND w > 0 AND w < 100 GROUP BY ALL
-    ),
-    ld AS (
-        SELECT g, pk, CAST(round(l * 10) AS BIGINT) % 10 AS digit, count(*) AS c
-        FROM r WHERE l IS NOT NULL AND l > 0 GROUP BY ALL
-    ),
-    ad AS (
-        SELECT g, pk, CAST(round(muac * 10) AS BIGINT) % 10 AS digit, count(*) AS c
-        FROM r WHERE muac IS NOT NULL AND muac > 0 GROUP BY ALL
-    ),
-    ads AS (
-        SELECT g, pk, sum(c * c) AS a_sq, sum(c) AS n_muac FROM ad
-        WHERE pk IS NOT NULL GROUP BY g, pk
-        UNION ALL
-        SELECT g, CAST(NULL AS BIGINT) AS pk, sum(c * c) AS a_sq, sum(c) AS n_muac
-        FROM (SELECT g, digit, sum(c) AS c FROM ad GROUP BY g, digit) GROUP BY g
-    ),
-    wds AS (
-        SELECT g, pk, sum(c * c) AS w_sq, sum(c) AS n_weight FROM wd
-        WHERE pk IS NOT NULL GROUP BY g, pk
-        UNION ALL
-        SELECT g, CAST(NULL AS BIGINT) AS pk, sum(c * c) AS w_sq, sum(c) AS n_weight
-        FROM (SELECT g, digit, sum(c) AS c FROM wd GROUP BY g, digit) GROUP BY g
-    ),
-    lds AS (
-        SELECT g, pk, sum(c * c) AS l_sq, sum(c) AS n_height FROM ld
-        WHERE pk IS NOT NULL GROUP BY g, pk
-        UNION ALL
-        SELECT g, CAST(NULL AS BIGINT) AS pk, sum(c * c) AS l_sq, sum(c) AS n_height
-        FROM (SELECT g, digit, sum(c) AS c FROM ld GROUP BY g, digit) GROUP BY g
-    ),
+    {_digit_sql("wd", "w", "w < 100", "w_sq", "n_weight")},
+    {_digit_sql("ld", "l", "true", "l_sq", "n_height")},
+    {_digit_sql("ad", "muac", "true", "a_sq", "n_muac")},
     cp AS (
-        SELECT g, pk, child_id, unnest(arg_max(
-            struct_pack(sex, age_days, zlen, flen, zwfl, fwfl, d), d))
+        -- The child's latest row: max of a struct led by the date, so that two rows of
+        -- the same day (duplicates) give the same pick on every run (arg_max over d
+        -- alone picked either, and SD/mean and the cut-off test moved between runs).
+        SELECT g, pk, child_id, unnest(max(
+            struct_pack(d, sex, age_days, zlen, flen, zwfl, fwfl)))
         FROM r WHERE d IS NOT NULL GROUP BY g, pk, child_id
     ),
     ca AS (
-        SELECT g, CAST(NULL AS BIGINT) AS pk, child_id, unnest(arg_max(
-            struct_pack(sex, age_days, zlen, flen, zwfl, fwfl, d), d))
+        SELECT g, CAST(NULL AS BIGINT) AS pk, child_id, unnest(max(
+            struct_pack(d, sex, age_days, zlen, flen, zwfl, fwfl)))
         FROM cp GROUP BY g, child_id
     ),
     cc AS (
