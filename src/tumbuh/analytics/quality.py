@@ -616,7 +616,8 @@ def quality(
                 parent_map = {c: c[:8] for c in df["g"].unique().to_list()}
             else:
                 home = con.sql(
-                    "SELECT g, mode(desa_code) AS p FROM r GROUP BY g"
+                    "SELECT g, max(struct_pack(c, desa_code)).desa_code AS p FROM "
+                    "(SELECT g, desa_code, count(*) AS c FROM r GROUP BY ALL) GROUP BY g"
                 ).fetchall()
                 parent_map = {str(g): str(p) for g, p in home}
         else:

@@ -650,16 +650,18 @@ def new_cases(
                 FROM m WHERE zlen IS NOT NULL AND isfinite(zlen) AND NOT flen
             ),
             child AS (
+                -- Ties (two rows of one day) are broken by value, never by scan order,
+                -- so the same data give the same counts on every run.
                 SELECT child_id,
-                       arg_min(zlen, measured_on) AS base_z,
+                       min(struct_pack(measured_on, zlen)).zlen AS base_z,
                        min(measured_on) AS base_on,
                        min(CASE WHEN zlen < -2 THEN measured_on END) AS onset_on
                 FROM v GROUP BY child_id
             ),
             cp AS (
                 SELECT child_id, pk,
-                       arg_max(desa_code, measured_on) AS desa_code,
-                       arg_max(posyandu, measured_on) AS posyandu,
+                       max(struct_pack(measured_on, desa_code)).desa_code AS desa_code,
+                       max(struct_pack(measured_on, posyandu)).posyandu AS posyandu,
                        max(measured_on) AS last_on, min(measured_on) AS first_on
                 FROM v WHERE {_period_filter(period)} GROUP BY child_id, pk
             ),
