@@ -2,7 +2,7 @@
 
 One frozen :class:`Indicator` per figure: its code, names (id/en), numerator, denominator (the
 population and how the reporting period bounds it), unit, direction, source kind, targets and
-citation. ``docs/indicators.md`` is generated from this module by ``scripts/indicator_docs.py``
+citation. ``docs/indicators.md`` is generated from this module by ``python -m tumbuh.reports.docs``
 (a test fails when the two differ).
 
 Targets: national ones are copied from ``../shared/domain/facts.md`` §5 and ``targets.csv``
@@ -322,7 +322,7 @@ _GIVEN = "with at least one given or verified `{}` record dated in the period"
 _NO_TARGET = "target NOT FOUND in the sources read (facts.md §5)"
 _WELFARE = (
     "families with a welfare decile (DTKS/P3KE desil) at or below the setting "
-    "`welfare_eligible_max_decile` (default 4; NOT SOURCED: facts.md gives no eligibility "
+    "`welfare_eligible_max_decile` (TUMBUH_WELFARE_ELIGIBLE_MAX_DECILE, default 4; NOT SOURCED: facts.md gives no eligibility "
     "decile for PBI, PKH or food aid, the default is the usual poor-and-vulnerable band "
     "and must be confirmed with Dinsos)"
 )

@@ -644,7 +644,7 @@ def select(
 ) -> pd.DataFrame:
     """The items of `region` itself (level None) or of its areas at `level`."""
     items = table.items
-    own = _level_of(region)
+    own = level_of(region)
     if level is None or level == own:
         return items.loc[
             (items["region_code"] == region) & (items["level"] == own)
@@ -662,7 +662,7 @@ def select(
     return at.loc[inside.to_numpy()].reset_index(drop=True)
 
 
-def _level_of(code: str) -> str:
+def level_of(code: str) -> str:
     parts = code.split(".")
     if not all(p.isdigit() for p in parts) or len(parts) > 4:
         raise InvalidInput(f"region code {code!r} is not a Kemendagri code like 64.71")
