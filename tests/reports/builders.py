@@ -211,3 +211,83 @@ def give(
         )
     )
     session.flush()
+
+
+def sample(session: Session) -> dict[str, int]:
+    """Manggar: two measured children, a pregnancy across the new year, three families."""
+    add_regions(session)
+    pos = posyandu(session, MANGGAR, "Posyandu Melati")
+    ids: dict[str, int] = {"posyandu": pos}
+    # Family at risk: unprotected well, a child under two, poor (decile 2).
+    krs = family(session, MANGGAR, water="unprotected_well", latrine="none", decile=2)
+    mother = person(session, MANGGAR, dt.date(1998, 3, 1), family_id=krs, role="istri")
+    born_a = dt.date(2024, 1, 15)
+    a = person(session, MANGGAR, born_a, sex="M", family_id=krs, role="anak")
+    # Family not at risk: piped water, septic tank, wife 26, rich (decile 7).
+    ok = family(session, MANGGAR, decile=7)
+    person(session, MANGGAR, dt.date(1999, 5, 5), family_id=ok, role="istri")
+    born_b = dt.date(2023, 6, 1)
+    child_b = person(session, MANGGAR, born_b, family_id=ok, role="anak")
+    # A family with no welfare decile and no members (not a target family).
+    family(session, MANGGAR, decile=None)
+    ids.update(krs=krs, ok=ok, mother=mother, a=a, b=child_b)
+    # Samarinda: one child measured in August, in no family.
+    born_c = dt.date(2022, 2, 2)
+    c = person(session, RAWA, born_c, sex="M")
+    measure(session, c, dt.date(2025, 8, 20), born_c, RAWA, zlen=-2.1)
+    ids["c"] = c
+
+    # Child A: wasted and stunted in February, recovered by August; in the weighing months.
+    measure(
+        session,
+        a,
+        dt.date(2025, 2, 10),
+        born_a,
+        MANGGAR,
+        zlen=-2.5,
+        zwfl=-2.5,
+        posyandu_id=pos,
+    )
+    measure(
+        session,
+        a,
+        dt.date(2025, 8, 10),
+        born_a,
+        MANGGAR,
+        zlen=-1.0,
+        zwfl=0.0,
+        posyandu_id=pos,
+    )
+    # Child B: stunted in October only (outside the weighing months).
+    measure(
+        session,
+        child_b,
+        dt.date(2025, 10, 3),
+        born_b,
+        MANGGAR,
+        zlen=-2.4,
+        zwfl=-1.0,
+        posyandu_id=pos,
+    )
+    # An implausible HAZ (flagged) does not count for stunting.
+    measure(
+        session, child_b, dt.date(2024, 10, 3), born_b, MANGGAR, zlen=-7.0, flen=True
+    )
+
+    # Pregnancy from October 2024 (due July 2025): pregnant in both years; KEK in 2025.
+    pregnancy(session, mother, dt.date(2024, 10, 1))
+    screening(session, mother, dt.date(2025, 1, 20), MANGGAR, muac_cm=22.0)
+    give(session, "anc", dt.date(2025, 2, 1), MANGGAR, person_id=mother)
+    give(
+        session,
+        "pmt_bumil_kek",
+        dt.date(2025, 3, 1),
+        MANGGAR,
+        person_id=mother,
+        status="planned",
+    )
+    give(session, "pmt_balita_wasting", dt.date(2025, 9, 1), MANGGAR, person_id=a)
+    # JKN PBI for both the poor and the rich family: only the poor one is eligible.
+    give(session, "jkn_pbi", dt.date(2025, 4, 1), MANGGAR, family_id=krs)
+    give(session, "jkn_pbi", dt.date(2025, 4, 1), MANGGAR, family_id=ok)
+    return ids

@@ -23,81 +23,6 @@ from tumbuh.reports.service import region_indicators
 D = dt.date
 
 
-def sample(session: Session) -> dict[str, int]:
-    """Manggar: two measured children, a pregnancy across the new year, three families."""
-    b.add_regions(session)
-    pos = b.posyandu(session, b.MANGGAR, "Posyandu Melati")
-    ids: dict[str, int] = {"posyandu": pos}
-    # Family at risk: unprotected well, a child under two, poor (decile 2).
-    krs = b.family(
-        session, b.MANGGAR, water="unprotected_well", latrine="none", decile=2
-    )
-    mother = b.person(session, b.MANGGAR, D(1998, 3, 1), family_id=krs, role="istri")
-    born_a = D(2024, 1, 15)
-    a = b.person(session, b.MANGGAR, born_a, sex="M", family_id=krs, role="anak")
-    # Family not at risk: piped water, septic tank, wife 26, rich (decile 7).
-    ok = b.family(session, b.MANGGAR, decile=7)
-    b.person(session, b.MANGGAR, D(1999, 5, 5), family_id=ok, role="istri")
-    born_b = D(2023, 6, 1)
-    child_b = b.person(session, b.MANGGAR, born_b, family_id=ok, role="anak")
-    # A family with no welfare decile and no members (not a target family).
-    b.family(session, b.MANGGAR, decile=None)
-    ids.update(krs=krs, ok=ok, mother=mother, a=a, b=child_b)
-
-    # Child A: wasted and stunted in February, recovered by August; in the weighing months.
-    b.measure(
-        session,
-        a,
-        D(2025, 2, 10),
-        born_a,
-        b.MANGGAR,
-        zlen=-2.5,
-        zwfl=-2.5,
-        posyandu_id=pos,
-    )
-    b.measure(
-        session,
-        a,
-        D(2025, 8, 10),
-        born_a,
-        b.MANGGAR,
-        zlen=-1.0,
-        zwfl=0.0,
-        posyandu_id=pos,
-    )
-    # Child B: stunted in October only (outside the weighing months).
-    b.measure(
-        session,
-        child_b,
-        D(2025, 10, 3),
-        born_b,
-        b.MANGGAR,
-        zlen=-2.4,
-        zwfl=-1.0,
-        posyandu_id=pos,
-    )
-    # An implausible HAZ (flagged) does not count for stunting.
-    b.measure(session, child_b, D(2024, 10, 3), born_b, b.MANGGAR, zlen=-7.0, flen=True)
-
-    # Pregnancy from October 2024 (due July 2025): pregnant in both years; KEK in 2025.
-    b.pregnancy(session, mother, D(2024, 10, 1))
-    b.screening(session, mother, D(2025, 1, 20), b.MANGGAR, muac_cm=22.0)
-    b.give(session, "anc", D(2025, 2, 1), b.MANGGAR, person_id=mother)
-    b.give(
-        session,
-        "pmt_bumil_kek",
-        D(2025, 3, 1),
-        b.MANGGAR,
-        person_id=mother,
-        status="planned",
-    )
-    b.give(session, "pmt_balita_wasting", D(2025, 9, 1), b.MANGGAR, person_id=a)
-    # JKN PBI for both the poor and the rich family: only the poor one is eligible.
-    b.give(session, "jkn_pbi", D(2025, 4, 1), b.MANGGAR, family_id=krs)
-    b.give(session, "jkn_pbi", D(2025, 4, 1), b.MANGGAR, family_id=ok)
-    return ids
-
-
 def item(
     items: pd.DataFrame, indicator: str, code: str = b.MANGGAR
 ) -> dict[str, object]:
@@ -108,7 +33,7 @@ def item(
 
 @pytest.fixture
 def year_2025(session: Session) -> tuple[pd.DataFrame, dict[str, int]]:
-    ids = sample(session)
+    ids = b.sample(session)
     return engine.compute(session, period="2025").items, ids
 
 
@@ -116,7 +41,7 @@ class TestPeriodDenominators:
     def test_a_pregnancy_across_the_new_year_counts_in_both_years(
         self, session: Session
     ) -> None:
-        sample(session)
+        b.sample(session)
         y24 = engine.compute(session, period="2024").items
         y25 = engine.compute(session, period="2025").items
         assert (item(y24, "anc")["numerator"], item(y24, "anc")["denominator"]) == (
@@ -155,7 +80,7 @@ class TestPeriodDenominators:
     def test_a_higher_decile_setting_widens_the_eligible_families(
         self, session: Session
     ) -> None:
-        sample(session)
+        b.sample(session)
         items = engine.compute(session, period="2025", welfare_max_decile=10).items
         pbi = item(items, "jkn_pbi")
         assert (pbi["numerator"], pbi["denominator"]) == (2, 2)
@@ -183,7 +108,7 @@ class TestNutrition:
         assert (anyc["numerator"], anyc["denominator"]) == (2, 2)
 
     def test_a_flagged_z_score_is_left_out(self, session: Session) -> None:
-        sample(session)
+        b.sample(session)
         items = engine.compute(session, period="2024").items
         st = item(items, "stunting_routine")
         assert (st["numerator"], st["denominator"]) == (0, 0)
@@ -242,14 +167,14 @@ class TestCatalogueCoverage:
 
 class TestSelectAndSuppress:
     def test_level_selects_the_areas_under_the_region(self, session: Session) -> None:
-        sample(session)
+        b.sample(session)
         report = region_indicators(session, region="64.71", period="2025", level="desa")
         assert set(report.items["region_code"]) == {b.MANGGAR}
         own = region_indicators(session, region="64.71", period="2025")
         assert set(own.items["region_code"]) == {"64.71"}
 
     def test_viewers_see_small_cells_suppressed(self, session: Session) -> None:
-        sample(session)
+        b.sample(session)
         report = region_indicators(
             session, region="64.71.01", period="2025", level="desa", suppress_below=5
         )
@@ -271,7 +196,7 @@ class TestSelectAndSuppress:
 def test_the_default_period_is_the_latest_ended_year_with_measurements(
     session: Session,
 ) -> None:
-    ids = sample(session)
+    ids = b.sample(session)
     b.measure(session, ids["b"], D(2026, 1, 5), D(2023, 6, 1), b.MANGGAR)
     table = engine.compute(session, today=D(2026, 3, 1))
     assert table.period == "2025"
@@ -287,7 +212,7 @@ def test_sqlite_and_postgresql_give_identical_items(tmp_path: Path) -> None:
                 create_schema(eng, Base.metadata)
                 with unit_of_work(eng) as s:
                     b.reset_ids()
-                    sample(s)
+                    b.sample(s)
                 with unit_of_work(eng) as s:
                     frames.append(engine.compute(s, period="2025").items)
             finally:

@@ -52,7 +52,7 @@ def indicators_command(
 ) -> None:
     """Indicators of docs/indicators.md for a region (or its areas at --level)."""
     from tumbuh.reports.service import region_indicators
-    from tumbuh.tabular.writers import write_table
+    from tumbuh.tabular.writers import TableSink
 
     settings = get_settings()
     engine = make_engine(db or settings.database_url)
@@ -69,7 +69,10 @@ def indicators_command(
     finally:
         engine.dispose()
     if xlsx is not None:
-        write_table(report.items, xlsx)
+        # Codes and periods stay text ("64.71" is not the number 64.71); text cells are
+        # written as strings, never as formulas.
+        with TableSink(xlsx, sheet="indicators", numbers_from_text=False) as sink:
+            sink.write(report.items)
     if json_out:
         typer.echo(json.dumps(report.to_dict(), ensure_ascii=False))
         return

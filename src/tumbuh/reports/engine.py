@@ -253,6 +253,11 @@ def _krs(
     """KRS counts, share and factor counts; also the per-family frame (family_id,
     desa_code, target, krs) for the programme indicators."""
     fams = t.families
+    if fams.empty:
+        empty = pd.DataFrame(
+            {"family_id": [], "desa_code": [], "target": [], "krs": []}
+        ).astype({"target": bool, "krs": bool})
+        return [], empty
     members = t.persons.loc[t.persons["family_id"].notna()].copy()
     members["family_id"] = members["family_id"].astype("int64")
     fam_in = fams.assign(family_id=fams["family_id"].astype("int64"))
@@ -548,17 +553,16 @@ def _finish(
     pos_names = repository.posyandu_names(t)
     pos_desa = repository.posyandu_desa(t)
     is_pos = (df["level"] == "posyandu").to_numpy()
-    df["region_name"] = np.where(
-        is_pos,
-        df["region_code"].map(pos_names),
-        df["region_code"].map(names),
-    )
-    df["region_name"] = df["region_name"].fillna("")
+    codes = df["region_code"].astype(str).tolist()
+    df["region_name"] = [
+        (pos_names if p else names).get(c, "")
+        for c, p in zip(codes, is_pos, strict=True)
+    ]
     # Targets: the region's own, else the nearest enclosing one, else national. Only
     # kab/kota, province and national targets exist, so (indicator, kab/kota) is the key.
-    place = np.where(
-        is_pos, df["region_code"].map(pos_desa).fillna(""), df["region_code"]
-    )
+    place = [
+        pos_desa.get(c, "") if p else c for c, p in zip(codes, is_pos, strict=True)
+    ]
     year = int(label[:4])
     memo: dict[tuple[str, str], float | None] = {}
 
@@ -655,7 +659,11 @@ def select(
         raise InvalidInput(f"level {level} is above the region {region} ({own})")
     at = items.loc[items["level"] == level]
     if level == "posyandu":
-        desa = at["region_code"].map(table.posyandu_desa).fillna("")
+        desa = pd.Series(
+            [table.posyandu_desa.get(c, "") for c in at["region_code"]],
+            index=at.index,
+            dtype=object,
+        )
         inside = desa.str.startswith(region)
     else:
         inside = at["region_code"].str.startswith(region)
