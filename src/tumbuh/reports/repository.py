@@ -53,7 +53,7 @@ def _region_filter(column: str, region: str | None) -> tuple[str, list[Any]]:
     return f"substr({column}, 1, {len(region)}) = ?", [region]
 
 
-def _sqlite(raw: Any, sql: str, params: list[Any], q: Query) -> pd.DataFrame:
+def _sqlite(raw: Any, sql: str, params: list[Any], q: Query) -> pa.Table:
     cur = raw.cursor()
     try:
         cur.execute(sql, params)
@@ -66,29 +66,28 @@ def _sqlite(raw: Any, sql: str, params: list[Any], q: Query) -> pd.DataFrame:
                 chunks[j].extend(col)
     finally:
         cur.close()
-    data: dict[str, Any] = {}
-    for (name, kind), values in zip(q.columns, chunks, strict=True):
-        data[name] = _typed(values, kind)
-    return pd.DataFrame(data)
+    arrays = []
+    for (_, kind), values in zip(q.columns, chunks, strict=True):
+        if kind == "date":
+            # SQLite stores dates as ISO text; numpy parses the column at once (None: NaT).
+            arrays.append(pa.array(np.array(values, dtype="datetime64[D]")))
+        elif kind == "bool":
+            arrays.append(pa.array(values, type=pa.int64()).cast(pa.bool_()))
+        else:
+            arrays.append(pa.array(values, type=_ARROW[kind]))
+    return pa.table(arrays, names=[n for n, _ in q.columns])
 
 
-def _typed(values: list[Any], kind: Kind) -> Any:
-    if kind == "int":
-        return pd.array(values, dtype="Int64")
-    if kind == "float":
-        return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
-    if kind == "str":
-        return np.array(values, dtype=object)
-    if kind == "bool":
-        return pd.array(
-            [None if v is None else bool(v) for v in values], dtype="boolean"
-        )
-    return pd.to_datetime(pd.Series(values, dtype=object), errors="coerce").to_numpy()
+def _empty(q: Query) -> pa.Table:
+    return pa.table(
+        [pa.array([], type=_ARROW[k]) for _, k in q.columns],
+        names=[n for n, _ in q.columns],
+    )
 
 
-def _postgres(raw: Any, sql: str, params: list[Any], q: Query) -> pd.DataFrame:
+def _postgres(raw: Any, sql: str, params: list[Any], q: Query) -> pa.Table:
     # COPY takes no bind parameters: the only parameters are region codes, checked to be
-    # digits and dots by the caller, and quoted here.
+    # digits and dots here, and quoted.
     for p in params:
         if not str(p).replace(".", "").isdigit():
             raise ValueError(f"region code {p!r} is not digits and dots")
@@ -102,13 +101,12 @@ def _postgres(raw: Any, sql: str, params: list[Any], q: Query) -> pd.DataFrame:
     ):
         for block in cp:
             buf.write(block)
-    names = [n for n, _ in q.columns]
     if buf.tell() == 0:
-        return pd.DataFrame({n: _typed([], k) for n, k in q.columns})
+        return _empty(q)
     buf.seek(0)
-    table = pacsv.read_csv(
+    return pacsv.read_csv(
         buf,
-        read_options=pacsv.ReadOptions(column_names=names),
+        read_options=pacsv.ReadOptions(column_names=[n for n, _ in q.columns]),
         convert_options=pacsv.ConvertOptions(
             column_types={n: _ARROW[k] for n, k in q.columns},
             true_values=["t", "true"],
@@ -117,20 +115,21 @@ def _postgres(raw: Any, sql: str, params: list[Any], q: Query) -> pd.DataFrame:
             quoted_strings_can_be_null=False,
         ),
     )
-    out = {}
-    for name, kind in q.columns:
-        col = table.column(name)
-        if kind == "int":
-            out[name] = pd.array(col.to_pylist(), dtype="Int64")
-        elif kind == "float":
-            out[name] = col.to_numpy(zero_copy_only=False).astype(np.float64)
-        elif kind == "bool":
-            out[name] = pd.array(col.to_pylist(), dtype="boolean")
-        elif kind == "date":
-            out[name] = pd.to_datetime(col.to_pandas()).to_numpy()
-        else:
-            out[name] = np.array(col.to_pylist(), dtype=object)
-    return pd.DataFrame(out)
+
+
+_PANDAS = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
+
+
+def _to_pandas(table: pa.Table) -> pd.DataFrame:
+    """Same dtypes from both back-ends: Int64, boolean, float64, object text and
+    datetime64 dates (NaT for missing)."""
+    frame: pd.DataFrame = table.to_pandas(
+        types_mapper=_PANDAS.get, date_as_object=False
+    )
+    for name in frame.columns:
+        if pa.types.is_date(table.schema.field(name).type):
+            frame[name] = frame[name].astype("datetime64[ns]")
+    return frame
 
 
 def read(
@@ -142,9 +141,9 @@ def read(
     conn = session.connection()
     raw = conn.connection.driver_connection
     if conn.dialect.name == "sqlite":
-        return _sqlite(raw, sql, params, q)
+        return _to_pandas(_sqlite(raw, sql, params, q))
     if conn.dialect.name == "postgresql":
-        return _postgres(raw, sql, params, q)
+        return _to_pandas(_postgres(raw, sql, params, q))
     raise ValueError(f"unsupported database {conn.dialect.name!r}")
 
 
@@ -267,7 +266,7 @@ def load(session: Session, *, region: str | None) -> RegisterTables:
     published = (
         read(session, PUBLISHED, region=None, column="region_code")
         if _has(session, "published_figures")
-        else pd.DataFrame({n: _typed([], k) for n, k in PUBLISHED.columns})
+        else _to_pandas(_empty(PUBLISHED))
     )
     if region is not None:
         # The published figures of the region, the regions above it and below it.
@@ -276,10 +275,27 @@ def load(session: Session, *, region: str | None) -> RegisterTables:
         published = published.loc[
             codes.str.startswith(region) | codes.isin(above)
         ].reset_index(drop=True)
+    measurements = read(session, MEASUREMENTS, region=region, column="desa_code")
+    persons = read(session, PERSONS, region=region, column="desa_code")
+    families = read(session, FAMILIES, region=region, column="desa_code")
+    if region is not None:
+        regions = read(session, REGIONS, region=region, column="code")
+    else:
+        # Only the provinces that have data: the region master holds all of Indonesia.
+        codes = pd.concat(
+            [measurements["desa_code"], persons["desa_code"], families["desa_code"]]
+        ).dropna()
+        provinces = sorted({str(c)[:2] for c in codes.unique()})
+        parts = [read(session, REGIONS, region=p, column="code") for p in provinces]
+        regions = (
+            pd.concat(parts, ignore_index=True)
+            if parts
+            else _to_pandas(_empty(REGIONS))
+        )
     return RegisterTables(
-        measurements=read(session, MEASUREMENTS, region=region, column="desa_code"),
-        persons=read(session, PERSONS, region=region, column="desa_code"),
-        families=read(session, FAMILIES, region=region, column="desa_code"),
+        measurements=measurements,
+        persons=persons,
+        families=families,
         pregnancies=read(session, PREGNANCIES, region=region, column="p.desa_code"),
         pregnancy_screenings=read(
             session, PREGNANCY_SCREENINGS, region=region, column="p.desa_code"
@@ -288,9 +304,9 @@ def load(session: Session, *, region: str | None) -> RegisterTables:
             session, INTERVENTIONS, region=region, column=intervention_col
         )
         if _has(session, "interventions")
-        else pd.DataFrame({n: _typed([], k) for n, k in INTERVENTIONS.columns}),
+        else _to_pandas(_empty(INTERVENTIONS)),
         posyandu=read(session, POSYANDU, region=region, column="region_code"),
-        regions=read(session, REGIONS, region=region, column="code"),
+        regions=regions,
         published=published,
     )
 
