@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     session_max_age_s: int = 8 * 3600
     # Public aggregates: cells with fewer children than this are suppressed (UU PDP 27/2022).
     small_cell_threshold: int = 5
+    # Families eligible for JKN PBI, PKH and food aid: welfare decile at or below this. NOT
+    # SOURCED (facts.md gives none); 1-4 is DTKS/P3KE's usual poor-and-vulnerable band.
+    welfare_eligible_max_decile: int = 4
     language: Literal["id", "en"] = "id"
 
     @model_validator(mode="after")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from tumbuh.web.api import auth, growth, regions, register
+from tumbuh.web.api import auth, growth, indicators, regions, register
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(auth.router)
 router.include_router(regions.router)
 router.include_router(growth.router)
 router.include_router(register.router)
+router.include_router(indicators.router)

@@ -1,0 +1,101 @@
+"""Benchmark: every indicator at every level against a bare scan of the measurements.
+
+    .venv/bin/python bench/indicators.py                         # 100,000 children (slow build)
+    .venv/bin/python bench/indicators.py --children 5000         # quick
+    .venv/bin/python bench/indicators.py --db sqlite:///demo/tumbuh.db --period 2025
+
+Without ``--db`` a synthetic province (``tumbuh.synth``, years 2024-2025) is generated and
+imported into a temporary SQLite database first (not timed). Then, in the same run:
+
+* **bare scan** (the baseline): the measurement columns the engine reads, read once through
+  the same bulk reader, and one group-by (children and HAZ < -2 by desa and year);
+* **all indicators**: ``tumbuh.reports.engine.compute`` for the period at all levels
+  (province, kab/kota, kecamatan, desa, posyandu), its reads of every register table
+  included; also split into reading and computing.
+
+Prints the figures and the ratio all / bare. Asserts nothing about timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import polars as pl
+from sqlalchemy.orm import Session
+
+from tumbuh.db.engine import make_engine
+from tumbuh.reports import engine as ind
+from tumbuh.reports import repository
+
+
+def _build(children: int, directory: Path) -> str:
+    from tumbuh.cli.synth import import_into_db
+    from tumbuh.synth import SynthConfig, synthesize
+
+    url = f"sqlite:///{directory / 'bench.db'}"
+    cfg = SynthConfig(
+        province="64", children=children, first_year=2024, last_year=2025, seed=1
+    )
+    t0 = time.perf_counter()
+    result = synthesize(cfg, directory / "files", "csv", workers=2)
+    for line in import_into_db(result, url):
+        print("  " + line)
+    print(f"built {children:,} children in {time.perf_counter() - t0:.0f} s -> {url}")
+    return url
+
+
+def _bare(session: Session) -> tuple[float, int]:
+    t0 = time.perf_counter()
+    m = repository.read(
+        session, repository.MEASUREMENTS, region=None, column="desa_code"
+    )
+    frame = pl.from_pandas(m[["child_id", "measured_on", "desa_code", "zlen"]])
+    out = frame.group_by(
+        pl.col("desa_code"), pl.col("measured_on").dt.year().alias("year")
+    ).agg(pl.col("child_id").n_unique(), (pl.col("zlen") < -2).sum())
+    return time.perf_counter() - t0, len(m) + 0 * len(out)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--children", type=int, default=100_000)
+    ap.add_argument("--db", help="An existing database URL (skips the build).")
+    ap.add_argument("--period", default="2025")
+    ap.add_argument("--repeat", type=int, default=2, help="Best of N runs.")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="tumbuh-bench-ind-") as tmp:
+        url = args.db or _build(args.children, Path(tmp))
+        eng = make_engine(url)
+        bare, rows, full, read, comp, items = [], 0, [], [], [], 0
+        with Session(eng) as session:
+            for _ in range(args.repeat):
+                secs, rows = _bare(session)
+                bare.append(secs)
+                t0 = time.perf_counter()
+                table = ind.compute(session, period=args.period)
+                full.append(time.perf_counter() - t0)
+                items = len(table.items)
+                t0 = time.perf_counter()
+                tables = repository.load(session, region=None)
+                read.append(time.perf_counter() - t0)
+                t0 = time.perf_counter()
+                ind.compute_from(tables, period=args.period)
+                comp.append(time.perf_counter() - t0)
+        eng.dispose()
+    levels = sorted(set(table.items["level"]))
+    print(f"database: {url}")
+    print(
+        f"measurement rows: {rows:,}; period {args.period}; levels {', '.join(levels)}"
+    )
+    print(f"bare scan (read + one group-by):   {min(bare):7.2f} s")
+    print(f"all indicators, all levels:        {min(full):7.2f} s  ({items:,} items)")
+    print(f"  of which reading all tables:     {min(read):7.2f} s")
+    print(f"  of which computing:              {min(comp):7.2f} s")
+    print(f"ratio all / bare:                  {min(full) / min(bare):7.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""`tumbuh indicators`: every indicator of a region for a period (table, JSON or XLSX)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tumbuh.cli._app import app
+from tumbuh.config import get_settings
+from tumbuh.db.engine import make_engine
+from tumbuh.db.session import unit_of_work
+
+
+@app.command("indicators")
+def indicators_command(
+    region: Annotated[
+        str, typer.Option("--region", help="Kemendagri code, e.g. 64 or 64.71.")
+    ],
+    period: Annotated[
+        str | None,
+        typer.Option(
+            "--period",
+            help="2025, 2025-Q3 or 2025-07 (default: the latest ended year with data).",
+        ),
+    ] = None,
+    level: Annotated[
+        str | None,
+        typer.Option(
+            "--level",
+            help="province, kabkota, kecamatan, desa or posyandu (default: the region).",
+        ),
+    ] = None,
+    json_out: Annotated[
+        bool, typer.Option("--json", help='Print {"period": P, "items": [...]}.')
+    ] = False,
+    xlsx: Annotated[
+        Path | None, typer.Option("--xlsx", help="Write the items to this XLSX file.")
+    ] = None,
+    public: Annotated[
+        bool,
+        typer.Option(
+            "--public",
+            help="Suppress small cells as for viewers (settings.small_cell_threshold).",
+        ),
+    ] = False,
+    db: Annotated[
+        str | None, typer.Option("--db", help="Database URL (default: settings).")
+    ] = None,
+) -> None:
+    """Indicators of docs/indicators.md for a region (or its areas at --level)."""
+    from tumbuh.reports.service import region_indicators
+    from tumbuh.tabular.writers import TableSink
+
+    settings = get_settings()
+    engine = make_engine(db or settings.database_url)
+    try:
+        with unit_of_work(engine) as session:
+            report = region_indicators(
+                session,
+                region=region.strip(),
+                period=period,
+                level=level,
+                suppress_below=settings.small_cell_threshold if public else None,
+                welfare_max_decile=settings.welfare_eligible_max_decile,
+            )
+    finally:
+        engine.dispose()
+    if xlsx is not None:
+        # Codes and periods stay text ("64.71" is not the number 64.71); text cells are
+        # written as strings, never as formulas.
+        with TableSink(xlsx, sheet="indicators", numbers_from_text=False) as sink:
+            sink.write(report.items)
+    if json_out:
+        typer.echo(json.dumps(report.to_dict(), ensure_ascii=False))
+        return
+    if xlsx is not None:
+        typer.echo(f"{len(report.items)} items, period {report.period} -> {xlsx}")
+        return
+    typer.echo(f"period {report.period}")
+    for r in report.to_dict()["items"]:
+        value = "-" if r["value"] is None else f"{r['value']:g}"
+        target = "" if r["target"] is None else f"  target {r['target']:g}"
+        frac = (
+            f"  ({r['numerator']}/{r['denominator']})"
+            if r["denominator"] is not None
+            else ""
+        )
+        typer.echo(
+            f"{r['level']:<9} {r['region_code']:<14} {r['indicator']:<28} "
+            f"{value}{frac}{target}"
+        )

@@ -1,0 +1,340 @@
+"""Bulk reads of the register for the indicator engine: each table read once, in columns.
+
+All SQL of ``tumbuh.reports`` lives here. Reads go through the session's own connection, so
+they see its transaction (tests roll back), and through the driver the engine already uses:
+
+* SQLite: Python's ``sqlite3`` cursor, ``fetchmany`` in chunks, transposed into columns.
+  Never a second SQLite library in this process (ADBC's or DuckDB's sqlite extension link
+  their own SQLite; closing their handle drops the POSIX locks of Python's connection and
+  corrupts the file under concurrent writers).
+* PostgreSQL: psycopg's ``COPY (SELECT ...) TO STDOUT`` in CSV, parsed by Arrow's CSV reader.
+
+Every frame comes back as pandas with fixed dtypes whatever the back-end, so the engine
+computes the same numbers on both.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+from sqlalchemy.orm import Session
+
+Kind = Literal["int", "float", "str", "date", "bool"]
+
+_CHUNK = 200_000
+_ARROW: dict[str, pa.DataType] = {
+    "int": pa.int64(),
+    "float": pa.float64(),
+    "str": pa.string(),
+    "date": pa.date32(),
+    "bool": pa.bool_(),
+}
+
+
+@dataclass(frozen=True)
+class Query:
+    """A SELECT whose columns are named and typed; ``{where}`` takes the region filter."""
+
+    sql: str
+    columns: tuple[tuple[str, Kind], ...]
+
+
+def _region_filter(column: str, region: str | None) -> tuple[str, list[Any]]:
+    # substr() has the same meaning on SQLite and PostgreSQL; codes are ASCII digits and dots.
+    if region is None:
+        return "1 = 1", []
+    return f"substr({column}, 1, {len(region)}) = ?", [region]
+
+
+def _sqlite(raw: Any, sql: str, params: list[Any], q: Query) -> pa.Table:
+    cur = raw.cursor()
+    try:
+        cur.execute(sql, params)
+        chunks: list[list[Any]] = [[] for _ in q.columns]
+        while True:
+            rows = cur.fetchmany(_CHUNK)
+            if not rows:
+                break
+            for j, col in enumerate(zip(*rows, strict=True)):
+                chunks[j].extend(col)
+    finally:
+        cur.close()
+    arrays = []
+    for (_, kind), values in zip(q.columns, chunks, strict=True):
+        if kind == "date":
+            # SQLite stores dates as ISO text; numpy parses the column at once (None: NaT).
+            arrays.append(pa.array(np.array(values, dtype="datetime64[D]")))
+        elif kind == "bool":
+            arrays.append(pa.array(values, type=pa.int64()).cast(pa.bool_()))
+        else:
+            arrays.append(pa.array(values, type=_ARROW[kind]))
+    return pa.table(arrays, names=[n for n, _ in q.columns])
+
+
+def _empty(q: Query) -> pa.Table:
+    return pa.table(
+        [pa.array([], type=_ARROW[k]) for _, k in q.columns],
+        names=[n for n, _ in q.columns],
+    )
+
+
+def _postgres(raw: Any, sql: str, params: list[Any], q: Query) -> pa.Table:
+    # COPY takes no bind parameters: the only parameters are region codes, checked to be
+    # digits and dots here, and quoted.
+    for p in params:
+        if not str(p).replace(".", "").isdigit():
+            raise ValueError(f"region code {p!r} is not digits and dots")
+    text = sql
+    for p in params:
+        text = text.replace("?", f"'{p}'", 1)
+    buf = io.BytesIO()
+    with (
+        raw.cursor() as cur,
+        cur.copy(f"COPY ({text}) TO STDOUT WITH (FORMAT csv)") as cp,
+    ):
+        for block in cp:
+            buf.write(block)
+    if buf.tell() == 0:
+        return _empty(q)
+    buf.seek(0)
+    return pacsv.read_csv(
+        buf,
+        read_options=pacsv.ReadOptions(column_names=[n for n, _ in q.columns]),
+        convert_options=pacsv.ConvertOptions(
+            column_types={n: _ARROW[k] for n, k in q.columns},
+            true_values=["t", "true"],
+            false_values=["f", "false"],
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+
+
+_PANDAS = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
+
+
+def _to_pandas(table: pa.Table) -> pd.DataFrame:
+    """Same dtypes from both back-ends: Int64, boolean, float64, object text and
+    datetime64 dates (NaT for missing)."""
+    frame: pd.DataFrame = table.to_pandas(
+        types_mapper=_PANDAS.get, date_as_object=False
+    )
+    for name in frame.columns:
+        if pa.types.is_date(table.schema.field(name).type):
+            frame[name] = frame[name].astype("datetime64[ns]")
+    return frame
+
+
+def read(
+    session: Session, q: Query, *, region: str | None, column: str
+) -> pd.DataFrame:
+    """Run `q` with ``{where}`` = the region filter on `column`; one bulk read."""
+    where, params = _region_filter(column, region)
+    sql = q.sql.format(where=where)
+    conn = session.connection()
+    raw = conn.connection.driver_connection
+    if conn.dialect.name == "sqlite":
+        return _to_pandas(_sqlite(raw, sql, params, q))
+    if conn.dialect.name == "postgresql":
+        return _to_pandas(_postgres(raw, sql, params, q))
+    raise ValueError(f"unsupported database {conn.dialect.name!r}")
+
+
+# ----------------------------------------------------------------------------- queries
+
+MEASUREMENTS = Query(
+    "SELECT person_id, measured_on, age_days, desa_code, posyandu_id, zlen, zwei, zwfl, "
+    "flen, fwei, fwfl FROM measurements WHERE {where}",
+    (
+        ("child_id", "int"),
+        ("measured_on", "date"),
+        ("age_days", "int"),
+        ("desa_code", "str"),
+        ("posyandu_id", "int"),
+        ("zlen", "float"),
+        ("zwei", "float"),
+        ("zwfl", "float"),
+        ("flen", "bool"),
+        ("fwei", "bool"),
+        ("fwfl", "bool"),
+    ),
+)
+PERSONS = Query(
+    "SELECT id, sex, birth_date, family_id, family_role, desa_code FROM persons "
+    "WHERE {where}",
+    (
+        ("person_id", "int"),
+        ("sex", "str"),
+        ("birth_date", "date"),
+        ("family_id", "int"),
+        ("family_role", "str"),
+        ("desa_code", "str"),
+    ),
+)
+FAMILIES = Query(
+    "SELECT id, desa_code, water_source, latrine, wife_modern_contraception, "
+    "wife_pregnant, welfare_decile FROM families WHERE {where}",
+    (
+        ("family_id", "int"),
+        ("desa_code", "str"),
+        ("water_source", "str"),
+        ("latrine", "str"),
+        ("wife_modern_contraception", "bool"),
+        ("wife_pregnant", "bool"),
+        ("welfare_decile", "int"),
+    ),
+)
+PREGNANCIES = Query(
+    "SELECT g.person_id, g.lmp_date, g.due_date FROM pregnancies g "
+    "JOIN persons p ON p.id = g.person_id WHERE {where}",
+    (("person_id", "int"), ("lmp_date", "date"), ("due_date", "date")),
+)
+PREGNANCY_SCREENINGS = Query(
+    "SELECT s.person_id, s.screened_on, s.muac_cm FROM screenings s "
+    "JOIN persons p ON p.id = s.person_id WHERE s.kind = 'hamil' AND {where}",
+    (("person_id", "int"), ("screened_on", "date"), ("muac_cm", "float")),
+)
+INTERVENTIONS = Query(
+    "SELECT i.kind_code, i.person_id, coalesce(i.family_id, p.family_id), i.given_on "
+    "FROM interventions i LEFT JOIN persons p ON p.id = i.person_id "
+    "LEFT JOIN families f ON f.id = i.family_id "
+    "WHERE i.status IN ('given', 'verified') "
+    "AND coalesce(i.desa_code, p.desa_code, f.desa_code) IS NOT NULL AND {where}",
+    (
+        ("kind_code", "str"),
+        ("person_id", "int"),
+        ("family_id", "int"),
+        ("given_on", "date"),
+    ),
+)
+POSYANDU = Query(
+    "SELECT id, region_code, name FROM facilities WHERE kind = 'posyandu' AND {where}",
+    (("posyandu_id", "int"), ("desa_code", "str"), ("name", "str")),
+)
+REGIONS = Query(
+    "SELECT code, name FROM regions WHERE {where}",
+    (("code", "str"), ("name", "str")),
+)
+PUBLISHED = Query(
+    "SELECT region_code, year, source, kind, indicator, value_pct, ci_low, ci_high, "
+    "confidence FROM published_figures WHERE {where}",
+    (
+        ("region_code", "str"),
+        ("year", "int"),
+        ("source", "str"),
+        ("kind", "str"),
+        ("indicator", "str"),
+        ("value_pct", "float"),
+        ("ci_low", "float"),
+        ("ci_high", "float"),
+        ("confidence", "str"),
+    ),
+)
+
+
+@dataclass
+class RegisterTables:
+    """The register tables one computation needs, each read once."""
+
+    measurements: pd.DataFrame
+    persons: pd.DataFrame
+    families: pd.DataFrame
+    pregnancies: pd.DataFrame
+    pregnancy_screenings: pd.DataFrame
+    interventions: pd.DataFrame
+    posyandu: pd.DataFrame
+    regions: pd.DataFrame
+    published: pd.DataFrame
+
+
+def _has(session: Session, table: str) -> bool:
+    from sqlalchemy import inspect
+
+    return bool(inspect(session.connection()).has_table(table))
+
+
+def load(session: Session, *, region: str | None) -> RegisterTables:
+    """Read every table the indicators need for `region` (None: the whole database)."""
+    intervention_col = "coalesce(i.desa_code, p.desa_code, f.desa_code)"
+    published = (
+        read(session, PUBLISHED, region=None, column="region_code")
+        if _has(session, "published_figures")
+        else _to_pandas(_empty(PUBLISHED))
+    )
+    if region is not None:
+        # The published figures of the region, the regions above it and below it.
+        codes = published["region_code"].astype(str)
+        above = [region[:i] for i in range(1, len(region) + 1)]
+        published = published.loc[
+            codes.str.startswith(region) | codes.isin(above)
+        ].reset_index(drop=True)
+    measurements = read(session, MEASUREMENTS, region=region, column="desa_code")
+    persons = read(session, PERSONS, region=region, column="desa_code")
+    families = read(session, FAMILIES, region=region, column="desa_code")
+    if region is not None:
+        regions = read(session, REGIONS, region=region, column="code")
+    else:
+        # Only the provinces that have data: the region master holds all of Indonesia.
+        codes = pd.concat(
+            [measurements["desa_code"], persons["desa_code"], families["desa_code"]]
+        ).dropna()
+        provinces = sorted({str(c)[:2] for c in codes.unique()})
+        parts = [read(session, REGIONS, region=p, column="code") for p in provinces]
+        regions = (
+            pd.concat(parts, ignore_index=True)
+            if parts
+            else _to_pandas(_empty(REGIONS))
+        )
+    return RegisterTables(
+        measurements=measurements,
+        persons=persons,
+        families=families,
+        pregnancies=read(session, PREGNANCIES, region=region, column="p.desa_code"),
+        pregnancy_screenings=read(
+            session, PREGNANCY_SCREENINGS, region=region, column="p.desa_code"
+        ),
+        interventions=read(
+            session, INTERVENTIONS, region=region, column=intervention_col
+        )
+        if _has(session, "interventions")
+        else _to_pandas(_empty(INTERVENTIONS)),
+        posyandu=read(session, POSYANDU, region=region, column="region_code"),
+        regions=regions,
+        published=published,
+    )
+
+
+def region_names(tables: RegisterTables) -> dict[str, str]:
+    return dict(zip(tables.regions["code"], tables.regions["name"], strict=True))
+
+
+def posyandu_desa(tables: RegisterTables) -> dict[str, str]:
+    p = tables.posyandu
+    return {
+        str(int(i)): str(d)
+        for i, d in zip(p["posyandu_id"], p["desa_code"], strict=True)
+    }
+
+
+def posyandu_names(tables: RegisterTables) -> dict[str, str]:
+    p = tables.posyandu
+    return {
+        str(int(i)): str(n) for i, n in zip(p["posyandu_id"], p["name"], strict=True)
+    }
+
+
+__all__: Sequence[str] = [
+    "RegisterTables",
+    "load",
+    "posyandu_desa",
+    "posyandu_names",
+    "read",
+    "region_names",
+]
