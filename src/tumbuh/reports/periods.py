@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from tumbuh.errors import InvalidInput
 
 PeriodKind = Literal["year", "month"]
+_NOTE_PERIODS = 3  # later periods named one by one in the note; the rest summed
 _LABEL = re.compile(r"^\s*(\d{4})(?:-(\d{1,2}))?\s*$")
 
 
@@ -150,6 +151,10 @@ class PeriodChoice:
         later = [s for s in self.later if not s.future]
         parts_id: list[str] = []
         parts_en: list[str] = []
+        rest: list[PeriodStatus] = []
+        if len(later) > _NOTE_PERIODS:
+            rest = later[_NOTE_PERIODS - 1 :]
+            later = later[: _NOTE_PERIODS - 1]
         for s in later:
             share = "-" if s.share is None else f"{100 * s.share:.0f} %"
             why_id = "belum berakhir" if not s.closed else "belum lengkap"
@@ -161,6 +166,17 @@ class PeriodChoice:
             parts_en.append(
                 f"{s.rows} rows dated {s.period} ({why_en}: {s.desa_reported} desa "
                 f"reported, {share} of the desa of {s.reference_period})"
+            )
+        if rest:
+            n_rows = sum(s.rows for s in rest)
+            span = f"{rest[0].period}..{rest[-1].period}"
+            parts_id.append(
+                f"{n_rows} baris bertanggal {span} ({len(rest)} periode belum "
+                "lengkap atau belum berakhir)"
+            )
+            parts_en.append(
+                f"{n_rows} rows dated {span} ({len(rest)} periods incomplete or "
+                "not yet over)"
             )
         if self.future_rows:
             parts_id.append(
