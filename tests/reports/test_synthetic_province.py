@@ -138,6 +138,21 @@ class TestSyntheticProvincePlusNextJanuary:
         assert first.startswith("routine kabkota 2025")
         assert "1 rows dated 2026" in note
 
+    def test_published_routine_figures_stay_available_apart_from_the_register(
+        self, province: str
+    ) -> None:
+        register = json.loads(
+            invoke("warning", "--source", "routine", "--json", "--db", province).stdout
+        )
+        published = json.loads(
+            invoke(
+                "warning", "--source", "published_routine", "--json", "--db", province
+            ).stdout
+        )
+        assert all("n" in i for i in register if i["status"] != "no_data")
+        assert published
+        assert not any("n" in i for i in published)
+
     def test_an_explicit_period_is_judged_as_given(self, province: str) -> None:
         out = invoke(
             "warning",

@@ -31,7 +31,7 @@ from tumbuh.interventions.schemas import (
     RecordStatus,
 )
 from tumbuh.interventions.synthetic import record_synthetic
-from tumbuh.reports.periods import PeriodChoice, resolve_year
+from tumbuh.reports.periods import COVERAGE_SOURCES, PeriodChoice, resolve_year
 
 Db = Annotated[
     str | None, typer.Option("--db", help="Database URL (overrides settings).")
@@ -77,7 +77,9 @@ def _reporting_period(
     session: Session, year: int | None, region: str | None
 ) -> tuple[Period, PeriodChoice | None]:
     """An explicit --year, else the latest year whose data are complete."""
-    chosen, choice = resolve_year(session, year, region=region)
+    chosen, choice = resolve_year(
+        session, year, region=region, sources=COVERAGE_SOURCES
+    )
     return Period.year(chosen, as_of=dt.date.today()), choice
 
 

@@ -59,7 +59,12 @@ def _print_table(result: WarningResult, language: str) -> None:
 @app.command("warning")
 def warning(
     source: Annotated[
-        str, typer.Option("--source", help="survey (SSGI/SKI) or routine (e-PPGBM).")
+        str,
+        typer.Option(
+            "--source",
+            help="survey (SSGI/SKI), routine (e-PPGBM: the register's measurements) or "
+            "published_routine (published e-PPGBM figures, province/kab/kota).",
+        ),
     ] = "survey",
     year: Annotated[
         int | None,
@@ -121,11 +126,13 @@ def warning(
 ) -> None:
     """Status per region (rising, stalled, falling, on_track, no_data) with reasons."""
     try:
+        published = source in {"published_routine", "published-routine"}
         try:
-            kind = FigureKind(source)
+            kind = FigureKind.routine if published else FigureKind(source)
         except ValueError:
             raise InvalidInput(
-                f"unknown --source '{source}' (expected survey or routine)"
+                f"unknown --source '{source}' "
+                "(expected survey, routine or published_routine)"
             ) from None
         if assumed_n is not None and assumed_n <= 0:
             raise InvalidInput("--assumed-n must be positive")
@@ -153,6 +160,7 @@ def warning(
                 assumptions=assumptions,
                 window=rounds,
                 period=period,
+                register=False if published else None,
             )
         engine.dispose()
     except TumbuhError as exc:

@@ -279,19 +279,33 @@ def _reference(
     return with_desa[-1] if with_desa else None
 
 
+Source = Literal["measurements", "interventions"]
+COVERAGE_SOURCES: tuple[Source, ...] = ("interventions", "measurements")
+
+
 def measurement_counts(
-    session: Session, *, kind: PeriodKind, region: str | None = None
+    session: Session,
+    *,
+    kind: PeriodKind,
+    region: str | None = None,
+    source: Source = "measurements",
 ) -> list[tuple[str | None, ReportingPeriod, int]]:
-    """Measurements per desa and year (or month): one aggregate query over the register."""
+    """Rows per desa and year (or month) of the register's measurements (e-PPGBM, the
+    default) or intervention records: one aggregate query."""
+    from tumbuh.interventions.models import Intervention
     from tumbuh.register.models import Measurement
 
-    year = extract("year", Measurement.measured_on)
-    cols = [Measurement.desa_code, year]
+    desa, day = (
+        (Measurement.desa_code, Measurement.measured_on)
+        if source == "measurements"
+        else (Intervention.desa_code, Intervention.given_on)
+    )
+    cols = [desa, extract("year", day)]
     if kind == "month":
-        cols.append(extract("month", Measurement.measured_on))
+        cols.append(extract("month", day))
     stmt = (
         select(*cols, func.count())
-        .where(Measurement.measured_on.is_not(None))
+        .where(day.is_not(None))
         .group_by(*cols)
         .order_by(*cols)
     )
@@ -317,6 +331,7 @@ def default_period(
     region: str | None = None,
     as_of: dt.date | None = None,
     threshold: float | None = None,
+    source: Source = "measurements",
 ) -> PeriodChoice:
     """The default reporting period of the register's measurements (see module doc)."""
     if threshold is None:
@@ -324,7 +339,7 @@ def default_period(
 
         threshold = get_settings().period_completeness_threshold
     return choose_period(
-        measurement_counts(session, kind=kind, region=region),
+        measurement_counts(session, kind=kind, region=region, source=source),
         kind=kind,
         threshold=threshold,
         as_of=as_of or dt.date.today(),
@@ -338,16 +353,23 @@ def resolve_year(
     region: str | None = None,
     as_of: dt.date | None = None,
     fallback: int | None = None,
+    sources: tuple[Source, ...] = ("measurements",),
 ) -> tuple[int, PeriodChoice | None]:
-    """An explicit year as given; else the default year by completeness.
+    """An explicit year as given; else the default year by completeness of the first of
+    ``sources`` that has a complete closed year (coverage outputs pass
+    ``("interventions", "measurements")``: they count intervention records).
 
     Without any complete closed year (an empty register), ``fallback`` or the year of
     ``as_of`` (today) is used.
     """
     if year is not None:
         return year, None
-    choice = default_period(session, kind="year", region=region, as_of=as_of)
-    if choice.period is not None:
-        return choice.period.year, choice
+    choice: PeriodChoice | None = None
+    for source in sources:
+        choice = default_period(
+            session, kind="year", region=region, as_of=as_of, source=source
+        )
+        if choice.period is not None:
+            return choice.period.year, choice
     today = as_of or dt.date.today()
     return (fallback if fallback is not None else today.year), choice

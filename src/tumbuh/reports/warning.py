@@ -14,6 +14,11 @@ from tumbuh.surveillance.models import FigureKind
 from tumbuh.surveillance.service import WarningReport
 
 _FREQS = ("year", "quarter", "month")
+_REGISTER_ONLY = (
+    "kecamatan",
+    "desa",
+    "posyandu",
+)  # no published figures below kab/kota
 _LABEL = re.compile(r"^\s*\d{4}(-(\d{2}|Q[1-4]))?\s*$", re.IGNORECASE)
 
 
@@ -65,7 +70,10 @@ def early_warning(
     """
     freq, judge = split_period(period)
     choice: PeriodChoice | None = None
-    routine = kind == FigureKind.routine and service.has_register(session)
+    published = options.get("register") is False and level not in _REGISTER_ONLY
+    routine = (
+        kind == FigureKind.routine and not published and service.has_register(session)
+    )
     if routine and judge is None:
         if year is not None:
             judge = str(year) if freq == "year" else None

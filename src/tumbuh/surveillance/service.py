@@ -664,12 +664,14 @@ def early_warning(
     indicator: str = "stunting",
     period: str = "year",
     judge: str | None = None,
+    register: bool | None = None,
 ) -> WarningReport:
     """Status and reasons per region of ``level``.
 
     Surveys: published figures (national, province, kab/kota). Routine: the register's
     measurements at every level (see `routine_warning`; ``judge`` names the period judged);
-    published routine figures only when the register holds no measurements.
+    at province and kab/kota the published routine figures instead when ``register`` is
+    False, or when it is None and the register holds no measurements.
     """
     if level not in LEVELS:
         raise InvalidInput(
@@ -684,7 +686,12 @@ def early_warning(
         return routine_warning(
             session, level=level, year=year, period=period, judge=judge
         )
-    if kind == FigureKind.routine and level in ROUTINE_LEVELS and has_register(session):
+    if (
+        kind == FigureKind.routine
+        and level in ROUTINE_LEVELS
+        and register is not False
+        and (register or has_register(session))
+    ):
         return routine_warning(
             session, level=level, year=year, period=period, judge=judge
         )
