@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import Response
 
+from tumbuh.accounts.secret import instance_secret
 from tumbuh.config import Settings
 from tumbuh.config import get_settings as load_settings
 from tumbuh.db.engine import make_engine
@@ -116,6 +117,8 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = session_factory(engine)
+    # Configured, or this instance's own random secret (never a built-in one).
+    app.state.secret_key = instance_secret(settings, engine)
     secure = settings.environment == "production"
 
     @app.middleware("http")
@@ -153,7 +156,7 @@ def create_app(
     # Added last so it runs first: request.session is ready for everything above.
     app.add_middleware(
         SessionMiddleware,
-        secret_key=settings.secret_key,
+        secret_key=app.state.secret_key,
         session_cookie="tumbuh_session",
         max_age=settings.session_max_age_s,
         same_site="lax",

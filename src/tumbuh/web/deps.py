@@ -36,6 +36,12 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
+def signing_secret(request: Request) -> str:
+    """The secret that signs cookies and tokens (configured or the instance's own)."""
+    secret: str = request.app.state.secret_key
+    return secret
+
+
 def get_engine(request: Request) -> Engine:
     engine: Engine = request.app.state.engine
     return engine
@@ -94,7 +100,9 @@ def api_user(
     if not token:
         raise Unauthorized("missing bearer token", code="unauthorized")
     settings = get_settings(request)
-    uid = read_token(settings.secret_key, token, max_age_s=settings.session_max_age_s)
+    uid = read_token(
+        signing_secret(request), token, max_age_s=settings.session_max_age_s
+    )
     user = accounts.get_active_user(db, uid)
     if user is None:
         raise Unauthorized("unknown or inactive user", code="unauthorized")
