@@ -38,3 +38,11 @@ def main() -> None:
     except TumbuhError as exc:
         typer.echo(f"error [{exc.code}]: {exc.message}", err=True)
         sys.exit(1)
+    except Exception as exc:
+        from tumbuh.cli._dberror import one_line
+
+        line = one_line(exc)
+        if line is None:
+            raise
+        typer.echo(line, err=True)
+        sys.exit(1)
