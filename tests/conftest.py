@@ -157,3 +157,14 @@ def db(regions_engine: Engine) -> Iterator[Session]:
     """A session on the regions database, inside a transaction rolled back after the test."""
     with rolled_back_session(regions_engine) as sess:
         yield sess
+
+
+@pytest.fixture(autouse=True)
+def _no_tumbuh_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings read in a test come from the test, not from the caller's TUMBUH_* variables
+    (e.g. TUMBUH_DATABASE_URL set for PostgreSQL, as the README suggests)."""
+    from tumbuh.config import Settings, get_settings
+
+    for name in Settings.model_fields:
+        monkeypatch.delenv(f"TUMBUH_{name.upper()}", raising=False)
+    get_settings.cache_clear()

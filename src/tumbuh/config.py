@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-_PLACEHOLDER_SECRET = "change-me"
+# Secrets that appear in examples and templates: refused wherever they are configured.
+PLACEHOLDER_SECRETS = frozenset(
+    {"change-me", "changeme", "change-this", "changethis", "secret", "please-change"}
+)
+# A configured secret shorter than this is flagged by `tumbuh doctor` (32 random bytes
+# as URL-safe base64 are 43 characters; itsdangerous signs with HMAC-SHA1 by default).
+MIN_SECRET_LENGTH = 32
 
 
 class Settings(BaseSettings):
@@ -24,7 +31,14 @@ class Settings(BaseSettings):
         default="sqlite:///./tumbuh.db",
         description="SQLAlchemy URL. SQLite (WAL) by default; postgresql+psycopg://... in production.",
     )
-    secret_key: str = _PLACEHOLDER_SECRET
+    secret_key: str | None = Field(
+        default=None,
+        description=(
+            "Signs session cookies and API tokens. Unset: a random secret is created on "
+            "first start and kept with the instance (a 0600 file next to a SQLite "
+            "database, the instance_secrets table in PostgreSQL)."
+        ),
+    )
     session_max_age_s: int = 8 * 3600
     # Public aggregates: cells with fewer children than this are suppressed (UU PDP 27/2022).
     small_cell_threshold: int = 5
@@ -41,14 +55,47 @@ class Settings(BaseSettings):
         description="Share of the comparable earlier period's reporting desa that must "
         "have reported for a period to be complete (default 0.8).",
     )
+    trusted_proxies: str = Field(
+        default="",
+        description=(
+            "Comma-separated addresses or networks (CIDR) of the reverse proxies in "
+            "front of tumbuh. X-Forwarded-For/-Proto are believed only from these; "
+            "empty: the connecting address is the client."
+        ),
+    )
+    backup_dir: Path | None = Field(
+        default=None,
+        description="Where `tumbuh db backup` writes (checked by `tumbuh doctor`).",
+    )
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
-        if self.environment == "production" and self.secret_key == _PLACEHOLDER_SECRET:
+        if (
+            self.secret_key is not None
+            and self.secret_key.strip().lower() in PLACEHOLDER_SECRETS
+        ):
             raise ValueError(
-                "TUMBUH_SECRET_KEY must be set to a real secret in production"
+                "TUMBUH_SECRET_KEY is a placeholder: unset it (tumbuh then creates a "
+                "random secret) or set a random one (python -c 'import secrets; "
+                "print(secrets.token_urlsafe(32))')"
             )
         return self
+
+    @model_validator(mode="after")
+    def _check_proxies(self) -> Settings:
+        try:
+            self.trusted_proxy_networks  # noqa: B018
+        except ValueError as exc:
+            raise ValueError(f"TUMBUH_TRUSTED_PROXIES: {exc}") from None
+        return self
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        return tuple(
+            ip_network(part.strip(), strict=False)
+            for part in self.trusted_proxies.split(",")
+            if part.strip()
+        )
 
     @property
     def sqlite_path(self) -> Path | None:

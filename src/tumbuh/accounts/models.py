@@ -60,3 +60,36 @@ class AuditEvent(Base):
     region_code: Mapped[str | None] = mapped_column(String(16), default=None)
     ip: Mapped[str | None] = mapped_column(String(64), default=None)
     detail: Mapped[str | None] = mapped_column(String(500), default=None)
+
+
+class InstanceSecret(Base):
+    """Secrets this instance made for itself on first start (PostgreSQL: shared by every
+    worker and host; a SQLite instance keeps its secret in a 0600 file instead)."""
+
+    __tablename__ = "instance_secrets"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow
+    )
+
+
+class AuthSession(Base):
+    """One login (a page session or an API token), revocable on the server: logout revokes
+    it; deactivating the user or changing their password revokes all of theirs. The cookie
+    or token carries a random id; only its SHA-256 is stored."""
+
+    __tablename__ = "auth_sessions"
+    __table_args__ = (Index("ix_auth_sessions_user_id", "user_id"),)
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(8))  # page, token
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow
+    )
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), default=None
+    )

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from tumbuh.accounts.models import AuditEvent, LoginAttempt, User
+from tumbuh.accounts.models import AuditEvent, InstanceSecret, LoginAttempt, User
 
 
 def get_user(session: Session, user_id: int) -> User | None:
@@ -62,4 +62,10 @@ def audit_in_scope(scope: str) -> Select[AuditEvent]:
         select(AuditEvent)
         .where(cond)
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    )
+
+
+def get_instance_secret(session: Session, name: str) -> str | None:
+    return session.scalar(
+        select(InstanceSecret.value).where(InstanceSecret.name == name)
     )

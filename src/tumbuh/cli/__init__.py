@@ -11,6 +11,7 @@ from tumbuh.cli import (
     aggregates,  # noqa: F401
     batch,  # noqa: F401
     db,  # noqa: F401
+    doctor,  # noqa: F401
     imports,  # noqa: F401
     indicators,  # noqa: F401
     interventions,  # noqa: F401
@@ -37,4 +38,12 @@ def main() -> None:
         app()
     except TumbuhError as exc:
         typer.echo(f"error [{exc.code}]: {exc.message}", err=True)
+        sys.exit(1)
+    except Exception as exc:
+        from tumbuh.cli._dberror import one_line
+
+        line = one_line(exc)
+        if line is None:
+            raise
+        typer.echo(line, err=True)
         sys.exit(1)

@@ -141,7 +141,9 @@ def prevalence_cmd(
         **_run_args(scheduler, address, workers, partition_rows, quiet),
     )
     out.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out, index=False, float_format="%.2f")
+    from tumbuh.tabular.guard import guard_frame
+
+    guard_frame(table).to_csv(out, index=False, float_format="%.2f")
     typer.echo(f"{len(table):,} rows ({by} x indicator) written to {out}")
 
 

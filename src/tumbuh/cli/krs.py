@@ -58,14 +58,18 @@ def _read_with_pandas(path: Path) -> pd.DataFrame:  # pragma: no cover - fallbac
 
 
 def _write(frame: pd.DataFrame, path: Path) -> None:
+    from tumbuh.tabular.guard import XLSX_ENGINE_KWARGS, guard_frame
+
     suffix = path.suffix.lower()
     try:
         if suffix == ".xlsx":
-            frame.to_excel(path, index=False, engine="xlsxwriter")
+            frame.to_excel(
+                path, index=False, engine="xlsxwriter", engine_kwargs=XLSX_ENGINE_KWARGS
+            )
         elif suffix in {".parquet", ".pq"}:
             frame.to_parquet(path, index=False)
         elif suffix in {".csv", ".txt", ""}:
-            frame.to_csv(path, index=False)
+            guard_frame(frame).to_csv(path, index=False)
         else:
             raise InvalidInput(
                 f"{path}: output must be .csv, .xlsx or .parquet, not {suffix}"

@@ -178,10 +178,14 @@ def score_cmd(
             "reasons_en",
         ]
         frame = table[cols]
+        from tumbuh.tabular.guard import XLSX_ENGINE_KWARGS, guard_frame
+
         if out.suffix.lower() == ".xlsx":
-            frame.to_excel(out, index=False, engine="xlsxwriter")
+            frame.to_excel(
+                out, index=False, engine="xlsxwriter", engine_kwargs=XLSX_ENGINE_KWARGS
+            )
         elif out.suffix.lower() == ".csv":
-            frame.to_csv(out, index=False)
+            guard_frame(frame).to_csv(out, index=False)
         else:
             raise InvalidInput(f"--out: write .csv or .xlsx (got {out.name})")
         typer.echo(f"scores -> {out}")

@@ -37,6 +37,7 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        proxy_headers=True,
+        # Forwarded headers are read by the app, from TUMBUH_TRUSTED_PROXIES only.
+        proxy_headers=False,
         log_level="info",
     )

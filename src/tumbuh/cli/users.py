@@ -8,7 +8,13 @@ import typer
 from sqlalchemy import Engine, inspect
 
 from tumbuh.accounts import service as accounts
-from tumbuh.accounts.models import AuditEvent, LoginAttempt, User
+from tumbuh.accounts.models import (
+    AuditEvent,
+    AuthSession,
+    InstanceSecret,
+    LoginAttempt,
+    User,
+)
 from tumbuh.accounts.roles import Role
 from tumbuh.cli._app import users_app
 from tumbuh.config import get_settings
@@ -31,7 +37,10 @@ def open_accounts_db(db: str | None) -> Engine:
     """
     engine = make_engine(db or get_settings().database_url)
     tables = set(inspect(engine).get_table_names())
-    needed = {t.__tablename__ for t in (User, LoginAttempt, AuditEvent)}
+    needed = {
+        t.__tablename__
+        for t in (User, LoginAttempt, AuditEvent, AuthSession, InstanceSecret)
+    }
     if needed <= tables:
         return engine
     if "alembic_version" in tables:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tumbuh.errors import InvalidInput
+from tumbuh.tabular.guard import guarded_workbook
 from tumbuh.tabular.issues import ImportReport
 
 _COLUMNS = (
@@ -27,9 +28,7 @@ def write_issues(report: ImportReport, path: Path) -> None:
         return
     if suffix != ".xlsx":
         raise InvalidInput(f"--report must end in .csv or .xlsx, not {path.name}")
-    import xlsxwriter
-
-    book = xlsxwriter.Workbook(str(path))
+    book = guarded_workbook(path)
     try:
         sheet = book.add_worksheet("issues")
         bold = book.add_format({"bold": True})

@@ -148,6 +148,7 @@ def write_quarantine(session: Session, *, kind: str, path: Path) -> int:
     from sqlalchemy import select
 
     from tumbuh.register.models import QuarantinedRow
+    from tumbuh.tabular.guard import neutralise
 
     held = session.scalars(
         select(QuarantinedRow)
@@ -160,12 +161,12 @@ def write_quarantine(session: Session, *, kind: str, path: Path) -> int:
     extra = [QUARANTINE_FILE, QUARANTINE_ROW, "Masalah / Problems"]
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow([*columns, *extra])
+        writer.writerow([neutralise(c) for c in [*columns, *extra]])
         for q in held:
             problems = "; ".join(
                 f"{i.get('column') or ''}: {i.get('message_id')} / {i.get('message_en')}"
                 for i in q.issues
             )
             cells = ["" if q.raw.get(c) is None else str(q.raw[c]) for c in columns]
-            writer.writerow([*cells, q.file, q.row, problems])
+            writer.writerow([neutralise(c) for c in [*cells, q.file, q.row, problems]])
     return len(held)

@@ -101,10 +101,10 @@ def write_gaps_xlsx(result: ConvergenceResult, path: Path) -> None:
     `desa` (full-package shares)."""
     if path.suffix.lower() != ".xlsx":
         raise InvalidInput(f"--xlsx must end in .xlsx, not {path.name}")
-    import xlsxwriter
+    from tumbuh.tabular.guard import guarded_workbook
 
     try:
-        book = xlsxwriter.Workbook(str(path))
+        book = guarded_workbook(path)
     except OSError as exc:  # pragma: no cover - xlsxwriter opens on close
         raise InvalidInput(f"{path}: cannot write ({exc})") from None
     try:

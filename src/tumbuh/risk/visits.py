@@ -318,9 +318,9 @@ def _sheet_names(teams: list[str]) -> list[str]:
 def write_xlsx(vl: VisitList, path: Path) -> None:
     """The visit list as an Excel workbook (Indonesian headers): one sheet, or with a split
     by TPK a summary sheet ("Ringkasan TPK") and one sheet per team."""
-    import xlsxwriter
+    from tumbuh.tabular.guard import guarded_workbook
 
-    book = xlsxwriter.Workbook(str(path))
+    book = guarded_workbook(path)
     try:
         bold = book.add_format({"bold": True})
         head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})

@@ -9,6 +9,8 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from tumbuh.tabular.guard import neutralise
+
 
 class Severity(StrEnum):
     error = "error"  # the row was rejected (quarantined)
@@ -80,5 +82,5 @@ class ImportReport:
         writer = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore")
         writer.writeheader()
         for issue in self.issues:
-            writer.writerow(issue.to_dict())
+            writer.writerow({k: neutralise(v) for k, v in issue.to_dict().items()})
         return buf.getvalue()

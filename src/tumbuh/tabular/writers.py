@@ -14,6 +14,13 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from tumbuh.errors import InvalidInput
+from tumbuh.tabular.guard import (
+    guard_arrow_text,
+    guarded_workbook,
+    is_formula_like,
+    neutralise,
+    quote_prefix_format,
+)
 
 __all__ = [
     "XLSX_MAX_ROWS",
@@ -80,8 +87,10 @@ def _csv_text(col: pa.ChunkedArray | pa.Array, delimiter: str) -> pa.Array:
         col = pc.strftime(col, format="%Y-%m-%d %H:%M:%S")
         col = pc.replace_substring_regex(col, pattern=" 00:00:00$", replacement="")
     elif pa.types.is_dictionary(t):
-        col = pc.cast(col, pa.string())
-    elif not (pa.types.is_string(t) or pa.types.is_large_string(t)):
+        col = guard_arrow_text(pc.cast(col, pa.string()))
+    elif pa.types.is_string(t) or pa.types.is_large_string(t):
+        col = guard_arrow_text(col)
+    else:
         col = pc.cast(col, pa.string())
     col = pc.fill_null(col, "")
     if pa.types.is_floating(t) or pa.types.is_integer(t) or pa.types.is_boolean(t):
@@ -116,7 +125,8 @@ class _CsvWriter:
 
     def write(self, table: pa.Table) -> None:
         if not self.header_done:
-            self.fh.write(_csv_line(table.column_names, self.delimiter).encode("utf-8"))
+            names = [neutralise(n) for n in table.column_names]
+            self.fh.write(_csv_line(names, self.delimiter).encode("utf-8"))
             self.header_done = True
         if table.num_rows == 0:
             return
@@ -142,14 +152,12 @@ class _CsvWriter:
 
 class _XlsxWriter:
     def __init__(self, path: Path, sheet: str, numbers_from_text: bool) -> None:
-        import xlsxwriter
-
         self.path = path
-        self.book = xlsxwriter.Workbook(
-            str(path), {"constant_memory": True, "strings_to_numbers": False}
-        )
+        self.book = guarded_workbook(path, constant_memory=True)
         self.sheet = self.book.add_worksheet(sheet[:31])
         self.bold = self.book.add_format({"bold": True})
+        self.quoted = quote_prefix_format(self.book)
+        self.bold_quoted = quote_prefix_format(self.book, bold=True)
         self.date_fmt = self.book.add_format({"num_format": "yyyy-mm-dd"})
         self.numbers_from_text = numbers_from_text
         self.row = 0
@@ -158,7 +166,8 @@ class _XlsxWriter:
         ws = self.sheet
         if self.row == 0:
             for j, name in enumerate(table.column_names):
-                ws.write_string(0, j, name, self.bold)
+                fmt = self.bold_quoted if is_formula_like(name) else self.bold
+                ws.write_string(0, j, name, fmt)
             self.row = 1
         n = table.num_rows
         if self.row - 1 + n > XLSX_MAX_ROWS:
@@ -219,7 +228,11 @@ class _XlsxWriter:
                 elif isinstance(v, dt.datetime | dt.date):
                     ws.write_datetime(r, j, v, self.date_fmt)
                 else:
-                    ws.write_string(r, j, str(v))
+                    text = str(v)
+                    if is_formula_like(text):
+                        ws.write_string(r, j, text, self.quoted)
+                    else:
+                        ws.write_string(r, j, text)
         self.row += n
 
     def close(self) -> None:

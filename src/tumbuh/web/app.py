@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import Response
 
+from tumbuh.accounts.secret import instance_secret
 from tumbuh.config import Settings
 from tumbuh.config import get_settings as load_settings
 from tumbuh.db.engine import make_engine
@@ -24,6 +25,7 @@ from tumbuh.web.api import router as api_router
 from tumbuh.web.csrf import COOKIE as CSRF_COOKIE
 from tumbuh.web.i18n import LANGUAGES
 from tumbuh.web.pages import router as pages_router
+from tumbuh.web.proxy import TrustedProxyMiddleware
 from tumbuh.web.templating import templates
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -36,6 +38,9 @@ CONTENT_SECURITY_POLICY = (
     "form-action 'self'"
 )
 
+
+# Behind HTTPS (directly or as told by a trusted proxy): browsers use HTTPS only, 1 year.
+HSTS = "max-age=31536000; includeSubDomains"
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +121,8 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = session_factory(engine)
+    # Configured, or this instance's own random secret (never a built-in one).
+    app.state.secret_key = instance_secret(settings, engine)
     secure = settings.environment == "production"
 
     @app.middleware("http")
@@ -144,6 +151,12 @@ def create_app(
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        if not request.url.path.startswith("/static/"):
+            # Pages and API answers carry personal data or depend on the user: never
+            # kept by a browser or a shared cache.
+            response.headers.setdefault("Cache-Control", "no-store")
+        if request.url.scheme == "https":
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         if not request.url.path.startswith("/api/docs"):
             response.headers.setdefault(
                 "Content-Security-Policy", CONTENT_SECURITY_POLICY
@@ -153,12 +166,15 @@ def create_app(
     # Added last so it runs first: request.session is ready for everything above.
     app.add_middleware(
         SessionMiddleware,
-        secret_key=settings.secret_key,
+        secret_key=app.state.secret_key,
         session_cookie="tumbuh_session",
         max_age=settings.session_max_age_s,
         same_site="lax",
         https_only=secure,
     )
+    # Added after the session middleware, so it runs before it: everything downstream
+    # sees the real client address and scheme (web/proxy.py).
+    app.add_middleware(TrustedProxyMiddleware, trusted=settings.trusted_proxy_networks)
     errors.install(app)
     app.include_router(api_router)
     app.include_router(pages_router)

@@ -7,7 +7,8 @@ import time
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
+from fastapi import Path as PathParam
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -34,6 +35,12 @@ class LoginRequired(Unauthorized):
 def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
+
+
+def signing_secret(request: Request) -> str:
+    """The secret that signs cookies and tokens (configured or the instance's own)."""
+    secret: str = request.app.state.secret_key
+    return secret
 
 
 def get_engine(request: Request) -> Engine:
@@ -94,7 +101,9 @@ def api_user(
     if not token:
         raise Unauthorized("missing bearer token", code="unauthorized")
     settings = get_settings(request)
-    uid = read_token(settings.secret_key, token, max_age_s=settings.session_max_age_s)
+    uid = read_token(
+        signing_secret(request), token, max_age_s=settings.session_max_age_s
+    )
     user = accounts.get_active_user(db, uid)
     if user is None:
         raise Unauthorized("unknown or inactive user", code="unauthorized")
@@ -107,6 +116,19 @@ def _remember(request: Request, db: Session, user: User) -> User:
     request.state.user = user
     return user
 
+
+# Ids and paging are bounded before they reach the database: PostgreSQL's INTEGER (the
+# type of every id) stops at 2**31 - 1 and SQLite's at 2**63 - 1; beyond, a driver error
+# would answer 500. Out of range is invalid input (422).
+MAX_ID = 2**31 - 1
+MAX_PAGE = 100_000
+RecordId = Annotated[
+    int, PathParam(ge=1, le=MAX_ID, description="Record id (1 to 2^31 - 1)")
+]
+PageNo = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page number, from 1")]
+YearQuery = Annotated[
+    int | None, Query(ge=1900, le=2100, description="Calendar year (default: latest)")
+]
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DbDep = Annotated[Session, Depends(get_db)]

@@ -7,11 +7,15 @@ A page that needs a login redirects to /login instead.
 
 from __future__ import annotations
 
+import logging
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -20,12 +24,39 @@ from tumbuh.web.deps import get_lang
 from tumbuh.web.templating import render
 
 API_PREFIX = "/api/"
+log = logging.getLogger(__name__)
 _HTTP_CODES = {
     401: "unauthorized",
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
     422: "invalid_input",
+}
+
+
+class ErrorBody(BaseModel):
+    """Every API error: a stable code and a sentence for people."""
+
+    error: str = Field(
+        description="Stable machine code, e.g. unauthorized, forbidden, not_found, "
+        "invalid_input, too_many_attempts"
+    )
+    detail: str = Field(description="What went wrong, in English")
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"model": ErrorBody, "description": description}
+
+
+# Documented on every API operation (web/api/__init__.py); 422 replaces FastAPI's default
+# validation schema, since our handler answers {error, detail} for it too.
+API_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _error("No valid bearer token (missing, expired, revoked or forged)"),
+    403: _error("The user's role or region does not allow this"),
+    404: _error("No such record or region"),
+    422: _error("Invalid input: the detail names the parameter and the reason"),
+    429: _error("Too many failed logins: wait and try again"),
+    503: _error("The database is unavailable or busy: try again shortly"),
 }
 
 
@@ -82,7 +113,23 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return response
 
 
+async def _database_error(request: Request, exc: Exception) -> Response:
+    # An unreachable or locked database is a temporary condition (503), not a crash.
+    log.warning(
+        "database unavailable: %s", str(exc).splitlines()[0] if str(exc) else exc
+    )
+    response = render_error(
+        request,
+        code="database_unavailable",
+        detail="the database is unavailable or busy; try again shortly",
+        status=503,
+    )
+    response.headers["Retry-After"] = "5"
+    return response
+
+
 def install(app: FastAPI) -> None:
+    app.add_exception_handler(OperationalError, _database_error)
     app.add_exception_handler(TumbuhError, _tumbuh_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

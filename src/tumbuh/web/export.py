@@ -7,8 +7,9 @@ import io
 import re
 from collections.abc import Iterable, Sequence
 
-import xlsxwriter
 from fastapi import Response
+
+from tumbuh.tabular.guard import guarded_workbook, is_formula_like, quote_prefix_format
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 Cell = str | int | float | bool | dt.date | dt.datetime | None
@@ -19,11 +20,12 @@ def xlsx_bytes(
 ) -> bytes:
     """One sheet: a bold header row, then the rows; dates as Excel dates, None as blank."""
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "remove_timezone": True})
+    book = guarded_workbook(buffer, in_memory=True, remove_timezone=True)
     ws = book.add_worksheet(re.sub(r"[\[\]:*?/\\]", "-", sheet)[:31] or "data")
     bold = book.add_format({"bold": True, "bg_color": "#E8F1EC"})
     date_fmt = book.add_format({"num_format": "yyyy-mm-dd"})
     datetime_fmt = book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    quoted = quote_prefix_format(book)
     widths = [len(h) for h in headers]
     for col, header in enumerate(headers):
         ws.write_string(0, col, header, bold)
@@ -40,8 +42,10 @@ def xlsx_bytes(
             elif isinstance(value, int | float):
                 ws.write_number(r, col, value)
             else:
-                # write_string: never let a cell starting with '=' become a formula.
-                ws.write_string(r, col, value)
+                # A string cell, quote-prefixed when it looks like a formula (tabular.guard).
+                ws.write_string(
+                    r, col, value, quoted if is_formula_like(value) else None
+                )
             if col < len(widths):
                 widths[col] = max(widths[col], min(len(str(value)), 60))
     for col, width in enumerate(widths):

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 from tumbuh.accounts import service as accounts
 from tumbuh.accounts.schemas import Token, UserRead
 from tumbuh.accounts.security import issue_token
-from tumbuh.web.deps import ApiUser, DbDep, SettingsDep, client_ip
+from tumbuh.web.deps import ApiUser, DbDep, SettingsDep, client_ip, signing_secret
 
 router = APIRouter(tags=["auth"])
 
@@ -35,7 +35,7 @@ def token(
         raise outcome.error
     assert outcome.user is not None
     return Token(
-        access_token=issue_token(settings.secret_key, user_id=outcome.user.id),
+        access_token=issue_token(signing_secret(request), user_id=outcome.user.id),
         expires_in=settings.session_max_age_s,
     )
 

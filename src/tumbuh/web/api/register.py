@@ -12,7 +12,7 @@ from tumbuh.accounts import service as accounts
 from tumbuh.accounts.scope import mask_nik, require_personal_data, require_record
 from tumbuh.register import read as register_read
 from tumbuh.register.master import get_region
-from tumbuh.web.deps import ApiUser, DbDep, client_ip
+from tumbuh.web.deps import ApiUser, DbDep, PageNo, RecordId, client_ip
 
 router = APIRouter(tags=["register"])
 
@@ -100,7 +100,7 @@ def list_children(
     user: ApiUser,
     db: DbDep,
     region: Annotated[str, Query(description="Kemendagri code, e.g. 64.71.01")],
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageNo = 1,
     size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> ChildPage:
     code = require_personal_data(user, region)
@@ -123,7 +123,7 @@ def list_children(
     summary="One child with all measurements (personal data, audited)",
 )
 def get_child(
-    request: Request, child_id: int, user: ApiUser, db: DbDep
+    request: Request, child_id: RecordId, user: ApiUser, db: DbDep
 ) -> ChildDetailOut:
     detail = register_read.get_child(db, child_id)
     require_record(user, detail.child.desa_code)
@@ -147,7 +147,9 @@ def get_child(
     response_model=FamilyOut,
     summary="One family (Kartu Keluarga) with its members (personal data, audited)",
 )
-def get_family(request: Request, family_id: int, user: ApiUser, db: DbDep) -> FamilyOut:
+def get_family(
+    request: Request, family_id: RecordId, user: ApiUser, db: DbDep
+) -> FamilyOut:
     family = register_read.get_family(db, family_id)
     require_record(user, family.desa_code)
     accounts.record(

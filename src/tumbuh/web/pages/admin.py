@@ -11,7 +11,7 @@ from starlette.responses import Response
 from tumbuh.accounts import service as accounts
 from tumbuh.accounts.roles import Role
 from tumbuh.errors import TumbuhError
-from tumbuh.web.deps import DbDep, LangDep, PageUser, client_ip
+from tumbuh.web.deps import DbDep, LangDep, PageNo, PageUser, RecordId, client_ip
 from tumbuh.web.export import xlsx_response
 from tumbuh.web.i18n import translate
 from tumbuh.web.templating import render
@@ -116,7 +116,7 @@ def users_create(
 @router.post("/users/{user_id}/active")
 def users_set_active(
     request: Request,
-    user_id: int,
+    user_id: RecordId,
     user: PageUser,
     db: DbDep,
     active: Annotated[bool, Form()],
@@ -133,7 +133,7 @@ def audit_page(
     user: PageUser,
     db: DbDep,
     lang: LangDep,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageNo = 1,
     format: Annotated[str | None, Query(pattern="^(html|xlsx)$")] = None,
 ) -> Response:
     events = accounts.list_audit(

@@ -24,7 +24,14 @@ from tumbuh.imports.service import KINDS, run_import
 from tumbuh.register import read as register_read
 from tumbuh.tabular.issues import ImportReport
 from tumbuh.web import cache, figures
-from tumbuh.web.deps import DbDep, EngineDep, LangDep, PageUser, client_ip
+from tumbuh.web.deps import (
+    DbDep,
+    EngineDep,
+    LangDep,
+    PageUser,
+    RecordId,
+    client_ip,
+)
 from tumbuh.web.templating import render
 
 router = APIRouter()
@@ -129,7 +136,7 @@ def upload(
 @router.post("/imports/quarantine/{row_id}")
 async def fix_row(
     request: Request,
-    row_id: int,
+    row_id: RecordId,
     user: PageUser,
     db: DbDep,
     engine: EngineDep,

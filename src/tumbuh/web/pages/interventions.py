@@ -26,7 +26,7 @@ from tumbuh.interventions.schemas import (
 )
 from tumbuh.register import read as register_read
 from tumbuh.web import cache
-from tumbuh.web.deps import DbDep, LangDep, PageUser, client_ip
+from tumbuh.web.deps import DbDep, LangDep, PageUser, RecordId, client_ip
 from tumbuh.web.export import xlsx_response
 from tumbuh.web.templating import render
 
@@ -232,7 +232,7 @@ def add_action(
 @router.post("/actions/{action_id}")
 def update_action(
     request: Request,
-    action_id: int,
+    action_id: RecordId,
     user: PageUser,
     db: DbDep,
     status: Annotated[str, Form()],

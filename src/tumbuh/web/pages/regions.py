@@ -16,7 +16,15 @@ from tumbuh.register import read as register_read
 from tumbuh.register.master import children_of, get_region, lineage
 from tumbuh.web import figures, insights
 from tumbuh.web.cache import stale_as_of
-from tumbuh.web.deps import DbDep, LangDep, PageUser, SettingsDep, client_ip
+from tumbuh.web.deps import (
+    DbDep,
+    LangDep,
+    PageNo,
+    PageUser,
+    SettingsDep,
+    YearQuery,
+    client_ip,
+)
 from tumbuh.web.export import xlsx_response
 from tumbuh.web.pages.region_panels import (
     desa_context,
@@ -59,8 +67,8 @@ def region_page(
     lang: LangDep,
     settings: SettingsDep,
     kind: str | None = None,
-    year: int | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    year: YearQuery = None,
+    page: PageNo = 1,
     format: Annotated[str | None, Query(pattern="^(html|xlsx)$")] = None,
     table: Annotated[str | None, Query(pattern="^(forecast|coverage)$")] = None,
 ) -> Response:

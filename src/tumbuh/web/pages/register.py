@@ -10,7 +10,7 @@ from tumbuh.accounts.scope import mask_nik, require_record
 from tumbuh.register import read as register_read
 from tumbuh.register.master import lineage
 from tumbuh.web import insights
-from tumbuh.web.deps import DbDep, LangDep, PageUser, client_ip
+from tumbuh.web.deps import DbDep, LangDep, PageUser, RecordId, client_ip
 from tumbuh.web.growth_charts import (
     DAYS_PER_MONTH,
     SEX_FROM_REGISTER,
@@ -23,7 +23,7 @@ router = APIRouter()
 
 @router.get("/children/{child_id}")
 def child_page(
-    request: Request, child_id: int, user: PageUser, db: DbDep, lang: LangDep
+    request: Request, child_id: RecordId, user: PageUser, db: DbDep, lang: LangDep
 ) -> Response:
     detail = register_read.get_child(db, child_id)
     require_record(user, detail.child.desa_code)
@@ -70,7 +70,7 @@ def child_page(
 
 @router.get("/families/{family_id}")
 def family_page(
-    request: Request, family_id: int, user: PageUser, db: DbDep, lang: LangDep
+    request: Request, family_id: RecordId, user: PageUser, db: DbDep, lang: LangDep
 ) -> Response:
     family = register_read.get_family(db, family_id)
     require_record(user, family.desa_code)
