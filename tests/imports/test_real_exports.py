@@ -265,3 +265,79 @@ class TestLinkingOrder:
         run(db, write_csv(tmp_path / "s.csv", EPPGBM_HEADER, rows))
         sexes = db.scalars(select(Person.sex).where(Person.name == "Nur Hidayah")).all()
         assert sorted(sexes) == ["F", "M"]
+
+
+# ------------------------------------------------------------------ region resolution
+
+
+def place(**values: str) -> dict[str, str]:
+    return eppgbm_row(**NO_IDS, Nama=f"Anak {values.pop('Nama', 'A')}", **values)
+
+
+class TestKabupatenAndKotaOfOneName:
+    def test_tegal_with_kecamatan_of_the_kota_lands_in_kota_tegal(
+        self, db: Session, tmp_path: Path
+    ) -> None:
+        rows = [
+            place(
+                Nama="Satu",
+                Prov="JAWA TENGAH",
+                **{"Kab/Kota": "TEGAL", "Kec": "TEGAL BARAT", "Desa/Kel": "KRATON"},
+                Pukesmas="Tegal Barat",
+            ),
+            place(
+                Nama="Dua",
+                Prov="JAWA TENGAH",
+                **{"Kab/Kota": "TEGAL", "Kec": "TEGAL TIMUR", "Desa/Kel": "SLEROK"},
+                Pukesmas="Slerok",
+            ),
+        ]
+        report = run(db, write_csv(tmp_path / "tegal.csv", EPPGBM_HEADER, rows))
+        desa = db.scalars(select(Person.desa_code).order_by(Person.name)).all()
+        assert desa == ["33.76.02.1002", "33.76.01.1005"]  # Anak Dua, Anak Satu
+        assert report.extra["region_choices"] == {"TEGAL": ["Kota Tegal (33.76)"]}
+        assert not {"region_not_found", "region_ambiguous"} & codes(report)
+
+    def test_tegal_with_a_kecamatan_of_the_kabupaten_lands_in_kabupaten_tegal(
+        self, db: Session, tmp_path: Path
+    ) -> None:
+        row = place(
+            Prov="JAWA TENGAH",
+            **{"Kab/Kota": "TEGAL", "Kec": "MARGASARI", "Desa/Kel": "PRUPUK SELATAN"},
+        )
+        report = run(db, write_csv(tmp_path / "kab.csv", EPPGBM_HEADER, [row]))
+        assert db.scalars(select(Person.desa_code)).one() == "33.28.01.2001"
+        assert report.extra["region_choices"] == {"TEGAL": ["Kabupaten Tegal (33.28)"]}
+
+    def test_bekasi_without_a_province_column_is_decided_by_the_kecamatan(
+        self, db: Session, tmp_path: Path
+    ) -> None:
+        header = [h for h in EPPGBM_HEADER if h != "Prov"]
+        row = place(
+            **{"Kab/Kota": "BEKASI", "Kec": "BEKASI TIMUR", "Desa/Kel": "BEKASIJAYA"}
+        )
+        run(db, write_csv(tmp_path / "bekasi.csv", header, [row]))
+        assert db.scalars(select(Person.desa_code)).one() == "32.75.01.1001"
+
+    def test_a_name_the_hierarchy_cannot_decide_is_an_issue_on_the_row(
+        self, db: Session, tmp_path: Path
+    ) -> None:
+        row = place(
+            Prov="JAWA TENGAH", **{"Kab/Kota": "TEGAL", "Kec": "", "Desa/Kel": ""}
+        )
+        report = run(db, write_csv(tmp_path / "t.csv", EPPGBM_HEADER, [row]))
+        issue = next(i for i in report.issues if i.code == "region_ambiguous")
+        assert (issue.column, issue.severity) == ("Kab/Kota", Severity.warning)
+        assert "Kabupaten Tegal (33.28)" in issue.message_en
+
+    def test_an_unknown_kecamatan_is_an_issue_on_its_column_not_a_silent_blank(
+        self, db: Session, tmp_path: Path
+    ) -> None:
+        row = place(
+            Prov="JAWA TENGAH",
+            **{"Kab/Kota": "KOTA TEGAL", "Kec": "ENTAH DIMANA", "Desa/Kel": "KRATON"},
+        )
+        report = run(db, write_csv(tmp_path / "u.csv", EPPGBM_HEADER, [row]))
+        issue = next(i for i in report.issues if i.code == "region_not_found")
+        assert (issue.column, issue.value) == ("Kec", "ENTAH DIMANA")
+        assert report.inserted == 1

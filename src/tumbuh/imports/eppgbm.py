@@ -42,7 +42,7 @@ from tumbuh.imports.normalise import (
     cut as _cut,
 )
 from tumbuh.register.models import Family, Measurement
-from tumbuh.register.regions import name_key
+from tumbuh.register.regions import name_key, split_prefix
 from tumbuh.register.regions import parent_of as _parent_of
 from tumbuh.tabular.issues import RowIssue
 from tumbuh.tabular.parse import parse_sex
@@ -237,48 +237,163 @@ class EppgbmImport(ChunkImport):
     # --------------------------------------------------------------- helpers
 
     def _region(self, key: tuple[str | None, ...]) -> tuple[str | None, ...]:
-        """(desa, kec, kab, problem, fuzzy) codes from `Kode Desa` or the names, cached."""
+        """(desa, kec, kab, problem, fuzzy, problem field, ambiguity) from `Kode Desa` or
+        the names, cached per distinct combination."""
         hit = self.region_cache.get(key)
         if hit is not None:
             return hit
-        code, prov, kab, kec, desa = key
+        code, prov, kab, kec, desa, puskesmas = key
         res = self.ctx.regions
         out: tuple[str | None, ...]
         if code and re.fullmatch(r"\d{10}", code):  # 6401012001 → 64.01.01.2001
             code = f"{code[:2]}.{code[2:4]}.{code[4:6]}.{code[6:]}"
         if code and res.is_code(code, 4):
             parts = code.split(".")
-            out = (code, ".".join(parts[:3]), ".".join(parts[:2]), None, None)
+            out = (
+                code,
+                ".".join(parts[:3]),
+                ".".join(parts[:2]),
+                None,
+                None,
+                None,
+                None,
+            )
         else:
-            fuzzy: list[str] = []
-            codes: list[str | None] = [None, None, None, None]
-            parent: str | None = None
-            problem: str | None = None
-            if prov is None and kab is not None:
-                # No province column: the kab/kota name decides when it is unique in Indonesia.
-                hits = {
-                    found
-                    for codes_ in res.children(None).values()
-                    for province in codes_
-                    if (found := res.resolve(province, 2, kab)[0]) is not None
-                    and not res.resolve(province, 2, kab)[1]
-                }
-                if len(hits) == 1:
-                    prov = res.names[parent_of_code(hits.pop())]
-            for level, value in enumerate((prov, kab, kec, desa), start=1):
-                if value is None:
-                    break
-                found, was_fuzzy = res.resolve(parent, level, value)
-                if found is None:
-                    problem = value
-                    break
-                if was_fuzzy:
-                    fuzzy.append(f"{value} → {res.names[found]}")
-                codes[level - 1] = found
-                parent = found
-            out = (codes[3], codes[2], codes[1], problem, "; ".join(fuzzy) or None)
+            out = self._region_by_names(prov, kab, kec, desa, puskesmas)
         self.region_cache[key] = out
         return out
+
+    def _region_by_names(
+        self,
+        prov: str | None,
+        kab: str | None,
+        kec: str | None,
+        desa: str | None,
+        puskesmas: str | None,
+    ) -> tuple[str | None, ...]:
+        res = self.ctx.regions
+        fuzzy: list[str] = []
+        codes: list[str | None] = [None, None, None, None]
+        ambiguity: str | None = None
+
+        def done(problem: str | None, fld: str | None) -> tuple[str | None, ...]:
+            return (
+                codes[3],
+                codes[2],
+                codes[1],
+                problem,
+                "; ".join(fuzzy) or None,
+                fld,
+                ambiguity,
+            )
+
+        prov_code: str | None = None
+        if prov is not None:
+            prov_code, was_fuzzy = res.resolve(None, 1, prov)
+            if prov_code is None:
+                return done(prov, "prov")
+            if was_fuzzy:
+                fuzzy.append(f"{prov} → {res.names[prov_code]}")
+            codes[0] = prov_code
+        if kab is None:
+            return done(None, None)
+        candidates = self._kab_candidates(prov_code, kab)
+        if not candidates:
+            return done(kab, "kab")
+        kab_code, was_fuzzy = candidates[0]
+        if len(candidates) > 1:
+            kab_code, ambiguity = self._choose_kab(
+                kab, candidates, kec, desa, puskesmas
+            )
+            was_fuzzy = dict(candidates)[kab_code]
+            chosen = f"{res.names[kab_code]} ({kab_code})"
+            choices = self.ctx.report.extra.setdefault("region_choices", {})
+            if chosen not in choices.setdefault(kab, []):
+                choices[kab].append(chosen)
+        if was_fuzzy:
+            fuzzy.append(f"{kab} → {res.names[kab_code]}")
+        codes[1] = kab_code
+        parent = kab_code
+        for level, value, fld in ((3, kec, "kec"), (4, desa, "desa")):
+            if value is None:
+                break
+            found, was_fuzzy = res.resolve(parent, level, value)
+            if found is None:
+                return done(value, fld)
+            if was_fuzzy:
+                fuzzy.append(f"{value} → {res.names[found]}")
+            codes[level - 1] = found
+            parent = found
+        return done(None, None)
+
+    def _kab_candidates(
+        self, prov_code: str | None, kab: str
+    ) -> list[tuple[str, bool]]:
+        """(code, fuzzy) of every kabupaten/kota the name can mean: `TEGAL` is both
+        Kabupaten Tegal and Kota Tegal; a written `Kab.`/`Kota` prefix keeps its own kind."""
+        res = self.ctx.regions
+        prefix, key = split_prefix(kab, 2)
+        provinces = (
+            [prov_code]
+            if prov_code is not None
+            else [c for codes_ in res.children(None).values() for c in codes_]
+        )
+        exact = [c for p in provinces for c in res.children(p).get(key, [])]
+        if prefix is not None and len(exact) > 1:
+            want = "kota" if prefix in ("kota", "kota adm") else "kabupaten"
+            kind = [c for c in exact if name_key(res.names[c]).startswith(want)]
+            exact = kind or exact
+        if exact:
+            return [(c, False) for c in sorted(exact)]
+        found = {
+            code for p in provinces if (code := res.resolve(p, 2, kab)[0]) is not None
+        }
+        if len(found) != 1:  # unknown, or a typo that fits several provinces
+            return []
+        only = found.pop()
+        return [(only, res.resolve(parent_of_code(only), 2, kab)[1])]
+
+    def _choose_kab(
+        self,
+        kab: str,
+        candidates: list[tuple[str, bool]],
+        kec: str | None,
+        desa: str | None,
+        puskesmas: str | None,
+    ) -> tuple[str, str | None]:
+        """The kabupaten/kota under which the row's kecamatan and desa (or, without a
+        kecamatan, its puskesmas) exist; (code, None), or (default, note) when they do
+        not decide (the Kabupaten, as Kemendagri lists it first)."""
+        res = self.ctx.regions
+
+        def depth(kab_code: str) -> int:
+            score = 0
+            place = kec if kec is not None else puskesmas
+            if place is None:
+                return 0
+            kec_code, was_fuzzy = res.resolve(kab_code, 3, place)
+            if kec_code is None:
+                return 0
+            score += 1 if was_fuzzy else 2
+            if desa is not None:
+                desa_code, was_fuzzy = res.resolve(kec_code, 4, desa)
+                if desa_code is not None:
+                    score += 1 if was_fuzzy else 2
+            return score
+
+        scored = sorted((-depth(c), c) for c, _ in candidates)
+        best, code = -scored[0][0], scored[0][1]
+        if best > 0 and (len(scored) == 1 or -scored[1][0] < best):
+            return code, None
+        default = next(
+            (
+                c
+                for c, _ in candidates
+                if name_key(res.names[c]).startswith("kabupaten")
+            ),
+            candidates[0][0],
+        )
+        return default, f"{kab} → {res.names[default]} ({default})"
 
     # ----------------------------------------------------------------- chunk
 
@@ -413,23 +528,26 @@ class EppgbmImport(ChunkImport):
         mothers = self._texts(chunk, "mother_name", per_row)
         addresses = self._texts(chunk, "address", per_row)
 
+        pos_names = chunk.clean("posyandu")
+        pkm_names = chunk.clean("puskesmas")
         region_cols = [
             chunk.clean(f) for f in ("desa_code", "prov", "kab", "kec", "desa")
         ]
         desa_codes: list[str | None] = [None] * n
         kec_codes: list[str | None] = [None] * n
         kab_codes: list[str | None] = [None] * n
-        for i, key in enumerate(zip(*region_cols, strict=True)):
-            if not any(key):
+        for i, key in enumerate(zip(*region_cols, pkm_names, strict=True)):
+            if not any(key[:5]):
                 continue
-            desa_c, kec_c, kab_c, problem, fuzzy = self._region(key)
+            desa_c, kec_c, kab_c, problem, fuzzy, where, ambiguity = self._region(key)
             desa_codes[i], kec_codes[i], kab_codes[i] = desa_c, kec_c, kab_c
             if problem is not None:
-                self._issue(per_row, chunk, i, "desa", "region_not_found", problem)
+                fld = where if where is not None and chunk.has(where) else "desa"
+                self._issue(per_row, chunk, i, fld, "region_not_found", problem)
             if fuzzy is not None:
                 self._issue(per_row, chunk, i, "desa", "region_fuzzy", fuzzy)
-        pos_names = chunk.clean("posyandu")
-        pkm_names = chunk.clean("puskesmas")
+            if ambiguity is not None:
+                self._issue(per_row, chunk, i, "kab", "region_ambiguous", ambiguity)
         posyandu_ids = ctx.facility_ids(
             "posyandu",
             [
