@@ -341,3 +341,119 @@ class TestKabupatenAndKotaOfOneName:
         issue = next(i for i in report.issues if i.code == "region_not_found")
         assert (issue.column, issue.value) == ("Kec", "ENTAH DIMANA")
         assert report.inserted == 1
+
+
+# -------------------------------------------------------------- units and plausibility
+
+
+def sized(name: str, weight: str = "3.1", length: str = "49") -> dict[str, str]:
+    return place(Nama=name, **{"BB Lahir": weight, "TB Lahir": length})
+
+
+class TestUnitsAndPlausibility:
+    @pytest.mark.parametrize(
+        ("written", "kg", "code"),
+        [
+            ("3300", 3.3, "birth_weight_grams"),
+            ("2200", 2.2, "birth_weight_grams"),
+            ("28", 2.8, "birth_weight_hectograms"),
+            ("16", 1.6, "birth_weight_hectograms"),
+            ("2.9", 2.9, None),
+            ("350", None, "birth_weight_implausible"),
+        ],
+    )
+    def test_birth_weight_in_grams_or_hectograms_is_read_as_kg_and_reported(
+        self,
+        db: Session,
+        tmp_path: Path,
+        written: str,
+        kg: float | None,
+        code: str | None,
+    ) -> None:
+        report = run(
+            db, write_csv(tmp_path / "bw.csv", EPPGBM_HEADER, [sized("Bw", written)])
+        )
+        stored = db.scalars(
+            select(Person.birth_weight_kg).where(Person.name == "Anak Bw")
+        ).one()
+        assert stored == (None if kg is None else pytest.approx(kg))
+        found = {i.code for i in report.issues if i.column == "BB Lahir"}
+        assert found == ({code} if code else set())
+        assert report.inserted == 1
+
+    @pytest.mark.parametrize(
+        ("written", "code"),
+        [
+            ("4.9", "birth_length_dm"),
+            ("4,900", "birth_length_dm"),  # a decimal comma: 4.9 dm
+            ("490", "birth_length_mm"),
+            ("4900", "birth_length_decimal_lost"),
+            ("49", None),
+        ],
+    )
+    def test_birth_length_in_mm_or_dm_is_read_as_cm_and_reported(
+        self, db: Session, tmp_path: Path, written: str, code: str | None
+    ) -> None:
+        report = run(
+            db,
+            write_csv(
+                tmp_path / "bl.csv", EPPGBM_HEADER, [sized("Bl", length=written)]
+            ),
+        )
+        stored = db.scalars(
+            select(Person.birth_length_cm).where(Person.name == "Anak Bl")
+        ).one()
+        assert stored == pytest.approx(49.0)
+        found = {i.code for i in report.issues if i.column == "TB Lahir"}
+        assert found == ({code} if code else set())
+
+    def test_negative_weight_and_muac_are_reported_and_not_stored(
+        self, db: Session, tmp_path: Path
+    ) -> None:
+        row = place(Nama="Neg", Berat="-5", LiLA="-1")
+        report = run(db, write_csv(tmp_path / "neg.csv", EPPGBM_HEADER, [row]))
+        m = db.scalars(select(Measurement)).one()
+        assert (m.weight_kg, m.muac_cm, m.lenhei_cm) == (
+            None,
+            None,
+            pytest.approx(76.5),
+        )
+        neg = {(i.column, i.value) for i in report.issues if i.code == "negative_value"}
+        assert neg == {("Berat", "-5"), ("LiLA", "-1")}
+
+    def test_age_of_60_months_or_more_and_measuring_on_the_birth_date_are_reported(
+        self, db: Session, tmp_path: Path
+    ) -> None:
+        rows = [
+            # 60 months and 14 days: still scored by anthro, outside the under-five standard
+            place(
+                Nama="Lima",
+                **{"Tgl Lahir": "01/01/2019", "Tanggal Pengukuran": "15/01/2024"},
+            ),
+            place(
+                Nama="Baru",
+                **{"Tgl Lahir": "01/06/2024", "Tanggal Pengukuran": "01/06/2024"},
+                Berat="3.2",
+                Tinggi="49",
+            ),
+        ]
+        report = run(db, write_csv(tmp_path / "age.csv", EPPGBM_HEADER, rows))
+        found = {
+            (i.row, i.code) for i in report.issues if i.column == "Tanggal Pengukuran"
+        }
+        assert found == {(2, "age_over_60_months"), (3, "measured_on_birth_date")}
+        assert report.inserted == 2
+
+    def test_an_overlong_name_is_cut_and_the_cut_is_reported(
+        self, db: Session, tmp_path: Path
+    ) -> None:
+        row = place(Nama="X" * 100_000)
+        report = run(db, write_csv(tmp_path / "long.csv", EPPGBM_HEADER, [row]))
+        cut = next(i for i in report.issues if i.code == "text_cut")
+        assert (cut.row, cut.column, cut.value) == (2, "Nama", "100005 → 160")
+        assert (
+            len(
+                db.scalars(select(Person.name).where(Person.name.like("Anak X%"))).one()
+            )
+            == 160
+        )
