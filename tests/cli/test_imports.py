@@ -138,3 +138,66 @@ def test_the_choice_between_kabupaten_and_kota_of_one_name_is_printed(
     assert result.exit_code == 0, result.output
     assert "kab/kota 'TEGAL' → Kota Tegal (33.76)" in result.stdout
     assert "inserted 1" in result.stdout
+
+
+def test_faltering_shows_the_exports_flag_beside_its_own_and_counts_disagreements(
+    db_url: str, tmp_path: Path
+) -> None:
+    # Four children weighed in September and October; (October weight, export's flag):
+    # A gains and the export says N, B and C gain nothing (T) and the export says T and N,
+    # D gains and the export says T: two disagreements (C and D).
+    plan = {
+        "A": ("10.5", "N"),
+        "B": ("10.0", "T"),
+        "C": ("10.0", "N"),
+        "D": ("10.5", "T"),
+    }
+    rows = []
+    for name, (october, flag) in plan.items():
+        base = {"NIK": "", "NIK Ortu": "", "No KK": "", "Nama": f"Anak {name}"}
+        rows.append(
+            eppgbm_row(
+                **base,
+                **{"Tanggal Pengukuran": "10/09/2024", "Naik Berat Badan": "B"},
+                Berat="10.0",
+            )
+        )
+        rows.append(
+            eppgbm_row(
+                **base,
+                **{"Tanggal Pengukuran": "10/10/2024", "Naik Berat Badan": flag},
+                Berat=october,
+            )
+        )
+    path = write_csv(tmp_path / "nt.csv", EPPGBM_HEADER, rows)
+    assert (
+        runner.invoke(app, ["import", "eppgbm", str(path), "--db", db_url]).exit_code
+        == 0
+    )
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        posyandu = conn.execute(
+            text("SELECT id FROM facilities WHERE kind = 'posyandu'")
+        ).scalar_one()
+    engine.dispose()
+    args = ["faltering", "--posyandu", str(posyandu), "--db", db_url]
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    listed = {
+        r["name"]: (r["nt"], r["export_nt"], r["disagree"])
+        for r in json.loads(result.stdout)
+    }
+    assert listed == {
+        "Anak B": ("T", "T", False),
+        "Anak C": ("T", "N", True),
+        "Anak D": ("N", "T", True),
+    }
+    text_out = runner.invoke(app, args)
+    assert "posyandu" in text_out.stdout
+    assert "2 of 4 children flagged" in text_out.stdout
+    assert (
+        "export (Naik Berat Badan): 2 T/2T; judged by both 4, disagree 2"
+        in text_out.stdout
+    )

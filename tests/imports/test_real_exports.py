@@ -457,3 +457,25 @@ class TestUnitsAndPlausibility:
             )
             == 160
         )
+
+
+# ---------------------------------------------------------------- what the export says
+
+
+def test_the_exports_z_scores_labels_and_growth_flag_are_kept_under_real_headers(
+    db: Session, tmp_path: Path
+) -> None:
+    rename = {
+        "ZS BB/U": "z-core bb/u",
+        "ZS TB/U": "z-core tb/u",
+        "ZS BB/TB": "z-core bb/tb",
+        "BB/U": "Status BB/U",
+    }
+    header = [rename.get(h, h) for h in EPPGBM_HEADER]
+    row = eppgbm_row(**{"Naik Berat Badan": "T"})
+    for old, new in rename.items():
+        row[new] = row.pop(old)
+    run(db, write_csv(tmp_path / "z.csv", header, [row]))
+    m = db.scalars(select(Measurement)).one()
+    assert (m.src_zwei, m.src_zlen, m.src_zwfl) == (-0.5, -1.2, 0.1)
+    assert (m.src_cat_bbu, m.src_weight_gain) == ("Berat Badan Normal", "T")
