@@ -22,7 +22,8 @@ def db_url(tmp_path: Path) -> str:
 
 
 def rows() -> list[dict[str, str]]:
-    return [eppgbm_row(), eppgbm_row(No="2", Nama="", NIK="")]
+    """A good row and one without a birth date (rejected; a name is not required)."""
+    return [eppgbm_row(), eppgbm_row(No="2", Nama="Dewi", NIK="", **{"Tgl Lahir": ""})]
 
 
 def test_import_eppgbm_json_reports_counts_and_issues(
@@ -44,7 +45,11 @@ def test_import_eppgbm_json_reports_counts_and_issues(
         "rejected": 1,
     }
     issue = report["issues"][0]
-    assert (issue["row"], issue["column"], issue["code"]) == (3, "Nama", "required")
+    assert (issue["row"], issue["column"], issue["code"]) == (
+        3,
+        "Tgl Lahir",
+        "required",
+    )
     assert report["link_review"] == 0
     again = runner.invoke(
         app, ["import", "eppgbm", str(path), "--db", db_url, "--json"]
@@ -64,7 +69,7 @@ def test_report_files_in_csv_and_excel(db_url: str, tmp_path: Path) -> None:
     assert text[0].startswith("file,row,column,code")
     assert "Nilai wajib kosong" in text[1]
     sheet = load_workbook(xlsx_out)["issues"]
-    assert [c.value for c in sheet[2]][:4] == ["e.csv", 3, "Nama", "required"]
+    assert [c.value for c in sheet[2]][:4] == ["e.csv", 3, "Tgl Lahir", "required"]
 
 
 def test_an_unreadable_file_exits_non_zero_and_changes_nothing(
@@ -109,7 +114,8 @@ def test_quarantined_rows_can_be_exported_fixed_and_imported_again(
     lines = out.read_text(encoding="utf-8-sig").splitlines()
     assert "Nilai wajib kosong" in lines[1]
     out.write_text(
-        "\n".join([lines[0], lines[1].replace(",,P,", ",Dewi,P,", 1)]), encoding="utf-8"
+        "\n".join([lines[0], lines[1].replace(",Dewi,P,,", ",Dewi,P,01/02/2023,", 1)]),
+        encoding="utf-8",
     )
     again = runner.invoke(app, ["import", "eppgbm", str(out), "--db", db_url, "--json"])
     report = json.loads(again.stdout)
@@ -117,3 +123,81 @@ def test_quarantined_rows_can_be_exported_fixed_and_imported_again(
     assert report["quarantine_resolved"] == 1
     empty = runner.invoke(app, ["import", "quarantine", str(out), "--db", db_url])
     assert empty.stdout.startswith("0 quarantined")
+
+
+def test_the_choice_between_kabupaten_and_kota_of_one_name_is_printed(
+    db_url: str, tmp_path: Path
+) -> None:
+    header = [h for h in EPPGBM_HEADER if h != "Nama"]  # names removed, as shared
+    row = eppgbm_row(
+        Prov="JAWA TENGAH",
+        **{"Kab/Kota": "TEGAL", "Kec": "TEGAL BARAT", "Desa/Kel": "KRATON"},
+    )
+    path = write_csv(tmp_path / "tegal.csv", header, [row])
+    result = runner.invoke(app, ["import", "eppgbm", str(path), "--db", db_url])
+    assert result.exit_code == 0, result.output
+    assert "kab/kota 'TEGAL' → Kota Tegal (33.76)" in result.stdout
+    assert "inserted 1" in result.stdout
+
+
+def test_faltering_shows_the_exports_flag_beside_its_own_and_counts_disagreements(
+    db_url: str, tmp_path: Path
+) -> None:
+    # Four children weighed in September and October; (October weight, export's flag):
+    # A gains and the export says N, B and C gain nothing (T) and the export says T and N,
+    # D gains and the export says T: two disagreements (C and D).
+    plan = {
+        "A": ("10.5", "N"),
+        "B": ("10.0", "T"),
+        "C": ("10.0", "N"),
+        "D": ("10.5", "T"),
+    }
+    rows = []
+    for name, (october, flag) in plan.items():
+        base = {"NIK": "", "NIK Ortu": "", "No KK": "", "Nama": f"Anak {name}"}
+        rows.append(
+            eppgbm_row(
+                **base,
+                **{"Tanggal Pengukuran": "10/09/2024", "Naik Berat Badan": "B"},
+                Berat="10.0",
+            )
+        )
+        rows.append(
+            eppgbm_row(
+                **base,
+                **{"Tanggal Pengukuran": "10/10/2024", "Naik Berat Badan": flag},
+                Berat=october,
+            )
+        )
+    path = write_csv(tmp_path / "nt.csv", EPPGBM_HEADER, rows)
+    assert (
+        runner.invoke(app, ["import", "eppgbm", str(path), "--db", db_url]).exit_code
+        == 0
+    )
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        posyandu = conn.execute(
+            text("SELECT id FROM facilities WHERE kind = 'posyandu'")
+        ).scalar_one()
+    engine.dispose()
+    args = ["faltering", "--posyandu", str(posyandu), "--db", db_url]
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    listed = {
+        r["name"]: (r["nt"], r["export_nt"], r["disagree"])
+        for r in json.loads(result.stdout)
+    }
+    assert listed == {
+        "Anak B": ("T", "T", False),
+        "Anak C": ("T", "N", True),
+        "Anak D": ("N", "T", True),
+    }
+    text_out = runner.invoke(app, args)
+    assert "posyandu" in text_out.stdout
+    assert "2 of 4 children flagged" in text_out.stdout
+    assert (
+        "export (Naik Berat Badan): 2 T/2T; judged by both 4, disagree 2"
+        in text_out.stdout
+    )

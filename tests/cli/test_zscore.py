@@ -85,7 +85,12 @@ class TestWhoReferenceCases:
             assert got[col].tolist() == ref[col].tolist(), col
         for col in ANTHRO_OUT:
             assert_same_values(ref[col], got[col], col)
-        assert (got["issues"] == "").all()
+        # A row has an issue exactly when WHO anthro flags one of its z-scores.
+        flags = [c for c in ANTHRO_OUT if c.startswith("f")]
+        flagged = (ref[flags] == "1").any(axis=1)
+        assert flagged.sum() > 0
+        assert ((got["issues"] != "") == flagged).all()
+        assert got.loc[flagged, "issues"].str.contains("flagged").all()
 
     def test_full_anthro_file_with_is_age_in_month_column(self, tmp_path: Path) -> None:
         """The whole public file as is: months rows are scored as months."""
@@ -366,3 +371,29 @@ def test_header_only_file_gives_a_header_only_output(tmp_path: Path) -> None:
     assert len(lines) == 1
     assert lines[0].startswith("sex,age,weight,clenhei,")
     assert lines[0].endswith(",issues")
+
+
+def test_a_flagged_z_score_counts_as_an_issue_but_keeps_its_outputs(
+    tmp_path: Path,
+) -> None:
+    """An export whose weight was typed in grams gives a WAZ in the thousands: scored,
+    flagged by the WHO limits, and counted and described as an issue."""
+    src = tmp_path / "e.csv"
+    src.write_text(
+        "JK,Tgl Lahir,Tanggal Pengukuran,Berat,Tinggi,z-core bb/u\n"
+        "L,2023-01-05,2024-01-05,5405.79,75,1.2\n"
+        "P,2023-01-05,2024-01-05,9.1,74,0.1\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.csv"
+    result = run("zscore", src, "-o", out)
+    stderr = result.stderr  # type: ignore[attr-defined]
+    assert (
+        "2 rows written, 1 with issues (0 not scored, 1 with a z-score flagged"
+        in stderr
+    )
+    got = read_text_csv(out)
+    assert float(got["zwei"][0]) > 1000
+    assert got["fwei"][0] == "1"
+    assert "zwei" in got["issues"][0]
+    assert got["issues"][1] == ""

@@ -61,6 +61,9 @@ def _print(report: ImportReport) -> None:
         f"{report.updated}, unchanged {report.unchanged}, rejected {report.rejected}, "
         f"to review {report.extra.get('link_review', 0)}"
     )
+    for written, chosen in report.extra.get("region_choices", {}).items():
+        # Kabupaten and kota of one name: which one the rows' kecamatan/desa pointed to.
+        typer.echo(f"  kab/kota {written!r} → {', '.join(chosen)}")
     for issue in report.issues[:_SHOWN]:
         col = f" [{issue.column}]" if issue.column else ""
         typer.echo(

@@ -228,12 +228,22 @@ def faltering(
         )
         keep = np.asarray(label == period.upper(), dtype=bool)
     latest = latest.loc[keep]
-    flagged = latest[latest["reason_en"].fillna("") != ""].sort_values("name")
+    # The export's own judgement (`Naik Berat Badan`) beside ours: children either marks as
+    # not gaining are listed; a disagreement is a weighing both judged N vs T/2T.
+    judged = ["N", "T", "2T"]
+    export_nt = latest["export_nt"].where(latest["export_nt"].notna(), None)
+    own_t = latest["nt"].isin(["T", "2T"])
+    export_t = export_nt.isin(["T", "2T"])
+    both = latest["nt"].isin(judged) & export_nt.isin(judged)
+    disagree = both & (own_t != export_t)
+    ours = latest["reason_en"].fillna("") != ""
+    flagged = latest[ours | export_t].sort_values("name")
     lang = get_settings().language
     col = "reason_id" if lang == "id" else "reason_en"
     rows: list[dict[str, Any]] = []
-    for rec in flagged.to_dict("records"):
+    for idx, rec in zip(flagged.index, flagged.to_dict("records"), strict=True):
         weight = rec["weight_kg"]
+        export = rec["export_nt"]
         rows.append(
             {
                 "child_id": int(rec["child_id"]),
@@ -241,6 +251,8 @@ def faltering(
                 "date": pd.Timestamp(rec["date"]).date().isoformat(),
                 "weight_kg": None if pd.isna(weight) else float(weight),
                 "nt": rec["nt"],
+                "export_nt": None if export is None or pd.isna(export) else export,
+                "disagree": bool(disagree.loc[idx]),
                 "bgm": bool(rec["bgm"]),
                 "haz_falling": bool(rec["haz_falling"]),
                 "reason": rec[col],
@@ -249,6 +261,16 @@ def faltering(
     if json_out:
         typer.echo(json.dumps(rows, ensure_ascii=False))
         return
-    typer.echo(f"posyandu {posyandu}: {len(rows)} of {len(latest)} children flagged")
+    typer.echo(
+        f"posyandu {posyandu}: {int(ours.sum())} of {len(latest)} children flagged"
+    )
+    typer.echo(
+        f"export (Naik Berat Badan): {int(export_t.sum())} T/2T; judged by both "
+        f"{int(both.sum())}, disagree {int(disagree.sum())}"
+    )
+    typer.echo(f"{'date':<10} {'name':<30} {'nt':<2} {'export':<6} reason")
     for r in rows:
-        typer.echo(f"{r['date']} {str(r['name'])[:30]:<30} {r['nt']:<2} {r['reason']}")
+        typer.echo(
+            f"{r['date']} {str(r['name'])[:30]:<30} {r['nt']:<2} "
+            f"{r['export_nt'] or '-':<6} {r['reason']}"
+        )

@@ -97,7 +97,7 @@ def zscore_command(
 
     needed = list(dict.fromkeys(mapping.fields.values()))  # only these are parsed
     tmp = output.with_name(f".{output.name}.partial-{os.getpid()}")
-    rows = bad = 0
+    rows = bad = flagged = 0
     first_issues: list[str] = []
     progress = _progress()
     try:
@@ -115,6 +115,7 @@ def zscore_command(
                 sink.write(out)
                 rows += raw.num_rows
                 bad += scored.bad_rows
+                flagged += scored.flagged_rows
                 for issue in scored.issues[: max(0, 3 - len(first_issues))]:
                     first_issues.append(f"row {issue.row}: {issue.message_en}")
                 if progress and task is not None:
@@ -126,7 +127,9 @@ def zscore_command(
         if tmp.exists():
             tmp.unlink()
     typer.echo(
-        f"{output.name}: {rows:,} rows written, {bad:,} with issues (see the 'issues' column)",
+        f"{output.name}: {rows:,} rows written, {bad + flagged:,} with issues "
+        f"({bad:,} not scored, {flagged:,} with a z-score flagged implausible; "
+        "see the 'issues' column)",
         err=True,
     )
     for line in first_issues:

@@ -29,19 +29,20 @@ from tumbuh.imports.context import (
     insert_with_ids,
     row_keys,
 )
-from tumbuh.imports.linking import Candidate, PersonIndex
+from tumbuh.imports.linking import Candidate, PersonIndex, anonymous_key
 from tumbuh.imports.normalise import (
-    cut as _cut,
-)
-from tumbuh.imports.normalise import (
+    MESSAGES,
     map_headers,
     normalise_kk,
     normalise_measure,
     normalise_nik_column,
     normalise_rt_rw,
 )
+from tumbuh.imports.normalise import (
+    cut as _cut,
+)
 from tumbuh.register.models import Family, Measurement
-from tumbuh.register.regions import name_key
+from tumbuh.register.regions import name_key, split_prefix
 from tumbuh.register.regions import parent_of as _parent_of
 from tumbuh.tabular.issues import RowIssue
 from tumbuh.tabular.parse import parse_sex
@@ -79,20 +80,58 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "measure": ("Cara Ukur",),
     "muac": ("LiLA", "Lingkar Lengan Atas"),
     "headc": ("Lingkar Kepala", "LK"),
-    "src_cat_bbu": ("BB/U",),
-    "src_zwei": ("ZS BB/U", "Z-Score BB/U", "ZS BBU"),
-    "src_cat_tbu": ("TB/U", "PB/U"),
-    "src_zlen": ("ZS TB/U", "Z-Score TB/U", "ZS PB/U"),
-    "src_cat_bbtb": ("BB/TB", "BB/PB"),
-    "src_zwfl": ("ZS BB/TB", "Z-Score BB/TB", "ZS BB/PB"),
-    "src_weight_gain": ("Naik Berat Badan", "Naik BB"),
+    # The export's own labels and z-scores, kept for comparison. Real files write
+    # "z-core" (sic), "ZScore", "Z Score", "Status BB/U"...
+    "src_cat_bbu": ("BB/U", "Status BB/U", "Kategori BB/U", "BBU"),
+    "src_zwei": (
+        "ZS BB/U", "Z-Score BB/U", "ZS BBU", "z-core bb/u", "Z Score BB/U",
+        "ZScore BB/U", "Zscore BBU", "Z-Score BBU", "z-core bbu",
+    ),
+    "src_cat_tbu": ("TB/U", "PB/U", "Status TB/U", "Kategori TB/U", "TBU"),
+    "src_zlen": (
+        "ZS TB/U", "Z-Score TB/U", "ZS PB/U", "z-core tb/u", "Z Score TB/U",
+        "ZScore TB/U", "Zscore TBU", "Z-Score TBU", "z-core tbu", "z-core pb/u",
+    ),
+    "src_cat_bbtb": ("BB/TB", "BB/PB", "Status BB/TB", "Kategori BB/TB", "BBTB"),
+    "src_zwfl": (
+        "ZS BB/TB", "Z-Score BB/TB", "ZS BB/PB", "z-core bb/tb", "Z Score BB/TB",
+        "ZScore BB/TB", "Zscore BBTB", "Z-Score BBTB", "z-core bbtb", "z-core bb/pb",
+    ),
+    "src_weight_gain": ("Naik Berat Badan", "Naik BB", "N/T", "Naik/Tidak"),
+}  # fmt: skip
+# Without these no age, hence no z-score, can be computed: the file is refused (the name
+# is not among them: exports are often shared with the names removed).
+REQUIRED = ("sex", "birth_date", "measured_on")
+_LACKS = {
+    "sex": "lacks_sex",
+    "birth_date": "lacks_birth_date",
+    "measured_on": "lacks_measured_on",
 }
-REQUIRED = ("name", "sex", "birth_date", "measured_on")
 
 # WHO Child Growth Standards: |z| beyond 5 is biologically implausible for weight-for-age
 # (WHO anthro flag limits -6/+5); a repaired weight must come within this.
 _PLAUSIBLE_Z = 5.0
-_MAX_AGE_DAYS = 1856  # 60 completed months (WHO anthro, 30.4375 days per month)
+# 60 months (WHO anthro, 30.4375 days per month): older children are outside the standard
+# the export and tumbuh score against, reported on the row.
+_AGE_60_MONTHS = 60 * 30.4375
+# Plausible birth sizes (kg, cm): the WHO standard at birth spans 2.0-4.8 kg and 43.6-55.6 cm
+# at ±3 SD; these limits leave room for very preterm and very large newborns. Values outside
+# are tried as grams/hectograms and mm/dm, and dropped (reported) when no unit fits.
+_BIRTH_KG = (0.4, 6.5)
+_BIRTH_CM = (25.0, 65.0)
+# MUAC of under-fives is 6-30 cm; 60-300 is the same in mm.
+_MUAC_CM = (5.0, 35.0)
+# Column widths of the text kept from the export (persons / measurements tables).
+_WIDTH = {
+    "name": 160,
+    "mother_name": 160,
+    "address": 250,
+    "src_age": 40,
+    "src_cat_bbu": 40,
+    "src_cat_tbu": 40,
+    "src_cat_bbtb": 40,
+    "src_weight_gain": 20,
+}
 _MEASURE_FIELDS = ("weight", "lenhei", "muac", "headc")
 
 
@@ -104,15 +143,24 @@ def parent_of_code(code: str) -> str:
 def check_columns(source: TableSource, file: str) -> dict[str, str]:
     """Map the file's headers; raise when a required column is missing (the file is unusable)."""
     columns = map_headers(source.keys, ALIASES)
-    missing = [ALIASES[f][0] for f in REQUIRED if f not in columns]
+    missing = [(ALIASES[f][0], _LACKS[f]) for f in REQUIRED if f not in columns]
     if "weight" not in columns and "lenhei" not in columns:
-        missing.append("Berat/Tinggi")
+        missing.append(("Berat/Tinggi", "lacks_measurement"))
     if missing:
-        raise ImportFileError(
-            f"{file}: not an e-PPGBM export, missing column(s) {', '.join(missing)} "
-            f"/ bukan ekspor e-PPGBM, kolom tidak ada: {', '.join(missing)}"
-        )
+        raise ImportFileError(lacks_message(file, missing))
     return columns
+
+
+def lacks_message(file: str, missing: list[tuple[str, str]]) -> str:
+    """`file: <what is missing and why>` in Bahasa Indonesia, then in English."""
+    head_id, head_en = MESSAGES["file_lacks_column"]
+    names = ", ".join(col for col, _ in missing)
+    why_id = "; ".join(f"{col}: {MESSAGES[code][0]}" for col, code in missing)
+    why_en = "; ".join(f"{col}: {MESSAGES[code][1]}" for col, code in missing)
+    return (
+        f"{file}: {head_id.format(value=names)} ({why_id}) / "
+        f"{file}: {head_en.format(value=names)} ({why_en})"
+    )
 
 
 def score(
@@ -189,48 +237,163 @@ class EppgbmImport(ChunkImport):
     # --------------------------------------------------------------- helpers
 
     def _region(self, key: tuple[str | None, ...]) -> tuple[str | None, ...]:
-        """(desa, kec, kab, problem, fuzzy) codes from `Kode Desa` or the names, cached."""
+        """(desa, kec, kab, problem, fuzzy, problem field, ambiguity) from `Kode Desa` or
+        the names, cached per distinct combination."""
         hit = self.region_cache.get(key)
         if hit is not None:
             return hit
-        code, prov, kab, kec, desa = key
+        code, prov, kab, kec, desa, puskesmas = key
         res = self.ctx.regions
         out: tuple[str | None, ...]
         if code and re.fullmatch(r"\d{10}", code):  # 6401012001 → 64.01.01.2001
             code = f"{code[:2]}.{code[2:4]}.{code[4:6]}.{code[6:]}"
         if code and res.is_code(code, 4):
             parts = code.split(".")
-            out = (code, ".".join(parts[:3]), ".".join(parts[:2]), None, None)
+            out = (
+                code,
+                ".".join(parts[:3]),
+                ".".join(parts[:2]),
+                None,
+                None,
+                None,
+                None,
+            )
         else:
-            fuzzy: list[str] = []
-            codes: list[str | None] = [None, None, None, None]
-            parent: str | None = None
-            problem: str | None = None
-            if prov is None and kab is not None:
-                # No province column: the kab/kota name decides when it is unique in Indonesia.
-                hits = {
-                    found
-                    for codes_ in res.children(None).values()
-                    for province in codes_
-                    if (found := res.resolve(province, 2, kab)[0]) is not None
-                    and not res.resolve(province, 2, kab)[1]
-                }
-                if len(hits) == 1:
-                    prov = res.names[parent_of_code(hits.pop())]
-            for level, value in enumerate((prov, kab, kec, desa), start=1):
-                if value is None:
-                    break
-                found, was_fuzzy = res.resolve(parent, level, value)
-                if found is None:
-                    problem = value
-                    break
-                if was_fuzzy:
-                    fuzzy.append(f"{value} → {res.names[found]}")
-                codes[level - 1] = found
-                parent = found
-            out = (codes[3], codes[2], codes[1], problem, "; ".join(fuzzy) or None)
+            out = self._region_by_names(prov, kab, kec, desa, puskesmas)
         self.region_cache[key] = out
         return out
+
+    def _region_by_names(
+        self,
+        prov: str | None,
+        kab: str | None,
+        kec: str | None,
+        desa: str | None,
+        puskesmas: str | None,
+    ) -> tuple[str | None, ...]:
+        res = self.ctx.regions
+        fuzzy: list[str] = []
+        codes: list[str | None] = [None, None, None, None]
+        ambiguity: str | None = None
+
+        def done(problem: str | None, fld: str | None) -> tuple[str | None, ...]:
+            return (
+                codes[3],
+                codes[2],
+                codes[1],
+                problem,
+                "; ".join(fuzzy) or None,
+                fld,
+                ambiguity,
+            )
+
+        prov_code: str | None = None
+        if prov is not None:
+            prov_code, was_fuzzy = res.resolve(None, 1, prov)
+            if prov_code is None:
+                return done(prov, "prov")
+            if was_fuzzy:
+                fuzzy.append(f"{prov} → {res.names[prov_code]}")
+            codes[0] = prov_code
+        if kab is None:
+            return done(None, None)
+        candidates = self._kab_candidates(prov_code, kab)
+        if not candidates:
+            return done(kab, "kab")
+        kab_code, was_fuzzy = candidates[0]
+        if len(candidates) > 1:
+            kab_code, ambiguity = self._choose_kab(
+                kab, candidates, kec, desa, puskesmas
+            )
+            was_fuzzy = dict(candidates)[kab_code]
+            chosen = f"{res.names[kab_code]} ({kab_code})"
+            choices = self.ctx.report.extra.setdefault("region_choices", {})
+            if chosen not in choices.setdefault(kab, []):
+                choices[kab].append(chosen)
+        if was_fuzzy:
+            fuzzy.append(f"{kab} → {res.names[kab_code]}")
+        codes[1] = kab_code
+        parent = kab_code
+        for level, value, fld in ((3, kec, "kec"), (4, desa, "desa")):
+            if value is None:
+                break
+            found, was_fuzzy = res.resolve(parent, level, value)
+            if found is None:
+                return done(value, fld)
+            if was_fuzzy:
+                fuzzy.append(f"{value} → {res.names[found]}")
+            codes[level - 1] = found
+            parent = found
+        return done(None, None)
+
+    def _kab_candidates(
+        self, prov_code: str | None, kab: str
+    ) -> list[tuple[str, bool]]:
+        """(code, fuzzy) of every kabupaten/kota the name can mean: `TEGAL` is both
+        Kabupaten Tegal and Kota Tegal; a written `Kab.`/`Kota` prefix keeps its own kind."""
+        res = self.ctx.regions
+        prefix, key = split_prefix(kab, 2)
+        provinces = (
+            [prov_code]
+            if prov_code is not None
+            else [c for codes_ in res.children(None).values() for c in codes_]
+        )
+        exact = [c for p in provinces for c in res.children(p).get(key, [])]
+        if prefix is not None and len(exact) > 1:
+            want = "kota" if prefix in ("kota", "kota adm") else "kabupaten"
+            kind = [c for c in exact if name_key(res.names[c]).startswith(want)]
+            exact = kind or exact
+        if exact:
+            return [(c, False) for c in sorted(exact)]
+        found = {
+            code for p in provinces if (code := res.resolve(p, 2, kab)[0]) is not None
+        }
+        if len(found) != 1:  # unknown, or a typo that fits several provinces
+            return []
+        only = found.pop()
+        return [(only, res.resolve(parent_of_code(only), 2, kab)[1])]
+
+    def _choose_kab(
+        self,
+        kab: str,
+        candidates: list[tuple[str, bool]],
+        kec: str | None,
+        desa: str | None,
+        puskesmas: str | None,
+    ) -> tuple[str, str | None]:
+        """The kabupaten/kota under which the row's kecamatan and desa (or, without a
+        kecamatan, its puskesmas) exist; (code, None), or (default, note) when they do
+        not decide (the Kabupaten, as Kemendagri lists it first)."""
+        res = self.ctx.regions
+
+        def depth(kab_code: str) -> int:
+            score = 0
+            place = kec if kec is not None else puskesmas
+            if place is None:
+                return 0
+            kec_code, was_fuzzy = res.resolve(kab_code, 3, place)
+            if kec_code is None:
+                return 0
+            score += 1 if was_fuzzy else 2
+            if desa is not None:
+                desa_code, was_fuzzy = res.resolve(kec_code, 4, desa)
+                if desa_code is not None:
+                    score += 1 if was_fuzzy else 2
+            return score
+
+        scored = sorted((-depth(c), c) for c, _ in candidates)
+        best, code = -scored[0][0], scored[0][1]
+        if best > 0 and (len(scored) == 1 or -scored[1][0] < best):
+            return code, None
+        default = next(
+            (
+                c
+                for c, _ in candidates
+                if name_key(res.names[c]).startswith("kabupaten")
+            ),
+            candidates[0][0],
+        )
+        return default, f"{kab} → {res.names[default]} ({default})"
 
     # ----------------------------------------------------------------- chunk
 
@@ -239,10 +402,11 @@ class EppgbmImport(ChunkImport):
         per_row: dict[int, list[RowIssue]] = {}
         ctx = self.ctx
 
-        names = chunk.clean("name")
-        for i in range(n):
-            if names[i] is None:
-                self._issue(per_row, chunk, i, "name", "required", error=True)
+        names = self._texts(chunk, "name", per_row)
+        if chunk.has("name"):
+            for i in range(n):
+                if names[i] is None:
+                    self._issue(per_row, chunk, i, "name", "name_missing")
         sex_p = parse_sex(chunk.arrow("sex"))
         sex = np.array(sex_p.values, dtype=np.float64)
         for i in np.flatnonzero(sex_p.failed).tolist():
@@ -271,17 +435,53 @@ class EppgbmImport(ChunkImport):
                 "measured_before_birth",
                 error=True,
             )
-        for i in np.flatnonzero(age > _MAX_AGE_DAYS).tolist():
+        for i in np.flatnonzero(age >= _AGE_60_MONTHS).tolist():
             self._issue(
                 per_row, chunk, int(i), "measured_on", "age_over_60_months", int(age[i])
             )
+        for i in np.flatnonzero(age == 0).tolist():
+            self._issue(per_row, chunk, int(i), "measured_on", "measured_on_birth_date")
 
-        weight = self._number(chunk, "weight", per_row)
-        lenhei = self._number(chunk, "lenhei", per_row)
-        muac = self._number(chunk, "muac", per_row)
-        headc = self._number(chunk, "headc", per_row)
-        bw = self._number(chunk, "birth_weight", per_row)
-        bl = self._number(chunk, "birth_length", per_row)
+        weight = self._positive(chunk, "weight", per_row)
+        lenhei = self._positive(chunk, "lenhei", per_row)
+        muac = self._positive(chunk, "muac", per_row)
+        headc = self._positive(chunk, "headc", per_row)
+        bw = self._positive(chunk, "birth_weight", per_row)
+        bl = self._positive(chunk, "birth_length", per_row)
+        muac = self._units(
+            chunk,
+            per_row,
+            "muac",
+            muac,
+            _MUAC_CM,
+            ((0.1, "muac_mm"),),
+            "muac_implausible",
+            "cm",
+        )
+        bw = self._units(
+            chunk,
+            per_row,
+            "birth_weight",
+            bw,
+            _BIRTH_KG,
+            ((0.001, "birth_weight_grams"), (0.1, "birth_weight_hectograms")),
+            "birth_weight_implausible",
+            "kg",
+        )
+        bl = self._units(
+            chunk,
+            per_row,
+            "birth_length",
+            bl,
+            _BIRTH_CM,
+            (
+                (0.1, "birth_length_mm"),
+                (10.0, "birth_length_dm"),
+                (0.01, "birth_length_decimal_lost"),
+            ),
+            "birth_length_implausible",
+            "cm",
+        )
         src_z = {
             f: self._number(chunk, f, per_row)
             for f in ("src_zwei", "src_zlen", "src_zwfl")
@@ -325,26 +525,29 @@ class EppgbmImport(ChunkImport):
                 self._issue(per_row, chunk, i, "no_kk", code, raw)
         rts = self._rt_rw(chunk, "rt", per_row)
         rws = self._rt_rw(chunk, "rw", per_row)
-        mothers = chunk.clean("mother_name")
-        addresses = chunk.clean("address")
+        mothers = self._texts(chunk, "mother_name", per_row)
+        addresses = self._texts(chunk, "address", per_row)
 
+        pos_names = chunk.clean("posyandu")
+        pkm_names = chunk.clean("puskesmas")
         region_cols = [
             chunk.clean(f) for f in ("desa_code", "prov", "kab", "kec", "desa")
         ]
         desa_codes: list[str | None] = [None] * n
         kec_codes: list[str | None] = [None] * n
         kab_codes: list[str | None] = [None] * n
-        for i, key in enumerate(zip(*region_cols, strict=True)):
-            if not any(key):
+        for i, key in enumerate(zip(*region_cols, pkm_names, strict=True)):
+            if not any(key[:5]):
                 continue
-            desa_c, kec_c, kab_c, problem, fuzzy = self._region(key)
+            desa_c, kec_c, kab_c, problem, fuzzy, where, ambiguity = self._region(key)
             desa_codes[i], kec_codes[i], kab_codes[i] = desa_c, kec_c, kab_c
             if problem is not None:
-                self._issue(per_row, chunk, i, "desa", "region_not_found", problem)
+                fld = where if where is not None and chunk.has(where) else "desa"
+                self._issue(per_row, chunk, i, fld, "region_not_found", problem)
             if fuzzy is not None:
                 self._issue(per_row, chunk, i, "desa", "region_fuzzy", fuzzy)
-        pos_names = chunk.clean("posyandu")
-        pkm_names = chunk.clean("puskesmas")
+            if ambiguity is not None:
+                self._issue(per_row, chunk, i, "kab", "region_ambiguous", ambiguity)
         posyandu_ids = ctx.facility_ids(
             "posyandu",
             [
@@ -365,6 +568,40 @@ class EppgbmImport(ChunkImport):
         good_idx: list[int] = np.flatnonzero(~chunk.bad).tolist()
         births = birth.astype(object)
         dates = measured.astype(object)
+        sexes = ["M" if v == 1 else "F" for v in sex.tolist()]
+        birth_list: list[dt.date] = births.tolist()
+        bw_list = _none_nan(bw)
+        bl_list = _none_nan(bl)
+        # Identity key per row: the name's key, or for a row without a name its sex, place
+        # and birth size (the birth date is the index's other half).
+        keys: list[str] = [""] * n
+        for i in good_idx:
+            name = names[i]
+            if name is not None:
+                keys[i] = name_key(name)[:160]
+            if not keys[i]:
+                keys[i] = anonymous_key(
+                    sexes[i],
+                    desa_codes[i],
+                    name_key(pos_names[i]) if pos_names[i] else None,
+                    rts[i],
+                    rws[i],
+                    bw_list[i],
+                    bl_list[i],
+                )
+        # Rows are linked in an order that does not depend on their order in the file
+        # (measurement date, then identity), so the latest measurement's values win.
+        dates_list: list[dt.date] = dates.tolist()
+        order = sorted(
+            good_idx,
+            key=lambda i: (
+                dates_list[i],
+                niks[i] or "",
+                birth_list[i],
+                keys[i],
+                int(chunk.rows[i]),
+            ),
+        )
 
         # Families and mothers first: children point at them.
         self._families({k for i in good_idx if (k := kks[i])})
@@ -373,7 +610,7 @@ class EppgbmImport(ChunkImport):
             {births[i] for i in good_idx},
         )
         mother_of: dict[int, Candidate] = {}
-        for i in good_idx:
+        for i in order:
             mnik = mother_niks[i]
             if mnik is None:
                 continue
@@ -398,17 +635,18 @@ class EppgbmImport(ChunkImport):
         self.index.flush()
 
         person_of: dict[int, Candidate] = {}
-        sexes = ["M" if v == 1 else "F" for v in sex.tolist()]
-        birth_list: list[dt.date] = births.tolist()
-        bw_list = _none_nan(bw)
-        bl_list = _none_nan(bl)
-        for ii in good_idx:
-            name = names[ii] or ""
-            nkey = name_key(name)[:160]
+        for ii in order:
+            name = names[ii]
+            nkey = keys[ii]
             mkey = _cut(name_key(mothers[ii] or ""), 160) or None
             nik = niks[ii]
             cand, unsure, sc = self.index.match(
-                nik=nik, name_key=nkey, birth_date=birth_list[ii], mother_key=mkey
+                nik=nik,
+                name_key=nkey,
+                birth_date=birth_list[ii],
+                mother_key=mkey,
+                sex=sexes[ii],
+                desa_code=desa_codes[ii],
             )
             mother = mother_of.get(ii)
             fields: dict[str, Any] = {
@@ -421,26 +659,32 @@ class EppgbmImport(ChunkImport):
                     {
                         "nik": nik,
                         "nik_suspect": _cut(suspects[ii], 24),
-                        "name": name[:160],
+                        "name": name or "",
                         "name_key": nkey,
                         "sex": sexes[ii],
                         "birth_date": birth_list[ii],
-                        "mother_name": _cut(mothers[ii], 160),
+                        "mother_name": mothers[ii],
                         "mother_name_key": mkey,
                         "family_role": "anak" if fields["family_id"] else None,
                         "rt": rts[ii],
                         "rw": rws[ii],
-                        "address": _cut(addresses[ii], 250),
+                        "address": addresses[ii],
                         "birth_weight_kg": bw_list[ii],
                         "birth_length_cm": bl_list[ii],
                         **fields,
                     }
                 )
                 if unsure is not None:
-                    self.index.review(cand, unsure, sc, ctx.file, int(chunk.rows[ii]))
-                    self._issue(
-                        per_row, chunk, ii, "name", "link_review", unsure.name_key
+                    reason = (
+                        "sex/birth date/desa match without a name"
+                        if unsure.anonymous or name is None
+                        else "name/birth date/mother fuzzy match"
                     )
+                    self.index.review(
+                        cand, unsure, sc, ctx.file, int(chunk.rows[ii]), reason
+                    )
+                    shown = unsure.extra.get("name") or unsure.name_key
+                    self._issue(per_row, chunk, ii, "name", "link_review", shown)
             else:
                 if nik is not None and cand.nik is None:
                     fields["nik"] = nik
@@ -456,9 +700,9 @@ class EppgbmImport(ChunkImport):
                             "nik_conflict",
                             f"{old_birth} → {birth_list[ii]}",
                         )
-                    fields.update(
-                        name=name[:160], sex=sexes[ii], birth_date=birth_list[ii]
-                    )
+                    fields.update(sex=sexes[ii], birth_date=birth_list[ii])
+                    if name is not None:  # an export without names keeps the name
+                        fields.update(name=name, name_key=nkey)
                 self.index.set_fields(cand, fields)
             person_of[ii] = cand
         self.index.flush()
@@ -495,6 +739,58 @@ class EppgbmImport(ChunkImport):
                     ctx.resolved_keys.update(rkeys)
 
     # ------------------------------------------------------------- sections
+
+    def _texts(
+        self, chunk: Chunk, fld: str, per_row: dict[int, list[RowIssue]]
+    ) -> list[str | None]:
+        """Cleaned text cells cut to the column's width; a cut is reported on the row."""
+        values = chunk.clean(fld)
+        width = _WIDTH[fld]
+        for i, value in enumerate(values):
+            if value is not None and len(value) > width:
+                shown = f"{len(value)} → {width}"
+                self._issue(per_row, chunk, i, fld, "text_cut", shown)
+                values[i] = value[:width]
+        return values
+
+    def _positive(
+        self, chunk: Chunk, fld: str, per_row: dict[int, list[RowIssue]]
+    ) -> npt.NDArray[np.float64]:
+        """Numbers of a measurement column; negative values are reported and dropped."""
+        values = self._number(chunk, fld, per_row)
+        for i in np.flatnonzero(values < 0).tolist():
+            self._issue(per_row, chunk, int(i), fld, "negative_value", f"{values[i]:g}")
+            values[i] = np.nan
+        return values
+
+    def _units(
+        self,
+        chunk: Chunk,
+        per_row: dict[int, list[RowIssue]],
+        fld: str,
+        values: npt.NDArray[np.float64],
+        plausible: tuple[float, float],
+        factors: tuple[tuple[float, str], ...],
+        implausible: str,
+        unit: str,
+    ) -> npt.NDArray[np.float64]:
+        """Values outside `plausible` read in another unit when exactly one factor brings
+        them in (reported with the factor's code), else dropped (reported as `implausible`)."""
+        lo, hi = plausible
+        out = values.copy()
+        odd = np.flatnonzero(~np.isnan(values) & ((values < lo) | (values > hi)))
+        for i in odd.tolist():
+            raw = float(values[i])
+            fits = [(f, code) for f, code in factors if lo <= raw * f <= hi]
+            if len(fits) == 1:
+                factor, code = fits[0]
+                out[i] = round(raw * factor, 6)
+                shown = f"{raw:g} → {out[i]:g} {unit}"
+                self._issue(per_row, chunk, int(i), fld, code, shown)
+            else:
+                out[i] = np.nan
+                self._issue(per_row, chunk, int(i), fld, implausible, f"{raw:g}")
+        return out
 
     def _rt_rw(
         self, chunk: Chunk, fld: str, per_row: dict[int, list[RowIssue]]

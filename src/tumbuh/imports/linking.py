@@ -1,8 +1,19 @@
-"""Linking rows to persons: valid NIK first, else name + birth date + mother's name (fuzzy).
+"""Linking rows to persons: valid NIK first, else name + birth date + sex + mother's name
+(fuzzy), else, for rows without a name, sex + birth date + place + birth size.
 
 The index is loaded in bulk per chunk (one query per batch of NIKs or birth dates, never one
 per row) and grows as the file creates persons, so the same new child in several rows of
 one file becomes one person.
+
+Linking does not depend on row order and a re-import links every row to the person it was
+linked to the first time:
+- an exact key (birth date + name key, or birth date + spelling key) is looked up before
+  any fuzzy match, and ties go to the oldest person (lowest id), not to the first one seen;
+- a fuzzy match links without review only to a person stored before this import (within one
+  file, two different spellings are two e-PPGBM records: they become two persons, and a
+  review entry when they are close);
+- names that carry different numbers (pseudonymised exports: `ANAK 05710`, `ANAK 05910`)
+  and persons of a known different sex never match.
 """
 
 from __future__ import annotations
@@ -31,7 +42,10 @@ REVIEW_NAME = 80.0
 
 
 _OLD_SPELLING = (("oe", "u"), ("dj", "j"), ("tj", "c"), ("sj", "sy"), ("ch", "kh"))
-_DOUBLED = re.compile(r"(.)\1+")
+_DOUBLED = re.compile(r"([a-z])\1+")  # letters only: 0910 is not 09100
+_DIGITS = re.compile(r"\d+")
+# Prefix of the identity key of a person known without a name (see `anonymous_key`).
+ANONYMOUS = "~"
 
 
 @functools.lru_cache(maxsize=1 << 17)
@@ -73,6 +87,40 @@ class Candidate:
     def __post_init__(self) -> None:
         self.spelling = spelling_key(self.name_key)
 
+    @property
+    def sex(self) -> str | None:
+        value = self.extra.get("sex")
+        return None if value is None else str(value)
+
+    @property
+    def anonymous(self) -> bool:
+        return self.name_key.startswith(ANONYMOUS)
+
+
+def anonymous_key(
+    sex: str,
+    desa_code: str | None,
+    posyandu: str | None,
+    rt: str | None,
+    rw: str | None,
+    birth_weight: float | None,
+    birth_length: float | None,
+) -> str:
+    """Identity key of a child in an export without names (birth date is kept apart):
+    sex, place (desa, posyandu, RT/RW) and birth size, e.g. `~M|64.72.06.1001|mawar 1|004|002|3.1|49`."""
+    size = ["" if v is None else f"{v:g}" for v in (birth_weight, birth_length)]
+    parts = [sex, desa_code or "", (posyandu or "")[:60], rt or "", rw or "", *size]
+    return (ANONYMOUS + "|".join(parts))[:160]
+
+
+def _numbers(key: str) -> list[str]:
+    return _DIGITS.findall(key)
+
+
+def _order(cand: Candidate) -> tuple[bool, int]:
+    """Stored persons first, the oldest first; then persons of this import in creation order."""
+    return (cand.id < 0, abs(cand.id))
+
 
 @dataclass
 class PersonIndex:
@@ -85,6 +133,11 @@ class PersonIndex:
         default_factory=dict
     )
     by_key: dict[tuple[dt.date, str], list[Candidate]] = field(default_factory=dict)
+    by_spelling: dict[tuple[dt.date, str], list[Candidate]] = field(
+        default_factory=dict
+    )
+    # Every person per birth date, named or not (near matches of rows without a name).
+    by_birth_all: dict[dt.date, list[Candidate]] = field(default_factory=dict)
     by_id: dict[int, Candidate] = field(default_factory=dict)
     loaded_niks: set[str] = field(default_factory=set)
     loaded_dates: set[dt.date] = field(default_factory=set)
@@ -102,6 +155,12 @@ class PersonIndex:
             self.by_nik[cand.nik] = cand
         if cand.birth_date is not None:
             self.by_key.setdefault((cand.birth_date, cand.name_key), []).append(cand)
+            self.by_birth_all.setdefault(cand.birth_date, []).append(cand)
+            if cand.anonymous or not cand.name_key:
+                return
+            self.by_spelling.setdefault((cand.birth_date, cand.spelling), []).append(
+                cand
+            )
             spellings, cands = self.by_birth.setdefault(cand.birth_date, ([], []))
             spellings.append(cand.spelling)
             cands.append(cand)
@@ -145,6 +204,10 @@ class PersonIndex:
             self._load(Person.birth_date.in_(want_dates[start : start + BATCH]))
         self.loaded_dates.update(want_dates)
 
+    def created_here(self, cand: Candidate) -> bool:
+        """Whether this import created the person (not yet written, or written by it)."""
+        return cand.id < 0 or cand.id in self.created_ids
+
     def match(
         self,
         *,
@@ -152,45 +215,91 @@ class PersonIndex:
         name_key: str,
         birth_date: dt.date | None,
         mother_key: str | None,
+        sex: str | None = None,
+        desa_code: str | None = None,
     ) -> tuple[Candidate | None, Candidate | None, float]:
-        """(certain match, uncertain candidate, score): NIK, then exact key, then fuzzy."""
+        """(certain match, uncertain candidate, score): NIK, then exact key, then spelling
+        key, then fuzzy (stored persons only); rows without a name: their exact key, else
+        a person of the same sex, birth date and desa for review."""
         if nik is not None:
             hit = self.by_nik.get(nik)
             if hit is not None:
                 return hit, None, 100.0
         if birth_date is None:
             return None, None, 0.0
-        for cand in self.by_key.get((birth_date, name_key), ()):
+
+        def fits(cand: Candidate) -> bool:
             if nik is not None and cand.nik is not None and cand.nik != nik:
-                continue  # two valid, different NIKs are two people
-            if mother_key is None or cand.mother_key in (None, mother_key):
-                return cand, None, 100.0
+                return False  # two valid, different NIKs are two people
+            return sex is None or cand.sex is None or cand.sex == sex
+
+        def same_mother(cand: Candidate) -> bool:
+            return mother_key is None or cand.mother_key in (None, mother_key)
+
+        exact = [
+            c
+            for c in self.by_key.get((birth_date, name_key), ())
+            if fits(c) and same_mother(c)
+        ]
+        if exact:
+            return min(exact, key=_order), None, 100.0
+        if name_key.startswith(ANONYMOUS) or not name_key:
+            near = [
+                c
+                for c in self.by_birth_all.get(birth_date, ())
+                if fits(c)
+                and c.sex == sex
+                and (desa_code is None or c.extra.get("desa_code") in (None, desa_code))
+            ]
+            if near:
+                return None, min(near, key=_order), 50.0
+            return None, None, 0.0
+        numbers = _numbers(name_key)
+        spelling = spelling_key(name_key)
+        same = [
+            c
+            for c in self.by_spelling.get((birth_date, spelling), ())
+            if fits(c)
+            and _numbers(c.name_key) == numbers
+            and (
+                mother_key is None
+                or c.mother_key is None
+                or fuzz.token_sort_ratio(mother_key, c.mother_key) >= SAME_MOTHER
+            )
+        ]
+        if same:
+            return min(same, key=_order), None, 100.0
         pool = self.by_birth.get(birth_date)
         if pool is None:
             return None, None, 0.0
-        best: Candidate | None = None
-        best_score = 0.0
+        found: list[tuple[float, Candidate]] = []
         hits = process.extract(
-            spelling_key(name_key),
+            spelling,
             pool[0],
             scorer=fuzz.token_sort_ratio,
             score_cutoff=REVIEW_NAME,
-            limit=10,
+            limit=None,
         )
         for _, score, idx in hits:
             cand = pool[1][idx]
-            if nik is not None and cand.nik is not None and cand.nik != nik:
+            if not fits(cand) or _numbers(cand.name_key) != numbers:
                 continue
             if mother_key is not None and cand.mother_key is not None:
                 mscore = fuzz.token_sort_ratio(mother_key, cand.mother_key)
                 score = min(score, mscore) if mscore < SAME_MOTHER else score
                 if score < REVIEW_NAME:
                     continue
-            if score > best_score:
-                best, best_score = cand, score
-        if best is not None and best_score >= SAME_NAME:
-            return best, None, best_score
-        return None, best, best_score
+            found.append((float(score), cand))
+        if not found:
+            return None, None, 0.0
+        certain = [
+            (sc, c) for sc, c in found if sc >= SAME_NAME and not self.created_here(c)
+        ]
+        if certain:
+            best = min(certain, key=lambda x: (-x[0], _order(x[1])))
+            return best[1], None, best[0]
+        best = min(found, key=lambda x: (-x[0], _order(x[1])))
+        return None, best[1], best[0]
 
     def create(self, values: dict[str, Any]) -> Candidate:
         """A new person (written at `flush`); returns its index entry with a temporary id."""
@@ -225,14 +334,20 @@ class PersonIndex:
             self.updates.setdefault(cand.id, {}).update(changed)
 
     def review(
-        self, cand: Candidate, other: Candidate, score: float, file: str, row: int
+        self,
+        cand: Candidate,
+        other: Candidate,
+        score: float,
+        file: str,
+        row: int,
+        reason: str = "name/birth date/mother fuzzy match",
     ) -> None:
         self.reviews.append(
             {
                 "person": cand,
                 "candidate": other,
                 "score": float(score),
-                "reason": "name/birth date/mother fuzzy match",
+                "reason": reason,
                 "file": file[:255],
                 "row": row,
             }
@@ -251,7 +366,7 @@ class PersonIndex:
                 self.created_ids.add(pid)
                 cand.extra = {
                     k: cand.extra.get(k)
-                    for k in ("family_id", "mother_id", "desa_code")
+                    for k in ("family_id", "mother_id", "desa_code", "sex")
                 }
             self.created += len(self.pending)
             self.pending.clear()

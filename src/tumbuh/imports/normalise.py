@@ -85,8 +85,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Measurement date before birth date",
     ),
     "age_over_60_months": (
-        "Umur saat ukur lebih dari 60 bulan",
-        "Age at measurement over 60 months",
+        "Umur saat ukur 60 bulan atau lebih (di luar standar WHO 0-5 tahun)",
+        "Age at measurement 60 months or more (outside the WHO 0-5 years standard)",
     ),
     "future_date": ("Tanggal di masa depan: {value}", "Date in the future: {value}"),
     "region_not_found": (
@@ -118,6 +118,84 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Family value differs from the head's row: {value}",
     ),
     "invalid_kk": ("No KK tidak valid: {value}", "Invalid No KK: {value}"),
+    "file_lacks_column": (
+        "berkas tidak dapat diimpor, kolom tidak ada: {value}",
+        "the file cannot be imported, missing column(s): {value}",
+    ),
+    "lacks_sex": (
+        "jenis kelamin diperlukan untuk menghitung z-skor",
+        "sex is needed to compute z-scores",
+    ),
+    "lacks_birth_date": (
+        "umur saat ukur dihitung dari tanggal lahir",
+        "age at measurement is computed from the birth date",
+    ),
+    "lacks_measured_on": (
+        "umur saat ukur dihitung dari tanggal pengukuran",
+        "age at measurement is computed from the measurement date",
+    ),
+    "lacks_measurement": (
+        "tidak ada berat maupun tinggi untuk dinilai",
+        "there is no weight or length/height to assess",
+    ),
+    "name_missing": (
+        "Nama kosong; anak dikenali dari NIK atau jenis kelamin, tanggal lahir, "
+        "tempat dan ukuran lahir",
+        "No name; the child is identified by NIK or by sex, birth date, place and "
+        "birth size",
+    ),
+    "text_cut": (
+        "Teks terlalu panjang, dipotong: {value}",
+        "Text too long, cut: {value}",
+    ),
+    "negative_value": (
+        "Nilai negatif tidak mungkin, diabaikan: {value}",
+        "A negative value is impossible, ignored: {value}",
+    ),
+    "measured_on_birth_date": (
+        "Diukur pada tanggal lahir (umur 0 hari)",
+        "Measured on the birth date (age 0 days)",
+    ),
+    "birth_weight_grams": (
+        "Berat lahir dalam gram, dibaca sebagai kg: {value}",
+        "Birth weight in grams, read as kg: {value}",
+    ),
+    "birth_weight_hectograms": (
+        "Berat lahir dalam ons (hektogram), dibaca sebagai kg: {value}",
+        "Birth weight in hectograms (ons), read as kg: {value}",
+    ),
+    "birth_weight_implausible": (
+        "Berat lahir tidak masuk akal, diabaikan: {value}",
+        "Birth weight implausible, ignored: {value}",
+    ),
+    "birth_length_mm": (
+        "Panjang lahir dalam mm, dibaca sebagai cm: {value}",
+        "Birth length in mm, read as cm: {value}",
+    ),
+    "birth_length_dm": (
+        "Panjang lahir dalam dm, dibaca sebagai cm: {value}",
+        "Birth length in dm, read as cm: {value}",
+    ),
+    "birth_length_decimal_lost": (
+        "Titik desimal panjang lahir hilang, diperbaiki: {value}",
+        "Birth length lost its decimal point, repaired: {value}",
+    ),
+    "birth_length_implausible": (
+        "Panjang lahir tidak masuk akal, diabaikan: {value}",
+        "Birth length implausible, ignored: {value}",
+    ),
+    "muac_mm": (
+        "LiLA dalam mm, dibaca sebagai cm: {value}",
+        "MUAC in mm, read as cm: {value}",
+    ),
+    "muac_implausible": (
+        "LiLA tidak masuk akal, diabaikan: {value}",
+        "MUAC implausible, ignored: {value}",
+    ),
+    "region_ambiguous": (
+        "Kabupaten dan kota bernama sama; kecamatan/desa tidak menentukan, dipilih: {value}",
+        "Kabupaten and kota share the name; kecamatan/desa do not decide, chose: {value}",
+    ),
 }
 
 _SPACES = re.compile(r"[\s\u00a0\u2007\u202f\ufeff]+")

@@ -425,7 +425,8 @@ def faltering_input(
 ) -> pd.DataFrame:
     """Long table for `tumbuh.risk.signals.weight_faltering`: one posyandu's weighings.
 
-    Columns child_id, name, date, weight_kg, zwei, zlen, birth_date, posyandu_id; up to the
+    Columns child_id, name, export_nt (the export's own N/T/2T/O/B, None when it gave none),
+    date, weight_kg, zwei, zlen, birth_date, posyandu_id; up to the
     end of ``period`` (all earlier weighings are kept: N/T needs the previous month).
     """
     _, date_to = _period_range(period)
@@ -435,10 +436,16 @@ def faltering_input(
         raise InvalidInput(f"no measurements of under-fives at posyandu {posyandu_id}")
     sub = frame[frame["child_id"].isin(children)]
     names = _person_names(session, [int(c) for c in children])
+    flags = _export_flags(session, [int(c) for c in children])
+    export_nt = [
+        flags.get((int(c), pd.Timestamp(d).date()))
+        for c, d in zip(sub["child_id"], sub["measured_on"], strict=True)
+    ]
     return pd.DataFrame(
         {
             "child_id": sub["child_id"].to_numpy(),
             "name": sub["child_id"].map(names).to_numpy(),
+            "export_nt": np.array(export_nt, dtype=object),
             "date": sub["measured_on"].to_numpy(),
             "weight_kg": sub["weight_kg"].to_numpy(dtype=np.float64, na_value=np.nan),
             "zwei": sub["zwei"].to_numpy(dtype=np.float64, na_value=np.nan),
@@ -447,6 +454,31 @@ def faltering_input(
             "posyandu_id": sub["posyandu_id"].to_numpy(),
         }
     )
+
+
+def _export_flags(
+    session: Session, ids: list[int]
+) -> dict[tuple[int, dt.date], str | None]:
+    """The export's own `Naik Berat Badan` (N/T/2T/O/B) per (child, date), as imported."""
+    from tumbuh.tabular.parse import parse_growth_flag
+
+    keys: list[tuple[int, dt.date]] = []
+    raw: list[str | None] = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ", ".join(f":i{j}" for j in range(len(chunk)))
+        rows = session.execute(
+            text(
+                "SELECT person_id, measured_on, src_weight_gain FROM measurements "
+                f"WHERE src_weight_gain IS NOT NULL AND person_id IN ({marks})"
+            ),
+            {f"i{j}": v for j, v in enumerate(chunk)},
+        )
+        for pid, day, value in rows:
+            keys.append((int(pid), pd.Timestamp(day).date()))
+            raw.append(str(value))
+    codes = parse_growth_flag(raw).values.tolist() if raw else []
+    return dict(zip(keys, codes, strict=True))
 
 
 def _person_names(session: Session, ids: list[int]) -> dict[int, str]:

@@ -21,6 +21,7 @@ __all__ = [
     "MISSING_TOKENS",
     "Parsed",
     "parse_date",
+    "parse_growth_flag",
     "parse_measure",
     "parse_number",
     "parse_oedema",
@@ -322,3 +323,17 @@ def parse_oedema(values: Any) -> Parsed:
     and ``0`` = no.
     """
     return _parse_codes(values, _OEDEMA_CODES)
+
+
+# e-PPGBM's `Naik Berat Badan`: N naik (gained at least the KBM), T tidak naik, 2T twice,
+# O not weighed the month before, B baru (first weighing); some exports write Ya/Tidak.
+_GROWTH_CODES = {
+    "n": "N", "naik": "N", "y": "N", "ya": "N", "yes": "N",
+    "t": "T", "tidak": "T", "tidak naik": "T", "tdk naik": "T", "no": "T",
+    "2t": "2T", "o": "O", "b": "B", "baru": "B",
+}  # fmt: skip
+
+
+def parse_growth_flag(values: Any) -> Parsed:
+    """The export's weight-gain flag → ``"N"`` / ``"T"`` / ``"2T"`` / ``"O"`` / ``"B"`` / None."""
+    return _parse_codes(values, _GROWTH_CODES)

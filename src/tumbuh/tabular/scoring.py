@@ -10,7 +10,7 @@ text per row. A row with an invalid value keeps empty outputs and says why.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tumbuh.growth import zscores, zscores_who2007
-from tumbuh.tabular.issues import RowIssue
+from tumbuh.tabular.issues import RowIssue, Severity
 from tumbuh.tabular.mapping import ColumnMapping
 from tumbuh.tabular.parse import (
     Parsed,
@@ -114,6 +114,9 @@ class ScoredChunk:
     table: pa.Table  # computed columns + "issues" (null for good rows)
     issues: list[RowIssue]
     bad_rows: int
+    # Rows scored but with a z-score beyond the WHO plausibility limits (flag = 1): kept,
+    # as in WHO anthro, and said in `issues` (a WAZ of 5405.79 is a unit error, not a child).
+    flagged_rows: int = 0
 
 
 def row_issue(
@@ -354,7 +357,48 @@ def score_chunk(text: pa.Table, plan: InputPlan, *, file: str = "") -> ScoredChu
         table_cols = _score_2007(text, plan, p, sex_values, age, months_rows, n)
     if plan.age_from_dates:
         table_cols = {"age_days": age, **table_cols}
-    return _finish(table_cols, p, n)
+    flagged = _flag_problems(table_cols, p, n)
+    scored = _finish(table_cols, p, n)
+    scored.flagged_rows = flagged
+    return scored
+
+
+# Plausibility flags of the kernels' outputs (anthro and anthroplus) and the z-score each
+# one is about.
+_FLAGS = {
+    "flen": "zlen", "fwei": "zwei", "fwfl": "zwfl", "fbmi": "zbmi", "fhc": "zhc",
+    "fac": "zac", "fts": "zts", "fss": "zss",
+    "fhfa": "zhfa", "fwfa": "zwfa", "fbfa": "zbfa",
+}  # fmt: skip
+
+
+def _flag_problems(cols: dict[str, Any], p: _Problems, n: int) -> int:
+    """Rows (not bad otherwise) with a flagged z-score: an issue each, outputs kept."""
+    hits: dict[int, list[str]] = {}
+    for flag, zname in _FLAGS.items():
+        if flag not in cols:
+            continue
+        with np.errstate(invalid="ignore"):
+            on = np.asarray(cols[flag], dtype=np.float64) == 1
+        z = np.asarray(cols.get(zname, np.full(n, np.nan)), dtype=np.float64)
+        for i in np.flatnonzero(on & ~p.bad).tolist():
+            hits.setdefault(i, []).append(f"{zname} {z[i]:.2f}")
+    for i, parts in sorted(hits.items()):
+        shown = ", ".join(parts)
+        issue = replace(
+            row_issue(
+                p.file,
+                int(p.rows[i]),
+                None,
+                "z_flagged",
+                f"z-skor di luar batas WHO (ditandai): {shown}",
+                f"z-score outside the WHO plausibility limits (flagged): {shown}",
+            ),
+            severity=Severity.warning,
+        )
+        p.texts.setdefault(i, []).append(issue.message_en)
+        p.issues.append(issue)
+    return len(hits)
 
 
 def _common_inputs(
