@@ -11,6 +11,7 @@ from tumbuh.cli import (
     aggregates,  # noqa: F401
     batch,  # noqa: F401
     db,  # noqa: F401
+    exchange,  # noqa: F401
     imports,  # noqa: F401
     interventions,  # noqa: F401
     krs,  # noqa: F401
