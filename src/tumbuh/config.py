@@ -67,6 +67,27 @@ class Settings(BaseSettings):
         default=None,
         description="Where `tumbuh db backup` writes (checked by `tumbuh doctor`).",
     )
+    # Database connections (PostgreSQL; SQLite ignores them): TUMBUH_DB_POOL_SIZE, ...
+    db_pool_size: int = Field(default=5, ge=1, description="Connections kept open.")
+    db_max_overflow: int = Field(
+        default=10, ge=0, description="Extra connections opened under load."
+    )
+    db_pool_timeout_s: float = Field(
+        default=30.0, gt=0, description="Wait for a free connection before failing."
+    )
+    db_pool_recycle_s: int = Field(
+        default=1800,
+        description="Reopen a connection older than this (-1: never); below the "
+        "server's or a proxy's idle cut-off.",
+    )
+    db_statement_timeout_ms: int = Field(
+        default=0, ge=0, description="PostgreSQL statement_timeout (0: none)."
+    )
+    db_idle_in_transaction_timeout_ms: int = Field(
+        default=0,
+        ge=0,
+        description="PostgreSQL idle_in_transaction_session_timeout (0: none).",
+    )
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

@@ -129,3 +129,10 @@ def test_scheduler_address_shorthand(address: str) -> None:
 
     s = _scheduler(address, None, None)
     assert (s.kind, s.address) == ("distributed", address)
+
+
+def test_the_cli_default_piece_size_is_the_engine_default() -> None:
+    from tumbuh.batch.zscore import DEFAULT_PARTITION_ROWS
+    from tumbuh.cli.batch import DEFAULT_PARTITION_ROWS as CLI_DEFAULT
+
+    assert CLI_DEFAULT == DEFAULT_PARTITION_ROWS

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import glob
+import os
+import uuid
 from pathlib import Path
 
 import dask.dataframe as dd
@@ -12,7 +14,16 @@ import pyarrow.parquet as pq
 
 from tumbuh.errors import InvalidInput
 
-__all__ = ["Piece", "list_parquet", "pieces", "read_dataframe", "read_piece"]
+__all__ = [
+    "Piece",
+    "clear_outputs",
+    "list_parquet",
+    "partial_path",
+    "pieces",
+    "publish",
+    "read_dataframe",
+    "read_piece",
+]
 
 #: One file and the row groups of it a task reads.
 Piece = tuple[Path, tuple[int, ...]]
@@ -86,3 +97,23 @@ def read_dataframe(
         read_piece, parts, columns=columns, meta=meta, enforce_metadata=False
     )
     return ddf
+
+
+def partial_path(out_path: Path) -> Path:
+    """Where a task writes `out_path` before :func:`publish` renames it into place.
+
+    A task killed half-way (a lost ``dask.distributed`` worker) leaves only this hidden
+    file, never a truncated ``part-*.parquet``; the rerun of the task writes its own.
+    """
+    return out_path.with_name(f".{out_path.name}.{uuid.uuid4().hex}.partial")
+
+
+def publish(partial: Path, out_path: Path) -> None:
+    """Rename a finished partial file to `out_path` (atomic on one file system)."""
+    os.replace(partial, out_path)
+
+
+def clear_outputs(out_dir: Path) -> None:
+    """Remove earlier ``part-*.parquet`` outputs and partial files left by killed tasks."""
+    for old in [*out_dir.glob("part-*.parquet"), *out_dir.glob(".part-*.partial")]:
+        old.unlink(missing_ok=True)

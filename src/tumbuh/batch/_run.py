@@ -91,8 +91,8 @@ def _compute_distributed(
         distributed: Any = importlib.import_module("distributed")
     except ImportError as exc:  # optional: not a dependency of tumbuh
         raise InvalidInput(
-            "--scheduler distributed needs the 'distributed' package "
-            "(pip install distributed, same version as dask)"
+            "--scheduler distributed needs the 'distributed' package: "
+            "pip install 'tumbuh[cluster]' (distributed, same version as dask)"
         ) from exc
     with distributed.Client(scheduler.address) as client:
         futures = client.compute(list(collections))

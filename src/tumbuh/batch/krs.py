@@ -18,7 +18,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from dask.delayed import delayed
 
-from tumbuh.batch._read import Piece, list_parquet, pieces, read_piece
+from tumbuh.batch._read import (
+    Piece,
+    clear_outputs,
+    list_parquet,
+    partial_path,
+    pieces,
+    publish,
+    read_piece,
+)
 from tumbuh.batch._run import Progress, Scheduler, compute
 from tumbuh.batch.zscore import DEFAULT_PARTITION_ROWS
 from tumbuh.errors import InvalidInput
@@ -48,7 +56,13 @@ def _classify_piece(
         out = classify(frame)
     except InvalidInput as exc:
         raise InvalidInput(f"{piece[0]}: {exc.message}") from exc
-    pq.write_table(pa.Table.from_pandas(out, preserve_index=False), out_path)
+    partial = partial_path(out_path)
+    try:
+        pq.write_table(pa.Table.from_pandas(out, preserve_index=False), partial)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    publish(partial, out_path)
     issues = out["issues"].astype(object)
     return (
         len(out),
@@ -85,8 +99,7 @@ def krs_dataset(
             seen.add(tuple(schema.names))
             _classify_piece_check(schema, classify, path)
     out_dir.mkdir(parents=True, exist_ok=True)
-    for old in out_dir.glob("part-*.parquet"):
-        old.unlink()
+    clear_outputs(out_dir)
     parts = pieces(files, partition_rows)
     tasks = [
         delayed(_classify_piece, pure=False)(
@@ -96,6 +109,8 @@ def krs_dataset(
     ]
     start = time.perf_counter()
     results = compute(tasks, scheduler or Scheduler(), progress)
+    for left in out_dir.glob(".part-*.partial"):  # of tasks killed and run again
+        left.unlink(missing_ok=True)
     return KrsSummary(
         families=sum(r[0] for r in results),
         target_families=sum(r[1] for r in results),

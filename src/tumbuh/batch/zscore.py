@@ -19,7 +19,13 @@ import pyarrow.parquet as pq
 from dask.delayed import delayed
 
 from tumbuh.batch._columns import kernel_inputs, needed_for_kernel, resolve
-from tumbuh.batch._read import list_parquet, pieces
+from tumbuh.batch._read import (
+    clear_outputs,
+    list_parquet,
+    partial_path,
+    pieces,
+    publish,
+)
 from tumbuh.batch._run import Progress, Scheduler, compute
 from tumbuh.errors import InvalidInput
 from tumbuh.growth import zscores
@@ -83,6 +89,7 @@ def _zscore_piece(
 ) -> tuple[int, int]:
     rows = issues = 0
     pf = pq.ParquetFile(path)
+    partial = partial_path(out_path)
     writer: pq.ParquetWriter | None = None
     try:
         for batch in pf.iter_batches(
@@ -90,16 +97,21 @@ def _zscore_piece(
         ):
             scored = zscore_table(pa.Table.from_batches([batch]), str(path))
             if writer is None:
-                writer = pq.ParquetWriter(out_path, scored.schema)
+                writer = pq.ParquetWriter(partial, scored.schema)
             writer.write_table(scored)
             rows += scored.num_rows
             issues += scored.num_rows - scored[ISSUE_COLUMN].null_count
         if writer is None:  # an empty file still gives an (empty) output file
             empty = zscore_table(pf.schema_arrow.empty_table(), str(path))
-            pq.write_table(empty, out_path)
-    finally:
+            pq.write_table(empty, partial)
+    except BaseException:
         if writer is not None:
             writer.close()
+        partial.unlink(missing_ok=True)
+        raise
+    if writer is not None:
+        writer.close()
+    publish(partial, out_path)
     return rows, issues
 
 
@@ -125,8 +137,7 @@ def zscore_dataset(
     for path in files:  # fail fast, before any task runs, on a file without the columns
         needed_for_kernel(resolve(pq.read_schema(path).names), str(path))
     out_dir.mkdir(parents=True, exist_ok=True)
-    for old in out_dir.glob("part-*.parquet"):
-        old.unlink()
+    clear_outputs(out_dir)
     parts = pieces(files, partition_rows)
     tasks = [
         delayed(_zscore_piece, pure=False)(
@@ -137,6 +148,8 @@ def zscore_dataset(
     start = time.perf_counter()
     results = compute(tasks, scheduler or Scheduler(), progress)
     seconds = time.perf_counter() - start
+    for left in out_dir.glob(".part-*.partial"):  # of tasks killed and run again
+        left.unlink(missing_ok=True)
     return ZscoreSummary(
         rows=sum(r for r, _ in results),
         rows_with_issue=sum(i for _, i in results),

@@ -12,6 +12,7 @@ from tumbuh.cli import (
     batch,  # noqa: F401
     db,  # noqa: F401
     doctor,  # noqa: F401
+    exchange,  # noqa: F401
     imports,  # noqa: F401
     indicators,  # noqa: F401
     interventions,  # noqa: F401

@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, TypedDict
+from typing import TYPE_CHECKING, Annotated, TypedDict
 
 import typer
 
-from tumbuh.batch import (
-    Progress,
-    Scheduler,
-    krs_dataset,
-    prevalence_dataset,
-    zscore_dataset,
-)
-from tumbuh.batch.zscore import DEFAULT_PARTITION_ROWS
 from tumbuh.cli._app import app
 from tumbuh.errors import InvalidInput
-from tumbuh.risk.krs import classify_family_table
+
+if TYPE_CHECKING:  # Dask and pandas load when a command runs, not with the CLI
+    from tumbuh.batch import Progress, Scheduler
+
+# Same as tumbuh.batch.zscore.DEFAULT_PARTITION_ROWS (tested), without importing Dask.
+DEFAULT_PARTITION_ROWS = 250_000
 
 batch_app = typer.Typer(
     help="National batch work on Dask (partitioned Parquet in and out).",
@@ -49,6 +46,8 @@ SourceArg = Annotated[str, typer.Argument(help="Directory or glob of Parquet fil
 
 
 def _scheduler(kind: str, address: str | None, workers: int | None) -> Scheduler:
+    from tumbuh.batch import Scheduler
+
     # `--scheduler tcp://host:8786` is accepted as a shorthand for distributed + address.
     if "://" in kind:
         return Scheduler("distributed", kind, workers)
@@ -100,6 +99,8 @@ def zscore_cmd(
     quiet: QuietOpt = False,
 ) -> None:
     """WHO z-scores of every measurement row; anthro columns added, partitioned Parquet out."""
+    from tumbuh.batch import zscore_dataset
+
     s = zscore_dataset(
         source,
         out,
@@ -134,6 +135,8 @@ def prevalence_cmd(
     """Stunting/wasting/underweight/overweight prevalence with Wilson 95 % CIs."""
     if out.suffix.lower() != ".csv":
         raise InvalidInput(f"-o {out}: the prevalence table is written as .csv")
+    from tumbuh.batch import prevalence_dataset
+
     table = prevalence_dataset(
         source,
         by.split(","),
@@ -158,6 +161,9 @@ def krs_cmd(
     quiet: QuietOpt = False,
 ) -> None:
     """KRS classification of a partitioned family table (docs/krs.md input columns)."""
+    from tumbuh.batch import krs_dataset
+    from tumbuh.risk.krs import classify_family_table
+
     s = krs_dataset(
         source,
         out,

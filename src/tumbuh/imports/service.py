@@ -122,6 +122,10 @@ def run_import(
             continue
         _merge(report, file_report)
     report.extra["failed_files"] = failed
+    if report.inserted or report.updated:
+        from tumbuh.db.maintenance import analyze
+
+        analyze(engine)  # planner statistics for the new rows (scale, issue 18)
     return report
 
 

@@ -90,7 +90,7 @@ class MeetingAction(Base):
     region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
     due_on: Mapped[dt.date] = mapped_column(Date)
     indicator_code: Mapped[str | None] = mapped_column(
-        ForeignKey("intervention_kinds.code")
+        ForeignKey("intervention_kinds.code"), index=True
     )
     status: Mapped[str] = mapped_column(String(12), default="open")
     done_on: Mapped[dt.date | None] = mapped_column(Date)

@@ -54,7 +54,9 @@ class Facility(Base):
     name_key: Mapped[str] = mapped_column(String(160))  # normalised name for matching
     # Posyandu: the desa code; puskesmas: the kecamatan code (or kab/kota when unknown).
     region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("facilities.id"))
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("facilities.id"), index=True
+    )
 
 
 class Family(Base):
@@ -131,7 +133,9 @@ class Measurement(Base):
     posyandu_id: Mapped[int | None] = mapped_column(
         ForeignKey("facilities.id"), index=True
     )
-    puskesmas_id: Mapped[int | None] = mapped_column(ForeignKey("facilities.id"))
+    puskesmas_id: Mapped[int | None] = mapped_column(
+        ForeignKey("facilities.id"), index=True
+    )
     desa_code: Mapped[str | None] = mapped_column(
         ForeignKey("regions.code"), index=True
     )
@@ -192,7 +196,9 @@ class Screening(Base):
     hb_g_dl: Mapped[float | None] = mapped_column(Float)
     weight_kg: Mapped[float | None] = mapped_column(Float)
     height_cm: Mapped[float | None] = mapped_column(Float)
-    pregnancy_id: Mapped[int | None] = mapped_column(ForeignKey("pregnancies.id"))
+    pregnancy_id: Mapped[int | None] = mapped_column(
+        ForeignKey("pregnancies.id"), index=True
+    )
     gestational_weeks: Mapped[int | None] = mapped_column(SmallInteger)
     anc_visits: Mapped[int | None] = mapped_column(SmallInteger)
     wedding_planned_on: Mapped[dt.date | None] = mapped_column(Date)
@@ -230,7 +236,7 @@ class LinkReview(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
-    candidate_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
     score: Mapped[float] = mapped_column(Float)
     reason: Mapped[str] = mapped_column(Text)
     file: Mapped[str | None] = mapped_column(String(255))

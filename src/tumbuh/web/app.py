@@ -117,7 +117,7 @@ def create_app(
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
     )
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, settings=settings)
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = session_factory(engine)

@@ -256,10 +256,16 @@ def _start_refresh(dbk: str, gen: str) -> bool:
         _refreshed[dbk] = gen
 
     def run() -> None:
+        from tumbuh.db.maintenance import retry_on_disconnect
+
         try:
-            refresh()
+            # A connection the server dropped mid-refresh: again on a fresh one (scale).
+            retry_on_disconnect(refresh)
         except Exception:
             log.exception("refreshing the stored panels failed")
+            with _lock:  # not done for this generation: the next stale page tries again
+                if _refreshed.get(dbk) == gen:
+                    _refreshed.pop(dbk, None)
         finally:
             with _lock:
                 _refreshing.discard(dbk)
