@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0006_scale_fk_indexes"
-down_revision: str | None = "0003_derived_results"
+down_revision: str | None = "0004_hard_accounts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
