@@ -341,7 +341,8 @@ class TestCli:
         )
         assert rolled.exit_code == 0, rolled.output
         items = json.loads(rolled.stdout)
-        assert items and all(len(i["code"]) == 8 for i in items)
+        assert items
+        assert all(len(i["code"]) == 8 for i in items)
         assert all(i["name"] != i["code"] for i in items)
 
     def test_routine_prevalence_public_json_and_xlsx(

@@ -6,7 +6,7 @@ import os
 import stat
 import time
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import typer
 
@@ -178,7 +178,7 @@ def check_database(url: str) -> Finding:
     return Finding("ok", "schema", f"{shown} answers, schema at {head}")
 
 
-def _connect_timeout(url: str) -> dict[str, object]:
+def _connect_timeout(url: str) -> dict[str, Any]:
     return {} if url.startswith("sqlite") else {"connect_args": {"connect_timeout": 5}}
 
 
