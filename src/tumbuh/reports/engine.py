@@ -585,6 +585,28 @@ def _finish(
     return df.drop(columns=["_l", "_i"]).reset_index(drop=True)[list(ITEM_COLUMNS)]
 
 
+def krs_families(
+    tables: repository.RegisterTables, *, period: str, rules: KrsRules | None = None
+) -> pd.DataFrame:
+    """``level, region_code, krs_families`` at every administrative level: the same count
+    as :func:`compute`'s ``krs_families`` items, from persons and families only."""
+    label, _, end = period_bounds(period)
+    frames, _ = _krs(tables, label, end, rules or KrsRules())
+    rows = [f for f in frames if f["indicator"][0] == "krs_families"] if frames else []
+    if not rows:
+        return pd.DataFrame({"level": [], "region_code": [], "krs_families": []})
+    out: pd.DataFrame = (
+        rows[0]
+        .select(
+            "level",
+            pl.col("code").alias("region_code"),
+            pl.col("numerator").alias("krs_families"),
+        )
+        .to_pandas()
+    )
+    return out
+
+
 @dataclass(frozen=True)
 class IndicatorTable:
     """All items of one computation (every level under the region read)."""

@@ -64,11 +64,14 @@ def krs_counts(
 ) -> dict[str, int]:
     """``krs_families`` of the engine per region of `level` (under `within`): the one KRS
     count that every page, command and export shows."""
-    table = engine.compute(session, period=period, region=within)
-    items = table.items
-    rows = items.loc[(items["indicator"] == "krs_families") & (items["level"] == level)]
+    from tumbuh.reports import repository
+
+    tables = repository.load_families(session, region=within)
+    table = engine.krs_families(tables, period=period)
+    rows = table.loc[table["level"] == level]
     return {
-        str(c): int(v) for c, v in zip(rows["region_code"], rows["value"], strict=True)
+        str(c): int(v)
+        for c, v in zip(rows["region_code"], rows["krs_families"], strict=True)
     }
 
 
