@@ -592,7 +592,9 @@ def krs_families(
     as :func:`compute`'s ``krs_families`` items, from persons and families only."""
     label, _, end = period_bounds(period)
     frames, _ = _krs(tables, label, end, rules or KrsRules())
-    rows = [f for f in frames if f["indicator"][0] == "krs_families"] if frames else []
+    rows = [
+        f for f in frames if not f.is_empty() and f["indicator"][0] == "krs_families"
+    ]
     if not rows:
         return pd.DataFrame({"level": [], "region_code": [], "krs_families": []})
     out: pd.DataFrame = (
