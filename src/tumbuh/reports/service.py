@@ -37,17 +37,22 @@ def region_indicators(
     suppress_below: int | None = None,
     welfare_max_decile: int = engine.WELFARE_ELIGIBLE_MAX_DECILE,
     today: dt.date | None = None,
+    computed: engine.IndicatorTable | None = None,
 ) -> IndicatorReport:
     """Indicators of `region` itself (level None) or of its areas at `level`.
 
     ``suppress_below``: the small-cell threshold for viewers and public output (None: no
-    suppression, for users allowed to see the register's personal data).
+    suppression, for users allowed to see the register's personal data). ``computed``: an
+    engine result for `period` over a region containing `region` (e.g. the province's,
+    kept per data generation by the web cache), used instead of computing again.
     """
     engine.level_of(region)  # a clear error for a malformed code before any read
-    table = engine.compute(
+    # Always over the whole province: a child measured in two kab/kota counts where its
+    # latest measurement is, whichever region is asked for (one number everywhere).
+    table = computed or engine.compute(
         session,
         period=period,
-        region=region,
+        region=region.split(".")[0],
         welfare_max_decile=welfare_max_decile,
         today=today,
     )
@@ -66,9 +71,13 @@ def krs_counts(
     count that every page, command and export shows."""
     from tumbuh.reports import repository
 
-    tables = repository.load_families(session, region=within)
+    tables = repository.load_families(
+        session, region=within.split(".")[0] if within else None
+    )
     table = engine.krs_families(tables, period=period)
     rows = table.loc[table["level"] == level]
+    if within:
+        rows = rows.loc[rows["region_code"].astype(str).str.startswith(within)]
     return {
         str(c): int(v)
         for c, v in zip(rows["region_code"], rows["krs_families"], strict=True)
