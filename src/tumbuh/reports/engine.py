@@ -6,7 +6,9 @@ from :mod:`tumbuh.risk.krs` over whole columns, and the programme coverages from
 eligibility rules below. Nothing loops over regions or rows in Python.
 
 Periods are labels ``2025`` (year), ``2025-Q3`` (quarter) or ``2025-07`` (month). The caller
-passes one; :func:`default_period` gives the latest full calendar year with measurements.
+passes one: :mod:`tumbuh.reports.service` defaults to the period chosen by completeness
+(:mod:`tumbuh.reports.periods`); :func:`default_period` (the latest ended calendar year with
+measurements) serves direct calls such as the benchmark.
 
 Denominators count those eligible **at any time in the period**: a pregnancy spanning two
 years counts in both; a child who is wasted at one measurement of the period and recovers by

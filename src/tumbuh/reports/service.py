@@ -13,9 +13,31 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from tumbuh.reports import engine
+from tumbuh.errors import InvalidInput
+from tumbuh.reports import engine, periods
 
-__all__ = ["IndicatorReport", "region_indicators"]
+__all__ = [
+    "IndicatorReport",
+    "default_label",
+    "forecast_table",
+    "krs_counts",
+    "region_indicators",
+]
+
+
+def default_label(
+    session: Session, *, region: str | None, today: dt.date | None = None
+) -> str:
+    """The default period of every indicator output: the latest closed year whose
+    measurements are complete (reports.periods, by desa completeness), never the year of
+    the newest row."""
+    choice = periods.default_period(session, kind="year", region=region, as_of=today)
+    if choice.label is None:
+        raise InvalidInput(
+            "no complete closed year of measurements to default to: pass --period "
+            "(e.g. 2025)"
+        )
+    return choice.label
 
 
 @dataclass(frozen=True)
@@ -47,12 +69,15 @@ def region_indicators(
     kept per data generation by the web cache), used instead of computing again.
     """
     engine.level_of(region)  # a clear error for a malformed code before any read
+    province = region.split(".")[0]
+    if period is None and computed is None:
+        period = default_label(session, region=province, today=today)
     # Always over the whole province: a child measured in two kab/kota counts where its
     # latest measurement is, whichever region is asked for (one number everywhere).
     table = computed or engine.compute(
         session,
         period=period,
-        region=region.split(".")[0],
+        region=province,
         welfare_max_decile=welfare_max_decile,
         today=today,
     )

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from tumbuh.accounts.roles import policy
 from tumbuh.accounts.scope import require_region
 from tumbuh.reports import engine
-from tumbuh.reports.service import region_indicators
+from tumbuh.reports.service import default_label, region_indicators
 from tumbuh.web.cache import cached
 from tumbuh.web.deps import ApiUser, DbDep, SettingsDep
 
@@ -66,6 +66,7 @@ def region_indicators_route(
     viewer = not policy(user.role).personal_data
     province = clean.split(".")[0]
     decile = settings.welfare_eligible_max_decile
+    period = period or default_label(db, region=province)
     # One computation per province, period and data generation serves every region in it.
     table = cached(
         db,
