@@ -566,18 +566,19 @@ def _finish(
         pos_desa.get(c, "") if p else c for c, p in zip(codes, is_pos, strict=True)
     ]
     year = int(label[:4])
-    memo: dict[tuple[str, str], float | None] = {}
-
-    def target(ind: str, code: str) -> float | None:
-        key = (ind, code[:5])
-        if key not in memo:
-            tg = target_for(by_code(ind), key[1], year) if code else None
-            memo[key] = None if tg is None else tg.value
-        return memo[key]
-
-    df["target"] = [target(i, c) for i, c in zip(df["indicator"], place, strict=True)]
-    df["target"] = df["target"].astype("float64")
-    df["source"] = df["indicator"].map(lambda c: str(by_code(c).source))
+    # One lookup per (indicator, kab/kota prefix) pair, then a join.
+    keys = pd.DataFrame({"indicator": df["indicator"], "_k": [p[:5] for p in place]})
+    pairs = keys.drop_duplicates()
+    values = []
+    for ind, k in zip(pairs["indicator"], pairs["_k"], strict=True):
+        tg = target_for(by_code(ind), k, year) if k else None
+        values.append(np.nan if tg is None else tg.value)
+    found = pairs.assign(target=np.array(values, dtype=np.float64))
+    df["target"] = keys.merge(found, on=["indicator", "_k"], how="left")[
+        "target"
+    ].to_numpy(dtype=np.float64)
+    sources = {c.code: str(c.source) for c in CATALOGUE}
+    df["source"] = df["indicator"].map(sources)
     df["suppressed"] = False
     order = {c.code: i for i, c in enumerate(CATALOGUE)}
     lv = {v: i for i, v in enumerate(LEVELS)}
