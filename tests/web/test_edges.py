@@ -232,7 +232,7 @@ class TestUnreachableDatabase:
                 secret_key=secret,
             )
         )
-        token = issue_token(secret, user_id=1)
+        token = issue_token(secret, user_id=1, session_id="any")
         with TestClient(app) as client:
             r = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
         app.state.engine.dispose()

@@ -22,6 +22,7 @@ from tumbuh.web.i18n import Lang, pick_language
 
 SESSION_USER = "uid"
 SESSION_ISSUED = "iat"
+SESSION_ID = "sid"  # the server-side session (accounts.AuthSession), revocable
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -78,17 +79,23 @@ def page_user(request: Request, db: Annotated[Session, Depends(get_db)]) -> User
     settings = get_settings(request)
     uid = request.session.get(SESSION_USER)
     issued = request.session.get(SESSION_ISSUED)
-    if not isinstance(uid, int) or not isinstance(issued, int | float):
+    sid = request.session.get(SESSION_ID)
+    if (
+        not isinstance(uid, int)
+        or not isinstance(issued, int | float)
+        or not isinstance(sid, str)
+    ):
         raise LoginRequired("please log in")
     # The cookie itself expires after max_age of inactivity (SessionMiddleware);
     # this also bounds a session's total life, however active it stays.
     if time.time() - issued > settings.session_max_age_s:
         request.session.clear()
         raise LoginRequired("session expired", code="session_expired")
-    user = accounts.get_active_user(db, uid)
-    if user is None:
+    user = accounts.session_user(db, user_id=uid, session_id=sid)
+    if user is None:  # logged out, revoked, deactivated or a changed password
         request.session.clear()
         raise LoginRequired("please log in")
+    request.state.session_id = sid
     return _remember(request, db, user)
 
 
@@ -101,12 +108,13 @@ def api_user(
     if not token:
         raise Unauthorized("missing bearer token", code="unauthorized")
     settings = get_settings(request)
-    uid = read_token(
+    uid, sid = read_token(
         signing_secret(request), token, max_age_s=settings.session_max_age_s
     )
-    user = accounts.get_active_user(db, uid)
+    user = accounts.session_user(db, user_id=uid, session_id=sid)
     if user is None:
-        raise Unauthorized("unknown or inactive user", code="unauthorized")
+        raise Unauthorized("revoked token or inactive user", code="unauthorized")
+    request.state.session_id = sid
     return _remember(request, db, user)
 
 
