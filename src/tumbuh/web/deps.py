@@ -138,6 +138,17 @@ YearQuery = Annotated[
     int | None, Query(ge=1900, le=2100, description="Calendar year (default: latest)")
 ]
 
+# A Kemendagri region code, declared in the schema (so clients and schemathesis know it).
+REGION_CODE_PATTERN = r"^\s*\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?\s*$"
+RegionCodePath = Annotated[
+    str,
+    PathParam(pattern=REGION_CODE_PATTERN, description="Kemendagri code, e.g. 64.71"),
+]
+RegionCodeQuery = Annotated[
+    str,
+    Query(pattern=REGION_CODE_PATTERN, description="Kemendagri code, e.g. 64.71.01"),
+]
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DbDep = Annotated[Session, Depends(get_db)]
 EngineDep = Annotated[Engine, Depends(get_engine)]

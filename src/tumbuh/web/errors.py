@@ -97,9 +97,14 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     for err in exc.errors()[:5]:
         where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
         parts.append(f"{where}: {err.get('msg', 'invalid')}")
-    return render_error(
-        request, code="invalid_input", detail="; ".join(parts), status=422
+    errors = exc.errors()
+    region_only = bool(errors) and all(
+        e.get("type") == "string_pattern_mismatch"
+        and tuple(e.get("loc", ()))[-1:] in (("code",), ("region",))
+        for e in errors
     )
+    code = "invalid_region_code" if region_only else "invalid_input"
+    return render_error(request, code=code, detail="; ".join(parts), status=422)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

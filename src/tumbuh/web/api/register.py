@@ -12,7 +12,14 @@ from tumbuh.accounts import service as accounts
 from tumbuh.accounts.scope import mask_nik, require_personal_data, require_record
 from tumbuh.register import read as register_read
 from tumbuh.register.master import get_region
-from tumbuh.web.deps import ApiUser, DbDep, PageNo, RecordId, client_ip
+from tumbuh.web.deps import (
+    ApiUser,
+    DbDep,
+    PageNo,
+    RecordId,
+    RegionCodeQuery,
+    client_ip,
+)
 
 router = APIRouter(tags=["register"])
 
@@ -99,7 +106,7 @@ def list_children(
     request: Request,
     user: ApiUser,
     db: DbDep,
-    region: Annotated[str, Query(description="Kemendagri code, e.g. 64.71.01")],
+    region: RegionCodeQuery,
     page: PageNo = 1,
     size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> ChildPage:
