@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tumbuh.accounts import service as accounts
 from tumbuh.accounts.models import User
+from tumbuh.accounts.personal import PersonalDataRefused
 from tumbuh.accounts.security import read_token
 from tumbuh.config import Settings
 from tumbuh.errors import Unauthorized
@@ -56,6 +57,9 @@ def get_db(request: Request) -> Iterator[Session]:
     try:
         yield session
         session.commit()
+    except PersonalDataRefused:
+        session.commit()  # the audited refusal (accounts.personal) outlives the 403
+        raise
     except BaseException:
         session.rollback()
         raise

@@ -8,8 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
+from tumbuh.accounts import personal
 from tumbuh.accounts import service as accounts
-from tumbuh.accounts.scope import mask_nik, require_personal_data, require_record
+from tumbuh.accounts.scope import mask_nik, require_personal_data
 from tumbuh.register import read as register_read
 from tumbuh.register.master import get_region
 from tumbuh.web.deps import (
@@ -132,12 +133,7 @@ def list_children(
 def get_child(
     request: Request, child_id: RecordId, user: ApiUser, db: DbDep
 ) -> ChildDetailOut:
-    detail = register_read.get_child(db, child_id)
-    require_record(user, detail.child.desa_code)
-    accounts.record(
-        db, actor=user, action="view", object_type="child", object_id=str(child_id),
-        region_code=detail.child.desa_code, ip=client_ip(request),
-    )  # fmt: skip
+    detail = personal.child(db, user=user, child_id=child_id, ip=client_ip(request))
     base = child_out(detail.child, user.role)
     return ChildDetailOut(
         **base.model_dump(),
@@ -157,12 +153,7 @@ def get_child(
 def get_family(
     request: Request, family_id: RecordId, user: ApiUser, db: DbDep
 ) -> FamilyOut:
-    family = register_read.get_family(db, family_id)
-    require_record(user, family.desa_code)
-    accounts.record(
-        db, actor=user, action="view", object_type="family", object_id=str(family_id),
-        region_code=family.desa_code, ip=client_ip(request),
-    )  # fmt: skip
+    family = personal.family(db, user=user, family_id=family_id, ip=client_ip(request))
     return FamilyOut(
         id=family.id,
         no_kk=mask_nik(family.no_kk, role=user.role),
