@@ -4,7 +4,8 @@ region → allowed (the route's success status) or refused (403).
 Written by hand from the policy the teams agreed (docs/web.md), NOT computed from
 `tumbuh.accounts.roles`: a wrong policy in the code then fails the matrix tests instead of
 passing its own test. Read a cell as two letters, inside then outside the user's region:
-`Y` allowed, `-` refused with 403. Columns, in this order:
+`Y` allowed, `-` refused with 403, `0` refused with 404 (answered as if the record did not
+exist, so that a lookup does not tell where a NIK is registered). Columns, in this order:
 
     province_admin  province_analyst  district_analyst  subdistrict_officer  village_team  viewer
 
@@ -60,7 +61,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/families/{family_id}"):              "Y- Y- Y- Y- Y- --",
     ("GET", "/regions/{code}/visits.{ext}"):       "Y- Y- Y- Y- Y- --",
     ("GET", "/regions/{code}/gaps.xlsx"):          "Y- Y- Y- Y- Y- --",
-    ("POST", "/interventions/records"):            "Y- Y- Y- Y- Y- --",
+    ("POST", "/interventions/records"):            "Y0 Y0 Y0 Y0 Y0 --",
     # The province's register and catalogue: the province admin only.
     ("GET", "/imports"):                           "YY -- -- -- -- --",
     ("POST", "/imports"):                          "YY -- -- -- -- --",
@@ -75,10 +76,18 @@ EXPECTED: dict[tuple[str, str], str] = {
 # fmt: on
 
 
-def allowed(method: str, path: str, role: Role, inside: bool) -> bool:
-    """The table's answer for one cell."""
+def _letter(method: str, path: str, role: Role, inside: bool) -> str:
     cells = EXPECTED[(method, path)].split()
     assert len(cells) == len(ROLES), path
-    assert all(len(c) == 2 for c in cells), path
-    cell = cells[ROLES.index(role)]
-    return cell[0 if inside else 1] == "Y"
+    assert all(len(c) == 2 and set(c) <= {"Y", "-", "0"} for c in cells), path
+    return cells[ROLES.index(role)][0 if inside else 1]
+
+
+def allowed(method: str, path: str, role: Role, inside: bool) -> bool:
+    """The table's answer for one cell."""
+    return _letter(method, path, role, inside) == "Y"
+
+
+def refusal(method: str, path: str, role: Role, inside: bool) -> int:
+    """The status of a refused call: 404 for `0`, else 403."""
+    return 404 if _letter(method, path, role, inside) == "0" else 403

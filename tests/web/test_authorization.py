@@ -16,7 +16,7 @@ from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import Engine
-from tests.web.authz_expected import EXPECTED, allowed
+from tests.web.authz_expected import EXPECTED, allowed, refusal
 from tests.web.conftest import (
     HOME,
     INSIDE_CHILD,
@@ -228,7 +228,7 @@ def test_route_role_region(
     if allowed(case.method, case.path, role, inside):
         assert response.status_code == case.success, response.text[:300]
     else:
-        assert response.status_code == 403, response.text[:300]
+        assert response.status_code == refusal(case.method, case.path, role, inside)
         if case.path.startswith("/api/"):
             assert response.json()["error"] in {
                 "forbidden",

@@ -73,3 +73,30 @@ def test_views_are_audited_and_nik_masked_for_analysts(
     assert "•" in fam["no_kk"]
     assert all(m["nik"] is None or "•" in m["nik"] for m in fam["members"])
     assert ("view", "family") in _events(figures_db, f"fig_{role.value}", INSIDE_FAMILY)
+
+
+def test_a_no_kk_outside_the_area_answers_like_an_unregistered_one(
+    figures_app: FastAPI, figures_db: Engine
+) -> None:
+    from tests.web.conftest import csrf_of, login
+    from tests.web.test_authorization_pages import OUTSIDE_NO_KK
+
+    role = Role.district_analyst
+
+    def post(no_kk: str) -> tuple[int, str]:
+        r = client.post(
+            "/interventions/records",
+            data={"kind_code": "pendampingan_krs", "given_on": "2025-04-01",
+                  "no_kk": no_kk, "csrf_token": csrf_of(client)},
+            follow_redirects=False,
+        )  # fmt: skip
+        detail = r.text.split('class="detail">', 1)[1].split("</p>", 1)[0]
+        return r.status_code, detail
+
+    with TestClient(figures_app) as client:
+        login(client, f"fig_{role.value}")
+        registered_elsewhere = post(OUTSIDE_NO_KK[role])
+        unregistered = post("6471999999999999")
+    assert registered_elsewhere == unregistered
+    assert registered_elsewhere[0] == 404
+    assert OUTSIDE_DESA[role] not in registered_elsewhere[1]
