@@ -69,7 +69,7 @@ def session(base: str) -> tuple[httpx.Client, dict[str, str]]:
         data={"username": USER, "password": PASSWORD,
               "csrf_token": client.cookies["tumbuh_csrf"]},
     )  # fmt: skip
-    if r.status_code != 200:
+    if r.status_code != 303:  # the redirect to the user's region
         raise SystemExit(f"login failed: HTTP {r.status_code}")
     tok = client.post(
         "/api/v1/auth/token", data={"username": USER, "password": PASSWORD}
