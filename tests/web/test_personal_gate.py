@@ -100,3 +100,20 @@ def test_a_no_kk_outside_the_area_answers_like_an_unregistered_one(
     assert registered_elsewhere == unregistered
     assert registered_elsewhere[0] == 404
     assert OUTSIDE_DESA[role] not in registered_elsewhere[1]
+
+
+def test_a_refused_route_is_audited(figures_app: FastAPI, figures_db: Engine) -> None:
+    from tests.web.conftest import login
+
+    with TestClient(figures_app) as client:
+        login(client, "fig_district_analyst")
+        r = client.get("/regions/64.72", follow_redirects=False)
+    assert r.status_code == 403
+    with Session(figures_db) as s:
+        rows = s.execute(
+            select(AuditEvent.action, AuditEvent.detail).where(
+                AuditEvent.username == "fig_district_analyst",
+                AuditEvent.object_id == "GET /regions/64.72",
+            )
+        ).all()
+    assert ("refused", "outside_region") in [tuple(r) for r in rows]

@@ -3,6 +3,8 @@ working); deactivating a user or changing their password ends all of theirs."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
@@ -113,3 +115,25 @@ class TestEndAll:
             assert result.exit_code == 0, result.output
             assert client.get("/api/v1/me", headers=auth).status_code == 401
             bearer(client, acct.username, "dari-stdin-123")
+
+
+def test_users_create_reads_the_password_from_stdin(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    created = CliRunner().invoke(
+        cli_app,
+        ["users", "create", "siti_stdin", "--role", "district_analyst",
+         "--region", "64.71", "--stdin", "--db", db],
+        input="dari-stdin-456\n",
+    )  # fmt: skip
+    assert created.exit_code == 0, created.output
+    from tumbuh.accounts import service as accounts
+    from tumbuh.db.engine import make_engine
+    from tumbuh.db.session import unit_of_work
+
+    engine = make_engine(db)
+    with unit_of_work(engine) as s:
+        out = accounts.login(
+            s, username="siti_stdin", password="dari-stdin-456", ip="x"
+        )
+    engine.dispose()
+    assert out.user is not None

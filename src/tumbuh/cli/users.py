@@ -62,18 +62,26 @@ def create(
         typer.Option("--region", help="Kemendagri code of the user's area, e.g. 64.71"),
     ],
     password: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--password",
-            prompt=True,
-            hide_input=True,
-            confirmation_prompt=True,
-            help="At least 8 characters (prompted when omitted)",
+            help="At least 8 characters. Prompted when omitted; prefer the prompt or "
+            "--stdin (an argument is visible to other users in the process list)",
         ),
-    ],
+    ] = None,
+    stdin: Annotated[
+        bool,
+        typer.Option("--stdin", help="Read the password from standard input"),
+    ] = False,
     db: DbOption = None,
 ) -> None:
     """Create a user (the first province_admin is made this way)."""
+    if stdin:
+        import sys
+
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     engine = open_accounts_db(db)
     with unit_of_work(engine) as session:
         user = accounts.create_user(
