@@ -20,7 +20,7 @@ from tumbuh.accounts.scope import in_scope, mask_nik
 from tumbuh.accounts.service import record
 from tumbuh.errors import Forbidden
 from tumbuh.register import read as register_read
-from tumbuh.register.read import ChildDetail, FamilyDetail
+from tumbuh.register.read import ChildDetail, ChildRow, FamilyDetail
 
 
 class PersonalDataRefused(Forbidden):
@@ -111,3 +111,29 @@ def family(
             replace(m, nik=mask_nik(m.nik, role=user.role)) for m in detail.members
         ],
     )
+
+
+def children(
+    session: Session,
+    *,
+    user: User,
+    region_code: str,
+    limit: int,
+    offset: int,
+    ip: str | None = None,
+    action: str = "view",
+    total: int | None = None,
+) -> tuple[list[ChildRow], int]:
+    """A page of the children of a region: scoped, audited (view or export), NIK masked."""
+    _check_role(session, user, "children", region_code, ip)
+    _check_area(session, user, "children", region_code, region_code, ip)
+    rows, count = register_read.list_children(
+        session, region_code=region_code, limit=limit, offset=offset, total=total
+    )
+    if rows:
+        record(
+            session, actor=user, action=action, object_type="children",
+            region_code=region_code, ip=ip,
+            detail=f"offset {offset} limit {limit}: {len(rows)} rows",
+        )  # fmt: skip
+    return [replace(r, nik=mask_nik(r.nik, role=user.role)) for r in rows], count

@@ -9,8 +9,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from tumbuh.accounts import personal
-from tumbuh.accounts import service as accounts
-from tumbuh.accounts.scope import mask_nik, require_personal_data
+from tumbuh.accounts.scope import mask_nik, parse_region_code
 from tumbuh.register import read as register_read
 from tumbuh.register.master import get_region
 from tumbuh.web.deps import (
@@ -111,15 +110,12 @@ def list_children(
     page: PageNo = 1,
     size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> ChildPage:
-    code = require_personal_data(user, region)
-    get_region(code)
-    rows, total = register_read.list_children(
-        db, region_code=code, limit=size, offset=(page - 1) * size
-    )
-    accounts.record(
-        db, actor=user, action="view", object_type="children", region_code=code,
-        ip=client_ip(request), detail=f"api page {page} size {size}: {len(rows)} rows",
+    code = parse_region_code(region)
+    rows, total = personal.children(
+        db, user=user, region_code=code, limit=size, offset=(page - 1) * size,
+        ip=client_ip(request),
     )  # fmt: skip
+    get_region(code)  # 404 for an unknown code inside the area
     return ChildPage(
         items=[child_out(r, user.role) for r in rows], total=total, page=page, size=size
     )
