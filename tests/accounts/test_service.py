@@ -83,7 +83,7 @@ class TestLogin:
         assert outcome.error is None
         assert user.last_login_at is not None
 
-    def test_five_failures_block_the_sixth_attempt_even_with_the_right_password(
+    def test_five_failures_block_the_account_from_every_address_until_the_wait_ends(
         self, session: Session
     ) -> None:
         user = _user(session)
@@ -102,17 +102,70 @@ class TestLogin:
         )
         assert isinstance(blocked.error, service.TooManyAttempts)
         assert blocked.error.status == 429
-        # Another address is not blocked by someone else's failures ...
+        # Another address (e.g. 127.0.0.2 beside 127.0.0.1) is blocked as well ...
         other = service.login(
             session, username=user.username, password=PASSWORD, ip="10.0.0.3", now=now
         )
-        assert other.user is user
-        # ... and the block lifts when the window has passed.
-        later = now + service.FAILURE_WINDOW + timedelta(seconds=1)
+        assert isinstance(other.error, service.TooManyAttempts)
+        # ... and the block lifts when the first wait (one minute) has passed.
+        later = now + service.BACKOFF_BASE + timedelta(seconds=1)
         again = service.login(
-            session, username=user.username, password=PASSWORD, ip="10.0.0.2", now=later
+            session, username=user.username, password=PASSWORD, ip="10.0.0.3", now=later
         )
         assert again.user is user
+
+    def test_each_further_failure_doubles_the_wait(self, session: Session) -> None:
+        user = _user(session)
+        t = datetime.now(UTC)
+        waits = []
+        for _ in range(service.MAX_FAILURES + 3):
+            out = service.login(
+                session, username=user.username, password="wrong-pw", ip="10.0.1.1",
+                now=t,
+            )  # fmt: skip
+            assert isinstance(out.error, service.InvalidCredentials)
+            wait = service.backoff(
+                session.query(LoginAttempt).filter_by(username=user.username).count()
+            )
+            waits.append(wait)
+            t += wait + timedelta(seconds=1)
+        minute = timedelta(minutes=1)
+        assert waits[-4:] == [minute, 2 * minute, 4 * minute, 8 * minute]
+        assert service.backoff(100) == service.BACKOFF_MAX
+
+    def test_random_usernames_from_one_address_are_throttled(
+        self, session: Session
+    ) -> None:
+        now = datetime.now(UTC)
+        for i in range(service.MAX_FAILURES_PER_ADDRESS):
+            out = service.login(
+                session, username=_name(), password="guess-1234", ip="10.0.2.1",
+                now=now + timedelta(seconds=i),
+            )  # fmt: skip
+            assert isinstance(out.error, service.InvalidCredentials)
+        user = _user(session)
+        refused = service.login(
+            session, username=user.username, password=PASSWORD, ip="10.0.2.1",
+            now=now + timedelta(minutes=1),
+        )  # fmt: skip
+        assert isinstance(refused.error, service.TooManyAttempts)
+        elsewhere = service.login(
+            session, username=user.username, password=PASSWORD, ip="10.0.2.2",
+            now=now + timedelta(minutes=1),
+        )  # fmt: skip
+        assert elsewhere.user is user
+
+    def test_attempts_older_than_a_day_are_pruned(self, session: Session) -> None:
+        user = _user(session)
+        old = datetime.now(UTC) - service.ATTEMPT_RETENTION - timedelta(hours=1)
+        service.login(
+            session, username=user.username, password="wrong-pw", ip="10.0.3.1", now=old
+        )
+        assert session.query(LoginAttempt).filter_by(username=user.username).count()
+        service.login(session, username=_name(), password="x" * 9, ip="10.0.3.2")
+        assert (
+            session.query(LoginAttempt).filter_by(username=user.username).count() == 0
+        )
 
     def test_a_success_resets_the_failure_count(self, session: Session) -> None:
         user = _user(session)
@@ -168,10 +221,67 @@ class TestLogin:
 
 class TestTokens:
     def test_round_trip_and_tampering(self) -> None:
-        token = issue_token("k1", user_id=42)
-        assert read_token("k1", token, max_age_s=60) == 42
+        token = issue_token("k1", user_id=42, session_id="s-1")
+        assert read_token("k1", token, max_age_s=60) == (42, "s-1")
         with pytest.raises(Unauthorized, match="invalid"):
             read_token("k2", token, max_age_s=60)
+
+
+class TestSessions:
+    def test_a_session_lives_until_it_is_ended(self, session: Session) -> None:
+        user = _user(session)
+        sid = service.start_session(session, user=user, kind="token", max_age_s=60)
+        assert service.session_user(session, user_id=user.id, session_id=sid) is user
+        assert (
+            service.session_user(session, user_id=user.id + 1, session_id=sid) is None
+        )
+        service.end_session(session, session_id=sid)
+        assert service.session_user(session, user_id=user.id, session_id=sid) is None
+
+    def test_an_expired_session_is_refused(self, session: Session) -> None:
+        user = _user(session)
+        sid = service.start_session(session, user=user, kind="page", max_age_s=60)
+        later = datetime.now(UTC) + timedelta(seconds=61)
+        assert (
+            service.session_user(session, user_id=user.id, session_id=sid, now=later)
+            is None
+        )
+
+    def test_deactivation_ends_every_session_of_the_user(
+        self, session: Session
+    ) -> None:
+        admin = _user(session, Role.province_admin, "64")
+        user = _user(session)
+        sids = [
+            service.start_session(session, user=user, kind=k, max_age_s=60)
+            for k in ("page", "token")
+        ]
+        mine = service.start_session(session, user=admin, kind="page", max_age_s=60)
+        service.set_active(session, actor=admin, user_id=user.id, active=False)
+        service.set_active(session, actor=admin, user_id=user.id, active=True)
+        for sid in sids:  # reactivation does not bring old sessions back
+            assert (
+                service.session_user(session, user_id=user.id, session_id=sid) is None
+            )
+        assert service.session_user(session, user_id=admin.id, session_id=mine) is admin
+
+    def test_a_password_change_ends_every_session_and_needs_the_old_password(
+        self, session: Session
+    ) -> None:
+        user = _user(session)
+        sid = service.start_session(session, user=user, kind="token", max_age_s=60)
+        with pytest.raises(service.InvalidCredentials):
+            service.change_password(
+                session, user=user, current="not-it-123", new="baru-rahasia-9"
+            )
+        assert service.session_user(session, user_id=user.id, session_id=sid) is user
+        with pytest.raises(InvalidInput, match="password"):
+            service.change_password(session, user=user, current=PASSWORD, new="short")
+        service.change_password(
+            session, user=user, current=PASSWORD, new="baru-rahasia-9"
+        )
+        assert service.session_user(session, user_id=user.id, session_id=sid) is None
+        assert verify_password(user.password_hash, "baru-rahasia-9")
 
 
 class TestUserManagement:

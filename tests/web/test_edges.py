@@ -232,7 +232,7 @@ class TestUnreachableDatabase:
                 secret_key=secret,
             )
         )
-        token = issue_token(secret, user_id=1)
+        token = issue_token(secret, user_id=1, session_id="any")
         with TestClient(app) as client:
             r = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
         app.state.engine.dispose()
@@ -253,3 +253,28 @@ class TestUnreachableDatabase:
             "error [database_unreachable]: cannot use the database"
         )
         assert "Connection refused" in lines[0]
+
+
+def test_the_audit_export_holds_the_whole_log_not_one_page(
+    figures_app: FastAPI, figures_db: Engine
+) -> None:
+    import io
+
+    import openpyxl
+
+    from tumbuh.accounts import service as accounts_service
+    from tumbuh.db.session import unit_of_work
+
+    with unit_of_work(figures_db) as s:
+        for i in range(260):
+            accounts_service.record(
+                s, actor=None, action="view", object_type="probe", object_id=str(i),
+                region_code="64.71",
+            )  # fmt: skip
+    with TestClient(figures_app) as client:
+        login(client, "fig_admin")
+        r = client.get("/admin/audit?format=xlsx")
+    assert r.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(r.content)).active
+    probes = [row for row in sheet.iter_rows(values_only=True) if row[3] == "probe"]
+    assert len(probes) == 260

@@ -32,10 +32,14 @@ class User(Base):
 
 
 class LoginAttempt(Base):
-    """One login attempt; failures in a recent window per username+ip throttle new attempts."""
+    """One login attempt; recent failures per account and per address throttle new ones."""
 
     __tablename__ = "login_attempts"
-    __table_args__ = (Index("ix_login_attempts_user_ip_at", "username", "ip", "at"),)
+    __table_args__ = (
+        Index("ix_login_attempts_user_ip_at", "username", "ip", "at"),
+        Index("ix_login_attempts_ip_at", "ip", "at"),
+        Index("ix_login_attempts_at", "at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64))

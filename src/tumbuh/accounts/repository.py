@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from tumbuh.accounts.models import AuditEvent, InstanceSecret, LoginAttempt, User
+from tumbuh.accounts.models import (
+    AuditEvent,
+    AuthSession,
+    InstanceSecret,
+    LoginAttempt,
+    User,
+)
 
 
 def get_user(session: Session, user_id: int) -> User | None:
@@ -69,3 +75,56 @@ def get_instance_secret(session: Session, name: str) -> str | None:
     return session.scalar(
         select(InstanceSecret.value).where(InstanceSecret.name == name)
     )
+
+
+def account_failures(
+    session: Session, *, username: str, since: datetime
+) -> tuple[int, datetime | None]:
+    """(count, latest time) of failed logins for `username` from any address since `since`."""
+    stmt = select(func.count(LoginAttempt.id), func.max(LoginAttempt.at)).where(
+        LoginAttempt.username == username,
+        LoginAttempt.success.is_(False),
+        LoginAttempt.at >= since,
+    )
+    count, latest = session.execute(stmt).one()
+    return int(count or 0), latest
+
+
+def last_account_success(session: Session, *, username: str) -> datetime | None:
+    stmt = select(func.max(LoginAttempt.at)).where(
+        LoginAttempt.username == username, LoginAttempt.success.is_(True)
+    )
+    return session.scalar(stmt)
+
+
+def address_failures(session: Session, *, ip: str, since: datetime) -> int:
+    """Failed logins from `ip` for any username since `since`."""
+    stmt = select(func.count(LoginAttempt.id)).where(
+        LoginAttempt.ip == ip,
+        LoginAttempt.at >= since,
+        LoginAttempt.success.is_(False),
+    )
+    return int(session.scalar(stmt) or 0)
+
+
+def prune_attempts(session: Session, *, before: datetime) -> int:
+    result = session.execute(delete(LoginAttempt).where(LoginAttempt.at < before))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def get_auth_session(session: Session, id_hash: str) -> AuthSession | None:
+    return session.get(AuthSession, id_hash)
+
+
+def revoke_sessions(session: Session, *, user_id: int, at: datetime) -> int:
+    result = session.execute(
+        update(AuthSession)
+        .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=at)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def prune_sessions(session: Session, *, before: datetime) -> int:
+    result = session.execute(delete(AuthSession).where(AuthSession.expires_at < before))
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from tumbuh.accounts.roles import Role
 
@@ -25,6 +26,14 @@ class UserCreate(BaseModel):
     )
 
 
+def _utc(at: datetime) -> datetime:
+    # SQLite hands back naive datetimes (stored in UTC); RFC 3339 needs the offset.
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
+
+
 class UserRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -33,15 +42,15 @@ class UserRead(BaseModel):
     role: Role
     region_code: str
     active: bool
-    created_at: datetime
-    last_login_at: datetime | None
+    created_at: UtcDatetime
+    last_login_at: UtcDatetime | None
 
 
 class AuditRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    at: datetime
+    at: UtcDatetime
     username: str
     action: str
     object_type: str

@@ -5,6 +5,8 @@ Services flush and never commit; the request or CLI command owns the transaction
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -14,17 +16,27 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tumbuh.accounts import repository
-from tumbuh.accounts.models import AuditEvent, LoginAttempt, User
+from tumbuh.accounts.models import AuditEvent, AuthSession, LoginAttempt, User
 from tumbuh.accounts.roles import Role, policy
 from tumbuh.accounts.schemas import UserCreate
 from tumbuh.accounts.scope import check_role_region, parse_region_code, require_region
 from tumbuh.accounts.security import hash_password, needs_rehash, verify_password
 from tumbuh.errors import Conflict, Forbidden, InvalidInput, NotFound, TumbuhError
 
-# Throttling: at most this many failed logins per username+ip inside the window
-# (OWASP Authentication Cheat Sheet: limit failed attempts per account and source).
+# Throttling (OWASP Authentication Cheat Sheet: limit failed attempts per account and per
+# source, with growing delays rather than a fixed lock-out):
+# - per account, from any address: after MAX_FAILURES failures since the last success, each
+#   further attempt waits BACKOFF_BASE doubled per extra failure, at most BACKOFF_MAX;
+# - per address, for any usernames: MAX_FAILURES_PER_ADDRESS failures in FAILURE_WINDOW
+#   (random usernames are throttled too).
+# Throttled attempts are not counted, so a wait ends however often someone knocks.
 MAX_FAILURES = 5
+BACKOFF_BASE = timedelta(minutes=1)
+BACKOFF_MAX = timedelta(hours=1)
 FAILURE_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_ADDRESS = 20
+# Login attempts older than this are deleted (they no longer throttle anything).
+ATTEMPT_RETENTION = timedelta(days=1)
 
 
 class TooManyAttempts(TumbuhError):
@@ -81,6 +93,48 @@ def create_user(
     return user
 
 
+def _aware(at: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes for timezone-aware columns; they were stored in UTC.
+    return at if at is None or at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def backoff(failures: int) -> timedelta:
+    """The wait after `failures` failed logins of one account (none below MAX_FAILURES)."""
+    if failures < MAX_FAILURES:
+        return timedelta(0)
+    doublings = min(failures - MAX_FAILURES, 12)
+    wait: timedelta = BACKOFF_BASE * (1 << doublings)
+    return min(wait, BACKOFF_MAX)
+
+
+def _throttled(
+    session: Session, *, username: str, ip: str, now: datetime
+) -> TooManyAttempts | None:
+    since = now - ATTEMPT_RETENTION
+    last_ok = _aware(repository.last_account_success(session, username=username))
+    if last_ok is not None:
+        since = max(since, last_ok)
+    failures, latest = repository.account_failures(
+        session, username=username, since=since
+    )
+    latest = _aware(latest)
+    wait = backoff(failures)
+    if latest is not None and wait and now < latest + wait:
+        left = int((latest + wait - now).total_seconds()) + 1
+        return TooManyAttempts(
+            f"too many failed logins for this account; try again in {left} seconds"
+        )
+    from_address = repository.address_failures(
+        session, ip=ip, since=now - FAILURE_WINDOW
+    )
+    if from_address >= MAX_FAILURES_PER_ADDRESS:
+        minutes = int(FAILURE_WINDOW.total_seconds() // 60)
+        return TooManyAttempts(
+            f"too many failed logins from this address; try again in {minutes} minutes"
+        )
+    return None
+
+
 def login(
     session: Session,
     *,
@@ -89,23 +143,14 @@ def login(
     ip: str,
     now: datetime | None = None,
 ) -> LoginOutcome:
-    """Check a password with throttling (MAX_FAILURES per username+ip per FAILURE_WINDOW)."""
+    """Check a password, throttled per account (with backoff) and per address."""
     now = now or datetime.now(UTC)
-    username = username.strip()
-    since = now - FAILURE_WINDOW
-    last_ok = repository.last_success_at(session, username=username, ip=ip)
-    if last_ok is not None:
-        last_ok = last_ok if last_ok.tzinfo else last_ok.replace(tzinfo=UTC)
-        since = max(since, last_ok)
-    failures = repository.count_recent_failures(
-        session, username=username, ip=ip, since=since
-    )
-    if failures >= MAX_FAILURES:
-        minutes = int(FAILURE_WINDOW.total_seconds() // 60)
-        return LoginOutcome(
-            None,
-            TooManyAttempts(f"too many failed logins; try again in {minutes} minutes"),
-        )
+    username = username.strip()[:64]
+    ip = ip[:64]
+    repository.prune_attempts(session, before=now - ATTEMPT_RETENTION)
+    refused = _throttled(session, username=username, ip=ip, now=now)
+    if refused is not None:
+        return LoginOutcome(None, refused)
     user = repository.get_user_by_username(session, username)
     # Verify against a throwaway hash for unknown users too, so that response time
     # does not reveal which usernames exist.
@@ -128,6 +173,112 @@ def login(
     )
     session.flush()
     return LoginOutcome(user, None)
+
+
+# ---------------------------------------------------------------------------------------
+# Server-side sessions: every page session and API token names one; logout revokes it,
+# deactivation and a password change revoke all of the user's.
+
+
+def _hash_id(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def start_session(
+    session: Session,
+    *,
+    user: User,
+    kind: str,
+    max_age_s: int,
+    now: datetime | None = None,
+) -> str:
+    """A new session for `user` ("page" or "token"); returns its id (stored hashed)."""
+    now = now or datetime.now(UTC)
+    repository.prune_sessions(session, before=now)
+    session_id = secrets.token_urlsafe(32)
+    session.add(
+        AuthSession(
+            id_hash=_hash_id(session_id),
+            user_id=user.id,
+            kind=kind,
+            created_at=now,
+            expires_at=now + timedelta(seconds=max_age_s),
+        )
+    )
+    session.flush()
+    return session_id
+
+
+def session_user(
+    session: Session, *, user_id: int, session_id: str, now: datetime | None = None
+) -> User | None:
+    """The active user of a live (not revoked, not expired) session, else None."""
+    now = now or datetime.now(UTC)
+    row = repository.get_auth_session(session, _hash_id(session_id))
+    if row is None or row.user_id != user_id or row.revoked_at is not None:
+        return None
+    expires = _aware(row.expires_at)
+    if expires is None or expires <= now:
+        return None
+    return get_active_user(session, user_id)
+
+
+def end_session(session: Session, *, session_id: str) -> None:
+    """Revoke one session (logout)."""
+    row = repository.get_auth_session(session, _hash_id(session_id))
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = datetime.now(UTC)
+        session.flush()
+
+
+def end_all_sessions(session: Session, *, user_id: int) -> int:
+    """Revoke every session and token of a user; how many were live."""
+    return repository.revoke_sessions(session, user_id=user_id, at=datetime.now(UTC))
+
+
+def change_password(
+    session: Session,
+    *,
+    user: User,
+    current: str,
+    new: str,
+    ip: str | None = None,
+) -> None:
+    """The user changes their own password (the current one is required); every session
+    and token of theirs ends."""
+    stored = repository.get_user(session, user.id)
+    if stored is None or not verify_password(stored.password_hash, current):
+        raise InvalidCredentials("the current password is wrong")
+    set_password(session, user=stored, new=new, actor=stored, ip=ip)
+
+
+def set_password(
+    session: Session,
+    *,
+    user: User,
+    new: str,
+    actor: User | None = None,
+    ip: str | None = None,
+) -> None:
+    """Set a new password (validated like a new user's) and end all of the user's sessions."""
+    try:
+        UserCreate(
+            username=user.username, password=new, role=user.role, region_code="64"
+        )
+    except ValidationError as exc:
+        bad = [e for e in exc.errors() if e["loc"] and e["loc"][0] == "password"]
+        if bad:
+            raise InvalidInput(
+                f"password: {bad[0]['msg']}", code="invalid_password"
+            ) from exc
+    user.password_hash = hash_password(new)
+    ended = end_all_sessions(session, user_id=user.id)
+    record(
+        session, actor=actor, action="change", object_type="user",
+        object_id=str(user.id), region_code=user.region_code, ip=ip,
+        detail=f"password changed; {ended} session(s) ended",
+    )  # fmt: skip
+    session.flush()
 
 
 @cache
@@ -160,6 +311,8 @@ def set_active(
             "you cannot deactivate your own account", code="self_deactivate"
         )
     user.active = active
+    if not active:
+        end_all_sessions(session, user_id=user.id)
     record(
         session,
         actor=actor,
@@ -250,14 +403,25 @@ def _require_manager(actor: User) -> None:
 
 
 __all__ = [
+    "ATTEMPT_RETENTION",
+    "BACKOFF_BASE",
+    "BACKOFF_MAX",
     "FAILURE_WINDOW",
     "MAX_FAILURES",
+    "MAX_FAILURES_PER_ADDRESS",
     "InvalidCredentials",
     "LoginOutcome",
     "Role",
     "TooManyAttempts",
     "create_user",
     "all_users",
+    "backoff",
+    "change_password",
+    "end_all_sessions",
+    "end_session",
+    "session_user",
+    "set_password",
+    "start_session",
     "create_user_as",
     "get_by_username",
     "get_active_user",

@@ -17,6 +17,7 @@ from tumbuh.config import get_settings
 from tumbuh.db.engine import make_engine
 from tumbuh.db.schema import create_schema
 from tumbuh.db.session import unit_of_work
+from tumbuh.errors import TumbuhError
 from tumbuh.models import Base
 from tumbuh.register.regions import load_regions
 
@@ -105,3 +106,45 @@ def refresh_cmd(db: DbOption = None) -> None:
     url = db or get_settings().database_url
     open_database(url).dispose()
     refresh_panels(url)
+
+
+BackupDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--out", help="Directory for the backup (default: TUMBUH_BACKUP_DIR)."
+    ),
+]
+
+
+@db_app.command("backup")
+def backup_cmd(db: DbOption = None, out: BackupDirOption = None) -> None:
+    """Back the database up into a new file: SQLite with its online backup API
+    (consistent while the server runs; the instance secret is copied beside it),
+    PostgreSQL with pg_dump --format=custom."""
+    from tumbuh.db.backup import backup
+
+    settings = get_settings()
+    target_dir = out or settings.backup_dir
+    if target_dir is None:
+        raise TumbuhError(
+            "no backup directory: pass --out DIR or set TUMBUH_BACKUP_DIR",
+            code="no_backup_dir",
+        )
+    path = backup(db or settings.database_url, target_dir)
+    typer.echo(f"backup written: {path} ({path.stat().st_size:,} bytes)")
+
+
+@db_app.command("restore")
+def restore_cmd(
+    file: Annotated[Path, typer.Argument(help="A file written by tumbuh db backup")],
+    db: DbOption = None,
+) -> None:
+    """Restore a backup into an empty database (refuses one that already has tables)."""
+    from tumbuh.db.backup import restore
+
+    url = db or get_settings().database_url
+    restore(file, url)
+    from sqlalchemy.engine import make_url
+
+    shown = make_url(url).render_as_string(hide_password=True)
+    typer.echo(f"restored {file.name} into {shown}")

@@ -1,4 +1,4 @@
-"""`tumbuh users create|list|deactivate`: user accounts with a role and a region scope."""
+"""`tumbuh users create|list|deactivate|passwd`: user accounts with a role and a region scope."""
 
 from __future__ import annotations
 
@@ -62,18 +62,26 @@ def create(
         typer.Option("--region", help="Kemendagri code of the user's area, e.g. 64.71"),
     ],
     password: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--password",
-            prompt=True,
-            hide_input=True,
-            confirmation_prompt=True,
-            help="At least 8 characters (prompted when omitted)",
+            help="At least 8 characters. Prompted when omitted; prefer the prompt or "
+            "--stdin (an argument is visible to other users in the process list)",
         ),
-    ],
+    ] = None,
+    stdin: Annotated[
+        bool,
+        typer.Option("--stdin", help="Read the password from standard input"),
+    ] = False,
     db: DbOption = None,
 ) -> None:
     """Create a user (the first province_admin is made this way)."""
+    if stdin:
+        import sys
+
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     engine = open_accounts_db(db)
     with unit_of_work(engine) as session:
         user = accounts.create_user(
@@ -120,10 +128,42 @@ def deactivate(
         if user is None:
             raise NotFound(f"user {username!r} does not exist")
         user.active = False
+        accounts.end_all_sessions(session, user_id=user.id)
         accounts.record(
             session, actor=None, action="change", object_type="user",
             object_id=str(user.id), region_code=user.region_code,
             detail="deactivated from the command line",
         )  # fmt: skip
         typer.echo(f"deactivated {username}")
+    engine.dispose()
+
+
+@users_app.command("passwd")
+def passwd(
+    username: Annotated[str, typer.Argument(help="Login name")],
+    stdin: Annotated[
+        bool,
+        typer.Option(
+            "--stdin",
+            help="Read the new password from the first line of standard input",
+        ),
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """Set a user's password (prompted twice, or read from standard input; never an
+    argument, which other users could see in the process list). Every session and API
+    token of the user ends."""
+    import sys
+
+    if stdin:
+        new = sys.stdin.readline().rstrip("\r\n")
+    else:
+        new = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    engine = open_accounts_db(db)
+    with unit_of_work(engine) as session:
+        user = accounts.get_by_username(session, username)
+        if user is None:
+            raise NotFound(f"user {username!r} does not exist")
+        accounts.set_password(session, user=user, new=new)
+        typer.echo(f"password of {username} changed; their sessions and tokens ended")
     engine.dispose()

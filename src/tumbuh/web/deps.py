@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tumbuh.accounts import service as accounts
 from tumbuh.accounts.models import User
+from tumbuh.accounts.personal import PersonalDataRefused
 from tumbuh.accounts.security import read_token
 from tumbuh.config import Settings
 from tumbuh.errors import Unauthorized
@@ -22,6 +23,7 @@ from tumbuh.web.i18n import Lang, pick_language
 
 SESSION_USER = "uid"
 SESSION_ISSUED = "iat"
+SESSION_ID = "sid"  # the server-side session (accounts.AuthSession), revocable
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -55,6 +57,9 @@ def get_db(request: Request) -> Iterator[Session]:
     try:
         yield session
         session.commit()
+    except PersonalDataRefused:
+        session.commit()  # the audited refusal (accounts.personal) outlives the 403
+        raise
     except BaseException:
         session.rollback()
         raise
@@ -78,17 +83,23 @@ def page_user(request: Request, db: Annotated[Session, Depends(get_db)]) -> User
     settings = get_settings(request)
     uid = request.session.get(SESSION_USER)
     issued = request.session.get(SESSION_ISSUED)
-    if not isinstance(uid, int) or not isinstance(issued, int | float):
+    sid = request.session.get(SESSION_ID)
+    if (
+        not isinstance(uid, int)
+        or not isinstance(issued, int | float)
+        or not isinstance(sid, str)
+    ):
         raise LoginRequired("please log in")
     # The cookie itself expires after max_age of inactivity (SessionMiddleware);
     # this also bounds a session's total life, however active it stays.
     if time.time() - issued > settings.session_max_age_s:
         request.session.clear()
         raise LoginRequired("session expired", code="session_expired")
-    user = accounts.get_active_user(db, uid)
-    if user is None:
+    user = accounts.session_user(db, user_id=uid, session_id=sid)
+    if user is None:  # logged out, revoked, deactivated or a changed password
         request.session.clear()
         raise LoginRequired("please log in")
+    request.state.session_id = sid
     return _remember(request, db, user)
 
 
@@ -101,12 +112,13 @@ def api_user(
     if not token:
         raise Unauthorized("missing bearer token", code="unauthorized")
     settings = get_settings(request)
-    uid = read_token(
+    uid, sid = read_token(
         signing_secret(request), token, max_age_s=settings.session_max_age_s
     )
-    user = accounts.get_active_user(db, uid)
+    user = accounts.session_user(db, user_id=uid, session_id=sid)
     if user is None:
-        raise Unauthorized("unknown or inactive user", code="unauthorized")
+        raise Unauthorized("revoked token or inactive user", code="unauthorized")
+    request.state.session_id = sid
     return _remember(request, db, user)
 
 
@@ -128,6 +140,17 @@ RecordId = Annotated[
 PageNo = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page number, from 1")]
 YearQuery = Annotated[
     int | None, Query(ge=1900, le=2100, description="Calendar year (default: latest)")
+]
+
+# A Kemendagri region code, declared in the schema (so clients and schemathesis know it).
+REGION_CODE_PATTERN = r"^\s*\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?\s*$"
+RegionCodePath = Annotated[
+    str,
+    PathParam(pattern=REGION_CODE_PATTERN, description="Kemendagri code, e.g. 64.71"),
+]
+RegionCodeQuery = Annotated[
+    str,
+    Query(pattern=REGION_CODE_PATTERN, description="Kemendagri code, e.g. 64.71.01"),
 ]
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

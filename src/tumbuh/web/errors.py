@@ -16,11 +16,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import OperationalError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from tumbuh.errors import TumbuhError, Unauthorized
-from tumbuh.web.deps import get_lang
+from tumbuh.accounts import service as accounts
+from tumbuh.accounts.personal import PersonalDataRefused
+from tumbuh.errors import Forbidden, TumbuhError, Unauthorized
+from tumbuh.web.deps import client_ip, get_lang
 from tumbuh.web.templating import render
 
 API_PREFIX = "/api/"
@@ -85,9 +88,29 @@ def render_error(request: Request, *, code: str, detail: str, status: int) -> Re
     )
 
 
+def _audit_refusal(request: Request, exc: Forbidden) -> None:
+    """A logged-in user refused by a route: one audit event, in a session of its own (the
+    request's was rolled back). The personal-data gate audits its own refusals."""
+    user = getattr(request.state, "user", None)
+    if user is None or isinstance(exc, PersonalDataRefused):
+        return
+    try:
+        with request.app.state.session_factory() as db:
+            accounts.record(
+                db, actor=user, action="refused", object_type="route",
+                object_id=f"{request.method} {request.url.path}"[:64],
+                region_code=user.region_code, ip=client_ip(request), detail=exc.code,
+            )  # fmt: skip
+            db.commit()
+    except Exception:  # the refusal itself must still be answered
+        log.exception("auditing a refusal failed")
+
+
 async def _tumbuh_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, TumbuhError)
     status = 401 if isinstance(exc, Unauthorized) else exc.status
+    if isinstance(exc, Forbidden):
+        await run_in_threadpool(_audit_refusal, request, exc)
     return render_error(request, code=exc.code, detail=exc.message, status=status)
 
 
@@ -97,9 +120,14 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     for err in exc.errors()[:5]:
         where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
         parts.append(f"{where}: {err.get('msg', 'invalid')}")
-    return render_error(
-        request, code="invalid_input", detail="; ".join(parts), status=422
+    errors = exc.errors()
+    region_only = bool(errors) and all(
+        e.get("type") == "string_pattern_mismatch"
+        and tuple(e.get("loc", ()))[-1:] in (("code",), ("region",))
+        for e in errors
     )
+    code = "invalid_region_code" if region_only else "invalid_input"
+    return render_error(request, code=code, detail="; ".join(parts), status=422)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Request, Response
 
 from tumbuh.accounts import service as accounts
 from tumbuh.accounts.schemas import Token, UserRead
@@ -34,10 +34,25 @@ def token(
     if outcome.error is not None:
         raise outcome.error
     assert outcome.user is not None
+    session_id = accounts.start_session(
+        db, user=outcome.user, kind="token", max_age_s=settings.session_max_age_s
+    )
     return Token(
-        access_token=issue_token(signing_secret(request), user_id=outcome.user.id),
+        access_token=issue_token(
+            signing_secret(request), user_id=outcome.user.id, session_id=session_id
+        ),
         expires_in=settings.session_max_age_s,
     )
+
+
+@router.post(
+    "/auth/logout",
+    status_code=204,
+    summary="Revoke this bearer token on the server (it stops working at once)",
+)
+def logout(request: Request, user: ApiUser, db: DbDep) -> Response:
+    accounts.end_session(db, session_id=request.state.session_id)
+    return Response(status_code=204)
 
 
 @router.get("/me", response_model=UserRead, summary="The user the token belongs to")

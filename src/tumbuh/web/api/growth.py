@@ -29,6 +29,8 @@ class Curves(BaseModel):
     summary="WHO −3 … +3 SD lines of one growth chart (len, wei, wfl, wfh, bmi, hc)",
 )
 def growth_curves(
-    user: ApiUser, indicator: str = "len", sex: Literal["1", "2"] = "1"
+    user: ApiUser,
+    indicator: Literal["len", "wei", "wfl", "wfh", "bmi", "hc"] = "len",
+    sex: Literal["1", "2"] = "1",
 ) -> Curves:
     return Curves.model_validate(curves(indicator, sex))

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 from tumbuh.accounts.scope import require_region
 from tumbuh.register.master import children_of, get_region
 from tumbuh.web import figures
-from tumbuh.web.deps import ApiUser, DbDep, LangDep
+from tumbuh.web.deps import ApiUser, DbDep, LangDep, RegionCodePath
 
 router = APIRouter(tags=["regions"])
 
@@ -60,7 +60,9 @@ class RegionSummary(BaseModel):
     response_model=RegionSummary,
     summary="Summary of a region inside your area (403 outside it, 404 for an unknown code)",
 )
-def region_summary(code: str, user: ApiUser, db: DbDep, lang: LangDep) -> RegionSummary:
+def region_summary(
+    code: RegionCodePath, user: ApiUser, db: DbDep, lang: LangDep
+) -> RegionSummary:
     clean = require_region(user, code)
     region = get_region(clean)
     warnings = figures.region_warnings(db, clean, lang=lang)

@@ -8,11 +8,18 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from tumbuh.accounts import service as accounts
-from tumbuh.accounts.scope import mask_nik, require_personal_data, require_record
+from tumbuh.accounts import personal
+from tumbuh.accounts.scope import mask_nik, parse_region_code
 from tumbuh.register import read as register_read
 from tumbuh.register.master import get_region
-from tumbuh.web.deps import ApiUser, DbDep, PageNo, RecordId, client_ip
+from tumbuh.web.deps import (
+    ApiUser,
+    DbDep,
+    PageNo,
+    RecordId,
+    RegionCodeQuery,
+    client_ip,
+)
 
 router = APIRouter(tags=["register"])
 
@@ -99,19 +106,16 @@ def list_children(
     request: Request,
     user: ApiUser,
     db: DbDep,
-    region: Annotated[str, Query(description="Kemendagri code, e.g. 64.71.01")],
+    region: RegionCodeQuery,
     page: PageNo = 1,
     size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> ChildPage:
-    code = require_personal_data(user, region)
-    get_region(code)
-    rows, total = register_read.list_children(
-        db, region_code=code, limit=size, offset=(page - 1) * size
-    )
-    accounts.record(
-        db, actor=user, action="view", object_type="children", region_code=code,
-        ip=client_ip(request), detail=f"api page {page} size {size}: {len(rows)} rows",
+    code = parse_region_code(region)
+    rows, total = personal.children(
+        db, user=user, region_code=code, limit=size, offset=(page - 1) * size,
+        ip=client_ip(request),
     )  # fmt: skip
+    get_region(code)  # 404 for an unknown code inside the area
     return ChildPage(
         items=[child_out(r, user.role) for r in rows], total=total, page=page, size=size
     )
@@ -125,12 +129,7 @@ def list_children(
 def get_child(
     request: Request, child_id: RecordId, user: ApiUser, db: DbDep
 ) -> ChildDetailOut:
-    detail = register_read.get_child(db, child_id)
-    require_record(user, detail.child.desa_code)
-    accounts.record(
-        db, actor=user, action="view", object_type="child", object_id=str(child_id),
-        region_code=detail.child.desa_code, ip=client_ip(request),
-    )  # fmt: skip
+    detail = personal.child(db, user=user, child_id=child_id, ip=client_ip(request))
     base = child_out(detail.child, user.role)
     return ChildDetailOut(
         **base.model_dump(),
@@ -150,12 +149,7 @@ def get_child(
 def get_family(
     request: Request, family_id: RecordId, user: ApiUser, db: DbDep
 ) -> FamilyOut:
-    family = register_read.get_family(db, family_id)
-    require_record(user, family.desa_code)
-    accounts.record(
-        db, actor=user, action="view", object_type="family", object_id=str(family_id),
-        region_code=family.desa_code, ip=client_ip(request),
-    )  # fmt: skip
+    family = personal.family(db, user=user, family_id=family_id, ip=client_ip(request))
     return FamilyOut(
         id=family.id,
         no_kk=mask_nik(family.no_kk, role=user.role),

@@ -144,8 +144,24 @@ def record_intervention(
             f"status: {status!r} is not one of planned/given/verified"
         ) from None
     kind = interventions.get_kind(db, data.kind_code)
-    _, _, desa = interventions.resolve_subject(db, kind, nik=data.nik, no_kk=data.no_kk)
-    require_record(user, desa)
+    try:
+        _, _, desa = interventions.resolve_subject(
+            db, kind, nik=data.nik, no_kk=data.no_kk
+        )
+        require_record(user, desa)
+    except (NotFound, Forbidden):
+        # "Not registered" and "registered outside your area" answer alike: a lookup
+        # must not tell whether (or where) a NIK / No KK exists elsewhere. Audited.
+        accounts.record(
+            db, actor=user, action="refused", object_type="intervention_subject",
+            region_code=user.region_code, ip=client_ip(request),
+            detail="NIK/No KK not registered in the user's area",
+        )  # fmt: skip
+        db.commit()
+        raise NotFound(
+            "no person or family with this NIK / No KK in your area",
+            code="not_in_your_area",
+        ) from None
     rec = interventions.record(db, data)
     cache.clear_cache()
     accounts.record(

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse
 from starlette.responses import Response
 
-from tumbuh.accounts import service as accounts
+from tumbuh.accounts import personal as personal_data
 from tumbuh.accounts.roles import policy
 from tumbuh.accounts.scope import mask_nik, require_region
 from tumbuh.errors import NotFound
@@ -108,21 +108,14 @@ def region_page(
     total = 0
     if personal:
         known = insights.child_total(db, clean)
-        rows, total = register_read.list_children(
-            db, region_code=clean, limit=CHILDREN_PAGE_SIZE,
-            offset=(page - 1) * CHILDREN_PAGE_SIZE if format != "xlsx" else 0,
-            total=known,
+        xlsx = format == "xlsx"
+        # Through the personal-data gate: scoped, audited (view / export), NIK masked.
+        rows, total = personal_data.children(
+            db, user=user, region_code=clean,
+            limit=max(known, 1) if xlsx else CHILDREN_PAGE_SIZE,
+            offset=0 if xlsx else (page - 1) * CHILDREN_PAGE_SIZE,
+            total=known, ip=client_ip(request), action="export" if xlsx else "view",
         )  # fmt: skip
-        if format == "xlsx" and total > len(rows):
-            rows, total = register_read.list_children(
-                db, region_code=clean, limit=total, offset=0
-            )
-        if rows:
-            accounts.record(
-                db, actor=user, action="export" if format == "xlsx" else "view",
-                object_type="children", region_code=clean, ip=client_ip(request),
-                detail=f"page {page}: {len(rows)} rows",
-            )  # fmt: skip
     if format == "xlsx":
         if personal:
             return xlsx_response(

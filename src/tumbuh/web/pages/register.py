@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from tumbuh.accounts import service as accounts
-from tumbuh.accounts.scope import mask_nik, require_record
+from tumbuh.accounts import personal
+from tumbuh.accounts.scope import mask_nik
 from tumbuh.register import read as register_read
 from tumbuh.register.master import lineage
 from tumbuh.web import insights
@@ -25,12 +25,7 @@ router = APIRouter()
 def child_page(
     request: Request, child_id: RecordId, user: PageUser, db: DbDep, lang: LangDep
 ) -> Response:
-    detail = register_read.get_child(db, child_id)
-    require_record(user, detail.child.desa_code)
-    accounts.record(
-        db, actor=user, action="view", object_type="child", object_id=str(child_id),
-        region_code=detail.child.desa_code, ip=client_ip(request),
-    )  # fmt: skip
+    detail = personal.child(db, user=user, child_id=child_id, ip=client_ip(request))
     sex = SEX_FROM_REGISTER.get(detail.child.sex or "")
     charts = []
     if sex is not None:
@@ -72,12 +67,7 @@ def child_page(
 def family_page(
     request: Request, family_id: RecordId, user: PageUser, db: DbDep, lang: LangDep
 ) -> Response:
-    family = register_read.get_family(db, family_id)
-    require_record(user, family.desa_code)
-    accounts.record(
-        db, actor=user, action="view", object_type="family", object_id=str(family_id),
-        region_code=family.desa_code, ip=client_ip(request),
-    )  # fmt: skip
+    family = personal.family(db, user=user, family_id=family_id, ip=client_ip(request))
     risk = register_read.family_risk(db, family_id, lang=lang)
     received = register_read.interventions_of(
         db, person_ids=[m.id for m in family.members], family_id=family_id, lang=lang

@@ -1,4 +1,5 @@
-"""instance_secrets (the secret made on first start) and auth_sessions (revocable logins)
+"""instance_secrets (the secret made on first start), auth_sessions (revocable logins),
+login_attempts indexes by address and time (throttling per address, pruning)
 
 Revision ID: 0004_hard_accounts
 Revises: 0003_derived_results
@@ -39,9 +40,15 @@ def upgrade() -> None:
     op.create_index(
         "ix_auth_sessions_user_id", "auth_sessions", ["user_id"], unique=False
     )
+    with op.batch_alter_table("login_attempts", schema=None) as batch_op:
+        batch_op.create_index("ix_login_attempts_ip_at", ["ip", "at"], unique=False)
+        batch_op.create_index("ix_login_attempts_at", ["at"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("login_attempts", schema=None) as batch_op:
+        batch_op.drop_index("ix_login_attempts_at")
+        batch_op.drop_index("ix_login_attempts_ip_at")
     op.drop_index("ix_auth_sessions_user_id", table_name="auth_sessions")
     op.drop_table("auth_sessions")
     op.drop_table("instance_secrets")
