@@ -29,6 +29,7 @@ from tumbuh.batch._read import (
 from tumbuh.batch._run import Progress, Scheduler, compute
 from tumbuh.errors import InvalidInput
 from tumbuh.growth import zscores
+from tumbuh.growth.categories import BBTB, BBU, TBU, Categories
 
 __all__ = [
     "ISSUE_COLUMN",
@@ -89,12 +90,43 @@ def zscore_table(table: pa.Table, source: str = "input") -> pa.Table:
     ]
     z = zscores(**kernel_inputs(frame, cols), indicators=wanted, validate="row")
     out = table
-    new = {**z.to_dict(), ISSUE_COLUMN: z.issues}
-    for name, values in new.items():
+    new: dict[str, Any] = {
+        name: getattr(z, name) for name in ZSCORE_COLUMNS if name not in _CATEGORIES
+    }
+    for name, (zcol, fcol, cats) in _CATEGORIES.items():
+        new[name] = _category_column(getattr(z, zcol), getattr(z, fcol), cats)
+    new[ISSUE_COLUMN] = z.issues
+    for name in (*ZSCORE_COLUMNS, ISSUE_COLUMN):
         if name in out.column_names:
             out = out.drop_columns([name])
-        out = out.append_column(name, _arrow_column(np.asarray(values)))
+        values = new[name]
+        column = values if isinstance(values, pa.Array) else _arrow_column(values)
+        out = out.append_column(name, column)
     return out
+
+
+#: Permenkes 2/2020 category columns: (z column, flag column, categories), as
+#: ``ZScores.cat_*`` label them (same labels, tested), kept as dictionary columns.
+_CATEGORIES = {
+    "cat_bbu": ("zwei", "fwei", BBU),
+    "cat_tbu": ("zlen", "flen", TBU),
+    "cat_bbtb": ("zwfl", "fwfl", BBTB),
+    "cat_imtu": ("zbmi", "fbmi", BBTB),
+}
+
+
+def _category_column(z: Any, flag: Any, cats: Categories) -> pa.Array:
+    """The category labels of `z` as a dictionary array (codes + a handful of labels):
+    the rule of :func:`tumbuh.growth.categories.categorize` on codes, so no Python
+    string is made per row."""
+    z = np.asarray(z, dtype=np.float64)
+    code = np.zeros(z.shape, dtype=np.int8)
+    for cut, up in zip(cats.cuts, cats.upper, strict=True):
+        code += (z >= cut) if up else (z > cut)
+    missing = np.isnan(z) | (np.asarray(flag) == 1)
+    return pa.DictionaryArray.from_arrays(
+        pa.array(code, mask=missing), pa.array(cats.labels, pa.string())
+    )
 
 
 def _write_options(table: pa.Table) -> dict[str, Any]:
