@@ -64,14 +64,17 @@ def export_dhis2(
     suffix = out.suffix.lower()
     if suffix not in (".json", ".xml"):
         raise InvalidInput(f"-o {out}: write .json (dataValueSets) or .xml (ADX)")
+    from tumbuh.accounts.scope import parse_region_code
+
     p = parse_period(period)
+    code = parse_region_code(region)
     m = dhis2.read_mapping(mapping)
     engine = open_database(db)
     try:
         with unit_of_work(engine) as session:
             figures, withheld = routine_figures(
                 session,
-                region=region.strip(),
+                region=code,
                 period=p,
                 small_cell_threshold=get_settings().small_cell_threshold,
             )
