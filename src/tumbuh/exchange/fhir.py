@@ -198,10 +198,14 @@ def _observations(m: Measurement, patient_id: str) -> Iterator[dict[str, Any]]:
         yield _observation(m, "muac_cm", m.muac_cm, patient_id)
 
 
-def _query(region: str, since: dt.date | None) -> Select[Measurement, Person]:
+_MOTHER = aliased(Person, name="mother")
+
+
+def _query(region: str, since: dt.date | None) -> Select[Measurement, Person, Person]:
     stmt = (
-        select(Measurement, Person)
+        select(Measurement, Person, _MOTHER)
         .join(Person, Person.id == Measurement.person_id)
+        .outerjoin(_MOTHER, _MOTHER.id == Person.mother_id)
         .where(
             or_(
                 Measurement.desa_code == region,
@@ -225,23 +229,16 @@ def bundles(
 ) -> Iterator[tuple[dict[str, Any], int, int]]:
     """Transaction Bundles of the children measured in `region` (since `since`), with
     the number of children and observations in each."""
-    mother_of = aliased(Person)
     entries: list[dict[str, Any]] = []
     children = observations = 0
     current: int | None = None
-    rows = session.execute(_query(region, since)).all()
-    mother_ids = {p.mother_id for _, p in rows if p.mother_id is not None}
-    mothers = {
-        p.id: p
-        for p in session.scalars(
-            select(mother_of).where(mother_of.id.in_(sorted(mother_ids)))
-        )
-    }
+    # Streamed in batches (a province has millions of measurements).
+    rows = session.execute(_query(region, since).execution_options(yield_per=2000))
 
     def bundle() -> dict[str, Any]:
         return {"resourceType": "Bundle", "type": "transaction", "entry": entries}
 
-    for m, child in rows:
+    for m, child, mother_row in rows:
         if child.id != current:
             if children == children_per_bundle:
                 yield bundle(), children, observations
@@ -249,7 +246,7 @@ def bundles(
             current = child.id
             children += 1
             entries.append(_entry(_patient(child, with_nik)))
-            mother = _mother(child, mothers.get(child.mother_id or -1), with_nik)
+            mother = _mother(child, mother_row, with_nik)
             if mother is not None:
                 entries.append(_entry(mother))
         for obs in _observations(m, _id("Patient", child.id)):
