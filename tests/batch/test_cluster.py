@@ -3,7 +3,9 @@ as separate processes (`dask scheduler`, `dask worker`, loopback only, random fr
 
 Each command runs as its own `tumbuh` process against the cluster and must write files
 byte-identical to the threaded run; one run loses a worker (SIGKILL) while its tasks run
-and must still finish with identical files (the scheduler moves the lost tasks).
+and must still finish with identical files (the scheduler moves the lost tasks). "While
+its tasks run" is made certain, not timed: the test waits for a file a task wrote, pauses
+both workers (SIGSTOP), kills one the scheduler has tasks on, and resumes the other.
 """
 
 from __future__ import annotations
@@ -44,12 +46,14 @@ class Cluster:
     workers: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
 
-def _wait_for(predicate: Any, what: str, timeout: float = START_TIMEOUT_S) -> None:
+def _wait_for(
+    predicate: Any, what: str, timeout: float = START_TIMEOUT_S, poll: float = 0.05
+) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
+        time.sleep(poll)
 
 
 def _start_worker(address: str, name: str, tmp: Path) -> subprocess.Popen[bytes]:
@@ -269,6 +273,7 @@ def test_a_worker_killed_while_its_tasks_run_changes_nothing_in_the_output(
         "zscore", str(visits), "-o", str(out_dir), *rows,
         "--scheduler", cluster.address,
     )  # fmt: skip
+    workers = list(cluster.workers.values())
     try:
         # The marker: a file a task wrote (its partial output), so tasks are running.
         _wait_for(
@@ -276,12 +281,20 @@ def test_a_worker_killed_while_its_tasks_run_changes_nothing_in_the_output(
                 out_dir.is_dir() and any(out_dir.iterdir()) or proc.poll() is not None
             ),
             "the first task's output",
+            poll=0.002,
         )
+        # Freeze both workers at once, so that however fast this machine is the run
+        # cannot end before the kill: the scheduler then says who holds tasks.
+        for w in workers:
+            w.send_signal(signal.SIGSTOP)
         assert proc.poll() is None, "the run ended before a worker could be killed"
         with distributed.Client(cluster.address, timeout=START_TIMEOUT_S) as client:
             victim = _busy_worker(client, cluster)
             cluster.workers[victim].send_signal(signal.SIGKILL)
             cluster.workers[victim].wait(timeout=30)
+            for w in workers:
+                if w.poll() is None:
+                    w.send_signal(signal.SIGCONT)
             # The scheduler notices the loss (so it happened mid-run, before the end).
             _wait_for(
                 lambda: len(client.scheduler_info()["workers"]) == 1,
@@ -289,6 +302,9 @@ def test_a_worker_killed_while_its_tasks_run_changes_nothing_in_the_output(
             )
         out, _ = proc.communicate(timeout=600)
     finally:
+        for w in workers:
+            if w.poll() is None:
+                w.send_signal(signal.SIGCONT)
         if proc.poll() is None:
             proc.kill()
             proc.communicate()

@@ -166,3 +166,31 @@ def test_a_part_without_a_needed_column_is_named(scored: Path, tmp_path: Path) -
     )
     with pytest.raises(InvalidInput, match=r"b\.parquet: no column zwfl"):
         prevalence_dataset(tmp_path / "in", ["year"])
+
+
+def test_a_dictionary_kode_desa_column_gives_the_pandas_table(
+    scored: Path, tmp_path: Path
+) -> None:
+    import pyarrow as pa
+
+    rows = pq.read_table(scored)
+    codes = _desa_codes("64")[rows["kode_desa_index"].to_numpy()]
+    codes[::97] = None  # some rows without a desa
+    for name, column in (
+        ("dict", pa.array(codes, pa.string()).dictionary_encode()),
+        ("text", pa.array(codes, pa.string())),
+    ):
+        (tmp_path / name).mkdir()
+        table = rows.drop_columns(["kode_desa_index"]).append_column(
+            "kode_desa", column
+        )
+        pq.write_table(table, tmp_path / name / "part.parquet")
+    by_dict = prevalence_dataset(tmp_path / "dict", ["kabkota", "year"])
+    by_text = prevalence_dataset(tmp_path / "text", ["kabkota", "year"])
+    pd.testing.assert_frame_equal(by_dict, by_text)
+    frame = rows.to_pandas()
+    frame["kabkota"] = [None if c is None else c[:5] for c in codes]
+    ref = _pandas_prevalence(frame.dropna(subset=["kabkota"]), ["kabkota", "year"])
+    both = _merge(by_dict.dropna(subset=["kabkota"]), ref, ["kabkota", "year"])
+    assert (both["n"] == both["n_ref"]).all()
+    assert (both["cases"] == both["cases_ref"]).all()

@@ -24,7 +24,10 @@ def _read_parts(directory: Path) -> pa.Table:
 
 def _assert_same(out: pa.Table, expected: dict[str, np.ndarray]) -> None:
     for name, values in expected.items():
-        got = out[name].to_numpy(zero_copy_only=False)
+        col = out[name]
+        if pa.types.is_dictionary(col.type):  # category labels: codes + labels
+            col = col.cast(pa.string())
+        got = col.to_numpy(zero_copy_only=False)
         if np.asarray(values).dtype == object:
             assert got.tolist() == [None if v is None else v for v in values], name
         else:
@@ -165,3 +168,55 @@ def test_process_scheduler_gives_the_same_files(
     pd.testing.assert_frame_equal(
         _read_parts(tmp_path / "t").to_pandas(), _read_parts(tmp_path / "p").to_pandas()
     )
+
+
+def test_head_and_arm_circumference_and_dictionary_words_score_as_the_kernel() -> None:
+    from tumbuh.batch import zscore_table
+
+    rng = np.random.default_rng(8)
+    n = 2_000
+    age = rng.integers(0, 1826, n)
+    words = np.array(["Terlentang", "BERDIRI", "l", "h", "x", None], dtype=object)
+    table = pa.table(
+        {
+            "jk": pa.array(rng.choice(["L", "P", "l", "Perempuan", "?"], n)),
+            "age_days": pa.array(age),
+            "weight_kg": pa.array(
+                np.round(3 + age / 1826 * 14 + rng.normal(0, 1, n), 1)
+            ),
+            "lenhei_cm": pa.array(
+                np.round(50 + age / 1826 * 55 + rng.normal(0, 3, n), 1)
+            ),
+            "headc_cm": pa.array(
+                np.round(35 + age / 1826 * 14 + rng.normal(0, 1, n), 1)
+            ),
+            "lila": pa.array(np.round(11 + age / 1826 * 5 + rng.normal(0, 1, n), 1)),
+            "cara_ukur": pa.array(
+                rng.choice(words, n), pa.string()
+            ).dictionary_encode(),
+        }
+    )
+    out = zscore_table(table)
+    sex_words = {"l": "1", "p": "2", "perempuan": "2"}
+    measure_words = {"terlentang": "l", "berdiri": "h"}
+    ref = zscores(
+        sex=np.array(
+            [sex_words.get(s.lower(), s) for s in table["jk"].to_pylist()], dtype=object
+        ),
+        age_days=age.astype(np.float64),
+        weight_kg=table["weight_kg"].to_numpy(),
+        lenhei_cm=table["lenhei_cm"].to_numpy(),
+        headc_cm=table["headc_cm"].to_numpy(),
+        armc_cm=table["lila"].to_numpy(),
+        measure=np.array(
+            [
+                None if m is None else measure_words.get(m.lower(), m)
+                for m in table["cara_ukur"].to_pylist()
+            ],
+            dtype=object,
+        ),
+        validate="row",
+    )
+    assert np.isfinite(out["zhc"].to_numpy(zero_copy_only=False)).sum() > n // 2
+    assert np.isfinite(out["zac"].to_numpy(zero_copy_only=False)).sum() > n // 2
+    _assert_same(out, {**ref.to_dict(), ISSUE_COLUMN: ref.issues})

@@ -92,3 +92,31 @@ def register_url(
 @pytest.fixture
 def export_dir(tmp_path: Path) -> Path:
     return tmp_path
+
+
+@pytest.fixture(scope="module")
+def accounts(register_url: str) -> dict[str, str]:
+    """Accounts of the register database: role -> username."""
+    from tumbuh.accounts.service import create_user
+
+    users = {
+        "province_admin": "admin.kaltim",
+        "province_analyst": "analis.kaltim",
+        "viewer": "pemirsa",
+        "district_analyst": "analis.kukar",
+    }
+    regions = {"district_analyst": "64.02"}
+    engine = make_engine(register_url)
+    try:
+        with unit_of_work(engine) as s:
+            for role, name in users.items():
+                create_user(
+                    s,
+                    username=name,
+                    password="kata-sandi-panjang-123",
+                    role=role,
+                    region_code=regions.get(role, "64"),
+                )
+    finally:
+        engine.dispose()
+    return users

@@ -144,6 +144,12 @@ def test_bad_data_values_are_reported_by_row_and_the_good_ones_kept(
                         "orgUnit": "Samarinda",
                         "value": "1",
                     },
+                    {
+                        "dataElement": "TUMBUH_STUNTING_PCT",
+                        "period": "202507",
+                        "orgUnit": "64.72",
+                        "value": "140",
+                    },
                 ]
             }  # fmt: skip
         )
@@ -153,6 +159,7 @@ def test_bad_data_values_are_reported_by_row_and_the_good_ones_kept(
     assert "mixed.json:2 [period] invalid_period" in said
     assert "mixed.json:3 [dataElement] unknown_data_element" in said
     assert "mixed.json:4 [orgUnit] invalid_region_code" in said
+    assert "mixed.json:5 [value] out_of_range" in said
     assert _figures(register_url)[("64.72", "202507", "wasting")] == (4.5, None)
 
 
@@ -168,6 +175,16 @@ def test_bad_data_values_are_reported_by_row_and_the_good_ones_kept(
 def test_periods_read_in_dhis2_and_adx_syntax(text: str, dhis2: str, adx: str) -> None:
     p = parse_period(text)
     assert (p.dhis2, p.adx) == (dhis2, adx)
+
+
+def test_a_region_that_is_not_a_kemendagri_code_is_refused(register_url: str) -> None:
+    result = runner.invoke(
+        app,
+        ["export", "dhis2", "--region", "Kaltim", "--period", "2025", "-o", "x.json",
+         "--db", register_url],
+    )  # fmt: skip
+    assert isinstance(result.exception, InvalidInput)
+    assert "Kemendagri" in result.exception.message
 
 
 @pytest.mark.parametrize("text", ["2025-08", "202513", "25", "2025W3"])

@@ -81,10 +81,23 @@ def needed_for_kernel(cols: dict[str, str], source: str) -> list[str]:
     return [cols[c] for c in ["sex", *age, *optional]]
 
 
-def _codes(s: pd.Series) -> np.ndarray[Any, Any]:
-    """Text/categorical codes as an object array with None for missing."""
+def _codes(s: pd.Series, words: dict[str, str] | None = None) -> np.ndarray[Any, Any]:
+    """Text/categorical codes as an object array with None for missing, those that are
+    one of `words` (any case, blanks trimmed) translated.
+
+    A categorical column (Parquet dictionary) is translated on its categories and taken
+    by its codes; other columns look at each distinct value once (a column has a handful).
+    """
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        cats = list(s.cat.categories)
+        if words is not None:
+            cats = [words.get(str(c).strip().lower(), c) for c in cats]
+        table = np.array([*cats, None], dtype=object)
+        out: np.ndarray[Any, Any] = table[s.cat.codes.to_numpy()]  # -1 -> None
+        return out
     obj = s.astype(object)
-    return np.asarray(obj.where(obj.notna(), None), dtype=object)
+    values = np.asarray(obj.where(obj.notna(), None), dtype=object)
+    return values if words is None else _words(values, words)
 
 
 def _words(values: np.ndarray[Any, Any], words: dict[str, str]) -> np.ndarray[Any, Any]:
@@ -107,7 +120,7 @@ def kernel_inputs(frame: pd.DataFrame, cols: dict[str, str]) -> dict[str, Any]:
     if pd.api.types.is_numeric_dtype(sex.dtype):
         kw["sex"] = sex.to_numpy(dtype=np.float64, na_value=np.nan)  # 1/2, NaN missing
     else:
-        kw["sex"] = _words(_codes(sex), _SEX_WORDS)
+        kw["sex"] = _codes(sex, _SEX_WORDS)
     if "age_days" in cols:
         kw["age_days"] = pd.to_numeric(
             frame[cols["age_days"]], errors="coerce"
@@ -128,8 +141,7 @@ def kernel_inputs(frame: pd.DataFrame, cols: dict[str, str]) -> dict[str, Any]:
                 dtype=np.float64, na_value=np.nan
             )
     if "measure" in cols:
-        m = _codes(frame[cols["measure"]])
-        kw["measure"] = _words(m, _MEASURE_WORDS)
+        kw["measure"] = _codes(frame[cols["measure"]], _MEASURE_WORDS)
     if "oedema" in cols:
         kw["oedema"] = _codes(frame[cols["oedema"]])
     return kw

@@ -127,7 +127,14 @@ def _key_values(
     if key in _REGION_KEYS:
         width = _REGION_KEYS[key]
         if "kode_desa" in cols:
-            text = frame[cols["kode_desa"]].astype(object)
+            column = frame[cols["kode_desa"]]
+            if isinstance(column.dtype, pd.CategoricalDtype):
+                # A Parquet dictionary column: cut its (few thousand) codes, not each row.
+                cats = [str(c).strip()[:width] for c in column.cat.categories]
+                lookup = np.array([*cats, None], dtype=object)
+                picked_codes: np.ndarray[Any, Any] = lookup[column.cat.codes.to_numpy()]
+                return picked_codes
+            text = column.astype(object)
             cut = text.where(text.isna(), text.astype(str).str.strip().str[:width])
             return np.asarray(cut.where(cut.notna(), None), dtype=object)
         # Synthetic visits: an index into the province's desa codes (checked by the caller).

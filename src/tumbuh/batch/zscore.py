@@ -29,6 +29,7 @@ from tumbuh.batch._read import (
 from tumbuh.batch._run import Progress, Scheduler, compute
 from tumbuh.errors import InvalidInput
 from tumbuh.growth import zscores
+from tumbuh.growth.categories import BBTB, BBU, TBU, Categories
 
 __all__ = [
     "ISSUE_COLUMN",
@@ -41,6 +42,12 @@ __all__ = [
 #: Output column with the kernel's reason for a row it could not score (else null).
 ISSUE_COLUMN = "zscore_issue"
 DEFAULT_PARTITION_ROWS = 250_000
+#: The columns zscore_table adds (anthro's output), besides ISSUE_COLUMN.
+ZSCORE_COLUMNS = (
+    "clenhei", "cmeasure", "c9mo_flag", "cbmi", "csex", "zlen", "flen", "zwei", "fwei",
+    "zwfl", "fwfl", "zbmi", "fbmi", "zhc", "fhc", "zac", "fac", "zts", "fts", "zss",
+    "fss", "cat_bbu", "cat_tbu", "cat_bbtb", "cat_imtu",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -74,14 +81,71 @@ def zscore_table(table: pa.Table, source: str = "input") -> pa.Table:
     cols = resolve(table.column_names)
     needed = needed_for_kernel(cols, source)
     frame = table.select(needed).to_pandas(date_as_object=False)
-    z = zscores(**kernel_inputs(frame, cols), validate="row")
+    # Indicators without their measurement column (no head or arm circumference, never
+    # skinfolds) come back all-NaN either way; not asking for them saves ~70 % of the
+    # kernel's time on a weight/length file (same output, tested).
+    wanted = ["len", "wei", "wfl", "bmi"]
+    wanted += [
+        ind for ind, col in (("hc", "headc_cm"), ("ac", "armc_cm")) if col in cols
+    ]
+    z = zscores(**kernel_inputs(frame, cols), indicators=wanted, validate="row")
     out = table
-    new = {**z.to_dict(), ISSUE_COLUMN: z.issues}
-    for name, values in new.items():
+    new: dict[str, Any] = {
+        name: getattr(z, name) for name in ZSCORE_COLUMNS if name not in _CATEGORIES
+    }
+    for name, (zcol, fcol, cats) in _CATEGORIES.items():
+        new[name] = _category_column(getattr(z, zcol), getattr(z, fcol), cats)
+    new[ISSUE_COLUMN] = z.issues
+    for name in (*ZSCORE_COLUMNS, ISSUE_COLUMN):
         if name in out.column_names:
             out = out.drop_columns([name])
-        out = out.append_column(name, _arrow_column(np.asarray(values)))
+        values = new[name]
+        column = values if isinstance(values, pa.Array) else _arrow_column(values)
+        out = out.append_column(name, column)
     return out
+
+
+#: Permenkes 2/2020 category columns: (z column, flag column, categories), as
+#: ``ZScores.cat_*`` label them (same labels, tested), kept as dictionary columns.
+_CATEGORIES = {
+    "cat_bbu": ("zwei", "fwei", BBU),
+    "cat_tbu": ("zlen", "flen", TBU),
+    "cat_bbtb": ("zwfl", "fwfl", BBTB),
+    "cat_imtu": ("zbmi", "fbmi", BBTB),
+}
+
+
+def _category_column(z: Any, flag: Any, cats: Categories) -> pa.Array:
+    """The category labels of `z` as a dictionary array (codes + a handful of labels):
+    the rule of :func:`tumbuh.growth.categories.categorize` on codes, so no Python
+    string is made per row."""
+    z = np.asarray(z, dtype=np.float64)
+    code = np.zeros(z.shape, dtype=np.int8)
+    for cut, up in zip(cats.cuts, cats.upper, strict=True):
+        code += (z >= cut) if up else (z > cut)
+    missing = np.isnan(z) | (np.asarray(flag) == 1)
+    return pa.DictionaryArray.from_arrays(
+        pa.array(code, mask=missing), pa.array(cats.labels, pa.string())
+    )
+
+
+def _write_options(table: pa.Table) -> dict[str, Any]:
+    """Parquet options: dictionary pages for text columns only (trying them on the float
+    z-scores and throwing them away cost more than the rest of the write) and statistics
+    for the input columns only (they serve filters on child, date and region)."""
+    schema = table.schema
+    text = [
+        f.name
+        for f in schema
+        if pa.types.is_string(f.type)
+        or pa.types.is_large_string(f.type)
+        or pa.types.is_dictionary(f.type)
+    ]
+    outputs = {*ZSCORE_COLUMNS, ISSUE_COLUMN}
+    return {
+        "use_dictionary": text,
+        "write_statistics": [n for n in schema.names if n not in outputs],
+    }
 
 
 def _zscore_piece(
@@ -97,13 +161,15 @@ def _zscore_piece(
         ):
             scored = zscore_table(pa.Table.from_batches([batch]), str(path))
             if writer is None:
-                writer = pq.ParquetWriter(partial, scored.schema)
+                writer = pq.ParquetWriter(
+                    partial, scored.schema, **_write_options(scored)
+                )
             writer.write_table(scored)
             rows += scored.num_rows
             issues += scored.num_rows - scored[ISSUE_COLUMN].null_count
         if writer is None:  # an empty file still gives an (empty) output file
             empty = zscore_table(pf.schema_arrow.empty_table(), str(path))
-            pq.write_table(empty, partial)
+            pq.write_table(empty, partial, **_write_options(empty))
     except BaseException:
         if writer is not None:
             writer.close()

@@ -64,14 +64,17 @@ def export_dhis2(
     suffix = out.suffix.lower()
     if suffix not in (".json", ".xml"):
         raise InvalidInput(f"-o {out}: write .json (dataValueSets) or .xml (ADX)")
+    from tumbuh.accounts.scope import parse_region_code
+
     p = parse_period(period)
+    code = parse_region_code(region)
     m = dhis2.read_mapping(mapping)
     engine = open_database(db)
     try:
         with unit_of_work(engine) as session:
             figures, withheld = routine_figures(
                 session,
-                region=region.strip(),
+                region=code,
                 period=p,
                 small_cell_threshold=get_settings().small_cell_threshold,
             )
@@ -122,3 +125,80 @@ def _date(value: str | None, option: str) -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError as exc:
         raise InvalidInput(f"{option} {value!r}: use YYYY-MM-DD") from exc
+
+
+Since = Annotated[
+    str | None,
+    typer.Option("--since", help="Only measurements on or after YYYY-MM-DD."),
+]
+
+
+@export_app.command("fhir")
+def export_fhir(
+    region: Region,
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output directory.")],
+    user: User,
+    since: Since = None,
+    per_bundle: Annotated[
+        int, typer.Option("--children-per-bundle", help="Children in one Bundle file.")
+    ] = 500,
+    db: Db = None,
+) -> None:
+    """FHIR R4 transaction Bundles: Patient, RelatedPerson (mother), Observations."""
+    from tumbuh.cli.db import open_database
+    from tumbuh.db.session import unit_of_work
+    from tumbuh.exchange import fhir
+
+    if per_bundle < 1:
+        raise InvalidInput("--children-per-bundle must be at least 1")
+    engine = open_database(db)
+    try:
+        with unit_of_work(engine) as session:
+            done = fhir.export_fhir(
+                session,
+                user=fhir.user_named(session, user),
+                region=region.strip(),
+                out_dir=out,
+                since=_date(since, "--since"),
+                children_per_bundle=per_bundle,
+            )
+    finally:
+        engine.dispose()
+    typer.echo(
+        f"{done.children} children, {done.observations} observations in "
+        f"{len(done.files)} bundle(s) in {out} (NIK "
+        f"{'included' if done.with_nik else 'not included: role'}); audited"
+    )
+
+
+@export_app.command("eppgbm")
+def export_eppgbm(
+    region: Region,
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output FILE.csv.")],
+    user: User,
+    since: Since = None,
+    db: Db = None,
+) -> None:
+    """Measurements in the e-PPGBM upload layout (CSV), for the national system."""
+    from tumbuh.cli.db import open_database
+    from tumbuh.db.session import unit_of_work
+    from tumbuh.exchange import eppgbm, fhir
+
+    if out.suffix.lower() != ".csv":
+        raise InvalidInput(f"-o {out}: the e-PPGBM upload file is written as .csv")
+    engine = open_database(db)
+    try:
+        with unit_of_work(engine) as session:
+            done = eppgbm.export_eppgbm(
+                session,
+                user=fhir.user_named(session, user),
+                region=region.strip(),
+                path=out,
+                since=_date(since, "--since"),
+            )
+    finally:
+        engine.dispose()
+    typer.echo(
+        f"{done.rows} measurements written to {out} (NIK "
+        f"{'included' if done.with_nik else 'not included: role'}); audited"
+    )

@@ -292,8 +292,21 @@ def import_dhis2(
                 f"value {v.get('value')!r} is not a number", v.get("value", ""),
             ))  # fmt: skip
             continue
+        measure = match[2]
+        if (measure == "PCT" and not 0 <= number <= 100) or (
+            measure == "N" and (number < 0 or number != int(number))
+        ):
+            issues.append(_issue(
+                path, row, "value", "out_of_range",
+                f"nilai {v.get('value')!r} di luar rentang "
+                + ("0–100 %" if measure == "PCT" else "bilangan bulat >= 0"),
+                f"value {v.get('value')!r} is outside "
+                + ("0-100 %" if measure == "PCT" else "whole numbers >= 0"),
+                v.get("value", ""),
+            ))  # fmt: skip
+            continue
         key = (org, period.dhis2, indicator)
-        pairs.setdefault(key, {})[match[2]] = number
+        pairs.setdefault(key, {})[measure] = number
         first_row.setdefault(key, row)
     names = _region_names(session, {k[0] for k in pairs})
     with tempfile.TemporaryDirectory(prefix="tumbuh-dhis2-") as tmp:
