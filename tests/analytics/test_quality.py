@@ -306,3 +306,18 @@ def test_score_ranks_injected_problems_below_clean_posyandu(tmp_path: Path) -> N
     # Clean posyandu mostly score Excellent.
     clean = [i for i, b in zip(scored, bad, strict=True) if not b]
     assert np.mean([i["band"] == "excellent" for i in clean]) > 0.9
+
+
+def test_small_counts_in_reasons_are_suppressed_for_public_outputs() -> None:
+    hide = quality.suppress_small_counts
+    assert (
+        hide("3 anak laki-laki dan 12 perempuan", 5)
+        == "<5 anak laki-laki dan 12 perempuan"
+    )
+    # Ranges, decimals, percentages, penalties and codes are not counts.
+    text = "4 anak umur 6-29 bulan (rasio wajar sekitar 0,85); 2 % (-2) 64.71 -2 SD"
+    assert (
+        hide(text, 5)
+        == "<5 anak umur 6-29 bulan (rasio wajar sekitar 0,85); 2 % (-2) 64.71 -2 SD"
+    )
+    assert hide("0 baris ganda", 5) == "0 baris ganda"

@@ -25,6 +25,7 @@ count as missing dates in the all-period row).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from math import erfc, sqrt
@@ -117,9 +118,9 @@ CRITERIA: tuple[Criterion, ...] = (
         (0, 1, 2, 4),
         "high",
         "{n_6_29} children aged 6-29 months to {n_30_59} aged 30-59 "
-        "(about 0.85 to 1 expected): older children weighed less often?",
+        "(a ratio near 0.85 expected): older children weighed less often?",
         "{n_6_29} anak umur 6-29 bulan dan {n_30_59} umur 30-59 bulan "
-        "(sekitar 0,85 banding 1 yang wajar): anak yang lebih besar jarang ditimbang?",
+        "(rasio wajar sekitar 0,85): anak yang lebih besar jarang ditimbang?",
     ),
     Criterion(
         "dps_weight",
@@ -318,6 +319,25 @@ def _proportion_p(x: FloatArray, n: FloatArray, p0: float | FloatArray) -> Float
     with np.errstate(invalid="ignore", divide="ignore"):
         stat = (x - n * p0a) ** 2 / (n * p0a * (1 - p0a))
     return np.where(n > 0, _chi2_p(np.where(n > 0, stat, np.nan)), np.nan)
+
+
+# A count in a reason: a whole number not part of a decimal, a range ("6-29"), a code, a
+# penalty "(-2)" or a percentage.
+_COUNT = re.compile(r"(?<![\w.,\-])(\d+)(?![\w.,\-]|\s*%)")
+
+
+def suppress_small_counts(text: str, threshold: int) -> str:
+    """A reason with every count from 1 to ``threshold - 1`` shown as ``<threshold``.
+
+    For outputs seen by roles without personal data (UU PDP 27/2022: small cells
+    suppressed in every aggregate a viewer sees, data quality included).
+    """
+
+    def hide(match: re.Match[str]) -> str:
+        value = int(match.group(1))
+        return f"<{threshold}" if 0 < value < threshold else match.group(1)
+
+    return _COUNT.sub(hide, text)
 
 
 def _penalty(c: Criterion, v: FloatArray) -> npt.NDArray[np.int64]:
@@ -922,4 +942,5 @@ __all__ = [
     "dps_excess",
     "quality",
     "roc_auc",
+    "suppress_small_counts",
 ]

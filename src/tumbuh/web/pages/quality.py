@@ -8,10 +8,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from starlette.responses import RedirectResponse, Response
 
+from tumbuh.accounts.roles import policy
 from tumbuh.accounts.scope import require_region
+from tumbuh.analytics import quality as quality_mod
 from tumbuh.register.master import get_region, lineage
 from tumbuh.web import insights
-from tumbuh.web.deps import DbDep, LangDep, PageUser
+from tumbuh.web.deps import DbDep, LangDep, PageUser, SettingsDep
 from tumbuh.web.export import xlsx_response
 from tumbuh.web.templating import render
 
@@ -23,6 +25,29 @@ def _periods(db: Any, level: str) -> list[str]:
         {str(i["period"]) for i in insights.quality_items(db, level)} - {"all"},
         reverse=True,
     )
+
+
+def _public(
+    rows: list[dict[str, Any]], *, suppress: bool, threshold: int
+) -> list[dict[str, Any]]:
+    """For roles without personal data: children counts under the threshold shown as
+    "<threshold", the coverage beside such a count hidden, and counts in the reasons too."""
+    if not suppress:
+        return rows
+    out = []
+    for q in rows:
+        q = dict(q)
+        n = q.get("n_children")
+        if isinstance(n, int) and 0 < n < threshold:
+            q["n_children"] = f"<{threshold}"
+            q["coverage"] = None
+        for key in ("reasons_id", "reasons_en"):
+            q[key] = [
+                quality_mod.suppress_small_counts(r, threshold)
+                for r in q.get(key) or []
+            ]
+        out.append(q)
+    return out
 
 
 @router.get("/quality")
@@ -37,19 +62,24 @@ def quality_page(
     user: PageUser,
     db: DbDep,
     lang: LangDep,
+    settings: SettingsDep,
     level: Annotated[str, Query(pattern="^(desa|posyandu)$")] = "desa",
     period: Annotated[str, Query(max_length=8)] = "all",
     format: Annotated[str | None, Query(pattern="^(html|xlsx)$")] = None,
 ) -> Response:
     clean = require_region(user, code)
     region = get_region(clean)
-    rows = sorted(
-        insights.quality_under(db, clean, level=level, period=period),
-        key=lambda q: (
-            q.get("score") is None,
-            float(q.get("score") or 0.0),
-            str(q.get("code")),
+    rows = _public(
+        sorted(
+            insights.quality_under(db, clean, level=level, period=period),
+            key=lambda q: (
+                q.get("score") is None,
+                float(q.get("score") or 0.0),
+                str(q.get("code")),
+            ),
         ),
+        suppress=not policy(user.role).personal_data,
+        threshold=settings.small_cell_threshold,
     )
     if format == "xlsx":
         return xlsx_response(
