@@ -5,7 +5,7 @@ at least ``settings.period_completeness_threshold`` (80 % by default) of the des
 reported in the comparable earlier period have reported in it. The comparable earlier
 period of a year is the year before; of a month, the same month a year earlier (weighing
 months such as Februari and Agustus are busier than the others, so the month before is
-not comparable), or the latest earlier month with data when that month has none. The first
+not comparable), or the latest earlier complete month when that month has no data. The first
 period with data has nothing to compare with and counts as complete.
 
 Rows dated in a later, incomplete or still open period, or after the reference date
@@ -235,8 +235,9 @@ def choose_period(
     statuses: list[PeriodStatus] = []
     chosen: ReportingPeriod | None = None
     ordered = sorted(rows)
-    for i, p in enumerate(ordered):
-        ref = _reference(p, ordered[:i], desa)
+    complete_so_far: list[ReportingPeriod] = []
+    for p in ordered:
+        ref = _reference(p, complete_so_far, desa)
         ref_desa = desa.get(ref, set()) if ref is not None else set()
         share = len(desa[p] & ref_desa) / len(ref_desa) if ref_desa else None
         closed = p.end < as_of
@@ -255,6 +256,8 @@ def choose_period(
                 complete=complete,
             )
         )
+        if complete:
+            complete_so_far.append(p)
         if closed and complete:
             chosen = p
     return PeriodChoice(
@@ -268,15 +271,15 @@ def choose_period(
 
 def _reference(
     p: ReportingPeriod,
-    earlier: list[ReportingPeriod],
+    complete: list[ReportingPeriod],
     desa: dict[ReportingPeriod, set[str]],
 ) -> ReportingPeriod | None:
-    """The comparable earlier period with reporting desa, else the latest earlier one."""
+    """The comparable earlier period when it has reporting desa, else the latest earlier
+    complete one (an incomplete period never becomes the yardstick of the next)."""
     same = p.comparable()
     if desa.get(same):
         return same
-    with_desa = [q for q in earlier if desa.get(q)]
-    return with_desa[-1] if with_desa else None
+    return complete[-1] if complete else None
 
 
 Source = Literal["measurements", "interventions"]
