@@ -208,6 +208,10 @@ class TestSyntheticProvincePlusNextJanuary:
         )
         assert out["period_label"] == "2025"
         assert out["gaps"]
+        again = invoke(
+            "gaps", "--region", "64.71", "--period", "2025", "--json", "--db", province
+        )
+        assert json.loads(again.stdout)["gaps"] == out["gaps"]
         family_gap = next(g for g in out["gaps"] if g["person_id"] is None)
         assert family_gap["family_id"] is not None
 
