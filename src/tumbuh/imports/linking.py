@@ -190,6 +190,7 @@ class PersonIndex:
                     "name": name,
                     "sex": sex,
                     "birth_date": birth,
+                    "name_key": key,
                 }
                 self._add(Candidate(pid, key, birth, mother, nik, extra))
 
@@ -364,10 +365,7 @@ class PersonIndex:
                 cand.id = pid
                 self.by_id[pid] = cand
                 self.created_ids.add(pid)
-                cand.extra = {
-                    k: cand.extra.get(k)
-                    for k in ("family_id", "mother_id", "desa_code", "sex")
-                }
+                cand.extra = {k: cand.extra.get(k) for k in _KEPT + ("name_key",)}
             self.created += len(self.pending)
             self.pending.clear()
         if self.updates:
