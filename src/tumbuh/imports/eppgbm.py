@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow.compute as pc
 from sqlalchemy import select
 
 from tumbuh import growth
@@ -591,17 +592,9 @@ class EppgbmImport(ChunkImport):
                 )
         # Rows are linked in an order that does not depend on their order in the file
         # (measurement date, then identity), so the latest measurement's values win.
-        dates_list: list[dt.date] = dates.tolist()
-        order = sorted(
-            good_idx,
-            key=lambda i: (
-                dates_list[i],
-                niks[i] or "",
-                birth_list[i],
-                keys[i],
-                int(chunk.rows[i]),
-            ),
-        )
+        # Ties (one identity measured twice on one day) keep file order: duplicates.
+        sort_keys = list(zip(dates.tolist(), keys, strict=True))
+        order = sorted(good_idx, key=sort_keys.__getitem__)
 
         # Families and mothers first: children point at them.
         self._families({k for i in good_idx if (k := kks[i])})
@@ -745,8 +738,15 @@ class EppgbmImport(ChunkImport):
     ) -> list[str | None]:
         """Cleaned text cells cut to the column's width; a cut is reported on the row."""
         values = chunk.clean(fld)
+        if not chunk.has(fld):
+            return values
         width = _WIDTH[fld]
-        for i, value in enumerate(values):
+        lengths = pc.utf8_length(chunk.arrow(fld)).to_numpy(zero_copy_only=False)
+        # The raw cell's length bounds the cleaned one's: only long raw cells are looked at.
+        for i in np.flatnonzero(
+            np.nan_to_num(lengths.astype(np.float64)) > width
+        ).tolist():
+            value = values[i]
             if value is not None and len(value) > width:
                 shown = f"{len(value)} → {width}"
                 self._issue(per_row, chunk, i, fld, "text_cut", shown)

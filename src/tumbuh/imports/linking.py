@@ -234,16 +234,16 @@ class PersonIndex:
                 return False  # two valid, different NIKs are two people
             return sex is None or cand.sex is None or cand.sex == sex
 
-        def same_mother(cand: Candidate) -> bool:
-            return mother_key is None or cand.mother_key in (None, mother_key)
-
-        exact = [
-            c
-            for c in self.by_key.get((birth_date, name_key), ())
-            if fits(c) and same_mother(c)
-        ]
-        if exact:
-            return min(exact, key=_order), None, 100.0
+        keyed = self.by_key.get((birth_date, name_key))
+        if keyed:
+            exact = [
+                c
+                for c in keyed
+                if fits(c)
+                and (mother_key is None or c.mother_key in (None, mother_key))
+            ]
+            if exact:
+                return min(exact, key=_order), None, 100.0
         if name_key.startswith(ANONYMOUS) or not name_key:
             near = [
                 c
@@ -254,6 +254,9 @@ class PersonIndex:
             ]
             if near:
                 return None, min(near, key=_order), 50.0
+            return None, None, 0.0
+        pool = self.by_birth.get(birth_date)
+        if pool is None:  # no named person born that day: nothing to compare
             return None, None, 0.0
         numbers = _numbers(name_key)
         spelling = spelling_key(name_key)
@@ -270,9 +273,6 @@ class PersonIndex:
         ]
         if same:
             return min(same, key=_order), None, 100.0
-        pool = self.by_birth.get(birth_date)
-        if pool is None:
-            return None, None, 0.0
         found: list[tuple[float, Candidate]] = []
         hits = process.extract(
             spelling,
