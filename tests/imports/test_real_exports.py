@@ -319,6 +319,18 @@ class TestKabupatenAndKotaOfOneName:
         run(db, write_csv(tmp_path / "bekasi.csv", header, [row]))
         assert db.scalars(select(Person.desa_code)).one() == "32.75.01.1001"
 
+    @pytest.mark.parametrize("kab", ["KOTABARU", "KOTA BARU", "Kab. Kota Baru"])
+    def test_kotabaru_written_apart_or_together_is_kabupaten_kotabaru(
+        self, db: Session, tmp_path: Path, kab: str
+    ) -> None:
+        row = place(
+            Prov="KALIMANTAN SELATAN",
+            **{"Kab/Kota": kab, "Kec": "PULAU LAUT UTARA", "Desa/Kel": "KOTABARU HULU"},
+        )
+        report = run(db, write_csv(tmp_path / "kb.csv", EPPGBM_HEADER, [row]))
+        assert db.scalars(select(Person.desa_code)).one() == "63.02.06.1001"
+        assert not {"region_not_found", "region_fuzzy"} & codes(report)
+
     def test_a_name_the_hierarchy_cannot_decide_is_an_issue_on_the_row(
         self, db: Session, tmp_path: Path
     ) -> None:

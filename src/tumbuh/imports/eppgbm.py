@@ -340,6 +340,12 @@ class EppgbmImport(ChunkImport):
             else [c for codes_ in res.children(None).values() for c in codes_]
         )
         exact = [c for p in provinces for c in res.children(p).get(key, [])]
+        if not exact:  # `KOTA BARU` / `KOTABARU` for Kabupaten Kotabaru
+            compact = {key.replace(" ", ""), name_key(kab).replace(" ", "")}
+            exact = [
+                c for p in provinces for k in compact for c in res.compact(p).get(k, [])
+            ]
+            exact = sorted(set(exact))
         if prefix is not None and len(exact) > 1:
             want = "kota" if prefix in ("kota", "kota adm") else "kabupaten"
             kind = [c for c in exact if name_key(res.names[c]).startswith(want)]
