@@ -596,11 +596,12 @@ class EppgbmImport(ChunkImport):
                     bw_list[i],
                     bl_list[i],
                 )
-        # Rows are linked in an order that does not depend on their order in the file
-        # (measurement date, then identity), so the latest measurement's values win.
-        # Ties (one identity measured twice on one day) keep file order: duplicates.
-        sort_keys = list(zip(dates.tolist(), keys, strict=True))
-        order = sorted(good_idx, key=sort_keys.__getitem__)
+        # Rows are linked in measurement-date order (the latest measurement's values win
+        # whatever the row order); identity keys make the grouping itself order-free.
+        good_arr = np.flatnonzero(~chunk.bad)
+        order: list[int] = good_arr[
+            np.argsort(measured[good_arr], kind="stable")
+        ].tolist()
 
         # Families and mothers first: children point at them.
         self._families({k for i in good_idx if (k := kks[i])})
@@ -971,7 +972,9 @@ class EppgbmImport(ChunkImport):
         names = list(source_cols) + list(computed)
         rows = list(zip(*source_cols.values(), *computed.values(), strict=True))
 
-        existing = self._existing(list(last))
+        keys = list(last)
+        packed = [pid * 1_048_576 + day.toordinal() for pid, day in keys]
+        existing = self._existing(keys, packed)
         inserts: list[tuple[Any, ...]] = []
         updates: list[dict[str, Any]] = []
         for n, key in enumerate(last):
@@ -982,7 +985,7 @@ class EppgbmImport(ChunkImport):
                 updates.append({"id": old[0], **dict(zip(names, rows[n], strict=True))})
             else:
                 report.unchanged += 1
-            self.seen.add(_packed(key))
+        self.seen.update(packed)
         report.inserted += len(inserts)
         report.updated += len(updates)
         bulk_insert_rows(self.session, Measurement.__table__, names, inserts)
@@ -990,11 +993,14 @@ class EppgbmImport(ChunkImport):
             bulk_update(self.session, Measurement.__table__, updates)
 
     def _existing(
-        self, keys: list[tuple[int, dt.date]]
+        self, keys: list[tuple[int, dt.date]], packed: list[int]
     ) -> dict[tuple[int, dt.date], tuple[int, str]]:
-        """(id, fingerprint) of the stored measurements with these keys."""
+        """(id, fingerprint) of the stored measurements with these keys (`packed`: the
+        keys as person_id * 2**20 + date ordinal, as in `seen`)."""
         existing: dict[tuple[int, dt.date], tuple[int, str]] = {}
-        persons = sorted({k[0] for k in keys if _packed(k) not in self.seen})
+        seen = self.seen
+        earlier = [p in seen for p in packed] if seen else [False] * len(keys)
+        persons = sorted({k[0] for k, e in zip(keys, earlier, strict=True) if not e})
         persons = [p for p in persons if p not in self.index.created_ids]
         for start in range(0, len(persons), BATCH):
             part = persons[start : start + BATCH]
@@ -1007,8 +1013,8 @@ class EppgbmImport(ChunkImport):
                 ).where(Measurement.person_id.in_(part))
             ):
                 existing[(pid, day)] = (mid, fp)
-        for key in keys:
-            if _packed(key) in self.seen:  # written by an earlier chunk of this file
+        for key, e in zip(keys, earlier, strict=True):
+            if e:  # written by an earlier chunk of this file
                 found = self.session.execute(
                     select(Measurement.id, Measurement.fingerprint).where(
                         Measurement.person_id == key[0],
@@ -1018,10 +1024,6 @@ class EppgbmImport(ChunkImport):
                 if found is not None:
                     existing[key] = (found[0], found[1])
         return existing
-
-
-def _packed(key: tuple[int, dt.date]) -> int:
-    return key[0] * 1_048_576 + key[1].toordinal()
 
 
 def _none_nan(values: npt.NDArray[Any]) -> list[Any]:

@@ -236,14 +236,16 @@ class PersonIndex:
 
         keyed = self.by_key.get((birth_date, name_key))
         if keyed:
-            exact = [
-                c
-                for c in keyed
-                if fits(c)
-                and (mother_key is None or c.mother_key in (None, mother_key))
-            ]
-            if exact:
-                return min(exact, key=_order), None, 100.0
+            best: Candidate | None = None
+            for c in keyed:
+                if (
+                    fits(c)
+                    and (mother_key is None or c.mother_key in (None, mother_key))
+                    and (best is None or _order(c) < _order(best))
+                ):
+                    best = c
+            if best is not None:
+                return best, None, 100.0
         if name_key.startswith(ANONYMOUS) or not name_key:
             near = [
                 c
@@ -297,10 +299,10 @@ class PersonIndex:
             (sc, c) for sc, c in found if sc >= SAME_NAME and not self.created_here(c)
         ]
         if certain:
-            best = min(certain, key=lambda x: (-x[0], _order(x[1])))
-            return best[1], None, best[0]
-        best = min(found, key=lambda x: (-x[0], _order(x[1])))
-        return None, best[1], best[0]
+            top = min(certain, key=lambda x: (-x[0], _order(x[1])))
+            return top[1], None, top[0]
+        top = min(found, key=lambda x: (-x[0], _order(x[1])))
+        return None, top[1], top[0]
 
     def create(self, values: dict[str, Any]) -> Candidate:
         """A new person (written at `flush`); returns its index entry with a temporary id."""
