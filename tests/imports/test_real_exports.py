@@ -319,6 +319,18 @@ class TestKabupatenAndKotaOfOneName:
         run(db, write_csv(tmp_path / "bekasi.csv", header, [row]))
         assert db.scalars(select(Person.desa_code)).one() == "32.75.01.1001"
 
+    @pytest.mark.parametrize("kab", ["KOTABARU", "KOTA BARU", "Kab. Kota Baru"])
+    def test_kotabaru_written_apart_or_together_is_kabupaten_kotabaru(
+        self, db: Session, tmp_path: Path, kab: str
+    ) -> None:
+        row = place(
+            Prov="KALIMANTAN SELATAN",
+            **{"Kab/Kota": kab, "Kec": "PULAU LAUT UTARA", "Desa/Kel": "KOTABARU HULU"},
+        )
+        report = run(db, write_csv(tmp_path / "kb.csv", EPPGBM_HEADER, [row]))
+        assert db.scalars(select(Person.desa_code)).one() == "63.02.06.1001"
+        assert not {"region_not_found", "region_fuzzy"} & codes(report)
+
     def test_a_name_the_hierarchy_cannot_decide_is_an_issue_on_the_row(
         self, db: Session, tmp_path: Path
     ) -> None:
@@ -479,3 +491,27 @@ def test_the_exports_z_scores_labels_and_growth_flag_are_kept_under_real_headers
     m = db.scalars(select(Measurement)).one()
     assert (m.src_zwei, m.src_zlen, m.src_zwfl) == (-0.5, -1.2, 0.1)
     assert (m.src_cat_bbu, m.src_weight_gain) == ("Berat Badan Normal", "T")
+
+
+def test_a_second_import_writes_nothing_at_all(db: Session, tmp_path: Path) -> None:
+    """Not only the counts: no INSERT or UPDATE reaches the database on a re-import."""
+    from sqlalchemy import event
+
+    rows = [*three_boys(), eppgbm_row(), *nameless_visits()[:1]]
+    path = write_csv(tmp_path / "all.csv", EPPGBM_HEADER, rows)
+    run(db, path)
+    writes: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+        verb = statement.lstrip().split(" ", 1)[0].upper()
+        if verb in ("INSERT", "UPDATE", "COPY") and "quarantine" not in statement:
+            writes.append(statement[:60])
+
+    bind = db.connection()
+    event.listen(bind, "before_cursor_execute", seen)
+    try:
+        again = run(db, path)
+    finally:
+        event.remove(bind, "before_cursor_execute", seen)
+    assert (again.inserted, again.updated) == (0, 0)
+    assert writes == []

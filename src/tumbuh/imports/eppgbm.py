@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow.compute as pc
 from sqlalchemy import select
 
 from tumbuh import growth
@@ -339,6 +340,12 @@ class EppgbmImport(ChunkImport):
             else [c for codes_ in res.children(None).values() for c in codes_]
         )
         exact = [c for p in provinces for c in res.children(p).get(key, [])]
+        if not exact:  # `KOTA BARU` / `KOTABARU` for Kabupaten Kotabaru
+            compact = {key.replace(" ", ""), name_key(kab).replace(" ", "")}
+            exact = [
+                c for p in provinces for k in compact for c in res.compact(p).get(k, [])
+            ]
+            exact = sorted(set(exact))
         if prefix is not None and len(exact) > 1:
             want = "kota" if prefix in ("kota", "kota adm") else "kabupaten"
             kind = [c for c in exact if name_key(res.names[c]).startswith(want)]
@@ -589,19 +596,12 @@ class EppgbmImport(ChunkImport):
                     bw_list[i],
                     bl_list[i],
                 )
-        # Rows are linked in an order that does not depend on their order in the file
-        # (measurement date, then identity), so the latest measurement's values win.
-        dates_list: list[dt.date] = dates.tolist()
-        order = sorted(
-            good_idx,
-            key=lambda i: (
-                dates_list[i],
-                niks[i] or "",
-                birth_list[i],
-                keys[i],
-                int(chunk.rows[i]),
-            ),
-        )
+        # Rows are linked in measurement-date order (the latest measurement's values win
+        # whatever the row order); identity keys make the grouping itself order-free.
+        good_arr = np.flatnonzero(~chunk.bad)
+        order: list[int] = good_arr[
+            np.argsort(measured[good_arr], kind="stable")
+        ].tolist()
 
         # Families and mothers first: children point at them.
         self._families({k for i in good_idx if (k := kks[i])})
@@ -745,8 +745,15 @@ class EppgbmImport(ChunkImport):
     ) -> list[str | None]:
         """Cleaned text cells cut to the column's width; a cut is reported on the row."""
         values = chunk.clean(fld)
+        if not chunk.has(fld):
+            return values
         width = _WIDTH[fld]
-        for i, value in enumerate(values):
+        lengths = pc.utf8_length(chunk.arrow(fld)).to_numpy(zero_copy_only=False)
+        # The raw cell's length bounds the cleaned one's: only long raw cells are looked at.
+        for i in np.flatnonzero(
+            np.nan_to_num(lengths.astype(np.float64)) > width
+        ).tolist():
+            value = values[i]
             if value is not None and len(value) > width:
                 shown = f"{len(value)} → {width}"
                 self._issue(per_row, chunk, i, fld, "text_cut", shown)
@@ -965,7 +972,9 @@ class EppgbmImport(ChunkImport):
         names = list(source_cols) + list(computed)
         rows = list(zip(*source_cols.values(), *computed.values(), strict=True))
 
-        existing = self._existing(list(last))
+        keys = list(last)
+        packed = [pid * 1_048_576 + day.toordinal() for pid, day in keys]
+        existing = self._existing(keys, packed)
         inserts: list[tuple[Any, ...]] = []
         updates: list[dict[str, Any]] = []
         for n, key in enumerate(last):
@@ -976,7 +985,7 @@ class EppgbmImport(ChunkImport):
                 updates.append({"id": old[0], **dict(zip(names, rows[n], strict=True))})
             else:
                 report.unchanged += 1
-            self.seen.add(_packed(key))
+        self.seen.update(packed)
         report.inserted += len(inserts)
         report.updated += len(updates)
         bulk_insert_rows(self.session, Measurement.__table__, names, inserts)
@@ -984,11 +993,14 @@ class EppgbmImport(ChunkImport):
             bulk_update(self.session, Measurement.__table__, updates)
 
     def _existing(
-        self, keys: list[tuple[int, dt.date]]
+        self, keys: list[tuple[int, dt.date]], packed: list[int]
     ) -> dict[tuple[int, dt.date], tuple[int, str]]:
-        """(id, fingerprint) of the stored measurements with these keys."""
+        """(id, fingerprint) of the stored measurements with these keys (`packed`: the
+        keys as person_id * 2**20 + date ordinal, as in `seen`)."""
         existing: dict[tuple[int, dt.date], tuple[int, str]] = {}
-        persons = sorted({k[0] for k in keys if _packed(k) not in self.seen})
+        seen = self.seen
+        earlier = [p in seen for p in packed] if seen else [False] * len(keys)
+        persons = sorted({k[0] for k, e in zip(keys, earlier, strict=True) if not e})
         persons = [p for p in persons if p not in self.index.created_ids]
         for start in range(0, len(persons), BATCH):
             part = persons[start : start + BATCH]
@@ -1001,8 +1013,8 @@ class EppgbmImport(ChunkImport):
                 ).where(Measurement.person_id.in_(part))
             ):
                 existing[(pid, day)] = (mid, fp)
-        for key in keys:
-            if _packed(key) in self.seen:  # written by an earlier chunk of this file
+        for key, e in zip(keys, earlier, strict=True):
+            if e:  # written by an earlier chunk of this file
                 found = self.session.execute(
                     select(Measurement.id, Measurement.fingerprint).where(
                         Measurement.person_id == key[0],
@@ -1012,10 +1024,6 @@ class EppgbmImport(ChunkImport):
                 if found is not None:
                     existing[key] = (found[0], found[1])
         return existing
-
-
-def _packed(key: tuple[int, dt.date]) -> int:
-    return key[0] * 1_048_576 + key[1].toordinal()
 
 
 def _none_nan(values: npt.NDArray[Any]) -> list[Any]:

@@ -190,6 +190,7 @@ class PersonIndex:
                     "name": name,
                     "sex": sex,
                     "birth_date": birth,
+                    "name_key": key,
                 }
                 self._add(Candidate(pid, key, birth, mother, nik, extra))
 
@@ -233,16 +234,18 @@ class PersonIndex:
                 return False  # two valid, different NIKs are two people
             return sex is None or cand.sex is None or cand.sex == sex
 
-        def same_mother(cand: Candidate) -> bool:
-            return mother_key is None or cand.mother_key in (None, mother_key)
-
-        exact = [
-            c
-            for c in self.by_key.get((birth_date, name_key), ())
-            if fits(c) and same_mother(c)
-        ]
-        if exact:
-            return min(exact, key=_order), None, 100.0
+        keyed = self.by_key.get((birth_date, name_key))
+        if keyed:
+            best: Candidate | None = None
+            for c in keyed:
+                if (
+                    fits(c)
+                    and (mother_key is None or c.mother_key in (None, mother_key))
+                    and (best is None or _order(c) < _order(best))
+                ):
+                    best = c
+            if best is not None:
+                return best, None, 100.0
         if name_key.startswith(ANONYMOUS) or not name_key:
             near = [
                 c
@@ -253,6 +256,9 @@ class PersonIndex:
             ]
             if near:
                 return None, min(near, key=_order), 50.0
+            return None, None, 0.0
+        pool = self.by_birth.get(birth_date)
+        if pool is None:  # no named person born that day: nothing to compare
             return None, None, 0.0
         numbers = _numbers(name_key)
         spelling = spelling_key(name_key)
@@ -269,9 +275,6 @@ class PersonIndex:
         ]
         if same:
             return min(same, key=_order), None, 100.0
-        pool = self.by_birth.get(birth_date)
-        if pool is None:
-            return None, None, 0.0
         found: list[tuple[float, Candidate]] = []
         hits = process.extract(
             spelling,
@@ -296,10 +299,10 @@ class PersonIndex:
             (sc, c) for sc, c in found if sc >= SAME_NAME and not self.created_here(c)
         ]
         if certain:
-            best = min(certain, key=lambda x: (-x[0], _order(x[1])))
-            return best[1], None, best[0]
-        best = min(found, key=lambda x: (-x[0], _order(x[1])))
-        return None, best[1], best[0]
+            top = min(certain, key=lambda x: (-x[0], _order(x[1])))
+            return top[1], None, top[0]
+        top = min(found, key=lambda x: (-x[0], _order(x[1])))
+        return None, top[1], top[0]
 
     def create(self, values: dict[str, Any]) -> Candidate:
         """A new person (written at `flush`); returns its index entry with a temporary id."""
@@ -364,10 +367,7 @@ class PersonIndex:
                 cand.id = pid
                 self.by_id[pid] = cand
                 self.created_ids.add(pid)
-                cand.extra = {
-                    k: cand.extra.get(k)
-                    for k in ("family_id", "mother_id", "desa_code", "sex")
-                }
+                cand.extra = {k: cand.extra.get(k) for k in _KEPT + ("name_key",)}
             self.created += len(self.pending)
             self.pending.clear()
         if self.updates:

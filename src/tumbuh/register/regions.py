@@ -130,6 +130,7 @@ class RegionResolver:
     _cache: dict[tuple[str | None, int, str], tuple[str | None, bool]] = field(
         default_factory=dict
     )
+    _compact: dict[str | None, dict[str, list[str]]] = field(default_factory=dict)
 
     @classmethod
     def from_session(cls, session: Session) -> RegionResolver:
@@ -156,6 +157,7 @@ class RegionResolver:
         self.levels[code] = level
         self._rows[parent].append((code, name, level))
         self._index.pop(parent, None)
+        self._compact.pop(parent, None)
 
     def children(self, parent: str | None) -> dict[str, list[str]]:
         """{name key without prefix: codes} of the regions directly under `parent`."""
@@ -166,6 +168,17 @@ class RegionResolver:
                 _, key = split_prefix(name, level)
                 index.setdefault(key, []).append(code)
             self._index[parent] = index
+        return index
+
+    def compact(self, parent: str | None) -> dict[str, list[str]]:
+        """`children` keyed without spaces: `pulaulaut utara` and `pulau laut utara`,
+        `kotabaru` and `kota baru` are one key (exports split or join words freely)."""
+        index = self._compact.get(parent)
+        if index is None:
+            index = {}
+            for key, codes in self.children(parent).items():
+                index.setdefault(key.replace(" ", ""), []).extend(codes)
+            self._compact[parent] = index
         return index
 
     def resolve(
@@ -189,6 +202,11 @@ class RegionResolver:
             return None, False
         siblings = self.children(parent)
         codes = siblings.get(key)
+        if not codes:
+            compact = self.compact(parent)
+            codes = compact.get(key.replace(" ", ""))
+            if not codes and prefix is not None:  # `KOTA BARU` for Kotabaru
+                codes = compact.get(name_key(value).replace(" ", ""))
         fuzzy = False
         if not codes:
             # Fuzzy match within the parent only (typos such as "Samarnda"); 90 keeps
