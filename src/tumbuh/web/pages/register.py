@@ -16,6 +16,7 @@ from tumbuh.web.growth_charts import (
     SEX_FROM_REGISTER,
     chart_with_points,
 )
+from tumbuh.web.pages.village import record_context
 from tumbuh.web.templating import render
 
 router = APIRouter()
@@ -63,7 +64,15 @@ def child_page(
             "lineage": lineage(detail.child.desa_code)
             if detail.child.desa_code
             else [],
-        },
+        }
+        | record_context(
+            db,
+            user,
+            family_id=None,
+            person_ids=[child_id],
+            child_id=child_id,
+            request=request,
+        ),
         lang=lang,
     )
 
@@ -107,6 +116,14 @@ def family_page(
             "no_kk": mask_nik(family.no_kk, role=user.role),
             "members": [(m, mask_nik(m.nik, role=user.role)) for m in family.members],
             "lineage": lineage(family.desa_code) if family.desa_code else [],
-        },
+        }
+        | record_context(
+            db,
+            user,
+            family_id=family_id,
+            person_ids=[m.id for m in family.members],
+            child_id=None,
+            request=request,
+        ),
         lang=lang,
     )
