@@ -290,6 +290,9 @@ def test_an_outcome_changes_the_visit_list(
     met["client_id"] = str(uuid.uuid4())
     client.post("/sync", json={"visits": [met]}, headers=headers)
     assert row() == "task task-done"
+    desa = client.get("/regions/64.71.01.1001").text
+    assert "Kunjungan terakhir" in desa
+    assert "bertemu" in desa
     moved = {**met, "client_id": str(uuid.uuid4()), "outcome": "moved"}
     client.post("/sync", json={"visits": [moved]}, headers=headers)
     assert row() is None

@@ -1,0 +1,177 @@
+"""Browser tests of the village team on a phone: the installable app works offline (visits
+queued in IndexedDB, synced once when the connection returns) and the desa page is light
+on a throttled connection.
+
+Playwright on Debian's chromium (skipped without it, failing in CI: tests/web/test_browser.py).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import uvicorn
+from sqlalchemy import select
+from tests.web.conftest import add_register_sample
+from tests.web.test_browser import (
+    ARTIFACTS,
+    CHROMIUM_ARGS,
+    FIGURES_CSV,
+    PASSWORD,
+    _chromium,
+    _free_port,
+)
+
+from tumbuh.accounts import service as accounts
+from tumbuh.accounts.security import configure_hasher
+from tumbuh.config import Settings
+from tumbuh.db.engine import make_engine
+from tumbuh.db.schema import create_schema
+from tumbuh.db.session import unit_of_work
+from tumbuh.interventions.models import Visit
+from tumbuh.models import Base
+from tumbuh.surveillance import service as surveillance
+from tumbuh.web.app import create_app
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+PHONE = {"width": 390, "height": 844}
+# A slow phone connection: 1.5 Mbit/s down, 750 kbit/s up, 150 ms latency (bytes/s for CDP).
+SLOW_3G = {
+    "offline": False,
+    "latency": 150,
+    "downloadThroughput": 1_500_000 / 8,
+    "uploadThroughput": 750_000 / 8,
+}
+
+
+@pytest.fixture(scope="module")
+def village_server(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[dict[str, Any]]:
+    """uvicorn over a SQLite file with the sample register and a village team in Manggar."""
+    configure_hasher(time_cost=1, memory_cost_kib=1024, parallelism=1)
+    db = tmp_path_factory.mktemp("village") / "tumbuh.db"
+    settings = Settings(
+        environment="test", database_url=f"sqlite:///{db}", secret_key="village-secret"
+    )
+    engine = make_engine(settings.database_url)
+    create_schema(engine, Base.metadata)
+    with unit_of_work(engine) as session:
+        surveillance.import_file(session, path=FIGURES_CSV)
+        surveillance.ensure_targets(session)
+        add_register_sample(session)
+        accounts.create_user(
+            session, username="kader", password=PASSWORD, role="village_team",
+            region_code="64.71.01.1001",
+        )  # fmt: skip
+    port = _free_port()
+    srv = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings), host="127.0.0.1", port=port, log_level="warning"
+        )
+    )
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.05)
+    yield {"url": f"http://127.0.0.1:{port}", "engine": engine}
+    srv.should_exit = True
+    thread.join(timeout=10)
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    executable = _chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def phone(chromium: Any, village_server: dict[str, Any]) -> Iterator[Any]:
+    context = chromium.new_context(
+        viewport=PHONE, base_url=village_server["url"], is_mobile=True, has_touch=True
+    )
+    context.set_default_timeout(60_000)
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    pg.errors = errors
+    yield pg
+    context.close()
+
+
+def _login(pg: Any) -> None:
+    pg.goto("/login")
+    pg.fill("#username", "kader")
+    pg.fill("#password", PASSWORD)
+    with pg.expect_navigation():
+        pg.click("button[type=submit]")
+
+
+def _visits(engine: Any) -> list[tuple[int | None, str, bool]]:
+    with unit_of_work(engine) as session:
+        rows = session.execute(
+            select(Visit.family_id, Visit.outcome, Visit.offline).order_by(Visit.id)
+        ).all()
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
+def test_two_visits_recorded_offline_are_stored_once_after_reconnecting(
+    phone: Any, village_server: dict[str, Any]
+) -> None:
+    engine = village_server["engine"]
+    before = _visits(engine)
+    _login(phone)
+    assert phone.url.endswith("/today")  # a village team opens on today's work
+    assert phone.locator("#visit-list").is_visible()
+    # The service worker takes control and the family pages are put aside for offline use.
+    phone.wait_for_function("navigator.serviceWorker.controller !== null")
+    phone.wait_for_selector("html[data-precached]")
+    phone.context.set_offline(True)
+    phone.goto("/families/501")  # from the service worker's cache
+    assert phone.locator("#visit-form").is_visible()
+    for outcome in ("not_home", "met"):
+        phone.check(f"#visit-form input[value={outcome}]")
+        phone.click("#visit-form button[type=submit]")
+        phone.wait_for_function(
+            "document.getElementById('sync-status').textContent.length > 0"
+        )
+    pending = phone.evaluate("window.tumbuhVillage.queue.all().then(q => q.length)")
+    assert pending == 2
+    queued = phone.evaluate("window.tumbuhVillage.queue.all()")
+    assert _visits(engine) == before  # nothing reached the server
+    phone.context.set_offline(False)
+    phone.evaluate("window.dispatchEvent(new Event('online'))")
+    phone.wait_for_function(
+        "window.tumbuhVillage.queue.all().then(q => q.length === 0)", polling=200
+    )
+    # The same queue sent again (a reply lost on a flaky connection) stores nothing twice.
+    resent = phone.evaluate(
+        """async (items) => {
+          for (const item of items) await window.tumbuhVillage.queue.put(item);
+          return window.tumbuhVillage.flush();
+        }""",
+        queued,
+    )
+    assert resent == 2
+    after = _visits(engine)
+    assert after[len(before) :] == [(501, "not_home", True), (501, "met", True)]
+    phone.reload()
+    assert phone.locator("#visits-made li").count() == 2
+    ARTIFACTS.mkdir(exist_ok=True)
+    phone.screenshot(
+        path=str(ARTIFACTS / "village_family_after_sync.png"), full_page=True
+    )
+    assert phone.errors == []
