@@ -175,3 +175,69 @@ def test_two_visits_recorded_offline_are_stored_once_after_reconnecting(
         path=str(ARTIFACTS / "village_family_after_sync.png"), full_page=True
     )
     assert phone.errors == []
+
+
+def _weigh(pg: Any, path: str) -> tuple[int, float, float, float]:
+    """(bytes transferred, DOM interactive ms, load ms, server ms) of a cold visit to `path` on the
+    throttled connection (CDP: the encoded bytes of every response, headers included)."""
+    cdp = pg.context.new_cdp_session(pg)
+    cdp.send("Network.enable")
+    cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+    cdp.send("Network.emulateNetworkConditions", SLOW_3G)
+    sizes: dict[str, float] = {}
+    cdp.on(
+        "Network.loadingFinished",
+        lambda e: sizes.__setitem__(e["requestId"], e["encodedDataLength"]),
+    )
+    pg.goto(path, wait_until="load")
+    timing = pg.evaluate(
+        "(() => { const n = performance.getEntriesByType('navigation')[0];"
+        " const app = n.serverTiming.find((t) => t.name === 'app');"
+        " return [n.domInteractive, n.loadEventEnd, app ? app.duration : -1]; })()"
+    )
+    cdp.send("Network.emulateNetworkConditions", {**SLOW_3G, "latency": 0,
+             "downloadThroughput": -1, "uploadThroughput": -1})  # fmt: skip
+    cdp.detach()
+    return (
+        int(sum(sizes.values())),
+        float(timing[0]),
+        float(timing[1]),
+        float(timing[2]),
+    )
+
+
+def test_the_desa_page_of_a_village_team_weighs_under_100_kb_on_a_phone(
+    chromium: Any, village_server: dict[str, Any]
+) -> None:
+    context = chromium.new_context(
+        viewport=PHONE, base_url=village_server["url"], is_mobile=True,
+        has_touch=True, service_workers="block",
+    )  # fmt: skip
+    context.set_default_timeout(60_000)
+    pg = context.new_page()
+    try:
+        _login(pg)
+        figures = {}
+        for name, path in (
+            ("desa (first view: panels computed)", "/regions/64.71.01.1001"),
+            ("desa", "/regions/64.71.01.1001"),
+            ("today", "/today"),
+            ("family", "/families/501"),
+            ("child", "/children/602"),
+        ):
+            figures[name] = _weigh(pg, path)
+            assert pg.locator("main h1").count() == 1, (
+                path
+            )  # the page itself, not a login
+        lines = [
+            f"{name}: {size / 1024:.1f} KiB transferred, interactive {inter:.0f} ms, "
+            f"load {load:.0f} ms, server {server:.0f} ms (390x844, 1.5 Mbit/s, 150 ms)"
+            for name, (size, inter, load, server) in figures.items()
+        ]
+        print("\n".join(lines))  # noqa: T201  (figures printed, never asserted)
+        ARTIFACTS.mkdir(exist_ok=True)
+        (ARTIFACTS / "phone_weight.txt").write_text("\n".join(lines) + "\n")
+        size = figures["desa"][0]
+        assert size < 100 * 1024
+    finally:
+        context.close()

@@ -17,6 +17,7 @@ from tumbuh.web.growth_charts import (
     chart_with_points,
 )
 from tumbuh.web.pages.village import record_context
+from tumbuh.web.svg_chart import growth_svg
 from tumbuh.web.templating import render
 
 router = APIRouter()
@@ -61,6 +62,11 @@ def child_page(
             "interventions": received,
             "nik": mask_nik(detail.child.nik, role=user.role),
             "charts": charts,
+            # Server-rendered SVG: no chart library on a phone (web/svg_chart.py).
+            "chart_svgs": {
+                code: growth_svg(c, lang=lang, label=str(c["title"]))
+                for code, c in charts
+            },
             "lineage": lineage(detail.child.desa_code)
             if detail.child.desa_code
             else [],

@@ -5,7 +5,9 @@
 "use strict";
 const PAGES = "tumbuh-pages-v1";
 const STATIC = "tumbuh-static-v1";
-const SHELL = ["/static/css/tumbuh.css", "/static/js/common.js", "/static/js/village.js"];
+// The versioned static base (/static/v/<hash>/) comes in the registration URL.
+const BASE = new URL(self.location.href).searchParams.get("static") || "/static/";
+const SHELL = ["css/tumbuh.css", "js/common.js", "js/village.js"].map((p) => BASE.replace(/\/?$/, "/") + p);
 const PAGE_PATHS = [/^\/today$/, /^\/families\/\d+$/, /^\/children\/\d+$/, /^\/regions\/[\d.]+$/];
 
 self.addEventListener("install", (event) => {

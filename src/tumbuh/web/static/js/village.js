@@ -81,7 +81,8 @@
   async function flush() {
     if (flushing) return flushing;
     flushing = (async () => {
-      const items = await queue.all();
+      // In the order entered: the latest visit of a family is the last one sent.
+      const items = (await queue.all()).sort((a, b) => (a.at || 0) - (b.at || 0));
       if (!items.length) return 0;
       let response;
       try {
@@ -133,7 +134,7 @@
       };
       if (form.dataset.family) visit.family_id = Number(form.dataset.family);
       if (form.dataset.person) visit.person_id = Number(form.dataset.person);
-      await queue.put({ client_id: visit.client_id, visit });
+      await queue.put({ client_id: visit.client_id, visit, at: Date.now() + performance.now() % 1 });
       form.querySelector("input[name=client_id]").value = newId();  // the next visit is another one
       const pending = (await queue.all()).length;
       status(say(text.queued, { n: pending }));
@@ -161,7 +162,7 @@
   if (form) enhance(form);
   window.addEventListener("online", flush);
   if (text.offline_home && "serviceWorker" in navigator) {
-    navigator.serviceWorker.register("/sw.js", { scope: "/" }).then(() => navigator.serviceWorker.ready)
+    navigator.serviceWorker.register("/sw.js?static=" + encodeURIComponent(text.static_base || "/static/"), { scope: "/" }).then(() => navigator.serviceWorker.ready)
       .then(() => (document.getElementById("today") && navigator.onLine ? precache() : null))
       .catch(() => null);
   }
