@@ -241,3 +241,33 @@ def test_the_desa_page_of_a_village_team_weighs_under_100_kb_on_a_phone(
         assert size < 100 * 1024
     finally:
         context.close()
+
+
+AXE = "vendor/axe-core/axe.min.js"
+
+
+def _axe(pg: Any) -> list[str]:
+    """Serious and critical axe-core violations on the current page (WCAG 2.1 A/AA rules)."""
+    base = pg.evaluate("JSON.parse(document.getElementById('village-text')?.textContent"
+                       " || 'null')?.static_base") or "/static/"  # fmt: skip
+    pg.add_script_tag(url=base.rstrip("/") + "/" + AXE)
+    result = pg.evaluate(
+        """() => axe.run(document, {runOnly: {type: 'tag',
+             values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})
+           .then(r => r.violations.filter(v => ['serious', 'critical'].includes(v.impact))
+           .map(v => v.id + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')))"""
+    )
+    return list(result)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/today", "/families/501", "/children/602", "/regions/64.71.01.1001", "/login"],
+)
+def test_the_village_pages_have_no_serious_accessibility_violations(
+    phone: Any, path: str
+) -> None:
+    if path != "/login":
+        _login(phone)
+    phone.goto(path)
+    assert _axe(phone) == []
