@@ -120,6 +120,15 @@ def _login(pg: Any) -> None:
         pg.click("button[type=submit]")
 
 
+def _until(pg: Any, script: str, timeout_s: float = 30) -> None:
+    """Evaluate `script` (a promise is awaited) until it is true; fail after timeout_s."""
+    deadline = time.monotonic() + timeout_s
+    while pg.evaluate(script) is not True:
+        if time.monotonic() > deadline:
+            pytest.fail(f"still false after {timeout_s} s: {script}")
+        time.sleep(0.2)
+
+
 def _visits(engine: Any) -> list[tuple[int | None, str, bool]]:
     with unit_of_work(engine) as session:
         rows = session.execute(
@@ -154,9 +163,7 @@ def test_two_visits_recorded_offline_are_stored_once_after_reconnecting(
     assert _visits(engine) == before  # nothing reached the server
     phone.context.set_offline(False)
     phone.evaluate("window.dispatchEvent(new Event('online'))")
-    phone.wait_for_function(
-        "window.tumbuhVillage.queue.all().then(q => q.length === 0)", polling=200
-    )
+    _until(phone, "window.tumbuhVillage.queue.all().then(q => q.length === 0)")
     # The same queue sent again (a reply lost on a flaky connection) stores nothing twice.
     resent = phone.evaluate(
         """async (items) => {
@@ -174,6 +181,11 @@ def test_two_visits_recorded_offline_are_stored_once_after_reconnecting(
     phone.screenshot(
         path=str(ARTIFACTS / "village_family_after_sync.png"), full_page=True
     )
+    # Logging out leaves no personal page in the offline cache.
+    assert phone.evaluate("caches.has('tumbuh-pages-v1')") is True
+    with phone.expect_navigation():
+        phone.click("form[action='/logout'] button")
+    _until(phone, "caches.has('tumbuh-pages-v1').then(h => !h)")
     assert phone.errors == []
 
 
