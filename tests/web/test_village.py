@@ -325,3 +325,14 @@ def test_navigation_offers_no_link_the_role_cannot_open(
                 f"{role}: {page} links {href} -> {got.status_code}"
             )
     assert HOME[role]
+
+
+def test_the_village_pages_speak_english_on_request(figures_app: FastAPI) -> None:
+    client = _client(figures_app, "fig_team")
+    for path in ("/today?lang=en", "/families/501?lang=en", "/children/602?lang=en"):
+        html = client.get(path).text
+        for indonesian in ("Tugas hari ini", "Sudah dikunjungi", "Simpan kunjungan",
+                           "tidak di rumah", "Catat intervensi", "Kunjungan tercatat"):  # fmt: skip
+            assert indonesian not in html, (path, indonesian)
+    assert "Save visit" in client.get("/families/501?lang=en").text
+    assert "Family visit list" in client.get("/today?lang=en").text

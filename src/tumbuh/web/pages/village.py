@@ -104,6 +104,12 @@ def record_context(
     kinds = interventions.list_kinds(db, active_only=True) if can else []
     if child_id is not None:
         kinds = [k for k in kinds if not is_family_group(k.target_group)]
+        # A child's own kinds first (infant_*, child_*, wasted_child ...), then the others.
+        kinds.sort(
+            key=lambda k: (
+                "child" not in k.target_group and "infant" not in k.target_group
+            )
+        )
     return {
         "can_record": can,
         "outcomes": [o.value for o in visits.Outcome],
