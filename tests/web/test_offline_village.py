@@ -31,7 +31,7 @@ from tumbuh.config import Settings
 from tumbuh.db.engine import make_engine
 from tumbuh.db.schema import create_schema
 from tumbuh.db.session import unit_of_work
-from tumbuh.interventions.models import Visit
+from tumbuh.interventions.models import Intervention, Visit
 from tumbuh.models import Base
 from tumbuh.surveillance import service as surveillance
 from tumbuh.web.app import create_app
@@ -180,6 +180,22 @@ def test_two_visits_recorded_offline_are_stored_once_after_reconnecting(
     ARTIFACTS.mkdir(exist_ok=True)
     phone.screenshot(
         path=str(ARTIFACTS / "village_family_after_sync.png"), full_page=True
+    )
+    # Online, an intervention from the same page (a family kind, no NIK): stored once.
+    phone.select_option("#intervention-form select[name=kind_code]", "sanitasi")
+    with phone.expect_navigation():
+        phone.click("#intervention-form button[type=submit]")
+    assert phone.locator("#record-flash").is_visible()
+    with unit_of_work(engine) as session:
+        given = session.execute(
+            select(Intervention.family_id).where(Intervention.kind_code == "sanitasi")
+        ).all()
+    assert [g[0] for g in given] == [501]
+    # The list reflects the visit: the family met today is marked visited, at the end.
+    phone.goto("/today")
+    assert phone.locator("#visit-list li[data-family='501'].task-done").count() == 1
+    phone.screenshot(
+        path=str(ARTIFACTS / "village_today_after_sync.png"), full_page=True
     )
     # Logging out leaves no personal page in the offline cache.
     assert phone.evaluate("caches.has('tumbuh-pages-v1')") is True
