@@ -11,6 +11,10 @@
     return String(template || "").replace(/\{(\w+)\}/g, (_, k) => (k in values ? values[k] : ""));
   }
 
+  function word(outcome) {
+    return (text.outcomes && text.outcomes[outcome]) || outcome;
+  }
+
   function openDb() {
     return new Promise((resolve, reject) => {
       const req = indexedDB.open(DB_NAME, 1);
@@ -67,8 +71,8 @@
       const li = document.createElement("li");
       li.textContent = say(text.conflict, {
         id: c.client_id.slice(0, 8),
-        stored: c.stored.visited_on + " " + c.stored.outcome,
-        mine: c.mine.visited_on + " " + c.mine.outcome,
+        stored: c.stored.visited_on + " " + word(c.stored.outcome),
+        mine: c.mine.visited_on + " " + word(c.mine.outcome),
       });
       list.appendChild(li);
     }
