@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import re
 
 import openpyxl
@@ -160,18 +159,20 @@ class TestPages:
             login(client, "fig_team")
             html = client.get("/children/602").text
         assert "Budi Santoso" in html
-        match = re.search(
-            r'<script type="application/json" id="growth-len">(.*?)</script>',
-            html,
-            re.S,
+        # Server-rendered SVG (web/svg_chart.py): seven SD lines and the child's two
+        # points; x from 0 to 24 months over the 276 px plot from x=40 (11.5 px a month):
+        # 11.99 months -> 177.9, 17.97 months -> 246.7.
+        chart = re.search(r'id="growth-len-chart".*?</svg>', html, re.S)
+        assert chart is not None
+        svg = chart.group(0)
+        assert sorted(re.findall(r'data-z="(-?\d)"', svg)) == sorted(
+            ["-3", "-2", "-1", "0", "1", "2", "3"]
         )
-        assert match is not None
-        chart = json.loads(match.group(1))
-        assert chart["points"] == [
-            [round(365 / 30.4375, 2), 70.1],
-            [round(547 / 30.4375, 2), 75.0],
-        ]
-        assert set(chart["lines"]) == {"-3", "-2", "-1", "0", "1", "2", "3"}
+        tips = re.findall(
+            r'<circle class="child-point" cx="([\d.]+)".*?<title>(.*?)</title>', svg
+        )
+        assert tips == [("177.9", "12 · 70,1 cm"), ("246.7", "18 · 75 cm")]
+        assert "echarts" not in html
 
     def test_region_page_lists_children_and_counts(self, figures_app: FastAPI) -> None:
         with TestClient(figures_app) as client:

@@ -101,3 +101,28 @@ class MeetingAction(Base):
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+
+
+class Visit(Base):
+    """A home visit by the village team (TPK, cadre, midwife) to a family or a child, with
+    its outcome. ``client_id`` is generated where the visit is recorded (the form, or the
+    phone's offline queue), so the same visit sent twice is stored once."""
+
+    __tablename__ = "visits"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(36), unique=True)
+    family_id: Mapped[int | None] = mapped_column(ForeignKey("families.id"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), index=True)
+    desa_code: Mapped[str | None] = mapped_column(
+        ForeignKey("regions.code"), index=True
+    )
+    visited_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    # met | not_home | moved | refused | referred
+    outcome: Mapped[str] = mapped_column(String(12))
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[int | None] = mapped_column(Integer)  # users.id
+    offline: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )

@@ -599,3 +599,8 @@ _PAGES: dict[Lang, dict[str, str]] = {
 }
 for _lang, _texts in _PAGES.items():
     CATALOGUE[_lang].update(_texts)
+
+from tumbuh.web.i18n_village import VILLAGE  # noqa: E402  (village pages' entries)
+
+for _lang in LANGUAGES:
+    CATALOGUE[_lang].update(VILLAGE[_lang])

@@ -47,7 +47,7 @@ QUALITY_COLORS = {
     "excellent": "#1a9850",
     "good": "#91cf60",
     "acceptable": "#fee08b",
-    "problematic": "#d73027",
+    "problematic": "#e34a33",  # 4.76:1 behind the badges' #111 text (was #d73027: 3.9:1)
 }
 
 

@@ -15,6 +15,7 @@ from tumbuh.web.pages import (
     region_panels,
     regions,
     register,
+    village,
 )
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
@@ -27,3 +28,4 @@ router.include_router(interventions.router)
 router.include_router(growth.router)
 router.include_router(register.router)
 router.include_router(admin.router)
+router.include_router(village.router)

@@ -23,6 +23,7 @@ from tumbuh.web.deps import (
     client_ip,
 )
 from tumbuh.web.i18n import translate
+from tumbuh.web.pages.village import is_village_home
 from tumbuh.web.templating import render
 
 router = APIRouter()
@@ -37,6 +38,8 @@ def _safe_next(target: str | None) -> str:
 
 @router.get("/")
 def home(user: PageUser) -> Response:
+    if is_village_home(user):  # a village team opens on today's work
+        return RedirectResponse("/today", status_code=303)
     return RedirectResponse(f"/regions/{user.region_code}", status_code=303)
 
 

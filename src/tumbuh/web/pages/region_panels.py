@@ -20,6 +20,7 @@ from tumbuh.accounts.roles import policy
 from tumbuh.accounts.scope import mask_nik, require_personal_data
 from tumbuh.config import Settings
 from tumbuh.errors import InvalidInput, NotFound
+from tumbuh.interventions import visits
 from tumbuh.interventions.export import write_gaps_xlsx
 from tumbuh.register import read as register_read
 from tumbuh.register.master import children_of, get_region
@@ -198,9 +199,14 @@ def desa_context(
         for r in rows:
             r["family_id"] = ids.get(str(r["no_kk"]))
             r["no_kk"] = mask_nik(str(r["no_kk"]), role=user.role)
+        # Visits made change the list: visited families go last, moved ones leave it.
+        shown, _ = visits.apply_visits(
+            ({str(k): v for k, v in r.items()} for r in rows),
+            visits.latest_visits(db, desa_code=code),
+        )
         out |= {
             "visits": vl,
-            "visit_rows": rows,
+            "visit_rows": shown,
             "visits_more": max(0, len(vl.rows) - VISITS_ON_PAGE),
         }
     gaps, gap_rows = _gap_rows(db, code, user.role)

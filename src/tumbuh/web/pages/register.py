@@ -17,6 +17,8 @@ from tumbuh.web.growth_charts import (
     SEX_FROM_REGISTER,
     chart_with_points,
 )
+from tumbuh.web.pages.village import record_context
+from tumbuh.web.svg_chart import growth_svg
 from tumbuh.web.templating import render
 
 router = APIRouter()
@@ -56,10 +58,23 @@ def child_page(
             "interventions": received,
             "nik": mask_nik(detail.child.nik, role=user.role),
             "charts": charts,
+            # Server-rendered SVG: no chart library on a phone (web/svg_chart.py).
+            "chart_svgs": {
+                code: growth_svg(c, lang=lang, label=str(c["title"]))
+                for code, c in charts
+            },
             "lineage": lineage(detail.child.desa_code)
             if detail.child.desa_code
             else [],
-        },
+        }
+        | record_context(
+            db,
+            user,
+            family_id=None,
+            person_ids=[child_id],
+            child_id=child_id,
+            request=request,
+        ),
         lang=lang,
     )
 
@@ -98,6 +113,14 @@ def family_page(
             "no_kk": mask_nik(family.no_kk, role=user.role),
             "members": [(m, mask_nik(m.nik, role=user.role)) for m in family.members],
             "lineage": lineage(family.desa_code) if family.desa_code else [],
-        },
+        }
+        | record_context(
+            db,
+            user,
+            family_id=family_id,
+            person_ids=[m.id for m in family.members],
+            child_id=None,
+            request=request,
+        ),
         lang=lang,
     )
