@@ -32,6 +32,15 @@ class Settings(BaseSettings):
     # SOURCED (facts.md gives none); 1-4 is DTKS/P3KE's usual poor-and-vulnerable band.
     welfare_eligible_max_decile: int = 4
     language: Literal["id", "en"] = "id"
+    # Default reporting period: the latest closed period in which at least this share of
+    # the desa that reported in the comparable earlier period have reported (docs/periods.md).
+    period_completeness_threshold: float = Field(
+        default=0.8,
+        gt=0.0,
+        le=1.0,
+        description="Share of the comparable earlier period's reporting desa that must "
+        "have reported for a period to be complete (default 0.8).",
+    )
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

@@ -31,6 +31,7 @@ from tumbuh.interventions.schemas import (
     RecordStatus,
 )
 from tumbuh.interventions.synthetic import record_synthetic
+from tumbuh.reports.periods import COVERAGE_SOURCES, PeriodChoice, resolve_year
 
 Db = Annotated[
     str | None, typer.Option("--db", help="Database URL (overrides settings).")
@@ -41,7 +42,10 @@ Region = Annotated[
 ]
 Year = Annotated[
     int | None,
-    typer.Option("--year", help="Calendar year (default: this year, to today)."),
+    typer.Option(
+        "--year",
+        help="Calendar year (default: the latest complete year, docs/periods.md).",
+    ),
 ]
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
@@ -69,6 +73,24 @@ def _period(year: int | None) -> Period:
     return Period.year(year or today.year, as_of=today)
 
 
+def _reporting_period(
+    session: Session, year: int | None, region: str | None
+) -> tuple[Period, PeriodChoice | None]:
+    """An explicit --year, else the latest year whose data are complete."""
+    chosen, choice = resolve_year(
+        session, year, region=region, sources=COVERAGE_SOURCES
+    )
+    return Period.year(chosen, as_of=dt.date.today()), choice
+
+
+def _period_json(period: Period, choice: PeriodChoice | None) -> dict[str, object]:
+    return {
+        "period_label": str(period.start.year),
+        "period_choice": None if choice is None else choice.to_dict(),
+        "period_note": None if choice is None else choice.note("en"),
+    }
+
+
 def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
 
@@ -86,7 +108,7 @@ def coverage_cmd(
 ) -> None:
     """Coverage of every catalogue indicator against its target, and which sector is behind."""
     with _session(db) as session:
-        period = _period(year)
+        period, choice = _reporting_period(session, year, region)
         reg = service.register_for(session, region=region, period=period)
         result = service.coverage_report(
             session, region=region, period=period, register=reg
@@ -103,13 +125,18 @@ def coverage_cmd(
         )
     if as_json:
         out = result.to_dict()
+        out.update(_period_json(period, choice))
         out["convergence"] = conv.to_dict()
         if areas is not None:
             out["by_area"] = json.loads(areas.to_json(orient="records"))
         typer.echo(json.dumps(out, ensure_ascii=False))
         return
     p = result.period
-    typer.echo(f"coverage {region or 'all regions'} {p.start} .. {p.end}")
+    typer.echo(
+        f"coverage {region or 'all regions'} {p.start.year} ({p.start} .. {p.end})"
+    )
+    if choice is not None and choice.note("en"):
+        typer.echo(str(choice.note("en")))
     typer.echo(
         f"{'code':<24}{'sector':<13}{'num':>7}{'den':>8}{'cov%':>7}{'target':>8}{'gap':>7}"
     )
@@ -148,18 +175,25 @@ def gaps_cmd(
 ) -> None:
     """Families at risk with a missing intervention, grouped by the responsible office."""
     with _session(db) as session:
-        conv = service.convergence_report(session, region=region, period=_period(year))
+        period, choice = _reporting_period(session, year, region)
+        conv = service.convergence_report(session, region=region, period=period)
     if xlsx is not None:
         write_gaps_xlsx(conv, xlsx)
     if as_json:
         out = conv.to_dict()
-        out["gaps"] = conv.missing.fillna("").to_dict(orient="records")
+        out.update(_period_json(period, choice))
+        # Missing values (a family-level gap has no person id: Int64 <NA>) become null.
+        out["gaps"] = json.loads(
+            conv.missing.to_json(orient="records", date_format="iso", force_ascii=False)
+        )
         typer.echo(json.dumps(out, ensure_ascii=False, default=str))
         return
     typer.echo(
-        f"gaps {region}: {conv.krs_families} families at risk, "
+        f"gaps {region} {period.start.year}: {conv.krs_families} families at risk, "
         f"{conv.full_package} with the full package"
     )
+    if choice is not None and choice.note("en"):
+        typer.echo(str(choice.note("en")))
     for sector, g in conv.missing.groupby("sector"):
         typer.echo(f"{sector}: {len(g)} missing, {g['family_id'].nunique()} families")
         for code, n in g.groupby("code").size().items():

@@ -1,4 +1,4 @@
-"""`tumbuh warning`: trends and early warning per region from published figures."""
+"""`tumbuh warning`: trends and early warning per region (published figures, the register)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from tumbuh.cli.aggregates import open_surveillance_db
 from tumbuh.config import get_settings
 from tumbuh.db.session import unit_of_work
 from tumbuh.errors import InvalidInput, TumbuhError
+from tumbuh.reports.warning import WarningResult, early_warning
 from tumbuh.surveillance import service
 from tumbuh.surveillance.models import FigureKind
 from tumbuh.surveillance.trends import SurveyAssumptions
@@ -21,11 +22,15 @@ def _fmt(value: float | None, digits: int = 1) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
-def _print_table(report: service.WarningReport, language: str) -> None:
+def _print_table(result: WarningResult, language: str) -> None:
+    report = result.report
     typer.echo(
-        f"{report.kind} {report.level} {report.year} "
-        f"(confidence: {', '.join(report.confidences)})"
+        f"{report.kind} {report.level} {result.period} "
+        f"(confidence: {', '.join(report.confidences) or '-'})"
     )
+    note = result.note(language)
+    if note:
+        typer.echo(note)
     header = (
         f"{'code':<7} {'region':<32} {'status':<9} {'latest':>6} {'prev':>6} "
         f"{'ARR%/y':>7} {'<nat':>5} {'target yr':>9}"
@@ -54,7 +59,12 @@ def _print_table(report: service.WarningReport, language: str) -> None:
 @app.command("warning")
 def warning(
     source: Annotated[
-        str, typer.Option("--source", help="survey (SSGI/SKI) or routine (e-PPGBM).")
+        str,
+        typer.Option(
+            "--source",
+            help="survey (SSGI/SKI), routine (e-PPGBM: the register's measurements) or "
+            "published_routine (published e-PPGBM figures, province/kab/kota).",
+        ),
     ] = "survey",
     year: Annotated[
         int | None,
@@ -98,8 +108,9 @@ def warning(
         str,
         typer.Option(
             "--period",
-            help="Routine per kecamatan/desa/posyandu: compare the last two "
-            "year, quarter or month periods.",
+            help="Routine: year, quarter or month periods (the last two are "
+            "compared), or the one period to judge: 2025, 2025-Q3 or 2025-08 "
+            "(default: the latest complete year, docs/periods.md).",
         ),
     ] = "year",
     language: Annotated[
@@ -115,11 +126,13 @@ def warning(
 ) -> None:
     """Status per region (rising, stalled, falling, on_track, no_data) with reasons."""
     try:
+        published = source in {"published_routine", "published-routine"}
         try:
-            kind = FigureKind(source)
+            kind = FigureKind.routine if published else FigureKind(source)
         except ValueError:
             raise InvalidInput(
-                f"unknown --source '{source}' (expected survey or routine)"
+                f"unknown --source '{source}' "
+                "(expected survey, routine or published_routine)"
             ) from None
         if assumed_n is not None and assumed_n <= 0:
             raise InvalidInput("--assumed-n must be positive")
@@ -137,7 +150,7 @@ def warning(
         engine = open_surveillance_db(db)
         with unit_of_work(engine) as session:
             service.ensure_targets(session)
-            report = service.early_warning(
+            result = early_warning(
                 session,
                 kind=kind,
                 level=level,
@@ -147,12 +160,13 @@ def warning(
                 assumptions=assumptions,
                 window=rounds,
                 period=period,
+                register=False if published else None,
             )
         engine.dispose()
     except TumbuhError as exc:
         typer.echo(f"error [{exc.code}]: {exc.message}", err=True)
         raise typer.Exit(1) from None
     if json_out:
-        typer.echo(json.dumps(report.to_list(language=lang), ensure_ascii=False))
+        typer.echo(json.dumps(result.report.to_list(language=lang), ensure_ascii=False))
     else:
-        _print_table(report, lang)
+        _print_table(result, lang)

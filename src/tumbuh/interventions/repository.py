@@ -31,6 +31,9 @@ def in_region(column: Any, region: str | None) -> ColumnElement[bool]:
 
 
 def frame(session: Session, stmt: Any, columns: Sequence[str]) -> pd.DataFrame:
+    """The rows of `stmt` as a frame. Statements carry an ORDER BY: without one, rows come
+    in the back-end's order, and whatever follows row order (invented records, first-of
+    ties) would differ between SQLite and PostgreSQL."""
     rows = session.execute(stmt).all()
     return pd.DataFrame([tuple(r) for r in rows], columns=list(columns))
 
@@ -81,6 +84,7 @@ def given_records(
     )
     if region is not None:
         stmt = stmt.where(in_region(Intervention.desa_code, region))
+    stmt = stmt.order_by(Intervention.id)
     return frame(session, stmt, ["code", "person_id", "family_id", "given_on"])
 
 
@@ -139,17 +143,21 @@ def family_by_kk(
 
 
 def families(session: Session, *, region: str | None) -> pd.DataFrame:
-    stmt = select(
-        Family.id,
-        Family.no_kk,
-        Family.desa_code,
-        Family.water_source,
-        Family.latrine,
-        Family.wife_pregnant,
-        Family.wife_modern_contraception,
-        Family.welfare_decile,
-        Family.surveyed_on,
-    ).where(in_region(Family.desa_code, region))
+    stmt = (
+        select(
+            Family.id,
+            Family.no_kk,
+            Family.desa_code,
+            Family.water_source,
+            Family.latrine,
+            Family.wife_pregnant,
+            Family.wife_modern_contraception,
+            Family.welfare_decile,
+            Family.surveyed_on,
+        )
+        .where(in_region(Family.desa_code, region))
+        .order_by(Family.id)
+    )
     return frame(
         session,
         stmt,
@@ -183,6 +191,7 @@ def persons(session: Session, *, region: str | None) -> pd.DataFrame:
         )
         .outerjoin(Family, Family.id == Person.family_id)
         .where(in_region(desa, region))
+        .order_by(Person.id)
     )
     return frame(
         session,
@@ -273,9 +282,12 @@ def _by_person(
     person_ids: Sequence[int],
     columns: list[str],
 ) -> pd.DataFrame:
+    # Every selected column in order, NULLs first on both back-ends: a stable row order.
+    stmt = stmt.order_by(*(c.asc().nulls_first() for c in stmt.selected_columns))
+    ids = sorted(person_ids)
     parts = [
-        frame(session, stmt.where(column.in_(list(person_ids[i : i + 5000]))), columns)
-        for i in range(0, len(person_ids), 5000)
+        frame(session, stmt.where(column.in_(list(ids[i : i + 5000]))), columns)
+        for i in range(0, len(ids), 5000)
     ]
     parts = [p for p in parts if len(p)]
     if not parts:

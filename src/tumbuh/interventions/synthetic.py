@@ -77,9 +77,13 @@ def synthetic_records(
         members = register.members(k.target_group)
         family = is_family_group(k.target_group)
         ids = (members["family_id"] if family else members["person_id"]).astype("int64")
-        units = pd.DataFrame(
-            {"id": ids.to_numpy(), "desa_code": members["desa_code"].to_numpy()}
-        ).drop_duplicates("id")
+        units = (
+            pd.DataFrame(
+                {"id": ids.to_numpy(), "desa_code": members["desa_code"].to_numpy()}
+            )
+            .drop_duplicates("id")
+            .sort_values("id", kind="stable", ignore_index=True)
+        )
         kind_desa = rng.normal(0.0, KIND_DESA_SD, len(desas))
         n = len(units)
         if n == 0:

@@ -663,11 +663,15 @@ def early_warning(
     window: int = 3,
     indicator: str = "stunting",
     period: str = "year",
+    judge: str | None = None,
+    register: bool | None = None,
 ) -> WarningReport:
     """Status and reasons per region of ``level``.
 
-    Published figures for national/province/kab/kota; for ``kind=routine`` at kecamatan,
-    desa or posyandu level, the register's measurements (see `routine_warning`).
+    Surveys: published figures (national, province, kab/kota). Routine: the register's
+    measurements at every level (see `routine_warning`; ``judge`` names the period judged);
+    at province and kab/kota the published routine figures instead when ``register`` is
+    False, or when it is None and the register holds no measurements.
     """
     if level not in LEVELS:
         raise InvalidInput(
@@ -679,7 +683,18 @@ def early_warning(
                 "surveys (SSGBI/SSGI/SKI) publish figures down to kab/kota only: "
                 "use --level kabkota or province, or --source routine"
             )
-        return routine_warning(session, level=level, year=year, period=period)
+        return routine_warning(
+            session, level=level, year=year, period=period, judge=judge
+        )
+    if (
+        kind == FigureKind.routine
+        and level in ROUTINE_LEVELS
+        and register is not False
+        and (register or has_register(session))
+    ):
+        return routine_warning(
+            session, level=level, year=year, period=period, judge=judge
+        )
     if window < 2:
         raise InvalidInput("--rounds must be at least 2")
     assumptions = assumptions or SurveyAssumptions()
@@ -744,12 +759,46 @@ def early_warning(
 # --------------------------------------------------------------------------------------
 # Routine series per kecamatan / desa / posyandu, from the register's measurements
 
-ROUTINE_LEVELS = ("kecamatan", "desa", "posyandu")
+ROUTINE_LEVELS = ("province", "kabkota", "kecamatan", "desa", "posyandu")
 # Under-fives: age below 60 completed months = 60 x 30.4375 days (WHO anthro's month length).
 UNDER_FIVE_DAYS = 1826
 ROUTINE_LOOKBACK_YEARS = 2
 _PERIOD_FREQ = {"year": "Y", "quarter": "Q", "month": "M"}
-_PARENT_WORD = {"desa": "kecamatan", "kecamatan": "kab/kota", "posyandu": "desa"}
+_PARENT_WORD = {
+    "desa": ("kecamatan", "kecamatan"),
+    "kecamatan": ("kab/kota", "kab/kota"),
+    "posyandu": ("desa", "desa"),
+    "kabkota": ("provinsi", "province"),
+    "province": ("semua provinsi", "all provinces"),
+}
+
+
+def has_register(session: Session) -> bool:
+    """Whether the register has the measurement columns and at least one measurement."""
+    if repository.missing_register_columns(session):
+        return False
+    return repository.latest_measurement_date(session, date_to=None) is not None
+
+
+_JUDGE = {
+    "year": re.compile(r"^\d{4}$"),
+    "quarter": re.compile(r"^\d{4}-?Q[1-4]$"),
+    "month": re.compile(r"^\d{4}-\d{2}$"),
+}
+
+
+def _judged(label: str, period: str) -> tuple[str, dt.date]:
+    """A period label in ``period``'s frequency as pandas writes it, and its last day."""
+    text = label.strip().upper()
+    if not _JUDGE[period].match(text):
+        raise InvalidInput(
+            f"period {label!r} is not a {period} (2025, 2025-Q3, 2025-08)"
+        )
+    try:
+        p = pd.Period(text.replace("-Q", "Q"), freq=_PERIOD_FREQ[period])
+    except ValueError:
+        raise InvalidInput(f"not a period: {label!r}") from None
+    return str(p), p.end_time.date()
 
 
 def _p(value: float, lang: str, digits: int = 1) -> str:
@@ -764,6 +813,7 @@ def routine_warning(
     year: int | None = None,
     period: str = "year",
     prob_threshold: float = smallarea.PROB_THRESHOLD,
+    judge: str | None = None,
 ) -> WarningReport:
     """Shrunken stunting rates and trend status per kecamatan/desa/posyandu from measurements.
 
@@ -771,6 +821,11 @@ def routine_warning(
     for-age z-score that is not flagged; stunted = zlen < -2. Rates are shrunk towards the
     parent region (desa → kecamatan, kecamatan → kab/kota, posyandu → desa) by
     `tumbuh.analytics.smallarea`, and the last two periods are compared.
+
+    ``judge`` is the period judged (a label in ``period``'s frequency, e.g. 2025 or
+    2025-08; the caller chooses it by completeness, `tumbuh.reports.periods`): rows after
+    it are not read and a region without measurements in it gets ``no_data``. Without it,
+    the latest period with data up to ``year``.
     """
     if level not in ROUTINE_LEVELS:
         raise InvalidInput(f"routine level must be one of {', '.join(ROUTINE_LEVELS)}")
@@ -785,6 +840,8 @@ def routine_warning(
             f"database lacks: {', '.join(missing)} (run the migrations / import e-PPGBM)"
         )
     date_to = dt.date(year, 12, 31) if year is not None else None
+    if judge is not None:
+        judge, date_to = _judged(judge, period)
     latest = repository.latest_measurement_date(session, date_to=date_to)
     rows = repository.routine_measurements(
         session,
@@ -827,7 +884,13 @@ def routine_warning(
     frame = frame.sort_values("measured_on").drop_duplicates(
         ["person_id", "period"], keep="last"
     )
-    if level == "desa":
+    if level == "province":
+        frame["region"] = frame["desa_code"].str[:2]
+        frame["parent"] = "ID"
+    elif level == "kabkota":
+        frame["region"] = frame["desa_code"].str[:5]
+        frame["parent"] = frame["desa_code"].str[:2]
+    elif level == "desa":
         frame["region"] = frame["desa_code"]
         frame["parent"] = frame["desa_code"].str[:8]
     elif level == "kecamatan":
@@ -844,7 +907,7 @@ def routine_warning(
         .sort_values(["region", "period"])
     )
     pooled = frame.groupby(["parent", "period"])["stunted"].mean()
-    latest_period = str(cells["period"].max())
+    latest_period = str(cells["period"].max()) if judge is None else judge
     report_year = int(latest_period[:4])
     main_target = _pick_routine_target(session, report_year)
     result = smallarea.trend_status(
@@ -910,7 +973,7 @@ def _routine_item(
     threshold: float,
 ) -> RegionWarning:
     parent = str(result.parent_ids[j])
-    word_id = word_en = _PARENT_WORD[level]
+    word_id, word_en = _PARENT_WORD[level]
     out = RegionWarning(
         region_code=region,
         region_name=name,

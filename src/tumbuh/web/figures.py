@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from tumbuh.errors import InvalidInput
 from tumbuh.register.master import children_of
+from tumbuh.reports.warning import early_warning
 from tumbuh.surveillance.models import FigureKind
-from tumbuh.surveillance.service import WarningReport, early_warning
+from tumbuh.surveillance.service import WarningReport
 from tumbuh.surveillance.warning import RegionWarning
 from tumbuh.web.cache import cached, clear_cache
 from tumbuh.web.i18n import Lang, format_number
@@ -112,7 +113,12 @@ def _report(
 ) -> WarningReport | None:
     """The service's report, or None when no figures of that kind/level are stored."""
     try:
-        return early_warning(db, kind=FigureKind(kind), level=level, year=year)
+        # Province and kab/kota pages show the published figures (routine too); below,
+        # the register's routine series judge the period chosen by completeness
+        # (docs/periods.md).
+        return early_warning(
+            db, kind=FigureKind(kind), level=level, year=year, register=False
+        ).report
     except InvalidInput:
         return None
 

@@ -18,17 +18,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tumbuh.errors import InvalidInput, NotFound
 from tumbuh.interventions import service as interventions
 from tumbuh.interventions.coverage import ConvergenceResult, CoverageResult
 from tumbuh.interventions.groups import Period, Register
-from tumbuh.interventions.models import Intervention
 from tumbuh.register import read as register_read
 from tumbuh.register.master import children_of
 from tumbuh.register.models import Measurement
+from tumbuh.reports.periods import COVERAGE_SOURCES, resolve_year
 from tumbuh.risk.forecast import forecast
 from tumbuh.risk.signals import weight_faltering
 from tumbuh.surveillance import routine
@@ -112,11 +112,10 @@ def region_forecast(db: Session, code: str) -> ForecastView | None:
 
 
 def intervention_year(db: Session) -> int | None:
-    """The latest year with recorded interventions (the default year of coverage panels)."""
-    last = db.scalar(select(func.max(Intervention.given_on)))
-    if last is None:
-        return None
-    return last.year if isinstance(last, dt.date) else int(str(last)[:4])
+    """The default year of coverage panels: the latest complete year of the intervention
+    records, else of the measurements (docs/periods.md), never the year of the newest row."""
+    choice = resolve_year(db, None, sources=COVERAGE_SOURCES)[1]
+    return None if choice is None or choice.period is None else choice.period.year
 
 
 def period_of(year: int) -> Period:
