@@ -113,7 +113,13 @@ class TestQuality:
         items = quality.quality(self.make(), level="posyandu", freq="year")
         tiny = next(i for i in items if i["code"] == "3" and i["period"] == "all")
         assert tiny["n_rows"] == 12
-        for key in ("digit_p", "sd_whz_dev", "sex_ratio_p", "age_ratio_p"):
+        for key in (
+            "dps_weight",
+            "dps_height",
+            "sd_whz_dev",
+            "sex_ratio_dev",
+            "age_ratio_dev",
+        ):
             assert tiny["criteria"][key] is None
             assert tiny["points"][key] == 0
         assert tiny["band"] == "insufficient"
@@ -126,6 +132,24 @@ class TestQuality:
         assert {i["period"] for i in items} == {"2024", "all"}
         assert {i["code"] for i in items} == {"64.01.01.2001", "64.01.01.2002"}
         assert items[0]["parent_code"] == "64.01.01"
+
+    @pytest.mark.parametrize(
+        ("level", "codes", "parent"),
+        [("kecamatan", {"64.01.01"}, "64.01"), ("kabkota", {"64.01"}, "64")],
+    )
+    def test_rolls_up_to_kecamatan_and_kabkota(
+        self, level: str, codes: set[str], parent: str
+    ) -> None:
+        frame = self.make()
+        items = quality.quality(frame, level=level, period="2024")
+        assert {i["code"] for i in items} == codes
+        assert {i["parent_code"] for i in items} == {parent}
+        desa = quality.quality(frame, level="desa", period="2024")
+        for period in ("2024", "all"):
+            up = next(i for i in items if i["period"] == period)
+            rows = [i for i in desa if i["period"] == period]
+            assert up["n_rows"] == sum(i["n_rows"] for i in rows)
+            assert up["n_duplicates"] == sum(i["n_duplicates"] for i in rows)
 
     def test_missing_dates_count_in_the_all_period_row(self) -> None:
         frame = self.make()
@@ -147,12 +171,13 @@ class TestQuality:
         by = {(i["code"], i["period"]): i for i in items}
         heaped, honest = by[("1", "all")], by[("2", "all")]
         assert heaped["criteria"]["dps_muac"] > 90
-        assert heaped["points"]["digit_p"] == 15
-        assert honest["points"]["digit_p"] == 0
+        assert heaped["points"]["dps_muac"] == 10
+        assert honest["points"]["dps_muac"] == 0
+        assert any("LiLA" in r for r in heaped["reasons_id"])
         # Without MUAC the same posyandu shows no digit preference.
         plain = quality.quality(frame.drop(columns="muac_cm"), level="posyandu")
         first = next(i for i in plain if i["code"] == "1" and i["period"] == "all")
-        assert first["points"]["digit_p"] == 0
+        assert first["points"]["dps_muac"] == 0
         assert first["criteria"]["dps_muac"] is None
 
     def test_weights_and_lengths_rounded_to_half_units_cost_digit_points(self) -> None:
@@ -163,10 +188,59 @@ class TestQuality:
         items = quality.quality(frame, level="posyandu")
         by = {(i["code"], i["period"]): i for i in items}
         heaped, honest = by[("1", "all")], by[("2", "all")]
-        assert heaped["criteria"]["digit_p"] < 1e-6
-        assert heaped["points"]["digit_p"] == 15
-        assert any("preferensi angka akhir" in r for r in heaped["reasons_id"])
-        assert honest["points"]["digit_p"] == 0
+        assert heaped["criteria"]["digit_p_weight"] < 1e-6
+        assert heaped["points"]["dps_weight"] == 10
+        # Lengths: half of them whole centimetres (cheap), the other half all on .5 (not).
+        assert heaped["criteria"]["pct_whole_cm"] == pytest.approx(50, abs=8)
+        assert heaped["points"]["pct_whole_cm"] == 1
+        assert heaped["points"]["dps_height"] == 10
+        assert any("angka akhir berat badan" in r for r in heaped["reasons_id"])
+        assert any(",5" in r for r in heaped["reasons_id"])
+        assert honest["points"]["dps_weight"] == 0
+        assert honest["points"]["dps_height"] == 0
+
+    def test_lengths_in_whole_centimetres_cost_little(self) -> None:
+        # Routine e-PPGBM data: 54-87 % of lengths are whole centimetres (issue 14). That is
+        # how the boards are read, not a fault that should paint every posyandu red.
+        frame = self.make()
+        one = frame["posyandu_id"] == 1
+        frame.loc[one, "lenhei_cm"] = frame.loc[one, "lenhei_cm"].round()
+        items = quality.quality(frame, level="posyandu")
+        whole = next(i for i in items if i["code"] == "1" and i["period"] == "all")
+        assert whole["criteria"]["pct_whole_cm"] == pytest.approx(100)
+        assert whole["points"]["pct_whole_cm"] == 3
+        assert whole["points"]["dps_height"] == 0
+        assert whole["band"] in {"excellent", "good"}
+        assert any("cm bulat" in r for r in whole["reasons_id"])
+
+    def test_a_trivial_but_significant_bias_in_a_large_group_costs_nothing(
+        self,
+    ) -> None:
+        rng = np.random.default_rng(2)
+        frame = pd.DataFrame(posyandu_rows(1, "64.01.01.2001", 3000, rng))
+        # 53 % boys among 3,000 children: p < 0.01, but 3 points from half and half.
+        girls = frame.loc[frame["sex"] == "F", "child_id"].unique()
+        frame.loc[frame["child_id"].isin(girls[:90]), "sex"] = "M"
+        item = next(
+            i for i in quality.quality(frame, level="posyandu") if i["period"] == "all"
+        )
+        assert item["criteria"]["sex_ratio_p"] < 0.01
+        assert item["criteria"]["sex_ratio_dev"] < 5
+        assert item["points"]["sex_ratio_dev"] == 0
+
+    def test_a_lopsided_sex_ratio_is_said_in_counts(self) -> None:
+        rng = np.random.default_rng(4)
+        frame = pd.DataFrame(posyandu_rows(1, "64.01.01.2001", 200, rng))
+        girls = frame.loc[frame["sex"] == "F", "child_id"].unique()
+        frame.loc[frame["child_id"].isin(girls[: len(girls) // 2]), "sex"] = "M"
+        item = next(
+            i for i in quality.quality(frame, level="posyandu") if i["period"] == "all"
+        )
+        assert item["points"]["sex_ratio_dev"] == 10
+        assert any(
+            f"{item['n_boys']} anak laki-laki dan {item['n_girls']} perempuan" in r
+            for r in item["reasons_id"]
+        )
 
     def test_birth_dates_on_the_first_of_the_month_show_as_heaping(self) -> None:
         frame = self.make()
@@ -188,8 +262,8 @@ class TestQuality:
         assert quality.quality(empty, level="posyandu") == []
 
     def test_bad_level_and_columns_are_named(self) -> None:
-        with pytest.raises(ValueError, match="desa or posyandu"):
-            quality.quality(self.make(), level="kecamatan")
+        with pytest.raises(ValueError, match="kecamatan, desa, posyandu"):
+            quality.quality(self.make(), level="rt")
         with pytest.raises(ValueError, match="weight_kg"):
             quality.quality(self.make().drop(columns="weight_kg"))
 

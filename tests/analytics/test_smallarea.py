@@ -91,7 +91,8 @@ class TestTrendStatus:
     def test_few_false_rising_among_many_small_desa_with_a_constant_rate(self) -> None:
         rng = np.random.default_rng(20241)
         data = _simulate_constant(rng, desa=600, kecamatan=20, rate=0.2)
-        res = trend_status(**data)
+        # Shrinkage alone, without the minimum number of children, keeps the tiny desa quiet.
+        res = trend_status(**data, min_children=0)
         rising = float(np.mean(res.status == "rising"))
         # Raw rates: a rise of >= 1 child in 8 happens in about half the desa.
         raw_rose = float(np.mean(res.latest_raw > res.previous_raw))
@@ -116,7 +117,7 @@ class TestTrendStatus:
         data = _simulate_constant(rng, desa=60, kecamatan=3, rate=0.2)
         data["numerator"][0], data["denominator"][0] = 1.0, 8.0
         data["numerator"][60], data["denominator"][60] = 3.0, 8.0
-        res = trend_status(**data)
+        res = trend_status(**data, min_children=0)
         assert res.status[0] != "rising"
         assert 0.5 < res.prob_rose[0] < 0.95
 
@@ -150,6 +151,7 @@ class TestTrendStatus:
             numerator=[1, 2, 3, 2],
             denominator=[10, 10, 10, 10],
             parent_ids=["k"] * 4,
+            min_children=10,
         )
         assert list(res.region_ids) == ["a", "b", "c"]
         assert res.status[0] == "stalled"
@@ -204,3 +206,86 @@ class TestProperties:
         order_b = np.argsort(b.region_ids.astype(str))
         assert list(a.status[order_a]) == list(b.status[order_b])
         np.testing.assert_allclose(a.prob_rose[order_a], b.prob_rose[order_b])
+
+
+def _simulate_no_change(seed: int) -> dict[str, np.ndarray]:
+    """A province with no true change: 600 desa in 20 kecamatan, 4-60 children each period.
+
+    True desa rates differ (kecamatan effect plus desa effect, around 20 %) but stay the same in
+    both periods; only sampling moves the observed rates.
+    """
+    rng = np.random.default_rng(seed)
+    desa, kecamatan = 600, 20
+    kec_rate = rng.beta(0.2 * 40, 0.8 * 40, size=kecamatan)
+    parent_index = np.arange(desa) % kecamatan
+    true = rng.beta(kec_rate[parent_index] * 30, (1 - kec_rate[parent_index]) * 30)
+    ids = np.array([f"D{i:03d}" for i in range(desa)], dtype=object)
+    parents = np.array([f"K{i}" for i in parent_index], dtype=object)
+    n1 = rng.integers(4, 61, size=desa)
+    n2 = rng.integers(4, 61, size=desa)
+    return {
+        "region_ids": np.concatenate([ids, ids]),
+        "parent_ids": np.concatenate([parents, parents]),
+        "period": np.array([2024] * desa + [2025] * desa, dtype=object),
+        "numerator": np.concatenate(
+            [rng.binomial(n1, true), rng.binomial(n2, true)]
+        ).astype(float),
+        "denominator": np.concatenate([n1, n2]).astype(float),
+    }
+
+
+class TestSmallAreasThatHold:
+    def test_no_desa_under_the_minimum_number_of_children_is_rising(self) -> None:
+        rng = np.random.default_rng(3)
+        data = _simulate_constant(rng, desa=60, kecamatan=3, rate=0.2)
+        # One child, stunted, where there was one child, not stunted: "100 % stunted".
+        data["numerator"][0], data["denominator"][0] = 0.0, 1.0
+        data["numerator"][60], data["denominator"][60] = 1.0, 1.0
+        # Twelve children going from none to all stunted: a real signal, but too few.
+        data["numerator"][1], data["denominator"][1] = 0.0, 12.0
+        data["numerator"][61], data["denominator"][61] = 12.0, 12.0
+        res = trend_status(**data)
+        assert res.status[0] == "insufficient"
+        assert res.status[1] == "insufficient"
+        assert res.prob_rose[1] > 0.95  # the probability is still reported
+        small = (res.latest_n < 20) | (res.previous_n < 20)
+        assert set(res.status[small]) == {"insufficient"}
+
+    def test_enough_children_turn_the_same_rise_into_rising(self) -> None:
+        rng = np.random.default_rng(3)
+        data = _simulate_constant(rng, desa=60, kecamatan=3, rate=0.2)
+        data["numerator"][1], data["denominator"][1] = 2.0, 40.0
+        data["numerator"][61], data["denominator"][61] = 30.0, 40.0
+        res = trend_status(**data)
+        assert res.status[1] == "rising"
+
+    def test_a_small_kecamatan_cannot_pull_a_large_desa_anywhere(self) -> None:
+        # Four desa agree closely on 10 % with 400 children each; a fifth has 10 of 60 (17 %).
+        # The moment estimate of tau2 is 0, so without a cap the prior weighs all 1,660
+        # children of the kecamatan and the desa's own 60 barely count.
+        cells = {
+            "region_ids": ["a", "b", "c", "d", "e"],
+            "numerator": [40, 44, 36, 40, 10],
+            "denominator": [400, 400, 400, 400, 60],
+            "parent_ids": ["k"] * 5,
+        }
+        uncapped = shrink_rates(**cells, max_prior_strength=np.inf)
+        assert uncapped.prior_strength[4] == pytest.approx(1660.0)
+        assert uncapped.rate[4] < 0.105
+        res = shrink_rates(**cells)
+        assert res.prior_strength[4] == pytest.approx(100.0)
+        # With the cap the desa keeps 60 / 160 of the say: 12.7 %, between 10 % and 16.7 %.
+        assert res.rate[4] == pytest.approx((0.1 * 100 + 10) / 160, abs=0.002)
+
+    @pytest.mark.parametrize("seed", [101, 202, 303, 404, 505])
+    def test_false_alarms_stay_under_five_percent_of_desa_without_true_change(
+        self, seed: int
+    ) -> None:
+        res = trend_status(**_simulate_no_change(seed))
+        rising = float(np.mean(res.status == "rising"))
+        falling = float(np.mean(res.status == "falling"))
+        assert rising <= 0.05
+        assert falling <= 0.05
+        # Most desa with enough children get a real status, not "insufficient".
+        judged = float(np.mean(res.status != "insufficient"))
+        assert judged > 0.4

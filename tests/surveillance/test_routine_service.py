@@ -335,7 +335,14 @@ class TestCli:
         assert "Posyandu Mawar 2" in result.stdout
         bad = runner.invoke(app, ["quality", "--level", "rt", "--db", db_file])
         assert bad.exit_code == 1
-        assert "desa or posyandu" in bad.output
+        assert "kabkota, kecamatan, desa, posyandu" in bad.output
+        rolled = runner.invoke(
+            app, ["quality", "--level", "kecamatan", "--json", "--db", db_file]
+        )
+        assert rolled.exit_code == 0, rolled.output
+        items = json.loads(rolled.stdout)
+        assert items and all(len(i["code"]) == 8 for i in items)
+        assert all(i["name"] != i["code"] for i in items)
 
     def test_routine_prevalence_public_json_and_xlsx(
         self, db_file: str, tmp_path: Path

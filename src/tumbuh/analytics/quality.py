@@ -53,10 +53,11 @@ CUT_BELOW = 0.5
 #: (docs/quality.md): with fewer rows an injected problem affecting 4-5 % of the rows has
 #: a fair chance of touching none of them. Overridable with ``min_rows=``.
 MIN_ROWS = 20
-#: Digit preference costs points only when the chi-square of the terminal digits is
-#: significant AND the noise-corrected DPS is at least this large (SMART's "excellent"
-#: upper limit, facts.md §8), so a big honest posyandu is not fined for a trivial bias.
-DPS_MIN_EFFECT = 7.0
+#: Criteria are judged by the SIZE of the departure (issue 14), as SMART's plausibility
+#: check does for digit preference and SD: a p-value only gates them (a departure must also
+#: be beyond chance, so a tiny posyandu is not fined for noise), it never sets the points,
+#: because with thousands of rows every trivial bias is "significant".
+GATE_P = 0.01
 #: Expected age ratio 6-29 : 30-59 months (SMART; facts.md §8).
 AGE_RATIO = 0.85
 #: Minimum usable values for each statistical criterion before pooling over periods.
@@ -99,32 +100,61 @@ CRITERIA: tuple[Criterion, ...] = (
         (2.5, 5.0, 7.5),
         (0, 5, 10, 20),
         "high",
-        "{v:.1f} % of z-scores WHO-flagged",
-        "{v:.1f} % z-score ditandai (flag WHO)",
+        "{n_flagged} rows with a WHO-flagged z-score ({v:.1f} %)",
+        "{n_flagged} baris dengan z-score ditandai flag WHO ({v:.1f} %)",
     ),
     Criterion(
-        "sex_ratio_p",
-        (0.1, 0.05, 0.001),
+        "sex_ratio_dev",
+        (5.0, 7.5, 10.0),
         (0, 2, 4, 10),
-        "low",
-        "sex ratio unlikely (chi2 p = {v:.3g})",
-        "rasio jenis kelamin tidak wajar (p = {v:.3g})",
+        "high",
+        "{n_boys} boys to {n_girls} girls: far from half and half",
+        "{n_boys} anak laki-laki dan {n_girls} perempuan: jauh dari separuh-separuh",
     ),
     Criterion(
-        "age_ratio_p",
-        (0.1, 0.05, 0.001),
+        "age_ratio_dev",
+        (0.2, 0.4, 0.6),
+        (0, 1, 2, 4),
+        "high",
+        "{n_6_29} children aged 6-29 months to {n_30_59} aged 30-59 "
+        "(about 0.85 to 1 expected): older children weighed less often?",
+        "{n_6_29} anak umur 6-29 bulan dan {n_30_59} umur 30-59 bulan "
+        "(sekitar 0,85 banding 1 yang wajar): anak yang lebih besar jarang ditimbang?",
+    ),
+    Criterion(
+        "dps_weight",
+        (7.0, 12.0, 20.0),
         (0, 2, 4, 10),
-        "low",
-        "age ratio 6-29 : 30-59 months far from 0.85 (p = {v:.3g})",
-        "rasio umur 6-29 : 30-59 bulan jauh dari 0,85 (p = {v:.3g})",
+        "high",
+        "weights favour some last digits (digit preference score {v:.0f})",
+        "angka akhir berat badan tidak merata (skor preferensi angka {v:.0f})",
     ),
     Criterion(
-        "digit_p",
-        (0.01, 0.001, 0.0001),
-        (0, 4, 8, 15),
-        "low",
-        "digit preference in weight, length or MUAC (terminal digits, p = {v:.2g})",
-        "preferensi angka akhir berat, panjang badan atau LiLA (p = {v:.2g})",
+        "dps_height",
+        (7.0, 12.0, 20.0),
+        (0, 2, 4, 10),
+        "high",
+        "lengths favour some tenths other than .0, e.g. .5 "
+        "(digit preference score {v:.0f})",
+        "panjang/tinggi badan condong ke desimal tertentu selain ,0, misalnya ,5 "
+        "(skor preferensi angka {v:.0f})",
+    ),
+    Criterion(
+        "pct_whole_cm",
+        (30.0, 60.0, 90.0),
+        (0, 1, 2, 3),
+        "high",
+        "{v:.0f} % of lengths in whole centimetres (the board read without the tenth)",
+        "{v:.0f} % panjang/tinggi badan dalam cm bulat (alat dibaca tanpa desimal)",
+    ),
+    Criterion(
+        "dps_muac",
+        (7.0, 12.0, 20.0),
+        (0, 2, 4, 10),
+        "high",
+        "MUAC favours some last digits, e.g. whole centimetres "
+        "(digit preference score {v:.0f})",
+        "angka akhir LiLA tidak merata, misalnya cm bulat (skor preferensi angka {v:.0f})",
     ),
     Criterion(
         "sd_whz_dev",
@@ -159,57 +189,73 @@ CRITERIA: tuple[Criterion, ...] = (
         "kurtosis BB/TB melebihi peluang ({v:.2f})",
     ),
     Criterion(
-        "cutoff_excess_p",
-        (0.05, 0.01, 0.001),
+        "cutoff_excess",
+        (1.25, 1.5, 2.0),
         (0, 5, 10, 20),
-        "low",
-        "excess HAZ just above -2 (p = {v:.3g}): lengths rounded up past the cut-off?",
-        "penumpukan TB/U tepat di atas -2 (p = {v:.3g}): panjang dibulatkan ke atas?",
+        "high",
+        "too many children just above the stunting cut-off: {n_above_cut} above, "
+        "{n_below_cut} below (lengths rounded up past -2 SD?)",
+        "terlalu banyak anak tepat di atas batas pendek: {n_above_cut} di atas, "
+        "{n_below_cut} di bawah (panjang dibulatkan ke atas melewati -2 SD?)",
     ),
     Criterion(
         "pct_missing",
         (1.0, 5.0, 10.0),
         (0, 2, 5, 10),
         "high",
-        "{v:.1f} % of rows lack weight, length, date or sex",
-        "{v:.1f} % baris tanpa berat, panjang, tanggal atau jenis kelamin",
+        "{n_missing} rows lack weight, length, date or sex ({v:.1f} %)",
+        "{n_missing} baris tanpa berat, panjang, tanggal atau jenis kelamin ({v:.1f} %)",
     ),
     Criterion(
         "pct_duplicates",
         (0.0, 1.0, 3.0),
         (0, 2, 5, 10),
         "high",
-        "{v:.1f} % duplicate rows (same child and date)",
-        "{v:.1f} % baris ganda (anak dan tanggal sama)",
+        "{n_duplicates} duplicate rows, same child and date ({v:.1f} %)",
+        "{n_duplicates} baris ganda, anak dan tanggal sama ({v:.1f} %)",
     ),
     Criterion(
         "pct_implausible",
         (0.0, 1.0, 3.0),
         (0, 2, 5, 10),
         "high",
-        "{v:.1f} % impossible values (grams typed as kg, length out of range)",
-        "{v:.1f} % nilai mustahil (gram ditulis sebagai kg, panjang di luar batas)",
+        "{n_implausible} impossible values, e.g. grams typed as kg or length out of "
+        "range ({v:.1f} %)",
+        "{n_implausible} nilai mustahil, misalnya gram ditulis sebagai kg atau panjang "
+        "di luar batas ({v:.1f} %)",
     ),
     Criterion(
         "pct_measure_age",
         (5.0, 10.0, 20.0),
         (0, 2, 5, 10),
         "high",
-        "{v:.1f} % Cara Ukur contradicts age",
-        "{v:.1f} % cara ukur tidak sesuai umur",
+        "{n_measure_age} rows whose Cara Ukur contradicts the age ({v:.1f} %)",
+        "{n_measure_age} baris dengan cara ukur tidak sesuai umur ({v:.1f} %)",
     ),
 )
 
 # Which minimum count (and pooled fallback) applies to which criterion.
 _STAT = {
-    "sex_ratio_p": "ratio",
-    "age_ratio_p": "ratio",
-    "digit_p": "dps",
+    "sex_ratio_dev": "ratio",
+    "age_ratio_dev": "ratio",
+    "dps_weight": "dps",
+    "dps_height": "dps",
+    "pct_whole_cm": "dps",
     "sd_whz_dev": "dist",
     "sd_haz_dev": "dist",
     "skew_whz_excess": "dist",
     "kurt_whz_excess": "dist",
-    "cutoff_excess_p": "cutoff",
+    "cutoff_excess": "cutoff",
+}
+# Criteria that count only where their departure is also beyond chance (p < GATE_P): the
+# p-value of each, computed in _derive under the key given here.
+_GATED = {
+    "sex_ratio_dev": "sex_ratio_p",
+    "age_ratio_dev": "age_ratio_p",
+    "dps_weight": "digit_p_weight",
+    "dps_height": "digit_p_height",
+    "dps_muac": "digit_p_muac",
+    "cutoff_excess": "cutoff_excess_p",
 }
 # Effect-size criteria whose points are shrunk towards the parent (see _score).
 _SHRUNK = ("sd_whz_dev", "sd_haz_dev", "skew_whz_excess", "kurt_whz_excess")
@@ -233,27 +279,30 @@ def dps(counts: Any) -> FloatArray:
     return np.asarray(np.where(n > 0, 100.0 * np.sqrt(chi2 / (safe * 9.0)), np.nan))
 
 
-def dps_excess(sum_sq: Any, n: Any) -> FloatArray:
-    """DPS with the chi-square's null expectation (df = 9) removed: 0 for honest small samples.
+def dps_excess(sum_sq: Any, n: Any, digits: int = 10) -> FloatArray:
+    """DPS with the chi-square's null expectation (df = digits - 1) removed: 0 for honest
+    small samples.
 
     Under uniform digits ``E[chi2] = 9``, so the plain DPS of a fair posyandu with 50
-    weighings is about ``100 / sqrt(50) = 14`` ("acceptable") by chance alone.
+    weighings is about ``100 / sqrt(50) = 14`` ("acceptable") by chance alone. ``digits=9``
+    scores the tenths 1-9 only (lengths, once whole centimetres are set apart).
     """
     s = np.asarray(sum_sq, dtype=np.float64)
     m = np.asarray(n, dtype=np.float64)
+    df = digits - 1.0
     safe = np.where(m > 0, m, 1.0)
-    chi2 = s / (safe / 10.0) - safe
+    chi2 = s / (safe / digits) - safe
     return np.asarray(
         np.where(
-            m > 0, 100.0 * np.sqrt(np.maximum(chi2 - 9.0, 0.0) / (safe * 9.0)), np.nan
+            m > 0, 100.0 * np.sqrt(np.maximum(chi2 - df, 0.0) / (safe * df)), np.nan
         )
     )
 
 
-def _digit_chi2(sum_sq: FloatArray, n: FloatArray) -> FloatArray:
-    """Chi-square (df 9) of terminal-digit counts from their sum of squares; NaN at n == 0."""
+def _digit_chi2(sum_sq: FloatArray, n: FloatArray, digits: int = 10) -> FloatArray:
+    """Chi-square (df digits - 1) of terminal-digit counts from their sum of squares."""
     safe = np.where(n > 0, n, 1.0)
-    return np.asarray(np.where(n > 0, sum_sq / (safe / 10.0) - safe, np.nan))
+    return np.asarray(np.where(n > 0, sum_sq / (safe / digits) - safe, np.nan))
 
 
 def _chi2_p(stat: FloatArray) -> FloatArray:
@@ -290,10 +339,15 @@ def _digit_sql(name: str, col: str, extra: str, sq: str, n: str) -> str:
         FROM r WHERE {col} IS NOT NULL AND {col} > 0 AND {extra} GROUP BY ALL
     ),
     {name}s AS (
-        SELECT g, pk, sum(c * c) AS {sq}, sum(c) AS {n} FROM {name}
+        SELECT g, pk, sum(c * c) AS {sq}, sum(c) AS {n},
+            coalesce(sum(c * c) FILTER (WHERE digit <> 0), 0) AS {sq}_nz,
+            coalesce(sum(c) FILTER (WHERE digit <> 0), 0) AS {n}_nz
+        FROM {name}
         WHERE pk IS NOT NULL GROUP BY g, pk
         UNION ALL
-        SELECT g, CAST(NULL AS BIGINT) AS pk, sum(c * c) AS {sq}, sum(c) AS {n}
+        SELECT g, CAST(NULL AS BIGINT) AS pk, sum(c * c) AS {sq}, sum(c) AS {n},
+            coalesce(sum(c * c) FILTER (WHERE digit <> 0), 0) AS {sq}_nz,
+            coalesce(sum(c) FILTER (WHERE digit <> 0), 0) AS {n}_nz
         FROM (SELECT g, digit, sum(c) AS c FROM {name} GROUP BY g, digit) GROUP BY g
     )"""
 
@@ -411,7 +465,7 @@ def _metrics_sql(group: str, freq: str, has_muac: bool = False) -> tuple[str, st
         GROUP BY GROUPING SETS ((g, pk), (g))
     )
     SELECT base.*, cs.* EXCLUDE (g, pk), wds.w_sq, wds.n_weight, lds.l_sq,
-           lds.n_height, dups.n_duplicates, dups.n_identical,
+           lds.n_height, lds.l_sq_nz, lds.n_height_nz, dups.n_duplicates, dups.n_identical,
            ccs.cut_aa, ccs.cut_at, ccs.cut_tt, ads.a_sq, ads.n_muac
     FROM base
     LEFT JOIN cs ON base.g = cs.g AND base.pk IS NOT DISTINCT FROM cs.pk
@@ -457,6 +511,7 @@ def _derive(df: pl.DataFrame) -> dict[str, FloatArray]:
     a, b = _col(df, "n_6_29"), _col(df, "n_30_59")
     n_haz = _col(df, "n_haz")
     n_whz = _col(df, "n_whz")
+    n_height = _col(df, "n_height")
     above, below = _col(df, "n_above_cut"), _col(df, "n_below_cut")
     mean_haz = _col(df, "mean_haz")
     sd_haz = _col(df, "sd_haz")
@@ -466,16 +521,28 @@ def _derive(df: pl.DataFrame) -> dict[str, FloatArray]:
                 scored > 0, 100 * _col(df, "n_flagged") / scored, np.nan
             ),
             "sex_ratio_p": _proportion_p(boys, boys + girls, 0.5),
+            "sex_ratio_dev": np.where(
+                boys + girls > 0, 100 * np.abs(boys / (boys + girls) - 0.5), np.nan
+            ),
             "age_ratio_p": _proportion_p(a, a + b, AGE_RATIO / (1 + AGE_RATIO)),
             "age_ratio": np.where(b > 0, a / b, np.nan),
+            "age_ratio_dev": np.where(b > 0, np.abs(a / b / AGE_RATIO - 1), np.nan),
             "dps_weight": dps_excess(_col(df, "w_sq"), _col(df, "n_weight")),
-            "dps_height": dps_excess(_col(df, "l_sq"), _col(df, "n_height")),
+            "dps_height_all": dps_excess(_col(df, "l_sq"), _col(df, "n_height")),
+            "dps_height": dps_excess(
+                _col(df, "l_sq_nz"), _col(df, "n_height_nz"), digits=9
+            ),
+            "pct_whole_cm": np.where(
+                n_height > 0,
+                100 * (n_height - _col(df, "n_height_nz")) / n_height,
+                np.nan,
+            ),
             "dps_muac": np.where(
                 _col(df, "n_muac") >= MIN_N["dps"],
                 dps_excess(_col(df, "a_sq"), _col(df, "n_muac")),
                 np.nan,
             ),
-            "digit_p": _digit_p(df),
+            **_digit_p(df),
             "sd_whz_dev": _sd_dev(_col(df, "sd_whz"), n_whz, pooled),
             "sd_haz_dev": _sd_dev(sd_haz, n_haz, pooled),
             "skew_whz_excess": np.maximum(
@@ -514,6 +581,10 @@ def _derive(df: pl.DataFrame) -> dict[str, FloatArray]:
         var = p0 * (1 - p0) * np.sqrt(tot * np.nan_to_num(_col(df, "cut_tt")))
         z = (above - tot * p0) / np.sqrt(np.where(var > 0, var, np.nan))
         out["cutoff_excess_p"] = np.where(tot > 0, norm.sf(z), np.nan)
+        # The size: the share just above the cut-off over the share a normal curve gives.
+        out["cutoff_excess"] = np.where(
+            (tot > 0) & (p0 > 0), (above / np.where(tot > 0, tot, 1.0)) / p0, np.nan
+        )
         out["cutoff_ratio"] = np.where(below > 0, above / below, np.nan)
         # Invented birth dates cluster on the 1st and the 15th (24 of 365.25 days a year);
         # ages are computed from two dates, so this is where age heaping shows. Reported only.
@@ -532,23 +603,19 @@ def _derive(df: pl.DataFrame) -> dict[str, FloatArray]:
     return out
 
 
-def _digit_p(df: pl.DataFrame) -> FloatArray:
-    """p of the terminal digits of weight, length (and MUAC) being uniform (chi-square).
-
-    The statistics (df 9 each) are summed where they have values; a measurement with no
-    values drops out, and MUAC counts only with at least ``MIN_N["dps"]`` values (it is
-    recorded for few children). The DPS shows the size of the preference, this p whether
-    it is chance.
-    """
+def _digit_p(df: pl.DataFrame) -> dict[str, FloatArray]:
+    """p of each measurement's terminal digits being uniform (chi-square): the gate of its
+    digit-preference score. Lengths are tested on the tenths 1-9 (whole centimetres apart);
+    MUAC only with at least ``MIN_N["dps"]`` values (it is recorded for few children)."""
     chi_w = _digit_chi2(_col(df, "w_sq"), _col(df, "n_weight"))
-    chi_l = _digit_chi2(_col(df, "l_sq"), _col(df, "n_height"))
+    chi_l = _digit_chi2(_col(df, "l_sq_nz"), _col(df, "n_height_nz"), digits=9)
     n_a = _col(df, "n_muac")
     chi_a = np.where(n_a >= MIN_N["dps"], _digit_chi2(_col(df, "a_sq"), n_a), np.nan)
-    df_tot = 9.0 * sum(np.isfinite(c).astype(float) for c in (chi_w, chi_l, chi_a))
-    stat = np.nan_to_num(chi_w) + np.nan_to_num(chi_l) + np.nan_to_num(chi_a)
-    return np.asarray(
-        np.where(df_tot > 0, chi2.sf(stat, np.maximum(df_tot, 1.0)), np.nan)
-    )
+    return {
+        "digit_p_weight": np.asarray(chi2.sf(chi_w, 9.0)),
+        "digit_p_height": np.asarray(chi2.sf(chi_l, 8.0)),
+        "digit_p_muac": np.asarray(chi2.sf(chi_a, 9.0)),
+    }
 
 
 def quality(
@@ -567,19 +634,22 @@ def quality(
     all-period row pools every period of the group, so it is scored when the periods
     together have enough rows.
 
-    ``parents`` maps a group code to its parent's code (desa for posyandu, kecamatan for
-    desa); default for desa: the code's kecamatan prefix; for posyandu: its most frequent
-    desa in the data. Returns a list of dicts (JSON-ready), sorted by code and period.
+    ``level``: ``posyandu``, ``desa``, or a roll-up ``kecamatan`` / ``kabkota`` (every row of
+    the region pooled and scored as one group). ``parents`` maps a group code to its
+    parent's code (desa for posyandu, kecamatan for desa, kab/kota for kecamatan, province
+    for kab/kota); default: the code's prefix, for posyandu its most frequent desa. Returns a list of dicts (JSON-ready), sorted by code and period.
     """
-    if level not in ("desa", "posyandu"):
-        raise ValueError(f"quality level must be desa or posyandu (got {level!r})")
+    if level not in LEVELS:
+        raise ValueError(
+            f"quality level must be one of {', '.join(LEVELS)} (got {level!r})"
+        )
     if period is not None:
         freq = parse_period(period)[0]
     if freq not in _KEY:
         raise ValueError(
             f"unknown period kind {freq!r} (expected year, quarter or month)"
         )
-    group = "desa_code" if level == "desa" else "posyandu"
+    group = _GROUP_SQL[level]
     con = duckdb.connect()
     try:
         con.register("raw", arrow_table(measurements))
@@ -612,8 +682,9 @@ def quality(
         con.execute(prep)
         df = con.sql(query).pl()
         if parents is None:
-            if level == "desa":
-                parent_map = {c: c[:8] for c in df["g"].unique().to_list()}
+            if level in _PARENT_PREFIX:
+                cut = _PARENT_PREFIX[level]
+                parent_map = {c: c[:cut] for c in df["g"].unique().to_list()}
             else:
                 home = con.sql(
                     "SELECT g, max(struct_pack(c, desa_code)).desa_code AS p FROM "
@@ -635,6 +706,19 @@ def quality(
     if period is not None:
         df = df.filter(pl.col("period").is_in([parse_period(period)[1], "all"]))
     return _score(df, parent_map, level, min_rows)
+
+
+#: Levels scored, and how each one's group is read from a measurement row: kab/kota and
+#: kecamatan are roll-ups (all rows of the region pooled, then scored like a desa).
+LEVELS = ("kabkota", "kecamatan", "desa", "posyandu")
+_GROUP_SQL = {
+    "kabkota": "substr(desa_code, 1, 5)",
+    "kecamatan": "substr(desa_code, 1, 8)",
+    "desa": "desa_code",
+    "posyandu": "posyandu",
+}
+#: Parent of a group by its code's prefix (posyandu: its most frequent desa in the data).
+_PARENT_PREFIX = {"kabkota": 2, "kecamatan": 5, "desa": 8}
 
 
 def _period_label(freq: str, pk: int) -> str:
@@ -668,12 +752,16 @@ def _score(
         )
         v[still] = np.nan  # too few even pooled: criterion not scored
         vals[key] = v
+        if key in _GATED:  # the gate travels with the value it gates
+            gate = vals[_GATED[key]].copy()
+            gate[take] = vals[_GATED[key]][src[take]]
+            vals[_GATED[key]] = gate
         for i in np.nonzero(take & ~still)[0].tolist():
             borrowed[i].append(key)
     points = {c.key: _penalty(c, vals[c.key]) for c in CRITERIA}
-    largest = np.fmax(np.fmax(vals["dps_weight"], vals["dps_height"]), vals["dps_muac"])
-    weak = ~(largest >= DPS_MIN_EFFECT)
-    points["digit_p"] = np.where(weak, 0, points["digit_p"])
+    for key, p_key in _GATED.items():
+        chance = ~(vals[p_key] < GATE_P)  # NaN p (not tested) gates too
+        points[key] = np.where(chance, 0, points[key])
     total = np.sum([points[c.key] for c in CRITERIA], axis=0).astype(np.float64)
     noisy = np.sum([points[k] for k in _SHRUNK], axis=0).astype(np.float64)
     n = _col(df, "n_rows")
@@ -713,6 +801,11 @@ def _score(
     count_names = (
         "n_rows",
         "n_children",
+        "n_missing",
+        "n_boys",
+        "n_girls",
+        "n_6_29",
+        "n_30_59",
         "n_missing_weight",
         "n_missing_length",
         "n_missing_date",
@@ -738,12 +831,11 @@ def _score(
         {
             k: rounded(vals[k])
             for k in (
-                "dps_weight",
-                "dps_height",
-                "dps_muac",
+                "dps_height_all",
                 "age_ratio",
                 "cutoff_ratio",
                 "birthday_heaping",
+                *_GATED.values(),
             )
         }
     )
@@ -772,9 +864,12 @@ def _score(
         for c in CRITERIA:
             pts = point_lists[c.key][i]
             if pts > 0:
-                v = vals[c.key][i]
-                reasons_en.append(f"{c.text_en.format(v=v)} (-{pts})")
-                reasons_id.append(f"{c.text_id.format(v=v)} (-{pts})")
+                # Counts behind a borrowed value are those of the all-period row.
+                at = int(src[i]) if c.key in borrowed[i] else i
+                words = {"v": vals[c.key][i]}
+                words.update({k: col[at] for k, col in count_lists.items()})
+                reasons_en.append(f"{c.text_en.format(**words)} (-{pts})")
+                reasons_id.append(f"{c.text_id.format(**words)} (-{pts})")
         item: dict[str, Any] = {
             "level": level,
             "code": str(codes[i]),
@@ -817,8 +912,10 @@ __all__ = [
     "BANDS",
     "CRITERIA",
     "INSUFFICIENT",
+    "LEVELS",
     "MIN_N",
     "MIN_ROWS",
+    "GATE_P",
     "SHRINK_N0",
     "Criterion",
     "dps",

@@ -1,4 +1,4 @@
-"""`tumbuh quality`: data-quality score of routine measurements per desa or posyandu."""
+"""`tumbuh quality`: data-quality score of routine measurements per region or posyandu."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from tumbuh.surveillance import routine
 @app.command("quality")
 def quality(
     level: Annotated[
-        str, typer.Option("--level", help="desa or posyandu.")
+        str, typer.Option("--level", help="kabkota, kecamatan, desa or posyandu.")
     ] = "posyandu",
     period: Annotated[
         str | None,

@@ -124,7 +124,7 @@ def warning(
         str | None, typer.Option("--db", help="Database URL (default: settings).")
     ] = None,
 ) -> None:
-    """Status per region (rising, stalled, falling, on_track, no_data) with reasons."""
+    """Status per region (rising, stalled, falling, on_track, insufficient, no_data) with reasons."""
     try:
         published = source in {"published_routine", "published-routine"}
         try:

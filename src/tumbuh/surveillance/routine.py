@@ -239,9 +239,12 @@ def _validate(*, level: str, freq: str, indicators: Sequence[str]) -> None:
 def quality_report(
     session: Session, *, level: str = "posyandu", period: str | None = None
 ) -> list[dict[str, Any]]:
-    """Data-quality score per desa or posyandu and period (plus an all-period row each)."""
-    if level not in ("desa", "posyandu"):
-        raise InvalidInput(f"quality level must be desa or posyandu (got {level!r})")
+    """Data-quality score per region (kab/kota, kecamatan, desa) or posyandu and period
+    (plus an all-period row each)."""
+    if level not in quality_mod.LEVELS:
+        raise InvalidInput(
+            f"quality level must be one of {', '.join(quality_mod.LEVELS)} (got {level!r})"
+        )
     freq = "year"
     if period is not None:
         try:

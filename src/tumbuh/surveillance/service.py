@@ -1065,6 +1065,14 @@ def _routine_item(
         f"Probability that the true rate rose: {_p(p_rose, 'en', 0)} (threshold "
         f"{_p(threshold, 'en', 0)} for rising)",
     )
+    if out.status is Status.insufficient:
+        few = int(min(n, n0))
+        out.say(
+            f"Terlalu sedikit anak untuk menilai tren: {few} diukur, perlu paling sedikit "
+            f"{smallarea.MIN_CHILDREN} pada tiap periode",
+            f"Too few children to judge a trend: {few} measured, at least "
+            f"{smallarea.MIN_CHILDREN} needed in each period",
+        )
     if target is not None:
         out.target = target.value_pct
         out.target_year = target.year

@@ -4,6 +4,9 @@ Statuses, decided in this order for the chosen year Y:
 
 ``no_data``
     The region has no figure for Y, or only one round (no trend can be judged).
+``insufficient``
+    Routine series only: too few children measured in one of the two periods
+    (:data:`tumbuh.analytics.smallarea.MIN_CHILDREN`) for the change to mean anything.
 ``rising``
     The Y figure is above the region's previous round (any rise; the reasons say whether
     the rise exceeds its 95 % uncertainty).
@@ -32,6 +35,7 @@ class Status(StrEnum):
     stalled = "stalled"
     falling = "falling"
     on_track = "on_track"
+    insufficient = "insufficient"
     no_data = "no_data"
 
 

@@ -153,6 +153,7 @@ CATALOGUE: dict[Lang, dict[str, str]] = {
         "status.falling": "turun",
         "status.on_track": "sesuai target",
         "status.no_data": "tidak ada data",
+        "status.insufficient": "data terlalu sedikit",
         "footer.privacy": "Data pribadi dilindungi (UU PDP 27/2022); akses dicatat.",
     },
     "en": {
@@ -281,6 +282,7 @@ CATALOGUE: dict[Lang, dict[str, str]] = {
         "status.falling": "falling",
         "status.on_track": "on track",
         "status.no_data": "no data",
+        "status.insufficient": "too few children",
         "footer.privacy": "Personal data is protected (UU PDP 27/2022); access is logged.",
     },
 }

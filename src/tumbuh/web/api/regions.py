@@ -30,7 +30,9 @@ class SeriesPointOut(BaseModel):
 class WarningOut(BaseModel):
     kind: str = Field(description="survey or routine (never mixed in one series)")
     year: int
-    status: str = Field(description="rising, stalled, falling, on_track or no_data")
+    status: str = Field(
+        description="rising, stalled, falling, on_track, insufficient or no_data"
+    )
     latest_value: float | None
     latest_source: str | None
     below_national: bool | None
