@@ -177,6 +177,22 @@ class TestSyntheticProvincePlusNextJanuary:
         assert growth["denominator"] > 0
         assert growth["coverage_pct"] > 0
 
+    def test_a_meeting_action_gets_a_baseline_from_the_complete_year(
+        self, province: str
+    ) -> None:
+        out = invoke(
+            "actions", "add", "Sweeping posyandu", "--owner", "Dinkes",
+            "--region", "64", "--due", "2027-06-30", "--indicator", "pantau_tumbuh",
+            "--db", province,
+        )  # fmt: skip
+        assert "baseline -%" not in out.stdout
+        listed = json.loads(
+            invoke("actions", "list", "--json", "--db", province).stdout
+        )
+        mine = [a for a in listed if a["title"] == "Sweeping posyandu"]
+        assert mine[0]["baseline_pct"] > 0
+        assert mine[0]["current_pct"] == mine[0]["baseline_pct"]
+
     def test_gaps_json_of_a_kabkota_works(self, province: str) -> None:
         out = json.loads(
             invoke(

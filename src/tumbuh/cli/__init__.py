@@ -1,4 +1,5 @@
-"""The `tumbuh` command line. Each command group lives in its own module and registers on `app`."""
+"""The `tumbuh` command line. Each command group lives in its own module and registers on
+`app`; the module is imported only when one of its commands runs (`_app.COMMANDS`)."""
 
 from __future__ import annotations
 
@@ -6,25 +7,6 @@ import sys
 
 import typer
 
-# Importing a command module adds its commands to `app`: one line per module, in help order.
-from tumbuh.cli import (
-    aggregates,  # noqa: F401
-    batch,  # noqa: F401
-    db,  # noqa: F401
-    imports,  # noqa: F401
-    indicators,  # noqa: F401
-    interventions,  # noqa: F401
-    krs,  # noqa: F401
-    prevalence,  # noqa: F401
-    quality,  # noqa: F401
-    risk,  # noqa: F401
-    routine,  # noqa: F401
-    serve,  # noqa: F401
-    synth,  # noqa: F401
-    users,  # noqa: F401
-    warning,  # noqa: F401
-    zscore,  # noqa: F401
-)
 from tumbuh.cli._app import app
 from tumbuh.errors import TumbuhError
 

@@ -270,7 +270,9 @@ def actions_add(
         note=note,
     )
     with _session(db) as session:
-        action = service.create_action(session, data)
+        # The baseline is the coverage of the latest complete year (docs/periods.md).
+        year, _ = resolve_year(session, None, region=region, sources=COVERAGE_SOURCES)
+        action = service.create_action(session, data, year=year)
         typer.echo(f"action {action.id} added (baseline {_pct(action.baseline_pct)}%)")
 
 
@@ -278,7 +280,8 @@ def actions_add(
 def actions_list(region: Region = None, as_json: Json = False, db: Db = None) -> None:
     """Actions by due date; overdue ones marked, with the indicator's movement since."""
     with _session(db) as session:
-        rows = service.list_actions(session, region=region)
+        year, _ = resolve_year(session, None, region=region, sources=COVERAGE_SOURCES)
+        rows = service.list_actions(session, region=region, year=year)
     if as_json:
         typer.echo(
             json.dumps([r.model_dump(mode="json") for r in rows], ensure_ascii=False)

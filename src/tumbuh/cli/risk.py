@@ -263,12 +263,12 @@ def forecast_cmd(
 ) -> None:
     """Expected new stunting cases next year (summed family risks) next to today's stock."""
     from tumbuh.db.session import unit_of_work
-    from tumbuh.risk.forecast import forecast
+    from tumbuh.reports.service import forecast_table
 
     engine = _engine(db)
     try:
         with unit_of_work(engine) as session:
-            table = forecast(session, level=level, year=year, within=within)
+            table = forecast_table(session, level=level, year=year, within=within)
     finally:
         engine.dispose()
     if as_json:

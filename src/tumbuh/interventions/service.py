@@ -290,11 +290,11 @@ def _active_kinds_in(session: Session, region: str | None) -> list[InterventionK
 
 
 def _indicator_pct(
-    session: Session, code: str, region: str, on: dt.date
+    session: Session, code: str, region: str, on: dt.date, year: int | None = None
 ) -> float | None:
-    """Coverage of `code` in `region` over the year of `on`, up to `on`."""
+    """Coverage of `code` in `region` over `year` (default: the year of `on`), up to `on`."""
     kind = get_kind(session, code)
-    period = Period.year(on.year, as_of=on)
+    period = Period.year(min(year or on.year, on.year), as_of=on)
     reg = load_register(session, region=region, period=period)
     return (
         coverage(session, kinds=[kind], region=region, period=period, register=reg)
@@ -303,8 +303,11 @@ def _indicator_pct(
     )
 
 
-def create_action(session: Session, data: ActionCreate) -> MeetingAction:
-    """Record an agreed action; the linked indicator's coverage on the meeting day is kept."""
+def create_action(
+    session: Session, data: ActionCreate, *, year: int | None = None
+) -> MeetingAction:
+    """Record an agreed action; the linked indicator's coverage on the meeting day is kept
+    (over `year`, the reporting year the caller chose, by default the meeting's year)."""
     ensure_catalogue(session)
     _check_region(session, data.region_code)
     if data.due_on < data.meeting_on:
@@ -312,7 +315,7 @@ def create_action(session: Session, data: ActionCreate) -> MeetingAction:
     baseline = None
     if data.indicator_code is not None:
         baseline = _indicator_pct(
-            session, data.indicator_code, data.region_code, data.meeting_on
+            session, data.indicator_code, data.region_code, data.meeting_on, year
         )
     action = MeetingAction(
         meeting_on=data.meeting_on,
@@ -364,9 +367,14 @@ def is_overdue(action: MeetingAction, today: dt.date) -> bool:
 
 
 def list_actions(
-    session: Session, *, region: str | None = None, today: dt.date | None = None
+    session: Session,
+    *,
+    region: str | None = None,
+    today: dt.date | None = None,
+    year: int | None = None,
 ) -> list[ActionRead]:
-    """Actions (by due date) with the overdue mark and the indicator's movement since the meeting."""
+    """Actions (by due date) with the overdue mark and the indicator's movement since the
+    meeting (current coverage over `year`, by default this year)."""
     today = today or dt.date.today()
     out: list[ActionRead] = []
     current: dict[tuple[str, str], float | None] = {}
@@ -376,7 +384,7 @@ def list_actions(
             key = (a.indicator_code, a.region_code)
             if key not in current:
                 current[key] = _indicator_pct(
-                    session, a.indicator_code, a.region_code, today
+                    session, a.indicator_code, a.region_code, today, year
                 )
             now = current[key]
         movement = (

@@ -57,3 +57,38 @@ def region_indicators(
             items, threshold=suppress_below, posyandu_desa=table.posyandu_desa
         )
     return IndicatorReport(period=table.period, items=items)
+
+
+def krs_counts(
+    session: Session, *, period: str, level: str, within: str | None = None
+) -> dict[str, int]:
+    """``krs_families`` of the engine per region of `level` (under `within`): the one KRS
+    count that every page, command and export shows."""
+    table = engine.compute(session, period=period, region=within)
+    items = table.items
+    rows = items.loc[(items["indicator"] == "krs_families") & (items["level"] == level)]
+    return {
+        str(c): int(v) for c, v in zip(rows["region_code"], rows["value"], strict=True)
+    }
+
+
+def forecast_table(
+    session: Session, *, level: str, year: int | None, within: str | None
+) -> pd.DataFrame:
+    """`tumbuh forecast`'s table with ``krs_families`` read from the engine.
+
+    The forecast of year Y is made from the register before 1 January Y, so its families
+    at risk are the engine's for the period Y-1 (ages at 31 December Y-1), the same number
+    `tumbuh coverage --year Y-1` and the indicator pages show. The stored risk scores keep
+    their own ``krs`` flag for the model; it is not shown as a count.
+    """
+    from tumbuh.risk.forecast import forecast
+
+    table = forecast(session, level=level, year=year, within=within)
+    if table.empty:
+        return table
+    counts = krs_counts(
+        session, period=str(int(table["year"].iloc[0]) - 1), level=level, within=within
+    )
+    table["krs_families"] = [counts.get(str(c), 0) for c in table["code"]]
+    return table

@@ -25,6 +25,7 @@ from tumbuh.interventions.schemas import (
     RecordStatus,
 )
 from tumbuh.register import read as register_read
+from tumbuh.reports.periods import COVERAGE_SOURCES, resolve_year
 from tumbuh.web import cache
 from tumbuh.web.deps import DbDep, LangDep, PageUser, client_ip
 from tumbuh.web.export import xlsx_response
@@ -172,7 +173,9 @@ def actions_page(
     format: str | None = None,
 ) -> Response:
     scope = require_region(user, region or user.region_code)
-    rows = interventions.list_actions(db, region=scope)
+    rows = interventions.list_actions(
+        db, region=scope, year=resolve_year(db, None, sources=COVERAGE_SOURCES)[0]
+    )
     if format == "xlsx":
         return xlsx_response(
             f"tumbuh_tindak_lanjut_{scope}",
@@ -221,7 +224,9 @@ def add_action(
         )  # fmt: skip
     except ValidationError as exc:
         raise _invalid(exc) from None
-    action = interventions.create_action(db, data)
+    action = interventions.create_action(
+        db, data, year=resolve_year(db, None, sources=COVERAGE_SOURCES)[0]
+    )
     accounts.record(
         db, actor=user, action="create", object_type="meeting_action",
         object_id=str(action.id), region_code=code, ip=client_ip(request),

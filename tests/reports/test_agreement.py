@@ -1,0 +1,95 @@
+"""One KRS count per region and period: the engine, `tumbuh coverage` (convergence) and
+`tumbuh forecast` show the same number."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy.orm import Session
+from tests.reports import builders as b
+
+from tumbuh.interventions import service as interventions
+from tumbuh.interventions.groups import Period
+from tumbuh.reports import engine
+from tumbuh.reports.service import forecast_table, krs_counts
+from tumbuh.risk.models import RiskScore
+
+D = dt.date
+
+
+def more_families(session: Session) -> None:
+    """Families at risk for different reasons, and not, in three desa."""
+    cases = [
+        # (desa, water, latrine, wife born, child born)
+        (b.LAMARU, "piped", "none", D(1995, 1, 1), D(2024, 5, 5)),  # latrine
+        (b.LAMARU, "piped", "own_septic", D(2008, 1, 1), D(2025, 1, 5)),  # too young
+        (b.LAMARU, "piped", "own_septic", D(1985, 1, 1), D(2023, 1, 5)),  # too old
+        (b.BARU_ILIR, "piped", "own_septic", D(1996, 1, 1), D(2023, 9, 9)),  # none
+        (b.BARU_ILIR, "surface_water", "own_septic", D(1997, 1, 1), None),  # water
+        (b.RAWA, "rainwater", "no_septic", D(1990, 1, 1), D(2022, 3, 3)),  # both
+        (b.RAWA, None, None, D(1993, 1, 1), D(2024, 2, 2)),  # unknown: not KRS
+    ]
+    for desa, water, latrine, wife, child in cases:
+        fam = b.family(session, desa, water=water, latrine=latrine)
+        b.person(session, desa, wife, family_id=fam, role="istri")
+        if child is not None:
+            b.person(session, desa, child, family_id=fam, role="anak")
+
+
+@pytest.fixture
+def register(session: Session) -> Session:
+    b.sample(session)
+    more_families(session)
+    return session
+
+
+@pytest.mark.parametrize("region", ["64", "64.71", "64.71.01", b.LAMARU, "64.72"])
+def test_engine_and_coverage_count_the_same_families_at_risk(
+    register: Session, region: str
+) -> None:
+    items = engine.compute(register, period="2025").items
+    mine = items.loc[
+        (items["indicator"] == "krs_families") & (items["region_code"] == region),
+        "value",
+    ]
+    # What `tumbuh coverage` prints as "families at risk" (convergence's KRS families);
+    # convergence_report itself is read through the register it builds here (its gap list
+    # has a separate bug, issue 12's `gaps --json` TypeError, fixed on another branch).
+    reg = interventions.register_for(register, region=region, period=Period.year(2025))
+    coverage_krs = reg.members("krs_family")["family_id"].nunique()
+    assert coverage_krs > 0
+    assert int(mine.iloc[0]) == coverage_krs
+
+
+def test_forecast_shows_the_engines_count_not_the_stored_flags(
+    register: Session,
+) -> None:
+    families = engine.compute(register, period="2025")
+    # Stored scores for 2026 that call every family KRS (an older rule, another date).
+    tables = families.items
+    for fam in register.query(b.Family).all():
+        register.add(
+            RiskScore(
+                family_id=fam.id, year=2026, desa_code=fam.desa_code, risk=0.1,
+                krs=True, krs_factors="", reason_keys="", reasons_id="",
+                reasons_en="", signal_keys="", signals_id="", signals_en="",
+                model_trained_at="2026-01-01T00:00:00",
+            )
+        )  # fmt: skip
+    register.flush()
+    table = forecast_table(register, level="kabkota", year=2026, within=None)
+    shown = dict(zip(table["code"], table["krs_families"], strict=True))
+    expected = krs_counts(register, period="2025", level="kabkota")
+    assert shown == expected
+    assert shown["64.71"] == int(
+        tables.loc[
+            (tables["indicator"] == "krs_families")
+            & (tables["region_code"] == "64.71"),
+            "value",
+        ].iloc[0]
+    )
+    stored = sum(
+        1 for f in register.query(b.Family).all() if f.desa_code.startswith("64.71")
+    )
+    assert shown["64.71"] < stored  # the stored flags would have said every family
