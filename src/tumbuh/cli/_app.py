@@ -111,6 +111,11 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
         ("indicators",),
         "Indicators of docs/indicators.md for a region (or its areas at --level).",
     ),
+    "report": (("report",), "Reports for meetings: the Rakor TPPS pack."),
+    "meeting": (
+        ("meeting",),
+        "Coordination meetings and the actions agreed at them.",
+    ),
 }
 
 
