@@ -354,7 +354,12 @@ def meeting_actions_in(
         select(MeetingAction, Meeting)
         .join(Meeting, MeetingAction.meeting_id == Meeting.id)
         .where(in_region(MeetingAction.region_code, region))
-        .order_by(Meeting.held_on.desc(), Meeting.id.desc(), MeetingAction.due_on, MeetingAction.id)
+        .order_by(
+            Meeting.held_on.desc(),
+            Meeting.id.desc(),
+            MeetingAction.due_on,
+            MeetingAction.id,
+        )
     )
     if before is not None:
         stmt = stmt.where(Meeting.held_on < before)

@@ -183,7 +183,9 @@ class MeetingActionCreate(BaseModel):
 
     meeting_id: int
     title: str = Field(min_length=1)
-    owner: str = Field(min_length=1, max_length=40, description="Responsible office (OPD).")
+    owner: str = Field(
+        min_length=1, max_length=40, description="Responsible office (OPD)."
+    )
     region_code: str
     due_on: dt.date
     indicator: str | None = Field(default=None, max_length=60)

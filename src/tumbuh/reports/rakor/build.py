@@ -115,7 +115,11 @@ def _item_cell(ctx: _Ctx, row: pd.Series | None) -> Cell:
     if bool(row["suppressed"]):
         return f"<{ctx.threshold}" if ctx.threshold else None
     value = row["value"]
-    return None if _na(value) else round(float(value), 1)
+    if _na(value):
+        return None
+    if str(by_code(str(row["indicator"])).unit) == "number":
+        return int(round(float(value)))
+    return round(float(value), 1)
 
 
 def _lookup(items: pd.DataFrame) -> dict[tuple[str, str], pd.Series]:
@@ -166,10 +170,11 @@ def _headline(ctx: _Ctx, own: dict[tuple[str, str], pd.Series]) -> Section:
         )
 
     target = own.get(("stunting_routine", ctx.region))
+    survey = _latest_surveys(ctx, ctx.level).get(ctx.region)
     msg = ctx.w(
         "msg.headline",
         routine=show("stunting_routine"),
-        survey=show("stunting_survey"),
+        survey=survey or show("stunting_survey"),
         target=(
             "-"
             if target is None or _na(target["target"])
@@ -309,12 +314,31 @@ def _best(ctx: _Ctx, items: list[Any]) -> str | None:
     return ctx.name_of(min(ok, key=lambda i: i.latest_value).region_code)
 
 
+def _latest_surveys(ctx: _Ctx, level: str) -> dict[str, str]:
+    """Region -> 'value (source year)' of the latest published survey up to the pack's year
+    (the engine's survey item covers the period's own year only)."""
+    try:
+        report = early_warning(ctx.session, kind=FigureKind.survey, level=level).report
+    except (NotFound, InvalidInput):
+        return {}
+    out: dict[str, str] = {}
+    for item in report.items:
+        if item.latest_value is not None and item.year <= ctx.year:
+            src = f"{item.latest_source or ''} {item.year}".strip()
+            out[item.region_code] = f"{number(item.latest_value, ctx.lang)} ({src})"
+    return out
+
+
 def _sources(ctx: _Ctx, child: dict[tuple[str, str], pd.Series]) -> Section:
     rows: list[list[Cell]] = []
+    latest = (
+        _latest_surveys(ctx, ctx.child_level) if ctx.child_level == "kabkota" else {}
+    )
     for code in sorted(ctx.children):
         rows.append(
             [
                 ctx.name_of(code),
+                latest.get(code),
                 _item_cell(ctx, child.get(("stunting_survey", code))),
                 _item_cell(ctx, child.get(("stunting_routine", code))),
                 _item_cell(ctx, child.get(("stunting_published_routine", code))),
@@ -325,6 +349,7 @@ def _sources(ctx: _Ctx, child: dict[tuple[str, str], pd.Series]) -> Section:
         ctx.w("sec.sources"),
         [
             ctx.w("col.region"),
+            ctx.w("col.survey_latest"),
             ctx.w("col.survey"),
             ctx.w("col.routine"),
             ctx.w("col.published"),
@@ -344,7 +369,7 @@ def _hotspots(ctx: _Ctx) -> Section:
             for i in result.report.items
             if i.region_code.startswith(ctx.region + ".")
             and i.latest_value is not None
-            and str(i.status) not in {"no_data", "insufficient"}
+            and str(i.status) not in {"no_data", "insufficient", "on_track"}
         ]
     except (NotFound, InvalidInput):
         items = []
@@ -399,7 +424,7 @@ def _krs(
     factors = [
         [_label(ctx, c), _item_cell(ctx, own.get((c, ctx.region)))] for c in _FACTORS
     ]
-    counted = [(r[0], r[1]) for r in factors if isinstance(r[1], float)]
+    counted = [(r[0], r[1]) for r in factors if isinstance(r[1], int | float)]
     top = (
         max(counted, key=lambda r: float(r[1] or 0))[0]
         if counted
@@ -443,7 +468,9 @@ def _krs(
     krs = _item_cell(ctx, own.get(("krs_families", ctx.region)))
     msg = ctx.w(
         "msg.krs",
-        krs=number(krs, ctx.lang, 0) if isinstance(krs, float) else (krs or "-"),
+        krs=number(float(krs), ctx.lang, 0)
+        if isinstance(krs, int | float)
+        else (krs or "-"),
         factor=top,
     )
     return Section("krs", ctx.w("sec.krs"), msg, tables, notes=notes)

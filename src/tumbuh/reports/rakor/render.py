@@ -110,7 +110,8 @@ def _midnight(pack: Pack) -> object:
 
 def _pdf_section(pdf: object, pack: Pack, sec: Section, i: int, fill: object) -> None:
     p = pdf  # fpdf.FPDF (untyped)
-    p.add_page()  # type: ignore[attr-defined]
+    wide = any(len(t.columns) > _PORTRAIT_COLUMNS for t in sec.tables)
+    p.add_page(orientation="L" if wide else "P")  # type: ignore[attr-defined]
     p.set_font("DejaVu", "B", 14)  # type: ignore[attr-defined]
     p.multi_cell(0, 7, f"{i}. {sec.title}", new_x="LMARGIN", new_y="NEXT")  # type: ignore[attr-defined]
     p.set_font("DejaVu", "", 10)  # type: ignore[attr-defined]
@@ -126,6 +127,9 @@ def _pdf_section(pdf: object, pack: Pack, sec: Section, i: int, fill: object) ->
         p.set_font("DejaVu", "", 7.5)  # type: ignore[attr-defined]
         for note in notes:
             p.multi_cell(0, 4, note, new_x="LMARGIN", new_y="NEXT")  # type: ignore[attr-defined]
+
+
+_PORTRAIT_COLUMNS = 7  # wider tables (the actions) get a landscape page
 
 
 def _pdf_table(p: object, pack: Pack, table: Table, fill: object) -> None:
@@ -175,7 +179,8 @@ def _widths(table: Table, lang: str) -> tuple[float, ...]:
     longest = []
     for j, col in enumerate(table.columns):
         texts = [str(col)] + [cell_text(r[j], lang) for r in table.rows]
-        longest.append(min(max(len(t) for t in texts), 60) + 4)
+        word_len = max(len(w) for t in texts for w in (t.split() or [""]))
+        longest.append(max(min(max(len(t) for t in texts), 40), word_len + 1) + 2)
     return tuple(float(x) for x in longest)
 
 
