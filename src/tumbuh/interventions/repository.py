@@ -363,4 +363,4 @@ def meeting_actions_in(
     )
     if before is not None:
         stmt = stmt.where(Meeting.held_on < before)
-    return [(a, m) for a, m in session.execute(stmt).tuples()]
+    return [(row[0], row[1]) for row in session.execute(stmt)]

@@ -27,7 +27,7 @@ from tumbuh.errors import InvalidInput, NotFound
 from tumbuh.interventions import service as interventions
 from tumbuh.interventions.groups import Period
 from tumbuh.register.master import children_of, get_region
-from tumbuh.reports import engine
+from tumbuh.reports import engine, repository
 from tumbuh.reports.catalogue import by_code
 from tumbuh.reports.periods import default_period
 from tumbuh.reports.rakor import meetings
@@ -169,7 +169,7 @@ def _headline(ctx: _Ctx, own: dict[tuple[str, str], pd.Series]) -> Section:
             else str(cell or "-")
         )
 
-    target = own.get(("stunting_routine", ctx.region))
+    goal = own.get(("stunting_routine", ctx.region))
     survey = _latest_surveys(ctx, ctx.level).get(ctx.region)
     msg = ctx.w(
         "msg.headline",
@@ -177,8 +177,8 @@ def _headline(ctx: _Ctx, own: dict[tuple[str, str], pd.Series]) -> Section:
         survey=survey or show("stunting_survey"),
         target=(
             "-"
-            if target is None or _na(target["target"])
-            else f"{number(float(target['target']), ctx.lang)} %"
+            if goal is None or _na(goal["target"])
+            else f"{number(float(goal['target']), ctx.lang)} %"
         ),
     )
     notes = (
@@ -373,7 +373,7 @@ def _hotspots(ctx: _Ctx) -> Section:
         ]
     except (NotFound, InvalidInput):
         items = []
-    items.sort(key=lambda i: (-float(i.latest_value), i.region_code))
+    items.sort(key=lambda i: (-float(i.latest_value or 0), i.region_code))
     rows: list[list[Cell]] = []
     for item in items[:_HOTSPOTS]:
         n = int(item.extra.get("n", 0))
@@ -384,7 +384,7 @@ def _hotspots(ctx: _Ctx) -> Section:
                 _region_name(parent),
                 ctx.count(n),
                 ctx.pct(item.extra.get("raw_value"), n),
-                round(float(item.latest_value), 1),
+                round(float(item.latest_value or 0), 1),
                 ctx.w(f"status.{item.status}"),
             ]
         )
@@ -769,7 +769,7 @@ def pack_period(
     choice = default_period(session, kind="year", region=region, as_of=today)
     if choice.label is not None:
         return choice.label
-    measured = engine.repository.load(session, region=region).measurements
+    measured = repository.load(session, region=region).measurements
     return engine.default_period(measured, today=today)
 
 

@@ -7,9 +7,11 @@ written as strings, never as formulas.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 from pathlib import Path
+from typing import Any
 
 from tumbuh.reports import engine
 from tumbuh.reports.rakor.content import Cell, Pack, Section, Table
@@ -100,75 +102,73 @@ def write_pdf(pack: Pack, path: Path) -> None:
     pdf.output(str(path))
 
 
-def _midnight(pack: Pack) -> object:
-    import datetime as dt
-
+def _midnight(pack: Pack) -> dt.datetime:
     return dt.datetime(
         pack.made_on.year, pack.made_on.month, pack.made_on.day, tzinfo=dt.UTC
     )
 
 
-def _pdf_section(pdf: object, pack: Pack, sec: Section, i: int, fill: object) -> None:
+def _pdf_section(pdf: Any, pack: Pack, sec: Section, i: int, fill: Any) -> None:
     p = pdf  # fpdf.FPDF (untyped)
     wide = any(len(t.columns) > _PORTRAIT_COLUMNS for t in sec.tables)
-    p.add_page(orientation="L" if wide else "P")  # type: ignore[attr-defined]
-    p.set_font("DejaVu", "B", 14)  # type: ignore[attr-defined]
-    p.multi_cell(0, 7, f"{i}. {sec.title}", new_x="LMARGIN", new_y="NEXT")  # type: ignore[attr-defined]
-    p.set_font("DejaVu", "", 10)  # type: ignore[attr-defined]
-    p.multi_cell(0, 5.5, sec.message, new_x="LMARGIN", new_y="NEXT")  # type: ignore[attr-defined]
-    p.ln(2)  # type: ignore[attr-defined]
+    p.add_page(orientation="L" if wide else "P")
+    p.set_font("DejaVu", "B", 14)
+    p.multi_cell(0, 7, f"{i}. {sec.title}", new_x="LMARGIN", new_y="NEXT")
+    p.set_font("DejaVu", "", 10)
+    p.multi_cell(0, 5.5, sec.message, new_x="LMARGIN", new_y="NEXT")
+    p.ln(2)
     if sec.image is not None:
-        p.image(io.BytesIO(sec.image), w=180)  # type: ignore[attr-defined]
-        p.ln(2)  # type: ignore[attr-defined]
+        p.image(io.BytesIO(sec.image), w=180)
+        p.ln(2)
     for table in sec.tables:
         _pdf_table(p, pack, table, fill)
     notes = [n for n in sec.notes if all(n != t.note for t in sec.tables)]
     if notes:
-        p.set_font("DejaVu", "", 7.5)  # type: ignore[attr-defined]
+        p.set_font("DejaVu", "", 7.5)
         for note in notes:
-            p.multi_cell(0, 4, note, new_x="LMARGIN", new_y="NEXT")  # type: ignore[attr-defined]
+            p.multi_cell(0, 4, note, new_x="LMARGIN", new_y="NEXT")
 
 
 _PORTRAIT_COLUMNS = 7  # wider tables (the actions) get a landscape page
 
 
-def _pdf_table(p: object, pack: Pack, table: Table, fill: object) -> None:
+def _pdf_table(p: Any, pack: Pack, table: Table, fill: Any) -> None:
     pdf = p
     if len(table.columns) > 1 and table.title and table.key not in {"headline"}:
-        pdf.set_font("DejaVu", "B", 9)  # type: ignore[attr-defined]
-        pdf.multi_cell(0, 5, table.title, new_x="LMARGIN", new_y="NEXT")  # type: ignore[attr-defined]
+        pdf.set_font("DejaVu", "B", 9)
+        pdf.multi_cell(0, 5, table.title, new_x="LMARGIN", new_y="NEXT")
     if not table.rows:
-        pdf.set_font("DejaVu", "", 8.5)  # type: ignore[attr-defined]
+        pdf.set_font("DejaVu", "", 8.5)
         pdf.multi_cell(
             0,
             5,
             table.note or word("pack.none", pack.lang),
             new_x="LMARGIN",
             new_y="NEXT",
-        )  # type: ignore[attr-defined]
-        pdf.ln(2)  # type: ignore[attr-defined]
+        )
+        pdf.ln(2)
         return
     size = 8 if len(table.columns) <= 6 else 6.5
-    pdf.set_font("DejaVu", "", size)  # type: ignore[attr-defined]
+    pdf.set_font("DejaVu", "", size)
     widths = _widths(table, pack.lang)
-    with pdf.table(  # type: ignore[attr-defined]
+    with pdf.table(
         col_widths=widths,
         line_height=size * 0.55,
         repeat_headings=1,
         cell_fill_color=(240, 244, 241),
-        cell_fill_mode=fill.ROWS,  # type: ignore[attr-defined]
+        cell_fill_mode=fill.ROWS,
         headings_style=_heading_style(),
     ) as out:
         out.row([str(c) for c in table.columns])
         for row in table.rows:
             out.row([cell_text(v, pack.lang) for v in row])
     if table.note:
-        pdf.set_font("DejaVu", "", 7)  # type: ignore[attr-defined]
-        pdf.multi_cell(0, 4, table.note, new_x="LMARGIN", new_y="NEXT")  # type: ignore[attr-defined]
-    pdf.ln(3)  # type: ignore[attr-defined]
+        pdf.set_font("DejaVu", "", 7)
+        pdf.multi_cell(0, 4, table.note, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
 
 
-def _heading_style() -> object:
+def _heading_style() -> Any:
     from fpdf.fonts import FontFace
 
     return FontFace(emphasis="BOLD", fill_color=(217, 230, 222))
@@ -234,12 +234,12 @@ def write_pptx(pack: Pack, path: Path) -> None:
 _SLIDE_ROWS = 12
 
 
-def _pptx_table(slide: object, table: Table, lang: str, top: int) -> None:
+def _pptx_table(slide: Any, table: Table, lang: str, top: int) -> None:
     from pptx.util import Emu, Pt
 
     rows = table.rows[:_SLIDE_ROWS]
     cols = len(table.columns)
-    shape = slide.shapes.add_table(  # type: ignore[attr-defined]
+    shape = slide.shapes.add_table(
         len(rows) + 1,
         cols,
         Emu(457200),
@@ -313,15 +313,15 @@ def write_xlsx(pack: Pack, path: Path) -> None:
     book.close()
 
 
-def _put(ws: object, row: int, col: int, value: object) -> None:
+def _put(ws: Any, row: int, col: int, value: object) -> None:
     if value is None:
         return
     if isinstance(value, bool):
-        ws.write_boolean(row, col, value)  # type: ignore[attr-defined]
+        ws.write_boolean(row, col, value)
     elif isinstance(value, int | float):
-        ws.write_number(row, col, value)  # type: ignore[attr-defined]
+        ws.write_number(row, col, value)
     else:
-        ws.write_string(row, col, str(value))  # type: ignore[attr-defined]
+        ws.write_string(row, col, str(value))
 
 
 def write_pack(pack: Pack, out_dir: Path) -> list[Path]:
