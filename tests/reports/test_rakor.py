@@ -241,11 +241,11 @@ class TestPrivacy:
             eng.dispose()
         assert len(names) > 100
         for folder in (pack64, pack6409):
-            stem = folder / f"rakor-{'64' if folder == pack64 else '64.09'}-2025"
+            stem = f"rakor-{'64' if folder == pack64 else '64.09'}-2025"
             texts = [
-                flat("\n".join(pdf_pages(stem.with_suffix(".pdf")))),
-                "\n".join(slide_texts(stem.with_suffix(".pptx"))),
-                "\n".join(str(c) for c in workbook_cells(stem.with_suffix(".xlsx"))),
+                flat("\n".join(pdf_pages(folder / f"{stem}.pdf"))),
+                "\n".join(slide_texts(folder / f"{stem}.pptx")),
+                "\n".join(str(c) for c in workbook_cells(folder / f"{stem}.xlsx")),
             ]
             for text in texts:
                 assert not SIXTEEN_DIGITS.search(text.replace(".", "").replace(" ", ""))

@@ -87,12 +87,13 @@ class TestDownloadButton:
         assert 'href="/regions/64.09/rakor.pdf"' in page.text
         english = client.get("/regions/64.09?lang=en")
         assert "Download meeting pack" in english.text
+        client.get("/regions/64.09?lang=id")  # the language sticks (cookie): back
 
     def test_the_button_returns_the_same_pdf_text_as_the_cli(
         self, client: TestClient, analyst: str, province: str, tmp_path: Path
     ) -> None:
         login(client, analyst)
-        response = client.get("/regions/64.09/rakor.pdf?period=2025")
+        response = client.get("/regions/64.09/rakor.pdf?period=2025&lang=id")
         assert response.status_code == 200
         assert response.headers["content-type"] == "application/pdf"
         assert (
@@ -131,7 +132,7 @@ class TestMeetingPage:
         self, client: TestClient, analyst: str
     ) -> None:
         login(client, analyst)
-        page = client.get("/meetings?region=64")
+        page = client.get("/meetings?region=64&lang=id")
         assert page.status_code == 200
         # The pickers name regions and indicators; nobody types a code.
         assert (
@@ -148,7 +149,7 @@ class TestMeetingPage:
             follow_redirects=False,
         )  # fmt: skip
         assert made.status_code == 303
-        page = client.get("/meetings?region=64")
+        page = client.get("/meetings?region=64&lang=id")
         found = re.search(r'action="/meetings/(\d+)/actions"', page.text)
         assert found is not None
         added = client.post(
@@ -160,7 +161,7 @@ class TestMeetingPage:
             follow_redirects=False,
         )  # fmt: skip
         assert added.status_code == 303, added.text
-        page = client.get("/meetings?region=64")
+        page = client.get("/meetings?region=64&lang=id")
         assert "Rakor TPPS November" in page.text
         row = page.text[page.text.index("Pendampingan KRS di PPU") :]
         assert "KRS mendapat pendampingan" in row[:800]

@@ -54,6 +54,11 @@ def rakor_command(
     if lang not in ("id", "en"):
         raise InvalidInput(f"--lang must be id or en, not {lang!r}")
     started, cpu = time.perf_counter(), time.process_time()
+    steps: list[tuple[str, float, float]] = []
+
+    def step(name: str) -> None:
+        steps.append((name, time.perf_counter(), time.process_time()))
+
     settings = get_settings()
     engine = open_database(db)
     try:
@@ -78,11 +83,18 @@ def rakor_command(
                 audience=audience,
                 threshold=settings.small_cell_threshold,
                 welfare_max_decile=settings.welfare_eligible_max_decile,
+                progress=step,
             )
     finally:
         engine.dispose()
+    step("files")
     for path in write_pack(pack, out):
         typer.echo(f"written: {path}")
+    step("end")
+    cpu_by_step = ", ".join(
+        f"{a[0]} {b[2] - a[2]:.1f}" for a, b in zip(steps, steps[1:], strict=False)
+    )
+    typer.echo(f"CPU seconds by step: {cpu_by_step}")
     typer.echo(
         f"{len(pack.sections)} sections, period {pack.period}; "
         f"{time.perf_counter() - started:.1f} s wall, "

@@ -265,7 +265,7 @@ def _status(ctx: _Ctx) -> tuple[Section, dict[str, str]]:
         change = (
             None
             if item.change_pct_points is None or small
-            else round(item.change_pct_points, 1)
+            else round(item.change_pct_points, 1) + 0.0
         )
         beyond = _beyond(item)
         statuses[item.region_code] = str(item.status)
@@ -801,6 +801,8 @@ def build_pack(
         )
     info = get_region(region)
     today = today or dt.date.today()
+    say = progress or (lambda _s: None)
+    say("indicators")
     label = pack_period(session, region=region, period=period, today=today)
     table = engine.compute(
         session,
@@ -833,7 +835,7 @@ def build_pack(
         children={r.code: r.name for r in children_of(region)},
     )
     own, child = _lookup(own_items), _lookup(child_items)
-    say = progress or (lambda _s: None)
+    say("map")
     sections: list[Section] = [_headline(ctx, own), _map(ctx, child)]
     say("status")
     sections.append(_status(ctx)[0])
@@ -849,6 +851,7 @@ def build_pack(
     sections.append(gaps)
     say("quality")
     sections.append(_quality(ctx))
+    say("actions")
     sections.append(_actions(ctx, table))
     if audience == "restricted":
         sections.append(_annex(ctx, missing))

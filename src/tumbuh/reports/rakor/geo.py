@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from tumbuh.reports.rakor.words import Lang
+from tumbuh.reports.rakor.words import Lang, number
 
 __all__ = ["BANDS", "FONT_DIRS", "draw_map", "font_path"]
 
@@ -59,6 +59,10 @@ def _rings(geometry: dict[str, Any]) -> list[list[tuple[float, float]]]:
     coords = geometry["coordinates"]
     polys = coords if geometry["type"] == "MultiPolygon" else [coords]
     return [[(float(x), float(y)) for x, y, *_ in poly[0]] for poly in polys]
+
+
+def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def _color(value: float | None) -> str:
@@ -111,7 +115,8 @@ def draw_map(
                 fill=_color(values.get(code)),
                 outline="#555555",
             )
-    for f in feats:
+    placed: list[tuple[float, float, float, float]] = []
+    for f in sorted(feats, key=lambda f: str(f["properties"]["kode"])):
         code = str(f["properties"]["kode"])
         props = f["properties"]
         if props.get("lng") is None or props.get("lat") is None:
@@ -121,18 +126,19 @@ def draw_map(
         text = names.get(code, str(props.get("nama", code)))
         for prefix in ("Kabupaten ", "Kota "):
             text = text.removeprefix(prefix)
-        shown = (
-            "-"
-            if value is None
-            else f"{value:.1f}".replace(".", "," if lang == "id" else ".")
-        )
+        shown = "-" if value is None else number(value, lang)
+        label = f"{text}\n{shown} %"
+        # Labels of neighbouring small regions (a city inside a regency) would overlap:
+        # move a label down until its box is free.
+        box = draw.multiline_textbbox((x, y), label, font=label_font, anchor="mm")
+        for _ in range(12):
+            if not any(_overlap(box, other) for other in placed):
+                break
+            y += box[3] - box[1] + 4
+            box = draw.multiline_textbbox((x, y), label, font=label_font, anchor="mm")
+        placed.append(box)
         draw.multiline_text(
-            (x, y),
-            f"{text}\n{shown} %",
-            fill="black",
-            font=label_font,
-            anchor="mm",
-            align="center",
+            (x, y), label, fill="black", font=label_font, anchor="mm", align="center"
         )
     # Legend
     lx, ly = _W - _LEGEND + 10, _PAD + 10
@@ -149,7 +155,7 @@ def draw_map(
         if lang == "id"
         else "Boundaries: data/geo (Kemendagri)"
     )
-    draw.text((lx, _H - _PAD - 24), source, fill="#555555", font=small)
+    draw.text((_PAD, _H - _PAD - 24), source, fill="#555555", font=small)
     out = io.BytesIO()
     img.save(out, format="PNG", optimize=True)
     return out.getvalue()
