@@ -22,6 +22,8 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from tumbuh.accounts import service as accounts
+from tumbuh.accounts.models import AuditEvent
 from tumbuh.cli import app
 from tumbuh.cli.synth import import_into_db
 from tumbuh.db.engine import make_engine
@@ -250,6 +252,10 @@ class TestPrivacy:
             for text in texts:
                 assert not SIXTEEN_DIGITS.search(text.replace(".", "").replace(" ", ""))
                 assert not [n for n in names if n in text]
+            status = sheet_records_at(folder / f"{stem}.xlsx", "status")
+            for row in status:
+                # "3 dari 12 balita pendek" would give a small count away.
+                assert not re.search(r"(?<![\d.,])[1-4] dari \d", str(row[4])), row
 
     def test_a_small_count_hides_its_percentage_too(self, pack6409: Path) -> None:
         rows = sheet_records(pack6409 / "rakor-64.09-2025.xlsx", "indikator_kecamatan")
@@ -268,6 +274,45 @@ class TestPrivacy:
         )  # fmt: skip
         assert result.exit_code != 0
         assert not list(tmp_path.iterdir())
+
+
+class TestRestrictedPack:
+    def test_the_annex_names_families_for_an_allowed_role_and_is_audited(
+        self, province: str, tmp_path: Path
+    ) -> None:
+        eng = make_engine(province)
+        try:
+            with unit_of_work(eng) as session:
+                accounts.create_user(
+                    session, username="analis15", password="rahasia-12345",
+                    role="province_analyst", region_code="64",
+                )  # fmt: skip
+        finally:
+            eng.dispose()
+        invoke("report", "rakor", "--region", "64.09", "--period", "2025",
+               "--audience", "restricted", "--as", "analis15", "-o", str(tmp_path),
+               "--db", province)  # fmt: skip
+        text = flat("\n".join(pdf_pages(tmp_path / "rakor-64.09-2025.pdf")))
+        assert "TERBATAS" in text
+        assert "11. Lampiran terbatas" in text
+        rows = sheet_records_at(tmp_path / "rakor-64.09-2025.xlsx", "annex")
+        assert rows
+        assert all(r[2] for r in rows)  # the head of family is named
+        eng = make_engine(province)
+        try:
+            with unit_of_work(eng) as session:
+                events = list(
+                    session.scalars(
+                        select(AuditEvent).where(
+                            AuditEvent.object_type == "rakor_annex",
+                            AuditEvent.username == "analis15",
+                        )
+                    )
+                )
+        finally:
+            eng.dispose()
+        assert len(events) == 1
+        assert events[0].region_code == "64.09"
 
 
 class TestKabkotaPackAndActions:

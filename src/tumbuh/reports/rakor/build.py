@@ -81,6 +81,10 @@ class _Ctx:
             return f"<{self.threshold}"
         return int(n)
 
+    def small(self, n: int | None) -> bool:
+        """A count the public pack may not show (1 to threshold - 1)."""
+        return self.threshold is not None and n is not None and 0 < n < self.threshold
+
     def pct(self, value: float | None, n: int | None) -> Cell:
         """A percentage hidden wherever its count (or denominator) is hidden."""
         if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -261,7 +265,8 @@ def _status(ctx: _Ctx) -> tuple[Section, dict[str, str]]:
     statuses: dict[str, str] = {}
     for item in sorted(items, key=lambda i: i.region_code):
         n = int(item.extra.get("n", 0)) if item.extra else None
-        small = ctx.threshold is not None and n is not None and 0 < n < ctx.threshold
+        cases = int(item.extra.get("cases", 0)) if item.extra else None
+        small = ctx.small(n) or ctx.small(cases)
         change = (
             None
             if item.change_pct_points is None or small
@@ -275,7 +280,9 @@ def _status(ctx: _Ctx) -> tuple[Section, dict[str, str]]:
                 ctx.w(f"status.{item.status}"),
                 change,
                 None if beyond is None else ctx.w("yes" if beyond else "no"),
-                _lead_reason(item, ctx.lang),
+                # The warning's reasons quote counts ("3 dari 12 balita pendek"): a
+                # small one is not printed in a public pack.
+                ctx.w("pack.reason_hidden") if small else _lead_reason(item, ctx.lang),
             ]
         )
     rising = [ctx.name_of(c) for c, s in statuses.items() if s == "rising"]
@@ -383,7 +390,11 @@ def _hotspots(ctx: _Ctx) -> Section:
                 item.region_name,
                 _region_name(parent),
                 ctx.count(n),
-                ctx.pct(item.extra.get("raw_value"), n),
+                # n and the raw % give the count of stunted children away: both hide
+                # when either is small.
+                None
+                if ctx.small(int(item.extra.get("cases", 0)))
+                else ctx.pct(item.extra.get("raw_value"), n),
                 round(float(item.latest_value or 0), 1),
                 ctx.w(f"status.{item.status}"),
             ]

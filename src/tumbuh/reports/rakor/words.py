@@ -35,6 +35,10 @@ WORDS: dict[str, tuple[str, str]] = {
         "'<{n}': jumlah di bawah {n} disembunyikan, begitu pula persentasenya.",
         "'<{n}': counts below {n} are hidden, and so is their percentage.",
     ),
+    "pack.reason_hidden": (
+        "alasan memuat jumlah kecil: disembunyikan",
+        "reason quotes a small count: hidden",
+    ),
     "pack.none": ("Tidak ada data untuk bagian ini.", "No data for this section."),
     # Section titles
     "sec.headline": ("Angka utama", "Headline figures"),
