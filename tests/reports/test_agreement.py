@@ -93,3 +93,32 @@ def test_forecast_shows_the_engines_count_not_the_stored_flags(
         1 for f in register.query(b.Family).all() if f.desa_code.startswith("64.71")
     )
     assert shown["64.71"] < stored  # the stored flags would have said every family
+
+
+def test_the_region_pages_forecast_panel_shows_the_engines_count(
+    register: Session,
+) -> None:
+    from tumbuh.web import insights
+    from tumbuh.web.cache import clear_cache
+
+    for fam in register.query(b.Family).all():
+        register.add(
+            RiskScore(
+                family_id=fam.id, year=2026, desa_code=fam.desa_code, risk=0.1,
+                krs=True, krs_factors="", reason_keys="", reasons_id="",
+                reasons_en="", signal_keys="", signals_id="", signals_en="",
+                model_trained_at="2026-01-01T00:00:00",
+            )
+        )  # fmt: skip
+    register.flush()
+    clear_cache()
+    try:
+        view = insights.region_forecast(register, "64.71")
+    finally:
+        clear_cache()
+    assert view is not None
+    assert view.total is not None
+    counts = krs_counts(register, period="2025", level="kecamatan", within="64.71")
+    assert view.total["krs_families"] == sum(counts.values())
+    for row in view.rows:
+        assert row["krs_families"] == counts.get(row["code"], 0)

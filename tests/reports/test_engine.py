@@ -218,3 +218,14 @@ def test_sqlite_and_postgresql_give_identical_items(tmp_path: Path) -> None:
             finally:
                 eng.dispose()
     pd.testing.assert_frame_equal(frames[0], frames[1])
+
+
+def test_outputs_default_to_the_period_chosen_by_completeness(
+    session: Session,
+) -> None:
+    ids = b.sample(session)
+    # One row in January of the next year does not move the default.
+    b.measure(session, ids["b"], D(2026, 1, 5), D(2023, 6, 1), b.MANGGAR)
+    report = region_indicators(session, region="64.71", today=D(2026, 3, 1))
+    assert report.period == "2025"
+    assert set(report.items["period"]) == {"2025"}

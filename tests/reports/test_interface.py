@@ -3,6 +3,7 @@ give the same items, row for row, on several regions and levels."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 from collections.abc import Iterator
@@ -35,6 +36,7 @@ FIGURES_CSV = (
     Path(__file__).resolve().parents[2]
     / "src/tumbuh/data/published/published_stunting_kaltim.csv"
 )
+FORMULA_NAME = '=HYPERLINK("http://example.invalid","x")'
 CASES = [
     ("64", None),
     ("64.71", None),
@@ -68,6 +70,11 @@ def db(db_url: str) -> Iterator[Engine]:
         surveillance.import_file(session, path=FIGURES_CSV)
         b.reset_ids()
         b.sample(session)
+        # A posyandu whose name would run as a formula if written as one.
+        evil = b.posyandu(session, b.LAMARU, FORMULA_NAME)
+        born = dt.date(2023, 4, 4)
+        kid = b.person(session, b.LAMARU, born)
+        b.measure(session, kid, dt.date(2025, 8, 8), born, b.LAMARU, posyandu_id=evil)
         for username, role, region in [
             ("ind_admin", "province_admin", "64"),
             ("ind_bpp", "district_analyst", "64.71"),
@@ -197,3 +204,14 @@ def test_viewers_get_small_cells_suppressed_like_cli_public(
 def test_without_a_token_the_route_answers_401(client: TestClient) -> None:
     r = client.get("/api/v1/regions/64/indicators", params={"period": "2025"})
     assert r.status_code == 401
+
+
+def test_xlsx_text_that_looks_like_a_formula_stays_text(
+    db: Engine, tmp_path: Path
+) -> None:
+    path = tmp_path / "posyandu.xlsx"
+    _cli(db, "64.71.01", "posyandu", "--xlsx", str(path))
+    sheet = openpyxl.load_workbook(path).worksheets[0]
+    cells = [c for row in sheet.iter_rows() for c in row if c.value == FORMULA_NAME]
+    assert cells, "the posyandu name is not in the export"
+    assert all(c.data_type == "s" for c in cells)

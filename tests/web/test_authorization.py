@@ -174,6 +174,7 @@ ROUTES: list[Case] = [
     Case("GET", "/api/docs", _page_get("/api/docs"), _anyone, 200),
     Case("GET", "/api/v1/me", _me, _anyone, 200),
     Case("GET", "/api/v1/regions/{code}/summary", _api_get("/api/v1/regions/{region}/summary"), _in_region, 200),
+    Case("GET", "/api/v1/regions/{code}/indicators", _api_get("/api/v1/regions/{region}/indicators?period=2025"), _in_region, 200),
 ]  # fmt: skip
 
 # Routes whose outcome does not depend on a region are still run with both regions.

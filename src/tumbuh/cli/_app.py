@@ -49,6 +49,10 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
         "Expected new stunting cases next year (summed family risks) next to today's "
         "stock.",
     ),
+    "indicators": (
+        ("indicators",),
+        "Indicators of docs/indicators.md for a region (or its areas at --level).",
+    ),
     "routine-prevalence": (
         ("routine",),
         "Routine prevalence (latest measurement per child in the period) with Wilson "

@@ -6,7 +6,9 @@ from :mod:`tumbuh.risk.krs` over whole columns, and the programme coverages from
 eligibility rules below. Nothing loops over regions or rows in Python.
 
 Periods are labels ``2025`` (year), ``2025-Q3`` (quarter) or ``2025-07`` (month). The caller
-passes one; :func:`default_period` gives the latest full calendar year with measurements.
+passes one: :mod:`tumbuh.reports.service` defaults to the period chosen by completeness
+(:mod:`tumbuh.reports.periods`); :func:`default_period` (the latest ended calendar year with
+measurements) serves direct calls such as the benchmark.
 
 Denominators count those eligible **at any time in the period**: a pregnancy spanning two
 years counts in both; a child who is wasted at one measurement of the period and recovers by
@@ -564,18 +566,19 @@ def _finish(
         pos_desa.get(c, "") if p else c for c, p in zip(codes, is_pos, strict=True)
     ]
     year = int(label[:4])
-    memo: dict[tuple[str, str], float | None] = {}
-
-    def target(ind: str, code: str) -> float | None:
-        key = (ind, code[:5])
-        if key not in memo:
-            tg = target_for(by_code(ind), key[1], year) if code else None
-            memo[key] = None if tg is None else tg.value
-        return memo[key]
-
-    df["target"] = [target(i, c) for i, c in zip(df["indicator"], place, strict=True)]
-    df["target"] = df["target"].astype("float64")
-    df["source"] = df["indicator"].map(lambda c: str(by_code(c).source))
+    # One lookup per (indicator, kab/kota prefix) pair, then a join.
+    keys = pd.DataFrame({"indicator": df["indicator"], "_k": [p[:5] for p in place]})
+    pairs = keys.drop_duplicates()
+    values = []
+    for ind, k in zip(pairs["indicator"], pairs["_k"], strict=True):
+        tg = target_for(by_code(ind), k, year) if k else None
+        values.append(np.nan if tg is None else tg.value)
+    found = pairs.assign(target=np.array(values, dtype=np.float64))
+    df["target"] = keys.merge(found, on=["indicator", "_k"], how="left")[
+        "target"
+    ].to_numpy(dtype=np.float64)
+    sources = {c.code: str(c.source) for c in CATALOGUE}
+    df["source"] = df["indicator"].map(sources)
     df["suppressed"] = False
     order = {c.code: i for i, c in enumerate(CATALOGUE)}
     lv = {v: i for i, v in enumerate(LEVELS)}
@@ -583,6 +586,30 @@ def _finish(
         ["_l", "region_code", "_i"], kind="stable"
     )
     return df.drop(columns=["_l", "_i"]).reset_index(drop=True)[list(ITEM_COLUMNS)]
+
+
+def krs_families(
+    tables: repository.RegisterTables, *, period: str, rules: KrsRules | None = None
+) -> pd.DataFrame:
+    """``level, region_code, krs_families`` at every administrative level: the same count
+    as :func:`compute`'s ``krs_families`` items, from persons and families only."""
+    label, _, end = period_bounds(period)
+    frames, _ = _krs(tables, label, end, rules or KrsRules())
+    rows = [
+        f for f in frames if not f.is_empty() and f["indicator"][0] == "krs_families"
+    ]
+    if not rows:
+        return pd.DataFrame({"level": [], "region_code": [], "krs_families": []})
+    out: pd.DataFrame = (
+        rows[0]
+        .select(
+            "level",
+            pl.col("code").alias("region_code"),
+            pl.col("numerator").alias("krs_families"),
+        )
+        .to_pandas()
+    )
+    return out
 
 
 @dataclass(frozen=True)

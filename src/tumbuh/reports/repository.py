@@ -311,6 +311,25 @@ def load(session: Session, *, region: str | None) -> RegisterTables:
     )
 
 
+def load_families(session: Session, *, region: str | None) -> RegisterTables:
+    """Only persons and families (what the KRS rule reads); the other tables empty."""
+
+    def empty(q: Query) -> pd.DataFrame:
+        return _to_pandas(_empty(q))
+
+    return RegisterTables(
+        measurements=empty(MEASUREMENTS),
+        persons=read(session, PERSONS, region=region, column="desa_code"),
+        families=read(session, FAMILIES, region=region, column="desa_code"),
+        pregnancies=empty(PREGNANCIES),
+        pregnancy_screenings=empty(PREGNANCY_SCREENINGS),
+        interventions=empty(INTERVENTIONS),
+        posyandu=empty(POSYANDU),
+        regions=empty(REGIONS),
+        published=empty(PUBLISHED),
+    )
+
+
 def region_names(tables: RegisterTables) -> dict[str, str]:
     return dict(zip(tables.regions["code"], tables.regions["name"], strict=True))
 

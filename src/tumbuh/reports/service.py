@@ -13,9 +13,31 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from tumbuh.reports import engine
+from tumbuh.errors import InvalidInput
+from tumbuh.reports import engine, periods
 
-__all__ = ["IndicatorReport", "region_indicators"]
+__all__ = [
+    "IndicatorReport",
+    "default_label",
+    "forecast_table",
+    "krs_counts",
+    "region_indicators",
+]
+
+
+def default_label(
+    session: Session, *, region: str | None, today: dt.date | None = None
+) -> str:
+    """The default period of every indicator output: the latest closed year whose
+    measurements are complete (reports.periods, by desa completeness), never the year of
+    the newest row."""
+    choice = periods.default_period(session, kind="year", region=region, as_of=today)
+    if choice.label is None:
+        raise InvalidInput(
+            "no complete closed year of measurements to default to: pass --period "
+            "(e.g. 2025)"
+        )
+    return choice.label
 
 
 @dataclass(frozen=True)
@@ -37,17 +59,25 @@ def region_indicators(
     suppress_below: int | None = None,
     welfare_max_decile: int = engine.WELFARE_ELIGIBLE_MAX_DECILE,
     today: dt.date | None = None,
+    computed: engine.IndicatorTable | None = None,
 ) -> IndicatorReport:
     """Indicators of `region` itself (level None) or of its areas at `level`.
 
     ``suppress_below``: the small-cell threshold for viewers and public output (None: no
-    suppression, for users allowed to see the register's personal data).
+    suppression, for users allowed to see the register's personal data). ``computed``: an
+    engine result for `period` over a region containing `region` (e.g. the province's,
+    kept per data generation by the web cache), used instead of computing again.
     """
     engine.level_of(region)  # a clear error for a malformed code before any read
-    table = engine.compute(
+    province = region.split(".")[0]
+    if period is None and computed is None:
+        period = default_label(session, region=province, today=today)
+    # Always over the whole province: a child measured in two kab/kota counts where its
+    # latest measurement is, whichever region is asked for (one number everywhere).
+    table = computed or engine.compute(
         session,
         period=period,
-        region=region,
+        region=province,
         welfare_max_decile=welfare_max_decile,
         today=today,
     )
@@ -64,11 +94,18 @@ def krs_counts(
 ) -> dict[str, int]:
     """``krs_families`` of the engine per region of `level` (under `within`): the one KRS
     count that every page, command and export shows."""
-    table = engine.compute(session, period=period, region=within)
-    items = table.items
-    rows = items.loc[(items["indicator"] == "krs_families") & (items["level"] == level)]
+    from tumbuh.reports import repository
+
+    tables = repository.load_families(
+        session, region=within.split(".")[0] if within else None
+    )
+    table = engine.krs_families(tables, period=period)
+    rows = table.loc[table["level"] == level]
+    if within:
+        rows = rows.loc[rows["region_code"].astype(str).str.startswith(within)]
     return {
-        str(c): int(v) for c, v in zip(rows["region_code"], rows["value"], strict=True)
+        str(c): int(v)
+        for c, v in zip(rows["region_code"], rows["krs_families"], strict=True)
     }
 
 

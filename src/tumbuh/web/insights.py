@@ -29,7 +29,7 @@ from tumbuh.register import read as register_read
 from tumbuh.register.master import children_of
 from tumbuh.register.models import Measurement
 from tumbuh.reports.periods import COVERAGE_SOURCES, resolve_year
-from tumbuh.risk.forecast import forecast
+from tumbuh.reports.service import forecast_table
 from tumbuh.risk.signals import weight_faltering
 from tumbuh.surveillance import routine
 from tumbuh.web import cache, figures
@@ -78,7 +78,8 @@ class ForecastView:
 def _forecast_level(db: Session, level: str) -> pd.DataFrame | None:
     def compute() -> pd.DataFrame | None:
         try:
-            return forecast(db, level=level)
+            # KRS families from the engine: one count with coverage and indicators.
+            return forecast_table(db, level=level, year=None, within=None)
         except NotFound:
             return None
 

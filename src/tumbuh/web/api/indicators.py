@@ -9,7 +9,9 @@ from pydantic import BaseModel, Field
 
 from tumbuh.accounts.roles import policy
 from tumbuh.accounts.scope import require_region
-from tumbuh.reports.service import region_indicators
+from tumbuh.reports import engine
+from tumbuh.reports.service import default_label, region_indicators
+from tumbuh.web.cache import cached
 from tumbuh.web.deps import ApiUser, DbDep, SettingsDep
 
 router = APIRouter(tags=["indicators"])
@@ -60,13 +62,26 @@ def region_indicators_route(
     ] = None,
 ) -> IndicatorsOut:
     clean = require_region(user, code)
+    engine.level_of(clean)
     viewer = not policy(user.role).personal_data
+    province = clean.split(".")[0]
+    decile = settings.welfare_eligible_max_decile
+    period = period or default_label(db, region=province)
+    # One computation per province, period and data generation serves every region in it.
+    table = cached(
+        db,
+        ("indicators", province, period, decile),
+        lambda: engine.compute(
+            db, period=period, region=province, welfare_max_decile=decile
+        ),
+    )
     report = region_indicators(
         db,
         region=clean,
         period=period,
         level=level,
         suppress_below=settings.small_cell_threshold if viewer else None,
-        welfare_max_decile=settings.welfare_eligible_max_decile,
+        welfare_max_decile=decile,
+        computed=table,
     )
     return IndicatorsOut.model_validate(report.to_dict())
