@@ -108,3 +108,11 @@ def test_every_command_answers_its_own_help(name: str) -> None:
     out = CliRunner().invoke(app, [name, "--help"])
     assert out.exit_code == 0, out.output
     assert "Usage:" in out.output
+
+
+@pytest.mark.parametrize("name", ["warning", "routine-prevalence", "faltering"])
+def test_the_help_of_a_command_that_imports_inside_loads_no_data_library(
+    name: str,
+) -> None:
+    names = _imported_by(name, "--help")
+    assert not {n for n in names if n.split(".")[0] in HEAVY}

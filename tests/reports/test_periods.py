@@ -17,6 +17,7 @@ from tumbuh.reports.periods import (
     measurement_counts,
     resolve_year,
 )
+from tumbuh.reports.warning import split_period
 
 Y = ReportingPeriod.parse
 TODAY = dt.date(2026, 12, 6)
@@ -218,3 +219,34 @@ class TestFromTheRegister:
         assert choice.label == "2025"
         assert resolve_year(session, None, as_of=dt.date(2026, 12, 6))[0] == 2025
         assert resolve_year(session, 2026)[0] == 2026
+
+
+class TestNote:
+    def test_many_later_periods_are_summed_after_the_first_two(self) -> None:
+        counts = [(d, Y("2024-01"), 1) for d in DESA]
+        counts += [(DESA[0], Y(f"2025-{m:02d}"), 2) for m in range(1, 6)]
+        choice = choose_period(counts, kind="month", threshold=0.8, as_of=TODAY)
+        assert choice.label == "2024-01"
+        note = str(choice.note("en"))
+        assert "2 rows dated 2025-01" in note
+        assert "2 rows dated 2025-02" in note
+        assert "6 rows dated 2025-03..2025-05 (3 periods incomplete" in note
+        assert choice.incomplete_rows == 10
+
+
+class TestSplitPeriod:
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            ("year", ("year", None)),
+            ("month", ("month", None)),
+            ("2025", ("year", "2025")),
+            ("2025-08", ("month", "2025-08")),
+            ("2025-q3", ("quarter", "2025-Q3")),
+            ("week", ("week", None)),
+        ],
+    )
+    def test_a_period_option_is_a_frequency_or_one_period(
+        self, text: str, expected: tuple[str, str | None]
+    ) -> None:
+        assert split_period(text) == expected

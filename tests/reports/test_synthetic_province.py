@@ -208,6 +208,10 @@ class TestSyntheticProvincePlusNextJanuary:
         )
         assert out["period_label"] == "2025"
         assert out["gaps"]
+        again = invoke(
+            "gaps", "--region", "64.71", "--period", "2025", "--json", "--db", province
+        )
+        assert json.loads(again.stdout)["gaps"] == out["gaps"]
         family_gap = next(g for g in out["gaps"] if g["person_id"] is None)
         assert family_gap["family_id"] is not None
 
@@ -237,9 +241,16 @@ def test_sqlite_and_postgresql_give_the_same_coverage_and_gaps(
             gaps = json.loads(
                 invoke("gaps", "--region", "64.71", "--json", "--db", url).stdout
             )
-            outs[name] = (cov["indicators"], cov["by_area"], gaps["gaps"])
+            warn = json.loads(
+                invoke(
+                    "warning", "--source", "routine", "--level", "desa", "--json",
+                    "--lang", "en", "--db", url,
+                ).stdout
+            )  # fmt: skip
+            outs[name] = (cov["indicators"], cov["by_area"], gaps["gaps"], warn)
     assert outs["sqlite"][0] == outs["postgres"][0]
     assert outs["sqlite"][1] == outs["postgres"][1]
+    assert outs["sqlite"][3] == outs["postgres"][3]
     key = ("family_id", "person_id", "code")
     assert sorted(tuple(str(g[k]) for k in key) for g in outs["sqlite"][2]) == sorted(
         tuple(str(g[k]) for k in key) for g in outs["postgres"][2]

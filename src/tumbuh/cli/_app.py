@@ -86,7 +86,8 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
     ),
     "warning": (
         ("warning",),
-        "Status per region (rising, stalled, falling, on_track, no_data) with reasons.",
+        "Status per region (rising, stalled, falling, on_track, insufficient, "
+        "no_data) with reasons.",
     ),
     "zscore": (
         ("zscore",),

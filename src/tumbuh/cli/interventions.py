@@ -44,6 +44,7 @@ Year = Annotated[
     int | None,
     typer.Option(
         "--year",
+        "--period",
         help="Calendar year (default: the latest complete year, docs/periods.md).",
     ),
 ]

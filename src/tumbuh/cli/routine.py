@@ -6,18 +6,10 @@ import json
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
-import pandas as pd
 import typer
 
 from tumbuh.cli._app import app
-from tumbuh.config import get_settings
-from tumbuh.db.engine import make_engine
-from tumbuh.db.session import unit_of_work
 from tumbuh.errors import InvalidInput, TumbuhError
-from tumbuh.risk.signals import weight_faltering
-from tumbuh.surveillance import routine
-from tumbuh.tabular.writers import write_table
 
 LevelOpt = Annotated[
     str,
@@ -74,6 +66,14 @@ def routine_prevalence(
     db: DbOpt = None,
 ) -> None:
     """Routine prevalence (latest measurement per child in the period) with Wilson 95 % CI."""
+    import pandas as pd
+
+    from tumbuh.config import get_settings
+    from tumbuh.db.engine import make_engine
+    from tumbuh.db.session import unit_of_work
+    from tumbuh.surveillance import routine
+    from tumbuh.tabular.writers import write_table
+
     settings = get_settings()
     try:
         engine = make_engine(db or settings.database_url)
@@ -127,6 +127,11 @@ def routine_incidence(
     db: DbOpt = None,
 ) -> None:
     """New stunting cases among children previously measured not stunted."""
+    from tumbuh.config import get_settings
+    from tumbuh.db.engine import make_engine
+    from tumbuh.db.session import unit_of_work
+    from tumbuh.surveillance import routine
+
     settings = get_settings()
     try:
         engine = make_engine(db or settings.database_url)
@@ -163,6 +168,11 @@ def routine_vs_survey(
     db: DbOpt = None,
 ) -> None:
     """Per kab/kota: routine stunting % and coverage next to the survey %, and adjusted %."""
+    from tumbuh.config import get_settings
+    from tumbuh.db.engine import make_engine
+    from tumbuh.db.session import unit_of_work
+    from tumbuh.surveillance import routine
+
     try:
         engine = make_engine(db or get_settings().database_url)
         with unit_of_work(engine) as session:
@@ -203,6 +213,15 @@ def faltering(
     Children weighed in the period (default: the posyandu's latest month), judged at their
     latest weighing in it.
     """
+    import numpy as np
+    import pandas as pd
+
+    from tumbuh.config import get_settings
+    from tumbuh.db.engine import make_engine
+    from tumbuh.db.session import unit_of_work
+    from tumbuh.risk.signals import weight_faltering
+    from tumbuh.surveillance import routine
+
     try:
         engine = make_engine(db or get_settings().database_url)
         with unit_of_work(engine) as session:

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from tumbuh.cli._app import app
-from tumbuh.cli.aggregates import open_surveillance_db
-from tumbuh.config import get_settings
-from tumbuh.db.session import unit_of_work
 from tumbuh.errors import InvalidInput, TumbuhError
-from tumbuh.reports.warning import WarningResult, early_warning
-from tumbuh.surveillance import service
-from tumbuh.surveillance.models import FigureKind
-from tumbuh.surveillance.trends import SurveyAssumptions
+
+if TYPE_CHECKING:
+    from tumbuh.reports.warning import WarningResult
 
 
 def _fmt(value: float | None, digits: int = 1) -> str:
@@ -125,6 +121,15 @@ def warning(
     ] = None,
 ) -> None:
     """Status per region (rising, stalled, falling, on_track, insufficient, no_data) with reasons."""
+    # Imported here: `tumbuh --help` and the other commands do not load pandas/scipy.
+    from tumbuh.cli.aggregates import open_surveillance_db
+    from tumbuh.config import get_settings
+    from tumbuh.db.session import unit_of_work
+    from tumbuh.reports.warning import early_warning
+    from tumbuh.surveillance import service
+    from tumbuh.surveillance.models import FigureKind
+    from tumbuh.surveillance.trends import SurveyAssumptions
+
     try:
         published = source in {"published_routine", "published-routine"}
         try:

@@ -117,7 +117,11 @@ class Measurement(Base):
     """One child measurement; z-scores, flags and categories computed by tumbuh.growth on write."""
 
     __tablename__ = "measurements"
-    __table_args__ = (UniqueConstraint("person_id", "measured_on"),)
+    __table_args__ = (
+        UniqueConstraint("person_id", "measured_on"),
+        # Desa x period counts (reports.periods) read this index alone.
+        Index("ix_measurements_desa_code_measured_on", "desa_code", "measured_on"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))

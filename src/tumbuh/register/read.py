@@ -17,10 +17,8 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from tumbuh.errors import NotFound
-from tumbuh.interventions.models import Intervention, InterventionKind, MeetingAction
 from tumbuh.register.master import codes_under
 from tumbuh.register.models import Family, Measurement, Person, QuarantinedRow
-from tumbuh.risk.models import RiskScore
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,82 +354,6 @@ def drop_quarantined(session: Session, row_id: int) -> None:
     if q is not None:
         session.delete(q)
         session.flush()
-
-
-@dataclass(frozen=True, slots=True)
-class FamilyRisk:
-    year: int
-    risk: float
-    krs: bool
-    krs_factors: list[str]
-    reasons: str
-    signals: str
-
-
-def family_risk(session: Session, family_id: int, *, lang: str) -> FamilyRisk | None:
-    """The family's latest stored risk score (risk.models.RiskScore, written by `tumbuh risk
-    score`): probability, KRS status and factors, reasons and signals in `lang`."""
-    row = session.scalars(
-        select(RiskScore)
-        .where(RiskScore.family_id == family_id)
-        .order_by(RiskScore.year.desc())
-        .limit(1)
-    ).first()
-    if row is None:
-        return None
-    return FamilyRisk(
-        year=row.year,
-        risk=row.risk,
-        krs=row.krs,
-        krs_factors=[f for f in row.krs_factors.split(";") if f],
-        reasons=row.reasons_en if lang == "en" else row.reasons_id,
-        signals=row.signals_en if lang == "en" else row.signals_id,
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class InterventionRow:
-    given_on: dt.date
-    kind_code: str
-    name: str
-    person_id: int | None
-    status: str
-    sector: str
-
-
-def interventions_of(
-    session: Session, *, person_ids: list[int], family_id: int | None, lang: str
-) -> list[InterventionRow]:
-    """Interventions recorded for these people or this family, newest first."""
-    conds: list[ColumnElement[bool]] = []
-    if person_ids:
-        conds.append(Intervention.person_id.in_(person_ids))
-    if family_id is not None:
-        conds.append(Intervention.family_id == family_id)
-    if not conds:
-        return []
-    name = InterventionKind.name_en if lang == "en" else InterventionKind.name_id
-    rows = session.execute(
-        select(
-            Intervention.given_on,
-            Intervention.kind_code,
-            name,
-            Intervention.person_id,
-            Intervention.status,
-            Intervention.sector,
-        )
-        .join(InterventionKind, InterventionKind.code == Intervention.kind_code)
-        .where(or_(*conds))
-        .order_by(Intervention.given_on.desc(), Intervention.id)
-    ).all()
-    return [InterventionRow(*r) for r in rows]
-
-
-def action_region(session: Session, action_id: int) -> str | None:
-    """The region of a meeting action (to check scope before updating it); None if absent."""
-    return session.scalar(
-        select(MeetingAction.region_code).where(MeetingAction.id == action_id)
-    )
 
 
 def desa_growth(session: Session, *, desa_code: str) -> pd.DataFrame:

@@ -15,6 +15,7 @@ from tumbuh.accounts.models import User
 from tumbuh.accounts.roles import Role, policy
 from tumbuh.accounts.scope import require_record, require_region
 from tumbuh.errors import Forbidden, InvalidInput, NotFound
+from tumbuh.interventions import read as interventions_read
 from tumbuh.interventions import service as interventions
 from tumbuh.interventions.schemas import (
     ActionCreate,
@@ -24,7 +25,6 @@ from tumbuh.interventions.schemas import (
     KindUpdate,
     RecordStatus,
 )
-from tumbuh.register import read as register_read
 from tumbuh.reports.periods import COVERAGE_SOURCES, resolve_year
 from tumbuh.web import cache
 from tumbuh.web.deps import DbDep, LangDep, PageUser, client_ip
@@ -244,7 +244,7 @@ def update_action(
     note: Annotated[str, Form()] = "",
 ) -> Response:
     _may_edit_actions(user)
-    region = register_read.action_region(db, action_id)
+    region = interventions_read.action_region(db, action_id)
     if region is None:
         raise NotFound(f"no meeting action {action_id}")
     require_region(user, region)

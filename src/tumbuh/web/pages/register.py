@@ -7,8 +7,10 @@ from starlette.responses import Response
 
 from tumbuh.accounts import service as accounts
 from tumbuh.accounts.scope import mask_nik, require_record
+from tumbuh.interventions import read as interventions_read
 from tumbuh.register import read as register_read
 from tumbuh.register.master import lineage
+from tumbuh.risk import read as risk_read
 from tumbuh.web import insights
 from tumbuh.web.deps import DbDep, LangDep, PageUser, client_ip
 from tumbuh.web.growth_charts import (
@@ -49,7 +51,7 @@ def child_page(
             ("len", chart_with_points("len", sex, len_points, lang)),
             ("wei", chart_with_points("wei", sex, wei_points, lang)),
         ]
-    received = register_read.interventions_of(
+    received = interventions_read.interventions_of(
         db, person_ids=[child_id], family_id=None, lang=lang
     )
     return render(
@@ -78,8 +80,8 @@ def family_page(
         db, actor=user, action="view", object_type="family", object_id=str(family_id),
         region_code=family.desa_code, ip=client_ip(request),
     )  # fmt: skip
-    risk = register_read.family_risk(db, family_id, lang=lang)
-    received = register_read.interventions_of(
+    risk = risk_read.family_risk(db, family_id, lang=lang)
+    received = interventions_read.interventions_of(
         db, person_ids=[m.id for m in family.members], family_id=family_id, lang=lang
     )
     names = {m.id: m.name for m in family.members}
