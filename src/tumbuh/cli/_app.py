@@ -112,10 +112,6 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
         ("interventions",),
         "Intervention catalogue, single records, synthetic records.",
     ),
-    "indicators": (
-        ("indicators",),
-        "Indicators of docs/indicators.md for a region (or its areas at --level).",
-    ),
     "report": (("report",), "Reports for meetings: the Rakor TPPS pack."),
     "meeting": (
         ("meeting",),
