@@ -2,7 +2,7 @@
 baseline (value and period) and the target agreed
 
 Revision ID: 0009_pack_meetings
-Revises: 0003_derived_results
+Revises: 0008_ind2_measurements_desa_date
 Create Date: 2026-12-06 21:00:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009_pack_meetings"
-down_revision: str | None = "0003_derived_results"
+down_revision: str | None = "0008_ind2_measurements_desa_date"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
