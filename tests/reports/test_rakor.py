@@ -297,7 +297,9 @@ class TestRestrictedPack:
         assert "11. Lampiran terbatas" in text
         rows = sheet_records_at(tmp_path / "rakor-64.09-2025.xlsx", "annex")
         assert rows
-        assert all(r[2] for r in rows)  # the head of family is named
+        named = [str(r[2]) for r in rows if r[2]]
+        assert named  # heads of family are named (where the register has the name)
+        assert named[0] in text
         eng = make_engine(province)
         try:
             with unit_of_work(eng) as session:
@@ -358,3 +360,23 @@ def sheet_records_at(path: Path, sheet: str) -> list[tuple[Any, ...]]:
     rows = [r for r in book[sheet].iter_rows(min_row=3, values_only=True) if r[0]]
     book.close()
     return rows
+
+
+class TestEnglish:
+    def test_the_english_pack_speaks_english_on_every_page(
+        self, province: str, tmp_path: Path
+    ) -> None:
+        invoke("report", "rakor", "--region", "64.09", "--period", "2025", "--lang",
+               "en", "-o", str(tmp_path), "--db", province)  # fmt: skip
+        pages = pdf_pages(tmp_path / "rakor-64.09-2025.pdf")
+        for n, text in enumerate(pages, start=1):
+            assert f"Page {n} of {len(pages)}" in text
+            assert "Period 2025" in text
+            assert "Halaman" not in text
+        text = flat("\n".join(pages))
+        assert "3. Status per region" in text
+        titles = [
+            s.shapes.title.text
+            for s in Presentation(str(tmp_path / "rakor-64.09-2025.pptx")).slides
+        ]
+        assert titles[0] == "TPPS coordination meeting pack"
