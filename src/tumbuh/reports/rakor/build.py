@@ -639,13 +639,13 @@ def _quality(ctx: _Ctx) -> Section:
     worst_name: str | None = None
     for level in ("desa", "posyandu"):
         try:
-            items = quality_report(ctx.session, level=level)
+            items = quality_report(ctx.session, level=level, period=ctx.period)
         except (NotFound, InvalidInput):
             items = []
         mine = [
             i
             for i in items
-            if i.get("period") == "all"
+            if i.get("period") == ctx.period
             and i.get("score") is not None
             and i.get("band") != "insufficient"
             and str(
@@ -680,7 +680,7 @@ def _quality(ctx: _Ctx) -> Section:
                     ctx.w("col.reasons"),
                 ],
                 rows,
-                ctx.w("note.quality"),
+                ctx.w("note.quality", period=ctx.period),
             )
         )
     msg = ctx.w("msg.quality", worst=worst_name or ctx.w("msg.none"))

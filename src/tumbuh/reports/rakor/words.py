@@ -198,8 +198,8 @@ WORDS: dict[str, tuple[str, str]] = {
         "National targets of Perpres 72/2021 (Annex); coverage year {period}.",
     ),
     "note.quality": (
-        "Skor kualitas 0-100 (gaya SMART) semua periode; alasan dengan jumlahnya.",
-        "Quality score 0-100 (SMART style) over all periods; reasons with counts.",
+        "Skor kualitas 0-100 (gaya SMART), periode {period}; alasan dengan jumlahnya.",
+        "Quality score 0-100 (SMART style), period {period}; reasons with counts.",
     ),
     "note.actions": (
         "Pergerakan diukur dengan definisi indikator yang sama: periode awal -> {period}.",
