@@ -28,6 +28,7 @@ from tumbuh.cli import app
 from tumbuh.cli.synth import import_into_db
 from tumbuh.db.engine import make_engine
 from tumbuh.db.session import unit_of_work
+from tumbuh.errors import InvalidInput
 from tumbuh.register.master import children_of
 from tumbuh.register.models import Measurement, Person
 from tumbuh.synth import SynthConfig, synthesize
@@ -380,3 +381,17 @@ class TestEnglish:
             for s in Presentation(str(tmp_path / "rakor-64.09-2025.pptx")).slides
         ]
         assert titles[0] == "TPPS coordination meeting pack"
+
+
+class TestMeetingCommands:
+    def test_an_unknown_indicator_is_refused_by_name(
+        self, province: str, meeting: dict[str, Any]
+    ) -> None:
+        result = runner.invoke(
+            app, ["meeting", "action", "--meeting", str(meeting["meeting_id"]),
+                  "--title", "x", "--office", "Dinkes", "--due", "2026-01-31",
+                  "--indicator", "stunting_rate", "--db", province],
+        )  # fmt: skip
+        assert result.exit_code == 1
+        assert isinstance(result.exception, InvalidInput)
+        assert "stunting_rate" in str(result.exception)

@@ -57,9 +57,13 @@ def baseline(
     today: dt.date | None = None,
 ) -> Baseline:
     """The indicator's value in `region` over `period` (default: the latest complete year)."""
-    computable = {c.code for c in CATALOGUE if not c.not_computed}
-    if indicator not in computable:
-        by_code(indicator)  # NotFound-like error for an unknown code
+    known = {c.code: c for c in CATALOGUE}
+    if indicator not in known:
+        raise InvalidInput(
+            f"unknown indicator {indicator!r}: use a code of docs/indicators.md "
+            "(e.g. stunting_routine, pendampingan_krs)"
+        )
+    if known[indicator].not_computed:
         raise InvalidInput(
             f"indicator {indicator} cannot be computed from the register"
         )
