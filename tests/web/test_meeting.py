@@ -18,6 +18,7 @@ from tumbuh.cli import app as cli
 from tumbuh.cli.synth import import_into_db
 from tumbuh.config import Settings
 from tumbuh.db.engine import make_engine
+from tumbuh.register.master import children_of
 from tumbuh.synth import SynthConfig, synthesize
 from tumbuh.web.app import create_app
 
@@ -178,3 +179,25 @@ class TestMeetingPage:
             follow_redirects=False,
         )  # fmt: skip
         assert response.status_code == 403
+
+
+class TestSmallCellsOnRegionPages:
+    def test_a_coverage_percentage_is_hidden_wherever_its_count_is(
+        self, client: TestClient, viewer: str
+    ) -> None:
+        login(client, viewer)
+        suppressed = 0
+        for kec in children_of("64.09"):
+            page = client.get(f"/regions/{kec.code}?lang=id")
+            assert page.status_code == 200
+            if 'id="coverage-table"' not in page.text:
+                continue
+            table = page.text[page.text.index('id="coverage-table"') :]
+            table = table[: table.index("</table>")]
+            for row in re.findall(r"<tr><td.*?</tr>", table, flags=re.S):
+                cells = re.findall(r'<td class="num"[^>]*>(.*?)</td>', row, flags=re.S)
+                reached, pct = cells[0], cells[1]
+                if "&lt;5" in reached:
+                    suppressed += 1
+                    assert not re.search(r"\d,\d", pct), row
+        assert suppressed > 0
