@@ -229,3 +229,25 @@ def test_outputs_default_to_the_period_chosen_by_completeness(
     report = region_indicators(session, region="64.71", today=D(2026, 3, 1))
     assert report.period == "2025"
     assert set(report.items["period"]) == {"2025"}
+
+
+def test_published_figures_of_the_year_are_items_of_their_own_source(
+    session: Session,
+) -> None:
+    from tumbuh.surveillance import service as surveillance
+
+    b.sample(session)
+    surveillance.import_file(
+        session,
+        path=Path(__file__).resolve().parents[2]
+        / "src/tumbuh/data/published/published_stunting_kaltim.csv",
+    )
+    items = engine.compute(session, period="2024").items
+    survey = item(items, "stunting_survey", "64.71")
+    # SSGI 2024 Balikpapan: the primary 24.6, not the alternative 24.7.
+    assert (survey["value"], survey["source"]) == (24.6, "survey")
+    routine = item(items, "stunting_published_routine", "64.71")
+    # Two primary e-PPGBM figures (12.4, 14.68): their mean, without a CI.
+    assert routine["value"] == pytest.approx(13.54)
+    assert pd.isna(routine["ci_low"])
+    assert item(items, "stunting_survey", "64")["level"] == "province"
