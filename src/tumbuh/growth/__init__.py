@@ -21,10 +21,11 @@ from tumbuh.growth.lms import value_from_z, z_from_lms
 from tumbuh.growth.prevalence import anthro_prevalence as anthro_prevalence
 from tumbuh.growth.rounding import round_r
 from tumbuh.growth.who2007 import ZScores2007, zscores_who2007
-from tumbuh.growth.zscores import ZScores, zscores
+from tumbuh.growth.zscores import DAYS_PER_MONTH, ZScores, zscores
 
 __all__ = [
     "CATEGORY_LABELS_EN",
+    "DAYS_PER_MONTH",
     "CATEGORY_LABELS_EN_2007",
     "INDICATORS",
     "Indicator",

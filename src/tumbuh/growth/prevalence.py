@@ -43,7 +43,7 @@ import numpy.typing as npt
 from scipy import special
 
 from tumbuh.growth.cleaning import OEDEMA_CODES, as_codes, as_float
-from tumbuh.growth.zscores import zscores
+from tumbuh.growth.zscores import DAYS_PER_MONTH, zscores
 
 __all__ = [
     "AGE_GROUP_LABELS",
@@ -62,8 +62,6 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 Method = Literal["simple", "hybrid", "survey"]
 
-#: Days per month used by WHO Anthro to convert ages (WHO Anthro manual, 2011, §3.1).
-DAYS_PER_MONTH = 30.4375
 #: Rows whose rounded age exceeds 1826 days (5 years) are left out of prevalences
 #: (WHO Anthro Survey Analyser, "Data quality and exclusion rules").
 MAX_AGE_DAYS = 1826

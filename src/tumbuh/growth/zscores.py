@@ -41,7 +41,8 @@ __all__ = ["ZScores", "zscores"]
 F64 = NDArray[np.float64]
 Validate = Literal["raise", "row"]
 
-# WHO anthro: days per month used to convert ages (365.25 / 12).
+#: Days per month used by WHO Anthro to convert ages: 365.25 / 12 (WHO Anthro manual, 2011,
+#: §3.1). The one definition in tumbuh; exported as ``tumbuh.growth.DAYS_PER_MONTH``.
 DAYS_PER_MONTH = 30.4375
 # WHO anthro: a standing height is converted to length (+0.7 cm) below 731
 # days, a recumbent length to height (-0.7 cm) from 731 days (WHO MGRS:

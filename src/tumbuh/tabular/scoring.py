@@ -18,7 +18,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tumbuh.growth import zscores, zscores_who2007
+from tumbuh.growth import DAYS_PER_MONTH, zscores, zscores_who2007
 from tumbuh.tabular.issues import RowIssue
 from tumbuh.tabular.mapping import ColumnMapping
 from tumbuh.tabular.parse import (
@@ -44,8 +44,6 @@ __all__ = [
 Standard = Literal["who2006", "who2007"]
 AgeUnit = Literal["days", "months"]
 
-# WHO anthro: days per month used to convert ages (WHO 2006 technical report; anthro).
-DAYS_PER_MONTH = 30.4375
 
 _MEASUREMENTS_2006 = {
     "weight": ("weight_kg", "weight"),

@@ -10,10 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from tumbuh.errors import InvalidInput
-from tumbuh.growth import lms_value_from_z
+from tumbuh.growth import DAYS_PER_MONTH, lms_value_from_z
 
-# Days per month in the WHO Child Growth Standards (anthro: 30.4375 = 365.25 / 12).
-DAYS_PER_MONTH = 30.4375
 AGE_MAX_DAYS = 1856  # WHO 2006 age tables end at 1856 days (60.9 months)
 Z_LINES = (-3, -2, -1, 0, 1, 2, 3)
 
