@@ -46,7 +46,9 @@ def upgrade() -> None:
         batch.add_column(sa.Column("meeting_id", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("indicator", sa.String(length=60), nullable=True))
         batch.add_column(sa.Column("baseline_value", sa.Float(), nullable=True))
-        batch.add_column(sa.Column("baseline_period", sa.String(length=10), nullable=True))
+        batch.add_column(
+            sa.Column("baseline_period", sa.String(length=10), nullable=True)
+        )
         batch.add_column(sa.Column("target_value", sa.Float(), nullable=True))
         batch.create_index(batch.f("ix_meeting_actions_meeting_id"), ["meeting_id"])
         batch.create_foreign_key(
