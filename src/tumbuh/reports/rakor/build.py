@@ -453,13 +453,13 @@ def _krs(
     tables = [
         Table(
             "krs_factors",
-            ctx.w("sec.krs"),
+            ctx.w("tbl.krs_factors"),
             [ctx.w("col.factor"), ctx.w("col.count")],
             factors,
         ),
         Table(
             "krs_where",
-            ctx.w("sec.krs"),
+            ctx.w("tbl.krs_where"),
             [
                 ctx.w("col.region"),
                 ctx.w("col.families"),
@@ -512,7 +512,7 @@ def _forecast(ctx: _Ctx) -> tuple[Table, int] | None:
         )
     table = Table(
         "forecast",
-        ctx.w("sec.krs"),
+        ctx.w("tbl.forecast"),
         [
             ctx.w("col.region"),
             ctx.w("col.expected"),

@@ -67,6 +67,13 @@ WORDS: dict[str, tuple[str, str]] = {
         "Lampiran terbatas: keluarga dengan layanan yang belum diterima",
         "Restricted annex: families with missing services",
     ),
+    # Table titles within a section
+    "tbl.krs_factors": ("Faktor risiko KRS", "KRS risk factors"),
+    "tbl.krs_where": ("KRS per wilayah", "KRS by region"),
+    "tbl.forecast": (
+        "Perkiraan kasus stunting baru (jumlah dan per 100 anak diukur)",
+        "Expected new stunting cases (count and per 100 children measured)",
+    ),
     # Column headers
     "col.indicator": ("Indikator", "Indicator"),
     "col.value": ("Nilai", "Value"),
