@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 import pytest
+import typer
 from typer.main import get_command_name
 from typer.testing import CliRunner
 
@@ -116,3 +117,19 @@ def test_the_help_of_a_command_that_imports_inside_loads_no_data_library(
 ) -> None:
     names = _imported_by(name, "--help")
     assert not {n for n in names if n.split(".")[0] in HEAVY}
+
+
+def test_a_command_missing_from_the_registry_still_runs() -> None:
+    @app.command("not-in-the-registry")
+    def _unlisted() -> None:
+        """A command registered without its COMMANDS line."""
+        typer.echo("ran")
+
+    try:
+        out = CliRunner().invoke(app, ["not-in-the-registry"])
+        assert out.exit_code == 0, out.output
+        assert out.output == "ran\n"
+    finally:
+        app.registered_commands[:] = [
+            c for c in app.registered_commands if c.callback is not _unlisted
+        ]
