@@ -86,7 +86,8 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
     ),
     "warning": (
         ("warning",),
-        "Status per region (rising, stalled, falling, on_track, no_data) with reasons.",
+        "Status per region (rising, stalled, falling, on_track, insufficient, "
+        "no_data) with reasons.",
     ),
     "zscore": (
         ("zscore",),
@@ -118,6 +119,11 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
     "interventions": (
         ("interventions",),
         "Intervention catalogue, single records, synthetic records.",
+    ),
+    "report": (("report",), "Reports for meetings: the Rakor TPPS pack."),
+    "meeting": (
+        ("meeting",),
+        "Coordination meetings and the actions agreed at them.",
     ),
 }
 

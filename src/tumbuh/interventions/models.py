@@ -78,12 +78,37 @@ class Intervention(Base):
     )
 
 
+class Meeting(Base):
+    """A coordination meeting (Rakor TPPS, rembuk stunting) held for a region."""
+
+    __tablename__ = "meetings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
+    held_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    title: Mapped[str] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
 class MeetingAction(Base):
     """An action agreed at a coordination meeting (rembuk stunting, TPPS meeting)."""
 
     __tablename__ = "meeting_actions"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The meeting it was agreed at (None: an action recorded before meetings were records).
+    meeting_id: Mapped[int | None] = mapped_column(
+        ForeignKey("meetings.id"), index=True, default=None
+    )
+    # An indicator of the reports catalogue (reports.catalogue code), its value in the
+    # region over the latest complete period when agreed, and the target agreed.
+    indicator: Mapped[str | None] = mapped_column(String(60), default=None)
+    baseline_value: Mapped[float | None] = mapped_column(Float, default=None)
+    baseline_period: Mapped[str | None] = mapped_column(String(10), default=None)
+    target_value: Mapped[float | None] = mapped_column(Float, default=None)
     meeting_on: Mapped[dt.date] = mapped_column(Date, index=True)
     title: Mapped[str] = mapped_column(Text)
     owner: Mapped[str] = mapped_column(String(40))  # the office (sector) that owns it

@@ -10,7 +10,12 @@ import pandas as pd
 from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from tumbuh.interventions.models import Intervention, InterventionKind, MeetingAction
+from tumbuh.interventions.models import (
+    Intervention,
+    InterventionKind,
+    Meeting,
+    MeetingAction,
+)
 from tumbuh.register.models import (
     Family,
     Measurement,
@@ -322,3 +327,40 @@ def list_actions(session: Session, *, region: str | None) -> list[MeetingAction]
 
 def get_action(session: Session, action_id: int) -> MeetingAction | None:
     return session.get(MeetingAction, action_id)
+
+
+def get_meeting(session: Session, meeting_id: int) -> Meeting | None:
+    return session.get(Meeting, meeting_id)
+
+
+def list_meetings(
+    session: Session, *, region: str | None, before: dt.date | None = None
+) -> list[Meeting]:
+    """Meetings of `region` (its own and those of the regions within), latest first."""
+    stmt = select(Meeting).order_by(Meeting.held_on.desc(), Meeting.id.desc())
+    if region is not None:
+        stmt = stmt.where(in_region(Meeting.region_code, region))
+    if before is not None:
+        stmt = stmt.where(Meeting.held_on < before)
+    return list(session.scalars(stmt))
+
+
+def meeting_actions_in(
+    session: Session, *, region: str, before: dt.date | None = None
+) -> list[tuple[MeetingAction, Meeting]]:
+    """Actions agreed at meetings (held before `before`) for `region` or a region within
+    it, with their meeting; latest meeting first, then by due date."""
+    stmt = (
+        select(MeetingAction, Meeting)
+        .join(Meeting, MeetingAction.meeting_id == Meeting.id)
+        .where(in_region(MeetingAction.region_code, region))
+        .order_by(
+            Meeting.held_on.desc(),
+            Meeting.id.desc(),
+            MeetingAction.due_on,
+            MeetingAction.id,
+        )
+    )
+    if before is not None:
+        stmt = stmt.where(Meeting.held_on < before)
+    return [(row[0], row[1]) for row in session.execute(stmt)]

@@ -166,3 +166,30 @@ class ActionRead(BaseModel):
     current_pct: float | None
     movement_pts: float | None
     note: str | None
+
+
+class MeetingCreate(BaseModel):
+    """A coordination meeting held for a region."""
+
+    region_code: str = Field(min_length=2, max_length=13)
+    held_on: dt.date
+    title: str = Field(min_length=1, max_length=500)
+    note: str | None = None
+
+
+class MeetingActionCreate(BaseModel):
+    """An action agreed at a meeting, measured by a catalogue indicator (reports.catalogue)
+    with the baseline the caller read over the latest complete period."""
+
+    meeting_id: int
+    title: str = Field(min_length=1)
+    owner: str = Field(
+        min_length=1, max_length=40, description="Responsible office (OPD)."
+    )
+    region_code: str
+    due_on: dt.date
+    indicator: str | None = Field(default=None, max_length=60)
+    baseline_value: float | None = None
+    baseline_period: str | None = Field(default=None, max_length=10)
+    target_value: float | None = None
+    note: str | None = None

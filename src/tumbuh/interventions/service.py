@@ -23,7 +23,12 @@ from tumbuh.interventions.coverage import (
     coverage_by_area,
 )
 from tumbuh.interventions.groups import Period, Register, is_family_group, load_register
-from tumbuh.interventions.models import Intervention, InterventionKind, MeetingAction
+from tumbuh.interventions.models import (
+    Intervention,
+    InterventionKind,
+    Meeting,
+    MeetingAction,
+)
 from tumbuh.interventions.schemas import (
     ActionCreate,
     ActionRead,
@@ -32,6 +37,8 @@ from tumbuh.interventions.schemas import (
     InterventionCreate,
     KindCreate,
     KindUpdate,
+    MeetingActionCreate,
+    MeetingCreate,
 )
 
 CATALOGUE_CSV = (
@@ -416,3 +423,70 @@ def list_actions(
 def existing_record_keys(session: Session, keys: list[str]) -> set[str]:
     """Which of `keys` are already recorded."""
     return set(repo.records_by_key(session, keys))
+
+
+# ------------------------------------------------------------------------------ meetings
+
+
+def create_meeting(session: Session, data: MeetingCreate) -> Meeting:
+    """Record a coordination meeting of a region."""
+    _check_region(session, data.region_code)
+    meeting = Meeting(
+        region_code=data.region_code,
+        held_on=data.held_on,
+        title=data.title,
+        note=data.note,
+    )
+    session.add(meeting)
+    session.flush()
+    return meeting
+
+
+def get_meeting(session: Session, meeting_id: int) -> Meeting:
+    meeting = repo.get_meeting(session, meeting_id)
+    if meeting is None:
+        raise NotFound(f"no meeting {meeting_id}")
+    return meeting
+
+
+def list_meetings(
+    session: Session, *, region: str | None = None, before: dt.date | None = None
+) -> list[Meeting]:
+    return repo.list_meetings(session, region=region, before=before)
+
+
+def add_meeting_action(session: Session, data: MeetingActionCreate) -> MeetingAction:
+    """An action agreed at a recorded meeting (its region must lie in the meeting's, or
+    contain it; the due date may not precede the meeting)."""
+    meeting = get_meeting(session, data.meeting_id)
+    _check_region(session, data.region_code)
+    a, b = data.region_code, meeting.region_code
+    if not (a == b or a.startswith(b + ".") or b.startswith(a + ".")):
+        raise InvalidInput(
+            f"region {a} is neither within nor around the meeting's region {b}"
+        )
+    if data.due_on < meeting.held_on:
+        raise InvalidInput("due date is before the meeting date")
+    action = MeetingAction(
+        meeting_id=meeting.id,
+        meeting_on=meeting.held_on,
+        title=data.title,
+        owner=data.owner,
+        region_code=data.region_code,
+        due_on=data.due_on,
+        status=str(ActionStatus.open),
+        indicator=data.indicator,
+        baseline_value=data.baseline_value,
+        baseline_period=data.baseline_period,
+        target_value=data.target_value,
+        note=data.note,
+    )
+    session.add(action)
+    session.flush()
+    return action
+
+
+def meeting_actions_in(
+    session: Session, *, region: str, before: dt.date | None = None
+) -> list[tuple[MeetingAction, Meeting]]:
+    return repo.meeting_actions_in(session, region=region, before=before)

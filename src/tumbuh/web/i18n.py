@@ -604,3 +604,32 @@ from tumbuh.web.i18n_village import VILLAGE  # noqa: E402  (village pages' entri
 
 for _lang in LANGUAGES:
     CATALOGUE[_lang].update(VILLAGE[_lang])
+# The meeting page and the meeting pack's download button (issue 15).
+_RAKOR: dict[Lang, dict[str, str]] = {
+    "id": {
+        "mtg.title": "Rapat koordinasi",
+        "mtg.new": "Catat rapat",
+        "mtg.name": "Judul rapat",
+        "mtg.none": "Belum ada rapat tercatat untuk wilayah ini.",
+        "mtg.office": "OPD penanggung jawab",
+        "mtg.baseline": "Nilai awal (periode)",
+        "mtg.target": "Target",
+        "rakor.download": "Unduh bahan rapat",
+        "rakor.slides": "Slide",
+        "rakor.meetings": "Rapat & tindak lanjut",
+    },
+    "en": {
+        "mtg.title": "Coordination meetings",
+        "mtg.new": "Record a meeting",
+        "mtg.name": "Meeting title",
+        "mtg.none": "No meeting recorded for this region yet.",
+        "mtg.office": "Responsible office",
+        "mtg.baseline": "Baseline (period)",
+        "mtg.target": "Target",
+        "rakor.download": "Download meeting pack",
+        "rakor.slides": "Slides",
+        "rakor.meetings": "Meetings & actions",
+    },
+}
+for _lang, _texts in _RAKOR.items():
+    CATALOGUE[_lang].update(_texts)

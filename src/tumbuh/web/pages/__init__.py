@@ -11,6 +11,7 @@ from tumbuh.web.pages import (
     growth,
     imports,
     interventions,
+    meetings,
     quality,
     region_panels,
     regions,
@@ -29,3 +30,4 @@ router.include_router(growth.router)
 router.include_router(register.router)
 router.include_router(admin.router)
 router.include_router(village.router)
+router.include_router(meetings.router)
