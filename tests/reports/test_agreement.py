@@ -154,3 +154,28 @@ def test_the_visit_list_counts_the_families_at_risk_that_tumbuh_indicators_count
     items = region_indicators(register, region=desa, period="2025").items
     krs = items.loc[items["indicator"] == "krs_families", "value"]
     assert int((vl.rows["krs"] == "Ya").sum()) == int(krs.iloc[0])
+
+
+def test_forecast_shows_the_engines_children_measured_and_stunted(
+    register: Session,
+) -> None:
+    # A child weighed in 2025 whose length is WHO-flagged: measured, but no stunting figure.
+    born = D(2024, 1, 1)
+    child = b.person(register, b.LAMARU, born)
+    b.measure(register, child, D(2025, 8, 1), born, b.LAMARU, zlen=-6.5, flen=True)
+    _score_every_family_as_krs(register, 2026)
+    items = engine.compute(register, period="2025").items
+
+    def item(indicator: str, code: str, column: str) -> float:
+        got = items.loc[
+            (items["indicator"] == indicator) & (items["region_code"] == code), column
+        ]
+        return float(got.iloc[0]) if len(got) else 0.0
+
+    table = forecast_table(register, level="desa", year=2026, within=None)
+    assert table["current_measured"].sum() > 0
+    for row in table.to_dict(orient="records"):
+        assert row["current_measured"] == item("measured", row["code"], "numerator")
+        assert row["current_stunted"] == item(
+            "stunting_routine", row["code"], "numerator"
+        )

@@ -607,6 +607,46 @@ def krs_families(
     return out
 
 
+def measured_counts(tables: repository.RegisterTables, *, period: str) -> pd.DataFrame:
+    """``level, region_code, measured, stunted, stunting_n, stunting_pct`` at every level:
+    :func:`compute`'s ``measured`` and ``stunting_routine`` items, from measurements only."""
+    label, _, _ = period_bounds(period)
+    cols = ["level", "region_code", "measured", "stunted", "stunting_n", "stunting_pct"]
+    frames = {
+        f["indicator"][0]: f
+        for f in _nutrition(tables.measurements, label)
+        if not f.is_empty()
+    }
+    if "measured" not in frames:
+        return pd.DataFrame({c: [] for c in cols})
+    measured = frames["measured"].select(
+        "level",
+        pl.col("code").alias("region_code"),
+        pl.col("numerator").alias("measured"),
+    )
+    stunting = frames.get("stunting_routine")
+    if stunting is not None:
+        measured = measured.join(
+            stunting.select(
+                "level",
+                pl.col("code").alias("region_code"),
+                pl.col("numerator").alias("stunted"),
+                pl.col("denominator").alias("stunting_n"),
+            ),
+            on=["level", "region_code"],
+            how="left",
+        )
+    else:
+        measured = measured.with_columns(
+            pl.lit(None, dtype=pl.Int64).alias("stunted"),
+            pl.lit(None, dtype=pl.Int64).alias("stunting_n"),
+        )
+    out: pd.DataFrame = measured.to_pandas()
+    n = out["stunting_n"].astype("float64")
+    out["stunting_pct"] = (100.0 * out["stunted"].astype("float64") / n).where(n > 0)
+    return out[cols]
+
+
 @dataclass(frozen=True)
 class IndicatorTable:
     """All items of one computation (every level under the region read)."""
