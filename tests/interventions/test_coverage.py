@@ -25,6 +25,7 @@ from tumbuh.interventions import service
 from tumbuh.interventions.synthetic import record_synthetic
 
 S, E = PERIOD.start, PERIOD.end
+WELFARE_CODES = ("jkn_pbi", "pkh", "bansos_pangan")
 # The region every SQL count below is restricted to (a one-item list so a test can point it
 # at the synthetic province's code; restored after each test by the fixture below).
 REGION = ["99"]
@@ -316,16 +317,19 @@ class TestCoverage:
 
 def _required_sql(session: Session) -> set[tuple[int, int | None, str]]:
     """(family, member or None, code) pairs a family at risk must receive."""
-    krs = _group(session, "krs_family")
+    all_krs = _group(session, "krs_family")
     member_family = {
         int(p): int(f)
         for p, f in session.execute(
             text("SELECT id, family_id FROM persons WHERE family_id IS NOT NULL")
         )
     }
+    # JKN PBI, PKH and food aid: only families of welfare decile 1-4 (the default setting).
+    poor = _ids(session, FAMILIES + "f.welfare_decile <= 4")
     out: set[tuple[int, int | None, str]] = set()
     for code, target, package in _catalogue(session):
         family_kind = target in FAMILY_SQL
+        krs = all_krs & poor if code in WELFARE_CODES else all_krs
         for group in package:
             if group in FAMILY_SQL:
                 if family_kind:
@@ -429,6 +433,25 @@ class TestConvergence:
         ttd = gaps.loc[gaps["code"] == "ttd_hamil"]
         assert list(ttd["person_name"]) == ["Ani A"]
         assert list(ttd["no_kk"]) == ["9901019900000001"]
+
+    def test_welfare_aid_is_missing_only_for_families_eligible_by_welfare_decile(
+        self, session: Session, world: World
+    ) -> None:
+        # KRS families a, b, d: a poor (decile 2), b well off (decile 7), d unknown.
+        for key, decile in (("a", 2), ("b", 7)):
+            session.execute(
+                text("UPDATE families SET welfare_decile = :d WHERE id = :f"),
+                {"d": decile, "f": world.fams[key]},
+            )
+        session.flush()
+        result = service.convergence_report(session, region="99", period=PERIOD)
+        welfare = result.missing.loc[result.missing["code"].isin(WELFARE_CODES)]
+        assert set(welfare["family_id"]) == {world.fams["a"]}
+        assert assert_convergence_equals_sql(session, "99") > 0
+        strict = service.convergence_report(
+            session, region="99", period=PERIOD, welfare_max_decile=1
+        )
+        assert not strict.missing["code"].isin(WELFARE_CODES).any()
 
 
 @pytest.fixture

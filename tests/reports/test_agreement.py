@@ -122,3 +122,60 @@ def test_the_region_pages_forecast_panel_shows_the_engines_count(
     assert view.total["krs_families"] == sum(counts.values())
     for row in view.rows:
         assert row["krs_families"] == counts.get(row["code"], 0)
+
+
+def _score_every_family_as_krs(session: Session, year: int) -> None:
+    """Stored scores for `year` that call every family KRS (an older rule, another date)."""
+    from tumbuh.register.models import Family
+
+    for fam in session.query(Family).all():
+        session.add(
+            RiskScore(
+                family_id=fam.id, year=year, desa_code=fam.desa_code, risk=0.1,
+                krs=True, krs_factors="", reason_keys="", reasons_id="",
+                reasons_en="", signal_keys="", signals_id="", signals_en="",
+                model_trained_at="2026-01-01T00:00:00",
+            )
+        )  # fmt: skip
+    session.flush()
+
+
+@pytest.mark.parametrize("desa", [b.LAMARU, b.BARU_ILIR, b.RAWA])
+def test_the_visit_list_counts_the_families_at_risk_that_tumbuh_indicators_counts(
+    register: Session, desa: str
+) -> None:
+    from tumbuh.reports.service import region_indicators
+    from tumbuh.risk.visits import visit_list
+
+    _score_every_family_as_krs(register, 2026)
+    vl = visit_list(register, desa_code=desa, year=2026)
+    assert vl.krs_period == "2025"
+    # What `tumbuh indicators --region DESA --period 2025 --json` shows.
+    items = region_indicators(register, region=desa, period="2025").items
+    krs = items.loc[items["indicator"] == "krs_families", "value"]
+    assert int((vl.rows["krs"] == "Ya").sum()) == int(krs.iloc[0])
+
+
+def test_forecast_shows_the_engines_children_measured_and_stunted(
+    register: Session,
+) -> None:
+    # A child weighed in 2025 whose length is WHO-flagged: measured, but no stunting figure.
+    born = D(2024, 1, 1)
+    child = b.person(register, b.LAMARU, born)
+    b.measure(register, child, D(2025, 8, 1), born, b.LAMARU, zlen=-6.5, flen=True)
+    _score_every_family_as_krs(register, 2026)
+    items = engine.compute(register, period="2025").items
+
+    def item(indicator: str, code: str, column: str) -> float:
+        got = items.loc[
+            (items["indicator"] == indicator) & (items["region_code"] == code), column
+        ]
+        return float(got.iloc[0]) if len(got) else 0.0
+
+    table = forecast_table(register, level="desa", year=2026, within=None)
+    assert table["current_measured"].sum() > 0
+    for row in table.to_dict(orient="records"):
+        assert row["current_measured"] == item("measured", row["code"], "numerator")
+        assert row["current_stunted"] == item(
+            "stunting_routine", row["code"], "numerator"
+        )

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from tumbuh.cli._app import app, import_app
 from tumbuh.cli.db import open_database
+from tumbuh.config import get_settings
 from tumbuh.db.session import unit_of_work
 from tumbuh.errors import InvalidInput
 from tumbuh.imports.reporting import write_issues
@@ -115,7 +116,11 @@ def coverage_cmd(
             session, region=region, period=period, register=reg
         )
         conv = service.convergence_report(
-            session, region=region, period=period, register=reg
+            session,
+            region=region,
+            period=period,
+            register=reg,
+            welfare_max_decile=get_settings().welfare_eligible_max_decile,
         )
         areas = (
             service.coverage_by_area_report(
@@ -177,7 +182,12 @@ def gaps_cmd(
     """Families at risk with a missing intervention, grouped by the responsible office."""
     with _session(db) as session:
         period, choice = _reporting_period(session, year, region)
-        conv = service.convergence_report(session, region=region, period=period)
+        conv = service.convergence_report(
+            session,
+            region=region,
+            period=period,
+            welfare_max_decile=get_settings().welfare_eligible_max_decile,
+        )
     if xlsx is not None:
         write_gaps_xlsx(conv, xlsx)
     if as_json:

@@ -232,7 +232,10 @@ def visits_cmd(
             vl = build(session, desa_code=desa, year=year, limit=limit, tpk=tpk)
     finally:
         engine.dispose()
-    typer.echo(f"{vl.title} ({vl.kecamatan_name}, {vl.kabkota_name}), tahun {vl.year}")
+    typer.echo(
+        f"{vl.title} ({vl.kecamatan_name}, {vl.kabkota_name}), tahun {vl.year}; "
+        f"KRS per 31-12-{vl.krs_period}"
+    )
     for team, rows in vl.teams():
         if vl.tpk_by != "desa":
             typer.echo(f"== {team}: {len(rows)} keluarga")

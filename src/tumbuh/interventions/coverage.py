@@ -9,6 +9,8 @@ Definitions (also in ``docs/interventions.md``):
 - a family at risk (KRS) must receive every active kind whose ``in_package_for`` names a group
   the family or one of its members is in: family kinds once for the family, person kinds once
   for each member in one of those groups. It has the full package when nothing is missing.
+  JKN PBI, PKH and food aid (``WELFARE_KINDS``) are required only of a family eligible by
+  welfare decile (``welfare_eligible``, the indicator engine's rule).
 """
 
 from __future__ import annotations
@@ -22,7 +24,15 @@ from sqlalchemy.orm import Session
 
 from tumbuh.errors import InvalidInput
 from tumbuh.interventions import repository as repo
-from tumbuh.interventions.groups import Period, Register, is_family_group, load_register
+from tumbuh.interventions.groups import (
+    WELFARE_ELIGIBLE_MAX_DECILE,
+    WELFARE_KINDS,
+    Period,
+    Register,
+    is_family_group,
+    load_register,
+    welfare_eligible,
+)
 from tumbuh.interventions.models import InterventionKind
 
 
@@ -308,6 +318,7 @@ def convergence(
     region: str | None,
     period: Period,
     register: Register | None = None,
+    welfare_max_decile: int = WELFARE_ELIGIBLE_MAX_DECILE,
 ) -> ConvergenceResult:
     """For each family at risk: the package it should get, what is missing, per desa shares."""
     reg = register or load_register(session, region=region, period=period)
@@ -317,6 +328,9 @@ def convergence(
         fg["group"] == "krs_family", ["family_id", "desa_code"]
     ].drop_duplicates("family_id")
     krs_ids = set(krs["family_id"].astype("int64"))
+    fams = reg.families
+    eligible = welfare_eligible(fams["welfare_decile"], welfare_max_decile)
+    welfare_ids = set(fams.loc[eligible, "family_id"].astype("int64"))
     rules = [
         (k.code, g, is_family_group(k.target_group))
         for k in kinds
@@ -351,9 +365,11 @@ def convergence(
     )
     required["family_id"] = required["family_id"].astype("int64")
     required["person_id"] = pd.to_numeric(required["person_id"]).astype("Int64")
-    required = required.drop_duplicates(["family_id", "person_id", "code"]).reset_index(
-        drop=True
+    required = required.drop_duplicates(["family_id", "person_id", "code"])
+    entitled = ~required["code"].isin(WELFARE_KINDS) | required["family_id"].isin(
+        welfare_ids
     )
+    required = required.loc[entitled.to_numpy(dtype=bool)].reset_index(drop=True)
 
     got_person = set(
         zip(

@@ -52,6 +52,23 @@ WASTED_Z = -2.0
 SEVERELY_WASTED_Z = -3.0
 
 
+# Kinds only a family eligible by welfare is entitled to (JKN PBI, PKH, food aid): a family at
+# risk is not short of them unless its welfare decile is at or below the setting
+# `welfare_eligible_max_decile` (tumbuh.config). NOT SOURCED: facts.md gives no eligibility
+# decile; 1-4 is the usual "poor and vulnerable" band of DTKS/P3KE. One rule for the gap
+# list and the indicator engine (tumbuh.reports.engine imports it).
+WELFARE_KINDS: frozenset[str] = frozenset({"jkn_pbi", "pkh", "bansos_pangan"})
+WELFARE_ELIGIBLE_MAX_DECILE = 4
+
+
+def welfare_eligible(
+    decile: pd.Series, max_decile: int = WELFARE_ELIGIBLE_MAX_DECILE
+) -> np.ndarray:
+    """True where a family's welfare decile is known and at most `max_decile`."""
+    d = pd.to_numeric(decile, errors="coerce").astype("float64")
+    return (d <= max_decile).to_numpy(dtype=bool)
+
+
 def is_family_group(group: str) -> bool:
     return group in FAMILY_GROUPS
 

@@ -22,7 +22,13 @@ from tumbuh.interventions.coverage import (
     coverage,
     coverage_by_area,
 )
-from tumbuh.interventions.groups import Period, Register, is_family_group, load_register
+from tumbuh.interventions.groups import (
+    WELFARE_ELIGIBLE_MAX_DECILE,
+    Period,
+    Register,
+    is_family_group,
+    load_register,
+)
 from tumbuh.interventions.models import (
     Intervention,
     InterventionKind,
@@ -265,14 +271,17 @@ def convergence_report(
     region: str | None,
     period: Period,
     register: Register | None = None,
+    welfare_max_decile: int = WELFARE_ELIGIBLE_MAX_DECILE,
 ) -> ConvergenceResult:
-    """Full-package shares per desa and the gap list of families at risk in `region`."""
+    """Full-package shares per desa and the gap list of families at risk in `region`;
+    JKN PBI, PKH and food aid only for families of welfare decile <= `welfare_max_decile`."""
     return convergence(
         session,
         kinds=_active_kinds_in(session, region),
         region=region,
         period=period,
         register=register,
+        welfare_max_decile=welfare_max_decile,
     )
 
 

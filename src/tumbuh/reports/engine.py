@@ -29,6 +29,7 @@ import polars as pl
 
 from tumbuh.analytics import routine
 from tumbuh.errors import InvalidInput
+from tumbuh.interventions.groups import WELFARE_ELIGIBLE_MAX_DECILE, welfare_eligible
 from tumbuh.reports import repository
 from tumbuh.reports.catalogue import CATALOGUE, by_code, target_for
 from tumbuh.risk.config import (
@@ -38,7 +39,7 @@ from tumbuh.risk.config import (
     SignalRules,
     WaterSource,
 )
-from tumbuh.risk.krs import classify_krs_frame, factor_names, family_inputs
+from tumbuh.risk.krs import factor_names, krs_at
 
 __all__ = [
     "ITEM_COLUMNS",
@@ -56,9 +57,8 @@ _REGION_LEVELS = ("province", "kabkota", "kecamatan", "desa")
 _DAYS_PER_MONTH = 30.4375  # WHO anthro: 365.25 / 12
 _DAYS_PER_YEAR = 365.25
 _GESTATION_DAYS = 280  # Naegele's rule, as register/models.py Pregnancy.due_date
-# Welfare deciles eligible for JKN PBI, PKH and food aid: NOT SOURCED (facts.md has no
-# eligibility decile); 1-4 is the usual "poor and vulnerable" band of DTKS/P3KE. A setting.
-WELFARE_ELIGIBLE_MAX_DECILE = 4
+# Welfare deciles eligible for JKN PBI, PKH and food aid: the interventions domain's rule
+# (WELFARE_ELIGIBLE_MAX_DECILE, welfare_eligible), shared with the gap list. A setting.
 
 ITEM_COLUMNS: tuple[str, ...] = (
     "indicator",
@@ -263,8 +263,7 @@ def _krs(
     members = t.persons.loc[t.persons["family_id"].notna()].copy()
     members["family_id"] = members["family_id"].astype("int64")
     fam_in = fams.assign(family_id=fams["family_id"].astype("int64"))
-    inputs = family_inputs(members, fam_in, as_of=pd.Timestamp(end))
-    res = classify_krs_frame(inputs, rules)
+    res = krs_at(members, fam_in, end, rules)
     names = factor_names(rules)
     frame = pd.DataFrame(
         {
@@ -387,14 +386,10 @@ def _programme(
         units = units.assign(reached=units["person_id"].isin(got).to_numpy())
         out.append(_counts(units, code, label))
     fams = t.families
-    decile = fams["welfare_decile"].astype("float64")
+    eligible = welfare_eligible(fams["welfare_decile"], welfare_max_decile)
     family_sets = {
         "krs": set(krs.loc[krs["krs"], "family_id"].astype("int64")),
-        "welfare": set(
-            fams.loc[(decile <= welfare_max_decile).to_numpy(), "family_id"].astype(
-                "int64"
-            )
-        ),
+        "welfare": set(fams.loc[eligible, "family_id"].astype("int64")),
     }
     fid = fams["family_id"].astype("int64")
     for code, group in _FAMILY_KINDS.items():
@@ -610,6 +605,46 @@ def krs_families(
         .to_pandas()
     )
     return out
+
+
+def measured_counts(tables: repository.RegisterTables, *, period: str) -> pd.DataFrame:
+    """``level, region_code, measured, stunted, stunting_n, stunting_pct`` at every level:
+    :func:`compute`'s ``measured`` and ``stunting_routine`` items, from measurements only."""
+    label, _, _ = period_bounds(period)
+    cols = ["level", "region_code", "measured", "stunted", "stunting_n", "stunting_pct"]
+    frames = {
+        f["indicator"][0]: f
+        for f in _nutrition(tables.measurements, label)
+        if not f.is_empty()
+    }
+    if "measured" not in frames:
+        return pd.DataFrame({c: [] for c in cols})
+    measured = frames["measured"].select(
+        "level",
+        pl.col("code").alias("region_code"),
+        pl.col("numerator").alias("measured"),
+    )
+    stunting = frames.get("stunting_routine")
+    if stunting is not None:
+        measured = measured.join(
+            stunting.select(
+                "level",
+                pl.col("code").alias("region_code"),
+                pl.col("numerator").alias("stunted"),
+                pl.col("denominator").alias("stunting_n"),
+            ),
+            on=["level", "region_code"],
+            how="left",
+        )
+    else:
+        measured = measured.with_columns(
+            pl.lit(None, dtype=pl.Int64).alias("stunted"),
+            pl.lit(None, dtype=pl.Int64).alias("stunting_n"),
+        )
+    out: pd.DataFrame = measured.to_pandas()
+    n = out["stunting_n"].astype("float64")
+    out["stunting_pct"] = (100.0 * out["stunted"].astype("float64") / n).where(n > 0)
+    return out[cols]
 
 
 @dataclass(frozen=True)

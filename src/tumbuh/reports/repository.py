@@ -330,6 +330,25 @@ def load_families(session: Session, *, region: str | None) -> RegisterTables:
     )
 
 
+def load_measurements(session: Session, *, region: str | None) -> RegisterTables:
+    """Only the measurements (what the routine nutrition figures read); the rest empty."""
+
+    def empty(q: Query) -> pd.DataFrame:
+        return _to_pandas(_empty(q))
+
+    return RegisterTables(
+        measurements=read(session, MEASUREMENTS, region=region, column="desa_code"),
+        persons=empty(PERSONS),
+        families=empty(FAMILIES),
+        pregnancies=empty(PREGNANCIES),
+        pregnancy_screenings=empty(PREGNANCY_SCREENINGS),
+        interventions=empty(INTERVENTIONS),
+        posyandu=empty(POSYANDU),
+        regions=empty(REGIONS),
+        published=empty(PUBLISHED),
+    )
+
+
 def region_names(tables: RegisterTables) -> dict[str, str]:
     return dict(zip(tables.regions["code"], tables.regions["name"], strict=True))
 

@@ -115,7 +115,7 @@ def forecast_table(
     """`tumbuh forecast`'s table with ``krs_families`` read from the engine.
 
     The forecast of year Y is made from the register before 1 January Y, so its families
-    at risk are the engine's for the period Y-1 (ages at 31 December Y-1), the same number
+    at risk (and its children measured and stunted now) are the engine's for the period Y-1 (ages at 31 December Y-1), the same number
     `tumbuh coverage --year Y-1` and the indicator pages show. The stored risk scores keep
     their own ``krs`` flag for the model; it is not shown as a count.
     """
@@ -128,4 +128,20 @@ def forecast_table(
         session, period=str(int(table["year"].iloc[0]) - 1), level=level, within=within
     )
     table["krs_families"] = [counts.get(str(c), 0) for c in table["code"]]
+    # Children measured and stunted now: the engine's `measured` and `stunting_routine` of
+    # the same period (not the forecast's own count), as the region page's headline.
+    from tumbuh.reports import repository
+
+    period = str(int(table["year"].iloc[0]) - 1)
+    now = engine.measured_counts(
+        repository.load_measurements(
+            session, region=within.split(".")[0] if within else None
+        ),
+        period=period,
+    )
+    now = now.loc[now["level"] == level].set_index("region_code")
+    codes = table["code"].astype(str)
+    table["current_measured"] = codes.map(now["measured"]).fillna(0).astype(int)
+    table["current_stunted"] = codes.map(now["stunted"]).fillna(0).astype(int)
+    table["current_prevalence_pct"] = codes.map(now["stunting_pct"]).astype("float64")
     return table

@@ -16,6 +16,7 @@ visit. See ``docs/krs.md`` for the rule, its sources and the decisions taken.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +39,7 @@ __all__ = [
     "classify_krs_frame",
     "factor_names",
     "family_inputs",
+    "krs_at",
 ]
 
 # Output order of risk factors is fixed (issue text): base factors, then the 2024 ones.
@@ -644,4 +646,20 @@ def classify_krs_frame(
         modern_contraception=get("modern_contraception").astype(np.float64),
         welfare_decile=get("welfare_decile").astype(np.float64),
         rules=rules,
+    )
+
+
+def krs_at(
+    members: pd.DataFrame,
+    families: pd.DataFrame,
+    as_of: pd.Timestamp | dt.date | str,
+    rules: KrsRules | None = None,
+) -> KrsResult:
+    """KRS status of each row of `families` at `as_of`, ages taken at that date (not at the
+    survey date: who is at risk at the end of a period). The one rule behind every KRS count
+    of a period: the indicator engine's ``krs_families``, the gap list and the visit list.
+    Columns as :func:`family_inputs`; ``surveyed_on`` is ignored."""
+    fam = families.drop(columns=["surveyed_on"], errors="ignore")
+    return classify_krs_frame(
+        family_inputs(members, fam, as_of=pd.Timestamp(as_of)), rules
     )

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from tumbuh.errors import InvalidInput, NotFound
 from tumbuh.register.models import Facility, Family, Measurement, Person, Region
+from tumbuh.risk.krs import krs_at
 from tumbuh.risk.models import RiskScore
 
 __all__ = [
@@ -104,6 +105,9 @@ class VisitList:
     generated_on: dt.date
     rows: pd.DataFrame
     tpk_by: str = "desa"
+    # The period whose end the KRS column is taken at: the year before the scored year (the
+    # score of year Y is made from the register before 1 January Y), as `tumbuh forecast`.
+    krs_period: str = ""
 
     @property
     def title(self) -> str:
@@ -177,6 +181,9 @@ def visit_list(
     result = session.execute(stmt)
     scores = pd.DataFrame(result.all(), columns=list(result.keys()))
     ids = [int(i) for i in scores["family_id"]] if len(scores) else []
+    krs_period = str(int(year) - 1)
+    krs_now = krs_of_desa(session, desa_code=code, as_of=dt.date(int(year) - 1, 12, 31))
+    scores["krs"] = [krs_now.get(f, False) for f in ids]
     people = session.execute(
         select(Person.family_id, Person.family_role, Person.name).where(
             Person.family_id.in_(ids), Person.family_role.in_(["kepala", "istri"])
@@ -199,7 +206,7 @@ def visit_list(
             "mother_name": [mother.get(int(f), "") for f in ids],
             "address": [address(r) for _, r in scores.iterrows()],
             "risk_pct": [round(100 * float(x), 1) for x in scores.get("risk", [])],
-            "krs": ["Ya" if k else "Tidak" for k in scores.get("krs", [])],
+            "krs": ["Ya" if k else "Tidak" for k in scores["krs"]],
             "reasons": list(scores.get("reasons_id", [])),
             "signals": list(scores.get("signals_id", [])),
             # Actionable signals first (KEK, anaemia, 2T ...), then the model's reasons.
@@ -225,6 +232,60 @@ def visit_list(
         generated_on=dt.date.today(),
         rows=rows,
         tpk_by=tpk,
+        krs_period=krs_period,
+    )
+
+
+def krs_of_desa(session: Session, *, desa_code: str, as_of: dt.date) -> dict[int, bool]:
+    """KRS status at `as_of` of every family of `desa_code`, by the rule and over the rows
+    the indicator engine's ``krs_families`` reads (:func:`tumbuh.risk.krs.krs_at`; members
+    are the persons of the family whose desa is in the same province)."""
+    fam_cols = [
+        Family.id,
+        Family.desa_code,
+        Family.water_source,
+        Family.latrine,
+        Family.wife_modern_contraception,
+        Family.wife_pregnant,
+        Family.welfare_decile,
+    ]
+    names = [
+        "family_id",
+        "desa_code",
+        "water_source",
+        "latrine",
+        "wife_modern_contraception",
+        "wife_pregnant",
+        "welfare_decile",
+    ]
+    fams = pd.DataFrame(
+        session.execute(select(*fam_cols).where(Family.desa_code == desa_code)).all(),
+        columns=names,
+    )
+    if fams.empty:
+        return {}
+    province = desa_code.split(".")[0]
+    members = pd.DataFrame(
+        session.execute(
+            select(
+                Person.id, Person.sex, Person.birth_date, Person.family_id,
+                Person.family_role,
+            ).where(
+                Person.family_id.in_([int(f) for f in fams["family_id"]]),
+                func.substr(Person.desa_code, 1, len(province)) == province,
+            )
+        ).all(),
+        columns=["person_id", "sex", "birth_date", "family_id", "family_role"],
+    )  # fmt: skip
+    members["family_id"] = members["family_id"].astype("int64")
+    fams["family_id"] = fams["family_id"].astype("int64")
+    res = krs_at(members, fams, as_of)
+    return dict(
+        zip(
+            fams["family_id"].astype(int).tolist(),
+            [bool(k) for k in res.krs],
+            strict=True,
+        )
     )
 
 
@@ -294,6 +355,8 @@ def _header_lines(
         f"Risiko kasus stunting baru tahun {vl.year}; dicetak {vl.generated_on:%d-%m-%Y}; "
         f"{len(rows)} keluarga",
     ]
+    if vl.krs_period:
+        lines.append(f"Status KRS per 31-12-{vl.krs_period} (aturan BKKBN)")
     if team is not None:
         lines.append(f"Tim Pendamping Keluarga: {team}")
     lines.append(

@@ -371,6 +371,55 @@ def region_counts(db: Session, code: str) -> register_read.RegionCounts:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class RegionHeadline:
+    """The register figures at the head of a region page, from the indicator engine:
+    ``children_measured`` is ``measured`` and ``stunting_pct`` ``stunting_routine`` of
+    `period` (what `tumbuh indicators --region CODE --period P` shows)."""
+
+    period: str | None  # None: no complete period to default to
+    children_measured: int
+    stunting_pct: float | None
+
+
+def region_headline(
+    db: Session, code: str, *, period: str | None, welfare_max_decile: int
+) -> RegionHeadline:
+    """`code`'s ``measured`` and ``stunting_routine`` for `period` (default: the period
+    chosen by completeness); one engine computation per province, period and data
+    generation, shared with GET /api/v1/regions/{code}/indicators."""
+    from tumbuh.reports import engine
+    from tumbuh.reports.service import default_label, region_indicators
+
+    province = code.split(".")[0]
+    if period is None:
+        try:
+            period = default_label(db, region=province)
+        except InvalidInput:
+            return RegionHeadline(None, 0, None)
+    label = period
+    table = cached(
+        db,
+        ("indicators", province, label, welfare_max_decile),
+        lambda: engine.compute(
+            db, period=label, region=province, welfare_max_decile=welfare_max_decile
+        ),
+    )
+    items = region_indicators(db, region=code, period=label, computed=table).items
+
+    def value(indicator: str) -> float | None:
+        got = items.loc[items["indicator"] == indicator, "value"].dropna()
+        return None if got.empty else float(got.iloc[0])
+
+    measured = value("measured")
+    stunting = value("stunting_routine")
+    return RegionHeadline(
+        table.period,
+        0 if measured is None else int(measured),
+        None if stunting is None else round(stunting, 1),
+    )
+
+
 def child_total(db: Session, code: str) -> int:
     """Children in the region's register (the pager's total), per data generation."""
     return cached(

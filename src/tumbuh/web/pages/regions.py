@@ -102,7 +102,13 @@ def region_page(
     routine_year, routine = figures.routine_rows(db, clean, lang=lang)
     children = children_of(clean)
     # Aggregates over the region's register: reused per data generation (web.cache).
-    counts = insights.region_counts(db, clean)
+    # "Anak diukur" and stunting: the engine's `measured` / `stunting_routine` of the period.
+    counts = insights.region_headline(
+        db,
+        clean,
+        period=None if year is None else str(year),
+        welfare_max_decile=settings.welfare_eligible_max_decile,
+    )
     personal = policy(user.role).personal_data
     rows: list[register_read.ChildRow] = []
     total = 0

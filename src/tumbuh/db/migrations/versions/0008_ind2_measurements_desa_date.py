@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0008_ind2_measurements_desa_date"
-down_revision: str | None = "0003_derived_results"
+down_revision: str | None = "0006_scale_fk_indexes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010_village_visits"
-down_revision: str | None = "0003_derived_results"
+down_revision: str | None = "0009_pack_meetings"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
