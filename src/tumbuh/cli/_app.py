@@ -109,7 +109,7 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
     "db": (("db",), "Database schema (Alembic migrations) and reference data."),
     "doctor": (
         ("doctor",),
-        "Check this deployment (secret, database, environment, proxies/HTTPS, backups).",
+        "Check this deployment (secret, database, environment, proxies/HTTPS, backups);",
     ),
     "export": (
         ("exchange",),

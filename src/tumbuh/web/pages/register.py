@@ -7,16 +7,13 @@ from starlette.responses import Response
 
 from tumbuh.accounts import personal
 from tumbuh.accounts.scope import mask_nik
+from tumbuh.growth import DAYS_PER_MONTH
 from tumbuh.interventions import read as interventions_read
 from tumbuh.register.master import lineage
 from tumbuh.risk import read as risk_read
 from tumbuh.web import insights
 from tumbuh.web.deps import DbDep, LangDep, PageUser, RecordId, client_ip
-from tumbuh.web.growth_charts import (
-    DAYS_PER_MONTH,
-    SEX_FROM_REGISTER,
-    chart_with_points,
-)
+from tumbuh.web.growth_charts import SEX_FROM_REGISTER, chart_with_points
 from tumbuh.web.pages.village import record_context
 from tumbuh.web.svg_chart import growth_svg
 from tumbuh.web.templating import render
