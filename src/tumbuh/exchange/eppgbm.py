@@ -24,6 +24,7 @@ from tumbuh.accounts.models import User
 from tumbuh.accounts.roles import policy
 from tumbuh.accounts.scope import require_personal_data
 from tumbuh.register.models import Facility, Family, Measurement, Person, Region
+from tumbuh.tabular.guard import neutralise
 
 __all__ = ["HEADER", "EppgbmExport", "export_eppgbm"]
 
@@ -36,7 +37,6 @@ HEADER = (
 )  # fmt: skip
 _MEASURE = {"l": "Terlentang", "h": "Berdiri"}
 _SEX = {"M": "L", "F": "P"}
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -47,16 +47,10 @@ class EppgbmExport:
 
 
 def _text(value: Any) -> str:
-    """A cell as text that a spreadsheet never runs as a formula."""
+    """A cell as text that a spreadsheet never runs as a formula (tumbuh.tabular.guard)."""
     if value is None:
         return ""
-    text = str(value)
-    if text.startswith(_FORMULA):
-        try:
-            float(text)  # a negative number (z-score) stays a number
-        except ValueError:
-            return "'" + text
-    return text
+    return str(neutralise(str(value)))
 
 
 def _num(value: float | None, digits: int = 1) -> str:

@@ -277,16 +277,9 @@ def _sheet(name: str, used: set[str]) -> str:
 def write_xlsx(pack: Pack, path: Path) -> None:
     """Sheet 'indikator' (the region) and 'indikator_<level>' (one level down) as
     ``tumbuh indicators --json`` items, then one sheet per table of the pack."""
-    import xlsxwriter
+    from tumbuh.tabular.guard import guarded_workbook
 
-    book = xlsxwriter.Workbook(
-        str(path),
-        {
-            "strings_to_formulas": False,
-            "strings_to_numbers": False,
-            "strings_to_urls": False,
-        },
-    )
+    book = guarded_workbook(path)
     bold = book.add_format({"bold": True, "bg_color": "#E8F1EC"})
     used: set[str] = set()
     for name, items in (
