@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import uvicorn
+from playwright.sync_api import expect
 from sqlalchemy import select
 from tests.web.conftest import add_register_sample
 from tests.web.test_browser import (
@@ -146,7 +147,11 @@ def test_two_visits_recorded_offline_are_stored_once_after_reconnecting(
     assert phone.url.endswith("/today")  # a village team opens on today's work
     assert phone.locator("#visit-list").is_visible()
     # The service worker takes control and the family pages are put aside for offline use.
-    phone.wait_for_function("navigator.serviceWorker.controller !== null")
+    phone.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    for _ in range(600):  # the page is controlled once the worker has claimed it
+        if phone.evaluate("navigator.serviceWorker.controller !== null"):
+            break
+        phone.wait_for_timeout(100)
     phone.wait_for_selector("html[data-precached]")
     phone.context.set_offline(True)
     phone.goto("/families/501")  # from the service worker's cache
@@ -154,9 +159,8 @@ def test_two_visits_recorded_offline_are_stored_once_after_reconnecting(
     for outcome in ("not_home", "met"):
         phone.check(f"#visit-form input[value={outcome}]")
         phone.click("#visit-form button[type=submit]")
-        phone.wait_for_function(
-            "document.getElementById('sync-status').textContent.length > 0"
-        )
+        # A locator, not wait_for_function: the app's CSP forbids evaluating strings.
+        expect(phone.locator("#sync-status")).not_to_have_text("", timeout=60_000)
     pending = phone.evaluate("window.tumbuhVillage.queue.all().then(q => q.length)")
     assert pending == 2
     queued = phone.evaluate("window.tumbuhVillage.queue.all()")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
@@ -88,7 +90,12 @@ def family_page(
     names = {m.id: m.name for m in family.members}
     missing: list[tuple[str, str | None, str]] = []
     if family.desa_code and risk is not None and risk.krs:
-        gaps = insights.desa_convergence(db, family.desa_code, year=None)
+        # The village team's question is what the family still lacks this year: an
+        # intervention recorded today removes its gap at once (the reporting pages use
+        # the latest complete period instead, docs/periods.md).
+        gaps = insights.desa_convergence(
+            db, family.desa_code, year=dt.date.today().year
+        )
         if gaps is not None:
             mine = gaps.missing.loc[gaps.missing["family_id"] == family_id]
             missing = [
