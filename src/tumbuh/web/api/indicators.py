@@ -12,7 +12,7 @@ from tumbuh.accounts.scope import require_region
 from tumbuh.reports import engine
 from tumbuh.reports.service import default_label, region_indicators
 from tumbuh.web.cache import cached
-from tumbuh.web.deps import ApiUser, DbDep, SettingsDep
+from tumbuh.web.deps import ApiUser, DbDep, RegionCodePath, SettingsDep
 
 router = APIRouter(tags=["indicators"])
 
@@ -48,7 +48,7 @@ class IndicatorsOut(BaseModel):
     summary="Indicators of a region inside your area (or of its areas at `level`)",
 )
 def region_indicators_route(
-    code: str,
+    code: RegionCodePath,
     user: ApiUser,
     db: DbDep,
     settings: SettingsDep,
