@@ -40,6 +40,9 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/api/docs"):                          "YY YY YY YY YY YY",
     ("GET", "/api/v1/openapi.json"):               "YY YY YY YY YY YY",
     # Reference material, no personal data: everyone.
+    ("GET", "/sw.js"):                             "YY YY YY YY YY YY",
+    ("GET", "/manifest.webmanifest"):              "YY YY YY YY YY YY",
+    ("GET", "/today"):                             "YY YY YY YY YY YY",
     ("GET", "/geo/{province}/{level}.geojson"):    "YY YY YY YY YY YY",
     ("GET", "/growth"):                            "YY YY YY YY YY YY",
     ("GET", "/api/v1/growth/curves"):              "YY YY YY YY YY YY",
@@ -51,7 +54,11 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/regions/{code}/indicators"):  "Y- Y- Y- Y- Y- Y-",
     ("GET", "/quality/{code}"):                    "Y- Y- Y- Y- Y- Y-",
     ("GET", "/actions"):                           "Y- Y- Y- Y- Y- Y-",
+    ("GET", "/meetings"):                          "Y- Y- Y- Y- Y- Y-",
+    ("GET", "/regions/{code}/rakor.{ext}"):        "Y- Y- Y- Y- Y- Y-",
     # Meeting actions: every role but the viewer, inside its own area.
+    ("POST", "/meetings"):                         "Y- Y- Y- Y- Y- --",
+    ("POST", "/meetings/{meeting_id}/actions"):    "Y- Y- Y- Y- Y- --",
     ("POST", "/actions"):                          "Y- Y- Y- Y- Y- --",
     ("POST", "/actions/{action_id}"):              "Y- Y- Y- Y- Y- --",
     # Personal data (names, NIK, one child's measurements): not the viewer; own area only.
@@ -63,6 +70,14 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/regions/{code}/visits.{ext}"):       "Y- Y- Y- Y- Y- --",
     ("GET", "/regions/{code}/gaps.xlsx"):          "Y- Y- Y- Y- Y- --",
     ("POST", "/interventions/records"):            "Y0 Y0 Y0 Y0 Y0 --",
+    # Visits and interventions recorded from a family or child page (issue 17): the
+    # personal-data roles, inside their area; the offline queue's sync answers per item
+    # (outside the area: an item error), so the request itself is allowed inside and out.
+    ("POST", "/families/{family_id}/visits"):      "Y- Y- Y- Y- Y- --",
+    ("POST", "/children/{child_id}/visits"):       "Y- Y- Y- Y- Y- --",
+    ("POST", "/families/{family_id}/interventions"): "Y- Y- Y- Y- Y- --",
+    ("POST", "/children/{child_id}/interventions"):  "Y- Y- Y- Y- Y- --",
+    ("POST", "/sync"):                             "YY YY YY YY YY --",
     # The province's register and catalogue: the province admin only.
     ("GET", "/imports"):                           "YY -- -- -- -- --",
     ("POST", "/imports"):                          "YY -- -- -- -- --",

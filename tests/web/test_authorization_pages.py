@@ -19,12 +19,21 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import Engine, select
 from tests.web.authz_expected import allowed, refusal
-from tests.web.conftest import HOME, OUTSIDE_DESA, csrf_of, login
+from tests.web.conftest import (
+    HOME,
+    INSIDE_CHILD,
+    INSIDE_FAMILY,
+    OUTSIDE_DESA,
+    csrf_of,
+    login,
+    outside_ids,
+)
 
 from tumbuh.accounts.roles import Role
 from tumbuh.db.session import unit_of_work
-from tumbuh.interventions.models import MeetingAction
+from tumbuh.interventions.models import Meeting, MeetingAction
 from tumbuh.register.models import QuarantinedRow
+from tumbuh.web.csrf import HEADER as CSRF_HEADER
 
 OUTSIDE: dict[Role, str] = {
     Role.province_admin: "65",
@@ -117,6 +126,40 @@ def _new_action(role: Role, inside: bool, engine: Engine) -> str:
         return f"/actions/{action.id}"
 
 
+def _new_meeting(role: Role, inside: bool, engine: Engine) -> str:
+    with unit_of_work(engine) as session:
+        meeting = Meeting(
+            region_code=_region(role, inside), held_on=dt.date(2025, 11, 18),
+            title="Rakor TPPS",
+        )  # fmt: skip
+        session.add(meeting)
+        session.flush()
+        return f"/meetings/{meeting.id}/actions"
+
+
+def _family(role: Role, inside: bool) -> int:
+    return INSIDE_FAMILY if inside else outside_ids(role)[1]
+
+
+def _child(role: Role, inside: bool) -> int:
+    return INSIDE_CHILD if inside else outside_ids(role)[0]
+
+
+def _visit(role: Role, inside: bool) -> dict[str, str]:
+    return {"client_id": uuid.uuid4().hex, "outcome": "met", "visited_on": "2026-01-05"}
+
+
+def _sync(
+    client: TestClient, username: str, role: Role, inside: bool, engine: Engine
+) -> Response:
+    login(client, username)
+    record = {"client_id": uuid.uuid4().hex, "family_id": _family(role, inside),
+              "outcome": "met", "visited_on": "2026-01-05"}  # fmt: skip
+    return client.post(
+        "/sync", json={"visits": [record]}, headers={CSRF_HEADER: csrf_of(client)}
+    )
+
+
 CSV = io.BytesIO(b"nama_anak,tgl_lahir\nX,31/02/2023\n")
 OK = frozenset({200})
 REDIRECT = frozenset({303})
@@ -149,6 +192,34 @@ PAGE_ROUTES: list[Case] = [
                              "owner": "Dinkes", "region_code": _region(r, i),
                              "due_on": "2025-03-01"}), REDIRECT),
     Case("POST", "/actions/{action_id}", _post(_new_action, lambda r, i: {"status": "done"}), REDIRECT),
+    Case("GET", "/sw.js", _get(lambda r, i: "/sw.js"), OK),
+    Case("GET", "/manifest.webmanifest", _get(lambda r, i: "/manifest.webmanifest"), OK),
+    Case("GET", "/today", _get(lambda r, i: "/today"), frozenset({200, 303})),
+    Case("GET", "/meetings", _get(lambda r, i: f"/meetings?region={_region(r, i)}"), OK),
+    Case("POST", "/meetings",
+         _post(lambda r, i, e: "/meetings",
+               lambda r, i: {"region_code": _region(r, i), "held_on": "2025-11-18",
+                             "title": "Rakor TPPS"}), REDIRECT),
+    Case("POST", "/meetings/{meeting_id}/actions",
+         _post(_new_meeting,
+               lambda r, i: {"title": "Kelas ibu hamil", "owner": "Dinkes",
+                             "region_code": _region(r, i), "due_on": "2026-03-01"}), REDIRECT),
+    # The pack exists for a province or kab/kota: below that the level is refused (422).
+    Case("GET", "/regions/{code}/rakor.{ext}",
+         _get(lambda r, i: f"/regions/{_region(r, i)}/rakor.xlsx"), frozenset({200, 422})),
+    Case("POST", "/families/{family_id}/visits",
+         _post(lambda r, i, e: f"/families/{_family(r, i)}/visits", _visit), REDIRECT),
+    Case("POST", "/children/{child_id}/visits",
+         _post(lambda r, i, e: f"/children/{_child(r, i)}/visits", _visit), REDIRECT),
+    Case("POST", "/families/{family_id}/interventions",
+         _post(lambda r, i, e: f"/families/{_family(r, i)}/interventions",
+               lambda r, i: {"kind_code": "sanitasi", "given_on": "2026-01-05"}), REDIRECT),
+    Case("POST", "/children/{child_id}/interventions",
+         _post(lambda r, i, e: f"/children/{_child(r, i)}/interventions",
+               lambda r, i: {"kind_code": "imunisasi", "given_on": "2026-01-05"}), REDIRECT),
+    # One request for a queue of visits: items outside the area come back as errors (200),
+    # the whole request is refused to roles without personal data.
+    Case("POST", "/sync", _sync, OK),
 ]  # fmt: skip
 
 
