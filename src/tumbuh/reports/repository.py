@@ -224,7 +224,10 @@ def read_in_child(
 
 
 def _read_tables(
-    session: Session, jobs: Sequence[tuple[Query, str | None, str]]
+    session: Session,
+    jobs: Sequence[tuple[Query, str | None, str]],
+    *,
+    child: bool = True,
 ) -> list[pd.DataFrame]:
     """Read (query, region, column) jobs: in one child process when that is worth it and
     safe (see :func:`sqlite_file`), else one by one through the session's connection."""
@@ -234,7 +237,7 @@ def _read_tables(
         where, params = _region_filter(column, region)
         prepared.append((q, q.sql.format(where=where), params))
     path = sqlite_file(conn)
-    if path is not None and prepared and _large(conn):
+    if child and path is not None and prepared and _large(conn):
         try:
             return [_to_pandas(t) for t in read_in_child(path, prepared)]
         except Exception as exc:
@@ -426,7 +429,10 @@ def load(session: Session, *, region: str | None) -> RegisterTables:
             [measurements["desa_code"], persons["desa_code"], families["desa_code"]]
         ).dropna()
         provinces = sorted({str(c)[:2] for c in codes.unique()})
-        parts = _read_tables(session, [(REGIONS, p, "code") for p in provinces])
+        # A few hundred rows: not worth a second child process.
+        parts = _read_tables(
+            session, [(REGIONS, p, "code") for p in provinces], child=False
+        )
         regions = (
             pd.concat(parts, ignore_index=True)
             if parts
