@@ -19,31 +19,46 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
+
+
+def _query(adbc: Any, pa: Any, conn: Any, sql: str) -> Any:
+    stmt = adbc.AdbcStatement(conn)
+    try:
+        # Large batches: fewer batches to concatenate, a wider window for type inference.
+        stmt.set_options(**{"adbc.sqlite.query.batch_rows": "65536"})
+        stmt.set_sql_query(sql)
+        stream, _ = stmt.execute_query()
+        return pa.RecordBatchReader._import_from_c(stream.address).read_all()
+    finally:
+        stmt.close()
 
 
 def main(argv: list[str]) -> int:
     if len(argv) < 3:
         sys.stderr.write(__doc__ or "")
         return 2
-    import adbc_driver_sqlite.dbapi as adbc_sqlite
+    # The low-level API: the DB-API module imports pandas and polars (seconds at start).
+    import adbc_driver_manager as adbc
+    import adbc_driver_sqlite
     import pyarrow as pa
 
     db_path, out_dir, queries = argv[0], Path(argv[1]), argv[2:]
-    with adbc_sqlite.connect(db_path) as conn:
-        for i, sql in enumerate(queries):
-            cur = conn.cursor()
-            try:
-                # Large batches: fewer batches to concatenate, wider window for inference.
-                cur.adbc_statement.set_options(
-                    **{"adbc.sqlite.query.batch_rows": "65536"}
-                )
-                cur.execute(sql)
-                table: pa.Table = cur.fetch_arrow_table()
-            finally:
-                cur.close()
-            with pa.OSFile(str(out_dir / f"{i}.arrow"), "wb") as sink:
-                with pa.ipc.new_file(sink, table.schema) as writer:
+    database = adbc_driver_sqlite.connect(db_path)
+    try:
+        conn = adbc.AdbcConnection(database)
+        try:
+            for i, sql in enumerate(queries):
+                table = _query(adbc, pa, conn, sql)
+                with (
+                    pa.OSFile(str(out_dir / f"{i}.arrow"), "wb") as sink,
+                    pa.ipc.new_file(sink, table.schema) as writer,
+                ):
                     writer.write_table(table)
+        finally:
+            conn.close()
+    finally:
+        database.close()
     return 0
 
 
