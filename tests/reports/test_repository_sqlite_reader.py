@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -115,7 +117,7 @@ def test_a_failing_child_process_is_logged_and_the_cursor_reads_instead(
     with unit_of_work(register) as s:
         expected = repository.load(s, region=None).measurements
     # The child cannot write its output: the directory it is given is read-only.
-    monkeypatch.setattr(repository.tempfile, "tempdir", str(tmp_path / "missing"))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
     with (
         caplog.at_level(logging.WARNING, logger=repository.__name__),
         unit_of_work(register) as s,
@@ -123,3 +125,18 @@ def test_a_failing_child_process_is_logged_and_the_cursor_reads_instead(
         got = repository.load(s, region=None).measurements
     assert any("child process failed" in r.getMessage() for r in caplog.records)
     pd.testing.assert_frame_equal(expected, got)
+
+
+def test_writes_after_a_child_process_read_leave_the_file_intact(
+    register: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(repository, "SUBPROCESS_MIN_ROWS", 0)
+    with unit_of_work(register) as s:
+        before = repository.load(s, region=None).measurements
+        child = int(before["child_id"].iloc[0])
+        b.measure(s, child, dt.date(2025, 11, 3), dt.date(2024, 1, 1), b.MANGGAR)
+    with unit_of_work(register) as s:
+        raw: Any = s.connection().connection.driver_connection
+        assert raw.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        after = repository.load(s, region=None).measurements
+    assert len(after) == len(before) + 1
