@@ -21,6 +21,10 @@ Every figure that a page, command, API route or export shows is one indicator of
 catalogue, computed by one engine (`tumbuh.reports.engine`) from one bulk read of the
 register. `tumbuh indicators --region CODE --period P [--level L] [--json | --xlsx FILE]`
 and `GET /api/v1/regions/{code}/indicators?period=P&level=L` give the same items.
+On a SQLite file with a large register (50,000 measurement rows or more) that bulk read
+runs in a child process (`tumbuh.reports._sqlite_reader`: ADBC's SQLite driver, Arrow IPC
+back), never a second SQLite library in the server's process; if it fails, the error is
+logged and Python's `sqlite3` reads instead. Timing: `python bench/indicators.py --reader both`.
 
 ## Conventions
 
