@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from tumbuh.errors import NotFound
@@ -79,20 +79,6 @@ class FamilyDetail:
     welfare_decile: int | None
     surveyed_on: dt.date | None
     members: list[MemberRow]
-
-
-@dataclass(frozen=True, slots=True)
-class RegionCounts:
-    children_measured: int
-    stunted: int  # latest valid length/height-for-age z < -2 per child
-
-    @property
-    def stunting_pct(self) -> float | None:
-        return (
-            100.0 * self.stunted / self.children_measured
-            if self.children_measured
-            else None
-        )
 
 
 def _in_region(
@@ -265,43 +251,6 @@ def get_family(session: Session, family_id: int) -> FamilyDetail:
             for p in members
         ],
     )
-
-
-def region_counts(session: Session, *, region_code: str) -> RegionCounts:
-    """Children measured in the region and how many were stunted at their latest valid length."""
-    latest = _latest_measurement(
-        where=_in_region(Measurement.desa_code, region_code)
-    ).subquery()
-    stmt = (
-        select(
-            func.count(),
-            func.sum(
-                case(
-                    (
-                        and_(
-                            Measurement.zlen < -2,
-                            or_(
-                                Measurement.flen.is_(None), Measurement.flen.is_(False)
-                            ),
-                        ),
-                        1,
-                    ),
-                    else_=0,
-                )
-            ),
-        )
-        .select_from(Measurement)
-        .join(
-            latest,
-            and_(
-                latest.c.person_id == Measurement.person_id,
-                latest.c.last_on == Measurement.measured_on,
-            ),
-        )
-        .where(_in_region(Measurement.desa_code, region_code))
-    )
-    n, stunted = session.execute(stmt).one()
-    return RegionCounts(int(n or 0), int(stunted or 0))
 
 
 def family_ids_by_kk(

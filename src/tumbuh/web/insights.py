@@ -363,14 +363,6 @@ def quality_badges(db: Session, code: str) -> dict[str, dict[str, Any]]:
 # --------------------------------------------------------------------------- counts
 
 
-def region_counts(db: Session, code: str) -> register_read.RegionCounts:
-    """Children measured in the region and stunted at their latest valid length (per data
-    generation; stored by a refresh for the kab/kota, ~1 s each at 100,000 children)."""
-    return cached(
-        db, ("counts", code), lambda: register_read.region_counts(db, region_code=code)
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class RegionHeadline:
     """The register figures at the head of a region page, from the indicator engine:
@@ -482,9 +474,6 @@ def warm(db: Session, *, province: str | None = None) -> dict[str, float]:
     ]
     if code is not None:
         for kab in children_of(code):
-            steps.append(
-                (f"counts {kab.code}", lambda c=kab.code: region_counts(db, c))  # type: ignore[misc]
-            )
             steps.append(
                 (f"children {kab.code}", lambda c=kab.code: child_total(db, c))  # type: ignore[misc]
             )

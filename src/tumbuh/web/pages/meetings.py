@@ -20,7 +20,7 @@ from tumbuh.interventions import service as interventions
 from tumbuh.register.master import children_of, get_region
 from tumbuh.reports.catalogue import CATALOGUE
 from tumbuh.reports.rakor import meetings
-from tumbuh.web.deps import DbDep, LangDep, PageUser, SettingsDep, client_ip
+from tumbuh.web.deps import DbDep, LangDep, PageUser, RecordId, SettingsDep, client_ip
 from tumbuh.web.export import XLSX_MEDIA_TYPE
 from tumbuh.web.templating import render
 
@@ -163,7 +163,7 @@ def create_meeting(
 @router.post("/meetings/{meeting_id}/actions")
 def add_action(
     request: Request,
-    meeting_id: int,
+    meeting_id: RecordId,
     user: PageUser,
     db: DbDep,
     title: Annotated[str, Form()],

@@ -29,7 +29,7 @@ from tumbuh.interventions.groups import is_family_group
 from tumbuh.interventions.schemas import RecordStatus
 from tumbuh.register.master import get_region
 from tumbuh.web import cache, insights
-from tumbuh.web.deps import DbDep, LangDep, PageUser, client_ip
+from tumbuh.web.deps import DbDep, LangDep, PageUser, RecordId, client_ip
 from tumbuh.web.i18n import Lang
 from tumbuh.web.pages import village_data
 from tumbuh.web.templating import render
@@ -178,7 +178,7 @@ def _visit_form(
 @router.post("/families/{family_id}/visits")
 def family_visit(
     request: Request,
-    family_id: int,
+    family_id: RecordId,
     user: PageUser,
     db: DbDep,
     client_id: Annotated[str, Form()],
@@ -197,7 +197,7 @@ def family_visit(
 @router.post("/children/{child_id}/visits")
 def child_visit(
     request: Request,
-    child_id: int,
+    child_id: RecordId,
     user: PageUser,
     db: DbDep,
     client_id: Annotated[str, Form()],
@@ -246,7 +246,7 @@ def _store_intervention(
 @router.post("/families/{family_id}/interventions")
 def family_intervention(
     request: Request,
-    family_id: int,
+    family_id: RecordId,
     user: PageUser,
     db: DbDep,
     kind_code: Annotated[str, Form()],
@@ -268,7 +268,7 @@ def family_intervention(
 @router.post("/children/{child_id}/interventions")
 def child_intervention(
     request: Request,
-    child_id: int,
+    child_id: RecordId,
     user: PageUser,
     db: DbDep,
     kind_code: Annotated[str, Form()],
