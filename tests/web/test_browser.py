@@ -150,6 +150,7 @@ def _login_with_keyboard(pg, username: str) -> None:  # type: ignore[no-untyped-
     pg.keyboard.type(PASSWORD)
     with pg.expect_navigation():
         pg.keyboard.press("Enter")
+    assert "/login" not in pg.url, pg.inner_text("main")  # logged in, or why not
 
 
 def test_province_page_draws_the_map_and_sparklines(page) -> None:  # type: ignore[no-untyped-def]

@@ -119,6 +119,7 @@ def _login(pg: Any) -> None:
     pg.fill("#password", PASSWORD)
     with pg.expect_navigation():
         pg.click("button[type=submit]")
+    assert "/login" not in pg.url, pg.inner_text("main")  # logged in, or why not
 
 
 def _until(pg: Any, script: str, timeout_s: float = 30) -> None:
@@ -336,4 +337,5 @@ def test_a_conflicting_visit_from_the_queue_is_shown_and_kept_on_the_phone(
         ).all()
     assert stored == ["met"]
     phone.reload()  # still listed after a reload: kept in IndexedDB, never lost
-    assert phone.locator("#sync-conflicts li").count() == 1
+    # Drawn once the page has read IndexedDB (asynchronously): wait for it.
+    expect(phone.locator("#sync-conflicts li")).to_have_count(1)

@@ -7,10 +7,12 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
+from starlette.types import Message, Receive, Scope, Send
 from tests.web.conftest import PASSWORD, bearer, csrf_of, login, make_user
 from typer.testing import CliRunner
 
+from tumbuh.accounts.models import AuthSession
 from tumbuh.accounts.roles import Role
 from tumbuh.cli import app as cli_app
 
@@ -137,3 +139,41 @@ def test_users_create_reads_the_password_from_stdin(tmp_path: Path) -> None:
         )
     engine.dispose()
     assert out.user is not None
+
+
+class TestCommitBeforeResponse:
+    """The request's database session commits before the response leaves: the page a
+    redirect leads to must see what the POST wrote. (FastAPI runs a yield dependency's exit
+    code after sending by default; on a loaded machine a login's 303 reached the browser
+    before its session row was committed, so /today answered "please log in".)"""
+
+    def test_a_login_is_committed_when_its_redirect_starts(
+        self, app: FastAPI, engine: Engine
+    ) -> None:
+        acct = make_user(engine, Role.district_analyst, "64.71")
+        live_when_sent: list[int] = []
+
+        async def watching(scope: Scope, receive: Receive, send: Send) -> None:
+            async def send_and_look(message: Message) -> None:
+                if (
+                    message["type"] == "http.response.start"
+                    and scope.get("method") == "POST"
+                    and scope.get("path") == "/login"
+                ):
+                    with engine.connect() as conn:
+                        live_when_sent.append(
+                            conn.scalar(
+                                select(func.count())
+                                .select_from(AuthSession)
+                                .where(AuthSession.user_id == acct.id)
+                            )
+                            or 0
+                        )
+                await send(message)
+
+            await app(scope, receive, send_and_look)
+
+        with TestClient(watching, follow_redirects=False) as client:
+            login(client, acct.username)
+            assert client.get("/regions/64.71").status_code == 200
+        assert live_when_sent == [1]

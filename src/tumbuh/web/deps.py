@@ -51,7 +51,10 @@ def get_engine(request: Request) -> Engine:
 
 
 def get_db(request: Request) -> Iterator[Session]:
-    """One session per request: commit when the route succeeds, roll back when it raises."""
+    """One session per request: commit when the route succeeds, roll back when it raises.
+
+    Used as `DB` (scope "function"): the commit happens before the response is sent, so the
+    page a redirect leads to sees what the POST wrote (a new login's session included)."""
     factory: sessionmaker[Session] = request.app.state.session_factory
     session = factory()
     try:
@@ -67,6 +70,11 @@ def get_db(request: Request) -> Iterator[Session]:
         session.close()
 
 
+# One Depends object for every route: the session ends (commit or rollback) before the
+# response is sent, not after (FastAPI's default "request" scope).
+DB = Depends(get_db, scope="function")
+
+
 def get_lang(request: Request) -> Lang:
     settings = get_settings(request)
     return pick_language(
@@ -78,7 +86,7 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def page_user(request: Request, db: Annotated[Session, Depends(get_db)]) -> User:
+def page_user(request: Request, db: Annotated[Session, DB]) -> User:
     """The logged-in user of a page; LoginRequired when the session is missing, expired or stale."""
     settings = get_settings(request)
     uid = request.session.get(SESSION_USER)
@@ -105,7 +113,7 @@ def page_user(request: Request, db: Annotated[Session, Depends(get_db)]) -> User
 
 def api_user(
     request: Request,
-    db: Annotated[Session, Depends(get_db)],
+    db: Annotated[Session, DB],
     token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> User:
     """The user named by the bearer token; Unauthorized (401) without a valid token."""
@@ -154,7 +162,7 @@ RegionCodeQuery = Annotated[
 ]
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-DbDep = Annotated[Session, Depends(get_db)]
+DbDep = Annotated[Session, DB]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 LangDep = Annotated[Lang, Depends(get_lang)]
 PageUser = Annotated[User, Depends(page_user)]
