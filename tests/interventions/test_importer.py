@@ -165,3 +165,63 @@ class TestImport:
             ImportFileError, match="Kode Intervensi.*tanggal|kode intervensi"
         ):
             import_file(session, path=path, report=ImportReport(kind="x"))
+
+
+class TestQuantity:
+    """The tablets (or other units) a record gave: column Jumlah, a whole number."""
+
+    def test_quantities_are_read_and_a_bad_one_rejects_its_row_with_the_reason(
+        self, session: Session, world: World, tmp_path: Path
+    ) -> None:
+        path = tmp_path / "ttd.csv"
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["Kode Intervensi", "NIK", "Tanggal", "Jumlah"])
+            writer.writerows(
+                [
+                    ["ttd_hamil", nik(12), "2025-02-01", "30"],  # 2 ok
+                    ["ttd_hamil", nik(12), "2025-03-01", "60,0"],  # 3 ok (a number)
+                    ["ttd_hamil", nik(12), "2025-04-01", ""],  # 4 ok, count unknown
+                    ["ttd_hamil", nik(12), "2025-05-01", "tiga puluh"],  # 5 bad
+                    ["ttd_hamil", nik(12), "2025-06-01", "-30"],  # 6 bad
+                    ["ttd_hamil", nik(12), "2025-07-01", "2.5"],  # 7 bad
+                    ["ttd_hamil", nik(12), "2025-08-01", "5000"],  # 8 bad
+                ]
+            )
+        report = ImportReport(kind="interventions")
+        import_file(session, path=path, report=report)
+        assert (report.inserted, report.rejected) == (3, 4)
+        bad = [(i.row, i.column, i.code) for i in report.issues]
+        assert bad == [(r, "Jumlah", "invalid_quantity") for r in (5, 6, 7, 8)]
+        assert "tiga puluh" in report.issues[0].message_id
+        stored = session.scalars(
+            select(Intervention.quantity)
+            .where(Intervention.source_file == "ttd.csv")
+            .order_by(Intervention.given_on)
+        ).all()
+        assert stored == [30, 60, None]
+
+    def test_a_corrected_quantity_updates_the_record_once(
+        self, session: Session, world: World, tmp_path: Path
+    ) -> None:
+        def write(quantity: str) -> Path:
+            path = tmp_path / "ttd.csv"
+            with path.open("w", newline="", encoding="utf-8") as fh:
+                writer = csv.writer(fh)
+                writer.writerow(["Kode Intervensi", "NIK", "Tanggal", "Jumlah TTD"])
+                writer.writerow(["ttd_hamil", nik(12), "2025-09-01", quantity])
+            return path
+
+        import_file(session, path=write("30"), report=ImportReport(kind="x"))
+        n = _count(session)
+        again = ImportReport(kind="x")
+        import_file(session, path=write("90"), report=again)
+        assert (again.inserted, again.updated, _count(session)) == (0, 1, n)
+        assert (
+            session.scalar(
+                select(Intervention.quantity).where(
+                    Intervention.source_file == "ttd.csv"
+                )
+            )
+            == 90
+        )

@@ -197,10 +197,12 @@ def give(
     person_id: int | None = None,
     family_id: int | None = None,
     status: str = "given",
+    quantity: int | None = None,
 ) -> None:
     session.add(
         Intervention(
             kind_code=kind,
+            quantity=quantity,
             person_id=person_id,
             family_id=family_id,
             desa_code=desa,

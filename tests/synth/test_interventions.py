@@ -52,7 +52,25 @@ class TestRecords:
 
         assert list(records.columns) == list(iv.IMPORT_COLUMNS)
         matched = _match_columns(list(records.columns))
-        assert {"code", "nik", "no_kk", "given_on", "status", "sector"} <= set(matched)
+        assert {
+            "code",
+            "nik",
+            "no_kk",
+            "given_on",
+            "status",
+            "sector",
+            "quantity",
+        } <= set(matched)
+
+    def test_ttd_records_carry_their_tablets_and_other_records_none(
+        self, records: pd.DataFrame
+    ) -> None:
+        ttd = records["Kode Intervensi"] == "ttd_hamil"
+        tablets = pd.to_numeric(records.loc[ttd, "Jumlah"])
+        assert set(tablets) == set(iv.TTD_TABLETS)
+        share_90 = float((tablets >= 90).mean())
+        assert 0.5 < share_90 < 0.7  # 0.60 expected
+        assert (records.loc[~ttd, "Jumlah"] == "").all()
 
     def test_every_record_is_dated_in_the_years_and_names_one_subject(
         self, records: pd.DataFrame

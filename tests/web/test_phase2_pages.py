@@ -16,6 +16,7 @@ from sqlalchemy import Engine, func, select
 from tests.web.conftest import csrf_of, login
 
 from tumbuh.db.session import unit_of_work
+from tumbuh.interventions.models import Intervention
 from tumbuh.register.models import Measurement, QuarantinedRow
 
 HEADER = (
@@ -120,6 +121,32 @@ def test_recorded_intervention_appears_on_the_family_page(figures_app: FastAPI) 
         )  # fmt: skip
     assert r.status_code == 422
     assert "no_kk" in r.text
+
+
+def test_a_recorded_tablet_count_is_stored_and_a_bad_one_refused(
+    figures_app: FastAPI, figures_db: Engine
+) -> None:
+    with TestClient(figures_app) as client:
+        login(client, "fig_team")
+        sent = [
+            client.post(
+                "/interventions/records",
+                data={"kind_code": "ttd_hamil", "given_on": "2025-05-03",
+                      "nik": "6471014101900001", "quantity": quantity,
+                      "csrf_token": csrf_of(client)},
+                follow_redirects=False,
+            ).status_code
+            for quantity in ("90", "sembilan puluh")
+        ]  # fmt: skip
+    assert sent == [303, 422]
+    with unit_of_work(figures_db) as session:
+        stored = session.scalars(
+            select(Intervention.quantity).where(
+                Intervention.kind_code == "ttd_hamil",
+                Intervention.given_on == dt.date(2025, 5, 3),
+            )
+        ).all()
+    assert stored == [90]
 
 
 def test_quality_page_and_excel(figures_app: FastAPI) -> None:

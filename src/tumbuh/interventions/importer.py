@@ -56,7 +56,18 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "sector": ("sektor", "opd", "dinas", "sector"),
     "unit": ("unit", "pelaksana", "posyandu", "fasilitas"),
     "note": ("catatan", "keterangan", "note"),
+    "quantity": (
+        "jumlah",
+        "jumlah tablet",
+        "jumlah ttd",
+        "banyaknya",
+        "quantity",
+        "tablets",
+        "qty",
+    ),
 }
+# A record's quantity (tablets, packs...) above this is a typing error, not a delivery.
+MAX_QUANTITY = 1000
 REQUIRED = ("code", "given_on")
 
 STATUS_WORDS: dict[str, str] = {
@@ -106,6 +117,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "No KK tidak ada di register: {value}",
         "No KK not in the register: {value}",
     ),
+    "invalid_quantity": (
+        f"Jumlah harus bilangan bulat 0 sampai {MAX_QUANTITY}: {{value}}",
+        f"Quantity must be a whole number from 0 to {MAX_QUANTITY}: {{value}}",
+    ),
     "duplicate_row": (
         "Baris sama dengan baris sebelumnya di berkas (kode, sasaran, tanggal)",
         "Same code, subject and date as an earlier row of the file",
@@ -113,6 +128,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 _DIGITS = re.compile(r"^\d{16}$")
+_WHOLE = re.compile(r"^(\d+)(?:[.,]0+)?$")
 
 
 def _match_columns(columns: Sequence[str]) -> dict[str, str]:
@@ -133,6 +149,17 @@ def _id16(value: str | None) -> tuple[str | None, bool]:
     if s.endswith(".0"):
         s = s[:-2]
     return (s, True) if _DIGITS.match(s) else (None, False)
+
+
+def _quantity(value: str | None) -> tuple[int | None, bool]:
+    """(quantity or None, valid): a whole number 0..MAX_QUANTITY; "90", "90.0" and "90,0"
+    (a spreadsheet's number) are 90; anything else is refused, never guessed."""
+    if value is None:
+        return None, True
+    match = _WHOLE.match(value.strip())
+    if match is None or int(match.group(1)) > MAX_QUANTITY:
+        return None, False
+    return int(match.group(1)), True
 
 
 class _File:
@@ -171,6 +198,7 @@ class _File:
         sectors = chunk.clean("sector")
         units = chunk.clean("unit")
         notes = chunk.clean("note")
+        quantities = chunk.clean("quantity")
         dates_arr = chunk.arrow("given_on")
         parsed = parse_date(dates_arr)
         today = np.datetime64(dt.date.today(), "D")
@@ -221,6 +249,11 @@ class _File:
                     )
                 else:
                     status = word
+            quantity, ok = _quantity(quantities[i])
+            if not ok:
+                issues[i].append(
+                    self.issue(r, "quantity", "invalid_quantity", quantities[i])
+                )
             pid: int | None = None
             fid: int | None = None
             desa: str | None = None
@@ -285,6 +318,7 @@ class _File:
                     "sector": (sectors[i] or kind.sector)[:40],
                     "unit": (units[i] or None),
                     "note": notes[i],
+                    "quantity": quantity,
                     "record_key": key,
                     "source_file": self.ctx.file[:255],
                     "source_row": r,
@@ -310,11 +344,12 @@ class _File:
             if old is None:
                 new.append(rec)
                 continue
-            changed = (old.status, old.sector, old.unit, old.note) != (
+            changed = (old.status, old.sector, old.unit, old.note, old.quantity) != (
                 rec["status"],
                 rec["sector"],
                 rec["unit"],
                 rec["note"],
+                rec["quantity"],
             )
             if changed:
                 self.session.execute(
@@ -325,6 +360,7 @@ class _File:
                         sector=rec["sector"],
                         unit=rec["unit"],
                         note=rec["note"],
+                        quantity=rec["quantity"],
                         source_file=rec["source_file"],
                         source_row=rec["source_row"],
                     )

@@ -69,6 +69,10 @@ class Intervention(Base):
     sector: Mapped[str] = mapped_column(String(40))
     unit: Mapped[str | None] = mapped_column(String(160))  # posyandu, puskesmas, office
     note: Mapped[str | None] = mapped_column(Text)
+    # How much was given in this record, in the kind's own unit (iron-folic-acid tablets for
+    # ttd_hamil / ttd_remaja); None when the source did not say. The ">= 90 TTD tablets in
+    # pregnancy" indicator sums it over the pregnancy.
+    quantity: Mapped[int | None] = mapped_column(Integer)
     # Identity (kind, subject, date): a file imported twice does not double the records.
     record_key: Mapped[str] = mapped_column(String(32), unique=True)
     source_file: Mapped[str | None] = mapped_column(String(255))

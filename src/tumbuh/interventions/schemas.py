@@ -115,6 +115,8 @@ class InterventionCreate(BaseModel):
     sector: str | None = Field(default=None, max_length=40)
     unit: str | None = Field(default=None, max_length=160)
     note: str | None = None
+    # How much was given (iron-folic-acid tablets for ttd_hamil): ">= 90 TTD" sums it.
+    quantity: int | None = Field(default=None, ge=0, le=1000)
 
 
 class InterventionRead(BaseModel):
@@ -130,6 +132,7 @@ class InterventionRead(BaseModel):
     sector: str
     unit: str | None
     note: str | None
+    quantity: int | None = None
 
 
 class ActionCreate(BaseModel):

@@ -222,6 +222,7 @@ def record(session: Session, data: InterventionCreate) -> Intervention:
     rec.sector = data.sector or kind.sector
     rec.unit = data.unit
     rec.note = data.note
+    rec.quantity = data.quantity
     session.flush()
     return rec
 

@@ -255,6 +255,7 @@ def record_for_subject(
     given_on: dt.date,
     status: RecordStatus = RecordStatus.given,
     note: str | None = None,
+    quantity: int | None = None,
 ) -> Intervention:
     """Record an intervention for a subject given by ids (a family kind goes to the family,
     a person kind needs the person); the same kind, subject and date is one record."""
@@ -289,6 +290,8 @@ def record_for_subject(
     rec.status = str(status)
     rec.sector = kind.sector
     rec.note = note or rec.note
+    if quantity is not None:
+        rec.quantity = quantity
     session.flush()
     return rec
 

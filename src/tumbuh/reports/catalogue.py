@@ -551,8 +551,10 @@ CATALOGUE += (
         "women pregnant on some day of the period",
         group="specific",
         targets=_perpres(80.0),
-        not_computed="the register's intervention records carry no tablet count, so >= 90 "
-        "tablets cannot be told from one record; any-TTD coverage is NOT this indicator",
+        kind_code="ttd_hamil",
+        notes="Tablets are the records' quantity (column Jumlah of the intervention import), "
+        "summed over records dated from the last menstrual period to the due date; a record "
+        "without a quantity counts no tablets, so any-TTD coverage is never reported as this.",
     ),
     _programme(
         "pmt_bumil_kek",

@@ -57,6 +57,9 @@ _REGION_LEVELS = ("province", "kabkota", "kecamatan", "desa")
 _DAYS_PER_MONTH = 30.4375  # WHO anthro: 365.25 / 12
 _DAYS_PER_YEAR = 365.25
 _GESTATION_DAYS = 280  # Naegele's rule, as register/models.py Pregnancy.due_date
+# Perpres 72/2021 Lampiran: pregnant women consuming at least 90 iron-folic-acid tablets
+# during pregnancy (facts.md; the WHO ANC recommendation's daily tablet over the pregnancy).
+TTD_PREGNANCY_TABLETS = 90
 # Welfare deciles eligible for JKN PBI, PKH and food aid: the interventions domain's rule
 # (WELFARE_ELIGIBLE_MAX_DECILE, welfare_eligible), shared with the gap list. A setting.
 
@@ -296,6 +299,55 @@ def _in_age(a0: pd.Series, a1: pd.Series, lo_days: float, hi_days: float) -> pd.
     return (a1 >= lo_days) & (a0 < hi_days)
 
 
+def _pregnancy_spans(t: repository.RegisterTables) -> pd.DataFrame:
+    """The register's pregnancies with ``lmp`` and ``due`` as timestamps (a missing due
+    date is the last menstrual period + 280 days)."""
+    g = t.pregnancies
+    lmp = pd.to_datetime(g["lmp_date"])
+    due = pd.to_datetime(g["due_date"]).fillna(lmp + pd.Timedelta(days=_GESTATION_DAYS))
+    return g.assign(lmp=lmp, due=due)
+
+
+def _open_pregnancies(
+    spans: pd.DataFrame, start: dt.date, end: dt.date
+) -> pd.DataFrame:
+    """Pregnancies under way on some day of [start, end]."""
+    s, e = pd.Timestamp(start), pd.Timestamp(end)
+    return spans.loc[((spans["lmp"] <= e) & (spans["due"] >= s)).to_numpy()]
+
+
+def _ttd_90(
+    t: repository.RegisterTables, start: dt.date, end: dt.date, label: str
+) -> pl.DataFrame:
+    """``ttd_hamil_90``: of the women pregnant on some day of the period, those whose
+    iron-folic-acid records dated within that pregnancy (last menstrual period to due date,
+    in or before the period) add up to at least TTD_PREGNANCY_TABLETS tablets. A record
+    without a quantity adds nothing: an unknown count is not 90."""
+    open_ = _open_pregnancies(_pregnancy_spans(t), start, end)
+    iv = t.interventions
+    kind = by_code("ttd_hamil_90").kind_code
+    ttd = iv.loc[
+        (iv["kind_code"] == kind).to_numpy(), ["person_id", "given_on", "quantity"]
+    ]
+    ttd = ttd.dropna(subset=["person_id"]).assign(
+        on=pd.to_datetime(ttd["given_on"]),
+        tablets=ttd["quantity"].astype("float64").fillna(0.0),
+    )
+    per = open_[["person_id", "lmp", "due"]].reset_index(names="pregnancy")
+    within = per.merge(ttd, on="person_id", how="inner")
+    within = within.loc[
+        ((within["on"] >= within["lmp"]) & (within["on"] <= within["due"])).to_numpy()
+    ]
+    tablets = within.groupby("pregnancy")["tablets"].sum()
+    enough = set(tablets.index[tablets >= TTD_PREGNANCY_TABLETS])
+    # One unit per woman (a woman with two pregnancies in the period: reached if either is).
+    reached = set(per.loc[per["pregnancy"].isin(enough).to_numpy(), "person_id"])
+    p = t.persons
+    units = p.loc[p["person_id"].isin(per["person_id"]), ["person_id", "desa_code"]]
+    units = units.assign(reached=units["person_id"].isin(reached).to_numpy())
+    return _counts(units, "ttd_hamil_90", label)
+
+
 def _person_groups(
     t: repository.RegisterTables, start: dt.date, end: dt.date
 ) -> dict[str, pd.Series]:
@@ -311,15 +363,13 @@ def _person_groups(
         "child_6_23": _in_age(a0, a1, 6 * mo, 24 * mo),
         "child_0_23": _in_age(a0, a1, 0, 24 * mo),
     }
-    g = t.pregnancies
-    lmp = pd.to_datetime(g["lmp_date"])
-    due = pd.to_datetime(g["due_date"]).fillna(lmp + pd.Timedelta(days=_GESTATION_DAYS))
+    g = _pregnancy_spans(t)
     s, e = pd.Timestamp(start), pd.Timestamp(end)
-    open_ = g.assign(lmp=lmp, due=due).loc[((lmp <= e) & (due >= s)).to_numpy()]
+    open_ = _open_pregnancies(g, start, end)
     ids = p["person_id"]
     groups["pregnant"] = ids.isin(open_["person_id"])
     groups["postpartum"] = ids.isin(
-        g.loc[((due >= s) & (due <= e)).to_numpy(), "person_id"]
+        g.loc[((g["due"] >= s) & (g["due"] <= e)).to_numpy(), "person_id"]
     )
     sc = t.pregnancy_screenings
     sc = sc.assign(on=pd.to_datetime(sc["screened_on"]))
@@ -405,6 +455,7 @@ def _programme(
             reached=units["family_id"].astype("int64").isin(got_f).to_numpy()
         )
         out.append(_counts(units, code, label))
+    out.append(_ttd_90(t, start, end, label))
     water = fams["water_source"]
     known_w = water.isin([str(w) for w in WaterSource]).to_numpy()
     improved = water.isin([str(w) for w in KrsRules().improved_water]).to_numpy()

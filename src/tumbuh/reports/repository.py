@@ -331,8 +331,8 @@ PREGNANCY_SCREENINGS = Query(
     (("person_id", "int"), ("screened_on", "date"), ("muac_cm", "float")),
 )
 INTERVENTIONS = Query(
-    "SELECT i.kind_code, i.person_id, coalesce(i.family_id, p.family_id), i.given_on "
-    "FROM interventions i LEFT JOIN persons p ON p.id = i.person_id "
+    "SELECT i.kind_code, i.person_id, coalesce(i.family_id, p.family_id), i.given_on, "
+    "i.quantity FROM interventions i LEFT JOIN persons p ON p.id = i.person_id "
     "LEFT JOIN families f ON f.id = i.family_id "
     "WHERE i.status IN ('given', 'verified') "
     "AND coalesce(i.desa_code, p.desa_code, f.desa_code) IS NOT NULL AND {where}",
@@ -341,6 +341,7 @@ INTERVENTIONS = Query(
         ("person_id", "int"),
         ("family_id", "int"),
         ("given_on", "date"),
+        ("quantity", "int"),
     ),
 )
 POSYANDU = Query(

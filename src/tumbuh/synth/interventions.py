@@ -4,7 +4,8 @@ The generator decides who received what (`generate._decide_interventions`, befor
 outcomes); this module turns those decisions into
 
 - ``interventions.csv``: records in the import layout of ``tumbuh import interventions``
-  (docs/interventions.md): ``Kode Intervensi, NIK, No KK, Tanggal, Status, Sektor``;
+  (docs/interventions.md): ``Kode Intervensi, NIK, No KK, Tanggal, Status, Sektor, Jumlah``
+  (tablets, on TTD records only);
 - ``truth/intervention_effects.csv``: the effect table used (model.INTERVENTIONS);
 - ``truth/interventions.csv``: eligible and reached units per kab/kota and kind;
 - ``truth/package_new_cases.csv``: new cases among children whose mother/child missed an
@@ -44,7 +45,21 @@ F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
 B = NDArray[np.bool_]
 
-IMPORT_COLUMNS = ("Kode Intervensi", "NIK", "No KK", "Tanggal", "Status", "Sektor")
+IMPORT_COLUMNS = (
+    "Kode Intervensi",
+    "NIK",
+    "No KK",
+    "Tanggal",
+    "Status",
+    "Sektor",
+    "Jumlah",
+)
+# Iron-folic-acid tablets on a pregnancy's TTD record (``Jumlah``): 30, 60, 90 or 120 with
+# these probabilities, so that about 60 % of the women reached have >= 90 (indicator
+# ttd_hamil_90). Illustrative, not calibrated to a survey; the outcome model only knows
+# whether TTD was received. Drawn from a stream of its own: the other columns keep their bytes.
+TTD_TABLETS = (30, 60, 90, 120)
+TTD_TABLET_P = (0.15, 0.25, 0.45, 0.15)
 FILE_NAME = "interventions.csv"
 
 # Date windows in days: pregnancy kinds from the last menstrual period (birth - 280), or
@@ -188,6 +203,7 @@ def write_records(
 ) -> int:
     """Append the chunk's records to ``interventions.csv``; returns the number written."""
     rng = np.random.default_rng([cfg.seed, 17, ch.index])
+    tablets_rng = np.random.default_rng([cfg.seed, 18, ch.index])
     lo = generate.day_number(cfg.first_year, 1, 1)
     hi = generate.day_number(cfg.last_year, 12, 31)
     codes: list[NDArray[np.object_]] = []
@@ -195,6 +211,7 @@ def write_records(
     kks: list[NDArray[np.object_]] = []
     days: list[I64] = []
     statuses: list[NDArray[np.object_]] = []
+    amounts: list[NDArray[np.object_]] = []
     sectors: list[str] = []
     sizes: list[int] = []
 
@@ -220,6 +237,11 @@ def write_records(
         kks.append(no_kk[ok] if no_kk is not None else blank)
         days.append(day[ok])
         statuses.append(status[ok])
+        amount = np.full(m, "", dtype=object)
+        if code == "ttd_hamil":
+            drawn = tablets_rng.choice(TTD_TABLETS, size=m, p=TTD_TABLET_P)
+            amount = drawn.astype(str).astype(object)
+        amounts.append(amount)
         sectors.append(sector)
         sizes.append(m)
 
@@ -282,6 +304,7 @@ def write_records(
         "Tanggal": writers.iso_dates(np.concatenate(days)),
         "Status": np.concatenate(statuses),
         "Sektor": np.repeat(np.array(sectors, dtype=object), sizes),
+        "Jumlah": np.concatenate(amounts),
     }
     writers.write_csv(out_dir / FILE_NAME, columns, n=n)
     return n

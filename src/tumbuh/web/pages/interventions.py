@@ -128,6 +128,7 @@ def record_intervention(
     status: Annotated[str, Form()] = "given",
     unit: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
+    quantity: Annotated[str, Form()] = "",
 ) -> Response:
     """Record one intervention for a person (NIK) or a family (No KK) inside the user's area."""
     if not policy(user.role).personal_data:
@@ -136,6 +137,7 @@ def record_intervention(
         data = InterventionCreate(
             kind_code=kind_code, nik=_blank(nik), no_kk=_blank(no_kk), given_on=given_on,
             status=RecordStatus(status), unit=_blank(unit), note=_blank(note),
+            quantity=_blank(quantity),
         )  # fmt: skip
     except ValidationError as exc:
         raise _invalid(exc) from None

@@ -212,6 +212,18 @@ def child_visit(
     return _back("children", child_id, result.status)
 
 
+def _quantity(text: str) -> int | None:
+    """The form's "how many" (blank: not said); a whole number 0-1000 or ValueError."""
+    text = text.strip()
+    if not text:
+        return None
+    if not text.isdigit() or int(text) > 1000:
+        raise ValueError(
+            f"quantity must be a whole number from 0 to 1000, not {text!r}"
+        )
+    return int(text)
+
+
 def _store_intervention(
     request: Request,
     db: Session,
@@ -222,6 +234,7 @@ def _store_intervention(
     given_on: str,
     status: str,
     note: str,
+    quantity: str = "",
 ) -> None:
     if not policy(user.role).personal_data or Role(user.role) == Role.viewer:
         raise Forbidden("your role sees aggregate figures only", code="aggregates_only")
@@ -229,11 +242,12 @@ def _store_intervention(
     try:
         on = dt.date.fromisoformat(given_on)
         state = RecordStatus(status)
+        amount = _quantity(quantity)
     except ValueError as exc:
         raise InvalidInput(f"intervention: {exc}") from None
     rec = visits.record_for_subject(
         db, kind_code=kind_code, subject=subject, given_on=on, status=state,
-        note=note.strip() or None,
+        note=note.strip() or None, quantity=amount,
     )  # fmt: skip
     cache.clear_cache()
     accounts.record(
@@ -254,13 +268,14 @@ def family_intervention(
     status: Annotated[str, Form()] = "given",
     person_id: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
+    quantity: Annotated[str, Form()] = "",
 ) -> Response:
     """ "Catat intervensi" for the family, or one member chosen from the list."""
     member = int(person_id) if person_id.strip().isdigit() else None
     subject = visits.subject_of(db, family_id=family_id, person_id=member)
     _store_intervention(
         request, db, user, subject=subject, kind_code=kind_code, given_on=given_on,
-        status=status, note=note,
+        status=status, note=note, quantity=quantity,
     )  # fmt: skip
     return _back("families", family_id, "intervention")
 
@@ -275,11 +290,12 @@ def child_intervention(
     given_on: Annotated[str, Form()],
     status: Annotated[str, Form()] = "given",
     note: Annotated[str, Form()] = "",
+    quantity: Annotated[str, Form()] = "",
 ) -> Response:
     subject = visits.subject_of(db, family_id=None, person_id=child_id)
     _store_intervention(
         request, db, user, subject=subject, kind_code=kind_code, given_on=given_on,
-        status=status, note=note,
+        status=status, note=note, quantity=quantity,
     )  # fmt: skip
     return _back("children", child_id, "intervention")
 
