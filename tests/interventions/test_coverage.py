@@ -90,7 +90,10 @@ FAMILY_SQL = {
     "family_unimproved_water": BAD_WATER,
     "family_no_latrine": BAD_LATRINE,
     "krs_family": "1 = 1",  # narrowed by _krs (the rule needs the member rows)
+    # JKN PBI, PKH and food aid: families eligible by welfare decile (default setting 4).
+    "welfare": "f.welfare_decile IS NOT NULL AND f.welfare_decile <= 4",
 }
+WELFARE_CODES = ("jkn_pbi", "pkh", "bansos_pangan")
 GIVEN = (
     "EXISTS (SELECT 1 FROM interventions i WHERE i.{col} = {ref} AND i.kind_code = :code "
     "AND i.status IN ('given', 'verified') AND i.given_on BETWEEN :s AND :e)"
@@ -215,6 +218,7 @@ def assert_coverage_equals_sql(session: Session, region: str) -> int:
     result = service.coverage_report(session, region=region, period=PERIOD)
     checked = counted = 0
     for code, group, _ in _catalogue(session):
+        group = "welfare" if code in WELFARE_CODES else group
         row = result.row(code)
         den = _group(session, group)
         num = _given(session, group, code)

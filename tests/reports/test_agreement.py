@@ -179,3 +179,24 @@ def test_forecast_shows_the_engines_children_measured_and_stunted(
         assert row["current_stunted"] == item(
             "stunting_routine", row["code"], "numerator"
         )
+
+
+@pytest.mark.parametrize("decile", [4, 10])
+@pytest.mark.parametrize("region", ["64", b.MANGGAR])
+def test_coverage_and_the_engine_ask_jkn_pbi_of_the_same_welfare_families(
+    register: Session, region: str, decile: int
+) -> None:
+    items = engine.compute(register, period="2025", welfare_max_decile=decile).items
+    mine = items.loc[
+        (items["indicator"] == "jkn_pbi") & (items["region_code"] == region)
+    ].iloc[0]
+    rows = interventions.coverage_report(
+        register, region=region, period=Period.year(2025), welfare_max_decile=decile
+    ).rows
+    pbi = next(r for r in rows if r.code == "jkn_pbi")
+    assert (pbi.numerator, pbi.denominator) == (
+        int(mine["numerator"]),
+        int(mine["denominator"]),
+    )
+    # The poor family (decile 2) and, with every decile eligible, the rich one too.
+    assert pbi.denominator == (1 if decile == 4 else 2)

@@ -142,7 +142,7 @@ def test_a_stale_result_is_served_while_one_background_refresh_runs(
 def test_a_refresh_stores_the_province_panels_for_the_current_generation(
     session: Session, gen: Generation
 ) -> None:
-    insights.refresh(session, province="64")
+    insights.refresh(session, province="64", welfare_max_decile=4)
     keys = set(
         session.scalars(
             select(DerivedResult.key).where(
@@ -157,7 +157,7 @@ def test_a_region_page_says_when_its_panels_are_stale(
     app: FastAPI, engine: Engine, gen: Generation
 ) -> None:
     with app.state.session_factory() as db:
-        insights.refresh(db, province="64")
+        insights.refresh(db, province="64", welfare_max_decile=4)
     gen.value = "g2"
     calls: list[int] = []
     cache.set_refresher(engine, lambda: calls.append(1))

@@ -250,7 +250,9 @@ def test_desa_gaps_slice_equals_the_desa_report(figures_db: Engine) -> None:
     with Session(figures_db) as db:
         year = insights.intervention_year(db)
         assert year is not None
-        sliced = insights.desa_convergence(db, "64.71.01.1001", year=year)
+        sliced = insights.desa_convergence(
+            db, "64.71.01.1001", year=year, welfare_max_decile=4
+        )
         own = interventions.convergence_report(
             db, region="64.71.01.1001", period=insights.period_of(year)
         )

@@ -3,7 +3,9 @@
 Definitions (also in ``docs/interventions.md``):
 
 - denominator: units (persons or families) of the kind's target group in the region, counted
-  from the register as of the period end (:mod:`tumbuh.interventions.groups`);
+  from the register as of the period end (:mod:`tumbuh.interventions.groups`); for JKN PBI,
+  PKH and food aid (``WELFARE_KINDS``) the families eligible by welfare decile, as the
+  indicator engine counts them (one number for ``tumbuh coverage`` and ``tumbuh indicators``);
 - numerator: units of the denominator with at least one ``given`` or ``verified`` record of the
   kind dated in the period (``planned`` records do not count);
 - a family at risk (KRS) must receive every active kind whose ``in_package_for`` names a group
@@ -108,12 +110,20 @@ def _records(session: Session, reg: Register, region: str | None) -> pd.DataFram
     )
 
 
-def _reached(reg: Register, recs: pd.DataFrame, kind: InterventionKind) -> pd.DataFrame:
+def _reached(
+    reg: Register, recs: pd.DataFrame, kind: InterventionKind, welfare_max_decile: int
+) -> pd.DataFrame:
     """The units of the kind's target group (``unit``, ``desa_code``) and ``reached``: a
-    given/verified record of the kind in the period."""
-    members = reg.members(kind.target_group)
+    given/verified record of the kind in the period. Welfare kinds count the families
+    eligible by welfare decile, whatever their risk."""
     mine = recs.loc[recs["code"] == kind.code]
-    col = "family_id" if is_family_group(kind.target_group) else "person_id"
+    if kind.code in WELFARE_KINDS:
+        fams = reg.families
+        members = fams.loc[welfare_eligible(fams["welfare_decile"], welfare_max_decile)]
+        col = "family_id"
+    else:
+        members = reg.members(kind.target_group)
+        col = "family_id" if is_family_group(kind.target_group) else "person_id"
     units = pd.DataFrame(
         {
             "unit": members[col].astype("int64").to_numpy(),
@@ -136,6 +146,7 @@ def coverage_by_area(
     period: Period,
     level: str,
     register: Register | None = None,
+    welfare_max_decile: int = WELFARE_ELIGIBLE_MAX_DECILE,
 ) -> pd.DataFrame:
     """Coverage of each kind per area of `region` at `level` (kabkota, kecamatan, desa).
 
@@ -151,7 +162,7 @@ def coverage_by_area(
     recs = _records(session, reg, region)
     frames: list[pd.DataFrame] = []
     for k in kinds:
-        reached = _reached(reg, recs, k)
+        reached = _reached(reg, recs, k, welfare_max_decile)
         if reached.empty:
             continue
         area = reached["desa_code"].map(
@@ -193,13 +204,14 @@ def coverage(
     region: str | None,
     period: Period,
     register: Register | None = None,
+    welfare_max_decile: int = WELFARE_ELIGIBLE_MAX_DECILE,
 ) -> CoverageResult:
     """Coverage of every kind in `kinds` for `region` over `period`."""
     reg = register or load_register(session, region=region, period=period)
     recs = _records(session, reg, region)
     rows: list[CoverageRow] = []
     for k in kinds:
-        reached = _reached(reg, recs, k)
+        reached = _reached(reg, recs, k, welfare_max_decile)
         units = set(reached["unit"])
         got = set(reached.loc[reached["reached"], "unit"])
         den = len(units)

@@ -236,14 +236,17 @@ def coverage_report(
     region: str | None,
     period: Period,
     register: Register | None = None,
+    welfare_max_decile: int = WELFARE_ELIGIBLE_MAX_DECILE,
 ) -> CoverageResult:
-    """Coverage of every active catalogue kind in `region` over `period`."""
+    """Coverage of every active catalogue kind in `region` over `period` (JKN PBI, PKH and
+    food aid over the families of welfare decile <= `welfare_max_decile`)."""
     return coverage(
         session,
         kinds=_active_kinds_in(session, region),
         region=region,
         period=period,
         register=register,
+        welfare_max_decile=welfare_max_decile,
     )
 
 
@@ -254,6 +257,7 @@ def coverage_by_area_report(
     period: Period,
     level: str,
     register: Register | None = None,
+    welfare_max_decile: int = WELFARE_ELIGIBLE_MAX_DECILE,
 ) -> pd.DataFrame:
     """Coverage of every active kind per kab/kota, kecamatan or desa of `region`."""
     return coverage_by_area(
@@ -263,6 +267,7 @@ def coverage_by_area_report(
         period=period,
         level=level,
         register=register,
+        welfare_max_decile=welfare_max_decile,
     )
 
 

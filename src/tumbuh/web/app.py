@@ -79,7 +79,9 @@ def _refresh(app: FastAPI) -> None:
     started = time.perf_counter()
     before = cache.computed_count()
     with app.state.session_factory() as db:
-        took = insights.refresh(db)
+        took = insights.refresh(
+            db, welfare_max_decile=app.state.settings.welfare_eligible_max_decile
+        )
     if cache.computed_count() != before:
         gc.unfreeze()  # the panels this refresh replaced can be collected again
         _freeze()

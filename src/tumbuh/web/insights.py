@@ -165,7 +165,7 @@ def _register(db: Session, province: str, year: int) -> Register:
 
 
 def _province_coverage(
-    db: Session, province: str, year: int
+    db: Session, province: str, year: int, decile: int
 ) -> _ProvinceCoverage | None:
     """One pass over the province's register: totals and numerators/denominators per desa
     and kind; every region's coverage is a sum over its desa."""
@@ -175,24 +175,29 @@ def _province_coverage(
             period = period_of(year)
             reg = _register(db, province, year)
             result = interventions.coverage_report(
-                db, region=province, period=period, register=reg
-            )
+                db, region=province, period=period, register=reg,
+                welfare_max_decile=decile,
+            )  # fmt: skip
             area = interventions.coverage_by_area_report(
-                db, region=province, period=period, level="desa", register=reg
-            )
+                db, region=province, period=period, level="desa", register=reg,
+                welfare_max_decile=decile,
+            )  # fmt: skip
         except (NotFound, InvalidInput):
             return None
         return _ProvinceCoverage(result, area)
 
-    return cached(db, ("coverage", province, year), compute)
+    return cached(db, ("coverage", province, year, decile), compute)
 
 
-def region_coverage(db: Session, code: str, *, year: int | None) -> CoverageView | None:
-    """Coverage of each catalogue kind in the region and the best child regions."""
+def region_coverage(
+    db: Session, code: str, *, year: int | None, welfare_max_decile: int
+) -> CoverageView | None:
+    """Coverage of each catalogue kind in the region and the best child regions (JKN PBI,
+    PKH and food aid over the families of welfare decile <= `welfare_max_decile`)."""
     year = year or intervention_year(db)
     if year is None:
         return None
-    prov = _province_coverage(db, code[:2], year)
+    prov = _province_coverage(db, code[:2], year, welfare_max_decile)
     if prov is None:
         return None
     area = prov.by_desa
@@ -262,7 +267,7 @@ def region_coverage(db: Session, code: str, *, year: int | None) -> CoverageView
 
 
 def _province_convergence(
-    db: Session, province: str, year: int
+    db: Session, province: str, year: int, decile: int
 ) -> ConvergenceResult | None:
     def compute() -> ConvergenceResult | None:
         try:
@@ -271,22 +276,23 @@ def _province_convergence(
                 region=province,
                 period=period_of(year),
                 register=_register(db, province, year),
+                welfare_max_decile=decile,
             )
         except (NotFound, InvalidInput):
             return None
 
-    return cached(db, ("convergence", province, year), compute)
+    return cached(db, ("convergence", province, year, decile), compute)
 
 
 def desa_convergence(
-    db: Session, code: str, *, year: int | None
+    db: Session, code: str, *, year: int | None, welfare_max_decile: int
 ) -> ConvergenceResult | None:
     """Full-package shares and the gap list of the families at risk of one desa: a slice of
     the province's result (one pass for the whole province, then every desa is a filter)."""
     year = year or intervention_year(db)
     if year is None:
         return None
-    prov = _province_convergence(db, code[:2], year)
+    prov = _province_convergence(db, code[:2], year, welfare_max_decile)
     if prov is None:
         return None
     fams = prov.families.loc[prov.families["desa_code"] == code]
@@ -449,7 +455,9 @@ def child_map(
 # --------------------------------------------------------------------------- warm-up
 
 
-def warm(db: Session, *, province: str | None = None) -> dict[str, float]:
+def warm(
+    db: Session, *, province: str | None = None, welfare_max_decile: int
+) -> dict[str, float]:
     """Compute the province-wide results the region pages reuse (forecast per level,
     coverage, quality per desa and posyandu, routine statuses) and return the seconds each
     took. The app runs this in a background thread at start-up (outside tests), so the first
@@ -479,8 +487,11 @@ def warm(db: Session, *, province: str | None = None) -> dict[str, float]:
             )
     year = intervention_year(db)
     if code is not None and year is not None:
-        steps.append(("coverage", lambda: _province_coverage(db, code, year)))
-        steps.append(("convergence", lambda: _province_convergence(db, code, year)))
+        decile = welfare_max_decile
+        steps.append(("coverage", lambda: _province_coverage(db, code, year, decile)))
+        steps.append(
+            ("convergence", lambda: _province_convergence(db, code, year, decile))
+        )
     out: dict[str, float] = {}
     for label, step in steps:
         started = time.perf_counter()
@@ -489,12 +500,14 @@ def warm(db: Session, *, province: str | None = None) -> dict[str, float]:
     return out
 
 
-def refresh(db: Session, *, province: str | None = None) -> dict[str, float]:
+def refresh(
+    db: Session, *, province: str | None = None, welfare_max_decile: int
+) -> dict[str, float]:
     """Store every whole-province panel for the current data generation (computed, or read
     back when already stored) and commit: run by `tumbuh db refresh`, at the end of
     `tumbuh demo`, and by the server in the background when it served stale panels."""
     with cache.persisting(db):
-        took = warm(db, province=province)
+        took = warm(db, province=province, welfare_max_decile=welfare_max_decile)
     db.commit()
     return took
 

@@ -17,11 +17,11 @@ from tumbuh.db.session import session_factory
 from tumbuh.web import insights
 
 
-def refresh_database(url: str) -> dict[str, float]:
+def refresh_database(url: str, *, welfare_max_decile: int) -> dict[str, float]:
     engine = make_engine(url)
     try:
         with session_factory(engine)() as db:
-            return insights.refresh(db)
+            return insights.refresh(db, welfare_max_decile=welfare_max_decile)
     finally:
         engine.dispose()
 
@@ -31,7 +31,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--db", help="Database URL (default: TUMBUH_DATABASE_URL)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    took = refresh_database(args.db or get_settings().database_url)
+    settings = get_settings()
+    took = refresh_database(
+        args.db or settings.database_url,
+        welfare_max_decile=settings.welfare_eligible_max_decile,
+    )
     slow = sorted(took.items(), key=lambda kv: -kv[1])[:6]
     steps = ", ".join(f"{k} {v:.1f} s" for k, v in slow)
     sys.stdout.write(

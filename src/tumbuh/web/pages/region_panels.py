@@ -27,7 +27,7 @@ from tumbuh.register.master import children_of, get_region
 from tumbuh.risk import visits as risk_visits
 from tumbuh.web import insights
 from tumbuh.web.cache import cached
-from tumbuh.web.deps import DbDep, PageUser, client_ip
+from tumbuh.web.deps import DbDep, PageUser, client_ip, get_settings
 from tumbuh.web.export import XLSX_MEDIA_TYPE, xlsx_response
 from tumbuh.web.figures import band_legend
 from tumbuh.web.i18n import Lang
@@ -73,7 +73,12 @@ def panel_context(
     names = {r.code: r.name for r in children_of(code)}
     return {
         "forecast": insights.region_forecast(db, code),
-        "coverage": insights.region_coverage(db, code, year=None),
+        "coverage": insights.region_coverage(
+            db,
+            code,
+            year=None,
+            welfare_max_decile=settings.welfare_eligible_max_decile,
+        ),  # fmt: skip
         "badges": insights.quality_badges(db, code),
         "names": names,
         "bands": band_legend(lang),
@@ -117,7 +122,9 @@ def panel_xlsx(
                 for r in rows
             ],
         )  # fmt: skip
-    cov = insights.region_coverage(db, code, year=year)
+    cov = insights.region_coverage(
+        db, code, year=year, welfare_max_decile=settings.welfare_eligible_max_decile
+    )
     cov_rows = cov.rows if cov else []
     return xlsx_response(
         f"tumbuh_cakupan_{code}",
@@ -141,8 +148,10 @@ def _visit_list(db: Session, code: str) -> risk_visits.VisitList | None:
         return None
 
 
-def _gap_rows(db: Session, code: str, role: str) -> tuple[Any, list[dict[str, Any]]]:
-    gaps = insights.desa_convergence(db, code, year=None)
+def _gap_rows(
+    db: Session, code: str, role: str, *, decile: int
+) -> tuple[Any, list[dict[str, Any]]]:
+    gaps = insights.desa_convergence(db, code, year=None, welfare_max_decile=decile)
     if gaps is None:
         return None, []
     items: dict[int, list[str]] = {}
@@ -209,7 +218,8 @@ def desa_context(
             "visit_rows": shown,
             "visits_more": max(0, len(vl.rows) - VISITS_ON_PAGE),
         }
-    gaps, gap_rows = _gap_rows(db, code, user.role)
+    decile = get_settings(request).welfare_eligible_max_decile
+    gaps, gap_rows = _gap_rows(db, code, user.role, decile=decile)
     out |= {"gaps": gaps, "gap_rows": gap_rows}
     if vl is not None or gap_rows:
         accounts.record(
@@ -277,7 +287,10 @@ def _masked(frame: Any, role: str) -> Any:
 def gaps_download(request: Request, code: str, user: PageUser, db: DbDep) -> Response:
     """The desa's intervention gaps (families at risk, missing items) as Excel."""
     clean = _require_desa(user, code)
-    gaps = insights.desa_convergence(db, clean, year=None)
+    gaps = insights.desa_convergence(
+        db, clean, year=None,
+        welfare_max_decile=get_settings(request).welfare_eligible_max_decile,
+    )  # fmt: skip
     if gaps is None:
         raise NotFound(f"no intervention records for desa {clean}")
     accounts.record(

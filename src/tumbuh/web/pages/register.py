@@ -14,7 +14,14 @@ from tumbuh.interventions import read as interventions_read
 from tumbuh.register.master import lineage
 from tumbuh.risk import read as risk_read
 from tumbuh.web import insights
-from tumbuh.web.deps import DbDep, LangDep, PageUser, RecordId, client_ip
+from tumbuh.web.deps import (
+    DbDep,
+    LangDep,
+    PageUser,
+    RecordId,
+    client_ip,
+    get_settings,
+)
 from tumbuh.web.growth_charts import SEX_FROM_REGISTER, chart_with_points
 from tumbuh.web.pages.village import record_context
 from tumbuh.web.svg_chart import growth_svg
@@ -94,8 +101,9 @@ def family_page(
         # intervention recorded today removes its gap at once (the reporting pages use
         # the latest complete period instead, docs/periods.md).
         gaps = insights.desa_convergence(
-            db, family.desa_code, year=dt.date.today().year
-        )
+            db, family.desa_code, year=dt.date.today().year,
+            welfare_max_decile=get_settings(request).welfare_eligible_max_decile,
+        )  # fmt: skip
         if gaps is not None:
             mine = gaps.missing.loc[gaps.missing["family_id"] == family_id]
             missing = [
