@@ -128,11 +128,9 @@ def main() -> None:
     parser.add_argument("--password", default=PASSWORD)
     parser.add_argument("--n", type=int, default=30)
     args = parser.parse_args()
-    if args.db is None:
-        url = build(args.children)
+    url = build(args.children) if args.db is None else args.db
+    if args.user == USER:  # the bench's own log-in (a given database may not have it)
         ensure_user(url)
-    else:
-        url = args.db
     print(f"database: {url}")
     kab, kec, desa, child = busiest(url)
     pages = [

@@ -309,6 +309,10 @@ def demo_command(
     wanted = f"children={children} seed={seed} years=2022-2025 steps=4\n"
     if db_path.exists() and stamp.exists() and stamp.read_text() == wanted:
         typer.echo(f"reusing the demo database {db_path} ({wanted.strip()})")
+        # Built by an earlier version: bring its schema to this version's (migrations).
+        from tumbuh.cli.db import open_database
+
+        open_database(url).dispose()
     else:
         stamp.unlink(missing_ok=True)
         db_path.unlink(missing_ok=True)
