@@ -54,6 +54,14 @@ _ALIASES: dict[str, str] = {
     "sumber": "source",
     "source": "source",
 }
+_HEADER_ID = {
+    "code": "kode",
+    "region_code": "kode_wilayah",
+    "year": "tahun",
+    "numerator": "pembilang",
+    "denominator": "penyebut",
+    "source": "sumber",
+}
 #: The first year a programme figure of Perpres 72/2021 can refer to is well after this;
 #: earlier years are typing errors (e.g. 202 or 1925).
 MIN_YEAR = 2000
@@ -139,7 +147,7 @@ def _read(
     headers: dict[str, str] = {}
     for name, raw in zip(names, src.columns, strict=True):
         headers.setdefault(name, raw.strip())
-    missing = [c for c in REQUIRED if c not in headers]
+    missing = [_HEADER_ID[c] for c in REQUIRED if c not in headers]
     if missing:
         raise ImportFileError(
             f"{path.name}: missing column(s) {', '.join(missing)} for a programme "
@@ -293,7 +301,10 @@ def _import_row(
                 f"desa_odf for one desa: the denominator must be 1, not {den}",
             )
             counts_ok = False
-    if code is None or region is None or year is None or den is None or not counts_ok:
+    # Every issue of this importer is an error: a row with any is skipped whole.
+    if row.issues or not counts_ok:
+        return None
+    if code is None or region is None or year is None or den is None:
         return None
     key = (code, region, year)
     first = seen.get(key)
