@@ -100,7 +100,8 @@ class TestImportFile:
         }
         for issue in report.issues:
             assert issue.file == "mixed.csv"
-            assert issue.message_id and issue.message_en
+            assert issue.message_id
+            assert issue.message_en
             assert issue.message_id != issue.message_en
         assert stored(session) == {("desa_odf", "64.72.01.1001", 2025): (1, 1)}
 
