@@ -493,12 +493,9 @@ def _published(t: repository.RegisterTables, label: str) -> list[pl.DataFrame]:
 # ------------------------------------------------------------------ programme aggregates
 
 _DEPTH_LEVEL = {1: "province", 2: "kabkota", 3: "kecamatan", 4: "desa"}
-_AGG_SCHEMA = {
-    "agg": pl.String,
-    "code": pl.String,
-    "num": pl.Int64,
-    "den": pl.Int64,
-}
+_AGG_SCHEMA = pl.Schema(
+    {"agg": pl.String(), "code": pl.String(), "num": pl.Int64(), "den": pl.Int64()}
+)
 
 
 @cache
