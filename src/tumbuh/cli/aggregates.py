@@ -92,7 +92,7 @@ def import_aggregates(
         str | None, typer.Option("--db", help="Database URL (default: settings).")
     ] = None,
 ) -> None:
-    """Import published figures idempotently (one transaction per file).
+    """Import published figures, targets or programme aggregates (one transaction per file).
 
     Targets come from a targets file when one is given, else from the packaged
     targets.csv the first time (nothing changes when targets are already stored).
