@@ -28,6 +28,7 @@ from tumbuh.db.session import unit_of_work
 from tumbuh.models import Base
 from tumbuh.reports.engine import ITEM_COLUMNS
 from tumbuh.surveillance import service as surveillance
+from tumbuh.surveillance.models import ProgrammeAggregate
 from tumbuh.web.app import create_app
 
 configure_hasher(time_cost=1, memory_cost_kib=1024, parallelism=1)
@@ -75,6 +76,26 @@ def db(db_url: str) -> Iterator[Engine]:
         born = dt.date(2023, 4, 4)
         kid = b.person(session, b.LAMARU, born)
         b.measure(session, kid, dt.date(2025, 8, 8), born, b.LAMARU, posyandu_id=evil)
+        # Programme aggregates: KUA marriages of two desa, a knowledge survey of 64.72.
+        bride = b.person(session, b.MANGGAR, dt.date(2001, 1, 1))
+        b.screening(
+            session, bride, dt.date(2025, 3, 3), b.MANGGAR, muac_cm=25, kind="catin"
+        )
+        for code, region, num, den in (
+            ("kua_marriages", b.MANGGAR, None, 6),
+            ("kua_marriages", b.LAMARU, None, 3),
+            ("pemahaman_stunting", "64.72", 31, 48),
+        ):
+            session.add(
+                ProgrammeAggregate(
+                    code=code,
+                    region_code=region,
+                    year=2025,
+                    numerator=num,
+                    denominator=den,
+                    source="test",
+                )
+            )
         for username, role, region in [
             ("ind_admin", "province_admin", "64"),
             ("ind_bpp", "district_analyst", "64.71"),
@@ -215,3 +236,18 @@ def test_xlsx_text_that_looks_like_a_formula_stays_text(
     cells = [c for row in sheet.iter_rows() for c in row if c.value == FORMULA_NAME]
     assert cells, "the posyandu name is not in the export"
     assert all(c.data_type == "s" for c in cells)
+
+
+def test_programme_aggregate_indicators_are_items_like_the_others(db: Engine) -> None:
+    desa = json.loads(_cli(db, "64.71.01", "desa", "--json"))["items"]
+    catin = {
+        i["region_code"]: (i["numerator"], i["denominator"])
+        for i in desa
+        if i["indicator"] == "catin_skrining"
+    }
+    assert catin == {b.MANGGAR: (1, 6), b.LAMARU: (0, 3)}
+    own = json.loads(_cli(db, "64.72", None, "--json"))["items"]
+    survey = [i for i in own if i["indicator"] == "pemahaman_stunting"]
+    assert [(i["numerator"], i["denominator"], i["target"]) for i in survey] == [
+        (31, 48, 70.0)
+    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,9 +14,10 @@ from typer.testing import CliRunner
 from tumbuh.cli import app
 from tumbuh.config import Settings
 from tumbuh.surveillance import service
-from tumbuh.surveillance.models import PublishedFigure, Target
+from tumbuh.surveillance.models import ProgrammeAggregate, PublishedFigure, Target
 
 runner = CliRunner()
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples/programme_aggregates.csv"
 
 # cli/synth.py (another command module) passes is_flag/flag_value to typer.Option, which
 # Typer deprecates while building the whole app; that is not what these tests are about.
@@ -32,6 +34,7 @@ def db_url(engine: Engine, settings: Settings) -> Iterator[str]:
         with engine.begin() as conn:
             conn.execute(delete(PublishedFigure))
             conn.execute(delete(Target))
+            conn.execute(delete(ProgrammeAggregate))
 
     wipe()
     yield settings.database_url
@@ -110,6 +113,32 @@ class TestImportAggregates:
         wrong = runner.invoke(app, [*args, "--kind", "figures", "--db", db_url])
         assert wrong.exit_code == 1
         assert "missing column(s) region_name, year" in wrong.stdout
+
+    def test_a_programme_aggregates_file_is_recognised_and_reimported_unchanged(
+        self, db_url: str, tmp_path: Path
+    ) -> None:
+        args = ("import", "aggregates", str(EXAMPLE), "--json", "--db", db_url)
+        first = json.loads(invoke(*args).stdout)
+        assert (first["kind"], first["inserted"], first["rejected"]) == (
+            "aggregates:programme",
+            13,
+            0,
+        )
+        again = json.loads(invoke(*args).stdout)
+        assert (again["inserted"], again["updated"], again["unchanged"]) == (0, 0, 13)
+        bad = tmp_path / "bad.csv"
+        bad.write_text(
+            "kode,kode_wilayah,tahun,pembilang,penyebut,sumber\n"
+            "kua_marriages,64.72,2025,7,9,KUA\n",
+            encoding="utf-8",
+        )
+        out = invoke("import", "aggregates", str(bad), "--db", db_url).stdout
+        assert "bad.csv row 2 column pembilang: unexpected_numerator" in out
+        figures = runner.invoke(
+            app,
+            ["import", "aggregates", str(EXAMPLE), "--kind", "figures", "--db", db_url],
+        )
+        assert figures.exit_code == 1
 
 
 class TestWarning:

@@ -1,4 +1,5 @@
-"""`tumbuh import aggregates`: published prevalence figures (SSGI, SKI, e-PPGBM) and targets."""
+"""`tumbuh import aggregates`: published prevalence figures (SSGI, SKI, e-PPGBM), targets and
+programme aggregates (KUA marriages, unwanted pregnancies, understanding of stunting, ODF desa)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Annotated
 
 import typer
 from sqlalchemy import Engine, inspect
+from sqlalchemy.orm import Session
 
 from tumbuh.cli._app import import_app
 from tumbuh.config import get_settings
@@ -16,7 +18,8 @@ from tumbuh.db.session import unit_of_work
 from tumbuh.errors import ImportFileError, TumbuhError
 from tumbuh.models import Base
 from tumbuh.surveillance import service
-from tumbuh.surveillance.models import PublishedFigure, Target
+from tumbuh.surveillance.models import ProgrammeAggregate, PublishedFigure, Target
+from tumbuh.surveillance.service import Layout
 from tumbuh.tabular.issues import ImportReport, RowIssue
 
 _MAX_ISSUES_SHOWN = 20
@@ -30,12 +33,17 @@ def open_surveillance_db(db: str | None) -> Engine:
     """
     engine = make_engine(db or get_settings().database_url)
     tables = set(inspect(engine).get_table_names())
-    needed = {PublishedFigure.__tablename__, Target.__tablename__}
+    needed = {
+        PublishedFigure.__tablename__,
+        Target.__tablename__,
+        ProgrammeAggregate.__tablename__,
+    }
     if needed <= tables:
         return engine
     if "alembic_version" in tables:
         raise TumbuhError(
-            "the database has no published_figures/published_targets tables: "
+            "the database has no published_figures/published_targets/"
+            "programme_aggregates tables: "
             "run the database migrations (tumbuh db upgrade) first",
             code="schema_missing",
         )
@@ -66,14 +74,15 @@ def import_aggregates(
         list[Path] | None,
         typer.Argument(
             metavar="FILE...",
-            help="CSV/XLSX files in the published-figures or targets layout "
-            "(default: the packaged published_stunting_kaltim.csv).",
+            help="CSV/XLSX files in the published-figures, targets or programme-"
+            "aggregates layout (default: the packaged published_stunting_kaltim.csv).",
         ),
     ] = None,
     kind: Annotated[
         str,
         typer.Option(
-            "--kind", help="auto (detect from the header), figures or targets."
+            "--kind",
+            help="auto (detect from the header), figures, targets or programme.",
         ),
     ] = "auto",
     json_out: Annotated[
@@ -83,10 +92,12 @@ def import_aggregates(
         str | None, typer.Option("--db", help="Database URL (default: settings).")
     ] = None,
 ) -> None:
-    """Import published figures idempotently (one transaction per file).
+    """Import published figures, targets or programme aggregates (one transaction per file).
 
     Targets come from a targets file when one is given, else from the packaged
     targets.csv the first time (nothing changes when targets are already stored).
+    Programme aggregates (kode, kode_wilayah, tahun, pembilang, penyebut, sumber:
+    docs/templates.md §5) feed the indicators the register cannot count.
     """
     try:
         layout = service.parse_layout(kind)
@@ -97,9 +108,7 @@ def import_aggregates(
         for path in paths:
             try:
                 with unit_of_work(engine) as session:
-                    reports.append(
-                        service.import_file(session, path=path, layout=layout)
-                    )
+                    reports.append(_import_one(session, path, layout))
             except ImportFileError as exc:
                 # A file that cannot be read at all does not stop the other files.
                 failed = True
@@ -121,6 +130,19 @@ def import_aggregates(
             typer.echo(f"targets.csv (packaged): {packaged.inserted} targets loaded")
     if failed:
         raise typer.Exit(1)
+
+
+def _import_one(session: Session, path: Path, layout: Layout) -> ImportReport:
+    from tumbuh.register.regions import master_codes
+    from tumbuh.surveillance import programme
+    from tumbuh.tabular.readers import open_table
+
+    if layout == Layout.programme or (
+        layout == Layout.auto
+        and programme.is_programme_header(open_table(path).columns)
+    ):
+        return programme.import_file(session, path=path, known_regions=master_codes())
+    return service.import_file(session, path=path, layout=layout)
 
 
 def _unreadable(path: Path, exc: ImportFileError) -> ImportReport:

@@ -57,6 +57,13 @@ def parent_of(code: str) -> str | None:
     return code.rsplit(".", 1)[0] if "." in code else None
 
 
+@functools.cache
+def master_codes(path: Path = REGIONS_CSV) -> frozenset[str]:
+    """Every Kemendagri code of the bundled master (province to desa), read once."""
+    with path.open(encoding="utf-8", newline="") as fh:
+        return frozenset(rec["kode"].strip() for rec in csv.DictReader(fh))
+
+
 def load_regions(session: Session, *, path: Path = REGIONS_CSV) -> int:
     """Insert the regions of the master file that are not in the table yet; return how many."""
     existing = set(session.scalars(select(Region.code)))

@@ -85,6 +85,12 @@ class Indicator:
     kind_code: str | None = None
     # Why the register cannot compute it (the indicator is listed, never filled in).
     not_computed: str | None = None
+    # Programme aggregate (tumbuh import aggregates) that gives the indicator: its own code
+    # (numerator and denominator imported) or `kua_marriages` (the denominator of catin
+    # screening). Without that aggregate for the region and year the indicator is not
+    # computed there (`absent` says why).
+    aggregate: str | None = None
+    absent: str | None = None
     group: str = "nutrition"
     notes: str = ""
 
@@ -296,6 +302,8 @@ def _programme(
     targets: tuple[Target, ...] = (),
     kind_code: str | None = None,
     not_computed: str | None = None,
+    aggregate: str | None = None,
+    absent: str | None = None,
     citation: str = _PERPRES_TABLE,
     direction: Direction = Direction.higher_is_better,
     notes: str = "",
@@ -313,6 +321,8 @@ def _programme(
         targets,
         kind_code=kind_code,
         not_computed=not_computed,
+        aggregate=aggregate,
+        absent=absent,
         group=group,
         notes=notes,
     )
@@ -647,37 +657,51 @@ CATALOGUE += (
         "kehamilan_tidak_diinginkan",
         "Kehamilan tidak diinginkan",
         "Unwanted pregnancies",
-        "pregnancies reported unwanted",
-        "pregnancies in the period",
+        "pregnancies reported unwanted (programme aggregate `kehamilan_tidak_diinginkan`: "
+        "numerator)",
+        "pregnancies in the period as counted by the same source (the aggregate's "
+        "denominator)",
         group="sensitive",
         targets=_perpres(15.5, _RAN_PASTI),
         direction=Direction.lower_is_better,
         citation=_RAN_PASTI,
-        not_computed="the register does not record whether a pregnancy was wanted "
-        "(a Pendataan Keluarga / SDKI item)",
+        aggregate="kehamilan_tidak_diinginkan",
+        absent="the register does not record whether a pregnancy was wanted "
+        "(a Pendataan Keluarga / SDKI item): computed only where that aggregate is "
+        "imported",
     ),
     _programme(
         "catin_skrining",
         "Calon pengantin mendapat pemeriksaan kesehatan",
         "Brides/grooms-to-be with a health check",
-        "catin with a screening dated in the period",
-        "marriages registered at KUA in the period (an aggregate import)",
+        "brides-to-be (female catin) of the register with a catin screening dated in the "
+        "period, each counted once, in the desa of her latest such screening (else her "
+        "residence): one per marriage, so a groom's screening does not add to it",
+        "marriages registered at KUA in the period's year (programme aggregate "
+        "`kua_marriages`, imported with `tumbuh import aggregates`)",
         group="sensitive",
         targets=_perpres(90.0, _RAN_PASTI),
         citation=_RAN_PASTI,
-        not_computed="no KUA marriage aggregate is imported; the catin screened are not "
-        "a denominator of their own screening (circular)",
+        aggregate="kua_marriages",
+        absent="no KUA marriage count is imported for the region and year; the catin "
+        "screened are not a denominator of their own screening (circular)",
+        notes="Year periods only (KUA counts are yearly). A value above 100 % (no "
+        "interval) means more brides were screened than marriages registered: screened "
+        "in the period and married later, or registered at another KUA.",
     ),
     _programme(
         "pemahaman_stunting",
         "Sasaran dengan pemahaman yang baik tentang stunting",
         "Target audience with good understanding of stunting",
-        "respondents with a good understanding",
-        "respondents of a knowledge survey in priority locations",
+        "respondents with a good understanding (programme aggregate "
+        "`pemahaman_stunting`: numerator)",
+        "respondents of a knowledge survey in priority locations (the aggregate's "
+        "denominator)",
         group="sensitive",
         targets=_perpres(70.0, _SINDO),
         citation=_SINDO,
-        not_computed="no knowledge survey is imported",
+        aggregate="pemahaman_stunting",
+        absent="no knowledge survey is imported for the region and year",
     ),
     _programme(
         "air_minum_layak",
@@ -746,11 +770,12 @@ CATALOGUE += (
         "desa_odf",
         "Desa/kelurahan bebas buang air besar sembarangan (ODF)",
         "Villages free of open defecation (ODF)",
-        "desa verified ODF",
-        "desa of the region",
+        "desa verified ODF (programme aggregate `desa_odf`: numerator; 0 or 1 for one desa)",
+        "desa of the region (the aggregate's denominator; 1 for one desa)",
         group="sensitive",
         citation=_PERPRES + "; " + _NO_TARGET,
-        not_computed="ODF verification (STBM) is not imported",
+        aggregate="desa_odf",
+        absent="no ODF verification (STBM) is imported for the region and year",
     ),
 )
 

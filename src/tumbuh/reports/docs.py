@@ -51,6 +51,12 @@ logged and Python's `sqlite3` reads instead. Timing: `python bench/indicators.py
 - **Welfare-eligible families** (JKN PBI, PKH, food aid): welfare decile <= 4 (setting
   `TUMBUH_WELFARE_ELIGIBLE_MAX_DECILE`). NOT SOURCED: the facts read give no eligibility decile;
   1-4 is the usual poor-and-vulnerable band of DTKS/P3KE and must be confirmed with Dinsos.
+- **Programme aggregates** (KUA marriages, unwanted pregnancies, understanding of stunting,
+  ODF desa): counts an office publishes per region and year, imported with
+  `tumbuh import aggregates` (docs/templates.md §5); year periods only. A figure imported
+  for a region is used there; a region without one gets the sum of the regions directly
+  below it (Kemendagri 2025 master) only when **every** one of them has a figure, so a
+  partial sum is never shown; nothing is spread below the level imported.
 - **Levels**: province, kabkota, kecamatan, desa, posyandu (routine nutrition and coverage
   only: families and intervention units have no posyandu).
 """
@@ -84,6 +90,13 @@ def _indicator(ind: Indicator) -> str:
     else:
         lines.append("- **Targets**: none (NOT FOUND in the sources read)")
     lines.append(f"- **Citation**: {ind.citation}")
+    if ind.aggregate:
+        lines.append(
+            f"- **Programme aggregate**: `{ind.aggregate}` (`tumbuh import aggregates`, "
+            "docs/templates.md §5)"
+        )
+    if ind.absent:
+        lines.append(f"- **Not computed where the aggregate is absent**: {ind.absent}")
     if ind.not_computed:
         lines.append(f"- **Not computed**: {ind.not_computed}")
     if ind.notes:

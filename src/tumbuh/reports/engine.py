@@ -21,6 +21,7 @@ import datetime as dt
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,7 @@ import polars as pl
 from tumbuh.analytics import routine
 from tumbuh.errors import InvalidInput
 from tumbuh.interventions.groups import WELFARE_ELIGIBLE_MAX_DECILE, welfare_eligible
+from tumbuh.register.regions import master_codes
 from tumbuh.reports import repository
 from tumbuh.reports.catalogue import CATALOGUE, by_code, target_for
 from tumbuh.risk.config import (
@@ -539,6 +541,140 @@ def _published(t: repository.RegisterTables, label: str) -> list[pl.DataFrame]:
     return out
 
 
+# ------------------------------------------------------------------ programme aggregates
+
+_DEPTH_LEVEL = {1: "province", 2: "kabkota", 3: "kecamatan", 4: "desa"}
+_AGG_SCHEMA = pl.Schema(
+    {"agg": pl.String(), "code": pl.String(), "num": pl.Int64(), "den": pl.Int64()}
+)
+
+
+@cache
+def _master_children() -> pl.DataFrame:
+    """``parent, children``: how many regions the bundled Kemendagri master lists directly
+    under each province, kab/kota and kecamatan."""
+    codes = pl.Series("code", sorted(master_codes()), dtype=pl.String)
+    frame = pl.DataFrame({"code": codes}).filter(pl.col("code").str.contains(r"\."))
+    return (
+        frame.with_columns(pl.col("code").str.replace(r"\.[0-9]+$", "").alias("parent"))
+        .group_by("parent")
+        .agg(pl.len().alias("children"))
+    )
+
+
+def _depth(col: str) -> pl.Expr:
+    return pl.col(col).str.count_matches(r"\.") + 1
+
+
+def roll_up(rows: pl.DataFrame) -> pl.DataFrame:
+    """Programme aggregates (``agg, code, num, den``) at the level imported and above.
+
+    A region has a value when one is imported for it (an office's own figure wins);
+    otherwise when **every** region directly below it in the Kemendagri master has one,
+    the sum of theirs. A partial sum is never shown, and nothing is spread below the
+    level imported. Returns ``agg, level, code, num, den`` (``num`` null for counts).
+    """
+    rows = rows.with_columns(_depth("code").alias("depth"))
+    children = _master_children()
+    current = rows.filter(pl.col("depth") == 4).drop("depth")
+    out = [current.with_columns(pl.lit("desa").alias("level"))]
+    for depth in (3, 2, 1):
+        direct = rows.filter(pl.col("depth") == depth).drop("depth")
+        width = routine.PREFIX[_DEPTH_LEVEL[depth]]
+        summed = (
+            current.with_columns(pl.col("code").str.slice(0, width).alias("parent"))
+            .group_by("agg", "parent")
+            .agg(
+                pl.col("num").sum().alias("num"),
+                pl.col("num").null_count().alias("_nulls"),
+                pl.col("den").sum().alias("den"),
+                pl.len().alias("_have"),
+            )
+            .join(children, on="parent", how="inner")
+            .filter(pl.col("_have") == pl.col("children"))
+            .select(
+                "agg",
+                pl.col("parent").alias("code"),
+                pl.when(pl.col("_nulls") == 0).then(pl.col("num")).alias("num"),
+                "den",
+            )
+            .join(direct.select("agg", "code"), on=["agg", "code"], how="anti")
+        )
+        current = pl.concat([direct, summed.cast(_AGG_SCHEMA)], how="vertical").select(
+            *_AGG_SCHEMA
+        )
+        out.append(current.with_columns(pl.lit(_DEPTH_LEVEL[depth]).alias("level")))
+    return pl.concat(out, how="vertical").select("agg", "level", "code", "num", "den")
+
+
+def _aggregate_rows(t: repository.RegisterTables, label: str) -> pl.DataFrame:
+    a = t.programme
+    a = a.loc[(a["year"].astype("float64") == int(label)).to_numpy()]
+    frame = pd.DataFrame(
+        {
+            "agg": a["code"].astype(str).to_numpy(dtype=object),
+            "code": a["region_code"].astype(str).to_numpy(dtype=object),
+            "num": a["numerator"].astype("Int64").to_numpy(),
+            "den": a["denominator"].astype("Int64").to_numpy(),
+        }
+    ).astype({"num": "Int64", "den": "Int64"})
+    return roll_up(pl.from_pandas(frame, schema_overrides=_AGG_SCHEMA))
+
+
+def _brides_screened(
+    t: repository.RegisterTables, start: dt.date, end: dt.date
+) -> pl.DataFrame:
+    """``level, code, brides`` at every administrative level: women with a catin
+    screening dated in the period, each once, where her latest such screening was."""
+    c = t.catin_screenings
+    on = pd.to_datetime(c["screened_on"])
+    keep = (
+        ((on >= pd.Timestamp(start)) & (on <= pd.Timestamp(end))).to_numpy()
+        & c["sex"].astype(str).str.upper().isin(["F", "P"]).to_numpy()
+        & c["desa_code"].notna().to_numpy()
+    )
+    brides = (
+        c.loc[keep]
+        .assign(on=on[keep])
+        .sort_values(["person_id", "on", "desa_code"])
+        .drop_duplicates("person_id", keep="last")
+    )
+    frame = pl.DataFrame(
+        {
+            "desa_code": brides["desa_code"].astype(str).tolist(),
+            "brides": [1] * len(brides),
+        },
+        schema={"desa_code": pl.String, "brides": pl.Int64},
+    )
+    return _prefix_frame(frame, ["brides"])
+
+
+def _aggregates(
+    t: repository.RegisterTables, label: str, start: dt.date, end: dt.date
+) -> list[pl.DataFrame]:
+    """Indicators from programme aggregates (year periods only: they are yearly)."""
+    if len(label) != 4 or t.programme.empty:
+        return []
+    rolled = _aggregate_rows(t, label)
+    out = []
+    for ind in CATALOGUE:
+        if ind.aggregate is None:
+            continue
+        mine = rolled.filter(pl.col("agg") == ind.aggregate)
+        if mine.is_empty():
+            continue
+        if ind.aggregate == ind.code:
+            out.append(_items(mine, ind.code, num="num", den="den", label=label))
+            continue
+        # catin_skrining: brides screened (register) over KUA marriages (aggregate).
+        brides = _brides_screened(t, start, end)
+        joined = mine.join(brides, on=["level", "code"], how="left").with_columns(
+            pl.col("brides").fill_null(0)
+        )
+        out.append(_items(joined, ind.code, num="brides", den="den", label=label))
+    return out
+
+
 # --------------------------------------------------------------------------- assembling
 
 
@@ -582,13 +718,18 @@ def _finish(
     den = base["denominator"].fill_null(0).to_numpy().astype(np.float64)
     is_pct = base["denominator"].is_not_null().to_numpy()
     ok = is_pct & (den > 0)
-    low, high = routine.wilson_interval(np.where(ok, num, 0.0), np.where(ok, den, 0.0))
+    # A numerator above its denominator (catin screened over KUA marriages: screened in
+    # the period, married later or elsewhere) has a value over 100 % and no interval.
+    fits = ok & (num <= den)
+    low, high = routine.wilson_interval(
+        np.where(fits, num, 0.0), np.where(fits, den, 0.0)
+    )
     value = np.where(ok, 100.0 * num / np.maximum(den, 1.0), np.nan)
     value = np.where(is_pct, value, num)
     base = base.with_columns(
         pl.Series("value", value),
-        pl.Series("ci_low", np.where(ok, 100.0 * low, np.nan)),
-        pl.Series("ci_high", np.where(ok, 100.0 * high, np.nan)),
+        pl.Series("ci_low", np.where(fits, 100.0 * low, np.nan)),
+        pl.Series("ci_high", np.where(fits, 100.0 * high, np.nan)),
     ).with_columns(pl.col("value", "ci_low", "ci_high").fill_nan(None))
     allf = pl.concat([base, *published], how="vertical") if published else base
     df: pd.DataFrame = allf.to_pandas()
@@ -750,6 +891,7 @@ def compute_from(
         tables, label, start, end, krs, welfare_max_decile=welfare_max_decile
     )
     frames += _published(tables, label)
+    frames += _aggregates(tables, label, start, end)
     items = _finish(frames, tables, label)
     return IndicatorTable(
         period=label, items=items, posyandu_desa=repository.posyandu_desa(tables)

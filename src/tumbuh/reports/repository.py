@@ -26,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -367,6 +367,33 @@ PUBLISHED = Query(
         ("confidence", "str"),
     ),
 )
+CATIN_SCREENINGS = Query(
+    "SELECT s.person_id, s.screened_on, p.sex, coalesce(s.desa_code, p.desa_code) "
+    "FROM screenings s JOIN persons p ON p.id = s.person_id "
+    "WHERE s.kind = 'catin' AND coalesce(s.desa_code, p.desa_code) IS NOT NULL "
+    "AND {where}",
+    (
+        ("person_id", "int"),
+        ("screened_on", "date"),
+        ("sex", "str"),
+        ("desa_code", "str"),
+    ),
+)
+PROGRAMME_AGGREGATES = Query(
+    "SELECT code, region_code, year, numerator, denominator FROM programme_aggregates "
+    "WHERE {where}",
+    (
+        ("code", "str"),
+        ("region_code", "str"),
+        ("year", "int"),
+        ("numerator", "int"),
+        ("denominator", "int"),
+    ),
+)
+
+
+def _empty_frame(q: Query) -> pd.DataFrame:
+    return _to_pandas(_empty(q))
 
 
 @dataclass
@@ -382,6 +409,14 @@ class RegisterTables:
     posyandu: pd.DataFrame
     regions: pd.DataFrame
     published: pd.DataFrame
+    # Screenings of catin (region: the screening's desa, else the person's) and the
+    # programme aggregates (tumbuh import aggregates); empty where a caller needs neither.
+    catin_screenings: pd.DataFrame = field(
+        default_factory=lambda: _empty_frame(CATIN_SCREENINGS)
+    )
+    programme: pd.DataFrame = field(
+        default_factory=lambda: _empty_frame(PROGRAMME_AGGREGATES)
+    )
 
 
 def _has(session: Session, table: str) -> bool:
@@ -395,6 +430,7 @@ def load(session: Session, *, region: str | None) -> RegisterTables:
     intervention_col = "coalesce(i.desa_code, p.desa_code, f.desa_code)"
     has_published = _has(session, "published_figures")
     has_interventions = _has(session, "interventions")
+    has_programme = _has(session, "programme_aggregates")
     jobs: list[tuple[Query, str | None, str]] = [
         (MEASUREMENTS, region, "desa_code"),
         (PERSONS, region, "desa_code"),
@@ -407,6 +443,9 @@ def load(session: Session, *, region: str | None) -> RegisterTables:
         jobs.append((INTERVENTIONS, region, intervention_col))
     if has_published:
         jobs.append((PUBLISHED, None, "region_code"))
+    jobs.append((CATIN_SCREENINGS, region, "coalesce(s.desa_code, p.desa_code)"))
+    if has_programme:
+        jobs.append((PROGRAMME_AGGREGATES, region, "region_code"))
     if region is not None:
         jobs.append((REGIONS, region, "code"))
     frames = _read_tables(session, jobs)
@@ -416,6 +455,8 @@ def load(session: Session, *, region: str | None) -> RegisterTables:
         rest.pop(0) if has_interventions else _to_pandas(_empty(INTERVENTIONS))
     )
     published = rest.pop(0) if has_published else _to_pandas(_empty(PUBLISHED))
+    catin = rest.pop(0)
+    programme = rest.pop(0) if has_programme else _empty_frame(PROGRAMME_AGGREGATES)
     if region is not None:
         regions = rest.pop(0)
         # The published figures of the region, the regions above it and below it.
@@ -427,7 +468,12 @@ def load(session: Session, *, region: str | None) -> RegisterTables:
     else:
         # Only the provinces that have data: the region master holds all of Indonesia.
         codes = pd.concat(
-            [measurements["desa_code"], persons["desa_code"], families["desa_code"]]
+            [
+                measurements["desa_code"],
+                persons["desa_code"],
+                families["desa_code"],
+                programme["region_code"],
+            ]
         ).dropna()
         provinces = sorted({str(c)[:2] for c in codes.unique()})
         # A few hundred rows: not worth a second child process.
@@ -449,6 +495,8 @@ def load(session: Session, *, region: str | None) -> RegisterTables:
         posyandu=posyandu,
         regions=regions,
         published=published,
+        catin_screenings=catin,
+        programme=programme,
     )
 
 

@@ -1,6 +1,7 @@
-"""Published aggregate figures (SSGI, SKI, e-PPGBM, ...) and programme targets.
+"""Published aggregate figures (SSGI, SKI, e-PPGBM, ...), programme targets and programme
+aggregates (KUA marriages, ODF desa, ...).
 
-Both tables stand alone: region codes are plain strings (`ID` for Indonesia, `64` for a province,
+The tables stand alone: region codes are plain strings (`ID` for Indonesia, `64` for a province,
 `64.71` for a kab/kota) so that surveillance does not depend on the register's region table.
 """
 
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Float, Integer, String, Text
+from sqlalchemy import CheckConstraint, Float, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tumbuh.db.base import Base
@@ -91,3 +92,48 @@ class Target(Base):
     source_title: Mapped[str] = mapped_column(Text, default="")
     source_url: Mapped[str] = mapped_column(Text, default="")
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+class AggregateCode(StrEnum):
+    """What a programme aggregate counts (``programme_aggregates.code``).
+
+    ``kua_marriages`` is a count only (in ``denominator``): marriages registered at KUA,
+    the denominator of the catin-screening indicator. The others carry a numerator and a
+    denominator and give the catalogue indicator of the same code.
+    """
+
+    kua_marriages = "kua_marriages"
+    kehamilan_tidak_diinginkan = "kehamilan_tidak_diinginkan"
+    pemahaman_stunting = "pemahaman_stunting"
+    desa_odf = "desa_odf"
+
+
+#: Aggregate codes whose rows carry no numerator (a count in ``denominator``).
+COUNT_ONLY: frozenset[str] = frozenset({AggregateCode.kua_marriages.value})
+
+
+class ProgrammeAggregate(Base):
+    """One programme figure of a region and year as published by an office (KUA, BKKBN,
+    Dinkes STBM, a survey): counts, not percentages, so that regions can be summed.
+
+    ``region_code`` is a Kemendagri code of any level (64, 64.71, 64.71.01, 64.71.01.1001);
+    one row per (code, region_code, year); re-importing updates it in place.
+    """
+
+    __tablename__ = "programme_aggregates"
+    __table_args__ = (
+        UniqueConstraint("code", "region_code", "year"),
+        CheckConstraint("denominator >= 0", name="denominator_non_negative"),
+        CheckConstraint(
+            "numerator IS NULL OR (numerator >= 0 AND numerator <= denominator)",
+            name="numerator_within_denominator",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40))  # AggregateCode value
+    region_code: Mapped[str] = mapped_column(String(32), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    numerator: Mapped[int | None] = mapped_column(Integer, default=None)
+    denominator: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(Text, default="")

@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from tumbuh.surveillance.models import PublishedFigure, Target
+from tumbuh.surveillance.models import ProgrammeAggregate, PublishedFigure, Target
 
 
 def get_figure_by_key(session: Session, natural_key: str) -> PublishedFigure | None:
@@ -32,6 +32,18 @@ def get_figure_by_key(session: Session, natural_key: str) -> PublishedFigure | N
 def get_target_by_key(session: Session, natural_key: str) -> Target | None:
     return session.scalars(
         select(Target).where(Target.natural_key == natural_key)
+    ).one_or_none()
+
+
+def get_programme_aggregate(
+    session: Session, *, code: str, region_code: str, year: int
+) -> ProgrammeAggregate | None:
+    return session.scalars(
+        select(ProgrammeAggregate).where(
+            ProgrammeAggregate.code == code,
+            ProgrammeAggregate.region_code == region_code,
+            ProgrammeAggregate.year == year,
+        )
     ).one_or_none()
 
 

@@ -124,6 +124,7 @@ class Layout(StrEnum):
     auto = "auto"
     figures = "figures"
     targets = "targets"
+    programme = "programme"  # tumbuh.surveillance.programme reads these files
 
 
 def _canon(name: str) -> str:
@@ -301,10 +302,15 @@ def _detect_layout(path: Path, names: list[str], layout: Layout) -> Layout:
             layout = Layout.targets
         else:
             raise ImportFileError(
-                f"{path.name}: neither a published-figures file (needs a value_pct column) "
-                "nor a targets file (needs target_value); columns found: "
-                + ", ".join(names)
+                f"{path.name}: neither a published-figures file (needs a value_pct column), "
+                "a targets file (needs target_value) nor a programme-aggregates file "
+                "(needs penyebut); columns found: " + ", ".join(names)
             )
+    if layout == Layout.programme:
+        raise ImportFileError(
+            f"{path.name}: programme aggregates are read by "
+            "tumbuh.surveillance.programme.import_file"
+        )
     required = FIGURE_REQUIRED if layout == Layout.figures else TARGET_REQUIRED
     missing = [c for c in required if c not in names]
     if missing:
@@ -535,7 +541,7 @@ def parse_layout(value: str) -> Layout:
         return Layout(value)
     except ValueError:
         raise InvalidInput(
-            f"unknown --kind '{value}' (expected auto, figures or targets)"
+            f"unknown --kind '{value}' (expected auto, figures, targets or programme)"
         ) from None
 
 

@@ -591,7 +591,15 @@ def _scorecard(ctx: _Ctx, own: dict[tuple[str, str], pd.Series]) -> Section:
 
 # Sensitive indicators computed from the family register (no intervention kind): the office
 # that answers for them (Perpres 72/2021 Lampiran: PUPR/Perkim for water and sanitation).
-_SECTOR_OF = {"air_minum_layak": "PUPR/Perkim", "sanitasi_layak": "PUPR/Perkim"}
+_SECTOR_OF = {
+    "air_minum_layak": "PUPR/Perkim",
+    "sanitasi_layak": "PUPR/Perkim",
+    # Programme-aggregate indicators: the office that publishes the figure (the
+    # intervention catalogue gives Kemenag for the catin health check).
+    "catin_skrining": "Kemenag",
+    "kehamilan_tidak_diinginkan": "BKKBN",
+    "desa_odf": "Dinkes",
+}
 
 
 def _gaps(ctx: _Ctx) -> tuple[Section, pd.DataFrame]:

@@ -1,7 +1,7 @@
 """interventions.quantity: how much a record gave (TTD tablets), for ">= 90 TTD in pregnancy"
 
 Revision ID: 0014_ttd_intervention_quantity
-Revises: 0010_village_visits
+Revises: 0012_agg_programme_aggregates
 Create Date: 2026-12-06 23:50:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014_ttd_intervention_quantity"
-down_revision: str | None = "0010_village_visits"
+down_revision: str | None = "0012_agg_programme_aggregates"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,343 @@
+"""Importing programme aggregates: counts an office publishes per region and year.
+
+One row per (code, region_code, year): KUA marriages (a count, the denominator of catin
+screening), unwanted pregnancies, understanding of stunting, ODF desa (numerator and
+denominator). The import is idempotent (an upsert by that key: a row whose counts and source
+are unchanged is ``unchanged``); a bad row becomes ``RowIssue``s naming the file, row, column
+as written in the header and the reason in Bahasa Indonesia and English, and is skipped; good
+rows are kept. The service flushes, never commits: the caller owns one transaction per file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Container, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from tumbuh.errors import ImportFileError
+from tumbuh.surveillance import repository
+from tumbuh.surveillance.models import COUNT_ONLY, AggregateCode, ProgrammeAggregate
+from tumbuh.tabular.issues import ImportReport, RowIssue
+from tumbuh.tabular.readers import ROW_COLUMN, open_table
+
+__all__ = [
+    "COLUMNS",
+    "MIN_YEAR",
+    "REQUIRED",
+    "import_file",
+    "is_programme_header",
+]
+
+#: Canonical columns, in the order of docs/templates.md §5.
+COLUMNS = ("code", "region_code", "year", "numerator", "denominator", "source")
+REQUIRED = ("code", "region_code", "year", "denominator")
+# Header spellings (after trimming, lower-casing, blanks/dashes → "_"): Indonesian first.
+_ALIASES: dict[str, str] = {
+    "kode": "code",
+    "kode_agregat": "code",
+    "agregat": "code",
+    "code": "code",
+    "aggregate": "code",
+    "kode_wilayah": "region_code",
+    "region_code": "region_code",
+    "wilayah_kode": "region_code",
+    "tahun": "year",
+    "year": "year",
+    "pembilang": "numerator",
+    "numerator": "numerator",
+    "penyebut": "denominator",
+    "denominator": "denominator",
+    "sumber": "source",
+    "source": "source",
+}
+_HEADER_ID = {
+    "code": "kode",
+    "region_code": "kode_wilayah",
+    "year": "tahun",
+    "numerator": "pembilang",
+    "denominator": "penyebut",
+    "source": "sumber",
+}
+#: The first year a programme figure of Perpres 72/2021 can refer to is well after this;
+#: earlier years are typing errors (e.g. 202 or 1925).
+MIN_YEAR = 2000
+_KEMENDAGRI = re.compile(r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$")
+_THOUSANDS = re.compile(r"^\d{1,3}([.,]\d{3})+$")
+_WHOLE = re.compile(r"^-?\d+(?:[.,]0+)?$")
+
+
+def _canon(name: str) -> str:
+    key = re.sub(r"[\s\-]+", "_", name.strip().strip("\ufeff\xa0").lower())
+    return _ALIASES.get(key, key)
+
+
+def is_programme_header(columns: list[str]) -> bool:
+    """Whether a header is that of a programme-aggregates file (it has a denominator
+    column: ``penyebut`` or ``denominator``)."""
+    return any(_ALIASES.get(_canon(c)) == "denominator" for c in columns)
+
+
+@dataclass
+class _Row:
+    file: str
+    row: int
+    cells: Mapping[str, str]
+    headers: Mapping[str, str]  # canonical name -> header as written in the file
+    issues: list[RowIssue] = field(default_factory=list)
+
+    def text(self, column: str) -> str:
+        return (self.cells.get(column) or "").strip()
+
+    def problem(self, column: str | None, code: str, message_id: str, en: str) -> None:
+        self.issues.append(
+            RowIssue(
+                file=self.file,
+                row=self.row,
+                column=self.headers.get(column, column) if column else None,
+                code=code,
+                message_id=message_id,
+                message_en=en,
+                value=self.cells.get(column) if column else None,
+            )
+        )
+
+    def required(self, column: str) -> str:
+        value = self.text(column)
+        if not value:
+            name = self.headers.get(column, column)
+            self.problem(column, "missing_value", f"{name} kosong", f"{name} is empty")
+        return value
+
+    def count(self, column: str, *, required: bool) -> int | None:
+        """A non-negative whole number (``1.234`` and ``1,234`` are thousands)."""
+        raw = self.required(column) if required else self.text(column)
+        if not raw:
+            return None
+        t = re.sub(r"[.,]", "", raw) if _THOUSANDS.match(raw) else raw
+        name = self.headers.get(column, column)
+        if not _WHOLE.match(t):
+            self.problem(
+                column,
+                "invalid_count",
+                f"{name} '{raw}' bukan bilangan bulat",
+                f"{name} '{raw}' is not a whole number",
+            )
+            return None
+        value = int(float(t.replace(",", ".")))
+        if value < 0:
+            self.problem(
+                column,
+                "negative_count",
+                f"{name} {raw} negatif: jumlah tidak boleh kurang dari 0",
+                f"{name} {raw} is negative: a count cannot be below 0",
+            )
+            return None
+        return value
+
+
+def _read(
+    path: Path,
+) -> tuple[dict[str, str], Iterator[tuple[int, dict[str, str]]]]:
+    src = open_table(path)
+    names = [_canon(c) for c in src.columns]
+    headers: dict[str, str] = {}
+    for name, raw in zip(names, src.columns, strict=True):
+        headers.setdefault(name, raw.strip())
+    missing = [_HEADER_ID[c] for c in REQUIRED if c not in headers]
+    if missing:
+        raise ImportFileError(
+            f"{path.name}: missing column(s) {', '.join(missing)} for a programme "
+            "aggregates file (kode, kode_wilayah, tahun, pembilang, penyebut, sumber; "
+            "docs/templates.md §5)"
+        )
+    keys = src.keys
+
+    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+        for chunk in src.chunks():
+            for rec in chunk.to_pylist():
+                cells: dict[str, str] = {}
+                for name, key in zip(names, keys, strict=True):
+                    cells.setdefault(name, rec.get(key) or "")
+                yield int(rec[ROW_COLUMN]), cells
+
+    return headers, rows()
+
+
+def import_file(
+    session: Session,
+    *,
+    path: Path,
+    known_regions: Container[str],
+    today: dt.date | None = None,
+) -> ImportReport:
+    """Import one programme-aggregates file; the caller commits (one transaction per file).
+
+    ``known_regions``: the Kemendagri codes a row may name (the bundled master).
+    """
+    headers, rows = _read(path)
+    last_year = (today or dt.date.today()).year
+    report = ImportReport(kind="aggregates:programme", files=[path.name])
+    seen: dict[tuple[str, str, int], int] = {}
+    for row_no, cells in rows:
+        report.read += 1
+        row = _Row(file=path.name, row=row_no, cells=cells, headers=headers)
+        outcome = _import_row(session, row, seen, known_regions, last_year)
+        report.issues.extend(row.issues)
+        if outcome is None:
+            report.rejected += 1
+        else:
+            setattr(report, outcome, getattr(report, outcome) + 1)
+    session.flush()
+    return report
+
+
+def _code(row: _Row) -> str | None:
+    raw = row.required("code")
+    if not raw:
+        return None
+    code = raw.strip().lower()
+    if code not in {c.value for c in AggregateCode}:
+        allowed = ", ".join(c.value for c in AggregateCode)
+        row.problem(
+            "code",
+            "unknown_aggregate",
+            f"kode agregat '{raw}' tidak dikenal (pilihan: {allowed})",
+            f"unknown aggregate code '{raw}' (expected one of: {allowed})",
+        )
+        return None
+    return code
+
+
+def _region(row: _Row, known: Container[str]) -> str | None:
+    code = row.required("region_code")
+    if not code:
+        return None
+    if not _KEMENDAGRI.match(code) or code not in known:
+        row.problem(
+            "region_code",
+            "region_not_found",
+            f"kode wilayah '{code}' tidak ada di kode Kemendagri 2025 (mis. 64, 64.71, "
+            "64.71.01, 64.71.01.1001; simpan sebagai teks agar 64.10 tidak jadi 64.1)",
+            f"region code '{code}' is not in the Kemendagri 2025 codes (e.g. 64, 64.71, "
+            "64.71.01, 64.71.01.1001; store it as text so that 64.10 does not become 64.1)",
+        )
+        return None
+    return code
+
+
+def _year(row: _Row, last_year: int) -> int | None:
+    raw = row.required("year")
+    if not raw:
+        return None
+    ok = re.fullmatch(r"\d{4}(?:[.,]0+)?", raw)
+    year = int(raw[:4]) if ok else None
+    if year is None or not MIN_YEAR <= year <= last_year:
+        name = row.headers.get("year", "year")
+        row.problem(
+            "year",
+            "invalid_year",
+            f"{name} '{raw}' bukan tahun {MIN_YEAR}–{last_year} (tahun yang sudah "
+            "berjalan)",
+            f"{name} '{raw}' is not a year {MIN_YEAR}-{last_year} (a year that has begun)",
+        )
+        return None
+    return year
+
+
+def _counts(row: _Row, code: str | None) -> tuple[int | None, int | None, bool]:
+    """(numerator, denominator, ok) with the checks that relate them to the code."""
+    num = row.count("numerator", required=False)
+    den = row.count("denominator", required=True)
+    num_name = row.headers.get("numerator", "pembilang")
+    if code in COUNT_ONLY and row.text("numerator"):
+        row.problem(
+            "numerator",
+            "unexpected_numerator",
+            f"{code} hanya jumlah: isi {row.headers['denominator']}, kosongkan {num_name}",
+            f"{code} is a count only: fill {row.headers['denominator']}, "
+            f"leave {num_name} empty",
+        )
+        return None, den, False
+    if code is not None and code not in COUNT_ONLY and not row.text("numerator"):
+        row.problem(
+            "numerator",
+            "missing_value",
+            f"{num_name} kosong: {code} perlu pembilang dan penyebut",
+            f"{num_name} is empty: {code} needs a numerator and a denominator",
+        )
+        return None, den, False
+    if num is not None and den is not None and num > den:
+        row.problem(
+            "numerator",
+            "numerator_exceeds_denominator",
+            f"{num_name} {num} lebih besar dari {row.headers['denominator']} {den}",
+            f"{num_name} {num} is greater than {row.headers['denominator']} {den}",
+        )
+        return num, den, False
+    return num, den, True
+
+
+def _import_row(
+    session: Session,
+    row: _Row,
+    seen: dict[tuple[str, str, int], int],
+    known: Container[str],
+    last_year: int,
+) -> str | None:
+    code = _code(row)
+    region = _region(row, known)
+    year = _year(row, last_year)
+    num, den, counts_ok = _counts(row, code)
+    if code == AggregateCode.desa_odf and region is not None and region.count(".") == 3:
+        if den is not None and den != 1:
+            row.problem(
+                "denominator",
+                "odf_desa_not_one",
+                f"desa_odf untuk satu desa: penyebut harus 1, bukan {den}",
+                f"desa_odf for one desa: the denominator must be 1, not {den}",
+            )
+            counts_ok = False
+    # Every issue of this importer is an error: a row with any is skipped whole.
+    if row.issues or not counts_ok:
+        return None
+    if code is None or region is None or year is None or den is None:
+        return None
+    key = (code, region, year)
+    first = seen.get(key)
+    if first is not None:
+        row.problem(
+            None,
+            "duplicate_row",
+            f"kode, kode wilayah dan tahun sama dengan baris {first}; dilewati",
+            f"same code, region code and year as row {first}; skipped",
+        )
+        return None
+    seen[key] = row.row
+    source = row.text("source")
+    existing = repository.get_programme_aggregate(
+        session, code=code, region_code=region, year=year
+    )
+    if existing is None:
+        session.add(
+            ProgrammeAggregate(
+                code=code,
+                region_code=region,
+                year=year,
+                numerator=num,
+                denominator=den,
+                source=source,
+            )
+        )
+        return "inserted"
+    if (existing.numerator, existing.denominator, existing.source) == (
+        num,
+        den,
+        source,
+    ):
+        return "unchanged"
+    existing.numerator, existing.denominator, existing.source = num, den, source
+    return "updated"
