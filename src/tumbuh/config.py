@@ -69,9 +69,10 @@ class Settings(BaseSettings):
     )
     # Imports (web uploads run as background jobs, one at a time; docs/imports.md).
     import_max_upload_mb: float = Field(
-        default=50,
+        default=100,
         ge=0,
-        description="Largest file accepted for import, in MB (0: no limit).",
+        description="Largest file accepted for import, in MB (0: no limit; a "
+        "200,000-row e-PPGBM CSV is about 50 MB).",
     )
     import_max_rows: int = Field(
         default=1_000_000, ge=0, description="Most data rows in one file (0: no limit)."

@@ -10,7 +10,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select, update
-from tests.imports.builders import EPPGBM_HEADER, eppgbm_row, many_eppgbm_rows, write_csv
+from tests.imports.builders import (
+    EPPGBM_HEADER,
+    eppgbm_row,
+    many_eppgbm_rows,
+    write_csv,
+)
 
 from tumbuh.db.session import unit_of_work
 from tumbuh.imports import jobs
@@ -81,8 +86,13 @@ class TestLimitMessages:
         with pytest.raises(ImportLimitError) as err:
             check_file(path, ImportLimits(max_rows=10))
         assert err.value.code == "too_many_rows"
-        assert err.value.message_id == "rows.csv: Berkas berisi lebih dari 10 baris (batas)"
-        assert err.value.message_en == "rows.csv: File has more than 10 rows (the limit)"
+        assert (
+            err.value.message_id
+            == "rows.csv: Berkas berisi lebih dari 10 baris (batas)"
+        )
+        assert (
+            err.value.message_en == "rows.csv: File has more than 10 rows (the limit)"
+        )
         assert check_file(path, ImportLimits(max_rows=12)) == 12
 
     def test_xlsx_rows_are_counted_from_the_sheet_without_reading_it(
@@ -144,7 +154,9 @@ class TestQueue:
             assert not Path(done.stored_path).exists()  # the upload is not kept
         assert jobs.claim_next(regions_engine) is None
 
-    def test_a_job_is_claimed_once(self, regions_engine: Engine, tmp_path: Path) -> None:
+    def test_a_job_is_claimed_once(
+        self, regions_engine: Engine, tmp_path: Path
+    ) -> None:
         (job_id,) = self._queue(regions_engine, tmp_path, ["sekali"])
         assert jobs.claim_next(regions_engine) == job_id
         assert jobs.claim_next(regions_engine) is None
@@ -167,7 +179,8 @@ class TestQueue:
             job = session.get(ImportJob, job_id)
             assert job is not None
             assert job.error_code == "file_too_large"
-            assert job.message_id is not None and job.message_en is not None
+            assert job.message_id is not None
+            assert job.message_en is not None
             assert job.message_id.startswith("batas2.csv: Berkas lebih besar")
             assert job.message_en.startswith("batas2.csv: File larger than the limit")
 

@@ -27,7 +27,7 @@ _ROW_TAG = b"<row"
 class ImportLimits:
     """The limits (0 turns one off); defaults are those of `tumbuh.config.Settings`."""
 
-    max_upload_bytes: int = 50 * MB
+    max_upload_bytes: int = 100 * MB
     max_rows: int = 1_000_000
     max_unzipped_bytes: int = 200 * MB
 

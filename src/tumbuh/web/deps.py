@@ -51,7 +51,12 @@ def get_engine(request: Request) -> Engine:
 
 
 def get_db(request: Request) -> Iterator[Session]:
-    """One session per request: commit when the route succeeds, roll back when it raises."""
+    """One session per request: commit when the route succeeds, roll back when it raises.
+
+    Used with ``scope="function"`` (`DbSession`): the commit happens when the route returns,
+    before the response is sent. Otherwise a client could follow a redirect (the login's
+    303) before the commit, which waits for the write lock while an import writes a chunk,
+    and find its new session missing."""
     factory: sessionmaker[Session] = request.app.state.session_factory
     session = factory()
     try:
@@ -78,7 +83,10 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def page_user(request: Request, db: Annotated[Session, Depends(get_db)]) -> User:
+DbSession = Depends(get_db, scope="function")
+
+
+def page_user(request: Request, db: Annotated[Session, DbSession]) -> User:
     """The logged-in user of a page; LoginRequired when the session is missing, expired or stale."""
     settings = get_settings(request)
     uid = request.session.get(SESSION_USER)
@@ -105,7 +113,7 @@ def page_user(request: Request, db: Annotated[Session, Depends(get_db)]) -> User
 
 def api_user(
     request: Request,
-    db: Annotated[Session, Depends(get_db)],
+    db: Annotated[Session, DbSession],
     token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> User:
     """The user named by the bearer token; Unauthorized (401) without a valid token."""
@@ -154,7 +162,7 @@ RegionCodeQuery = Annotated[
 ]
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-DbDep = Annotated[Session, Depends(get_db)]
+DbDep = Annotated[Session, DbSession]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 LangDep = Annotated[Lang, Depends(get_lang)]
 PageUser = Annotated[User, Depends(page_user)]
