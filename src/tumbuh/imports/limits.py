@@ -55,7 +55,7 @@ class ImportLimitError(ImportFileError):
 
 
 def megabytes(n: int) -> str:
-    return f"{n / MB:g} MB"
+    return f"{n / MB:.3g} MB"
 
 
 def check_size(file: str, size: int, limits: ImportLimits) -> None:

@@ -194,8 +194,9 @@ def check_file(
     for XLSX). Nothing is written."""
     p = Path(path)
     shown = name or p.name
-    check_size(shown, p.stat().st_size, limits)
-    check_unzipped(p, limits, file=shown)
+    if p.is_file():  # else open_table says the file cannot be read
+        check_size(shown, p.stat().st_size, limits)
+        check_unzipped(p, limits, file=shown)
     rows = count_rows(open_table(p))
     check_rows(shown, rows, limits)
     return rows
