@@ -4,7 +4,8 @@ Run: ``.venv/bin/python bench/import_jobs.py [--rows 200000] [--baseline-s 15]``
 
 Builds a fresh SQLite database under bench/out/import_jobs/ (the region master, the
 published figures, one province admin), serves it with uvicorn in this process (the web
-process runs the import worker thread, as ``tumbuh serve`` does), then:
+process runs the import worker, which runs each job in a child process, as ``tumbuh
+serve`` does), then:
 
 1. baseline: one client loops "log in, open /imports, open /regions/64" for --baseline-s;
 2. import: uploads a --rows e-PPGBM CSV and a one-row second file (queued behind it), and

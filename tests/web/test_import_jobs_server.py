@@ -2,7 +2,8 @@
 worker thread) while people log in and open pages, and a second import waits its turn.
 
 Issue 16's done-when: a 200,000-row import does not make a login, a page or a second import
-fail. The row count is TUMBUH_TEST_IMPORT_ROWS (default 200,000: about 40 s of import on
+fail. The job runs in a child process of the server (imports.jobs.run_job_in_child). The row
+count is TUMBUH_TEST_IMPORT_ROWS (default 200,000: about 40 s of import on
 the 2-core CI machine); the figures (login and page latency during the import) are measured
 by bench/import_jobs.py, not asserted here.
 """

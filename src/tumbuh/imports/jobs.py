@@ -235,9 +235,63 @@ def run_job(
     return JobStatus(values["status"])
 
 
+def _child(url: str, job_id: int, limits: ImportLimits, chunk_rows: int) -> None:
+    """The job in a process of its own (multiprocessing target)."""
+    from tumbuh.db.engine import make_engine
+
+    engine = make_engine(url)
+    try:
+        run_job(engine, job_id, limits=limits, chunk_rows=chunk_rows)
+    finally:
+        engine.dispose()
+
+
+def run_job_in_child(
+    engine: Engine, job_id: int, *, limits: ImportLimits, chunk_rows: int = CHUNK_ROWS
+) -> None:
+    """`run_job` in a fresh process, so that the import's Python work does not compete with
+    the web's request threads for this process's GIL (which would stretch the import's
+    write transactions, and the logins waiting for them). A child that dies leaves the job
+    failed, not running."""
+    import multiprocessing
+
+    url = engine.url.render_as_string(hide_password=False)
+    proc = multiprocessing.get_context("spawn").Process(
+        target=_child,
+        args=(url, job_id, limits, chunk_rows),
+        name=f"import-job-{job_id}",
+    )
+    proc.start()
+    proc.join()
+    if proc.exitcode != 0:
+        msg_id, msg_en = MESSAGES["import_crashed"]
+        what = f"exit code {proc.exitcode}"
+        with unit_of_work(engine) as session:
+            session.execute(
+                update(ImportJob)
+                .where(ImportJob.id == job_id, ImportJob.status == JobStatus.running)
+                .values(
+                    status=JobStatus.failed, error_code="import_crashed",
+                    message_id=msg_id.format(value=what),
+                    message_en=msg_en.format(value=what), finished_at=_now(),
+                )
+            )  # fmt: skip
+
+
+def _shared(engine: Engine) -> bool:
+    """Whether another process can open the database (not an in-memory SQLite one)."""
+    url = engine.url
+    return url.get_backend_name() != "sqlite" or url.database not in (
+        None,
+        "",
+        ":memory:",
+    )
+
+
 class JobWorker:
-    """One thread that runs the queued jobs one by one, oldest first; `wake()` after
-    queueing one starts it at once (else the queue is looked at every `poll_s`)."""
+    """One thread that runs the queued jobs one by one, oldest first, each in a child
+    process (`in_process=False`, the default); `wake()` after queueing one starts it at
+    once (else the queue is looked at every `poll_s`)."""
 
     def __init__(
         self,
@@ -247,12 +301,14 @@ class JobWorker:
         chunk_rows: int = CHUNK_ROWS,
         after: Callable[[int], None] | None = None,
         poll_s: float = 2.0,
+        in_process: bool = False,
     ) -> None:
         self.engine = engine
         self.limits = limits
         self.chunk_rows = chunk_rows
         self.after = after
         self.poll_s = poll_s
+        self.in_process = in_process
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(
@@ -286,7 +342,14 @@ class JobWorker:
                 self._wake.wait(self.poll_s)
                 self._wake.clear()
                 continue
-            run_job(self.engine, job_id, limits=self.limits, chunk_rows=self.chunk_rows)
+            if self.in_process or not _shared(self.engine):
+                run_job(
+                    self.engine, job_id, limits=self.limits, chunk_rows=self.chunk_rows
+                )
+            else:
+                run_job_in_child(
+                    self.engine, job_id, limits=self.limits, chunk_rows=self.chunk_rows
+                )
             if self.after is not None:
                 try:
                     self.after(job_id)
@@ -305,6 +368,7 @@ __all__ = [
     "import_dir",
     "recent",
     "run_job",
+    "run_job_in_child",
     "store_upload",
     "waiting_before",
 ]
