@@ -3,7 +3,8 @@
 Run: ``.venv/bin/python bench/import_jobs.py [--rows 200000] [--baseline-s 15]``.
 
 Builds a fresh SQLite database under bench/out/import_jobs/ (the region master, the
-published figures, one province admin), serves it with uvicorn in this process (the web
+published figures, one province admin), serves it with uvicorn in this process, warm as
+``tumbuh serve`` is (pages answer with stale panels while a refresh recomputes them; the web
 process runs the import worker, which runs each job in a child process, as ``tumbuh
 serve`` does), then:
 
@@ -159,7 +160,8 @@ def main() -> None:
     )
     port = _port()
     server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), port=port, log_level="warning")
+        # warm: as served (stale panels answered while a background refresh recomputes)
+        uvicorn.Config(create_app(settings, warm=True), port=port, log_level="warning")
     )
     threading.Thread(target=server.run, daemon=True).start()
     while not server.started:

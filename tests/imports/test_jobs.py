@@ -199,3 +199,37 @@ class TestQueue:
             job = session.get(ImportJob, job_id)
             assert job is not None
             assert (job.status, job.error_code) == ("failed", "import_interrupted")
+
+
+class TestImportLock:
+    def test_a_second_import_waits_for_the_first(self, regions_engine: Engine) -> None:
+        import threading
+
+        from tumbuh.imports.service import import_lock
+
+        order: list[str] = []
+        first_in = threading.Event()
+        release = threading.Event()
+
+        def first() -> None:
+            with import_lock(regions_engine):
+                order.append("first in")
+                first_in.set()
+                release.wait(30)
+                order.append("first out")
+
+        def second() -> None:
+            first_in.wait(30)
+            with import_lock(regions_engine):
+                order.append("second in")
+
+        threads = [threading.Thread(target=first), threading.Thread(target=second)]
+        for t in threads:
+            t.start()
+        first_in.wait(30)
+        threads[1].join(0.5)  # the second is blocked on the lock meanwhile
+        assert order == ["first in"]
+        release.set()
+        for t in threads:
+            t.join(30)
+        assert order == ["first in", "first out", "second in"]
