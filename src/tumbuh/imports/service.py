@@ -54,7 +54,7 @@ def _importers() -> dict[str, Callable[[FileImport, TableSource], _Runner]]:
 KINDS = ("eppgbm", "families", "screenings")
 # Rows per chunk, i.e. per write transaction: a few seconds of work at most, far below
 # SQLite's 30 s busy timeout that a login or a page waits for the write lock.
-CHUNK_ROWS = 10_000
+CHUNK_ROWS = 5_000
 # Key of the PostgreSQL advisory locks: per transaction (7301) and per import (7302).
 _XACT_LOCK = 7301
 _IMPORT_LOCK = 7302
