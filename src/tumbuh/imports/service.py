@@ -12,6 +12,7 @@ written.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -59,6 +60,11 @@ CHUNK_ROWS = 5_000
 _XACT_LOCK = 7301
 _IMPORT_LOCK = 7302
 _LOCAL_LOCK = threading.Lock()  # in-memory SQLite: one process, one lock
+# Pause between two chunks on SQLite, with the write lock released: a writer waiting for it
+# (a login, a page's audit) polls every 100 ms once it has waited a third of a second
+# (SQLite's busy handler), so a shorter gap could let the next chunk take the lock again
+# before any waiter looks, chunk after chunk, until the waiter's 30 s timeout.
+_SQLITE_GAP_S = 0.15
 
 Progress = Callable[[int, int | None], None]  # rows read so far, rows in the file
 
@@ -126,6 +132,8 @@ def _checkpointed(
             conn.commit()
             if progress is not None:
                 progress(report.read, total)
+            if conn.dialect.name == "sqlite":
+                time.sleep(_SQLITE_GAP_S)
 
     source._reader = reader
 
