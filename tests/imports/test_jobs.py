@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import zipfile
+from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select, update
+from tests.conftest import postgres_database
 from tests.imports.builders import (
     EPPGBM_HEADER,
     eppgbm_row,
@@ -17,6 +20,8 @@ from tests.imports.builders import (
     write_csv,
 )
 
+from tumbuh.db.engine import make_engine
+from tumbuh.db.schema import create_schema
 from tumbuh.db.session import unit_of_work
 from tumbuh.imports import jobs
 from tumbuh.imports.limits import (
@@ -29,8 +34,25 @@ from tumbuh.imports.limits import (
 )
 from tumbuh.imports.models import ImportJob, JobStatus
 from tumbuh.imports.service import check_file, run_import
+from tumbuh.models import Base
 from tumbuh.register.models import Measurement
 from tumbuh.tabular.readers import open_table
+
+
+@pytest.fixture
+def fresh(database_url: str, tmp_path: Path) -> Iterator[Engine]:
+    """An empty database of its own (these tests commit), on the backend of `database_url`."""
+    with ExitStack() as stack:
+        if database_url.startswith("sqlite"):
+            url = f"sqlite:///{tmp_path / 'jobs.db'}"
+        else:
+            url = stack.enter_context(postgres_database("tumbuh_jobs_"))
+        engine = make_engine(url)
+        try:
+            create_schema(engine, Base.metadata)
+            yield engine
+        finally:
+            engine.dispose()
 
 
 def _measurements(engine: Engine) -> int:
@@ -110,16 +132,16 @@ class TestLimitMessages:
 
 class TestRefusedFiles:
     def test_a_file_over_the_row_limit_writes_nothing(
-        self, regions_engine: Engine, tmp_path: Path
+        self, fresh: Engine, tmp_path: Path
     ) -> None:
         path = write_csv(tmp_path / "big.csv", EPPGBM_HEADER, many_eppgbm_rows(40))
-        before = _measurements(regions_engine)
+        before = _measurements(fresh)
         report = run_import(
-            regions_engine, kind="eppgbm", paths=[path], chunk_rows=10,
+            fresh, kind="eppgbm", paths=[path], chunk_rows=10,
             limits=ImportLimits(max_rows=39),
         )  # fmt: skip
         assert report.extra["failed_files"][0]["code"] == "too_many_rows"
-        assert _measurements(regions_engine) == before
+        assert _measurements(fresh) == before
 
 
 class TestQueue:
@@ -138,44 +160,40 @@ class TestQueue:
         return ids
 
     def test_jobs_run_oldest_first_and_report_their_counts(
-        self, regions_engine: Engine, tmp_path: Path
+        self, fresh: Engine, tmp_path: Path
     ) -> None:
-        first, second = self._queue(regions_engine, tmp_path, ["satu", "dua"])
-        assert jobs.claim_next(regions_engine) == first
-        status = jobs.run_job(regions_engine, first, limits=ImportLimits())
+        first, second = self._queue(fresh, tmp_path, ["satu", "dua"])
+        assert jobs.claim_next(fresh) == first
+        status = jobs.run_job(fresh, first, limits=ImportLimits())
         assert status == JobStatus.done
-        assert jobs.claim_next(regions_engine) == second
-        jobs.run_job(regions_engine, second, limits=ImportLimits())
-        with unit_of_work(regions_engine) as session:
+        assert jobs.claim_next(fresh) == second
+        jobs.run_job(fresh, second, limits=ImportLimits())
+        with unit_of_work(fresh) as session:
             done = session.get(ImportJob, first)
             assert done is not None
             assert (done.status, done.rows_read, done.rows_total) == ("done", 1, 1)
             assert done.finished_at is not None
             assert not Path(done.stored_path).exists()  # the upload is not kept
-        assert jobs.claim_next(regions_engine) is None
+        assert jobs.claim_next(fresh) is None
 
-    def test_a_job_is_claimed_once(
-        self, regions_engine: Engine, tmp_path: Path
-    ) -> None:
-        (job_id,) = self._queue(regions_engine, tmp_path, ["sekali"])
-        assert jobs.claim_next(regions_engine) == job_id
-        assert jobs.claim_next(regions_engine) is None
-        jobs.run_job(regions_engine, job_id, limits=ImportLimits())
+    def test_a_job_is_claimed_once(self, fresh: Engine, tmp_path: Path) -> None:
+        (job_id,) = self._queue(fresh, tmp_path, ["sekali"])
+        assert jobs.claim_next(fresh) == job_id
+        assert jobs.claim_next(fresh) is None
+        jobs.run_job(fresh, job_id, limits=ImportLimits())
 
     def test_a_job_over_a_limit_fails_with_the_message_in_both_languages(
-        self, regions_engine: Engine, tmp_path: Path
+        self, fresh: Engine, tmp_path: Path
     ) -> None:
-        (job_id,) = self._queue(regions_engine, tmp_path, ["batas"])
-        assert jobs.claim_next(regions_engine) == job_id
-        status = jobs.run_job(regions_engine, job_id, limits=ImportLimits(max_rows=0))
+        (job_id,) = self._queue(fresh, tmp_path, ["batas"])
+        assert jobs.claim_next(fresh) == job_id
+        status = jobs.run_job(fresh, job_id, limits=ImportLimits(max_rows=0))
         assert status == JobStatus.done  # 0 is no limit
-        (job_id,) = self._queue(regions_engine, tmp_path, ["batas2"])
-        jobs.claim_next(regions_engine)
-        status = jobs.run_job(
-            regions_engine, job_id, limits=ImportLimits(max_upload_bytes=10)
-        )
+        (job_id,) = self._queue(fresh, tmp_path, ["batas2"])
+        jobs.claim_next(fresh)
+        status = jobs.run_job(fresh, job_id, limits=ImportLimits(max_upload_bytes=10))
         assert status == JobStatus.failed
-        with unit_of_work(regions_engine) as session:
+        with unit_of_work(fresh) as session:
             job = session.get(ImportJob, job_id)
             assert job is not None
             assert job.error_code == "file_too_large"
@@ -185,24 +203,24 @@ class TestQueue:
             assert job.message_en.startswith("batas2.csv: File larger than the limit")
 
     def test_a_running_job_whose_heartbeat_stopped_is_marked_failed(
-        self, regions_engine: Engine, tmp_path: Path
+        self, fresh: Engine, tmp_path: Path
     ) -> None:
-        (job_id,) = self._queue(regions_engine, tmp_path, ["putus"])
-        jobs.claim_next(regions_engine)
+        (job_id,) = self._queue(fresh, tmp_path, ["putus"])
+        jobs.claim_next(fresh)
         old = dt.datetime.now(dt.UTC) - jobs.STALE_AFTER - dt.timedelta(minutes=1)
-        with unit_of_work(regions_engine) as session:
+        with unit_of_work(fresh) as session:
             session.execute(
                 update(ImportJob).where(ImportJob.id == job_id).values(heartbeat_at=old)
             )
-        assert jobs.fail_stale(regions_engine) >= 1
-        with unit_of_work(regions_engine) as session:
+        assert jobs.fail_stale(fresh) >= 1
+        with unit_of_work(fresh) as session:
             job = session.get(ImportJob, job_id)
             assert job is not None
             assert (job.status, job.error_code) == ("failed", "import_interrupted")
 
 
 class TestImportLock:
-    def test_a_second_import_waits_for_the_first(self, regions_engine: Engine) -> None:
+    def test_a_second_import_waits_for_the_first(self, fresh: Engine) -> None:
         import threading
 
         from tumbuh.imports.service import import_lock
@@ -212,7 +230,7 @@ class TestImportLock:
         release = threading.Event()
 
         def first() -> None:
-            with import_lock(regions_engine):
+            with import_lock(fresh):
                 order.append("first in")
                 first_in.set()
                 release.wait(30)
@@ -220,7 +238,7 @@ class TestImportLock:
 
         def second() -> None:
             first_in.wait(30)
-            with import_lock(regions_engine):
+            with import_lock(fresh):
                 order.append("second in")
 
         threads = [threading.Thread(target=first), threading.Thread(target=second)]
