@@ -67,6 +67,31 @@ class Settings(BaseSettings):
         default=None,
         description="Where `tumbuh db backup` writes (checked by `tumbuh doctor`).",
     )
+    # Imports (web uploads run as background jobs, one at a time; docs/imports.md).
+    import_max_upload_mb: float = Field(
+        default=100,
+        ge=0,
+        description="Largest file accepted for import, in MB (0: no limit; a "
+        "200,000-row e-PPGBM CSV is about 50 MB).",
+    )
+    import_max_rows: int = Field(
+        default=1_000_000, ge=0, description="Most data rows in one file (0: no limit)."
+    )
+    import_max_unzipped_mb: float = Field(
+        default=200,
+        ge=0,
+        description="Largest unpacked size of an XLSX (a zip), in MB (0: no limit).",
+    )
+    import_worker: bool = Field(
+        default=True,
+        description="Run queued import jobs in a thread of the web process (off: only "
+        "queue them, e.g. in a web process that must not import).",
+    )
+    import_dir: Path | None = Field(
+        default=None,
+        description="Where uploaded files wait for their import job (default: an "
+        "`imports` folder beside a SQLite database, else in the system's temp folder).",
+    )
     # Database connections (PostgreSQL; SQLite ignores them): TUMBUH_DB_POOL_SIZE, ...
     db_pool_size: int = Field(default=5, ge=1, description="Connections kept open.")
     db_max_overflow: int = Field(

@@ -8,6 +8,7 @@ from __future__ import annotations
 from tumbuh.accounts import models as accounts_models  # noqa: F401
 from tumbuh.db import derived as derived_models  # noqa: F401
 from tumbuh.db.base import Base
+from tumbuh.imports import models as imports_models  # noqa: F401
 from tumbuh.interventions import models as interventions_models  # noqa: F401
 from tumbuh.register import models as register_models  # noqa: F401
 from tumbuh.risk import models as risk_models  # noqa: F401

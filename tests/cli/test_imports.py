@@ -201,3 +201,24 @@ def test_faltering_shows_the_exports_flag_beside_its_own_and_counts_disagreement
         "export (Naik Berat Badan): 2 T/2T; judged by both 4, disagree 2"
         in text_out.stdout
     )
+
+
+def test_a_file_over_the_row_limit_is_refused_with_file_and_limit_named(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tumbuh.config import get_settings
+
+    monkeypatch.setenv("TUMBUH_IMPORT_MAX_ROWS", "1")
+    get_settings.cache_clear()
+    path = write_csv(tmp_path / "dua.csv", EPPGBM_HEADER, rows())
+    result = runner.invoke(
+        app, ["import", "eppgbm", str(path), "--db", db_url, "--json"]
+    )
+    get_settings.cache_clear()
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert report["inserted"] == 0
+    failed = report["failed_files"][0]
+    assert failed["code"] == "too_many_rows"
+    assert failed["message_en"] == "dua.csv: File has more than 1 rows (the limit)"
+    assert "dua.csv: Berkas berisi lebih dari 1 baris (batas)" in result.stderr

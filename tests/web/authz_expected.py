@@ -81,6 +81,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     # The province's register and catalogue: the province admin only.
     ("GET", "/imports"):                           "YY -- -- -- -- --",
     ("POST", "/imports"):                          "YY -- -- -- -- --",
+    ("GET", "/imports/jobs/{job_id}"):             "YY -- -- -- -- --",
     ("POST", "/imports/quarantine/{row_id}"):      "YY -- -- -- -- --",
     ("POST", "/interventions/kinds/{code}"):       "YY -- -- -- -- --",
     # Users and the audit log: the province admin; changes inside the province only.

@@ -7,6 +7,7 @@ suffix and tests only look at rows they created.
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from tests.conftest import (
@@ -316,3 +318,16 @@ def figures_app(figures_db: Engine) -> Iterator[FastAPI]:
     application = create_app(settings)
     yield application
     application.state.engine.dispose()
+
+
+def wait_for_job(client: TestClient, url: str, *, timeout_s: float = 300) -> Response:
+    """The import job page at `url` once the job is finished (done or failed)."""
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        r = client.get(url)
+        assert r.status_code == 200, r.text[:300]
+        if 'data-status="done"' in r.text or 'data-status="failed"' in r.text:
+            return r
+        assert time.monotonic() < deadline, f"{url} not finished in {timeout_s} s"
+        time.sleep(0.2)

@@ -12,6 +12,7 @@ import io
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -115,6 +116,29 @@ def _new_quarantine(role: Role, inside: bool, engine: Engine) -> str:
         return f"/imports/quarantine/{row.id}"
 
 
+def _new_job(role: Role, inside: bool, engine: Engine) -> str:
+    """A queued import job (never run here: no worker without the app's lifespan)."""
+    from tumbuh.imports import jobs
+
+    with unit_of_work(engine) as session:
+        job = jobs.enqueue(
+            session, kind="eppgbm", file_name="maret.csv",
+            stored_path=Path("/nonexistent/maret.csv"), user_id=None,
+        )  # fmt: skip
+        return f"/imports/jobs/{job.id}"
+
+
+def _get_at(url: Callable[[Role, bool, Engine], str]) -> Call:
+    def call(
+        client: TestClient, username: str, role: Role, inside: bool, engine: Engine
+    ) -> Response:
+        target = url(role, inside, engine)
+        login(client, username)
+        return client.get(target, follow_redirects=False)
+
+    return call
+
+
 def _new_action(role: Role, inside: bool, engine: Engine) -> str:
     with unit_of_work(engine) as session:
         action = MeetingAction(
@@ -173,7 +197,8 @@ PAGE_ROUTES: list[Case] = [
     Case("GET", "/quality/{code}", _get(lambda r, i: f"/quality/{_region(r, i)}"), OK),
     Case("GET", "/imports", _get(lambda r, i: "/imports"), OK),
     Case("POST", "/imports", _post(lambda r, i, e: "/imports", lambda r, i: {"kind": "eppgbm"},
-                                   {"file": ("maret.csv", CSV, "text/csv")}), OK),
+                                   {"file": ("maret.csv", CSV, "text/csv")}), REDIRECT),
+    Case("GET", "/imports/jobs/{job_id}", _get_at(_new_job), OK),
     Case("POST", "/imports/quarantine/{row_id}",
          _post(_new_quarantine, lambda r, i: {"cell:tgl_lahir": "30/02/2023"}), frozenset({303, 422})),
     Case("GET", "/interventions", _get(lambda r, i: "/interventions"), OK),

@@ -331,3 +331,29 @@ def test_phase_two_pages_render_without_script_errors(page) -> None:  # type: ig
         assert unlabelled == [], path
         page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
     assert page.errors == []
+
+
+def test_an_upload_shows_its_job_until_done_by_the_pages_own_refresh(  # type: ignore[no-untyped-def]
+    page, tmp_path: Path
+) -> None:
+    """The job page reloads itself (a meta refresh: the CSP allows no inline script) until
+    the import is finished, then shows the counts and stops reloading."""
+    import re
+
+    from tests.imports.builders import EPPGBM_HEADER, eppgbm_row, write_csv
+
+    path = write_csv(tmp_path / "satu.csv", EPPGBM_HEADER, [eppgbm_row()])
+    _login_with_keyboard(page, "admin")
+    page.goto("/imports")
+    page.set_input_files("#file", str(path))
+    with page.expect_navigation():
+        page.click("form[action='/imports'] button[type=submit]")
+    assert re.search(r"/imports/jobs/\d+$", page.url), page.url
+    page.wait_for_selector(
+        "#import-job[data-status='done'], #import-job[data-status='failed']"
+    )
+    assert page.get_attribute("#import-job", "data-status") == "done"
+    assert page.locator("meta[http-equiv='refresh']").count() == 0
+    assert page.text_content("#job-read") == "1"
+    page.screenshot(path=str(ARTIFACTS / "import_job.png"), full_page=True)
+    assert page.errors == []

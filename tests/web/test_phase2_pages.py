@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import Engine, func, select
-from tests.web.conftest import csrf_of, login
+from tests.web.conftest import csrf_of, login, wait_for_job
 
 from tumbuh.db.session import unit_of_work
 from tumbuh.interventions.models import Intervention
@@ -211,10 +211,14 @@ def test_import_quarantine_then_fix_in_the_form(
             "/imports",
             data={"kind": "eppgbm", "csrf_token": csrf_of(client)},
             files={"file": ("manggar_2025.csv", body.encode(), "text/csv")},
+            follow_redirects=False,
         )
-        assert r.status_code == 200, r.text[:500]
-        assert re.search(r'id="kpi-rejected">1<', r.text)
+        assert r.status_code == 303, r.text[:500]  # queued: the job's page follows it
+        r = wait_for_job(client, r.headers["location"])
+        assert 'data-status="done"' in r.text
+        assert re.search(r'id="job-rejected">1<', r.text)
         assert "manggar_2025.csv:3" in r.text  # file and row of the bad date
+        r = client.get("/imports")
         with unit_of_work(figures_db) as session:
             q = session.scalars(
                 select(QuarantinedRow).where(QuarantinedRow.file == "manggar_2025.csv")

@@ -1,4 +1,6 @@
-"""`tumbuh import eppgbm|families|screenings FILE...`: each file in one transaction, with a report."""
+"""`tumbuh import eppgbm|families|screenings FILE...`: each file chunk by chunk (short
+write transactions, so that the served app keeps answering), one import at a time, with a
+report; files over the limits (TUMBUH_IMPORT_MAX_*) are refused."""
 
 from __future__ import annotations
 
@@ -38,9 +40,17 @@ def _run(
     as_json: bool,
     report_path: Path | None,
 ) -> None:
+    from tumbuh.config import get_settings
+    from tumbuh.imports.limits import ImportLimits
+
     engine = open_database(db)
     try:
-        report = run_import(engine, kind=kind, paths=files)
+        report = run_import(
+            engine,
+            kind=kind,
+            paths=files,
+            limits=ImportLimits.from_settings(get_settings()),
+        )
     finally:
         engine.dispose()
     if report_path is not None:

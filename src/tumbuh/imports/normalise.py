@@ -196,6 +196,27 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Kabupaten dan kota bernama sama; kecamatan/desa tidak menentukan, dipilih: {value}",
         "Kabupaten and kota share the name; kecamatan/desa do not decide, chose: {value}",
     ),
+    # Limits on a whole file (imports/limits.py): {value} is the limit.
+    "file_too_large": (
+        "Berkas lebih besar dari batas {value}",
+        "File larger than the limit of {value}",
+    ),
+    "too_many_rows": (
+        "Berkas berisi lebih dari {value} baris (batas)",
+        "File has more than {value} rows (the limit)",
+    ),
+    "import_interrupted": (
+        "Impor terhenti (server berhenti); unggah berkas ini lagi untuk menyelesaikannya",
+        "Import interrupted (the server stopped); upload the file again to complete it",
+    ),
+    "import_crashed": (
+        "Impor gagal karena kesalahan internal: {value}",
+        "Import failed with an internal error: {value}",
+    ),
+    "unzipped_too_large": (
+        "Isi XLSX setelah dibuka lebih besar dari batas {value}",
+        "XLSX contents unpacked are larger than the limit of {value}",
+    ),
 }
 
 _SPACES = re.compile(r"[\s\u00a0\u2007\u202f\ufeff]+")

@@ -1,17 +1,36 @@
-"""Import jobs: one file = one transaction (read → normalise → validate → link → write)."""
+"""Imports: read → normalise → validate → link → write, one chunk of rows per transaction.
+
+A file goes in as a series of short write transactions (one per chunk of rows, committed
+before the next chunk is read), so that logins and pages, which write too (audit, login
+attempts), never wait for a whole file. One import runs at a time (`import_lock`): a
+second one waits for the first instead of interleaving with it. A file killed mid-way
+keeps its committed chunks; importing it again completes it (rows already in are
+unchanged). Files over the limits (`imports.limits`) are refused before anything is
+written.
+"""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import Engine
+import pyarrow as pa
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
 from tumbuh.errors import ImportFileError, InvalidInput
 from tumbuh.imports.context import QUARANTINE_FILE, QUARANTINE_ROW, FileImport
+from tumbuh.imports.limits import (
+    ImportLimits,
+    check_rows,
+    check_size,
+    check_unzipped,
+    count_rows,
+)
 from tumbuh.register.regions import RegionResolver
 from tumbuh.tabular.issues import ImportReport
 from tumbuh.tabular.readers import TableSource, open_table
@@ -34,6 +53,89 @@ def _importers() -> dict[str, Callable[[FileImport, TableSource], _Runner]]:
 
 
 KINDS = ("eppgbm", "families", "screenings")
+# Rows per chunk, i.e. per write transaction: a few seconds of work at most, far below
+# SQLite's 30 s busy timeout that a login or a page waits for the write lock.
+CHUNK_ROWS = 5_000
+# Key of the PostgreSQL advisory locks: per transaction (7301) and per import (7302).
+_XACT_LOCK = 7301
+_IMPORT_LOCK = 7302
+_LOCAL_LOCK = threading.Lock()  # in-memory SQLite: one process, one lock
+# Pause between two chunks on SQLite, with the write lock released: a writer waiting for it
+# (a login, a page's audit) polls every 100 ms once it has waited a third of a second
+# (SQLite's busy handler), so a shorter gap could let the next chunk take the lock again
+# before any waiter looks, chunk after chunk, until the waiter's 30 s timeout.
+_SQLITE_GAP_S = 0.15
+
+Progress = Callable[[int, int | None], None]  # rows read so far, rows in the file
+
+
+def _begin(conn: Connection) -> None:
+    """Begin a write transaction: SQLite takes the write lock now (BEGIN IMMEDIATE), not at
+    the first INSERT (when a read snapshot may already be stale); PostgreSQL an advisory
+    lock, so that another writer of the import tables waits instead of failing."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    elif conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_XACT_LOCK})")
+
+
+@contextmanager
+def import_lock(engine: Engine) -> Iterator[None]:
+    """One import at a time across processes (the web's job worker, `tumbuh import`): a
+    lock file beside a SQLite database, a session advisory lock on PostgreSQL."""
+    url = engine.url
+    if url.get_backend_name() == "postgresql":
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f"SELECT pg_advisory_lock({_IMPORT_LOCK})")
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.exec_driver_sql(f"SELECT pg_advisory_unlock({_IMPORT_LOCK})")
+                conn.commit()
+        return
+    database = url.database
+    if url.get_backend_name() == "sqlite" and database and database != ":memory:":
+        import fcntl
+
+        with open(f"{database}.import-lock", "a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+        return
+    with _LOCAL_LOCK:
+        yield
+
+
+def _checkpointed(
+    source: TableSource,
+    conn: Connection,
+    session: Session,
+    report: ImportReport,
+    progress: Progress | None,
+    total: int | None,
+) -> None:
+    """Make `source` commit after each chunk and begin again before the next one, which is
+    read (parsed) with no lock held."""
+    inner: Any = source._reader
+
+    def reader(src: TableSource) -> Iterator[pa.Table]:
+        first = True
+        for table in inner(src):
+            if not first:
+                _begin(conn)
+            first = False
+            yield table
+            session.flush()
+            conn.commit()
+            if progress is not None:
+                progress(report.read, total)
+            if conn.dialect.name == "sqlite":
+                time.sleep(_SQLITE_GAP_S)
+
+    source._reader = reader
 
 
 def import_file(
@@ -43,9 +145,11 @@ def import_file(
     path: str | Path,
     report: ImportReport,
     regions: RegionResolver | None = None,
-    chunk_rows: int = 50_000,
+    chunk_rows: int = CHUNK_ROWS,
+    commit_chunks: Callable[[TableSource], None] | None = None,
 ) -> None:
-    """Import one file into `session` (flushes, never commits); counts and issues go to `report`.
+    """Import one file into `session` (flushes; commits only through `commit_chunks`,
+    which `run_import` passes to commit chunk by chunk); counts and issues go to `report`.
 
     Raises ImportFileError when the file cannot be read at all.
     """
@@ -54,6 +158,8 @@ def import_file(
         raise InvalidInput(f"unknown import kind {kind!r}; expected one of {KINDS}")
     p = Path(path)
     source = open_table(p, chunk_rows=chunk_rows)
+    if commit_chunks is not None:
+        commit_chunks(source)
     ctx = FileImport(
         session=session,
         kind=kind,
@@ -74,18 +180,63 @@ def import_file(
 
 @contextmanager
 def write_transaction(engine: Engine) -> Iterator[Session]:
-    """A session in one database transaction. SQLite takes the write lock at the start
-    (BEGIN IMMEDIATE) and PostgreSQL an advisory lock, so a concurrent import waits
-    instead of failing half-way."""
+    """A session in one database write transaction (see `_begin`)."""
     with engine.connect() as conn:
-        if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        elif conn.dialect.name == "postgresql":
-            # One import at a time, like SQLite's write lock (released at commit/rollback).
-            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7301)")
+        _begin(conn)
         session = Session(bind=conn, autoflush=False, expire_on_commit=False)
         try:
             yield session
+            session.flush()
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+        finally:
+            session.close()
+
+
+def check_file(
+    path: str | Path, limits: ImportLimits, *, name: str | None = None
+) -> int:
+    """Refuse a file over the limits (ImportLimitError); return its rows (an upper bound
+    for XLSX). Nothing is written."""
+    p = Path(path)
+    shown = name or p.name
+    if p.is_file():  # else open_table says the file cannot be read
+        check_size(shown, p.stat().st_size, limits)
+        check_unzipped(p, limits, file=shown)
+    rows = count_rows(open_table(p))
+    check_rows(shown, rows, limits)
+    return rows
+
+
+def _import_one(
+    engine: Engine,
+    *,
+    kind: str,
+    path: str | Path,
+    report: ImportReport,
+    chunk_rows: int,
+    limits: ImportLimits | None,
+    progress: Progress | None,
+) -> None:
+    total = None if limits is None else check_file(path, limits)
+    if progress is not None:
+        progress(0, total)
+    with engine.connect() as conn:
+        _begin(conn)
+        session = Session(bind=conn, autoflush=False, expire_on_commit=False)
+        try:
+            import_file(
+                session,
+                kind=kind,
+                path=path,
+                report=report,
+                chunk_rows=chunk_rows,
+                commit_chunks=lambda source: _checkpointed(
+                    source, conn, session, report, progress, total
+                ),
+            )
             session.flush()
             conn.commit()
         except BaseException:
@@ -100,27 +251,38 @@ def run_import(
     *,
     kind: str,
     paths: Sequence[str | Path],
-    chunk_rows: int = 50_000,
+    chunk_rows: int = CHUNK_ROWS,
+    limits: ImportLimits | None = None,
+    progress: Progress | None = None,
+    lock: bool = True,
 ) -> ImportReport:
-    """Import each file in its own transaction; an unreadable file leaves the database as it was
-    and is listed under `failed_files` (other files still go in)."""
+    """Import the files one after the other, each chunk of rows in its own transaction,
+    holding the import lock (`lock=False`: a one-row re-import in a request, which must not
+    wait for a whole queued file); a file that cannot be read, or is over `limits`, is
+    listed under `failed_files` (other files still go in)."""
     report = ImportReport(kind=kind)
     failed: list[dict[str, str]] = []
-    for path in paths:
-        file_report = ImportReport(kind=kind)
-        try:
-            with write_transaction(engine) as session:
-                import_file(
-                    session,
-                    kind=kind,
-                    path=path,
-                    report=file_report,
-                    chunk_rows=chunk_rows,
+    with import_lock(engine) if lock else nullcontext():
+        for path in paths:
+            file_report = ImportReport(kind=kind)
+            try:
+                _import_one(
+                    engine, kind=kind, path=path, report=file_report,
+                    chunk_rows=chunk_rows, limits=limits, progress=progress,
+                )  # fmt: skip
+            except ImportFileError as exc:
+                failed.append(
+                    {
+                        "file": str(path),
+                        "error": exc.message,
+                        "code": exc.code,
+                        "message_id": getattr(exc, "message_id", exc.message),
+                        "message_en": getattr(exc, "message_en", exc.message),
+                    }
                 )
-        except ImportFileError as exc:
-            failed.append({"file": str(path), "error": exc.message})
-            continue
-        _merge(report, file_report)
+                _merge(report, file_report, failed=True)
+                continue
+            _merge(report, file_report)
     report.extra["failed_files"] = failed
     if report.inserted or report.updated:
         from tumbuh.db.maintenance import analyze
@@ -129,8 +291,10 @@ def run_import(
     return report
 
 
-def _merge(total: ImportReport, part: ImportReport) -> None:
-    total.files.extend(part.files)
+def _merge(total: ImportReport, part: ImportReport, *, failed: bool = False) -> None:
+    """Add a file's counts; a failed file's counts are what its committed chunks wrote."""
+    if not failed:
+        total.files.extend(part.files)
     total.read += part.read
     total.inserted += part.inserted
     total.updated += part.updated

@@ -20,6 +20,7 @@ from tumbuh.config import Settings
 from tumbuh.config import get_settings as load_settings
 from tumbuh.db.engine import make_engine
 from tumbuh.db.session import session_factory
+from tumbuh.imports.jobs import JobWorker
 from tumbuh.web import cache, errors, insights
 from tumbuh.web.api import router as api_router
 from tumbuh.web.csrf import COOKIE as CSRF_COOKIE
@@ -88,6 +89,21 @@ def _refresh(app: FastAPI) -> None:
     log.info("panels refreshed in %.1f s: %s", time.perf_counter() - started, took)
 
 
+def _start_import_worker(app: FastAPI) -> JobWorker:
+    """The thread that runs the queued imports one at a time (imports.jobs)."""
+    from tumbuh.imports.limits import ImportLimits
+    from tumbuh.web.pages.imports import after_import
+
+    worker = JobWorker(
+        app.state.engine,
+        limits=ImportLimits.from_settings(app.state.settings),
+        after=after_import,
+    )
+    app.state.import_worker = worker
+    worker.start()
+    return worker
+
+
 def create_app(
     settings: Settings | None = None, *, warm: bool | None = None
 ) -> FastAPI:
@@ -106,9 +122,13 @@ def create_app(
             _preload(app)
             cache.set_refresher(engine, lambda: _refresh(app))
             cache.refresh_in_background(engine)  # recomputes what the data outdated
+        worker = _start_import_worker(app) if settings.import_worker else None
         try:
             yield
         finally:
+            if worker is not None:
+                worker.stop()
+                app.state.import_worker = None
             cache.set_refresher(engine, None)
 
     app = FastAPI(
@@ -126,6 +146,7 @@ def create_app(
     app.state.session_factory = session_factory(engine)
     # Configured, or this instance's own random secret (never a built-in one).
     app.state.secret_key = instance_secret(settings, engine)
+    app.state.import_worker = None  # started with the app (lifespan)
     secure = settings.environment == "production"
 
     @app.middleware("http")

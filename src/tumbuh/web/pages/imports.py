@@ -1,5 +1,6 @@
-"""Imports page: upload a file and import it in the request, read its report, list the
-quarantined rows with their issues, fix a row's cells and re-import it.
+"""Imports page: upload a file (queued as an import job, run in the background one at a
+time), follow the job's progress and report, list the quarantined rows with their issues,
+fix a row's cells and re-import it.
 
 Imports write the whole province's register (a file is not limited to one region) and the
 quarantined rows show raw cells (full NIK, names) to be fixed, so only province-wide roles
@@ -20,6 +21,9 @@ from tumbuh.accounts import service as accounts
 from tumbuh.accounts.models import User
 from tumbuh.accounts.roles import policy
 from tumbuh.errors import Forbidden, InvalidInput, NotFound
+from tumbuh.imports import jobs
+from tumbuh.imports.limits import ImportLimitError, ImportLimits, check_unzipped
+from tumbuh.imports.models import JobStatus
 from tumbuh.imports.service import KINDS, run_import
 from tumbuh.register import read as register_read
 from tumbuh.tabular.issues import ImportReport
@@ -30,12 +34,12 @@ from tumbuh.web.deps import (
     LangDep,
     PageUser,
     RecordId,
+    SettingsDep,
     client_ip,
 )
 from tumbuh.web.templating import render
 
 router = APIRouter()
-MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 SUFFIXES = (".csv", ".xlsx", ".xls", ".parquet", ".txt")
 QUARANTINE_PAGE = 100
 
@@ -50,7 +54,8 @@ def require_data_manager(user: User) -> None:
         )
 
 
-def _after_import() -> None:
+def after_import(_job_id: int | None = None) -> None:
+    """What the pages computed from the register is stale once an import went in."""
     cache.clear_cache()
     figures.clear_routine_cache()
 
@@ -65,6 +70,7 @@ def _page(
     status_code: int = 200,
 ) -> Response:
     rows = register_read.quarantined_rows(db, limit=QUARANTINE_PAGE)
+    limits = ImportLimits.from_settings(request.app.state.settings)
     return render(
         request,
         "imports/imports.html",
@@ -72,6 +78,8 @@ def _page(
             "kinds": KINDS,
             "report": report,
             "quarantine": rows,
+            "jobs": jobs.recent(db),
+            "limits": limits,
             "message": message,
             "request_fixed": request.query_params.get("fixed") == "1",
         },
@@ -97,12 +105,13 @@ def upload(
     request: Request,
     user: PageUser,
     db: DbDep,
-    engine: EngineDep,
+    settings: SettingsDep,
     lang: LangDep,
     kind: Annotated[str, Form()],
     file: Annotated[UploadFile, File()],
 ) -> Response:
-    """Import the uploaded file now (its own transaction) and show the report."""
+    """Store the uploaded file and queue its import; the job's page follows its progress.
+    A file over the size limits is refused here, with the file and the limit named."""
     require_data_manager(user)
     if kind not in KINDS:
         raise InvalidInput(f"unknown import kind {kind!r}; expected one of {KINDS}")
@@ -111,26 +120,57 @@ def upload(
         raise InvalidInput(
             f"{name}: expected a .csv, .xlsx or .parquet file", code="invalid_input"
         )
-    db.commit()  # release the read transaction before the import takes the write lock
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / name
-        size = 0
-        with path.open("wb") as out:
-            while chunk := file.file.read(1 << 20):
-                size += len(chunk)
-                if size > MAX_UPLOAD_BYTES:
-                    raise InvalidInput(
-                        f"{name}: larger than {MAX_UPLOAD_BYTES >> 20} MB"
-                    )
-                out.write(chunk)
-        report = run_import(engine, kind=kind, paths=[path])
-    _after_import()
+    limits = ImportLimits.from_settings(settings)
+    try:
+        stored = jobs.store_upload(
+            file.file, file_name=name, folder=jobs.import_dir(settings), limits=limits
+        )
+        try:
+            check_unzipped(stored, limits, file=name)
+        except ImportLimitError:
+            jobs.discard(stored)
+            raise
+    except ImportLimitError as exc:
+        text = exc.message_en if lang == "en" else exc.message_id
+        return _page(request, db, lang, message=text, status_code=413)
+    job = jobs.enqueue(
+        db, kind=kind, file_name=name, stored_path=stored, user_id=user.id
+    )
     accounts.record(
-        db, actor=user, action="import", object_type=kind, region_code=user.region_code,
-        ip=client_ip(request),
-        detail=f"{name}: read {report.read}, inserted {report.inserted}, rejected {report.rejected}",
+        db, actor=user, action="import", object_type=kind, object_id=str(job.id),
+        region_code=user.region_code, ip=client_ip(request), detail=f"{name}: queued",
     )  # fmt: skip
-    return _page(request, db, lang, report=report)
+    db.commit()  # queued before the worker looks
+    worker = getattr(request.app.state, "import_worker", None)
+    if worker is not None:
+        worker.wake()
+    return RedirectResponse(f"/imports/jobs/{job.id}", status_code=303)
+
+
+@router.get("/imports/jobs/{job_id}")
+def job_page(
+    request: Request, job_id: RecordId, user: PageUser, db: DbDep, lang: LangDep
+) -> Response:
+    """An import job: its place in the queue, its progress, then its report or why it failed.
+    The page reloads itself (a meta refresh, no script) until the job is finished."""
+    require_data_manager(user)
+    job = jobs.get(db, job_id)
+    if job is None:
+        raise NotFound(f"import job {job_id} does not exist")
+    active = job.status in (JobStatus.queued, JobStatus.running)
+    return render(
+        request,
+        "imports/job.html",
+        {
+            "job": job,
+            "active": active,
+            "ahead": jobs.waiting_before(db, job)
+            if job.status == JobStatus.queued
+            else 0,
+            "message": job.message_en if lang == "en" else job.message_id,
+        },
+        lang=lang,
+    )
 
 
 @router.post("/imports/quarantine/{row_id}")
@@ -160,8 +200,10 @@ async def fix_row(
             writer = csv.DictWriter(fh, fieldnames=list(cells))
             writer.writeheader()
             writer.writerow(cells)
-        report = run_import(engine, kind=row.kind, paths=[path])
-    _after_import()
+        # One row: not queued behind a whole file (its transaction waits at most for
+        # one chunk of a running import).
+        report = run_import(engine, kind=row.kind, paths=[path], lock=False)
+    after_import()
     accounts.record(
         db, actor=user, action="import", object_type="quarantine", object_id=str(row_id),
         region_code=user.region_code, ip=client_ip(request),

@@ -1,0 +1,177 @@
+"""A large import running in the served SQLite database (a real uvicorn server, its job
+worker thread) while people log in and open pages, and a second import waits its turn.
+
+Issue 16's done-when: a 200,000-row import does not make a login, a page or a second import
+fail. The job runs in a child process of the server (imports.jobs.run_job_in_child). The row
+count is TUMBUH_TEST_IMPORT_ROWS (default 200,000: about 40 s of import on
+the 2-core CI machine); the figures (login and page latency during the import) are measured
+by bench/import_jobs.py, not asserted here.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy import func, select
+from tests.imports.builders import (
+    EPPGBM_HEADER,
+    eppgbm_row,
+    many_eppgbm_rows,
+    write_csv,
+)
+
+from tumbuh.accounts import service as accounts
+from tumbuh.accounts.security import configure_hasher
+from tumbuh.config import Settings
+from tumbuh.db.engine import make_engine
+from tumbuh.db.schema import create_schema
+from tumbuh.db.session import unit_of_work
+from tumbuh.models import Base
+from tumbuh.register.models import Measurement
+from tumbuh.register.regions import load_regions
+from tumbuh.surveillance import service as surveillance
+from tumbuh.web.app import create_app
+
+pytestmark = pytest.mark.slow
+
+ROWS = int(os.environ.get("TUMBUH_TEST_IMPORT_ROWS", "200000"))
+PASSWORD = "rahasia-123"
+FIGURES_CSV = (
+    Path(__file__).resolve().parents[2]
+    / "src/tumbuh/data/published/published_stunting_kaltim.csv"
+)
+PAGES = ("/", "/imports", "/regions/64")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """(base URL, database URL) of a uvicorn server over a SQLite file with the regions,
+    the published figures and an admin."""
+    configure_hasher(time_cost=1, memory_cost_kib=1024, parallelism=1)
+    folder = tmp_path_factory.mktemp("jobs_server")
+    url = f"sqlite:///{folder / 'tumbuh.db'}"
+    settings = Settings(
+        environment="test",
+        database_url=url,
+        secret_key="jobs-server-secret",
+        import_max_upload_mb=200,
+    )
+    engine = make_engine(url)
+    create_schema(engine, Base.metadata)
+    with unit_of_work(engine) as session:
+        load_regions(session)
+        surveillance.import_file(session, path=FIGURES_CSV)
+        surveillance.ensure_targets(session)
+        accounts.create_user(
+            session, username="admin", password=PASSWORD,
+            role="province_admin", region_code="64",
+        )  # fmt: skip
+    engine.dispose()
+    port = _free_port()
+    srv = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings), host="127.0.0.1", port=port, log_level="warning"
+        )
+    )
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not srv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", url
+    srv.should_exit = True
+    thread.join(timeout=30)
+
+
+def _login(base: str) -> httpx.Client:
+    client = httpx.Client(base_url=base, timeout=120)
+    client.get("/login")
+    r = client.post(
+        "/login",
+        data={"username": "admin", "password": PASSWORD,
+              "csrf_token": client.cookies["tumbuh_csrf"]},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert r.status_code == 303, r.text[:300]
+    return client
+
+
+def _upload(client: httpx.Client, path: Path) -> str:
+    with path.open("rb") as fh:
+        r = client.post(
+            "/imports",
+            data={"kind": "eppgbm", "csrf_token": client.cookies["tumbuh_csrf"]},
+            files={"file": (path.name, fh, "text/csv")},
+            follow_redirects=False,
+        )
+    assert r.status_code == 303, r.text[:500]
+    return str(r.headers["location"])
+
+
+def _status(client: httpx.Client, job_url: str) -> str:
+    r = client.get(job_url)
+    assert r.status_code == 200, r.text[:300]
+    found = re.search(r'data-status="(\w+)"', r.text)
+    assert found is not None
+    return found.group(1)
+
+
+def test_logins_pages_and_a_second_import_go_on_during_a_large_import(
+    served: tuple[str, str], tmp_path: Path
+) -> None:
+    base, url = served
+    big = write_csv(tmp_path / "besar.csv", EPPGBM_HEADER, many_eppgbm_rows(ROWS))
+    small = write_csv(
+        tmp_path / "kecil.csv", EPPGBM_HEADER, [eppgbm_row(Nama="Anak Susulan")]
+    )
+    admin = _login(base)
+    big_job = _upload(admin, big)
+    second_job = _upload(admin, small)
+
+    logins_while_running = 0
+    deadline = time.monotonic() + 900
+    while (status := _status(admin, big_job)) in ("queued", "running"):
+        assert time.monotonic() < deadline, "the large import did not finish"
+        if status == "running":
+            # The second file waits its turn while the first one runs.
+            assert _status(admin, second_job) == "queued"
+        visitor = _login(base)  # a fresh login: writes its session and the audit
+        for page in PAGES:
+            r = visitor.get(page, follow_redirects=True)
+            assert r.status_code == 200, (page, r.status_code, r.text[:300])
+            assert r.url.path != "/login", page  # the new session is there
+        visitor.close()
+        if status == "running" and _status(admin, big_job) == "running":
+            logins_while_running += 1  # the import ran before and after this login
+    assert status == "done", admin.get(big_job).text[:2000]
+    assert logins_while_running >= 1, "no login overlapped the import"
+
+    deadline = time.monotonic() + 300
+    while (status := _status(admin, second_job)) in ("queued", "running"):
+        assert time.monotonic() < deadline, "the second import did not finish"
+        time.sleep(0.2)
+    assert status == "done"
+    admin.close()
+
+    engine = make_engine(url)
+    with unit_of_work(engine) as session:
+        n = session.scalar(select(func.count()).select_from(Measurement))
+    engine.dispose()
+    assert n == ROWS + 1
