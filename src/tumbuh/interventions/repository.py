@@ -243,22 +243,34 @@ def latest_measurements(
     session: Session, *, person_ids: Sequence[int], end: dt.date
 ) -> pd.DataFrame:
     """The last measurement on or before `end` of each person (zwfl and its flag)."""
-    last = (
-        select(
-            Measurement.person_id.label("pid"),
-            func.max(Measurement.measured_on).label("on"),
+    columns = ["person_id", "zwfl", "fwfl"]
+    ids = sorted(person_ids)
+    parts = []
+    for i in range(0, len(ids), 5000):
+        chunk = list(ids[i : i + 5000])
+        # The latest day of the chunk's persons only: grouping the whole table for every
+        # chunk read all measurements once per 5,000 children.
+        last = (
+            select(
+                Measurement.person_id.label("pid"),
+                func.max(Measurement.measured_on).label("on"),
+            )
+            .where(Measurement.measured_on <= end, Measurement.person_id.in_(chunk))
+            .group_by(Measurement.person_id)
+            .subquery()
         )
-        .where(Measurement.measured_on <= end)
-        .group_by(Measurement.person_id)
-        .subquery()
-    )
-    stmt = select(Measurement.person_id, Measurement.zwfl, Measurement.fwfl).join(
-        last,
-        and_(Measurement.person_id == last.c.pid, Measurement.measured_on == last.c.on),
-    )
-    return _by_person(
-        session, stmt, Measurement.person_id, person_ids, ["person_id", "zwfl", "fwfl"]
-    )
+        stmt = select(Measurement.person_id, Measurement.zwfl, Measurement.fwfl).join(
+            last,
+            and_(
+                Measurement.person_id == last.c.pid,
+                Measurement.measured_on == last.c.on,
+            ),
+        )
+        parts.append(_by_person(session, stmt, Measurement.person_id, chunk, columns))
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    return pd.concat(parts, ignore_index=True)
 
 
 def measurements(session: Session, *, person_ids: Sequence[int]) -> pd.DataFrame:

@@ -241,38 +241,64 @@ def quality_report(
 ) -> list[dict[str, Any]]:
     """Data-quality score per region (kab/kota, kecamatan, desa) or posyandu and period
     (plus an all-period row each)."""
-    if level not in quality_mod.LEVELS:
-        raise InvalidInput(
-            f"quality level must be one of {', '.join(quality_mod.LEVELS)} (got {level!r})"
-        )
-    freq = "year"
+    return quality_reports(session, levels=(level,), period=period)[level]
+
+
+def quality_reports(
+    session: Session,
+    *,
+    levels: Sequence[str],
+    period: str | None = None,
+    only_period: bool = False,
+) -> dict[str, list[dict[str, Any]]]:
+    """`quality_report` for several levels, the register read once for all of them.
+
+    ``only_period``: return only the rows of ``period`` itself, not the all-period rows
+    (which are still computed: a small period cell borrows its group's all-period value,
+    so every period is read and the scores equal those of the full report).
+    """
+    for level in levels:
+        if level not in quality_mod.LEVELS:
+            raise InvalidInput(
+                f"quality level must be one of {', '.join(quality_mod.LEVELS)} "
+                f"(got {level!r})"
+            )
+    freq, label = "year", None
     if period is not None:
         try:
-            freq = routine.parse_period(period)[0]
+            freq, label = routine.parse_period(period)
         except ValueError as exc:
             raise InvalidInput(str(exc)) from exc
     frame = load_measurements(session)
-    items = quality_mod.quality(frame, level=level, freq=freq, period=period)
-    # Coverage (reported, not scored): children measured / registered under-fives.
-    periods = sorted({i["period"] for i in items} - {"all"})
-    reg = routine.registered_counts(
-        load_children(session, frame), periods=periods, levels=(level,)
-    )
-    registered = {
-        (str(c), str(p)): int(r)
-        for c, p, r in zip(reg["code"], reg["period"], reg["registered"], strict=True)
-    }
-    for item in items:
-        r = registered.get((item["code"], item["period"]))
-        item["registered"] = r
-        item["coverage"] = round(100 * item["n_children"] / r, 1) if r else None
-    names = _names(session, level, [i["code"] for i in items])
-    parents = {i["parent_code"] for i in items if i["parent_code"]}
-    parent_names = repository.region_names(session, list(parents))
-    for item in items:
-        item["name"] = names.get(item["code"], item["code"])
-        item["parent_name"] = parent_names.get(item["parent_code"] or "", None)
-    return items
+    children: pd.DataFrame | None = None
+    out: dict[str, list[dict[str, Any]]] = {}
+    for level in levels:
+        items = quality_mod.quality(frame, level=level, freq=freq, period=period)
+        if only_period:
+            items = [i for i in items if i["period"] == label]
+        # Coverage (reported, not scored): children measured / registered under-fives.
+        periods = sorted({i["period"] for i in items} - {"all"})
+        if children is None:
+            children = load_children(session, frame)
+        reg = routine.registered_counts(children, periods=periods, levels=(level,))
+        registered = {
+            (str(c), str(p)): int(r)
+            for c, p, r in zip(
+                reg["code"], reg["period"], reg["registered"], strict=True
+            )
+        }
+        for item in items:
+            r = registered.get((item["code"], item["period"]))
+            item["registered"] = r
+            item["coverage"] = round(100 * item["n_children"] / r, 1) if r else None
+        names = _names(session, level, [i["code"] for i in items])
+        parents = {i["parent_code"] for i in items if i["parent_code"]}
+        parent_names = repository.region_names(session, list(parents))
+        for item in items:
+            item["name"] = names.get(item["code"], item["code"])
+            item["parent_name"] = parent_names.get(item["parent_code"] or "", None)
+        out[level] = items
+    return out
 
 
 #: How the adjusted routine estimate treats unmeasured children (stated in every output).
@@ -500,6 +526,7 @@ __all__ = [
     "load_children",
     "load_measurements",
     "quality_report",
+    "quality_reports",
     "routine_new_cases",
     "routine_prevalence",
     "routine_vs_survey",

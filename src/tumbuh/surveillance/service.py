@@ -665,6 +665,7 @@ def early_warning(
     period: str = "year",
     judge: str | None = None,
     register: bool | None = None,
+    rows: RoutineRows | None = None,
 ) -> WarningReport:
     """Status and reasons per region of ``level``.
 
@@ -684,7 +685,7 @@ def early_warning(
                 "use --level kabkota or province, or --source routine"
             )
         return routine_warning(
-            session, level=level, year=year, period=period, judge=judge
+            session, level=level, year=year, period=period, judge=judge, rows=rows
         )
     if (
         kind == FigureKind.routine
@@ -693,7 +694,7 @@ def early_warning(
         and (register or has_register(session))
     ):
         return routine_warning(
-            session, level=level, year=year, period=period, judge=judge
+            session, level=level, year=year, period=period, judge=judge, rows=rows
         )
     if window < 2:
         raise InvalidInput("--rounds must be at least 2")
@@ -763,6 +764,9 @@ ROUTINE_LEVELS = ("province", "kabkota", "kecamatan", "desa", "posyandu")
 # Under-fives: age below 60 completed months = 60 x 30.4375 days (WHO anthro's month length).
 UNDER_FIVE_DAYS = 1826
 ROUTINE_LOOKBACK_YEARS = 2
+#: Measurements read by `routine_warning`, by the (first, last) day read: shared between
+#: the calls of one transaction that judge the same period.
+RoutineRows = dict[tuple[dt.date | None, dt.date | None], pd.DataFrame]
 _PERIOD_FREQ = {"year": "Y", "quarter": "Q", "month": "M"}
 _PARENT_WORD = {
     "desa": ("kecamatan", "kecamatan"),
@@ -814,6 +818,7 @@ def routine_warning(
     period: str = "year",
     prob_threshold: float = smallarea.PROB_THRESHOLD,
     judge: str | None = None,
+    rows: RoutineRows | None = None,
 ) -> WarningReport:
     """Shrunken stunting rates and trend status per kecamatan/desa/posyandu from measurements.
 
@@ -826,6 +831,10 @@ def routine_warning(
     2025-08; the caller chooses it by completeness, `tumbuh.reports.periods`): rows after
     it are not read and a region without measurements in it gets ``no_data``. Without it,
     the latest period with data up to ``year``.
+
+    ``rows``: a dict the caller keeps between calls of one transaction (several levels of
+    one period, e.g. the meeting pack): the measurements read are kept in it and read
+    again only for another date range.
     """
     if level not in ROUTINE_LEVELS:
         raise InvalidInput(f"routine level must be one of {', '.join(ROUTINE_LEVELS)}")
@@ -843,27 +852,30 @@ def routine_warning(
     if judge is not None:
         judge, date_to = _judged(judge, period)
     latest = repository.latest_measurement_date(session, date_to=date_to)
-    rows = repository.routine_measurements(
-        session,
-        # The last two periods of any region lie within the last few years; older
-        # measurements need not be read.
-        date_from=dt.date(latest.year - ROUTINE_LOOKBACK_YEARS, 1, 1)
-        if latest
-        else None,
-        date_to=date_to,
-        max_age_days=UNDER_FIVE_DAYS,
-    )
-    frame = pd.DataFrame(
-        rows,
-        columns=[
-            "person_id",
-            "measured_on",
-            "desa_code",
-            "posyandu_id",
-            "zlen",
-            "flen",
-        ],
-    )
+    # The last two periods of any region lie within the last few years; older
+    # measurements need not be read.
+    date_from = dt.date(latest.year - ROUTINE_LOOKBACK_YEARS, 1, 1) if latest else None
+    key = (date_from, date_to)
+    frame = None if rows is None else rows.get(key)
+    if frame is None:
+        frame = pd.DataFrame(
+            repository.routine_measurements(
+                session,
+                date_from=date_from,
+                date_to=date_to,
+                max_age_days=UNDER_FIVE_DAYS,
+            ),
+            columns=[
+                "person_id",
+                "measured_on",
+                "desa_code",
+                "posyandu_id",
+                "zlen",
+                "flen",
+            ],
+        )
+        if rows is not None:
+            rows[key] = frame
     frame = frame[frame["zlen"].notna() & (frame["flen"].fillna(False) == False)]  # noqa: E712
     frame = frame[frame["desa_code"].notna()]
     if level == "posyandu":

@@ -17,7 +17,7 @@ import csv
 import datetime as dt
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -36,6 +36,7 @@ from tumbuh.reports.rakor.geo import DATA_DIR, draw_map
 from tumbuh.reports.rakor.words import Lang, number, word
 from tumbuh.reports.warning import early_warning
 from tumbuh.surveillance.models import FigureKind
+from tumbuh.surveillance.service import RoutineRows
 
 __all__ = ["build_pack"]
 
@@ -69,6 +70,9 @@ class _Ctx:
     threshold: int | None  # None: restricted, nothing suppressed
     today: dt.date
     children: dict[str, str]  # code -> name, one level down
+    # Routine measurements read by the early warning, shared by the status and hotspot
+    # steps (same period judged: one read).
+    rows: RoutineRows = field(default_factory=dict)
 
     def w(self, key: str, **values: object) -> str:
         return word(key, self.lang, **values)
@@ -257,6 +261,7 @@ def _status(ctx: _Ctx) -> tuple[Section, dict[str, str]]:
             kind=FigureKind.routine,
             level=ctx.child_level,
             period=ctx.period,
+            rows=ctx.rows,
         )
         items = [i for i in result.report.items if i.region_code in ctx.children]
     except (NotFound, InvalidInput):
@@ -369,7 +374,11 @@ def _sources(ctx: _Ctx, child: dict[tuple[str, str], pd.Series]) -> Section:
 def _hotspots(ctx: _Ctx) -> Section:
     try:
         result = early_warning(
-            ctx.session, kind=FigureKind.routine, level="desa", period=ctx.period
+            ctx.session,
+            kind=FigureKind.routine,
+            level="desa",
+            period=ctx.period,
+            rows=ctx.rows,
         )
         items = [
             i
@@ -633,15 +642,20 @@ def _gaps(ctx: _Ctx) -> tuple[Section, pd.DataFrame]:
 
 
 def _quality(ctx: _Ctx) -> Section:
-    from tumbuh.surveillance.routine import quality_report
+    from tumbuh.surveillance.routine import quality_reports
 
+    levels = ("desa", "posyandu")
+    try:
+        # Both levels from one read of the register; only the pack's period is kept.
+        reports = quality_reports(
+            ctx.session, levels=levels, period=ctx.period, only_period=True
+        )
+    except (NotFound, InvalidInput):
+        reports = {}
     tables: list[Table] = []
     worst_name: str | None = None
-    for level in ("desa", "posyandu"):
-        try:
-            items = quality_report(ctx.session, level=level, period=ctx.period)
-        except (NotFound, InvalidInput):
-            items = []
+    for level in levels:
+        items = reports.get(level, [])
         mine = [
             i
             for i in items
