@@ -228,7 +228,8 @@ class TestNewCasesAndQuality:
                 session, levels=("desa", "posyandu"), period="2025", only_period=True
             )
             expected = [i for i in full if i["period"] == "2025"]
-            assert expected and got[level] == expected
+            assert expected
+            assert got[level] == expected
             assert routine.quality_reports(session, levels=(level,), period="2024")[
                 level
             ] == [i for i in full if i["period"] in {"2024", "all"}]

@@ -764,9 +764,69 @@ ROUTINE_LEVELS = ("province", "kabkota", "kecamatan", "desa", "posyandu")
 # Under-fives: age below 60 completed months = 60 x 30.4375 days (WHO anthro's month length).
 UNDER_FIVE_DAYS = 1826
 ROUTINE_LOOKBACK_YEARS = 2
-#: Measurements read by `routine_warning`, by the (first, last) day read: shared between
-#: the calls of one transaction that judge the same period.
-RoutineRows = dict[tuple[dt.date | None, dt.date | None], pd.DataFrame]
+#: The columns `routine_warning` reads, in order.
+ROUTINE_COLUMNS = (
+    "person_id",
+    "measured_on",
+    "desa_code",
+    "posyandu_id",
+    "zlen",
+    "flen",
+)
+
+
+class RoutineRows:
+    """Measurements read by `routine_warning`, kept by the (first, last) day read: shared
+    between the calls of one transaction that judge the same period (several levels).
+
+    ``read(date_from, date_to)``, if given, reads them instead of the ORM: it must run
+    `routine_select`'s SQL and return its rows, in their order, as a frame of
+    `ROUTINE_COLUMNS` (a caller's bulk reader).
+    """
+
+    def __init__(
+        self,
+        read: Callable[[dt.date | None, dt.date | None], pd.DataFrame] | None = None,
+    ) -> None:
+        self.read = read
+        self.frames: dict[tuple[dt.date | None, dt.date | None], pd.DataFrame] = {}
+
+    def get(
+        self, session: Session, date_from: dt.date | None, date_to: dt.date | None
+    ) -> pd.DataFrame:
+        key = (date_from, date_to)
+        if key not in self.frames:
+            self.frames[key] = (
+                _routine_frame(session, date_from, date_to)
+                if self.read is None
+                else self.read(date_from, date_to)
+            )
+        return self.frames[key]
+
+
+def _routine_frame(
+    session: Session, date_from: dt.date | None, date_to: dt.date | None
+) -> pd.DataFrame:
+    return pd.DataFrame(
+        repository.routine_measurements(
+            session,
+            date_from=date_from,
+            date_to=date_to,
+            max_age_days=UNDER_FIVE_DAYS,
+        ),
+        columns=list(ROUTINE_COLUMNS),
+    )
+
+
+def routine_select(
+    session: Session, date_from: dt.date | None, date_to: dt.date | None
+) -> str:
+    """The SQL `routine_warning` runs for the days given, its parameters written in."""
+    return repository.routine_measurements_sql(
+        session, date_from=date_from, date_to=date_to, max_age_days=UNDER_FIVE_DAYS
+    )
+
+
 _PERIOD_FREQ = {"year": "Y", "quarter": "Q", "month": "M"}
 _PARENT_WORD = {
     "desa": ("kecamatan", "kecamatan"),
@@ -832,9 +892,8 @@ def routine_warning(
     it are not read and a region without measurements in it gets ``no_data``. Without it,
     the latest period with data up to ``year``.
 
-    ``rows``: a dict the caller keeps between calls of one transaction (several levels of
-    one period, e.g. the meeting pack): the measurements read are kept in it and read
-    again only for another date range.
+    ``rows``: kept by the caller between calls of one transaction (several levels of one
+    period, e.g. the meeting pack): the measurements are read once per date range.
     """
     if level not in ROUTINE_LEVELS:
         raise InvalidInput(f"routine level must be one of {', '.join(ROUTINE_LEVELS)}")
@@ -855,27 +914,11 @@ def routine_warning(
     # The last two periods of any region lie within the last few years; older
     # measurements need not be read.
     date_from = dt.date(latest.year - ROUTINE_LOOKBACK_YEARS, 1, 1) if latest else None
-    key = (date_from, date_to)
-    frame = None if rows is None else rows.get(key)
-    if frame is None:
-        frame = pd.DataFrame(
-            repository.routine_measurements(
-                session,
-                date_from=date_from,
-                date_to=date_to,
-                max_age_days=UNDER_FIVE_DAYS,
-            ),
-            columns=[
-                "person_id",
-                "measured_on",
-                "desa_code",
-                "posyandu_id",
-                "zlen",
-                "flen",
-            ],
-        )
-        if rows is not None:
-            rows[key] = frame
+    frame = (
+        _routine_frame(session, date_from, date_to)
+        if rows is None
+        else rows.get(session, date_from, date_to)
+    )
     frame = frame[frame["zlen"].notna() & (frame["flen"].fillna(False) == False)]  # noqa: E712
     frame = frame[frame["desa_code"].notna()]
     if level == "posyandu":

@@ -33,6 +33,7 @@ from tumbuh.reports.periods import default_period
 from tumbuh.reports.rakor import meetings
 from tumbuh.reports.rakor.content import Cell, Pack, Section, Table
 from tumbuh.reports.rakor.geo import DATA_DIR, draw_map
+from tumbuh.reports.rakor.reads import quality_rows, routine_rows
 from tumbuh.reports.rakor.words import Lang, number, word
 from tumbuh.reports.warning import early_warning
 from tumbuh.surveillance.models import FigureKind
@@ -70,9 +71,9 @@ class _Ctx:
     threshold: int | None  # None: restricted, nothing suppressed
     today: dt.date
     children: dict[str, str]  # code -> name, one level down
-    # Routine measurements read by the early warning, shared by the status and hotspot
-    # steps (same period judged: one read).
-    rows: RoutineRows = field(default_factory=dict)
+    # Routine measurements read (in bulk) by the early warning, shared by the status and
+    # hotspot steps (same period judged: one read).
+    rows: RoutineRows = field(default_factory=RoutineRows)
 
     def w(self, key: str, **values: object) -> str:
         return word(key, self.lang, **values)
@@ -646,9 +647,15 @@ def _quality(ctx: _Ctx) -> Section:
 
     levels = ("desa", "posyandu")
     try:
-        # Both levels from one read of the register; only the pack's period is kept.
+        # Both levels from one bulk read of the register; only the pack's period is kept.
+        measurements, persons = quality_rows(ctx.session)
         reports = quality_reports(
-            ctx.session, levels=levels, period=ctx.period, only_period=True
+            ctx.session,
+            levels=levels,
+            period=ctx.period,
+            only_period=True,
+            measurements=measurements,
+            persons=persons,
         )
     except (NotFound, InvalidInput):
         reports = {}
@@ -858,6 +865,7 @@ def build_pack(
         threshold=limit,
         today=today,
         children={r.code: r.name for r in children_of(region)},
+        rows=routine_rows(session),
     )
     own, child = _lookup(own_items), _lookup(child_items)
     say("map")
