@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, and_, func, or_, select, text, true
+from sqlalchemy import ColumnElement, TextClause, and_, func, or_, select, text, true
 from sqlalchemy.orm import Session
 
 from tumbuh.interventions.models import (
@@ -292,7 +292,7 @@ def measurements(session: Session, *, person_ids: Sequence[int]) -> pd.DataFrame
     )
 
 
-def _id_in(column: Any, ids: Sequence[int]) -> ColumnElement[bool]:
+def _id_in(column: Any, ids: Sequence[int]) -> ColumnElement[bool] | TextClause:
     """``column IN (ids)`` with the integers written into the SQL: the same condition as
     ``column.in_(ids)``, without SQLAlchemy coercing and rendering thousands of bound
     values one by one (seconds per register read)."""
