@@ -201,6 +201,39 @@ class TestNewCasesAndQuality:
         assert any("gram" in r for r in bad["reasons_en"])
         assert bad["score"] < got[(str(ID0 + 1), "2024")]["score"]
 
+    def test_quality_of_one_period_equals_the_full_report_filtered(
+        self, session: Session
+    ) -> None:
+        """The meeting pack reads both levels for its period only: the same rows, scores
+        and reasons as the all-period report (a small period borrows the all-period
+        values, so nothing may be left out of the computation)."""
+        populate(session)
+        # A second, small year: its cells are below the minimum counts and borrow.
+        later = [
+            {
+                "person_id": ID0 + 1000 + i, "measured_on": dt.date(2025, 3, 10),
+                "age_days": (dt.date(2025, 3, 10) - dt.date(2022, 3, 1)).days,
+                "weight_kg": 13.0, "lenhei_cm": 91.0 + 0.1 * i, "measure": "h",
+                "desa_code": DESAS[0], "posyandu_id": ID0 + 1, "zlen": -1.5 - 0.1 * i,
+                "zwei": -1.0, "zwfl": -0.4, "flen": False, "fwei": None, "fwfl": None,
+                "fingerprint": "x",
+            }
+            for i in range(6)
+        ]  # fmt: skip
+        session.execute(insert(Measurement), later)
+        for level in ("desa", "posyandu"):
+            full = routine.quality_report(session, level=level)
+            assert {i["period"] for i in full} == {"2024", "2025", "all"}
+            got = routine.quality_reports(
+                session, levels=("desa", "posyandu"), period="2025", only_period=True
+            )
+            expected = [i for i in full if i["period"] == "2025"]
+            assert expected
+            assert got[level] == expected
+            assert routine.quality_reports(session, levels=(level,), period="2024")[
+                level
+            ] == [i for i in full if i["period"] in {"2024", "all"}]
+
     def test_quality_per_desa_reports_coverage(self, session: Session) -> None:
         populate(session)
         items = routine.quality_report(session, level="desa", period="2024")

@@ -231,11 +231,20 @@ def _read_tables(
 ) -> list[pd.DataFrame]:
     """Read (query, region, column) jobs: in one child process when that is worth it and
     safe (see :func:`sqlite_file`), else one by one through the session's connection."""
-    conn = session.connection()
     prepared: list[tuple[Query, str, list[Any]]] = []
     for q, region, column in jobs:
         where, params = _region_filter(column, region)
         prepared.append((q, q.sql.format(where=where), params))
+    return _read_prepared(session, prepared, child=child)
+
+
+def _read_prepared(
+    session: Session,
+    prepared: Sequence[tuple[Query, str, list[Any]]],
+    *,
+    child: bool = True,
+) -> list[pd.DataFrame]:
+    conn = session.connection()
     path = sqlite_file(conn)
     if child and path is not None and prepared and _large(conn):
         try:
@@ -267,6 +276,12 @@ def _read_one(conn: Connection, q: Query, sql: str, params: list[Any]) -> pd.Dat
     if conn.dialect.name == "postgresql":
         return _to_pandas(_postgres(raw, sql, params, q))
     raise ValueError(f"unsupported database {conn.dialect.name!r}")
+
+
+def read_selects(session: Session, queries: Sequence[Query]) -> list[pd.DataFrame]:
+    """Run SELECTs that take no parameters (SQL as written, no ``{where}``), in one bulk
+    read as :func:`read` does: for another domain's query, read the way the engine reads."""
+    return _read_prepared(session, [(q, q.sql, []) for q in queries])
 
 
 def read(
@@ -566,5 +581,6 @@ __all__: Sequence[str] = [
     "posyandu_desa",
     "posyandu_names",
     "read",
+    "read_selects",
     "region_names",
 ]

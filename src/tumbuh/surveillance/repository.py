@@ -132,14 +132,9 @@ def latest_measurement_date(
     return value if isinstance(value, dt.date) else None
 
 
-def routine_measurements(
-    session: Session,
-    *,
-    date_from: dt.date | None,
-    date_to: dt.date | None,
-    max_age_days: int,
-) -> list[tuple[Any, ...]]:
-    """(person_id, measured_on, desa_code, posyandu_id, zlen, flen) of under-fives."""
+def _routine_stmt(
+    *, date_from: dt.date | None, date_to: dt.date | None, max_age_days: int
+) -> Any:
     m = _MEASUREMENTS.c
     stmt = select(
         m.person_id, m.measured_on, m.desa_code, m.posyandu_id, m.zlen, m.flen
@@ -148,7 +143,41 @@ def routine_measurements(
         stmt = stmt.where(m.measured_on >= date_from)
     if date_to is not None:
         stmt = stmt.where(m.measured_on <= date_to)
+    return stmt
+
+
+def routine_measurements(
+    session: Session,
+    *,
+    date_from: dt.date | None,
+    date_to: dt.date | None,
+    max_age_days: int,
+) -> list[tuple[Any, ...]]:
+    """(person_id, measured_on, desa_code, posyandu_id, zlen, flen) of under-fives."""
+    stmt = _routine_stmt(
+        date_from=date_from, date_to=date_to, max_age_days=max_age_days
+    )
     return [tuple(row) for row in session.execute(stmt)]
+
+
+def routine_measurements_sql(
+    session: Session,
+    *,
+    date_from: dt.date | None,
+    date_to: dt.date | None,
+    max_age_days: int,
+) -> str:
+    """The SQL of `routine_measurements` in the session's dialect, values written in
+    (dates and an integer only)."""
+    stmt = _routine_stmt(
+        date_from=date_from, date_to=date_to, max_age_days=max_age_days
+    )
+    return str(
+        stmt.compile(
+            dialect=session.get_bind().dialect,
+            compile_kwargs={"literal_binds": True},
+        )
+    )
 
 
 def region_names(session: Session, codes: Collection[str]) -> dict[str, str]:

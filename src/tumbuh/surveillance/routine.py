@@ -47,6 +47,12 @@ def _check_register(session: Session) -> None:
         )
 
 
+def measurement_select() -> str:
+    """The SELECT `load_measurements` runs over all dates, its parameter written in: for a
+    caller that reads it in bulk its own way and hands the rows to `quality_reports`."""
+    return _MEASUREMENT_SQL.replace(":max_age", str(routine.UNDER_FIVE_DAYS)).strip()
+
+
 def load_measurements(
     session: Session,
     *,
@@ -71,6 +77,10 @@ def load_measurements(
             + (f" to {date_to}" if date_to else "")
             + ": import an e-PPGBM export first (tumbuh import eppgbm)"
         )
+    return _typed(frame)
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     frame["measured_on"] = pd.to_datetime(frame["measured_on"])
     for col in ("flen", "fwei", "fwfl"):
         frame[col] = frame[col].astype("boolean")
@@ -92,14 +102,22 @@ def _period_range(period: str | None) -> tuple[dt.date | None, dt.date | None]:
     return None, dt.date(year, month + 1, 1) - dt.timedelta(days=1)
 
 
-def load_children(session: Session, measurements: pd.DataFrame) -> pd.DataFrame:
-    """Registered children: persons with a birth date and a desa; home posyandu = latest."""
-    rows = pd.read_sql(
-        text(
-            "SELECT id AS child_id, birth_date, desa_code FROM persons "
-            "WHERE birth_date IS NOT NULL AND desa_code IS NOT NULL"
-        ),
-        session.connection(),
+#: The persons `load_children` reads (``child_id, birth_date, desa_code``).
+CHILDREN_SQL = (
+    "SELECT id AS child_id, birth_date, desa_code FROM persons "
+    "WHERE birth_date IS NOT NULL AND desa_code IS NOT NULL"
+)
+
+
+def load_children(
+    session: Session, measurements: pd.DataFrame, persons: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Registered children: persons with a birth date and a desa; home posyandu = latest.
+    ``persons``: the rows of `CHILDREN_SQL` if the caller read them already."""
+    rows = (
+        pd.read_sql(text(CHILDREN_SQL), session.connection())
+        if persons is None
+        else persons.copy()
     )
     home = (
         measurements.dropna(subset=["posyandu_id"])
@@ -241,38 +259,76 @@ def quality_report(
 ) -> list[dict[str, Any]]:
     """Data-quality score per region (kab/kota, kecamatan, desa) or posyandu and period
     (plus an all-period row each)."""
-    if level not in quality_mod.LEVELS:
-        raise InvalidInput(
-            f"quality level must be one of {', '.join(quality_mod.LEVELS)} (got {level!r})"
-        )
-    freq = "year"
+    return quality_reports(session, levels=(level,), period=period)[level]
+
+
+def quality_reports(
+    session: Session,
+    *,
+    levels: Sequence[str],
+    period: str | None = None,
+    only_period: bool = False,
+    measurements: pd.DataFrame | None = None,
+    persons: pd.DataFrame | None = None,
+) -> dict[str, list[dict[str, Any]]]:
+    """`quality_report` for several levels, the register read once for all of them.
+
+    ``only_period``: return only the rows of ``period`` itself, not the all-period rows
+    (which are still computed: a small period cell borrows its group's all-period value,
+    so every period is read and the scores equal those of the full report).
+    ``measurements`` / ``persons``: the rows of `measurement_select()` / `CHILDREN_SQL`
+    when the caller has read them already (a bulk reader of its own), in their order.
+    """
+    for level in levels:
+        if level not in quality_mod.LEVELS:
+            raise InvalidInput(
+                f"quality level must be one of {', '.join(quality_mod.LEVELS)} "
+                f"(got {level!r})"
+            )
+    freq, label = "year", None
     if period is not None:
         try:
-            freq = routine.parse_period(period)[0]
+            freq, label = routine.parse_period(period)
         except ValueError as exc:
             raise InvalidInput(str(exc)) from exc
-    frame = load_measurements(session)
-    items = quality_mod.quality(frame, level=level, freq=freq, period=period)
-    # Coverage (reported, not scored): children measured / registered under-fives.
-    periods = sorted({i["period"] for i in items} - {"all"})
-    reg = routine.registered_counts(
-        load_children(session, frame), periods=periods, levels=(level,)
-    )
-    registered = {
-        (str(c), str(p)): int(r)
-        for c, p, r in zip(reg["code"], reg["period"], reg["registered"], strict=True)
-    }
-    for item in items:
-        r = registered.get((item["code"], item["period"]))
-        item["registered"] = r
-        item["coverage"] = round(100 * item["n_children"] / r, 1) if r else None
-    names = _names(session, level, [i["code"] for i in items])
-    parents = {i["parent_code"] for i in items if i["parent_code"]}
-    parent_names = repository.region_names(session, list(parents))
-    for item in items:
-        item["name"] = names.get(item["code"], item["code"])
-        item["parent_name"] = parent_names.get(item["parent_code"] or "", None)
-    return items
+    if measurements is None:
+        frame = load_measurements(session)
+    elif measurements.empty:
+        raise InvalidInput(
+            "no measurements of under-fives in the register: import an e-PPGBM export "
+            "first (tumbuh import eppgbm)"
+        )
+    else:
+        frame = _typed(measurements.copy())
+    children: pd.DataFrame | None = None
+    out: dict[str, list[dict[str, Any]]] = {}
+    for level in levels:
+        items = quality_mod.quality(frame, level=level, freq=freq, period=period)
+        if only_period:
+            items = [i for i in items if i["period"] == label]
+        # Coverage (reported, not scored): children measured / registered under-fives.
+        periods = sorted({i["period"] for i in items} - {"all"})
+        if children is None:
+            children = load_children(session, frame, persons)
+        reg = routine.registered_counts(children, periods=periods, levels=(level,))
+        registered = {
+            (str(c), str(p)): int(r)
+            for c, p, r in zip(
+                reg["code"], reg["period"], reg["registered"], strict=True
+            )
+        }
+        for item in items:
+            r = registered.get((item["code"], item["period"]))
+            item["registered"] = r
+            item["coverage"] = round(100 * item["n_children"] / r, 1) if r else None
+        names = _names(session, level, [i["code"] for i in items])
+        parents = {i["parent_code"] for i in items if i["parent_code"]}
+        parent_names = repository.region_names(session, list(parents))
+        for item in items:
+            item["name"] = names.get(item["code"], item["code"])
+            item["parent_name"] = parent_names.get(item["parent_code"] or "", None)
+        out[level] = items
+    return out
 
 
 #: How the adjusted routine estimate treats unmeasured children (stated in every output).
@@ -496,10 +552,13 @@ def _person_names(session: Session, ids: list[int]) -> dict[int, str]:
 
 __all__ = [
     "ADJUSTMENT_NOTE",
+    "CHILDREN_SQL",
     "faltering_input",
     "load_children",
     "load_measurements",
+    "measurement_select",
     "quality_report",
+    "quality_reports",
     "routine_new_cases",
     "routine_prevalence",
     "routine_vs_survey",

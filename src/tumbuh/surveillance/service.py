@@ -671,6 +671,7 @@ def early_warning(
     period: str = "year",
     judge: str | None = None,
     register: bool | None = None,
+    rows: RoutineRows | None = None,
 ) -> WarningReport:
     """Status and reasons per region of ``level``.
 
@@ -690,7 +691,7 @@ def early_warning(
                 "use --level kabkota or province, or --source routine"
             )
         return routine_warning(
-            session, level=level, year=year, period=period, judge=judge
+            session, level=level, year=year, period=period, judge=judge, rows=rows
         )
     if (
         kind == FigureKind.routine
@@ -699,7 +700,7 @@ def early_warning(
         and (register or has_register(session))
     ):
         return routine_warning(
-            session, level=level, year=year, period=period, judge=judge
+            session, level=level, year=year, period=period, judge=judge, rows=rows
         )
     if window < 2:
         raise InvalidInput("--rounds must be at least 2")
@@ -769,6 +770,69 @@ ROUTINE_LEVELS = ("province", "kabkota", "kecamatan", "desa", "posyandu")
 # Under-fives: age below 60 completed months = 60 x 30.4375 days (WHO anthro's month length).
 UNDER_FIVE_DAYS = 1826
 ROUTINE_LOOKBACK_YEARS = 2
+#: The columns `routine_warning` reads, in order.
+ROUTINE_COLUMNS = (
+    "person_id",
+    "measured_on",
+    "desa_code",
+    "posyandu_id",
+    "zlen",
+    "flen",
+)
+
+
+class RoutineRows:
+    """Measurements read by `routine_warning`, kept by the (first, last) day read: shared
+    between the calls of one transaction that judge the same period (several levels).
+
+    ``read(date_from, date_to)``, if given, reads them instead of the ORM: it must run
+    `routine_select`'s SQL and return its rows, in their order, as a frame of
+    `ROUTINE_COLUMNS` (a caller's bulk reader).
+    """
+
+    def __init__(
+        self,
+        read: Callable[[dt.date | None, dt.date | None], pd.DataFrame] | None = None,
+    ) -> None:
+        self.read = read
+        self.frames: dict[tuple[dt.date | None, dt.date | None], pd.DataFrame] = {}
+
+    def get(
+        self, session: Session, date_from: dt.date | None, date_to: dt.date | None
+    ) -> pd.DataFrame:
+        key = (date_from, date_to)
+        if key not in self.frames:
+            self.frames[key] = (
+                _routine_frame(session, date_from, date_to)
+                if self.read is None
+                else self.read(date_from, date_to)
+            )
+        return self.frames[key]
+
+
+def _routine_frame(
+    session: Session, date_from: dt.date | None, date_to: dt.date | None
+) -> pd.DataFrame:
+    return pd.DataFrame(
+        repository.routine_measurements(
+            session,
+            date_from=date_from,
+            date_to=date_to,
+            max_age_days=UNDER_FIVE_DAYS,
+        ),
+        columns=list(ROUTINE_COLUMNS),
+    )
+
+
+def routine_select(
+    session: Session, date_from: dt.date | None, date_to: dt.date | None
+) -> str:
+    """The SQL `routine_warning` runs for the days given, its parameters written in."""
+    return repository.routine_measurements_sql(
+        session, date_from=date_from, date_to=date_to, max_age_days=UNDER_FIVE_DAYS
+    )
+
+
 _PERIOD_FREQ = {"year": "Y", "quarter": "Q", "month": "M"}
 _PARENT_WORD = {
     "desa": ("kecamatan", "kecamatan"),
@@ -820,6 +884,7 @@ def routine_warning(
     period: str = "year",
     prob_threshold: float = smallarea.PROB_THRESHOLD,
     judge: str | None = None,
+    rows: RoutineRows | None = None,
 ) -> WarningReport:
     """Shrunken stunting rates and trend status per kecamatan/desa/posyandu from measurements.
 
@@ -832,6 +897,9 @@ def routine_warning(
     2025-08; the caller chooses it by completeness, `tumbuh.reports.periods`): rows after
     it are not read and a region without measurements in it gets ``no_data``. Without it,
     the latest period with data up to ``year``.
+
+    ``rows``: kept by the caller between calls of one transaction (several levels of one
+    period, e.g. the meeting pack): the measurements are read once per date range.
     """
     if level not in ROUTINE_LEVELS:
         raise InvalidInput(f"routine level must be one of {', '.join(ROUTINE_LEVELS)}")
@@ -849,26 +917,13 @@ def routine_warning(
     if judge is not None:
         judge, date_to = _judged(judge, period)
     latest = repository.latest_measurement_date(session, date_to=date_to)
-    rows = repository.routine_measurements(
-        session,
-        # The last two periods of any region lie within the last few years; older
-        # measurements need not be read.
-        date_from=dt.date(latest.year - ROUTINE_LOOKBACK_YEARS, 1, 1)
-        if latest
-        else None,
-        date_to=date_to,
-        max_age_days=UNDER_FIVE_DAYS,
-    )
-    frame = pd.DataFrame(
-        rows,
-        columns=[
-            "person_id",
-            "measured_on",
-            "desa_code",
-            "posyandu_id",
-            "zlen",
-            "flen",
-        ],
+    # The last two periods of any region lie within the last few years; older
+    # measurements need not be read.
+    date_from = dt.date(latest.year - ROUTINE_LOOKBACK_YEARS, 1, 1) if latest else None
+    frame = (
+        _routine_frame(session, date_from, date_to)
+        if rows is None
+        else rows.get(session, date_from, date_to)
     )
     frame = frame[frame["zlen"].notna() & (frame["flen"].fillna(False) == False)]  # noqa: E712
     frame = frame[frame["desa_code"].notna()]

@@ -17,7 +17,7 @@ import csv
 import datetime as dt
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -33,9 +33,11 @@ from tumbuh.reports.periods import default_period
 from tumbuh.reports.rakor import meetings
 from tumbuh.reports.rakor.content import Cell, Pack, Section, Table
 from tumbuh.reports.rakor.geo import DATA_DIR, draw_map
+from tumbuh.reports.rakor.reads import quality_rows, routine_rows
 from tumbuh.reports.rakor.words import Lang, number, word
 from tumbuh.reports.warning import early_warning
 from tumbuh.surveillance.models import FigureKind
+from tumbuh.surveillance.service import RoutineRows
 
 __all__ = ["build_pack"]
 
@@ -69,6 +71,9 @@ class _Ctx:
     threshold: int | None  # None: restricted, nothing suppressed
     today: dt.date
     children: dict[str, str]  # code -> name, one level down
+    # Routine measurements read (in bulk) by the early warning, shared by the status and
+    # hotspot steps (same period judged: one read).
+    rows: RoutineRows = field(default_factory=RoutineRows)
 
     def w(self, key: str, **values: object) -> str:
         return word(key, self.lang, **values)
@@ -257,6 +262,7 @@ def _status(ctx: _Ctx) -> tuple[Section, dict[str, str]]:
             kind=FigureKind.routine,
             level=ctx.child_level,
             period=ctx.period,
+            rows=ctx.rows,
         )
         items = [i for i in result.report.items if i.region_code in ctx.children]
     except (NotFound, InvalidInput):
@@ -369,7 +375,11 @@ def _sources(ctx: _Ctx, child: dict[tuple[str, str], pd.Series]) -> Section:
 def _hotspots(ctx: _Ctx) -> Section:
     try:
         result = early_warning(
-            ctx.session, kind=FigureKind.routine, level="desa", period=ctx.period
+            ctx.session,
+            kind=FigureKind.routine,
+            level="desa",
+            period=ctx.period,
+            rows=ctx.rows,
         )
         items = [
             i
@@ -641,15 +651,26 @@ def _gaps(ctx: _Ctx) -> tuple[Section, pd.DataFrame]:
 
 
 def _quality(ctx: _Ctx) -> Section:
-    from tumbuh.surveillance.routine import quality_report
+    from tumbuh.surveillance.routine import quality_reports
 
+    levels = ("desa", "posyandu")
+    try:
+        # Both levels from one bulk read of the register; only the pack's period is kept.
+        measurements, persons = quality_rows(ctx.session)
+        reports = quality_reports(
+            ctx.session,
+            levels=levels,
+            period=ctx.period,
+            only_period=True,
+            measurements=measurements,
+            persons=persons,
+        )
+    except (NotFound, InvalidInput):
+        reports = {}
     tables: list[Table] = []
     worst_name: str | None = None
-    for level in ("desa", "posyandu"):
-        try:
-            items = quality_report(ctx.session, level=level, period=ctx.period)
-        except (NotFound, InvalidInput):
-            items = []
+    for level in levels:
+        items = reports.get(level, [])
         mine = [
             i
             for i in items
@@ -852,6 +873,7 @@ def build_pack(
         threshold=limit,
         today=today,
         children={r.code: r.name for r in children_of(region)},
+        rows=routine_rows(session),
     )
     own, child = _lookup(own_items), _lookup(child_items)
     say("map")
