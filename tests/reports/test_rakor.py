@@ -395,3 +395,31 @@ class TestMeetingCommands:
         assert result.exit_code == 1
         assert isinstance(result.exception, InvalidInput)
         assert "stunting_rate" in str(result.exception)
+
+
+def test_the_quality_step_in_a_second_process_gives_the_same_pack(
+    province: str, meeting: dict[str, Any]
+) -> None:
+    """`parallel=True` (CLI, web button) computes data quality in a child process on its
+    own connection: the pack is the same as when every step runs here."""
+    from tumbuh.db.engine import make_engine
+    from tumbuh.db.session import unit_of_work
+    from tumbuh.reports.rakor.build import build_pack
+
+    bind = make_engine(province)
+    try:
+        packs = []
+        for parallel in (False, True):
+            with unit_of_work(bind) as session:
+                pack = build_pack(
+                    session, region="64", period="2025", today=dt.date(2026, 1, 15),
+                    parallel=parallel,
+                )  # fmt: skip
+            packs.append(pack)
+    finally:
+        bind.dispose()
+    sequential, parallel_pack = packs
+    quality = [s for s in sequential.sections if s.key == "quality"]
+    assert quality
+    assert any(t.rows for t in quality[0].tables)  # something to compare
+    assert parallel_pack.sections == sequential.sections

@@ -84,6 +84,7 @@ def rakor_command(
                 threshold=settings.small_cell_threshold,
                 welfare_max_decile=settings.welfare_eligible_max_decile,
                 progress=step,
+                parallel=True,
             )
     finally:
         engine.dispose()

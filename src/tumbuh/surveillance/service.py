@@ -1122,7 +1122,7 @@ def _routine_item(
     )
     out.say(
         f"Peluang angka sebenarnya naik: {_p(p_rose, 'id', 0)} (ambang "
-        f"{_p(threshold, 'id', 0)} untuk status rising)",
+        f'{_p(threshold, "id", 0)} untuk status "naik")',
         f"Probability that the true rate rose: {_p(p_rose, 'en', 0)} (threshold "
         f"{_p(threshold, 'en', 0)} for rising)",
     )

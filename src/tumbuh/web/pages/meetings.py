@@ -73,6 +73,7 @@ def rakor_download(
         audience=audience,
         threshold=settings.small_cell_threshold,
         welfare_max_decile=settings.welfare_eligible_max_decile,
+        parallel=True,
     )
     writer = {"pdf": write_pdf, "pptx": write_pptx, "xlsx": write_xlsx}[ext]
     with tempfile.TemporaryDirectory() as tmp:
