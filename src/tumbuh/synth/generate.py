@@ -294,7 +294,10 @@ def make_chunk(
     for _ in range(8):
         prior_dobs.append(d.copy())
         d = d - np.floor(
-            (model.BIRTH_GAP_MIN_MONTHS + rng.gamma(2.0, model.BIRTH_GAP_SCALE_MONTHS, nf))
+            (
+                model.BIRTH_GAP_MIN_MONTHS
+                + rng.gamma(2.0, model.BIRTH_GAP_SCALE_MONTHS, nf)
+            )
             * 30.4375
         ).astype(np.int64)
 
@@ -455,6 +458,16 @@ def make_chunk(
 
 
 _IV = {code: k for k, code in enumerate(model.INTERVENTION_CODES)}
+
+
+def family_survey_days(cfg: SynthConfig, ch: Chunk) -> I64:
+    """Day each family is listed (Tanggal Pendataan): June-September of the middle year.
+
+    The family file lists the children born by that day; stream (seed, 15, chunk)."""
+    rng = np.random.default_rng([cfg.seed, 15, ch.index])
+    mid = cfg.years[len(cfg.years) // 2]
+    out: I64 = day_number(mid, 6, 1) + rng.integers(0, 120, len(ch.fam_desa))
+    return out
 
 
 def _decide_interventions(
@@ -720,8 +733,9 @@ def make_visits(
     )
     # Children who do not take part in posyandu weighing come at a fraction of the rate
     # (their own stream, so every other draw is unchanged by the share engaged).
-    engaged = np.random.default_rng([cfg.seed, 17, ch.index]).random(ch.n) < (
-        prov.kab_engaged[prov.desa_kab[ch.desa]]
+    engaged = (
+        np.random.default_rng([cfg.seed, 18, ch.index]).random(ch.n)
+        < (prov.kab_engaged[prov.desa_kab[ch.desa]])
     )
     rate = prov.desa_coverage[desa] * np.where(
         engaged[ci], 1.0, model.NONENGAGED_ATTENDANCE
@@ -747,9 +761,7 @@ def make_visits(
         + district_effect_at(cfg, effects, prov.desa_kab[desa], day) * weight_d
     )
     p = np.minimum(
-        rate
-        * boost[cand]
-        * np.where(haz < -2.0, model.STUNTED_ATTENDANCE, 1.0),
+        rate * boost[cand] * np.where(haz < -2.0, model.STUNTED_ATTENDANCE, 1.0),
         0.99,
     )
     keep = np.nonzero(draw[cand] < p)[0]

@@ -60,14 +60,14 @@ KALTIM_DESA_FLOOR: dict[str, float] = {"64.01": 0.8, "64.02": 0.8}
 KALTIM_ROUTINE_SHIFT: dict[str, float] = {
     "64.01": 0.10,
     "64.02": 0.10,
-    "64.03": 0.10,
+    "64.03": 0.0,
     "64.07": 0.20,
-    "64.08": 0.05,
+    "64.08": 0.12,
     "64.09": 0.55,
     "64.11": 0.10,
-    "64.71": 0.10,
-    "64.72": 0.10,
-    "64.74": -0.10,
+    "64.71": 0.20,
+    "64.72": 0.0,
+    "64.74": -0.03,
 }
 
 # Posyandu are commonly named after flowers and numbered within the desa.
@@ -109,7 +109,9 @@ class Province:
     desa_kab: NDArray[np.int64]
     desa_weight: NDArray[np.float64]  # share of the province's children (sums to 1)
     desa_coverage: NDArray[np.float64]  # monthly posyandu attendance probability
-    kab_engaged: NDArray[np.float64]  # share of children who come to the posyandu at all
+    kab_engaged: NDArray[
+        np.float64
+    ]  # share of children who come to the posyandu at all
     kab_routine_shift: NDArray[np.float64]  # z added to routine HAZ and WAZ
     pos_desa: NDArray[np.int64]
     pos_names: list[str]
