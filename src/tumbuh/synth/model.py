@@ -116,11 +116,15 @@ P_MODERN_CONTRACEPTION = 0.55
 # BIRTH_GAP_MIN_MONTHS + gamma(2, BIRTH_GAP_SCALE_MONTHS) (mean 59 months, about 6 % under
 # 24). Assumptions of the order of Indonesian fertility (TFR about 2.2), not estimates.
 MOTHER_AGE_FIRST_MEAN = 25.0
-MOTHER_AGE_FIRST_SD = 4.0
+MOTHER_AGE_FIRST_SD = 3.5
 PRIOR_BIRTHS_FROM_AGE = 22.0
 YEARS_PER_PRIOR_BIRTH = 10.0
 BIRTH_GAP_MIN_MONTHS = 15.0
 BIRTH_GAP_SCALE_MONTHS = 22.0
+# A family's window births span at most this share of the window (longer spans are drawn
+# again): spans close to the window put the first birth at its start and the last at its
+# end, piling births up in the window's first and last years.
+MAX_SPAN_SHARE = 0.7
 
 # Growth trajectory (z-score units): birth HAZ mean and SD, the population's average decline
 # between 3 and 24 months (the "faltering window", Victora et al. 2010 Pediatrics 125:e473),

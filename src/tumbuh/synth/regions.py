@@ -63,11 +63,11 @@ KALTIM_ROUTINE_SHIFT: dict[str, float] = {
     "64.03": 0.0,
     "64.07": 0.20,
     "64.08": 0.24,
-    "64.09": 0.62,
+    "64.09": 0.65,
     "64.11": 0.10,
-    "64.71": 0.20,
+    "64.71": 0.24,
     "64.72": 0.0,
-    "64.74": -0.14,
+    "64.74": -0.19,
 }
 
 # Posyandu are commonly named after flowers and numbered within the desa.
