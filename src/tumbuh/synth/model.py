@@ -113,7 +113,7 @@ P_MODERN_CONTRACEPTION = 0.55
 # families near the national 20 % (8.68 M of 42.99 M in 2024, facts.md section 3d), whose
 # "4 terlalu" count is 4.37 M (10 % of target families): the mother's age at her first
 # child of the window, older births rising with her age, and birth intervals of
-# BIRTH_GAP_MIN_MONTHS + gamma(2, BIRTH_GAP_SCALE_MONTHS) (mean 59 months, about 6 % under
+# BIRTH_GAP_MIN_MONTHS + gamma(2, BIRTH_GAP_SCALE_MONTHS) (mean 59 months, about 4 % under
 # 24). Assumptions of the order of Indonesian fertility (TFR about 2.2), not estimates.
 MOTHER_AGE_FIRST_MEAN = 25.0
 MOTHER_AGE_FIRST_SD = 3.5
