@@ -67,7 +67,7 @@ KALTIM_ROUTINE_SHIFT: dict[str, float] = {
     "64.11": 0.10,
     "64.71": 0.24,
     "64.72": 0.0,
-    "64.74": -0.19,
+    "64.74": -0.09,
 }
 
 # Posyandu are commonly named after flowers and numbered within the desa.
