@@ -287,13 +287,14 @@ def test_score_ranks_injected_problems_below_clean_posyandu(tmp_path: Path) -> N
     assert len({i["code"] for i in pooled}) == len(pooled)  # one all-period row each
     scored = [i for i in pooled if i["band"] != "insufficient"]
     assert len(scored) > 2000
-    # Tiny posyandu are set aside, and only they: a modest share (about 16 % of the
-    # posyandu, 2 % of the rows with the default of 20 rows).
+    # Tiny posyandu are set aside, and only they: a modest share (about 24 % of the
+    # posyandu, 3.6 % of the rows with the default of 20 rows; 16 % and 2 % before the
+    # synthetic province weighed ~60 % of its children rather than all, issue 14).
     small = [i for i in pooled if i["band"] == "insufficient"]
     assert all(i["n_rows"] < quality.MIN_ROWS for i in small)
     assert all(i["n_rows"] >= quality.MIN_ROWS for i in scored)
-    assert len(small) / len(pooled) < 0.2
-    assert sum(i["n_rows"] for i in small) / len(frame) < 0.03
+    assert len(small) / len(pooled) < 0.3
+    assert sum(i["n_rows"] for i in small) / len(frame) < 0.05
     assert all(i["score"] is None and i["penalty"] is None for i in small)
     assert all("terlalu sedikit data" in i["reasons_id"][0] for i in small)
     touched = frame.groupby("posyandu_id")["problems"].agg(

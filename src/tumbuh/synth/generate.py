@@ -243,18 +243,47 @@ def make_chunk(
         _pick(rng, np.array([0, 1]), np.array([0.85, 0.15]), nf),
     )
     # Mother's age at her first child of the window; earlier births (parity) rise with age.
-    age_first = np.clip(rng.normal(28.5, 6.0, nf), 15.0, 45.0)
-    prior = rng.poisson(np.clip((age_first - 19.0) / 6.0, 0.05, None)).astype(np.int64)
+    age_first = np.clip(
+        rng.normal(model.MOTHER_AGE_FIRST_MEAN, model.MOTHER_AGE_FIRST_SD, nf),
+        15.0,
+        45.0,
+    )
+    prior = rng.poisson(
+        np.clip(
+            (age_first - model.PRIOR_BIRTHS_FROM_AGE) / model.YEARS_PER_PRIOR_BIRTH,
+            0.05,
+            None,
+        )
+    ).astype(np.int64)
     prior = np.minimum(prior, 8)
 
     w0, w1 = cfg.birth_window()
     span_max = float(w1 - w0)
-    # Birth intervals: 12 months + gamma(2, 14 months) -> mean 40 months, ~20 % under 24.
-    gaps = (12.0 + rng.gamma(2.0, 14.0, size=(nf, 3))) * 30.4375
+    # Birth intervals: model.BIRTH_GAP_MIN_MONTHS + gamma(2, model.BIRTH_GAP_SCALE_MONTHS).
+    gaps = (
+        model.BIRTH_GAP_MIN_MONTHS
+        + rng.gamma(2.0, model.BIRTH_GAP_SCALE_MONTHS, size=(nf, 3))
+    ) * 30.4375
     gaps[:, 0] = 0.0
     col = np.arange(3)[None, :]
     gaps = np.where(col < per_fam[:, None], gaps, 0.0)
     span = gaps.sum(axis=1)
+    # The window births of a family must fit in the window: a family whose intervals would
+    # overflow it draws them again (own stream, up to 8 times); the few left are compressed.
+    # Compressing them all piled births up at the window's two ends (1.8 times the births
+    # of the other years in 2017 and 2025 with these intervals).
+    redraw = np.random.default_rng([cfg.seed, 19, index])
+    for _ in range(8):
+        over = np.nonzero(span > model.MAX_SPAN_SHARE * span_max)[0]
+        if len(over) == 0:
+            break
+        again = (
+            model.BIRTH_GAP_MIN_MONTHS
+            + redraw.gamma(2.0, model.BIRTH_GAP_SCALE_MONTHS, size=(len(over), 3))
+        ) * 30.4375
+        again[:, 0] = 0.0
+        gaps[over] = np.where(col < per_fam[over, None], again, 0.0)
+        span = gaps.sum(axis=1)
     scale = np.minimum(1.0, (span_max - 1.0) / np.maximum(span, 1.0))
     gaps = gaps * scale[:, None]
     span = gaps.sum(axis=1)
@@ -266,14 +295,27 @@ def make_chunk(
 
     # Older siblings born before the window (the last one spaced before the first child).
     last_prior = np.minimum(
-        first - np.floor((12.0 + rng.gamma(2.0, 14.0, nf)) * 30.4375).astype(np.int64),
+        first
+        - np.floor(
+            (
+                model.BIRTH_GAP_MIN_MONTHS
+                + rng.gamma(2.0, model.BIRTH_GAP_SCALE_MONTHS, nf)
+            )
+            * 30.4375
+        ).astype(np.int64),
         w0 - 30 - rng.integers(0, 700, nf),
     )
     prior_dobs: list[I64] = []
     d = last_prior.copy()
     for _ in range(8):
         prior_dobs.append(d.copy())
-        d = d - np.floor((15.0 + rng.gamma(2.0, 14.0, nf)) * 30.4375).astype(np.int64)
+        d = d - np.floor(
+            (
+                model.BIRTH_GAP_MIN_MONTHS
+                + rng.gamma(2.0, model.BIRTH_GAP_SCALE_MONTHS, nf)
+            )
+            * 30.4375
+        ).astype(np.int64)
 
     prev = np.where(rank == 0, last_prior[fam], np.roll(dob, 1))
     spacing_days = np.where((rank == 0) & (prior[fam] == 0), 10**6, dob - prev)
@@ -432,6 +474,16 @@ def make_chunk(
 
 
 _IV = {code: k for k, code in enumerate(model.INTERVENTION_CODES)}
+
+
+def family_survey_days(cfg: SynthConfig, ch: Chunk) -> I64:
+    """Day each family is listed (Tanggal Pendataan): June-September of the middle year.
+
+    The family file lists the children born by that day; stream (seed, 15, chunk)."""
+    rng = np.random.default_rng([cfg.seed, 15, ch.index])
+    mid = cfg.years[len(cfg.years) // 2]
+    out: I64 = day_number(mid, 6, 1) + rng.integers(0, 120, len(ch.fam_desa))
+    return out
 
 
 def _decide_interventions(
@@ -695,18 +747,28 @@ def make_visits(
     boost = np.where(
         (month_of_year == 1) | (month_of_year == 7), model.WEIGHING_MONTH_BOOST, 1.0
     )
-    p_max = np.minimum(prov.desa_coverage[desa] * boost, 0.99)
+    # Children who do not take part in posyandu weighing come at a fraction of the rate
+    # (their own stream, so every other draw is unchanged by the share engaged).
+    engaged = (
+        np.random.default_rng([cfg.seed, 18, ch.index]).random(ch.n)
+        < (prov.kab_engaged[prov.desa_kab[ch.desa]])
+    )
+    rate = prov.desa_coverage[desa] * np.where(
+        engaged[ci], 1.0, model.NONENGAGED_ATTENDANCE
+    )
+    p_max = np.minimum(rate * boost, 0.99)
     draw = rng.random(len(ci))
     # A child-month whose draw misses even the unstunted probability is never kept: drop it
     # before computing its HAZ (same draws, same output, about half the work).
     cand = np.nonzero(draw < p_max)[0]
-    ci, mi, day, age, agef, desa = (
+    ci, mi, day, age, agef, desa, rate = (
         ci[cand],
         mi[cand],
         day[cand],
         age[cand],
         agef[cand],
         desa[cand],
+        rate[cand],
     )
     ramp = model.faltering_ramp(agef)
     weight_d = model.DISTRICT_AT_BIRTH + (1.0 - model.DISTRICT_AT_BIRTH) * ramp
@@ -715,24 +777,26 @@ def make_visits(
         + district_effect_at(cfg, effects, prov.desa_kab[desa], day) * weight_d
     )
     p = np.minimum(
-        prov.desa_coverage[desa]
-        * boost[cand]
-        * np.where(haz < -2.0, model.STUNTED_ATTENDANCE, 1.0),
+        rate * boost[cand] * np.where(haz < -2.0, model.STUNTED_ATTENDANCE, 1.0),
         0.99,
     )
     keep = np.nonzero(draw[cand] < p)[0]
-    ci, mi, day, age, agef, haz = (
+    ci, mi, day, age, agef, haz, desa = (
         ci[keep],
         mi[keep],
         day[keep],
         age[keep],
         agef[keep],
         haz[keep],
+        desa[keep],
     )
     sex = ch.sex[ci]
     waz = model.WAZ_ON_HAZ * haz + ch.waz_resid[ci]
-    length = _lms.value_from_z(_lms.length_for_age(), sex, agef, haz)
-    weight = _lms.value_from_z(_lms.weight_for_age(), sex, agef, waz)
+    # Routine measurement runs long against the survey's (a constant per kab/kota):
+    # the exported values, not the latent truth, carry the shift.
+    shift = prov.kab_routine_shift[prov.desa_kab[desa]]
+    length = _lms.value_from_z(_lms.length_for_age(), sex, agef, haz + shift)
+    weight = _lms.value_from_z(_lms.weight_for_age(), sex, agef, waz + shift)
     nv = len(ci)
     length = np.round(length + model.LENGTH_ERROR_SD_CM * rng.standard_normal(nv), 1)
     vpos = pos[ci]

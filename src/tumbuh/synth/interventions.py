@@ -248,9 +248,9 @@ def write_records(
     lmp = ch.dob - _GESTATION
     years = cfg.years
     # Child records only for children the register knows: in the family file (born by the
-    # earliest survey date, 1 June of the middle year) or weighed at a posyandu (a dated
-    # e-PPGBM row); the others still had the intervention, but nobody could record it.
-    known = ch.dob <= generate.day_number(years[len(years) // 2], 6, 1)
+    # family's survey date) or weighed at a posyandu (a dated e-PPGBM row); the others
+    # still had the intervention, but nobody could record it.
+    known = ch.dob <= generate.family_survey_days(cfg, ch)[ch.fam]
     known[v.child[v.day >= 0]] = True
     for k, spec in enumerate(model.INTERVENTIONS):
         if spec.unit == "family":

@@ -95,13 +95,36 @@ RISK_SHIFT: F64 = np.array([r.haz_shift for r in RISK_FACTORS])
 # anaemia in pregnancy 48.9 %, low birth weight 6.2 %; improved water 90.7 % and improved
 # sanitation 80.2 % of households in 2022 (facts.md section 5); complete basic immunisation
 # around 60-70 %.
-P_UNSAFE_WATER = 0.093
-P_NO_LATRINE = 0.198
+# Water and latrine: the synthetic families are all BKKBN target families, so their
+# prevalences are BKKBN's 2024 counts among target families (facts.md section 3c-3d):
+# improper drinking water 1,933,048 and improper latrine 3,760,390 of 42,990,996 target
+# families (4.5 % and 8.7 %). The household figures (improved water 90.7 %, improved
+# sanitation 80.2 %, 2022) count another population and definition; they were used before.
+P_UNSAFE_WATER = 0.045
+P_NO_LATRINE = 0.087
 P_KEK = 0.173
 P_ANAEMIA = 0.489
 P_LBW = 0.062
 P_MISSED_IMMUNISATION = 0.33
 P_MODERN_CONTRACEPTION = 0.55
+
+# Mothers and births (docs/synthetic.md, "People"). Tuned so that BKKBN's KRS rule
+# (tumbuh.risk.krs, unchanged) applied to the synthetic families gives a KRS share of target
+# families near the national 20 % (8.68 M of 42.99 M in 2024, facts.md section 3d), whose
+# "4 terlalu" count is 4.37 M (10 % of target families): the mother's age at her first
+# child of the window, older births rising with her age, and birth intervals of
+# BIRTH_GAP_MIN_MONTHS + gamma(2, BIRTH_GAP_SCALE_MONTHS) (mean 59 months, about 4 % under
+# 24). Assumptions of the order of Indonesian fertility (TFR about 2.2), not estimates.
+MOTHER_AGE_FIRST_MEAN = 25.0
+MOTHER_AGE_FIRST_SD = 3.5
+PRIOR_BIRTHS_FROM_AGE = 22.0
+YEARS_PER_PRIOR_BIRTH = 10.0
+BIRTH_GAP_MIN_MONTHS = 15.0
+BIRTH_GAP_SCALE_MONTHS = 22.0
+# A family's window births span at most this share of the window (longer spans are drawn
+# again): spans close to the window put the first birth at its start and the last at its
+# end, piling births up in the window's first and last years.
+MAX_SPAN_SHARE = 0.7
 
 # Growth trajectory (z-score units): birth HAZ mean and SD, the population's average decline
 # between 3 and 24 months (the "faltering window", Victora et al. 2010 Pediatrics 125:e473),
@@ -125,6 +148,9 @@ DISTRICT_AT_BIRTH = 0.3
 STUNTED_ATTENDANCE = 0.6
 # Weighing months (bulan timbang, February and August) bring more children.
 WEIGHING_MONTH_BOOST = 1.25
+# Children who do not take part in posyandu weighing (regions.KALTIM_ENGAGED) still come now
+# and then (an immunisation, a sick visit): at this fraction of the desa's rate. Assumed.
+NONENGAGED_ATTENDANCE = 0.08
 LENGTH_ERROR_SD_CM = 0.35
 WEIGHT_ERROR_SD_KG = 0.06
 

@@ -569,9 +569,7 @@ def _write_families(
     out_dir: Path, cfg: SynthConfig, prov: Province, ch: Chunk, ids: _Ids
 ) -> None:
     nf = len(ch.fam_desa)
-    rng = np.random.default_rng([cfg.seed, 15, ch.index])
-    mid = cfg.years[len(cfg.years) // 2]
-    surveyed = generate.day_number(mid, 6, 1) + rng.integers(0, 120, nf)
+    surveyed = generate.family_survey_days(cfg, ch)
     pregnant = np.zeros(nf, dtype=bool)
     preg_child = (ch.dob > surveyed[ch.fam]) & (ch.dob <= surveyed[ch.fam] + 270)
     pregnant[ch.fam[preg_child]] = True
