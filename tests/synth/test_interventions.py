@@ -212,13 +212,15 @@ class TestCostOfGaps:
         # With the effects: missing the package raises the new-case rate, clearly.
         assert on["rr_ci_low"] > 1.1
         # Without them the same comparison shows only the confounding (KEK mothers have
-        # one more kind to miss and KEK is itself a risk factor): near 1.
+        # one more kind to miss and KEK is itself a risk factor): near 1. Measured 1.12
+        # (1.055-1.188) at seed 3 since the realism calibration (issue 14: fewer families
+        # at risk for other reasons, so KEK weighs more); 1.03-1.05 before.
         assert (
             off["rr_ci_low"] < 1.0 < off["rr_ci_high"]
-            or off["rr_missing_vs_full"] < 1.1
+            or off["rr_missing_vs_full"] < 1.2
         )
         # The difference is the effect put in: about a fifth more new cases (measured
-        # 1.26 against 1.03 at seed 3, docs/synthetic.md).
+        # 1.38 against 1.12 at seed 3, docs/synthetic.md; 1.26 against 1.03 before).
         assert on["rr_missing_vs_full"] / off["rr_missing_vs_full"] > 1.12
 
     def test_the_calibration_still_holds_with_the_effects(
