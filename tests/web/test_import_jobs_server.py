@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import func, select
 from tests.imports.builders import (
     EPPGBM_HEADER,
@@ -28,6 +25,7 @@ from tests.imports.builders import (
     many_eppgbm_rows,
     write_csv,
 )
+from tests.web.serving import serving
 
 from tumbuh.accounts import service as accounts
 from tumbuh.accounts.security import configure_hasher
@@ -50,12 +48,6 @@ FIGURES_CSV = (
     / "src/tumbuh/data/published/published_stunting_kaltim.csv"
 )
 PAGES = ("/", "/imports", "/regions/64")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -82,22 +74,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
             role="province_admin", region_code="64",
         )  # fmt: skip
     engine.dispose()
-    port = _free_port()
-    srv = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings), host="127.0.0.1", port=port, log_level="warning"
-        )
-    )
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", url
-    srv.should_exit = True
-    thread.join(timeout=30)
+    with serving(create_app(settings)) as base:
+        yield base, url
 
 
 def _login(base: str) -> httpx.Client:

@@ -7,23 +7,21 @@ Playwright on Debian's chromium (skipped without it, failing in CI: tests/web/te
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 from playwright.sync_api import expect
 from sqlalchemy import select
 from tests.web.conftest import add_register_sample
+from tests.web.serving import serving
 from tests.web.test_browser import (
     ARTIFACTS,
     CHROMIUM_ARGS,
     FIGURES_CSV,
     PASSWORD,
     _chromium,
-    _free_port,
 )
 
 from tumbuh.accounts import service as accounts
@@ -69,22 +67,8 @@ def village_server(
             session, username="kader", password=PASSWORD, role="village_team",
             region_code="64.71.01.1001",
         )  # fmt: skip
-    port = _free_port()
-    srv = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings), host="127.0.0.1", port=port, log_level="warning"
-        )
-    )
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    yield {"url": f"http://127.0.0.1:{port}", "engine": engine}
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(settings)) as url:
+        yield {"url": url, "engine": engine}
     engine.dispose()
 
 
