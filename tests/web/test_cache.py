@@ -226,3 +226,20 @@ def test_preloading_reads_the_stored_panels_into_memory(
         delete(DerivedResult).where(DerivedResult.key == cache.key_text(key))
     )
     assert cache.cached(session, key, _fail) == {"stored": True}
+
+
+def test_an_aggregate_imported_or_corrected_starts_a_new_generation(
+    session: Session,
+) -> None:
+    from tumbuh.surveillance.models import ProgrammeAggregate
+
+    before = cache.generation(session)
+    row = ProgrammeAggregate(
+        code="kua_marriages", region_code="64.71", year=2025, denominator=900
+    )
+    session.add(row)
+    session.flush()
+    imported = cache.generation(session)
+    row.denominator = 912  # a corrected figure, re-imported in place
+    session.flush()
+    assert len({before, imported, cache.generation(session)}) == 3

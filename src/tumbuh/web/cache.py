@@ -39,6 +39,7 @@ from tumbuh.db.derived import DerivedResult
 from tumbuh.interventions.models import Intervention
 from tumbuh.register.models import Family, Measurement
 from tumbuh.risk.models import RiskScore
+from tumbuh.surveillance.models import ProgrammeAggregate
 
 MAX_AGE_S = 24 * 3600.0
 T = TypeVar("T")
@@ -79,12 +80,20 @@ def key_text(key: tuple[object, ...]) -> str:
 
 def generation(db: Session) -> str:
     """The data generation: the highest ids of the tables the panels read. An import, a
-    recorded intervention or a new scoring run changes it (ids only grow)."""
+    recorded intervention or a new scoring run changes it (ids only grow). Programme
+    aggregates are updated in place by a re-import (same ids): their count and sums."""
     ids = (
         db.scalar(select(func.max(col)))
         for col in (Measurement.id, Intervention.id, RiskScore.id, Family.id)
     )
-    return "m{}.i{}.r{}.f{}".format(*ids)
+    agg = db.execute(
+        select(
+            func.count(),
+            func.sum(ProgrammeAggregate.numerator),
+            func.sum(ProgrammeAggregate.denominator),
+        ).select_from(ProgrammeAggregate)
+    ).one()
+    return "m{}.i{}.r{}.f{}".format(*ids) + ".a{}.{}.{}".format(*agg)
 
 
 @functools.cache
