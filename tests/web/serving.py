@@ -1,17 +1,29 @@
 """A real server for the tests that need one (browsers, concurrent clients): the app under
-uvicorn in a thread, on a free loopback port."""
+uvicorn in a thread, on a free loopback port, and the sample database they serve."""
 
 from __future__ import annotations
 
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from sqlalchemy import Engine
+from tests.web.conftest import FIGURES_CSV, PASSWORD, add_register_sample
+
+from tumbuh.accounts import service as accounts
+from tumbuh.accounts.security import configure_hasher
+from tumbuh.config import Settings
+from tumbuh.db.engine import make_engine
+from tumbuh.db.schema import create_schema
+from tumbuh.db.session import unit_of_work
+from tumbuh.models import Base
+from tumbuh.surveillance import service as surveillance
 
 
 def free_port() -> int:
@@ -39,3 +51,29 @@ def serving(app: FastAPI, *, start_timeout_s: float = 30) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+
+
+def sample_database(
+    folder: Path, *, secret: str, users: Sequence[tuple[str, str, str]]
+) -> tuple[Settings, Engine]:
+    """Settings and engine of a SQLite file in `folder` holding the published figures and
+    targets, the sample register (tests/web/conftest.py) and `users` as (username, role,
+    region code), each with the tests' PASSWORD."""
+    configure_hasher(time_cost=1, memory_cost_kib=1024, parallelism=1)
+    settings = Settings(
+        environment="test",
+        database_url=f"sqlite:///{folder / 'tumbuh.db'}",
+        secret_key=secret,
+    )
+    engine = make_engine(settings.database_url)
+    create_schema(engine, Base.metadata)
+    with unit_of_work(engine) as session:
+        surveillance.import_file(session, path=FIGURES_CSV)
+        surveillance.ensure_targets(session)
+        add_register_sample(session)
+        for username, role, region in users:
+            accounts.create_user(
+                session, username=username, password=PASSWORD, role=role,
+                region_code=region,
+            )  # fmt: skip
+    return settings, engine

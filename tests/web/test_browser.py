@@ -12,27 +12,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.web.conftest import add_register_sample
-from tests.web.serving import serving
+from tests.web.conftest import PASSWORD
+from tests.web.serving import sample_database, serving
 
-from tumbuh.accounts import service as accounts
-from tumbuh.accounts.security import configure_hasher
-from tumbuh.config import Settings
-from tumbuh.db.engine import make_engine
-from tumbuh.db.schema import create_schema
-from tumbuh.db.session import unit_of_work
-from tumbuh.models import Base
-from tumbuh.surveillance import service as surveillance
 from tumbuh.web.app import create_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-FIGURES_CSV = (
-    Path(__file__).resolve().parents[2]
-    / "src/tumbuh/data/published/published_stunting_kaltim.csv"
-)
-PASSWORD = "rahasia-123"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -56,31 +43,10 @@ def _chromium() -> str:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A uvicorn server in a thread over a SQLite file with the published figures and users."""
-    configure_hasher(time_cost=1, memory_cost_kib=1024, parallelism=1)
-    db = tmp_path_factory.mktemp("browser") / "tumbuh.db"
-    settings = Settings(
-        environment="test", database_url=f"sqlite:///{db}", secret_key="browser-secret"
-    )
-    engine = make_engine(settings.database_url)
-    create_schema(engine, Base.metadata)
-    with unit_of_work(engine) as session:
-        surveillance.import_file(session, path=FIGURES_CSV)
-        surveillance.ensure_targets(session)
-        add_register_sample(session)
-        accounts.create_user(
-            session,
-            username="admin",
-            password=PASSWORD,
-            role="province_admin",
-            region_code="64",
-        )
-        accounts.create_user(
-            session,
-            username="bpp",
-            password=PASSWORD,
-            role="district_analyst",
-            region_code="64.71",
-        )
+    settings, engine = sample_database(
+        tmp_path_factory.mktemp("browser"), secret="browser-secret",
+        users=[("admin", "province_admin", "64"), ("bpp", "district_analyst", "64.71")],
+    )  # fmt: skip
     engine.dispose()
     with serving(create_app(settings)) as url:
         yield url

@@ -25,6 +25,7 @@ from tests.imports.builders import (
     many_eppgbm_rows,
     write_csv,
 )
+from tests.web.conftest import FIGURES_CSV
 from tests.web.serving import serving
 
 from tumbuh.accounts import service as accounts
@@ -43,10 +44,6 @@ pytestmark = pytest.mark.slow
 
 ROWS = int(os.environ.get("TUMBUH_TEST_IMPORT_ROWS", "200000"))
 PASSWORD = "rahasia-123"
-FIGURES_CSV = (
-    Path(__file__).resolve().parents[2]
-    / "src/tumbuh/data/published/published_stunting_kaltim.csv"
-)
 PAGES = ("/", "/imports", "/regions/64")
 
 

@@ -14,25 +14,16 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
-from tests.web.conftest import add_register_sample
-from tests.web.serving import serving
+from tests.web.conftest import PASSWORD
+from tests.web.serving import sample_database, serving
 from tests.web.test_browser import (
     ARTIFACTS,
     CHROMIUM_ARGS,
-    FIGURES_CSV,
-    PASSWORD,
     _chromium,
 )
 
-from tumbuh.accounts import service as accounts
-from tumbuh.accounts.security import configure_hasher
-from tumbuh.config import Settings
-from tumbuh.db.engine import make_engine
-from tumbuh.db.schema import create_schema
 from tumbuh.db.session import unit_of_work
 from tumbuh.interventions.models import Intervention, Visit
-from tumbuh.models import Base
-from tumbuh.surveillance import service as surveillance
 from tumbuh.web.app import create_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -52,21 +43,10 @@ def village_server(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[dict[str, Any]]:
     """uvicorn over a SQLite file with the sample register and a village team in Manggar."""
-    configure_hasher(time_cost=1, memory_cost_kib=1024, parallelism=1)
-    db = tmp_path_factory.mktemp("village") / "tumbuh.db"
-    settings = Settings(
-        environment="test", database_url=f"sqlite:///{db}", secret_key="village-secret"
-    )
-    engine = make_engine(settings.database_url)
-    create_schema(engine, Base.metadata)
-    with unit_of_work(engine) as session:
-        surveillance.import_file(session, path=FIGURES_CSV)
-        surveillance.ensure_targets(session)
-        add_register_sample(session)
-        accounts.create_user(
-            session, username="kader", password=PASSWORD, role="village_team",
-            region_code="64.71.01.1001",
-        )  # fmt: skip
+    settings, engine = sample_database(
+        tmp_path_factory.mktemp("village"), secret="village-secret",
+        users=[("kader", "village_team", "64.71.01.1001")],
+    )  # fmt: skip
     with serving(create_app(settings)) as url:
         yield {"url": url, "engine": engine}
     engine.dispose()
