@@ -40,6 +40,7 @@ def import_into_db(
     database_url: str | None,
     *,
     risk_model: Path | None = None,
+    alone: bool = False,
 ) -> list[str]:
     """Load a synthetic province into a database the way a real team would, through the
     real services, and return one summary line per step:
@@ -51,6 +52,9 @@ def import_into_db(
     3. the packaged published figures and targets (`tumbuh import aggregates`);
     4. when `risk_model` is given, the model of new cases is trained on the register, saved
        there, and every family is scored for the year after the data (visit lists, forecast).
+
+    `alone=True`: nobody else uses the database yet (`tumbuh demo`), so the importers write
+    in large chunks without pausing for waiting logins (`run_import(alone=True)`).
     """
     from tumbuh.cli.db import open_database
     from tumbuh.db.session import unit_of_work
@@ -71,7 +75,7 @@ def import_into_db(
         for kind, paths in plan:
             started = time.perf_counter()
             report = run_import(
-                engine, kind=kind, paths=[p for p in paths if p.exists()]
+                engine, kind=kind, paths=[p for p in paths if p.exists()], alone=alone
             )
             codes = Counter(issue.code for issue in report.issues)
             top = ", ".join(f"{code} {n}" for code, n in sorted(codes.items()))
@@ -326,7 +330,7 @@ def demo_command(
             f"{result.visits} visit rows in {dir / 'synth'} "
             f"({time.perf_counter() - started:.0f} s)"
         )
-        for line in import_into_db(result, url, risk_model=model_path):
+        for line in import_into_db(result, url, risk_model=model_path, alone=True):
             typer.echo(line)
         _create_demo_users(url)
         stamp.write_text(wanted)

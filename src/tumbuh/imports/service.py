@@ -56,6 +56,9 @@ KINDS = ("eppgbm", "families", "screenings")
 # Rows per chunk, i.e. per write transaction: a few seconds of work at most, far below
 # SQLite's 30 s busy timeout that a login or a page waits for the write lock.
 CHUNK_ROWS = 5_000
+# Rows per chunk when no one else uses the database (`run_import(alone=True)`): the
+# per-chunk costs (lookups of existing rows, commit, fsync) over fewer, larger chunks.
+ALONE_CHUNK_ROWS = 100_000
 # Key of the PostgreSQL advisory locks: per transaction (7301) and per import (7302).
 _XACT_LOCK = 7301
 _IMPORT_LOCK = 7302
@@ -116,9 +119,10 @@ def _checkpointed(
     report: ImportReport,
     progress: Progress | None,
     total: int | None,
+    gap_s: float,
 ) -> None:
     """Make `source` commit after each chunk and begin again before the next one, which is
-    read (parsed) with no lock held."""
+    read (parsed) with no lock held; on SQLite wait `gap_s` between chunks."""
     inner: Any = source._reader
 
     def reader(src: TableSource) -> Iterator[pa.Table]:
@@ -132,8 +136,8 @@ def _checkpointed(
             conn.commit()
             if progress is not None:
                 progress(report.read, total)
-            if conn.dialect.name == "sqlite":
-                time.sleep(_SQLITE_GAP_S)
+            if gap_s and conn.dialect.name == "sqlite":
+                time.sleep(gap_s)
 
     source._reader = reader
 
@@ -219,6 +223,7 @@ def _import_one(
     chunk_rows: int,
     limits: ImportLimits | None,
     progress: Progress | None,
+    gap_s: float,
 ) -> None:
     total = None if limits is None else check_file(path, limits)
     if progress is not None:
@@ -234,7 +239,7 @@ def _import_one(
                 report=report,
                 chunk_rows=chunk_rows,
                 commit_chunks=lambda source: _checkpointed(
-                    source, conn, session, report, progress, total
+                    source, conn, session, report, progress, total, gap_s
                 ),
             )
             session.flush()
@@ -255,11 +260,19 @@ def run_import(
     limits: ImportLimits | None = None,
     progress: Progress | None = None,
     lock: bool = True,
+    alone: bool = False,
 ) -> ImportReport:
     """Import the files one after the other, each chunk of rows in its own transaction,
     holding the import lock (`lock=False`: a one-row re-import in a request, which must not
     wait for a whole queued file); a file that cannot be read, or is over `limits`, is
-    listed under `failed_files` (other files still go in)."""
+    listed under `failed_files` (other files still go in).
+
+    `alone=True` says no one else uses the database meanwhile (`tumbuh demo` building a
+    database it has not served yet): chunks of `ALONE_CHUNK_ROWS` with no pause between
+    them, since no login or page waits for the write lock."""
+    if alone:
+        chunk_rows = max(chunk_rows, ALONE_CHUNK_ROWS)
+    gap_s = 0.0 if alone else _SQLITE_GAP_S
     report = ImportReport(kind=kind)
     failed: list[dict[str, str]] = []
     with import_lock(engine) if lock else nullcontext():
@@ -269,6 +282,7 @@ def run_import(
                 _import_one(
                     engine, kind=kind, path=path, report=file_report,
                     chunk_rows=chunk_rows, limits=limits, progress=progress,
+                    gap_s=gap_s,
                 )  # fmt: skip
             except ImportFileError as exc:
                 failed.append(
