@@ -117,3 +117,86 @@ def test_a_refused_route_is_audited(figures_app: FastAPI, figures_db: Engine) ->
             )
         ).all()
     assert ("refused", "outside_region") in [tuple(r) for r in rows]
+
+
+# ------------------------------------------------ lists naming a desa's families (the gate)
+
+MANGGAR = "64.71.01.1001"
+
+
+def _desa_events(engine: Engine, username: str) -> list[tuple[str, str, str | None]]:
+    with Session(engine) as s:
+        rows = s.execute(
+            select(AuditEvent.action, AuditEvent.object_type, AuditEvent.detail).where(
+                AuditEvent.username == username, AuditEvent.region_code == MANGGAR
+            )
+        ).all()
+    return [(a, t, d) for a, t, d in rows]
+
+
+def test_the_desa_page_reads_its_lists_through_the_gate(
+    figures_app: FastAPI, figures_db: Engine
+) -> None:
+    from tests.web.conftest import login
+
+    with TestClient(figures_app) as client:
+        login(client, "fig_bpp")
+        html = client.get(f"/regions/{MANGGAR}").text
+    # the district analyst sees the visit list with the No KK masked, never in full
+    assert "visits-table" in html
+    assert "6471••••••••0001" in html
+    assert "6471010101010001" not in html
+    # each list read is audited as a view, with how many rows it named
+    events = _desa_events(figures_db, "fig_bpp")
+    kinds = {t for a, t, d in events if a == "view" and d and d.endswith(" rows")}
+    assert {"visit_list", "gaps"} <= kinds
+
+
+def test_a_desa_list_outside_the_area_is_refused_and_audited(
+    figures_app: FastAPI, figures_db: Engine
+) -> None:
+    from tests.web.conftest import login
+
+    with TestClient(figures_app) as client:
+        login(client, "fig_district_analyst")  # at 64.71: Manggar is inside
+        inside = client.get(f"/regions/{MANGGAR}/gaps.xlsx")
+        outside = client.get("/regions/64.72.01.1001/gaps.xlsx")
+    assert inside.status_code == 200
+    assert outside.status_code == 403
+    with Session(figures_db) as s:
+        refused = s.execute(
+            select(AuditEvent.object_id).where(
+                AuditEvent.username == "fig_district_analyst",
+                AuditEvent.action == "refused",
+            )
+        ).all()
+    assert ("GET /regions/64.72.01.1001/gaps.xlsx",) in [tuple(r) for r in refused]
+    exported = _desa_events(figures_db, "fig_district_analyst")
+    assert ("export", "gaps") in {(a, t) for a, t, _ in exported}
+
+
+def test_the_gate_masks_a_copy_and_leaves_the_stored_list_alone() -> None:
+    import dataclasses
+
+    import pandas as pd
+
+    from tumbuh.accounts.personal import _masked
+
+    @dataclasses.dataclass(frozen=True)
+    class Lists:
+        rows: pd.DataFrame
+        families: list[dict[str, str]]
+        no_kk: str
+
+    stored = Lists(
+        rows=pd.DataFrame({"no_kk": ["6471010101010001"], "nik": [None]}),
+        families=[{"no_kk": "6471010101010002", "name": "Siti"}],
+        no_kk="6471010101010003",
+    )
+    seen = _masked(stored, Role.district_analyst.value)
+    assert seen.rows["no_kk"].tolist() == ["6471••••••••0001"]
+    assert seen.families == [{"no_kk": "6471••••••••0002", "name": "Siti"}]
+    assert seen.no_kk == "6471••••••••0003"
+    assert stored.rows["no_kk"].tolist() == ["6471010101010001"]  # untouched
+    full = _masked(stored, Role.province_admin.value)
+    assert full.rows["no_kk"].tolist() == ["6471010101010001"]

@@ -10,8 +10,12 @@ know). Refusals are flushed with the session: the caller commits before raising 
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from dataclasses import replace
+from typing import Any, TypeVar
 
+import pandas as pd
 from sqlalchemy.orm import Session
 
 from tumbuh.accounts.models import User
@@ -21,6 +25,10 @@ from tumbuh.accounts.service import record
 from tumbuh.errors import Forbidden
 from tumbuh.register import read as register_read
 from tumbuh.register.read import ChildDetail, ChildRow, FamilyDetail
+
+T = TypeVar("T")
+# Columns and fields that hold a NIK or a No KK, masked for the role wherever they appear.
+PERSONAL_NUMBERS = ("nik", "no_kk")
 
 
 class PersonalDataRefused(Forbidden):
@@ -137,3 +145,69 @@ def children(
             detail=f"offset {offset} limit {limit}: {len(rows)} rows",
         )  # fmt: skip
     return [replace(r, nik=mask_nik(r.nik, role=user.role)) for r in rows], count
+
+
+def desa_list(
+    session: Session,
+    *,
+    user: User,
+    kind: str,
+    desa_code: str,
+    load: Callable[[], T | None],
+    ip: str | None = None,
+    action: str = "view",
+    size: Callable[[T], int] | None = None,
+) -> T | None:
+    """A list naming a desa's families or children (the visit list, the intervention gaps,
+    growth alerts): role and area checked before `load` runs, the read audited (view or
+    export, with how many it named), every NIK / No KK in it masked for the role.
+
+    `load` reads the list (None: there is none, nothing is audited); what it returns is not
+    changed — a masked copy is (pandas frames, dataclasses holding frames, lists, dicts).
+    `size` counts the rows for the audit (default ``len``).
+    """
+    _check_role(session, user, kind, desa_code, ip)
+    _check_area(session, user, kind, desa_code, desa_code, ip)
+    value = load()
+    if value is None:
+        return None
+    record(
+        session, actor=user, action=action, object_type=kind, region_code=desa_code,
+        ip=ip, detail=f"{size(value) if size else len(value)} rows",  # type: ignore[arg-type]
+    )  # fmt: skip
+    masked: T = _masked(value, user.role)
+    return masked
+
+
+def _masked(value: Any, role: str) -> Any:
+    """A copy of `value` with every NIK / No KK masked for `role` (full-NIK roles: as is)."""
+    if isinstance(value, pd.DataFrame):
+        out = value.copy()
+        for col in PERSONAL_NUMBERS:
+            if col in out.columns:
+                out[col] = [
+                    mask_nik(v, role=role) if isinstance(v, str) else v
+                    for v in out[col]
+                ]
+        return out
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {
+            f.name: _masked_field(f.name, getattr(value, f.name), role)
+            for f in dataclasses.fields(value)
+        }
+        return replace(value, **changes)
+    if isinstance(value, dict):
+        return {k: _masked_field(str(k), v, role) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_masked(v, role) for v in value)
+    return value
+
+
+def _masked_field(name: str, value: Any, role: str) -> Any:
+    if name in PERSONAL_NUMBERS and isinstance(value, str):
+        return mask_nik(value, role=role)
+    if isinstance(value, pd.DataFrame | list | tuple | dict) or (
+        dataclasses.is_dataclass(value) and not isinstance(value, type)
+    ):
+        return _masked(value, role)
+    return value

@@ -3,7 +3,6 @@ level down) and the desa's personal lists (visit list, intervention gaps) with d
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import tempfile
 from functools import cache
@@ -14,23 +13,22 @@ from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from tumbuh.accounts import service as accounts
+from tumbuh.accounts import personal
 from tumbuh.accounts.models import User
 from tumbuh.accounts.roles import policy
-from tumbuh.accounts.scope import mask_nik, require_personal_data
+from tumbuh.accounts.scope import require_personal_data
 from tumbuh.config import Settings
 from tumbuh.errors import InvalidInput, NotFound
 from tumbuh.interventions import visits
 from tumbuh.interventions.export import write_gaps_xlsx
-from tumbuh.register import read as register_read
 from tumbuh.register.master import children_of, get_region
 from tumbuh.risk import visits as risk_visits
 from tumbuh.web import insights
-from tumbuh.web.cache import cached
 from tumbuh.web.deps import DbDep, PageUser, client_ip, get_settings
 from tumbuh.web.export import XLSX_MEDIA_TYPE, xlsx_response
 from tumbuh.web.figures import band_legend
 from tumbuh.web.i18n import Lang
+from tumbuh.web.pages import village_data
 
 router = APIRouter()
 VISITS_ON_PAGE = 50
@@ -141,19 +139,8 @@ def panel_xlsx(
     )  # fmt: skip
 
 
-def _visit_list(db: Session, code: str) -> risk_visits.VisitList | None:
-    try:
-        return risk_visits.visit_list(db, desa_code=code)
-    except NotFound:
-        return None
-
-
-def _gap_rows(
-    db: Session, code: str, role: str, *, decile: int
-) -> tuple[Any, list[dict[str, Any]]]:
-    gaps = insights.desa_convergence(db, code, year=None, welfare_max_decile=decile)
-    if gaps is None:
-        return None, []
+def _gap_rows(gaps: Any) -> list[dict[str, Any]]:
+    """One row per family with missing items (gaps as the gate returned them: masked)."""
     items: dict[int, list[str]] = {}
     sectors: dict[int, set[str]] = {}
     for rec in gaps.missing.to_dict("records"):
@@ -169,20 +156,34 @@ def _gap_rows(
         rows.append(
             {
                 "family_id": fid,
-                "no_kk": mask_nik(fam.get("no_kk"), role=role),
+                "no_kk": fam.get("no_kk"),
                 "head_name": fam.get("head_name"),
                 "missing": items[fid],
                 "sectors": sorted(sectors[fid]),
             }
         )
-    return gaps, rows
+    return rows
+
+
+def _gaps(
+    request: Request, db: Session, user: User, code: str, *, action: str = "view"
+) -> Any:
+    """The desa's intervention gaps through the personal-data gate (None: no records)."""
+    decile = get_settings(request).welfare_eligible_max_decile
+    return personal.desa_list(
+        db, user=user, kind="gaps", desa_code=code, ip=client_ip(request),
+        action=action, size=lambda g: len(g.missing),
+        load=lambda: insights.desa_convergence(
+            db, code, year=None, welfare_max_decile=decile
+        ),
+    )  # fmt: skip
 
 
 def desa_context(
     request: Request, db: Session, user: User, code: str, *, lang: Lang
 ) -> dict[str, Any]:
-    """Posyandu quality for everyone; the visit list and the gaps for personal-data roles
-    (each view audited)."""
+    """Posyandu quality for everyone; growth alerts, the visit list and the gaps for
+    personal-data roles, each read through the personal-data gate (scoped, audited, masked)."""
     posyandu = insights.quality_under(db, code, level="posyandu")
     out: dict[str, Any] = {
         "posyandu": sorted(posyandu, key=lambda q: str(q.get("name"))),
@@ -197,20 +198,23 @@ def desa_context(
     }
     if not out["personal"]:
         return out
-    out["alerts"] = insights.desa_alerts(db, code, lang=lang)
-    # The list itself is reused per data generation; the page copies the rows it shows.
-    vl = cached(db, ("visit_list", code), lambda: _visit_list(db, code))
+    ip = client_ip(request)
+    out["alerts"] = (
+        personal.desa_list(
+            db,
+            user=user,
+            kind="growth_alerts",
+            desa_code=code,
+            ip=ip,
+            load=lambda: insights.desa_alerts(db, code, lang=lang),
+        )  # fmt: skip
+        or []
+    )
+    vl = village_data.visit_list(db, user, code, ip=ip)
     if vl is not None:
-        rows = vl.rows.head(VISITS_ON_PAGE).to_dict("records")
-        ids = register_read.family_ids_by_kk(
-            db, desa_code=code, no_kks=[str(r["no_kk"]) for r in rows]
-        )
-        for r in rows:
-            r["family_id"] = ids.get(str(r["no_kk"]))
-            r["no_kk"] = mask_nik(str(r["no_kk"]), role=user.role)
         # Visits made change the list: visited families go last, moved ones leave it.
         shown, _ = visits.apply_visits(
-            ({str(k): v for k, v in r.items()} for r in rows),
+            village_data.rows_of(vl, VISITS_ON_PAGE),
             visits.latest_visits(db, desa_code=code),
         )
         out |= {
@@ -218,16 +222,8 @@ def desa_context(
             "visit_rows": shown,
             "visits_more": max(0, len(vl.rows) - VISITS_ON_PAGE),
         }
-    decile = get_settings(request).welfare_eligible_max_decile
-    gaps, gap_rows = _gap_rows(db, code, user.role, decile=decile)
-    out |= {"gaps": gaps, "gap_rows": gap_rows}
-    if vl is not None or gap_rows:
-        accounts.record(
-            db, actor=user, action="view", object_type="visit_list", region_code=code,
-            ip=client_ip(request),
-            detail=f"{len(out['visit_rows'])} families, {len(gap_rows)} with gaps, "
-            f"{len(out['alerts'])} growth alerts",
-        )  # fmt: skip
+    gaps = _gaps(request, db, user, code)
+    out |= {"gaps": gaps, "gap_rows": _gap_rows(gaps) if gaps is not None else []}
     return out
 
 
@@ -247,15 +243,11 @@ def visit_download(
     if ext not in ("pdf", "xlsx"):
         raise NotFound(f"no visit list as .{ext}")
     clean = _require_desa(user, code)
-    vl = _visit_list(db, clean)
+    vl = village_data.visit_list(
+        db, user, clean, ip=client_ip(request), action="export"
+    )
     if vl is None:
         raise NotFound(f"no risk scores for desa {clean}")
-    accounts.record(
-        db, actor=user, action="export", object_type="visit_list", region_code=clean,
-        ip=client_ip(request), detail=f"{ext}: {len(vl.rows)} families",
-    )  # fmt: skip
-    if not policy(user.role).full_nik:
-        vl.rows["no_kk"] = [mask_nik(str(k), role=user.role) for k in vl.rows["no_kk"]]
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"kunjungan.{ext}"
         if ext == "pdf":
@@ -272,37 +264,13 @@ def visit_download(
     )
 
 
-def _masked(frame: Any, role: str) -> Any:
-    """A copy of `frame` with its NIK and No KK columns masked for `role`."""
-    out = frame.copy()
-    for col in ("nik", "no_kk"):
-        if col in out:
-            out[col] = [
-                mask_nik(v, role=role) if isinstance(v, str) else v for v in out[col]
-            ]
-    return out
-
-
 @router.get("/regions/{code}/gaps.xlsx")
 def gaps_download(request: Request, code: str, user: PageUser, db: DbDep) -> Response:
     """The desa's intervention gaps (families at risk, missing items) as Excel."""
     clean = _require_desa(user, code)
-    gaps = insights.desa_convergence(
-        db, clean, year=None,
-        welfare_max_decile=get_settings(request).welfare_eligible_max_decile,
-    )  # fmt: skip
+    gaps = _gaps(request, db, user, clean, action="export")
     if gaps is None:
         raise NotFound(f"no intervention records for desa {clean}")
-    accounts.record(
-        db, actor=user, action="export", object_type="gaps", region_code=clean,
-        ip=client_ip(request), detail=f"{len(gaps.missing)} missing items",
-    )  # fmt: skip
-    if not policy(user.role).full_nik:
-        gaps = dataclasses.replace(
-            gaps,
-            missing=_masked(gaps.missing, user.role),
-            families=_masked(gaps.families, user.role),
-        )
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "gaps.xlsx"
         write_gaps_xlsx(gaps, path)

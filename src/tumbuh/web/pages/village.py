@@ -18,10 +18,11 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from tumbuh.accounts import personal
 from tumbuh.accounts import service as accounts
 from tumbuh.accounts.models import User
 from tumbuh.accounts.roles import Role, policy
-from tumbuh.accounts.scope import mask_nik, require_record, require_region
+from tumbuh.accounts.scope import require_record, require_region
 from tumbuh.errors import Forbidden, InvalidInput, TumbuhError
 from tumbuh.interventions import service as interventions
 from tumbuh.interventions import visits
@@ -55,10 +56,21 @@ def today_page(request: Request, user: PageUser, db: DbDep, lang: LangDep) -> Re
     if not is_village_home(user):
         return RedirectResponse(f"/regions/{user.region_code}", status_code=303)
     code = require_region(user, user.region_code)
-    require_record(user, code)
     region = get_region(code)
-    alerts = insights.desa_alerts(db, code, lang=lang)[:TODAY_ALERTS]
-    vl, rows = village_data.visit_rows(db, code)
+    ip = client_ip(request)
+    alerts = (
+        personal.desa_list(
+            db,
+            user=user,
+            kind="growth_alerts",
+            desa_code=code,
+            ip=ip,
+            load=lambda: insights.desa_alerts(db, code, lang=lang),
+        )  # fmt: skip
+        or []
+    )[:TODAY_ALERTS]
+    vl = village_data.visit_list(db, user, code, ip=ip)
+    rows = village_data.rows_of(vl) if vl is not None else []
     latest = visits.latest_visits(db, desa_code=code)
     shown, moved = visits.apply_visits(rows, latest)
     shown = shown[:TODAY_VISITS]
@@ -66,12 +78,7 @@ def today_page(request: Request, user: PageUser, db: DbDep, lang: LangDep) -> Re
     fam = village_data.family_contacts(db, family_ids)
     kids = village_data.child_contacts(db, [a.child_id for a in alerts])
     for r in shown:
-        r["no_kk"] = mask_nik(str(r["no_kk"]), role=user.role)
         r["contact"] = fam.get(int(r["family_id"])) if r.get("family_id") else None
-    accounts.record(
-        db, actor=user, action="view", object_type="visit_list", region_code=code,
-        ip=client_ip(request), detail=f"today: {len(shown)} families, {len(alerts)} alerts",
-    )  # fmt: skip
     return render(
         request,
         "village/today.html",

@@ -1,19 +1,24 @@
-"""The desa's visit list rows for the village pages (the list itself is reused per data
-generation, like the desa page's; the visits made are applied on every request)."""
+"""The desa's visit list for the desa and village pages, read through the personal-data gate
+(`accounts.personal.desa_list`: scoped, audited, No KK masked). The list itself is reused
+per data generation; the visits made are applied on every request."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
+import pandas as pd
 from sqlalchemy.orm import Session
 
+from tumbuh.accounts import personal
+from tumbuh.accounts.models import User
 from tumbuh.errors import NotFound
 from tumbuh.interventions.visits import child_contacts, family_contacts
 from tumbuh.register import read as register_read
 from tumbuh.risk import visits as risk_visits
 from tumbuh.web.cache import cached
 
-__all__ = ["child_contacts", "family_contacts", "visit_rows"]
+__all__ = ["child_contacts", "family_contacts", "rows_of", "visit_list"]
 
 
 def _visit_list(db: Session, code: str) -> risk_visits.VisitList | None:
@@ -23,19 +28,34 @@ def _visit_list(db: Session, code: str) -> risk_visits.VisitList | None:
         return None
 
 
-def visit_rows(
-    db: Session, code: str
-) -> tuple[risk_visits.VisitList | None, list[dict[str, Any]]]:
-    """(the desa's visit list, its rows with ``family_id``), unmasked: mask before showing."""
+def _with_family_ids(db: Session, code: str) -> risk_visits.VisitList | None:
+    """The desa's (stored) visit list with each row's ``family_id`` (None when its No KK is
+    not in the register), looked up before the gate masks the No KK."""
     vl = cached(db, ("visit_list", code), lambda: _visit_list(db, code))
     if vl is None:
-        return None, []
-    rows: list[dict[str, Any]] = [
-        {str(k): v for k, v in r.items()} for r in vl.rows.to_dict("records")
-    ]
-    ids = register_read.family_ids_by_kk(
-        db, desa_code=code, no_kks=[str(r["no_kk"]) for r in rows]
+        return None
+    kks = [str(k) for k in vl.rows["no_kk"]]
+    ids = register_read.family_ids_by_kk(db, desa_code=code, no_kks=kks)
+    rows = vl.rows.copy()
+    rows["family_id"] = pd.Series(
+        [ids.get(k) for k in kks], index=rows.index, dtype=object
     )
-    for r in rows:
-        r["family_id"] = ids.get(str(r["no_kk"]))
-    return vl, rows
+    return replace(vl, rows=rows)
+
+
+def visit_list(
+    db: Session, user: User, code: str, *, ip: str | None, action: str = "view"
+) -> risk_visits.VisitList | None:
+    """The desa's visit list as `user` may see it (PersonalDataRefused otherwise)."""
+    return personal.desa_list(
+        db, user=user, kind="visit_list", desa_code=code, ip=ip, action=action,
+        load=lambda: _with_family_ids(db, code), size=lambda vl: len(vl.rows),
+    )  # fmt: skip
+
+
+def rows_of(
+    vl: risk_visits.VisitList, limit: int | None = None
+) -> list[dict[str, Any]]:
+    """The list's rows as dicts (string keys), the first `limit` of them."""
+    frame = vl.rows if limit is None else vl.rows.head(limit)
+    return [{str(k): v for k, v in r.items()} for r in frame.to_dict("records")]
