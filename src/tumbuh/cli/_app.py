@@ -97,6 +97,10 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
         ("aggregates", "imports", "interventions", "exchange"),
         "Import files into the register (each import prints a report).",
     ),
+    "jobs": (
+        ("jobs",),
+        "Import jobs: list the queue, show one job, run the queued jobs now.",
+    ),
     "risk": (
         ("risk",),
         "Risk model for new stunting cases: train, evaluate, score.",

@@ -4,6 +4,8 @@ report; files over the limits (TUMBUH_IMPORT_MAX_*) are refused."""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -31,6 +33,14 @@ Report = Annotated[
     Path | None,
     typer.Option("--report", help="Write the issues to FILE.csv or FILE.xlsx."),
 ]
+Queue = Annotated[
+    bool,
+    typer.Option(
+        "--queue",
+        help="Queue the files as import jobs (run by the server's worker or "
+        "`tumbuh jobs run`; follow them with `tumbuh jobs list`) instead of importing now.",
+    ),
+]
 
 
 def _run(
@@ -39,10 +49,25 @@ def _run(
     db: str | None,
     as_json: bool,
     report_path: Path | None,
+    queue: bool = False,
 ) -> None:
     from tumbuh.config import get_settings
-    from tumbuh.imports.limits import ImportLimits
+    from tumbuh.imports.limits import ImportLimitError, ImportLimits
 
+    if queue:
+        from tumbuh.cli.jobs import queue_files
+
+        try:
+            ids = queue_files(kind, files, db or get_settings().database_url)
+        except (ImportLimitError, OSError) as exc:
+            typer.echo(f"error: {getattr(exc, 'message', exc)}", err=True)
+            raise typer.Exit(1) from exc
+        for job_id, path in zip(ids, files, strict=True):
+            typer.echo(f"{path.name}: queued as import job {job_id}")
+        typer.echo(
+            "follow: tumbuh jobs list (run now without a server: tumbuh jobs run)"
+        )
+        return
     engine = open_database(db)
     try:
         report = run_import(
@@ -50,6 +75,7 @@ def _run(
             kind=kind,
             paths=files,
             limits=ImportLimits.from_settings(get_settings()),
+            progress=_progress_printer(),
         )
     finally:
         engine.dispose()
@@ -63,6 +89,22 @@ def _run(
         for failed in report.extra["failed_files"]:
             typer.echo(f"error: {failed['error']}", err=True)
         raise typer.Exit(1)
+
+
+def _progress_printer() -> Callable[[int, int | None], None] | None:
+    """A progress line on a terminal's stderr, rewritten after each chunk (None elsewhere:
+    logs and pipes get the report only)."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(read: int, total: int | None) -> None:
+        of = f" of {total:,}" if total else ""
+        sys.stderr.write(f"\r  read {read:,}{of} rows")
+        if total and read >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    return show
 
 
 def _print(report: ImportReport) -> None:
@@ -85,26 +127,38 @@ def _print(report: ImportReport) -> None:
 
 @import_app.command("eppgbm")
 def eppgbm(
-    files: Files, db: Db = None, as_json: Json = False, report: Report = None
+    files: Files,
+    db: Db = None,
+    as_json: Json = False,
+    report: Report = None,
+    queue: Queue = False,
 ) -> None:
     """e-PPGBM measurement exports: children, mothers, families, z-scored measurements."""
-    _run("eppgbm", files, db, as_json, report)
+    _run("eppgbm", files, db, as_json, report, queue)
 
 
 @import_app.command("families")
 def families(
-    files: Files, db: Db = None, as_json: Json = False, report: Report = None
+    files: Files,
+    db: Db = None,
+    as_json: Json = False,
+    report: Report = None,
+    queue: Queue = False,
 ) -> None:
     """BKKBN family files (one row per member; docs/templates.md §2)."""
-    _run("families", files, db, as_json, report)
+    _run("families", files, db, as_json, report, queue)
 
 
 @import_app.command("screenings")
 def screenings(
-    files: Files, db: Db = None, as_json: Json = False, report: Report = None
+    files: Files,
+    db: Db = None,
+    as_json: Json = False,
+    report: Report = None,
+    queue: Queue = False,
 ) -> None:
     """Screenings of pregnant women, catin and adolescents (docs/templates.md §3)."""
-    _run("screenings", files, db, as_json, report)
+    _run("screenings", files, db, as_json, report, queue)
 
 
 @import_app.command("quarantine")
