@@ -13,7 +13,8 @@ import typer
 from tumbuh.cli._app import app
 
 jobs_app = typer.Typer(
-    help="Import jobs: list the queue, show one job, run the queued jobs now."
+    help="Import jobs: list the queue, show one job, run the queued jobs now.",
+    no_args_is_help=True,
 )
 app.add_typer(jobs_app, name="jobs")
 
