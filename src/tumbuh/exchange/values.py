@@ -1,8 +1,10 @@
 """The figures tumbuh sends to other systems: prevalence and coverage per kab/kota.
 
-One function, :func:`routine_figures`, produces them (today from the register's routine
-prevalence in `tumbuh.surveillance.routine`; when the indicator layer lands it is the one
-place to switch). Exports (DHIS2 JSON/ADX) take its output and nothing else.
+One function, :func:`routine_figures`, produces them, from the register's routine prevalence
+(`tumbuh.surveillance.routine`, the same kernel as the indicator engine); its values and N
+equal the engine's ``*_routine`` and ``measured_coverage_any`` items, which pages and
+`tumbuh indicators` show (tests/exchange/test_dhis2.py). Severe stunting is exported but is
+not a catalogue indicator yet. Exports (DHIS2 JSON/ADX) take its output and nothing else.
 """
 
 from __future__ import annotations
