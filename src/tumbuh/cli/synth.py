@@ -40,7 +40,7 @@ def import_into_db(
     database_url: str | None,
     *,
     risk_model: Path | None = None,
-    alone: bool = False,
+    alone: bool | None = None,
 ) -> list[str]:
     """Load a synthetic province into a database the way a real team would, through the
     real services, and return one summary line per step:
@@ -54,7 +54,7 @@ def import_into_db(
        there, and every family is scored for the year after the data (visit lists, forecast).
 
     `alone=True`: nobody else uses the database yet (`tumbuh demo`), so the importers write
-    in large chunks without pausing for waiting logins (`run_import(alone=True)`).
+    in large chunks without pausing for waiting logins (default: `run_import` decides).
     """
     from tumbuh.cli.db import open_database
     from tumbuh.db.session import unit_of_work

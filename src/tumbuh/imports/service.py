@@ -56,7 +56,7 @@ KINDS = ("eppgbm", "families", "screenings")
 # Rows per chunk, i.e. per write transaction: a few seconds of work at most, far below
 # SQLite's 30 s busy timeout that a login or a page waits for the write lock.
 CHUNK_ROWS = 5_000
-# Rows per chunk when no one else uses the database (`run_import(alone=True)`): the
+# Rows per chunk when no one else uses the database (`run_import(alone=...)`): the
 # per-chunk costs (lookups of existing rows, commit, fsync) over fewer, larger chunks.
 ALONE_CHUNK_ROWS = 100_000
 # Key of the PostgreSQL advisory locks: per transaction (7301) and per import (7302).
@@ -110,6 +110,51 @@ def import_lock(engine: Engine) -> Iterator[None]:
         return
     with _LOCAL_LOCK:
         yield
+
+
+def _serving_path(engine: Engine) -> Path | None:
+    """`<database>.serving` beside a SQLite database file; None for other databases."""
+    url = engine.url
+    database = url.database
+    if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    return Path(f"{database}.serving")
+
+
+@contextmanager
+def serving(engine: Engine) -> Iterator[None]:
+    """Held by a web process while it serves (its lifespan): a shared lock on
+    `<database>.serving`, so that an import can tell that logins and pages may be waiting
+    for SQLite's write lock (`served`). Several web processes share it."""
+    path = _serving_path(engine)
+    if path is None:
+        yield
+        return
+    import fcntl
+
+    with open(path, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def served(engine: Engine) -> bool:
+    """Does a web process serve this SQLite database now (holds `serving`)? False for an
+    in-memory database and for other back-ends (whose readers never wait for an import)."""
+    path = _serving_path(engine)
+    if path is None or not path.exists():
+        return False
+    import fcntl
+
+    with open(path, "a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        return False
 
 
 def _checkpointed(
@@ -256,22 +301,26 @@ def run_import(
     *,
     kind: str,
     paths: Sequence[str | Path],
-    chunk_rows: int = CHUNK_ROWS,
+    chunk_rows: int | None = None,
     limits: ImportLimits | None = None,
     progress: Progress | None = None,
     lock: bool = True,
-    alone: bool = False,
+    alone: bool | None = None,
 ) -> ImportReport:
     """Import the files one after the other, each chunk of rows in its own transaction,
     holding the import lock (`lock=False`: a one-row re-import in a request, which must not
     wait for a whole queued file); a file that cannot be read, or is over `limits`, is
     listed under `failed_files` (other files still go in).
 
-    `alone=True` says no one else uses the database meanwhile (`tumbuh demo` building a
-    database it has not served yet): chunks of `ALONE_CHUNK_ROWS` with no pause between
-    them, since no login or page waits for the write lock."""
-    if alone:
-        chunk_rows = max(chunk_rows, ALONE_CHUNK_ROWS)
+    `alone`: nobody else uses the database meanwhile, so no login or page waits for the
+    write lock: chunks of `ALONE_CHUNK_ROWS` (unless `chunk_rows` is given) with no pause
+    between them. By default (None) a SQLite database is alone when no web process serves
+    it (`serving`); every other database takes `CHUNK_ROWS` and, on SQLite, the pause.
+    """
+    if alone is None:
+        alone = engine.dialect.name == "sqlite" and not served(engine)
+    if chunk_rows is None:
+        chunk_rows = ALONE_CHUNK_ROWS if alone else CHUNK_ROWS
     gap_s = 0.0 if alone else _SQLITE_GAP_S
     report = ImportReport(kind=kind)
     failed: list[dict[str, str]] = []

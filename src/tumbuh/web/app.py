@@ -21,6 +21,7 @@ from tumbuh.config import get_settings as load_settings
 from tumbuh.db.engine import make_engine
 from tumbuh.db.session import session_factory
 from tumbuh.imports.jobs import JobWorker
+from tumbuh.imports.service import serving
 from tumbuh.web import cache, errors, insights
 from tumbuh.web.api import router as api_router
 from tumbuh.web.csrf import COOKIE as CSRF_COOKIE
@@ -118,18 +119,20 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if warm:
-            _preload(app)
-            cache.set_refresher(engine, lambda: _refresh(app))
-            cache.refresh_in_background(engine)  # recomputes what the data outdated
-        worker = _start_import_worker(app) if settings.import_worker else None
-        try:
-            yield
-        finally:
-            if worker is not None:
-                worker.stop()
-                app.state.import_worker = None
-            cache.set_refresher(engine, None)
+        # Imports beside this server pause between chunks for its logins (imports.service).
+        with serving(engine):
+            if warm:
+                _preload(app)
+                cache.set_refresher(engine, lambda: _refresh(app))
+                cache.refresh_in_background(engine)  # recomputes what the data outdated
+            worker = _start_import_worker(app) if settings.import_worker else None
+            try:
+                yield
+            finally:
+                if worker is not None:
+                    worker.stop()
+                    app.state.import_worker = None
+                cache.set_refresher(engine, None)
 
     app = FastAPI(
         lifespan=lifespan,
