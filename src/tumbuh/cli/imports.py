@@ -59,8 +59,12 @@ def _run(
 
         try:
             ids = queue_files(kind, files, db or get_settings().database_url)
-        except (ImportLimitError, OSError) as exc:
-            typer.echo(f"error: {getattr(exc, 'message', exc)}", err=True)
+        except ImportLimitError as exc:
+            typer.echo(f"error: {exc.message_en}", err=True)
+            raise typer.Exit(1) from exc
+        except OSError as exc:
+            name = Path(exc.filename).name if exc.filename else ""
+            typer.echo(f"error: {name}: cannot read file: {exc.strerror}", err=True)
             raise typer.Exit(1) from exc
         for job_id, path in zip(ids, files, strict=True):
             typer.echo(f"{path.name}: queued as import job {job_id}")
