@@ -66,7 +66,9 @@ def test_a_queued_import_waits_then_runs_once(db_url: str, tmp_path: Path) -> No
 
 
 def test_unknown_job_and_empty_queue_answer_plainly(db_url: str) -> None:
-    assert "no import jobs" in runner.invoke(app, ["jobs", "list", "--db", db_url]).stdout
+    assert (
+        "no import jobs" in runner.invoke(app, ["jobs", "list", "--db", db_url]).stdout
+    )
     missing = runner.invoke(app, ["jobs", "show", "7", "--db", db_url])
     assert missing.exit_code == 1
     assert "no import job 7" in missing.output
