@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
 from tumbuh.web.i18n import (
-    CATALOGUE,
+    catalogue,
     format_date,
     format_datetime,
     format_number,
@@ -56,7 +57,18 @@ class TestFormatDate:
 
 class TestTranslate:
     def test_both_catalogues_have_the_same_keys(self) -> None:
-        assert set(CATALOGUE["id"]) == set(CATALOGUE["en"])
+        assert len(catalogue("id")) > 400
+        assert set(catalogue("id")) == set(catalogue("en"))
+
+    def test_both_languages_fill_the_same_fields(self) -> None:
+        fields = re.compile(r"\{(\w+)")
+        ids, ens = catalogue("id"), catalogue("en")
+        differ = {
+            key: (text, ens[key])
+            for key, text in ids.items()
+            if set(fields.findall(text)) != set(fields.findall(ens[key]))
+        }
+        assert differ == {}
 
     def test_placeholders_are_filled_and_missing_keys_fall_back(self) -> None:
         assert translate("users.created", "en", username="ani") == "User ani created."
