@@ -15,10 +15,15 @@ keep codes and parameters, and whoever shows them (web, CLI, reports) renders th
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import functools
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from babel import Locale
+    from babel.numbers import NumberPattern
 
 __all__ = [
     "LANGUAGES",
@@ -29,6 +34,7 @@ __all__ = [
     "format_date",
     "format_datetime",
     "format_number",
+    "format_percent",
     "translate",
 ]
 
@@ -39,7 +45,7 @@ DOMAIN = "tumbuh"
 # Kalimantan Timur keeps Waktu Indonesia Tengah, UTC+8, with no daylight saving.
 WITA = dt.timezone(dt.timedelta(hours=8), "WITA")
 # Babel locale of each language: Indonesian as written in Indonesia.
-BABEL_LOCALE: dict[Lang, str] = {"id": "id_ID", "en": "en"}
+BABEL_LOCALE: dict[str, str] = {"id": "id_ID", "en": "en"}
 
 
 @functools.cache
@@ -66,46 +72,88 @@ def translate(key: str, lang: str = "id", **values: object) -> str:
     return text.format(**values) if values else text
 
 
+@functools.cache
+def _locale(lang: str) -> Locale:
+    from babel import Locale
+
+    return Locale.parse(BABEL_LOCALE.get(lang, "id_ID"))
+
+
+@functools.cache
+def _pattern(
+    decimals: int, min_decimals: int, signed: bool, percent: bool
+) -> NumberPattern:
+    from babel.numbers import parse_pattern
+
+    body = "#,##0"
+    if decimals > 0:
+        body += "." + "0" * min_decimals + "#" * (decimals - min_decimals)
+    if percent:
+        body += "\u00a0%"  # 13,4 % (a space before the sign, kept on one line)
+    return parse_pattern(f"+{body};-{body}" if signed else body)
+
+
 def format_number(
-    value: float | int | None, decimals: int = 1, lang: str = "id"
+    value: float | int | None,
+    decimals: int = 1,
+    lang: str = "id",
+    *,
+    min_decimals: int | None = None,
+    signed: bool = False,
 ) -> str:
-    """12.5 → '12,5' (id) or '12.5' (en); thousands with '.' (id) or ',' (en); None/NaN → '–'."""
+    """12.5 → '12,5' (id) or '12.5' (en), thousands '.' (id) or ',' (en); None/NaN → '–'.
+
+    ``decimals`` fraction digits, rounded half up; with ``min_decimals`` trailing zeros
+    beyond it are dropped (``decimals=2, min_decimals=1``: 1.50 → '1,5', 1.25 → '1,25').
+    ``signed`` writes '+' before positive values. Babel's CLDR symbols of ``id_ID``/``en``.
+    """
     if value is None or value != value:  # NaN
         return "–"
-    text = f"{value:,.{decimals}f}"
-    if lang == "id":
-        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
-    return text
+    least = decimals if min_decimals is None else min(min_decimals, decimals)
+    pattern = _pattern(decimals, least, signed, False)
+    with decimal.localcontext(rounding=decimal.ROUND_HALF_UP):
+        return str(pattern.apply(value, _locale(lang)))
 
 
-_MONTHS: dict[str, tuple[str, ...]] = {
-    "id": (
-        "Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli",
-        "Agustus", "September", "Oktober", "November", "Desember",
-    ),
-    "en": (
-        "January", "February", "March", "April", "May", "June", "July",
-        "August", "September", "October", "November", "December",
-    ),
-}  # fmt: skip
+def format_percent(
+    value_pct: float | None,
+    decimals: int = 1,
+    lang: str = "id",
+    *,
+    min_decimals: int | None = None,
+) -> str:
+    """A percentage given in points: 13.4 → '13,4 %' (id) or '13.4 %' (en); None/NaN → '–'."""
+    if value_pct is None or value_pct != value_pct:
+        return "–"
+    least = decimals if min_decimals is None else min(min_decimals, decimals)
+    pattern = _pattern(decimals, least, False, True)
+    # Babel multiplies a percent pattern's value by 100: hand it the fraction, exactly.
+    fraction = decimal.Decimal(str(value_pct)) / 100
+    with decimal.localcontext(rounding=decimal.ROUND_HALF_UP):
+        return str(pattern.apply(fraction, _locale(lang))).replace("\u00a0", " ")
 
 
 def format_date(value: dt.date | dt.datetime | None, lang: str = "id") -> str:
-    """18 November 2025 (id) or 18 November 2025 (en, same order); None → '–'."""
+    """18 November 2025 (id: Babel's month names of id_ID) or 18 November 2025 (en); None → '–'."""
     if value is None:
         return "–"
-    months = _MONTHS.get(lang, _MONTHS["id"])
-    return f"{value.day} {months[value.month - 1]} {value.year}"
+    from babel.dates import format_date as babel_date
+
+    day = value.date() if isinstance(value, dt.datetime) else value
+    return str(babel_date(day, "d MMMM y", locale=_locale(lang)))
 
 
 def format_datetime(value: dt.datetime | None, lang: str = "id") -> str:
     """Local Kaltim time: 18 November 2025 14.05 WITA (id writes hours.minutes, per PUEBI)."""
     if value is None:
         return "–"
+    from babel.dates import format_datetime as babel_datetime
+
     if (
         value.tzinfo is None
     ):  # SQLite hands back naive datetimes; they are stored as UTC
         value = value.replace(tzinfo=dt.UTC)
+    time = "HH.mm" if lang == "id" else "HH:mm"
     local = value.astimezone(WITA)
-    sep = "." if lang == "id" else ":"
-    return f"{format_date(local, lang)} {local.hour:02d}{sep}{local.minute:02d} WITA"
+    text = babel_datetime(local, f"d MMMM y {time}", tzinfo=WITA, locale=_locale(lang))
+    return f"{text} WITA"

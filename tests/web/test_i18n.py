@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 import pytest
 
@@ -12,6 +13,7 @@ from tumbuh.web.i18n import (
     format_date,
     format_datetime,
     format_number,
+    format_percent,
     pick_language,
     translate,
 )
@@ -37,6 +39,29 @@ class TestFormatNumber:
         self, value: float | None, decimals: int, lang: str, expected: str
     ) -> None:
         assert format_number(value, decimals, lang) == expected  # type: ignore[arg-type]
+
+    @pytest.mark.parametrize(
+        ("value", "kwargs", "expected_id", "expected_en"),
+        [
+            (1.5, {"decimals": 2, "min_decimals": 1}, "1,5", "1.5"),
+            (1.25, {"decimals": 2, "min_decimals": 1}, "1,25", "1.25"),
+            (12.0, {"decimals": 2, "min_decimals": 0}, "12", "12"),
+            (100, {"decimals": 0, "signed": True}, "+100", "+100"),
+            (-1.84, {"decimals": 2, "signed": True}, "-1,84", "-1.84"),
+            (2.675, {"decimals": 2}, "2,68", "2.68"),  # half up on the decimal text
+        ],
+    )
+    def test_babel_patterns(
+        self, value: float, kwargs: dict[str, Any], expected_id: str, expected_en: str
+    ) -> None:
+        assert format_number(value, lang="id", **kwargs) == expected_id
+        assert format_number(value, lang="en", **kwargs) == expected_en
+
+    def test_percent_in_points(self) -> None:
+        assert format_percent(13.4) == "13,4 %"
+        assert format_percent(13.45, 1, "en") == "13.5 %"
+        assert format_percent(1234.5, 1, "id") == "1.234,5 %"
+        assert format_percent(None) == "–"
 
 
 class TestFormatDate:

@@ -9,13 +9,14 @@ import typer
 
 from tumbuh.cli._app import app
 from tumbuh.errors import InvalidInput, TumbuhError
+from tumbuh.i18n import format_number
 
 if TYPE_CHECKING:
     from tumbuh.reports.warning import WarningResult
 
 
-def _fmt(value: float | None, digits: int = 1) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
+def _fmt(value: float | None, digits: int = 1, lang: str = "id") -> str:
+    return "-" if value is None else format_number(value, digits, lang)
 
 
 def _print_table(result: WarningResult, language: str) -> None:
@@ -41,7 +42,8 @@ def _print_table(result: WarningResult, language: str) -> None:
         )
         typer.echo(
             f"{item.region_code:<7} {item.region_name[:32]:<32} {item.status!s:<9} "
-            f"{_fmt(item.latest_value):>6} {_fmt(prev):>6} {_fmt(item.arr):>7} "
+            f"{_fmt(item.latest_value, 1, language):>6} {_fmt(prev, 1, language):>6} "
+            f"{_fmt(item.arr, 1, language):>7} "
             f"{below:>5} {projected:>9}"
         )
     typer.echo("")

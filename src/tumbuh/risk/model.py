@@ -34,6 +34,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from tumbuh.errors import InvalidInput
+from tumbuh.i18n import format_number
 from tumbuh.risk.config import KrsRules
 from tumbuh.risk.krs import classify_krs_frame, family_inputs
 from tumbuh.risk.signals import weight_faltering
@@ -852,7 +853,7 @@ def evaluate(
 
 
 def _id_num(x: float, decimals: int = 1) -> str:
-    return f"{x:.{decimals}f}".replace(".", ",")
+    return format_number(x, decimals, "id")
 
 
 # Each explanation group: features it sums, and a function (row) -> (Indonesian, English).

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tumbuh.errors import InvalidInput, NotFound
+from tumbuh.i18n import format_number
 from tumbuh.register.models import Facility, Family, Measurement, Person, Region
 from tumbuh.risk.krs import krs_at
 from tumbuh.risk.models import RiskScore
@@ -513,7 +514,7 @@ def write_pdf(vl: VisitList, path: Path) -> None:
                 table.row(
                     [
                         clean(
-                            f"{rec[k]:.1f}".replace(".", ",")
+                            format_number(rec[k], 1, "id")
                             if k == "risk_pct"
                             else str(rec[k])
                         )

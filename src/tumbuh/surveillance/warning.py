@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from tumbuh.i18n import format_number, format_percent
 from tumbuh.surveillance import trends
 from tumbuh.surveillance.trends import StandardError, SurveyAssumptions
 
@@ -143,22 +144,17 @@ def _r(value: float | None, digits: int) -> float | None:
 
 
 def _num(value: float, lang: str, *, min_decimals: int = 1) -> str:
-    text = f"{value:.2f}".rstrip("0")
-    decimals = len(text.split(".")[1])
-    if decimals < min_decimals:
-        text = f"{value:.{min_decimals}f}"
-    text = text.rstrip(".")
-    return text.replace(".", ",") if lang == "id" else text
+    """A published figure as given: up to two decimals, at least ``min_decimals``."""
+    return format_number(value, 2, lang, min_decimals=min_decimals)
 
 
 def _one(value: float, lang: str) -> str:
     """A derived quantity (change, uncertainty, ARR) to one decimal."""
-    text = f"{value:.1f}"
-    return text.replace(".", ",") if lang == "id" else text
+    return format_number(value, 1, lang)
 
 
 def _pct(value: float, lang: str) -> str:
-    return f"{_num(value, lang)} %"
+    return format_percent(value, 2, lang, min_decimals=1)
 
 
 def _signed(value: float, lang: str) -> str:

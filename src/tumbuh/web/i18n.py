@@ -15,6 +15,7 @@ from tumbuh.i18n import (
     format_date,
     format_datetime,
     format_number,
+    format_percent,
     translate,
 )
 
@@ -26,6 +27,7 @@ __all__ = [
     "format_date",
     "format_datetime",
     "format_number",
+    "format_percent",
     "pick_language",
     "translate",
 ]

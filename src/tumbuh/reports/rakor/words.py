@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from tumbuh.i18n import translate
+from tumbuh.i18n import format_number, format_percent, translate
 
 Lang = Literal["id", "en"]
 LANGS: tuple[Lang, ...] = ("id", "en")
@@ -20,13 +20,8 @@ def word(key: str, lang: Lang, **values: object) -> str:
 
 def number(value: float | None, lang: Lang, digits: int = 1) -> str:
     """1234.5 -> '1.234,5' (id) or '1,234.5' (en); None -> '-'."""
-    if value is None:
-        return "-"
-    text = f"{value:,.{digits}f}"
-    if lang == "id":
-        text = text.replace(",", "_").replace(".", ",").replace("_", ".")
-    return text
+    return "-" if value is None else format_number(value, digits, lang)
 
 
 def percent(value: float | None, lang: Lang) -> str:
-    return "-" if value is None else f"{number(value, lang)} %"
+    return "-" if value is None else format_percent(value, 1, lang)
