@@ -17,7 +17,10 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import functools
-from collections.abc import Mapping
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -30,11 +33,17 @@ __all__ = [
     "LOCALE_DIR",
     "WITA",
     "Lang",
+    "Message",
     "catalogue",
+    "dumps",
     "format_date",
     "format_datetime",
     "format_number",
     "format_percent",
+    "loads",
+    "localise",
+    "neutral",
+    "render_all",
     "translate",
 ]
 
@@ -94,7 +103,7 @@ def _pattern(
 
 
 def format_number(
-    value: float | int | None,
+    value: float | int | decimal.Decimal | None,
     decimals: int = 1,
     lang: str = "id",
     *,
@@ -157,3 +166,78 @@ def format_datetime(value: dt.datetime | None, lang: str = "id") -> str:
     local = value.astimezone(WITA)
     text = babel_datetime(local, f"d MMMM y {time}", tzinfo=WITA, locale=_locale(lang))
     return f"{text} WITA"
+
+
+# --------------------------------------------------------------------- messages
+# A domain object keeps what to say, not how: a catalogue key and its parameters in a
+# language-neutral form (numbers as decimal text "22.8" / "+100", dates as ISO "2025-03-01",
+# anything else verbatim). It is rendered in the reader's language at display time, numbers
+# and dates through Babel. Stored, a list of messages is JSON (see `dumps` / `loads`).
+
+_NUMBER = re.compile(r"[+-]?\d+(?:\.(\d+))?")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def neutral(value: float | int, decimals: int = 0, *, signed: bool = False) -> str:
+    """A number as language-neutral decimal text with ``decimals`` places (22.8, +100)."""
+    sign = "+" if signed else ""
+    return f"{value:{sign}.{decimals}f}"
+
+
+def localise(value: str, lang: str) -> str:
+    """A neutral parameter in ``lang``: '22.8' -> '22,8' (id), '2025-03-01' -> '1 Maret 2025'."""
+    number = _NUMBER.fullmatch(value)
+    if number:
+        decimals = len(number.group(1) or "")
+        return format_number(
+            decimal.Decimal(value), decimals, lang, signed=value.startswith("+")
+        )
+    if _ISO_DATE.fullmatch(value):
+        return format_date(dt.date.fromisoformat(value), lang)
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A catalogue key and its neutral parameters: a sentence to be said in any language."""
+
+    key: str
+    values: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def of(cls, key: str, **values: str) -> Message:
+        return cls(key, tuple(sorted(values.items())))
+
+    def render(self, lang: str) -> str:
+        return translate(
+            self.key, lang, **{k: localise(v, lang) for k, v in self.values}
+        )
+
+
+def render_all(messages: Iterable[Message], lang: str, sep: str = "; ") -> str:
+    """Messages in ``lang``, joined by ``sep``."""
+    return sep.join(m.render(lang) for m in messages)
+
+
+def dumps(messages: Iterable[Message]) -> str:
+    """Messages as JSON text for a database column: ``[["key", {"name": "22.8"}], ...]``;
+    no message gives ''."""
+    rows = [[m.key, dict(m.values)] for m in messages]
+    return json.dumps(rows, ensure_ascii=False, separators=(",", ":")) if rows else ""
+
+
+def loads(text: str | None) -> list[Message] | None:
+    """Messages stored by `dumps` ('' gives []); None when ``text`` is not such JSON (a
+    sentence stored by an earlier version: show it as it is)."""
+    if not text:
+        return []
+    if not text.startswith("[["):
+        return None
+    try:
+        rows = json.loads(text)
+    except ValueError:
+        return None
+    return [
+        Message.of(str(key), **{k: str(v) for k, v in values.items()})
+        for key, values in rows
+    ]

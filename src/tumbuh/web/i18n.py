@@ -16,6 +16,7 @@ from tumbuh.i18n import (
     format_datetime,
     format_number,
     format_percent,
+    render_all,
     translate,
 )
 
@@ -29,6 +30,7 @@ __all__ = [
     "format_number",
     "format_percent",
     "pick_language",
+    "render_all",
     "translate",
 ]
 

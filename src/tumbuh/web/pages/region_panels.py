@@ -141,9 +141,11 @@ def panel_xlsx(
     )  # fmt: skip
 
 
-def _visit_list(db: Session, code: str) -> risk_visits.VisitList | None:
+def _visit_list(
+    db: Session, code: str, lang: str = "id"
+) -> risk_visits.VisitList | None:
     try:
-        return risk_visits.visit_list(db, desa_code=code)
+        return risk_visits.visit_list(db, desa_code=code, lang=lang)
     except NotFound:
         return None
 
@@ -199,7 +201,7 @@ def desa_context(
         return out
     out["alerts"] = insights.desa_alerts(db, code, lang=lang)
     # The list itself is reused per data generation; the page copies the rows it shows.
-    vl = cached(db, ("visit_list", code), lambda: _visit_list(db, code))
+    vl = cached(db, ("visit_list", code, lang), lambda: _visit_list(db, code, lang))
     if vl is not None:
         rows = vl.rows.head(VISITS_ON_PAGE).to_dict("records")
         ids = register_read.family_ids_by_kk(

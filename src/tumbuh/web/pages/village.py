@@ -58,7 +58,7 @@ def today_page(request: Request, user: PageUser, db: DbDep, lang: LangDep) -> Re
     require_record(user, code)
     region = get_region(code)
     alerts = insights.desa_alerts(db, code, lang=lang)[:TODAY_ALERTS]
-    vl, rows = village_data.visit_rows(db, code)
+    vl, rows = village_data.visit_rows(db, code, lang)
     latest = visits.latest_visits(db, desa_code=code)
     shown, moved = visits.apply_visits(rows, latest)
     shown = shown[:TODAY_VISITS]

@@ -16,18 +16,18 @@ from tumbuh.web.cache import cached
 __all__ = ["child_contacts", "family_contacts", "visit_rows"]
 
 
-def _visit_list(db: Session, code: str) -> risk_visits.VisitList | None:
+def _visit_list(db: Session, code: str, lang: str) -> risk_visits.VisitList | None:
     try:
-        return risk_visits.visit_list(db, desa_code=code)
+        return risk_visits.visit_list(db, desa_code=code, lang=lang)
     except NotFound:
         return None
 
 
 def visit_rows(
-    db: Session, code: str
+    db: Session, code: str, lang: str = "id"
 ) -> tuple[risk_visits.VisitList | None, list[dict[str, Any]]]:
     """(the desa's visit list, its rows with ``family_id``), unmasked: mask before showing."""
-    vl = cached(db, ("visit_list", code), lambda: _visit_list(db, code))
+    vl = cached(db, ("visit_list", code, lang), lambda: _visit_list(db, code, lang))
     if vl is None:
         return None, []
     rows: list[dict[str, Any]] = [
