@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
+from tests.language_words import offending
 from tests.web.conftest import INSIDE_CHILD, INSIDE_FAMILY, login
 
 from tumbuh.accounts.models import User
@@ -27,25 +28,6 @@ from tumbuh.db.session import unit_of_work
 from tumbuh.imports.models import ImportJob
 from tumbuh.register.models import Facility, Family, Person, Region
 
-# Words only Indonesian uses: a sign of an untranslated text on an English page.
-INDONESIAN = {
-    "dan", "yang", "anak", "keluarga", "ya", "tidak", "belum", "sudah", "dengan", "untuk",
-    "dari", "bulan", "tahun", "ibu", "hamil", "kepala", "istri", "naik", "turun", "unduh",
-    "simpan", "beranda", "keluar", "kembali", "alasan", "tindakan", "kunjungi", "rujuk",
-    "sumur", "jamban", "minum", "layak", "umur", "pengguna", "wilayah", "catatan",
-    "tanggal", "diberikan", "laki-laki", "perempuan", "berisiko", "sasaran", "cakupan",
-}  # fmt: skip
-# Words only English uses: a sign of an untranslated text on an Indonesian page.
-ENGLISH = {
-    "the", "and", "of", "with", "children", "child", "family", "families", "yes",
-    "not", "download", "save", "boy", "girl", "below", "rising", "falling", "measured",
-    "weight", "height", "mother", "visit", "missing", "received", "given", "planned",
-    "refused", "users", "coverage", "reasons", "next", "action", "none", "unknown",
-}  # fmt: skip
-# A lower-case word with an underscore is a code (bottled_refill, own_septic,
-# adolescent_girl, pantau_tumbuh), never a word a reader should see.
-RAW_CODE = re.compile(r"(?<![\w./-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w/-])")
-WORD = re.compile(r"[A-Za-zÀ-ÿ]+(?:-[A-Za-zÀ-ÿ]+)*")
 # Where no region is in the path, and every level of region where one is.
 REGIONS = ("64", "64.71", "64.71.01", "64.71.01.1001")
 VISIBLE_ATTRIBUTES = ("title", "aria-label", "placeholder", "alt")
@@ -56,7 +38,9 @@ def visible_text(html: str, lang: str) -> str:
     element declares to be in another language (``lang="en"`` on an Indonesian page: a
     technical log line, a name) is left out, as a screen reader would switch voice."""
     doc = lxml.html.fromstring(html)
-    for node in doc.xpath("//script|//style|//template|//noscript"):
+    # <code> holds identifiers one types (a region or intervention code, a statistic's
+    # name): not words to translate.
+    for node in doc.xpath("//script|//style|//template|//noscript|//code"):
         node.drop_tree()
     for node in doc.xpath(f"//body//*[@lang and @lang != '{lang}']"):
         node.drop_tree()
@@ -65,17 +49,6 @@ def visible_text(html: str, lang: str) -> str:
         parts += [str(v) for v in doc.xpath(f"//@{attr}")]
     parts += [str(v) for v in doc.xpath("//input[@type='submit']/@value")]
     return "\n".join(parts)
-
-
-def offending(text: str, lang: str, names: list[str]) -> list[str]:
-    """Words of the other language and raw codes in ``text`` (names of people and places
-    taken out first)."""
-    for name in names:
-        text = text.replace(name, " ")
-    found = sorted(set(RAW_CODE.findall(text)))
-    other = INDONESIAN if lang == "en" else ENGLISH
-    found += sorted({w for w in WORD.findall(text) if w.lower() in other})
-    return found
 
 
 @pytest.fixture(scope="module")

@@ -328,27 +328,27 @@ def assess_region(
         out.status = Status.rising
         out.rise_exceeds_uncertainty = exceeds
         out.say(
-            "Status rising: angka terbaru di atas putaran sebelumnya",
+            "Status naik: angka terbaru di atas putaran sebelumnya",
             "Status rising: the latest figure is above the previous round",
         )
     elif on_track:
         out.status = Status.on_track
         out.say(
-            "Status on_track: tidak naik, dan sudah mencapai target atau diproyeksikan "
+            "Status sesuai target: tidak naik, dan sudah mencapai target atau diproyeksikan "
             "mencapainya tepat waktu pada ARR saat ini",
-            "Status on_track: not rising, and at the target or projected to reach it in "
+            "Status on track: not rising, and at the target or projected to reach it in "
             "time at the current ARR",
         )
     elif change < 0 and exceeds:
         out.status = Status.falling
         out.say(
-            "Status falling: penurunan melampaui ketidakpastian, tetapi target belum di jalur",
+            "Status turun: penurunan melampaui ketidakpastian, tetapi target belum di jalur",
             "Status falling: the fall exceeds its uncertainty, but the target is not in reach",
         )
     else:
         out.status = Status.stalled
         out.say(
-            "Status stalled: tidak naik, tetapi penurunan tidak melampaui ketidakpastian "
+            "Status mandek: tidak naik, tetapi penurunan tidak melampaui ketidakpastian "
             "dan target belum di jalur",
             "Status stalled: not rising, but any fall is within its uncertainty and the "
             "target is not in reach",

@@ -151,7 +151,7 @@ def _visit_list(
 
 
 def _gap_rows(
-    db: Session, code: str, role: str, *, decile: int
+    db: Session, code: str, role: str, *, decile: int, lang: str = "id"
 ) -> tuple[Any, list[dict[str, Any]]]:
     gaps = insights.desa_convergence(db, code, year=None, welfare_max_decile=decile)
     if gaps is None:
@@ -161,7 +161,8 @@ def _gap_rows(
     for rec in gaps.missing.to_dict("records"):
         fid = int(rec["family_id"])
         who = f" ({rec['person_name']})" if rec.get("person_name") else ""
-        items.setdefault(fid, []).append(f"{rec['name_id']}{who}")
+        name = rec["name_en"] if lang == "en" and rec.get("name_en") else rec["name_id"]
+        items.setdefault(fid, []).append(f"{name}{who}")
         sectors.setdefault(fid, set()).add(str(rec["sector"]))
     rows = []
     for fam in gaps.families.to_dict("records"):
@@ -221,7 +222,7 @@ def desa_context(
             "visits_more": max(0, len(vl.rows) - VISITS_ON_PAGE),
         }
     decile = get_settings(request).welfare_eligible_max_decile
-    gaps, gap_rows = _gap_rows(db, code, user.role, decile=decile)
+    gaps, gap_rows = _gap_rows(db, code, user.role, decile=decile, lang=lang)
     out |= {"gaps": gaps, "gap_rows": gap_rows}
     if vl is not None or gap_rows:
         accounts.record(
