@@ -23,6 +23,7 @@ from tumbuh.register.models import (
 )
 from tumbuh.risk.model import FEATURE_NAMES, TrainedModel, build_family_years
 from tumbuh.risk.models import RiskScore
+from tumbuh.risk.read import said
 from tumbuh.risk.service import (
     evaluate_register,
     load_frames,
@@ -174,7 +175,16 @@ def test_score_register_stores_and_replaces_the_year(session: Session) -> None:
     rows = session.scalars(select(RiskScore).where(RiskScore.year == 2024)).all()
     assert len(rows) == 2
     by_family = {r.family_id: r for r in rows}
-    assert by_family[ids["b"]].reasons_id.startswith("Ibu hamil KEK (LiLA 22,8 cm)")
+    # Stored as messages (catalogue keys + parameters), said in the reader's language.
+    b = by_family[ids["b"]]
+    assert b.reasons_id.startswith('[["risk.reason.kek",{"muac":"22.8"}]')
+    assert b.reasons_en == ""
+    assert said(b.reasons_id, b.reasons_en, "id").startswith(
+        "Ibu hamil KEK (LiLA 22,8 cm)"
+    )
+    assert said(b.reasons_id, b.reasons_en, "en").startswith(
+        "Mother with chronic energy deficiency in pregnancy (MUAC 22.8 cm)"
+    )
     assert by_family[ids["a"]].krs_factors == "water;latrine;too_young"
     assert by_family[ids["a"]].desa_code == DESA
     score_register(session, model=model, year=2024)

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tumbuh.i18n import render_all
 from tumbuh.risk.config import SignalRules
 from tumbuh.risk.signals import (
     anaemia,
@@ -29,8 +30,11 @@ class TestKek:
 
     def test_reason_in_both_languages(self) -> None:
         sig = kek([22.8, 25.0])
-        assert sig.reason_id.tolist() == ["Ibu hamil KEK (LiLA 22,8 cm < 23,5 cm)", ""]
-        assert sig.reason_en[0] == (
+        assert sig.reasons("id").tolist() == [
+            "Ibu hamil KEK (LiLA 22,8 cm < 23,5 cm)",
+            "",
+        ]
+        assert sig.reasons("en")[0] == (
             "Pregnant woman with chronic energy deficiency (MUAC 22.8 cm < 23.5 cm)"
         )
 
@@ -69,9 +73,9 @@ class TestAnaemia:
     def test_mixed_groups_and_reasons(self) -> None:
         sig = anaemia([10.5, 11.5, 13.0], pregnant=[True, False, False])
         assert sig.flag.tolist() == [True, True, False]
-        assert sig.reason_id[0] == "Anemia ibu hamil (Hb 10,5 g/dL < 11 g/dL)"
-        assert sig.reason_en[1] == "Anaemia, not pregnant (Hb 11.5 g/dL < 12 g/dL)"
-        assert sig.reason_en[2] == ""
+        assert sig.reasons("id")[0] == "Anemia ibu hamil (Hb 10,5 g/dL < 11 g/dL)"
+        assert sig.reasons("en")[1] == "Anaemia, not pregnant (Hb 11.5 g/dL < 12 g/dL)"
+        assert sig.reasons("en")[2] == ""
 
 
 class TestLowBirthWeight:
@@ -84,9 +88,17 @@ class TestLowBirthWeight:
         assert low_birth_weight([grams]).flag.tolist() == [flag]
 
     def test_reason(self) -> None:
+        sig = low_birth_weight([2400])
+        # Babel's id_ID groups thousands with a dot: 2.400 g.
+        assert sig.reasons("id")[0] == "BBLR (berat lahir 2.400 g < 2.500 g)"
         assert (
-            low_birth_weight([2400]).reason_id[0]
-            == "BBLR (berat lahir 2400 g < 2500 g)"
+            sig.reasons("en")[0] == "Low birth weight (birth weight 2,400 g < 2,500 g)"
+        )
+        message = sig.messages()[0]
+        assert message is not None
+        assert (message.key, dict(message.values)) == (
+            "signal.reason.lbw",
+            {"value": "2400", "cut": "2500"},
         )
 
 
@@ -242,14 +254,10 @@ class TestWeightFaltering:
     def test_two_consecutive_t_is_2t(self) -> None:
         out = weight_faltering(series([6.0, 6.4, 6.5, 6.6, 7.0, 7.0], start_age=5))
         assert out["nt"].tolist() == ["B", "N", "T", "2T", "N", "T"]
-        assert (
-            out["reason_id"]
-            .iloc[3]
-            .startswith(
-                "2T: tidak naik 2 bulan berturut-turut (kenaikan +100 g < KBM 300 g"
-            )
+        assert render_all(out["reasons"].iloc[3], "id").startswith(
+            "2T: tidak naik 2 bulan berturut-turut (kenaikan +100 g < KBM 300 g"
         )
-        assert out["reason_en"].iloc[2] == (
+        assert render_all(out["reasons"].iloc[2], "en") == (
             "T: not gaining (gain +100 g < minimum 400 g, age 7 months)"
         )
 
@@ -290,7 +298,7 @@ class TestWeightFaltering:
     def test_bgm_below_minus_3(self, zwei: float, bgm: bool) -> None:
         out = weight_faltering(series([6.0], zwei=[zwei]))
         assert out["bgm"].tolist() == [bgm]
-        assert ("BGM" in out["reason_id"].iloc[0]) == bgm
+        assert ("BGM" in render_all(out["reasons"].iloc[0], "id")) == bgm
 
     def test_falling_haz_needs_three_months(self) -> None:
         zlen = [-1.0, -1.3, -1.45, -1.5, -1.6]
@@ -300,9 +308,15 @@ class TestWeightFaltering:
         assert out["haz_drop"].iloc[3] == pytest.approx(0.5)
         assert out["haz_falling"].tolist() == [False, False, False, True, False]
         assert out["haz_drop"].iloc[4] == pytest.approx(0.3)
-        assert out["reason_en"].iloc[3] == (
-            "Length/height-for-age fell 0.50 SD since 2024-01-10 (-1.00 → -1.50)"
+        assert render_all(out["reasons"].iloc[3], "en") == (
+            "Length/height-for-age fell 0.50 SD since 10 January 2024 (-1.00 → -1.50)"
         )
+        assert render_all(out["reasons"].iloc[3], "id") == (
+            "PB/U atau TB/U turun 0,50 SD sejak 10 Januari 2024 (-1,00 → -1,50)"
+        )
+        # Stored as a code and neutral parameters, not as a sentence.
+        assert out["reasons"].iloc[3][0].key == "signal.reason.haz_falling"
+        assert dict(out["reasons"].iloc[3][0].values)["since"] == "2024-01-10"
 
     def test_falling_haz_drop_is_a_setting(self) -> None:
         zlen = [-1.0, -1.1, -1.2, -1.4]

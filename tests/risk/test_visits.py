@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from tumbuh.errors import InvalidInput, NotFound
+from tumbuh.i18n import Message, dumps
 from tumbuh.register.models import Facility, Family, Measurement, Person, Region
 from tumbuh.risk.models import RiskScore
 from tumbuh.risk.visits import (
@@ -436,3 +437,26 @@ def _pages(data: bytes) -> int:
         + data.count(b"/Type /Page>>")
         + data.count(b"/Type /Page ")
     )
+
+
+def test_the_list_is_said_in_the_reader_language(session: Session) -> None:
+    """Reasons stored as messages are said in English; sentences stored by an earlier
+    version (Indonesian only) are shown as they are; KRS and actions follow the language."""
+    ids = _populate(session)
+    low = session.scalars(
+        select(RiskScore).where(RiskScore.family_id == ids["low"])
+    ).one()
+    low.signal_keys = "kek"
+    low.signals_id = dumps([Message.of("risk.signal.kek", muac="22.8")])
+    session.flush()
+    en = visit_list(session, desa_code=DESA, lang="en").rows
+    assert en["signals"].iloc[2] == "Pregnant woman with MUAC 22.8 cm (< 23.5)"
+    assert list(en["krs"]) == ["No", "No", "Yes"]
+    assert (
+        en["action"].iloc[2].startswith("Visit: Check the pregnant mother's MUAC & Hb")
+    )
+    assert "drinking water" in en["action"].iloc[2]
+    old = visit_list(session, desa_code=DESA, lang="en").rows["reasons"].iloc[2]
+    id_rows = visit_list(session, desa_code=DESA).rows
+    assert old == id_rows["reasons"].iloc[2]  # a stored sentence, as it is
+    assert id_rows["signals"].iloc[2] == "Ibu hamil KEK (LiLA 22,8 cm)"

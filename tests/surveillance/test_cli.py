@@ -8,11 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, delete, select
+from tests.language_words import offending
 from typer.testing import CliRunner
 
 from tumbuh.cli import app
 from tumbuh.config import Settings
+from tumbuh.db.engine import make_engine
+from tumbuh.db.session import unit_of_work
+from tumbuh.register.models import Region
 from tumbuh.surveillance import service
 from tumbuh.surveillance.models import ProgrammeAggregate, PublishedFigure, Target
 
@@ -199,6 +203,19 @@ class TestWarning:
         assert "Kota Balikpapan" in out.stdout
         assert "rising" in out.stdout
         assert "rose three rounds in a row" in out.stdout
+
+    @pytest.mark.parametrize("lang", ["en", "id"])
+    def test_the_table_speaks_one_language(self, db_url: str, lang: str) -> None:
+        """Headers, statuses, yes/no and reasons in the language asked for: no word of the
+        other language, no raw code (the language test of issue 17, for the CLI)."""
+        invoke("import", "aggregates", "--db", db_url)
+        out = invoke("warning", "--year", "2024", "--lang", lang, "--db", db_url).stdout
+        engine = make_engine(db_url)
+        with unit_of_work(engine) as session:
+            names = sorted(session.scalars(select(Region.name)), key=len, reverse=True)
+        engine.dispose()
+        assert "Kota Balikpapan" in out
+        assert offending(out, lang, names) == []
 
     def test_province_level_compares_with_the_nation(self, db_url: str) -> None:
         invoke("import", "aggregates", "--db", db_url)

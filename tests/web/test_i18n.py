@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from typing import Any
 
 import pytest
 
 from tumbuh.web.i18n import (
-    CATALOGUE,
+    catalogue,
     format_date,
     format_datetime,
     format_number,
+    format_percent,
     pick_language,
     translate,
 )
@@ -37,6 +40,29 @@ class TestFormatNumber:
     ) -> None:
         assert format_number(value, decimals, lang) == expected  # type: ignore[arg-type]
 
+    @pytest.mark.parametrize(
+        ("value", "kwargs", "expected_id", "expected_en"),
+        [
+            (1.5, {"decimals": 2, "min_decimals": 1}, "1,5", "1.5"),
+            (1.25, {"decimals": 2, "min_decimals": 1}, "1,25", "1.25"),
+            (12.0, {"decimals": 2, "min_decimals": 0}, "12", "12"),
+            (100, {"decimals": 0, "signed": True}, "+100", "+100"),
+            (-1.84, {"decimals": 2, "signed": True}, "-1,84", "-1.84"),
+            (2.675, {"decimals": 2}, "2,68", "2.68"),  # half up on the decimal text
+        ],
+    )
+    def test_babel_patterns(
+        self, value: float, kwargs: dict[str, Any], expected_id: str, expected_en: str
+    ) -> None:
+        assert format_number(value, lang="id", **kwargs) == expected_id
+        assert format_number(value, lang="en", **kwargs) == expected_en
+
+    def test_percent_in_points(self) -> None:
+        assert format_percent(13.4) == "13,4 %"
+        assert format_percent(13.45, 1, "en") == "13.5 %"
+        assert format_percent(1234.5, 1, "id") == "1.234,5 %"
+        assert format_percent(None) == "–"
+
 
 class TestFormatDate:
     def test_indonesian_month_names(self) -> None:
@@ -56,7 +82,18 @@ class TestFormatDate:
 
 class TestTranslate:
     def test_both_catalogues_have_the_same_keys(self) -> None:
-        assert set(CATALOGUE["id"]) == set(CATALOGUE["en"])
+        assert len(catalogue("id")) > 400
+        assert set(catalogue("id")) == set(catalogue("en"))
+
+    def test_both_languages_fill_the_same_fields(self) -> None:
+        fields = re.compile(r"\{(\w+)")
+        ids, ens = catalogue("id"), catalogue("en")
+        differ = {
+            key: (text, ens[key])
+            for key, text in ids.items()
+            if set(fields.findall(text)) != set(fields.findall(ens[key]))
+        }
+        assert differ == {}
 
     def test_placeholders_are_filled_and_missing_keys_fall_back(self) -> None:
         assert translate("users.created", "en", username="ani") == "User ani created."

@@ -284,7 +284,7 @@ def test_desa_page_lists_new_stunting(figures_app: FastAPI, figures_db: Engine) 
     table = html.split('id="alerts-table"')[1].split("</table>")[0]
     assert "Ani Lestari" in table
     assert "stunting baru" in table
-    assert "-1.00 → -2.30" in table
+    assert "-1,00 → -2,30" in table  # Indonesian decimals on an Indonesian page
     status, html, _ = _get(figures_app, "fig_team", "/regions/64.71.01.1001")
     assert 'id="alerts-title"' in html
     assert 'id="alerts-table"' not in html

@@ -146,6 +146,7 @@ def score_cmd(
 ) -> None:
     """Score every family in the unit and store the scores (for visit lists and forecast)."""
     from tumbuh.db.session import unit_of_work
+    from tumbuh.i18n import render_all
     from tumbuh.risk.service import load_model, score_register
 
     trained = load_model(model)
@@ -177,7 +178,10 @@ def score_cmd(
             "reasons_id",
             "reasons_en",
         ]
-        frame = table[cols]
+        frame = table.assign(
+            reasons_id=table["reasons"].map(lambda m: render_all(m, "id")),
+            reasons_en=table["reasons"].map(lambda m: render_all(m, "en")),
+        )[cols]
         from tumbuh.tabular.guard import XLSX_ENGINE_KWARGS, guard_frame
 
         if out.suffix.lower() == ".xlsx":

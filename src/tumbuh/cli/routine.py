@@ -219,6 +219,7 @@ def faltering(
     from tumbuh.config import get_settings
     from tumbuh.db.engine import make_engine
     from tumbuh.db.session import unit_of_work
+    from tumbuh.i18n import render_all
     from tumbuh.risk.signals import weight_faltering
     from tumbuh.surveillance import routine
 
@@ -255,10 +256,9 @@ def faltering(
     export_t = export_nt.isin(["T", "2T"])
     both = latest["nt"].isin(judged) & export_nt.isin(judged)
     disagree = both & (own_t != export_t)
-    ours = latest["reason_en"].fillna("") != ""
+    ours = latest["reasons"].map(len) > 0
     flagged = latest[ours | export_t].sort_values("name")
     lang = get_settings().language
-    col = "reason_id" if lang == "id" else "reason_en"
     rows: list[dict[str, Any]] = []
     for idx, rec in zip(flagged.index, flagged.to_dict("records"), strict=True):
         weight = rec["weight_kg"]
@@ -274,7 +274,7 @@ def faltering(
                 "disagree": bool(disagree.loc[idx]),
                 "bgm": bool(rec["bgm"]),
                 "haz_falling": bool(rec["haz_falling"]),
-                "reason": rec[col],
+                "reason": render_all(rec["reasons"], lang),
             }
         )
     if json_out:

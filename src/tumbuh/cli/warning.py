@@ -9,45 +9,60 @@ import typer
 
 from tumbuh.cli._app import app
 from tumbuh.errors import InvalidInput, TumbuhError
+from tumbuh.i18n import format_number, translate
 
 if TYPE_CHECKING:
     from tumbuh.reports.warning import WarningResult
 
 
-def _fmt(value: float | None, digits: int = 1) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
+def _fmt(value: float | None, digits: int = 1, lang: str = "id") -> str:
+    return "-" if value is None else format_number(value, digits, lang)
 
 
 def _print_table(result: WarningResult, language: str) -> None:
+    """The warning as a table and its reasons, every word from the catalogue (cli.warn.*)."""
+
+    def t(key: str, **values: object) -> str:
+        return translate(key, language, **values)
+
     report = result.report
     typer.echo(
         f"{report.kind} {report.level} {result.period} "
-        f"(confidence: {', '.join(report.confidences) or '-'})"
+        f"({t('cli.warn.confidence')}: {', '.join(report.confidences) or '-'})"
     )
     note = result.note(language)
     if note:
         typer.echo(note)
     header = (
-        f"{'code':<7} {'region':<32} {'status':<9} {'latest':>6} {'prev':>6} "
-        f"{'ARR%/y':>7} {'<nat':>5} {'target yr':>9}"
+        f"{t('cli.warn.code'):<7} {t('cli.warn.region'):<32} {t('cli.warn.status'):<13} "
+        f"{t('cli.warn.latest'):>8} {t('cli.warn.prev'):>8} {'ARR %':>7} "
+        f"{t('cli.warn.below_national'):>9} {t('cli.warn.target_year'):>11}"
     )
     typer.echo(header)
     typer.echo("-" * len(header))
     for item in report.items:
         prev = item.previous_values[0]["value_pct"] if item.previous_values else None
-        below = {True: "yes", False: "no", None: "-"}[item.below_national]
+        below = (
+            "-"
+            if item.below_national is None
+            else t("common.yes" if item.below_national else "common.no")
+        )
         projected = (
             str(item.projected_target_year) if item.projected_target_year else "-"
         )
         typer.echo(
-            f"{item.region_code:<7} {item.region_name[:32]:<32} {item.status!s:<9} "
-            f"{_fmt(item.latest_value):>6} {_fmt(prev):>6} {_fmt(item.arr):>7} "
-            f"{below:>5} {projected:>9}"
+            f"{item.region_code:<7} {item.region_name[:32]:<32} "
+            f"{t(f'status.{item.status}'):<13} "
+            f"{_fmt(item.latest_value, 1, language):>8} {_fmt(prev, 1, language):>8} "
+            f"{_fmt(item.arr, 1, language):>7} "
+            f"{below:>9} {projected:>11}"
         )
     typer.echo("")
     for item in report.items:
         reasons = item.reasons_en if language == "en" else item.reasons_id
-        typer.echo(f"{item.region_code} {item.region_name}: {item.status}")
+        typer.echo(
+            f"{item.region_code} {item.region_name}: {t(f'status.{item.status}')}"
+        )
         for reason in reasons:
             typer.echo(f"  - {reason}")
 

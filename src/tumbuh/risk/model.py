@@ -34,6 +34,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from tumbuh.errors import InvalidInput
+from tumbuh.i18n import Message, neutral
 from tumbuh.risk.config import KrsRules
 from tumbuh.risk.krs import classify_krs_frame, family_inputs
 from tumbuh.risk.signals import weight_faltering
@@ -851,89 +852,50 @@ def evaluate(
 # --- scoring and explanations -------------------------------------------------------------
 
 
-def _id_num(x: float, decimals: int = 1) -> str:
-    return f"{x:.{decimals}f}".replace(".", ",")
+def _n(x: object, decimals: int = 1) -> str:
+    return neutral(float(x), decimals)  # type: ignore[arg-type]
 
 
-# Each explanation group: features it sums, and a function (row) -> (Indonesian, English).
-_Words = Callable[[pd.Series], tuple[str, str]]
+# Each explanation group: features it sums, and a function (row) -> the reason, a catalogue
+# key with its parameters (risk.reason.*), said in the reader's language when shown.
+_Words = Callable[[pd.Series], Message]
+_M = Message.of
 
 
-def _haz_words(r: pd.Series) -> tuple[str, str]:
+def _haz_words(r: pd.Series) -> Message:
     if pd.isna(r["haz_last"]):
-        return (
-            "Anak di bawah 2 tahun belum pernah diukur panjang badannya",
-            "A child under 2 has never had length measured",
-        )
-    z = float(r["haz_last"])
-    return (
-        f"Anak dengan PB/U atau TB/U {_id_num(z, 2)} SD, mendekati batas stunting (-2 SD)",
-        f"A child with length-for-age {z:.2f} SD, close to the stunting cut-off (-2 SD)",
-    )
+        return _M("risk.reason.haz_unmeasured")
+    return _M("risk.reason.haz_near", z=_n(r["haz_last"], 2))
 
 
-def _slope_words(r: pd.Series) -> tuple[str, str]:
+def _slope_words(r: pd.Series) -> Message:
     s = float(r["haz_slope"]) if pd.notna(r["haz_slope"]) else 0.0
-    return (
-        f"TB/U anak turun {_id_num(-s, 2)} SD per tahun",
-        f"The child's length-for-age is falling {-s:.2f} SD per year",
-    )
+    return _M("risk.reason.haz_slope", slope=neutral(-s, 2))
 
 
-def _window_words(r: pd.Series) -> tuple[str, str]:
+def _window_words(r: pd.Series) -> Message:
     a = r["young_age_m"]
     if pd.isna(a):
-        return (
-            "Bayi akan lahir dan memasuki masa rawan 1000 HPK",
-            "A baby is due and enters the first 1000 days",
-        )
-    when_id, when_en = ("menjelang", "about to enter") if a < 3 else ("dalam", "in")
-    return (
-        f"Anak usia {int(a)} bulan, {when_id} masa rawan gagal tumbuh (3-24 bulan)",
-        f"Child aged {int(a)} months, {when_en} the growth-faltering window (3-24 months)",
-    )
+        return _M("risk.reason.window_due")
+    key = "risk.reason.window_ahead" if a < 3 else "risk.reason.window_in"
+    return _M(key, age=str(int(a)))
 
 
-def _faltering_words(r: pd.Series) -> tuple[str, str]:
+def _faltering_words(r: pd.Series) -> Message:
     if bool(r["faltering_2t"]):
-        return (
-            "Berat badan anak tidak naik 2 bulan berturut-turut (2T)",
-            "The child's weight did not rise 2 months in a row (2T)",
-        )
-    return (
-        "Berat badan anak tidak naik (T) atau di bawah garis merah",
-        "The child's weight did not rise (T) or is below the red line",
-    )
+        return _M("risk.reason.faltering_2t")
+    return _M("risk.reason.faltering")
 
 
 def _krs_words(key: str) -> _Words:
-    def words(r: pd.Series) -> tuple[str, str]:
-        if key == "water":
-            return ("Sumber air minum tidak layak", "Unimproved drinking water")
-        if key == "latrine":
-            return (
-                "Tidak punya jamban layak (dengan septic tank)",
-                "No proper latrine (with septic tank)",
-            )
-        age = r["wife_age"]
-        if key == "too_young":
-            return (
-                f"Ibu terlalu muda ({int(age)} tahun, < 20)",
-                f"Mother too young ({int(age)} years, < 20)",
-            )
-        if key == "too_old":
-            return (
-                f"Ibu terlalu tua ({int(age)} tahun, > 35)",
-                f"Mother too old ({int(age)} years, > 35)",
-            )
+    def words(r: pd.Series) -> Message:
+        if key in ("water", "latrine"):
+            return _M(f"risk.reason.{key}")
+        if key in ("too_young", "too_old"):
+            return _M(f"risk.reason.{key}", age=str(int(r["wife_age"])))
         if key == "too_close":
-            m = r["min_interval_m"]
-            return (
-                f"Jarak kelahiran terlalu dekat ({int(m)} bulan, < 2 tahun)",
-                f"Births too close ({int(m)} months, < 2 years)",
-            )
-        n = r["children_count"]
-        return (f"Anak terlalu banyak ({int(n)} anak)", f"Too many children ({int(n)})")
+            return _M("risk.reason.too_close", months=str(int(r["min_interval_m"])))
+        return _M("risk.reason.too_many", n=str(int(r["children_count"])))
 
     return words
 
@@ -947,55 +909,25 @@ _GROUPS: tuple[tuple[str, tuple[str, ...], _Words], ...] = (
     ("haz_slope", ("haz_slope",), _slope_words),
     ("window", ("window_ahead",), _window_words),
     ("faltering", ("faltering",), _faltering_words),
-    (
-        "waz",
-        ("waz_last",),
-        lambda r: (
-            f"BB/U anak rendah ({_id_num(float(r['waz_last']), 2)} SD)",
-            f"Low weight-for-age ({float(r['waz_last']):.2f} SD)",
-        ),
-    ),
+    ("waz", ("waz_last",), lambda r: _M("risk.reason.waz", z=_n(r["waz_last"], 2))),
     (
         "lbw",
         ("lbw",),
-        lambda r: (
-            f"Anak lahir BBLR ({_id_num(float(r['birth_weight_min']), 2)} kg)",
-            f"Low birth weight ({float(r['birth_weight_min']):.2f} kg)",
-        ),
+        lambda r: _M("risk.reason.lbw", kg=_n(r["birth_weight_min"], 2)),
     ),
-    (
-        "kek",
-        ("kek",),
-        lambda r: (
-            f"Ibu hamil KEK (LiLA {_id_num(float(r['muac']))} cm)",
-            f"Mother with chronic energy deficiency in pregnancy (MUAC {float(r['muac']):.1f} cm)",
-        ),
-    ),
-    (
-        "anaemia",
-        ("anaemia",),
-        lambda r: (
-            f"Ibu hamil anemia (Hb {_id_num(float(r['hb']))} g/dL)",
-            f"Mother anaemic in pregnancy (Hb {float(r['hb']):.1f} g/dL)",
-        ),
-    ),
-    ("pregnant", ("pregnant",), lambda r: ("Ibu sedang hamil", "Mother is pregnant")),
+    ("kek", ("kek",), lambda r: _M("risk.reason.kek", muac=_n(r["muac"]))),
+    ("anaemia", ("anaemia",), lambda r: _M("risk.reason.anaemia", hb=_n(r["hb"]))),
+    ("pregnant", ("pregnant",), lambda r: _M("risk.reason.pregnant")),
     *((k, (k,), _krs_words(k)) for k in KRS_FACTORS),
     (
         "poor",
         ("poor",),
-        lambda r: (
-            f"Keluarga miskin (desil kesejahteraan {int(r['welfare_decile'])})",
-            f"Poor family (welfare decile {int(r['welfare_decile'])})",
-        ),
+        lambda r: _M("risk.reason.poor", decile=str(int(r["welfare_decile"]))),
     ),
     (
         "desa_prev",
         ("desa_prev",),
-        lambda r: (
-            f"Stunting tinggi di desa ({_id_num(100 * float(r['desa_prev']))} %)",
-            f"High stunting in the desa ({100 * float(r['desa_prev']):.1f} %)",
-        ),
+        lambda r: _M("risk.reason.desa_prev", pct=_n(100 * float(r["desa_prev"]))),
     ),
 )
 # Binary factors explain a family only when present (their contribution is then positive).
@@ -1005,26 +937,27 @@ _NEEDS_TRUE = {"faltering", "lbw", "kek", "anaemia", "pregnant", "poor", *KRS_FA
 def explain(
     model: TrainedModel, table: pd.DataFrame, *, top: int = 3, min_logit: float = 0.05
 ) -> pd.DataFrame:
-    """The factors that raise each family's risk, strongest first, in words.
+    """The factors that raise each family's risk, strongest first, as messages.
 
     Per family, contributions (coefficient x standardised value, logit scale) are summed per
     group of features; the groups with a positive sum above ``min_logit`` (binary factors
-    only when present) are listed. Returns ``reason_keys``, ``reasons_id``, ``reasons_en``
-    (``; ``-separated), aligned with ``table``.
+    only when present) are listed. Returns ``reason_keys`` (``;``-separated) and ``reasons``
+    (a list of :class:`~tumbuh.i18n.Message`, to say with ``tumbuh.i18n.render_all``),
+    aligned with ``table``.
     """
     contrib = model.contributions(table)
     index = {n: i for i, n in enumerate(FEATURE_NAMES)}
     sums = np.column_stack(
         [contrib[:, [index[f] for f in feats]].sum(axis=1) for _, feats, _ in _GROUPS]
     )
-    keys_out, ids_out, ens_out = [], [], []
+    keys_out: list[str] = []
+    reasons_out: list[list[Message]] = []
     rows = table.reset_index(drop=True)
     for i in range(len(rows)):
         r = rows.iloc[i]
         order = np.argsort(-sums[i], kind="stable")
         keys: list[str] = []
-        ids: list[str] = []
-        ens: list[str] = []
+        reasons: list[Message] = []
         for j in order:
             if sums[i, j] <= min_logit or len(keys) >= top:
                 break
@@ -1037,61 +970,42 @@ def explain(
                 continue
             if key == "waz" and not (pd.notna(r["waz_last"]) and r["waz_last"] < -1.0):
                 continue
-            w_id, w_en = words(r)
             keys.append(key)
-            ids.append(w_id)
-            ens.append(w_en)
+            reasons.append(words(r))
         keys_out.append(";".join(keys))
-        ids_out.append("; ".join(ids))
-        ens_out.append("; ".join(ens))
+        reasons_out.append(reasons)
     return pd.DataFrame(
-        {"reason_keys": keys_out, "reasons_id": ids_out, "reasons_en": ens_out},
-        index=table.index,
+        {"reason_keys": keys_out, "reasons": reasons_out}, index=table.index
     )
 
 
 def signals(table: pd.DataFrame) -> pd.DataFrame:
     """Actionable signals of each family, whatever their weight in the model: KEK or anaemia
     in the current pregnancy, weight not rising 2 months in a row (2T), below the red line,
-    low birth weight, a child under 2 never measured. Returns ``signal_keys``,
-    ``signals_id``, ``signals_en`` aligned with ``table`` (empty when none)."""
-    keys_out, ids_out, ens_out = [], [], []
+    low birth weight, a child under 2 never measured. Returns ``signal_keys`` and
+    ``signals`` (lists of :class:`~tumbuh.i18n.Message`) aligned with ``table``."""
+    keys_out: list[str] = []
+    signals_out: list[list[Message]] = []
     for _, r in table.iterrows():
-        keys: list[str] = []
-        ids: list[str] = []
-        ens: list[str] = []
+        found: list[tuple[str, Message]] = []
         if bool(r["pregnant"]) and bool(r["kek"]):
-            keys.append("kek")
-            ids.append(f"Ibu hamil KEK (LiLA {_id_num(float(r['muac']))} cm)")
-            ens.append(f"Pregnant woman with MUAC {float(r['muac']):.1f} cm (< 23.5)")
+            found.append(("kek", _M("risk.signal.kek", muac=_n(r["muac"]))))
         if bool(r["pregnant"]) and bool(r["anaemia"]):
-            keys.append("anaemia")
-            ids.append(f"Ibu hamil anemia (Hb {_id_num(float(r['hb']))} g/dL)")
-            ens.append(f"Pregnant woman with Hb {float(r['hb']):.1f} g/dL (< 11)")
+            found.append(("anaemia", _M("risk.signal.anaemia", hb=_n(r["hb"]))))
         if bool(r["faltering_2t"]):
-            keys.append("faltering")
-            ids.append("Berat badan anak tidak naik 2 bulan berturut-turut (2T)")
-            ens.append("The child's weight did not rise 2 months in a row (2T)")
+            found.append(("faltering", _M("risk.reason.faltering_2t")))
         if bool(r["bgm"]):
-            keys.append("bgm")
-            ids.append("Berat badan anak di bawah garis merah (BGM)")
-            ens.append("The child's weight is below the red line")
+            found.append(("bgm", _M("risk.signal.bgm")))
         if bool(r["lbw"]):
-            keys.append("lbw")
-            ids.append(
-                f"Anak lahir BBLR ({_id_num(float(r['birth_weight_min']), 2)} kg)"
+            found.append(
+                ("lbw", _M("risk.reason.lbw", kg=_n(r["birth_weight_min"], 2)))
             )
-            ens.append(f"Low birth weight ({float(r['birth_weight_min']):.2f} kg)")
         if bool(r["haz_unknown"]):
-            keys.append("unmeasured")
-            ids.append("Anak di bawah 2 tahun belum diukur panjang badannya")
-            ens.append("A child under 2 has not had length measured")
-        keys_out.append(";".join(keys))
-        ids_out.append("; ".join(ids))
-        ens_out.append("; ".join(ens))
+            found.append(("unmeasured", _M("risk.signal.unmeasured")))
+        keys_out.append(";".join(k for k, _ in found))
+        signals_out.append([m for _, m in found])
     return pd.DataFrame(
-        {"signal_keys": keys_out, "signals_id": ids_out, "signals_en": ens_out},
-        index=table.index,
+        {"signal_keys": keys_out, "signals": signals_out}, index=table.index
     )
 
 

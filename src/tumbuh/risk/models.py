@@ -37,6 +37,9 @@ class RiskScore(Base):
     krs: Mapped[bool] = mapped_column()
     krs_factors: Mapped[str] = mapped_column(String(120), default="")
     reason_keys: Mapped[str] = mapped_column(String(200), default="")
+    # Reasons and signals as messages (catalogue keys + parameters, JSON by
+    # tumbuh.i18n.dumps) in *_id, *_en empty; rows scored before hold sentences in both.
+    # Read them with `tumbuh.risk.read.said` (either form, in the reader's language).
     reasons_id: Mapped[str] = mapped_column(Text, default="")
     reasons_en: Mapped[str] = mapped_column(Text, default="")
     # Actionable signals whatever their weight in the model (KEK, anaemia, 2T, BBLR, ...).

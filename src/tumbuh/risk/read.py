@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tumbuh.i18n import loads, render_all
 from tumbuh.risk.models import RiskScore
 
 
@@ -37,6 +38,15 @@ def family_risk(session: Session, family_id: int, *, lang: str) -> FamilyRisk | 
         risk=row.risk,
         krs=row.krs,
         krs_factors=[f for f in row.krs_factors.split(";") if f],
-        reasons=row.reasons_en if lang == "en" else row.reasons_id,
-        signals=row.signals_en if lang == "en" else row.signals_id,
+        reasons=said(row.reasons_id, row.reasons_en, lang),
+        signals=said(row.signals_id, row.signals_en, lang),
     )
+
+
+def said(stored_id: str, stored_en: str, lang: str) -> str:
+    """A stored reasons/signals column pair in ``lang``: messages (JSON in the first column,
+    `tumbuh.i18n.dumps`) rendered; a sentence pair from before that, picked as it is."""
+    messages = loads(stored_id)
+    if messages is None:
+        return stored_en if lang == "en" and stored_en else stored_id
+    return render_all(messages, lang)

@@ -15,6 +15,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from tumbuh.errors import InvalidInput, NotFound
+from tumbuh.i18n import dumps
 from tumbuh.register.models import Family, Measurement, Person, Pregnancy, Screening
 from tumbuh.risk.config import KrsRules
 from tumbuh.risk.model import (
@@ -138,25 +139,26 @@ def score_register(
             "krs": krs,
             "krs_factors": str(f),
             "reason_keys": keys,
-            "reasons_id": rid,
-            "reasons_en": ren,
+            # The columns keep their names; new rows hold the reasons as messages (JSON
+            # of catalogue keys and parameters, tumbuh.i18n.dumps) in *_id and nothing in
+            # *_en. Rows scored before that hold sentences, and are read as they are.
+            "reasons_id": dumps(reasons),
+            "reasons_en": "",
             "signal_keys": skeys,
-            "signals_id": sid,
-            "signals_en": sen,
+            "signals_id": dumps(sigs),
+            "signals_en": "",
             "model_trained_at": model.trained_at,
         }
-        for fam, d, risk, krs, f, keys, rid, ren, skeys, sid, sen in zip(
+        for fam, d, risk, krs, f, keys, reasons, skeys, sigs in zip(
             table["family_id"].astype(int).tolist(),
             desa.tolist(),
             table["risk"].astype(float).tolist(),
             table["krs"].astype(bool).tolist(),
             factors.tolist(),
             table["reason_keys"].tolist(),
-            table["reasons_id"].tolist(),
-            table["reasons_en"].tolist(),
+            table["reasons"].tolist(),
             table["signal_keys"].tolist(),
-            table["signals_id"].tolist(),
-            table["signals_en"].tolist(),
+            table["signals"].tolist(),
             strict=True,
         )
     ]

@@ -2,19 +2,21 @@
 and posyandu weight faltering (N/T/2T, BGM, falling length/height-for-age).
 
 Each signal returns a frozen :class:`Signal`: ``flag`` (present on evidence), ``known`` (inputs
-were there to decide) and a reason text per element in Bahasa Indonesia and English, empty
-where the signal is absent. NaN in means "unknown", never "flagged". Thresholds and their
+were there to decide) and per flagged element a reason as a catalogue key with parameters
+(``tumbuh.i18n``), rendered in the reader's language. NaN in means "unknown", never "flagged". Thresholds and their
 sources are in :class:`tumbuh.risk.config.SignalRules`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
+from tumbuh.i18n import Message
 from tumbuh.risk.config import SignalRules
 
 __all__ = [
@@ -32,12 +34,38 @@ _DAYS_PER_MONTH = 30.4375  # WHO anthro: 365.25 / 12
 
 @dataclass(frozen=True, slots=True)
 class Signal:
-    """One risk signal over n people: flags and bilingual reasons (empty when not flagged)."""
+    """One risk signal over n people: flags, and per flagged element what to say.
+
+    ``key`` is the catalogue key of the reason (``""`` where not flagged) and ``values`` its
+    parameters as language-neutral text (numbers "22.8", dates ISO), per element: a reason
+    is rendered in a language by :meth:`reasons` (``tumbuh.i18n``), at display time.
+    """
 
     flag: NDArray[np.bool_]
     known: NDArray[np.bool_]
-    reason_id: NDArray[np.object_]
-    reason_en: NDArray[np.object_]
+    key: NDArray[np.object_]
+    values: dict[str, NDArray[np.object_]]
+
+    def messages(self) -> list[Message | None]:
+        """The reason of each element as a :class:`~tumbuh.i18n.Message` (None: no reason)."""
+        return _messages(self.key, self.values)
+
+    def reasons(self, lang: str = "id") -> NDArray[np.object_]:
+        """The reason of each element in ``lang`` (empty where not flagged)."""
+        out: NDArray[np.object_] = np.full(self.key.size, "", dtype=object)
+        for i, message in enumerate(self.messages()):
+            if message is not None:
+                out[i] = message.render(lang)
+        return out
+
+
+def _messages(
+    key: NDArray[np.object_], values: dict[str, NDArray[np.object_]]
+) -> list[Message | None]:
+    out: list[Message | None] = [None] * key.size
+    for i in np.flatnonzero(key != "").tolist():
+        out[i] = Message.of(str(key[i]), **{k: str(v[i]) for k, v in values.items()})
+    return out
 
 
 def _arr(name: str, values: ArrayLike, n: int | None = None) -> NDArray[np.float64]:
@@ -51,91 +79,48 @@ def _arr(name: str, values: ArrayLike, n: int | None = None) -> NDArray[np.float
     return arr
 
 
-@dataclass(frozen=True, slots=True)
-class _Num:
-    """Numbers to format into a reason, only for the flagged elements."""
-
-    values: NDArray[np.float64]
-    decimals: int
-    comma: bool  # Indonesian uses a decimal comma ("22,8")
-    signed: bool = False  # "+100" for gains
-
-
-def _fmt(num: _Num, idx: NDArray[np.intp]) -> NDArray[np.object_]:
-    values = np.nan_to_num(num.values[idx])
-    text = np.char.mod(f"%{'+' if num.signed else ''}.{num.decimals}f", values)
-    if num.comma:
-        text = np.char.replace(text, ".", ",")
-    return text.astype(object)
-
-
-def _num(x: float, *, comma: bool) -> str:
-    text = f"{x:g}"
-    return text.replace(".", ",") if comma else text
-
-
-def _reason(
-    flag: NDArray[np.bool_], parts: list[str | _Num | NDArray[np.object_]]
+def _text(
+    values: NDArray[np.float64],
+    decimals: int,
+    flag: NDArray[np.bool_],
+    *,
+    signed: bool = False,
 ) -> NDArray[np.object_]:
-    """Reason texts built only where ``flag`` is set (empty elsewhere)."""
-    out: NDArray[np.object_] = np.full(flag.size, "", dtype=object)
+    """Neutral decimal text of ``values`` where ``flag`` is set (empty elsewhere)."""
+    out: NDArray[np.object_] = np.full(values.size, "", dtype=object)
     idx = np.flatnonzero(flag)
-    if idx.size == 0:
-        return out
-    text: NDArray[np.object_] = np.full(idx.size, "", dtype=object)
-    for part in parts:
-        if isinstance(part, str):
-            text = text + part
-        elif isinstance(part, _Num):
-            text = text + _fmt(part, idx)
-        else:
-            text = text + np.asarray(part, dtype=object)[idx]
-    out[idx] = text
+    if idx.size:
+        fmt = f"%{'+' if signed else ''}.{decimals}f"
+        out[idx] = np.char.mod(fmt, np.nan_to_num(values[idx])).astype(object)
     return out
+
+
+def _cut_text(cut: float | NDArray[np.float64], n: int) -> NDArray[np.object_]:
+    """A threshold as neutral text, as short as it is written (23.5, 11, 2500)."""
+    cuts = np.broadcast_to(np.asarray(cut, dtype=np.float64), (n,))
+    unique = np.unique(cuts)
+    words = np.array([f"{c:g}" for c in unique], dtype=object)
+    return words[np.searchsorted(unique, cuts)]
 
 
 def _below(
     values: NDArray[np.float64],
     cut: float | NDArray[np.float64],
     *,
-    label_id: str,
-    label_en: str,
-    measure_id: str,
-    measure_en: str,
-    unit: str,
+    key: str,
     decimals: int,
-    unit_en: str | None = None,
 ) -> Signal:
     known = ~np.isnan(values)
     with np.errstate(invalid="ignore"):
         flag = known & (values < cut)
-    cut_arr = np.broadcast_to(np.asarray(cut, dtype=np.float64), values.shape)
-    cut_id = np.array([_num(c, comma=True) for c in np.unique(cut_arr)], dtype=object)
-    cut_en = np.array([_num(c, comma=False) for c in np.unique(cut_arr)], dtype=object)
-    idx = np.searchsorted(np.unique(cut_arr), cut_arr)
     return Signal(
         flag=flag,
         known=known,
-        reason_id=_reason(
-            flag,
-            [
-                f"{label_id} ({measure_id} ",
-                _Num(values, decimals, True),
-                f" {unit} < ",
-                cut_id[idx],
-                f" {unit})",
-            ],
-        ),
-        reason_en=_reason(
-            flag,
-            [
-                f"{label_en} ({measure_en} ",
-                _Num(values, decimals, False),
-                f" {unit_en or unit} < ",
-                cut_en[idx],
-                f" {unit_en or unit})",
-            ],
-        ),
+        key=np.where(flag, key, "").astype(object),
+        values={
+            "value": _text(values, decimals, flag),
+            "cut": np.where(flag, _cut_text(cut, values.size), "").astype(object),
+        },
     )
 
 
@@ -144,20 +129,14 @@ def kek(
 ) -> Signal:
     """Chronic energy deficiency (KEK): LiLA below 23.5 cm (Depkes/Kemenkes).
 
-    >>> kek([22.8, 23.5]).reason_id[0]
+    >>> kek([22.8, 23.5]).reasons("id")[0]
     'Ibu hamil KEK (LiLA 22,8 cm < 23,5 cm)'
     """
     rules = rules or SignalRules()
     return _below(
         _arr("lila_cm", lila_cm),
         rules.kek_lila_under_cm,
-        label_id="Ibu hamil KEK" if pregnant else "Risiko KEK",
-        label_en="Pregnant woman with chronic energy deficiency"
-        if pregnant
-        else "At risk of chronic energy deficiency",
-        measure_id="LiLA",
-        measure_en="MUAC",
-        unit="cm",
+        key="signal.reason.kek_pregnant" if pregnant else "signal.reason.kek_risk",
         decimals=1,
     )
 
@@ -168,7 +147,7 @@ def anaemia(
     """Anaemia: Hb below 11 g/dL when pregnant, below 12 g/dL for adolescent girls and
     non-pregnant women (Kemenkes/WHO). ``pregnant`` is one bool or one per person.
 
-    >>> anaemia([10.5, 11.5], pregnant=[True, False]).reason_en[1]
+    >>> anaemia([10.5, 11.5], pregnant=[True, False]).reasons("en")[1]
     'Anaemia, not pregnant (Hb 11.5 g/dL < 12 g/dL)'
     """
     rules = rules or SignalRules()
@@ -177,31 +156,10 @@ def anaemia(
     cut = np.where(
         preg, rules.anaemia_pregnant_hb_under, rules.anaemia_nonpregnant_hb_under
     )
-    sig_p = _below(
-        hb,
-        cut,
-        label_id="Anemia ibu hamil",
-        label_en="Anaemia in pregnancy",
-        measure_id="Hb",
-        measure_en="Hb",
-        unit="g/dL",
-        decimals=1,
-    )
-    sig_np = _below(
-        hb,
-        cut,
-        label_id="Anemia, tidak hamil",
-        label_en="Anaemia, not pregnant",
-        measure_id="Hb",
-        measure_en="Hb",
-        unit="g/dL",
-        decimals=1,
-    )
+    sig = _below(hb, cut, key="signal.reason.anaemia_pregnant", decimals=1)
+    key = np.where(sig.flag & ~preg, "signal.reason.anaemia_not_pregnant", sig.key)
     return Signal(
-        flag=sig_p.flag,
-        known=sig_p.known,
-        reason_id=np.where(preg, sig_p.reason_id, sig_np.reason_id),
-        reason_en=np.where(preg, sig_p.reason_en, sig_np.reason_en),
+        flag=sig.flag, known=sig.known, key=key.astype(object), values=sig.values
     )
 
 
@@ -217,11 +175,7 @@ def low_birth_weight(
     return _below(
         _arr("birth_weight_g", birth_weight_g),
         rules.lbw_under_g,
-        label_id="BBLR",
-        label_en="Low birth weight",
-        measure_id="berat lahir",
-        measure_en="birth weight",
-        unit="g",
+        key="signal.reason.lbw",
         decimals=0,
     )
 
@@ -250,7 +204,7 @@ class CatinScreening:
         """All flagged reasons of each person, ``; ``-separated."""
         out: NDArray[np.object_] = np.full(self.bmi.size, "", dtype=object)
         for sig in (self.anaemia, self.kek, self.underweight, self.too_young):
-            part = sig.reason_id if lang == "id" else sig.reason_en
+            part = sig.reasons(lang)
             sep = np.where((out != "") & (part != ""), "; ", "")
             out = out + sep + part
         return out
@@ -288,42 +242,25 @@ def catin_screening(
         anaemia=_below(
             hb,
             rules.catin_hb_under,
-            label_id="Catin anemia",
-            label_en="Anaemic bride-to-be",
-            measure_id="Hb",
-            measure_en="Hb",
-            unit="g/dL",
+            key="signal.reason.catin_anaemia",
             decimals=1,
         ),
         kek=_below(
             lila,
             rules.catin_lila_under_cm,
-            label_id="Catin risiko KEK",
-            label_en="Bride-to-be at risk of chronic energy deficiency",
-            measure_id="LiLA",
-            measure_en="MUAC",
-            unit="cm",
+            key="signal.reason.catin_kek",
             decimals=1,
         ),
         underweight=_below(
             bmi,
             rules.catin_bmi_under,
-            label_id="Catin kurus",
-            label_en="Underweight bride-to-be",
-            measure_id="IMT",
-            measure_en="BMI",
-            unit="kg/m²",
+            key="signal.reason.catin_underweight",
             decimals=1,
         ),
         too_young=_below(
             np.floor(age),
             rules.catin_age_under,
-            label_id="Catin terlalu muda",
-            label_en="Bride-to-be too young",
-            measure_id="umur",
-            measure_en="age",
-            unit="tahun",
-            unit_en="years",
+            key="signal.reason.catin_too_young",
             decimals=0,
         ),
         bmi=bmi,
@@ -331,6 +268,23 @@ def catin_screening(
 
 
 # --------------------------------------------------------------------- weight faltering
+
+
+def _faltering_reasons(
+    n: int, *signals: tuple[NDArray[np.str_], dict[str, NDArray[Any]]]
+) -> NDArray[np.object_]:
+    """Per row, the tuple of messages of the signals flagged there (in signal order)."""
+    out: NDArray[np.object_] = np.empty(n, dtype=object)
+    lists: list[list[Message]] = [[] for _ in range(n)]
+    for key, values in signals:
+        keys = np.asarray(key, dtype=object)
+        vals = {k: np.asarray(v, dtype=object) for k, v in values.items()}
+        for i, message in enumerate(_messages(keys, vals)):
+            if message is not None:
+                lists[i].append(message)
+    for i, found in enumerate(lists):
+        out[i] = tuple(found)
+    return out
 
 
 def _kbm(rules: SignalRules, age_months: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -358,7 +312,8 @@ def weight_faltering(
     - ``bgm``: weight-for-age below -3 SD (the KMS red line);
     - ``haz_drop``: fall in zlen since the latest measurement at least 3 calendar months
       earlier (positive = fell); ``haz_falling``: that fall is at least 0.5 SD;
-    - ``reason_id`` / ``reason_en``: the flagged signals in words (``; ``-separated).
+    - ``reasons``: the flagged signals, a tuple of :class:`~tumbuh.i18n.Message` per row
+      (empty when none), to render in the reader's language (``tumbuh.i18n.render_all``).
     """
     rules = rules or SignalRules()
     need = {"child_id", "date", "weight_kg", "zwei", "zlen"}
@@ -453,86 +408,33 @@ def weight_faltering(
     zwei = df["_zwei"].to_numpy(dtype=np.float64)
     zlen = df["_zlen"].to_numpy(dtype=np.float64)
     is_t = np.isin(nt, ["T", "2T"])
-    gain_id = _Num(gain, 0, True, signed=True)
-    t_id = _reason(
-        is_t,
-        [
-            np.where(two_t, "2T: tidak naik 2 bulan berturut-turut", "T: tidak naik"),
-            " (kenaikan ",
-            gain_id,
-            " g < KBM ",
-            _Num(kbm, 0, True),
-            " g, umur ",
-            _Num(age_arr, 0, True),
-            " bulan)",
-        ],
+    reasons = _faltering_reasons(
+        len(df),
+        (
+            np.where(is_t, np.where(two_t, "signal.reason.2T", "signal.reason.T"), ""),
+            {
+                "gain": _text(gain, 0, is_t, signed=True),
+                "kbm": _text(kbm, 0, is_t),
+                "age": _text(age_arr, 0, is_t),
+            },
+        ),
+        (
+            np.where(bgm, "signal.reason.bgm", ""),
+            {
+                "z": _text(zwei, 2, bgm),
+                "cut": np.where(bgm, f"{rules.bgm_waz_under:g}", ""),
+            },
+        ),
+        (
+            np.where(falling, "signal.reason.haz_falling", ""),
+            {
+                "drop": _text(drop, 2, falling),
+                "since": np.where(falling, prev_date.to_numpy(dtype=object), ""),
+                "before": _text(zlen_prev, 2, falling),
+                "after": _text(zlen, 2, falling),
+            },
+        ),
     )
-    t_en = _reason(
-        is_t,
-        [
-            np.where(two_t, "2T: not gaining 2 months in a row", "T: not gaining"),
-            " (gain ",
-            gain_id,
-            " g < minimum ",
-            _Num(kbm, 0, False),
-            " g, age ",
-            _Num(age_arr, 0, False),
-            " months)",
-        ],
-    )
-    cut = rules.bgm_waz_under
-    bgm_id = _reason(
-        bgm,
-        [
-            "BGM: di bawah garis merah (BB/U ",
-            _Num(zwei, 2, True),
-            f" SD < {_num(cut, comma=True)} SD)",
-        ],
-    )
-    bgm_en = _reason(
-        bgm,
-        [
-            "Below the red line (weight-for-age ",
-            _Num(zwei, 2, False),
-            f" SD < {_num(cut, comma=False)} SD)",
-        ],
-    )
-    prev_text = prev_date.to_numpy(dtype=object)
-    haz_id = _reason(
-        falling,
-        [
-            "PB/U atau TB/U turun ",
-            _Num(drop, 2, True),
-            " SD sejak ",
-            prev_text,
-            " (",
-            _Num(zlen_prev, 2, True),
-            " → ",
-            _Num(zlen, 2, True),
-            ")",
-        ],
-    )
-    haz_en = _reason(
-        falling,
-        [
-            "Length/height-for-age fell ",
-            _Num(drop, 2, False),
-            " SD since ",
-            prev_text,
-            " (",
-            _Num(zlen_prev, 2, False),
-            " → ",
-            _Num(zlen, 2, False),
-            ")",
-        ],
-    )
-
-    def join(*parts: NDArray[np.object_]) -> NDArray[np.object_]:
-        out: NDArray[np.object_] = np.full(len(df), "", dtype=object)
-        for part in parts:
-            sep = np.where((out != "") & (part != ""), "; ", "")
-            out = out + sep + part
-        return out
 
     result = pd.DataFrame(
         {
@@ -543,8 +445,7 @@ def weight_faltering(
             "bgm": bgm,
             "haz_drop": drop,
             "haz_falling": falling,
-            "reason_id": join(t_id, bgm_id, haz_id),
-            "reason_en": join(t_en, bgm_en, haz_en),
+            "reasons": reasons,
         },
         index=df["_pos"].to_numpy(),
     ).sort_index()

@@ -21,9 +21,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tumbuh.errors import InvalidInput, NotFound
+from tumbuh.i18n import format_number, translate
 from tumbuh.register.models import Facility, Family, Measurement, Person, Region
 from tumbuh.risk.krs import krs_at
 from tumbuh.risk.models import RiskScore
+from tumbuh.risk.read import said
 
 __all__ = [
     "COLUMNS",
@@ -35,29 +37,13 @@ __all__ = [
     "write_xlsx",
 ]
 
-# Next action per reason key, in the order they are tried (the family's strongest reasons
-# first, then this order); at most three actions are joined.
-_ACTIONS: dict[str, str] = {
-    "kek": "Periksa LiLA & Hb ibu hamil, beri PMT ibu hamil, rujuk ke puskesmas",
-    "anaemia": "Periksa Hb ibu hamil, pastikan minum TTD setiap hari",
-    "pregnant": "Pastikan ANC minimal 6 kali dan kelas ibu hamil",
-    "haz": "Ukur panjang/tinggi anak di posyandu, konseling PMBA",
-    "haz_slope": "Ukur ulang anak, rujuk ke puskesmas bila TB/U terus turun",
-    "faltering": "Timbang ulang anak; bila 2T rujuk ke puskesmas",
-    "bgm": "Rujuk anak BGM ke puskesmas, beri PMT anak",
-    "waz": "Konseling PMBA dan PMT anak",
-    "window": "Pantau tumbuh kembang setiap bulan di posyandu, konseling ASI & MP-ASI",
-    "lbw": "Pantau tumbuh kejar anak BBLR setiap bulan",
-    "water": "Edukasi air minum aman (rebus/olah), hubungkan ke program air bersih",
-    "latrine": "Edukasi jamban sehat, hubungkan ke program sanitasi (STBM)",
-    "too_young": "Konseling pendewasaan usia perkawinan dan KB",
-    "too_old": "Konseling KB dan risiko kehamilan usia lanjut",
-    "too_close": "Konseling KB pascapersalinan (jarak kelahiran)",
-    "too_many": "Konseling KB",
-    "poor": "Hubungkan ke bantuan sosial (PKH, BPNT)",
-    "desa_prev": "Kunjungan rutin TPK",
-    "unmeasured": "Ajak anak ke posyandu untuk diukur panjang badannya",
-}
+# Next action per reason key (catalogue key action.<reason key>), in the order they are
+# tried (the family's strongest reasons first, then this order); at most `most` are joined.
+_ACTIONS: tuple[str, ...] = (
+    "kek", "anaemia", "pregnant", "haz", "haz_slope", "faltering", "bgm", "waz", "window",
+    "lbw", "water", "latrine", "too_young", "too_old", "too_close", "too_many", "poor",
+    "desa_prev", "unmeasured",
+)  # fmt: skip
 
 COLUMNS: dict[str, str] = {
     "rank": "No",
@@ -73,19 +59,19 @@ COLUMNS: dict[str, str] = {
 }
 
 
-def suggested_action(reason_keys: str, *, most: int = 2) -> str:
-    """The next actions for a family, from its reason keys (strongest first)."""
+def suggested_action(reason_keys: str, *, most: int = 2, lang: str = "id") -> str:
+    """The next actions for a family, from its reason keys (strongest first), in ``lang``."""
     keys = [k for k in reason_keys.split(";") if k in _ACTIONS]
     actions: list[str] = []
     for key in keys:
-        text = _ACTIONS[key]
+        text = translate(f"action.{key}", lang)
         if text not in actions:
             actions.append(text)
         if len(actions) >= most:
             break
     if not actions:
-        return "Kunjungi keluarga, perbarui data KRS dan ajak anak ke posyandu"
-    return "Kunjungi: " + "; ".join(actions)
+        return translate("action.default", lang)
+    return translate("action.visit", lang, actions="; ".join(actions))
 
 
 # How a desa's families are split among its TPK (see the module docstring).
@@ -108,6 +94,7 @@ class VisitList:
     # The period whose end the KRS column is taken at: the year before the scored year (the
     # score of year Y is made from the register before 1 January Y), as `tumbuh forecast`.
     krs_period: str = ""
+    lang: str = "id"  # the language of the rows' words (reasons, KRS, action)
 
     @property
     def title(self) -> str:
@@ -138,11 +125,13 @@ def visit_list(
     limit: int | None = None,
     min_risk: float = 0.0,
     tpk: str = "desa",
+    lang: str = "id",
 ) -> VisitList:
     """Families of ``desa_code`` with a stored risk score for ``year`` (default: the latest
     scored year), highest risk first; with ``tpk`` = ``posyandu`` or ``rw``, one list per
-    team (``limit`` then applies to each team). Personal data: check the user's scope
-    before calling."""
+    team (``limit`` then applies to each team). Reasons, signals, the KRS column and the
+    next action are said in ``lang`` (the PDF and Excel files are Indonesian: keep the
+    default for them). Personal data: check the user's scope before calling."""
     code = desa_code.strip()
     if not code:
         raise InvalidInput("--desa: give a desa/kelurahan code such as 64.72.03.1005")
@@ -164,8 +153,10 @@ def visit_list(
             RiskScore.krs,
             RiskScore.reason_keys,
             RiskScore.reasons_id,
+            RiskScore.reasons_en,
             RiskScore.signal_keys,
             RiskScore.signals_id,
+            RiskScore.signals_en,
             Family.no_kk,
             Family.address,
             Family.rt,
@@ -206,12 +197,29 @@ def visit_list(
             "mother_name": [mother.get(int(f), "") for f in ids],
             "address": [address(r) for _, r in scores.iterrows()],
             "risk_pct": [round(100 * float(x), 1) for x in scores.get("risk", [])],
-            "krs": ["Ya" if k else "Tidak" for k in scores["krs"]],
-            "reasons": list(scores.get("reasons_id", [])),
-            "signals": list(scores.get("signals_id", [])),
+            "krs": [
+                translate("common.yes" if k else "common.no", lang)
+                for k in scores["krs"]
+            ],
+            "reasons": [
+                said(i, e, lang)
+                for i, e in zip(
+                    scores.get("reasons_id", []),
+                    scores.get("reasons_en", []),
+                    strict=True,
+                )
+            ],
+            "signals": [
+                said(i, e, lang)
+                for i, e in zip(
+                    scores.get("signals_id", []),
+                    scores.get("signals_en", []),
+                    strict=True,
+                )
+            ],
             # Actionable signals first (KEK, anaemia, 2T ...), then the model's reasons.
             "action": [
-                suggested_action(f"{sk};{rk}")
+                suggested_action(f"{sk};{rk}", lang=lang)
                 for sk, rk in zip(
                     scores.get("signal_keys", []),
                     scores.get("reason_keys", []),
@@ -233,6 +241,7 @@ def visit_list(
         rows=rows,
         tpk_by=tpk,
         krs_period=krs_period,
+        lang=lang,
     )
 
 
@@ -433,7 +442,11 @@ def write_xlsx(vl: VisitList, path: Path) -> None:
         for i, ((team, rows), name) in enumerate(zip(teams, names, strict=True)):
             summary.write_string(top + 1 + i, 0, team)
             summary.write_number(top + 1 + i, 1, len(rows))
-            summary.write_number(top + 1 + i, 2, int((rows["krs"] == "Ya").sum()))
+            summary.write_number(
+                top + 1 + i,
+                2,
+                int((rows["krs"] == translate("common.yes", vl.lang)).sum()),
+            )
             expected = round(float(rows["risk_pct"].astype(float).sum()) / 100, 1)
             summary.write_number(top + 1 + i, 3, expected)
             summary.write_string(top + 1 + i, 4, name)
@@ -513,7 +526,7 @@ def write_pdf(vl: VisitList, path: Path) -> None:
                 table.row(
                     [
                         clean(
-                            f"{rec[k]:.1f}".replace(".", ",")
+                            format_number(rec[k], 1, "id")
                             if k == "risk_pct"
                             else str(rec[k])
                         )

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from tumbuh.analytics import smallarea
 from tumbuh.errors import ImportFileError, InvalidInput
+from tumbuh.i18n import format_number, format_percent
 from tumbuh.surveillance import repository, trends
 from tumbuh.surveillance.models import (
     Confidence,
@@ -872,8 +873,7 @@ def _judged(label: str, period: str) -> tuple[str, dt.date]:
 
 
 def _p(value: float, lang: str, digits: int = 1) -> str:
-    text = f"{100 * value:.{digits}f} %"
-    return text.replace(".", ",") if lang == "id" else text
+    return format_percent(100 * value, digits, lang)
 
 
 def routine_warning(
@@ -1152,5 +1152,4 @@ def _routine_item(
 
 
 def _num_text(value: float, lang: str) -> str:
-    text = f"{value:g}"
-    return text.replace(".", ",") if lang == "id" else text
+    return format_number(value, 6, lang, min_decimals=0)

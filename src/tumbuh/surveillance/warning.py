@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from tumbuh.i18n import format_number, format_percent
 from tumbuh.surveillance import trends
 from tumbuh.surveillance.trends import StandardError, SurveyAssumptions
 
@@ -143,22 +144,17 @@ def _r(value: float | None, digits: int) -> float | None:
 
 
 def _num(value: float, lang: str, *, min_decimals: int = 1) -> str:
-    text = f"{value:.2f}".rstrip("0")
-    decimals = len(text.split(".")[1])
-    if decimals < min_decimals:
-        text = f"{value:.{min_decimals}f}"
-    text = text.rstrip(".")
-    return text.replace(".", ",") if lang == "id" else text
+    """A published figure as given: up to two decimals, at least ``min_decimals``."""
+    return format_number(value, 2, lang, min_decimals=min_decimals)
 
 
 def _one(value: float, lang: str) -> str:
     """A derived quantity (change, uncertainty, ARR) to one decimal."""
-    text = f"{value:.1f}"
-    return text.replace(".", ",") if lang == "id" else text
+    return format_number(value, 1, lang)
 
 
 def _pct(value: float, lang: str) -> str:
-    return f"{_num(value, lang)} %"
+    return format_percent(value, 2, lang, min_decimals=1)
 
 
 def _signed(value: float, lang: str) -> str:
@@ -332,27 +328,27 @@ def assess_region(
         out.status = Status.rising
         out.rise_exceeds_uncertainty = exceeds
         out.say(
-            "Status rising: angka terbaru di atas putaran sebelumnya",
+            "Status naik: angka terbaru di atas putaran sebelumnya",
             "Status rising: the latest figure is above the previous round",
         )
     elif on_track:
         out.status = Status.on_track
         out.say(
-            "Status on_track: tidak naik, dan sudah mencapai target atau diproyeksikan "
+            "Status sesuai target: tidak naik, dan sudah mencapai target atau diproyeksikan "
             "mencapainya tepat waktu pada ARR saat ini",
-            "Status on_track: not rising, and at the target or projected to reach it in "
+            "Status on track: not rising, and at the target or projected to reach it in "
             "time at the current ARR",
         )
     elif change < 0 and exceeds:
         out.status = Status.falling
         out.say(
-            "Status falling: penurunan melampaui ketidakpastian, tetapi target belum di jalur",
+            "Status turun: penurunan melampaui ketidakpastian, tetapi target belum di jalur",
             "Status falling: the fall exceeds its uncertainty, but the target is not in reach",
         )
     else:
         out.status = Status.stalled
         out.say(
-            "Status stalled: tidak naik, tetapi penurunan tidak melampaui ketidakpastian "
+            "Status mandek: tidak naik, tetapi penurunan tidak melampaui ketidakpastian "
             "dan target belum di jalur",
             "Status stalled: not rising, but any fall is within its uncertainty and the "
             "target is not in reach",

@@ -35,7 +35,7 @@ from tumbuh.surveillance import routine
 from tumbuh.web import cache, figures
 from tumbuh.web.cache import cached
 from tumbuh.web.figures import NO_VALUE_COLOR, band_legend
-from tumbuh.web.i18n import Lang
+from tumbuh.web.i18n import Lang, format_number, render_all
 
 log = logging.getLogger(__name__)
 _REGISTERS = "tumbuh.insights.registers"  # Session.info: intervention registers
@@ -547,7 +547,6 @@ def desa_alerts(db: Session, code: str, *, lang: Lang) -> list[GrowthAlert]:
         recent = judged["date"].max() - pd.Timedelta(days=RECENT_DAYS)
         latest = latest.loc[latest["date"] >= recent]
         out: list[GrowthAlert] = []
-        reason = "reason_en" if lang == "en" else "reason_id"
         for r in latest.to_dict("records"):
             flagged = r["nt"] == "2T" or bool(r["bgm"]) or bool(r["haz_falling"])
             if flagged:
@@ -560,7 +559,7 @@ def desa_alerts(db: Session, code: str, *, lang: Lang) -> list[GrowthAlert]:
                         str(r["name"]),
                         r["date"].date(),
                         signal,
-                        str(r[reason] or ""),
+                        render_all(r["reasons"], lang),
                     )  # fmt: skip
                 )
         valid = judged.loc[
@@ -576,7 +575,8 @@ def desa_alerts(db: Session, code: str, *, lang: Lang) -> list[GrowthAlert]:
                         str(g["name"].iloc[1]),
                         g["date"].iloc[1].date(),
                         "new_stunting",
-                        f"{g['zlen'].iloc[0]:.2f} → {g['zlen'].iloc[1]:.2f}",
+                        f"{format_number(g['zlen'].iloc[0], 2, lang)} → "
+                        f"{format_number(g['zlen'].iloc[1], 2, lang)}",
                     )  # fmt: skip
                 )
         return sorted(out, key=lambda a: (a.on, a.child_id), reverse=True)

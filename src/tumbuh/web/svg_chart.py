@@ -9,6 +9,8 @@ from collections.abc import Sequence
 
 from markupsafe import Markup, escape
 
+from tumbuh.i18n import format_number
+
 WIDTH, HEIGHT = 360, 260
 LEFT, RIGHT, TOP, BOTTOM = 40, 44, 12, 38
 COLOURS = {
@@ -36,8 +38,7 @@ def _thin(line: Sequence[Sequence[float]]) -> list[Sequence[float]]:
 
 
 def _fmt(value: float, lang: str) -> str:
-    text = f"{value:g}"
-    return text.replace(".", ",") if lang == "id" else text
+    return format_number(value, 6, lang, min_decimals=0)
 
 
 def growth_svg(payload: dict[str, object], *, lang: str, label: str) -> Markup:

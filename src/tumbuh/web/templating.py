@@ -65,6 +65,15 @@ def render(
     def datetime(value: Any) -> str:
         return format_datetime(value, lang)
 
+    def label(group: str, code: Any) -> str:
+        """The word for a domain code (water source, relation, status ...): the
+        catalogue's ``group.code``; an unknown code is shown as it is, none as '–'."""
+        if code is None or code == "":
+            return "–"
+        key = f"{group}.{code}"
+        text = translate(key, lang)
+        return str(code) if text == key else text
+
     token = csrf_token(request)
     ctx: dict[str, Any] = {
         "lang": lang,
@@ -72,6 +81,7 @@ def render(
         "num": num,
         "date": date,
         "datetime": datetime,
+        "label": label,
         "csrf_field": Markup(
             f'<input type="hidden" name="{FIELD}" value="{Markup.escape(token)}">'
         ),

@@ -139,14 +139,16 @@ def panel_xlsx(
     )  # fmt: skip
 
 
-def _gap_rows(gaps: Any) -> list[dict[str, Any]]:
-    """One row per family with missing items (gaps as the gate returned them: masked)."""
+def _gap_rows(gaps: Any, lang: str) -> list[dict[str, Any]]:
+    """One row per family with missing items (gaps as the gate returned them: masked),
+    the items named in `lang`."""
     items: dict[int, list[str]] = {}
     sectors: dict[int, set[str]] = {}
     for rec in gaps.missing.to_dict("records"):
         fid = int(rec["family_id"])
         who = f" ({rec['person_name']})" if rec.get("person_name") else ""
-        items.setdefault(fid, []).append(f"{rec['name_id']}{who}")
+        name = rec["name_en"] if lang == "en" and rec.get("name_en") else rec["name_id"]
+        items.setdefault(fid, []).append(f"{name}{who}")
         sectors.setdefault(fid, set()).add(str(rec["sector"]))
     rows = []
     for fam in gaps.families.to_dict("records"):
@@ -210,7 +212,7 @@ def desa_context(
         )  # fmt: skip
         or []
     )
-    vl = village_data.visit_list(db, user, code, ip=ip)
+    vl = village_data.visit_list(db, user, code, ip=ip, lang=lang)
     if vl is not None:
         # Visits made change the list: visited families go last, moved ones leave it.
         shown, _ = visits.apply_visits(
@@ -223,7 +225,7 @@ def desa_context(
             "visits_more": max(0, len(vl.rows) - VISITS_ON_PAGE),
         }
     gaps = _gaps(request, db, user, code)
-    out |= {"gaps": gaps, "gap_rows": _gap_rows(gaps) if gaps is not None else []}
+    out |= {"gaps": gaps, "gap_rows": _gap_rows(gaps, lang) if gaps is not None else []}
     return out
 
 

@@ -69,7 +69,7 @@ def today_page(request: Request, user: PageUser, db: DbDep, lang: LangDep) -> Re
         )  # fmt: skip
         or []
     )[:TODAY_ALERTS]
-    vl = village_data.visit_list(db, user, code, ip=ip)
+    vl = village_data.visit_list(db, user, code, ip=ip, lang=lang)
     rows = village_data.rows_of(vl) if vl is not None else []
     latest = visits.latest_visits(db, desa_code=code)
     shown, moved = visits.apply_visits(rows, latest)

@@ -21,17 +21,17 @@ from tumbuh.web.cache import cached
 __all__ = ["child_contacts", "family_contacts", "rows_of", "visit_list"]
 
 
-def _visit_list(db: Session, code: str) -> risk_visits.VisitList | None:
+def _visit_list(db: Session, code: str, lang: str) -> risk_visits.VisitList | None:
     try:
-        return risk_visits.visit_list(db, desa_code=code)
+        return risk_visits.visit_list(db, desa_code=code, lang=lang)
     except NotFound:
         return None
 
 
-def _with_family_ids(db: Session, code: str) -> risk_visits.VisitList | None:
+def _with_family_ids(db: Session, code: str, lang: str) -> risk_visits.VisitList | None:
     """The desa's (stored) visit list with each row's ``family_id`` (None when its No KK is
     not in the register), looked up before the gate masks the No KK."""
-    vl = cached(db, ("visit_list", code), lambda: _visit_list(db, code))
+    vl = cached(db, ("visit_list", code, lang), lambda: _visit_list(db, code, lang))
     if vl is None:
         return None
     kks = [str(k) for k in vl.rows["no_kk"]]
@@ -44,12 +44,19 @@ def _with_family_ids(db: Session, code: str) -> risk_visits.VisitList | None:
 
 
 def visit_list(
-    db: Session, user: User, code: str, *, ip: str | None, action: str = "view"
+    db: Session,
+    user: User,
+    code: str,
+    *,
+    ip: str | None,
+    action: str = "view",
+    lang: str = "id",
 ) -> risk_visits.VisitList | None:
-    """The desa's visit list as `user` may see it (PersonalDataRefused otherwise)."""
+    """The desa's visit list as `user` may see it (PersonalDataRefused otherwise), its
+    reasons and next actions in `lang`."""
     return personal.desa_list(
         db, user=user, kind="visit_list", desa_code=code, ip=ip, action=action,
-        load=lambda: _with_family_ids(db, code), size=lambda vl: len(vl.rows),
+        load=lambda: _with_family_ids(db, code, lang), size=lambda vl: len(vl.rows),
     )  # fmt: skip
 
 

@@ -1,0 +1,243 @@
+"""Every word a user sees, in Bahasa Indonesia (the default) or English: one catalogue.
+
+The catalogue is gettext: ``tumbuh/locale/<lang>/LC_MESSAGES/tumbuh.po``, what translators edit
+(Poedit, Weblate). A msgid is a symbolic key (``nav.home``, ``signal.kek``), its msgstr the text,
+with ``{name}`` fields the code fills in. The files are read with Babel on first use (a few
+milliseconds), so importing this module costs nothing. A missing key falls back to Indonesian,
+then to the key itself, so a page never breaks.
+
+Numbers and dates are formatted with Babel's CLDR data (locale ``id_ID`` or ``en``): decimal
+comma and dot thousands in Indonesian (12,5 kg; 1.234.567), 18 November 2025 in both.
+This module sits at the bottom of the stack (beside ``config`` and ``errors``): the domains
+keep codes and parameters, and whoever shows them (web, CLI, reports) renders them here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import functools
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from babel import Locale
+    from babel.numbers import NumberPattern
+
+__all__ = [
+    "LANGUAGES",
+    "LOCALE_DIR",
+    "WITA",
+    "Lang",
+    "Message",
+    "catalogue",
+    "dumps",
+    "format_date",
+    "format_datetime",
+    "format_number",
+    "format_percent",
+    "loads",
+    "localise",
+    "neutral",
+    "render_all",
+    "translate",
+]
+
+Lang = Literal["id", "en"]
+LANGUAGES: tuple[Lang, ...] = ("id", "en")
+LOCALE_DIR = Path(__file__).parent / "locale"
+DOMAIN = "tumbuh"
+# Kalimantan Timur keeps Waktu Indonesia Tengah, UTC+8, with no daylight saving.
+WITA = dt.timezone(dt.timedelta(hours=8), "WITA")
+# Babel locale of each language: Indonesian as written in Indonesia.
+BABEL_LOCALE: dict[str, str] = {"id": "id_ID", "en": "en"}
+
+
+@functools.cache
+def catalogue(lang: Lang) -> Mapping[str, str]:
+    """``{key: text}`` of one language, read from its ``.po`` once per process."""
+    from babel.messages.pofile import read_po
+
+    path = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if not path.exists():
+        return {}
+    with path.open("rb") as f:
+        messages = read_po(f, locale=BABEL_LOCALE.get(lang, lang), domain=DOMAIN)
+    return {
+        str(m.id): str(m.string)
+        for m in messages
+        if m.id and m.string and not m.fuzzy and isinstance(m.id, str)
+    }
+
+
+def translate(key: str, lang: str = "id", **values: object) -> str:
+    """The text of `key` in `lang` (falls back to Indonesian, then the key), formatted with values."""
+    own = catalogue(lang) if lang in LANGUAGES else {}  # type: ignore[arg-type]
+    text = own.get(key) or catalogue("id").get(key) or key
+    return text.format(**values) if values else text
+
+
+@functools.cache
+def _locale(lang: str) -> Locale:
+    from babel import Locale
+
+    return Locale.parse(BABEL_LOCALE.get(lang, "id_ID"))
+
+
+@functools.cache
+def _pattern(
+    decimals: int, min_decimals: int, signed: bool, percent: bool
+) -> NumberPattern:
+    from babel.numbers import parse_pattern
+
+    body = "#,##0"
+    if decimals > 0:
+        body += "." + "0" * min_decimals + "#" * (decimals - min_decimals)
+    if percent:
+        body += "\u00a0%"  # 13,4 % (a space before the sign, kept on one line)
+    return parse_pattern(f"+{body};-{body}" if signed else body)
+
+
+def format_number(
+    value: float | int | decimal.Decimal | None,
+    decimals: int = 1,
+    lang: str = "id",
+    *,
+    min_decimals: int | None = None,
+    signed: bool = False,
+) -> str:
+    """12.5 → '12,5' (id) or '12.5' (en), thousands '.' (id) or ',' (en); None/NaN → '–'.
+
+    ``decimals`` fraction digits, rounded half up; with ``min_decimals`` trailing zeros
+    beyond it are dropped (``decimals=2, min_decimals=1``: 1.50 → '1,5', 1.25 → '1,25').
+    ``signed`` writes '+' before positive values. Babel's CLDR symbols of ``id_ID``/``en``.
+    """
+    if value is None or value != value:  # NaN
+        return "–"
+    least = decimals if min_decimals is None else min(min_decimals, decimals)
+    pattern = _pattern(decimals, least, signed, False)
+    with decimal.localcontext(rounding=decimal.ROUND_HALF_UP):
+        return str(pattern.apply(value, _locale(lang)))
+
+
+def format_percent(
+    value_pct: float | None,
+    decimals: int = 1,
+    lang: str = "id",
+    *,
+    min_decimals: int | None = None,
+) -> str:
+    """A percentage given in points: 13.4 → '13,4 %' (id) or '13.4 %' (en); None/NaN → '–'."""
+    if value_pct is None or value_pct != value_pct:
+        return "–"
+    least = decimals if min_decimals is None else min(min_decimals, decimals)
+    pattern = _pattern(decimals, least, False, True)
+    # Babel multiplies a percent pattern's value by 100: hand it the fraction, exactly.
+    fraction = decimal.Decimal(str(value_pct)) / 100
+    with decimal.localcontext(rounding=decimal.ROUND_HALF_UP):
+        return str(pattern.apply(fraction, _locale(lang))).replace("\u00a0", " ")
+
+
+def format_date(value: dt.date | dt.datetime | None, lang: str = "id") -> str:
+    """18 November 2025 (id: Babel's month names of id_ID) or 18 November 2025 (en); None → '–'."""
+    if value is None:
+        return "–"
+    from babel.dates import format_date as babel_date
+
+    day = value.date() if isinstance(value, dt.datetime) else value
+    return str(babel_date(day, "d MMMM y", locale=_locale(lang)))
+
+
+def format_datetime(value: dt.datetime | None, lang: str = "id") -> str:
+    """Local Kaltim time: 18 November 2025 14.05 WITA (id writes hours.minutes, per PUEBI)."""
+    if value is None:
+        return "–"
+    from babel.dates import format_datetime as babel_datetime
+
+    if (
+        value.tzinfo is None
+    ):  # SQLite hands back naive datetimes; they are stored as UTC
+        value = value.replace(tzinfo=dt.UTC)
+    time = "HH.mm" if lang == "id" else "HH:mm"
+    local = value.astimezone(WITA)
+    text = babel_datetime(local, f"d MMMM y {time}", tzinfo=WITA, locale=_locale(lang))
+    return f"{text} WITA"
+
+
+# --------------------------------------------------------------------- messages
+# A domain object keeps what to say, not how: a catalogue key and its parameters in a
+# language-neutral form (numbers as decimal text "22.8" / "+100", dates as ISO "2025-03-01",
+# anything else verbatim). It is rendered in the reader's language at display time, numbers
+# and dates through Babel. Stored, a list of messages is JSON (see `dumps` / `loads`).
+
+_NUMBER = re.compile(r"[+-]?\d+(?:\.(\d+))?")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def neutral(value: float | int, decimals: int = 0, *, signed: bool = False) -> str:
+    """A number as language-neutral decimal text with ``decimals`` places (22.8, +100)."""
+    sign = "+" if signed else ""
+    return f"{value:{sign}.{decimals}f}"
+
+
+def localise(value: str, lang: str) -> str:
+    """A neutral parameter in ``lang``: '22.8' -> '22,8' (id), '2025-03-01' -> '1 Maret 2025'."""
+    number = _NUMBER.fullmatch(value)
+    if number:
+        decimals = len(number.group(1) or "")
+        return format_number(
+            decimal.Decimal(value), decimals, lang, signed=value.startswith("+")
+        )
+    if _ISO_DATE.fullmatch(value):
+        return format_date(dt.date.fromisoformat(value), lang)
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A catalogue key and its neutral parameters: a sentence to be said in any language."""
+
+    key: str
+    values: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def of(cls, key: str, **values: str) -> Message:
+        return cls(key, tuple(sorted(values.items())))
+
+    def render(self, lang: str) -> str:
+        return translate(
+            self.key, lang, **{k: localise(v, lang) for k, v in self.values}
+        )
+
+
+def render_all(messages: Iterable[Message], lang: str, sep: str = "; ") -> str:
+    """Messages in ``lang``, joined by ``sep``."""
+    return sep.join(m.render(lang) for m in messages)
+
+
+def dumps(messages: Iterable[Message]) -> str:
+    """Messages as JSON text for a database column: ``[["key", {"name": "22.8"}], ...]``;
+    no message gives ''."""
+    rows = [[m.key, dict(m.values)] for m in messages]
+    return json.dumps(rows, ensure_ascii=False, separators=(",", ":")) if rows else ""
+
+
+def loads(text: str | None) -> list[Message] | None:
+    """Messages stored by `dumps` ('' gives []); None when ``text`` is not such JSON (a
+    sentence stored by an earlier version: show it as it is)."""
+    if not text:
+        return []
+    if not text.startswith("[["):
+        return None
+    try:
+        rows = json.loads(text)
+    except ValueError:
+        return None
+    return [
+        Message.of(str(key), **{k: str(v) for k, v in values.items()})
+        for key, values in rows
+    ]
