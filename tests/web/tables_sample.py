@@ -88,7 +88,9 @@ def add_tables_sample(session: Session, *, today: dt.date) -> TablesSample:
     def child(desa: str, name: str, months: int, *, post: int | None = None) -> None:
         nonlocal pid
         pid += 1
-        born = months_before(today, months) - dt.timedelta(days=int(rng.integers(0, 20)))
+        born = months_before(today, months) - dt.timedelta(
+            days=int(rng.integers(0, 20))
+        )
         nik = f"6472{pid:08d}{pid % 7:04d}"
         people.append(
             Person(id=pid, nik=nik, name=name, name_key=name_key(name),

@@ -40,12 +40,16 @@ def _doc(client: TestClient, url: str, lang: str = "id") -> lxml_html.HtmlElemen
 def _column(doc: lxml_html.HtmlElement, label: str) -> list[str]:
     return [
         td.text_content().strip()
-        for td in doc.xpath(f'//table[@id="children-table"]/tbody/tr/td[@data-label="{label}"]')
+        for td in doc.xpath(
+            f'//table[@id="children-table"]/tbody/tr/td[@data-label="{label}"]'
+        )
     ]
 
 
 def _ids(doc: lxml_html.HtmlElement) -> list[int]:
-    return [int(i) for i in doc.xpath('//table[@id="children-table"]/tbody/tr/@data-id')]
+    return [
+        int(i) for i in doc.xpath('//table[@id="children-table"]/tbody/tr/@data-id')
+    ]
 
 
 def _next(doc: lxml_html.HtmlElement) -> str | None:
@@ -75,14 +79,23 @@ def analyst(tables_app: FastAPI) -> TestClient:  # noqa: F811
 class TestSort:
     def test_by_name_both_ways(self, admin: TestClient) -> None:
         up = _column(_doc(admin, f"/regions/{SAMARINDA}?sort=name"), "Nama")
-        down = _column(_doc(admin, f"/regions/{SAMARINDA}?sort=name&order=desc"), "Nama")
+        down = _column(
+            _doc(admin, f"/regions/{SAMARINDA}?sort=name&order=desc"), "Nama"
+        )
         assert len(up) == CHILDREN_PAGE_SIZE
         assert [name_key(n) for n in up] == sorted(name_key(n) for n in up)
-        assert [name_key(n) for n in down] == sorted((name_key(n) for n in down), reverse=True)
+        assert [name_key(n) for n in down] == sorted(
+            (name_key(n) for n in down), reverse=True
+        )
         assert up[0] != down[0]
 
     def test_by_age_youngest_first(self, admin: TestClient) -> None:
-        ages = [int(a) for a in _column(_doc(admin, f"/regions/{SAMARINDA}?sort=age"), "Umur (bulan)")]
+        ages = [
+            int(a)
+            for a in _column(
+                _doc(admin, f"/regions/{SAMARINDA}?sort=age"), "Umur (bulan)"
+            )
+        ]
         assert ages == sorted(ages)
         assert ages[0] < 12
 
@@ -117,7 +130,9 @@ class TestSort:
 
     def test_the_header_links_sort_and_say_which_way(self, admin: TestClient) -> None:
         doc = _doc(admin, f"/regions/{SAMARINDA}?sort=name&q=anak")
-        head = doc.xpath('//table[@id="children-table"]/thead//th[@aria-sort="ascending"]')
+        head = doc.xpath(
+            '//table[@id="children-table"]/thead//th[@aria-sort="ascending"]'
+        )
         assert len(head) == 1
         link = head[0].xpath("a/@href")[0]
         assert parse_qs(urlsplit(link).query) == {
@@ -126,7 +141,14 @@ class TestSort:
 
     @pytest.mark.parametrize(
         "query",
-        ["sort=nik", "sort=name;drop", "order=up", "under5=maybe", "q=" + "x" * 61, "page=0"],
+        [
+            "sort=nik",
+            "sort=name;drop",
+            "order=up",
+            "under5=maybe",
+            "q=" + "x" * 61,
+            "page=0",
+        ],
     )
     def test_bad_parameters_answer_422_never_500(
         self, admin: TestClient, query: str
@@ -145,7 +167,9 @@ class TestSearch:
         assert _found(doc) == len(names)
 
     def test_a_nik_fragment_for_a_role_that_sees_niks(
-        self, admin: TestClient, tables_db  # noqa: F811
+        self,
+        admin: TestClient,
+        tables_db,  # noqa: F811
     ) -> None:
         _, sample = tables_db
         pid, nik = sample.under_five
@@ -154,7 +178,9 @@ class TestSearch:
         assert doc.xpath('string(//label[@for="children-q"])') == "Cari nama atau NIK"
 
     def test_a_masked_role_finds_nothing_by_nik_digits(
-        self, analyst: TestClient, tables_db  # noqa: F811
+        self,
+        analyst: TestClient,
+        tables_db,  # noqa: F811
     ) -> None:
         # The analyst sees 6472••••••••0003: searching hidden (or shown) digits must not
         # tell which child carries them.
@@ -184,7 +210,9 @@ class TestSearch:
 
 class TestUnderFive:
     def test_keeps_children_of_0_to_59_months_today(
-        self, admin: TestClient, tables_db  # noqa: F811
+        self,
+        admin: TestClient,
+        tables_db,  # noqa: F811
     ) -> None:
         _, sample = tables_db
         region = ".".join(sample.samarinda_desa[0].split(".")[:3])
@@ -197,7 +225,9 @@ class TestUnderFive:
         assert max(ages) == 59
         assert _found(balita) == len(everyone) - 1
 
-    def test_the_pager_keeps_the_filter_search_and_sort(self, admin: TestClient) -> None:
+    def test_the_pager_keeps_the_filter_search_and_sort(
+        self, admin: TestClient
+    ) -> None:
         doc = _doc(admin, f"/regions/{SAMARINDA}?under5=1&q=anak&sort=age&order=desc")
         assert _found(doc) > CHILDREN_PAGE_SIZE
         link = _next(doc)
@@ -211,9 +241,12 @@ class TestUnderFive:
             '//section[@aria-labelledby="register-title"]//a[contains(@href, "xlsx")]/@href'
         )[0]
         r = admin.get(f"/regions/{SAMARINDA}{export}")
-        rows = list(load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True))
+        rows = list(
+            load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True)
+        )
         head = rows[0]
-        assert "desa" in head and "umur_bulan" in head
+        assert "desa" in head
+        assert "umur_bulan" in head
         ages = [r[head.index("umur_bulan")] for r in rows[1:]]
         assert len(ages) == _found(doc)
         assert ages == sorted(ages, reverse=True)
@@ -243,7 +276,9 @@ class TestMonths:
 
 
 class TestLayout:
-    def test_the_subregion_table_comes_before_the_lists(self, admin: TestClient) -> None:
+    def test_the_subregion_table_comes_before_the_lists(
+        self, admin: TestClient
+    ) -> None:
         html = admin.get(f"/regions/{SAMARINDA}").text
         order = [html.index(f'id="{i}"') for i in ("subregion-table", "children-table")]
         assert order == sorted(order)

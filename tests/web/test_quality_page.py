@@ -37,13 +37,17 @@ def _page(client: TestClient, url: str, lang: str = "id") -> lxml_html.HtmlEleme
 
 
 def _codes(doc: lxml_html.HtmlElement) -> list[str]:
-    return [str(c) for c in doc.xpath('//table[@id="quality-table"]/tbody/tr/@data-code')]
+    return [
+        str(c) for c in doc.xpath('//table[@id="quality-table"]/tbody/tr/@data-code')
+    ]
 
 
 def _cells(doc: lxml_html.HtmlElement, label: str) -> list[str]:
     return [
         td.text_content().strip()
-        for td in doc.xpath(f'//table[@id="quality-table"]/tbody/tr/td[@data-label="{label}"]')
+        for td in doc.xpath(
+            f'//table[@id="quality-table"]/tbody/tr/td[@data-label="{label}"]'
+        )
     ]
 
 
@@ -65,7 +69,9 @@ def _desa_names(codes: list[str]) -> set[str]:
 
 class TestPaging:
     def test_fifty_rows_a_page_and_the_next_page_holds_the_rest(
-        self, client: TestClient, tables_db  # noqa: F811
+        self,
+        client: TestClient,
+        tables_db,  # noqa: F811
     ) -> None:
         _, sample = tables_db
         doc = _page(client, f"/quality/{SAMARINDA}")
@@ -141,7 +147,9 @@ class TestFilters:
         assert client.get(f"/quality/{BALIKPAPAN}?{query}").status_code == 422
 
     def test_result_filter_gives_the_rows_of_that_result_only(
-        self, client: TestClient, tables_db  # noqa: F811
+        self,
+        client: TestClient,
+        tables_db,  # noqa: F811
     ) -> None:
         _, sample = tables_db
         seen: dict[str, set[str]] = {}
@@ -174,7 +182,9 @@ class TestFilters:
         assert MISSING_DESA in codes
         assert all(desa.name.lower() in n.lower() for n in _desa_names(codes))
 
-    def test_posyandu_level_searches_and_shows_the_desa(self, client: TestClient) -> None:
+    def test_posyandu_level_searches_and_shows_the_desa(
+        self, client: TestClient
+    ) -> None:
         doc = _page(client, "/quality/64?level=posyandu&q=melati")
         names = _cells(doc, "Nama")
         assert sorted(names) == ["Posyandu Melati 1", "Posyandu Melati 2"]
@@ -189,9 +199,18 @@ class TestFilters:
         assert link is not None
         shown |= set(_codes(_page(client, f"/quality/64{link}")))
         r = client.get("/quality/64?kabkota=64.72&format=xlsx")
-        rows = list(load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True))
+        rows = list(
+            load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True)
+        )
         head = rows[0]
-        assert head[:6] == ("kode", "nama", "induk", "desa", "kecamatan", "kabupaten_kota")
+        assert head[:6] == (
+            "kode",
+            "nama",
+            "induk",
+            "desa",
+            "kecamatan",
+            "kabupaten_kota",
+        )
         assert {str(r[0]) for r in rows[1:]} == shown
         kab = find_region("64.72")
         assert kab is not None
@@ -204,8 +223,12 @@ class TestPlainWords:
         self, client: TestClient, lang: str
     ) -> None:
         doc = _page(client, f"/quality/{BALIKPAPAN}", lang=lang)
-        terms = [t.text_content() for t in doc.xpath('//details[@id="checks-help"]//dt')]
-        lines = [d.text_content() for d in doc.xpath('//details[@id="checks-help"]//dd')]
+        terms = [
+            t.text_content() for t in doc.xpath('//details[@id="checks-help"]//dt')
+        ]
+        lines = [
+            d.text_content() for d in doc.xpath('//details[@id="checks-help"]//dd')
+        ]
         words = CATALOGUE[lang]
         assert terms == [words[f"qcheck.{c.key}"] for c in CRITERIA]
         assert lines == [words[f"qcheck.{c.key}.help"] for c in CRITERIA]
@@ -219,7 +242,9 @@ class TestPlainWords:
     def test_the_checks_of_a_row_use_the_plain_names(self, client: TestClient) -> None:
         doc = _page(client, f"/quality/{BALIKPAPAN}?check=pct_missing", lang="en")
         problems = doc.xpath('//table[@id="quality-table"]//li[@class="problem"]')
-        assert [p.text_content().split(":")[0] for p in problems][:1] == ["Missing data"]
+        assert [p.text_content().split(":")[0] for p in problems][:1] == [
+            "Missing data"
+        ]
 
     def test_new_words_exist_in_both_languages(self) -> None:
         keys = [f"qcheck.{c.key}" for c in CRITERIA]
@@ -230,7 +255,8 @@ class TestPlainWords:
 
 class TestViewers:
     def test_filters_and_paging_keep_small_counts_hidden(
-        self, tables_app: FastAPI  # noqa: F811
+        self,
+        tables_app: FastAPI,  # noqa: F811
     ) -> None:
         with TestClient(tables_app) as c:
             login(c, "t_viewer")
@@ -240,5 +266,7 @@ class TestViewers:
         assert counts
         # Two or three children per Samarinda desa: every count is below 5, so hidden.
         assert set(counts) == {"<5"}
-        rows = list(load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(values_only=True))
+        rows = list(
+            load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(values_only=True)
+        )
         assert {r[7] for r in rows[1:]} == {"<5"}

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
-from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
+from sqlalchemy.orm import InstrumentedAttribute, QueryableAttribute, Session, aliased
 
 from tumbuh.errors import NotFound
 from tumbuh.register.master import codes_under
@@ -132,7 +133,9 @@ def months_before(day: dt.date, months: int) -> dt.date:
     total = day.year * 12 + day.month - 1 - months
     year, month = divmod(total, 12)
     first_next = dt.date(year + (month + 1) // 12, (month + 1) % 12 + 1, 1)
-    return dt.date(year, month + 1, min(day.day, (first_next - dt.timedelta(days=1)).day))
+    return dt.date(
+        year, month + 1, min(day.day, (first_next - dt.timedelta(days=1)).day)
+    )
 
 
 def under_five(today: dt.date) -> tuple[dt.date, dt.date]:
@@ -181,7 +184,7 @@ def _ordered(stmt: Select[int], query: ChildQuery) -> Select[int]:
         return stmt.order_by(Person.id)
     if query.sort not in CHILD_SORTS:
         raise ValueError(f"sort must be one of {', '.join(CHILD_SORTS)}")
-    key: ColumnElement[object]
+    key: ColumnElement[Any] | QueryableAttribute[Any]
     if query.sort == "name":
         key = Person.name_key
     elif query.sort == "age":  # age ascending: the latest birth date first

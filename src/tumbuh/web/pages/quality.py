@@ -213,12 +213,12 @@ def quality_page(
             str(r.get("code")),
         )
     )
-    public = {
-        "suppress": not policy(user.role).personal_data,
-        "threshold": settings.small_cell_threshold,
-    }
+    suppress = not policy(user.role).personal_data
+    threshold = settings.small_cell_threshold
     if format == "xlsx":
-        return _xlsx(clean, filters, _public(found, **public))
+        return _xlsx(
+            clean, filters, _public(found, suppress=suppress, threshold=threshold)
+        )
     pages = max(1, -(-len(found) // PAGE_SIZE))
     shown = found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     return render(
@@ -227,7 +227,7 @@ def quality_page(
         {
             "region": region,
             "lineage": lineage(clean),
-            "rows": _public(shown, **public),
+            "rows": _public(shown, suppress=suppress, threshold=threshold),
             "found": len(found),
             "filters": filters,
             "level": level,

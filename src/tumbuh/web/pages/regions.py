@@ -242,8 +242,12 @@ def region_page(
             "suppressed": suppressed,
             "threshold": threshold,
             "child_rows": [
-                (r, mask_nik(r.nik, role=user.role), region_name(r.desa_code),
-                 register_read.age_months(r.birth_date, today))
+                (
+                    r,
+                    mask_nik(r.nik, role=user.role),
+                    region_name(r.desa_code),
+                    register_read.age_months(r.birth_date, today),
+                )
                 for r in rows
             ],
             "child_total": total,
