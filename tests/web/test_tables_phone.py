@@ -13,6 +13,7 @@ from tests.web.conftest import PASSWORD
 from tests.web.serving import serving
 from tests.web.tables_sample import TABLE_USERS, add_tables_sample
 from tests.web.test_browser import ARTIFACTS, CHROMIUM_ARGS, _chromium
+from tests.web.test_offline_village import _axe
 
 from tumbuh.accounts import service as accounts
 from tumbuh.accounts.security import configure_hasher
@@ -61,8 +62,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
-def phone(server: str) -> Iterator[object]:
+@pytest.fixture(params=[False], ids=["no-js"])
+def phone(server: str, request: pytest.FixtureRequest) -> Iterator[object]:
+    """A logged-in phone page (province admin); without JavaScript unless the test is
+    parametrised with ``phone=True`` (indirect)."""
     executable = _chromium()
     from playwright.sync_api import sync_playwright
 
@@ -70,7 +73,7 @@ def phone(server: str) -> Iterator[object]:
         browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         context = browser.new_context(
             viewport=PHONE, base_url=server, is_mobile=True, has_touch=True,
-            java_script_enabled=False,
+            java_script_enabled=bool(request.param), service_workers="block",
         )  # fmt: skip
         context.set_default_timeout(60_000)
         page = context.new_page()
@@ -144,3 +147,18 @@ def test_children_table_on_a_phone(phone) -> None:  # type: ignore[no-untyped-de
     assert "under5=1" in page.url
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "children_phone.png"), full_page=True)
+
+
+@pytest.mark.parametrize("phone", [True], indirect=True, ids=["js"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/quality/64?kabkota=64.71",
+        "/quality/64?level=posyandu&lang=en",
+        "/regions/64.72?sort=name&under5=1",
+        "/regions/64.72.01?q=anak&lang=en",
+    ],
+)
+def test_no_serious_accessibility_violation(phone, path: str) -> None:  # type: ignore[no-untyped-def]
+    phone.goto(path)
+    assert _axe(phone) == []
