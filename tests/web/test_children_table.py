@@ -128,6 +128,13 @@ class TestSort:
         # The child over five was last measured two years ago: first ascending.
         assert _ids(doc)[0] == sample.over_five[0]
 
+    def test_register_order_both_ways(self, admin: TestClient) -> None:
+        up = _ids(_doc(admin, f"/regions/{SAMARINDA}"))
+        down = _ids(_doc(admin, f"/regions/{SAMARINDA}?order=desc"))
+        assert up == sorted(up)
+        assert down == sorted(down, reverse=True)
+        assert up[0] != down[0]
+
     def test_the_header_links_sort_and_say_which_way(self, admin: TestClient) -> None:
         doc = _doc(admin, f"/regions/{SAMARINDA}?sort=name&q=anak")
         head = doc.xpath(

@@ -181,7 +181,7 @@ def _measured_children(region_code: str, query: ChildQuery) -> Select[int]:
 def _ordered(stmt: Select[int], query: ChildQuery) -> Select[int]:
     """`stmt` (person ids) in the order of `query.sort`, unknown values last, ties by id."""
     if query.sort is None:
-        return stmt.order_by(Person.id)
+        return stmt.order_by(Person.id.desc() if query.descending else Person.id)
     if query.sort not in CHILD_SORTS:
         raise ValueError(f"sort must be one of {', '.join(CHILD_SORTS)}")
     key: ColumnElement[Any] | QueryableAttribute[Any]
