@@ -73,3 +73,73 @@ def test_status_badges_are_readable(selector: str) -> None:
 
 def test_table_headers_are_readable() -> None:
     assert contrast(_variables()["ink"], _variables()["accent-bg"]) >= 4.5
+
+
+# --------------------------------------------------------------------------- every badge
+# Issue 17: every rule of the stylesheet that sets both a text colour and a background
+# (status badges, buttons, notices...) reaches 4.5:1, computed from the CSS values; the
+# quality badges, whose background comes from the page (insights.QUALITY_COLORS), too.
+
+
+def _hex(value: str) -> str | None:
+    """#rrggbb of a CSS colour value (#rgb, #rrggbb or var(--name)); None otherwise."""
+    value = value.strip().split()[0] if value.strip() else ""
+    found = re.fullmatch(r"var\(--([a-z-]+)\)", value)
+    if found:
+        value = _variables().get(found.group(1), "")
+    if re.fullmatch(r"#[0-9a-fA-F]{3}", value):
+        return "#" + "".join(c * 2 for c in value[1:]).lower()
+    if re.fullmatch(r"#[0-9a-fA-F]{6}", value):
+        return value.lower()
+    return None
+
+
+def _rules() -> list[tuple[str, dict[str, str]]]:
+    """(selector, declarations) of every innermost rule, @media bodies included."""
+    text = re.sub(r"/\*.*?\*/", "", CSS.read_text(), flags=re.S)
+    out = []
+    for selector, body in re.findall(r"([^{}]+)\{([^{}]*)\}", text):
+        decls = {}
+        for decl in body.split(";"):
+            name, _, value = decl.partition(":")
+            if value:
+                decls[name.strip()] = value.strip()
+        out.append((" ".join(selector.split()), decls))
+    return out
+
+
+def _coloured_rules() -> list[tuple[str, str, str]]:
+    pairs = []
+    for selector, decls in _rules():
+        fg = _hex(decls.get("color", ""))
+        bg = _hex(decls.get("background", decls.get("background-color", "")))
+        if fg and bg:
+            pairs.append((selector, fg, bg))
+    return pairs
+
+
+def test_the_css_parser_finds_the_status_badges() -> None:
+    selectors = " ".join(s for s, _, _ in _coloured_rules())
+    from tumbuh.surveillance.warning import Status
+
+    for status in Status:
+        assert f".status-{status.value}" in selectors, status
+
+
+@pytest.mark.parametrize(
+    ("selector", "fg", "bg"), _coloured_rules(), ids=lambda v: str(v)[:40]
+)
+def test_every_rule_with_text_and_background_reaches_4_5_to_1(
+    selector: str, fg: str, bg: str
+) -> None:
+    assert contrast(fg, bg) >= 4.5, f"{selector}: {fg} on {bg}"
+
+
+def test_quality_badges_on_every_band_colour_reach_4_5_to_1() -> None:
+    from tumbuh.web.figures import NO_VALUE_COLOR
+    from tumbuh.web.insights import QUALITY_COLORS
+
+    fg = next(_hex(d["color"]) for s, d in _rules() if s == ".badge" and "color" in d)
+    assert fg is not None
+    for band, bg in {**QUALITY_COLORS, "none": NO_VALUE_COLOR}.items():
+        assert contrast(fg, bg) >= 4.5, band

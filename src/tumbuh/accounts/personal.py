@@ -11,6 +11,7 @@ know). Refusals are flushed with the session: the caller commits before raising 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, TypeVar
@@ -24,7 +25,8 @@ from tumbuh.accounts.scope import in_scope, mask_nik
 from tumbuh.accounts.service import record
 from tumbuh.errors import Forbidden
 from tumbuh.register import read as register_read
-from tumbuh.register.read import ChildDetail, ChildRow, FamilyDetail
+from tumbuh.register.read import ChildDetail, ChildQuery, ChildRow, FamilyDetail
+from tumbuh.register.regions import name_key
 
 T = TypeVar("T")
 # Columns and fields that hold a NIK or a No KK, masked for the role wherever they appear.
@@ -121,6 +123,33 @@ def family(
     )
 
 
+def child_query(
+    user: User,
+    *,
+    search: str | None = None,
+    under_five_on: dt.date | None = None,
+    sort: str | None = None,
+    descending: bool = False,
+) -> ChildQuery:
+    """The list query a user may run: a search matches names, and NIKs only for a role
+    that sees whole NIKs (a masked role learns nothing of the hidden digits from which
+    children a search finds); `under_five_on`: children aged 0-59 months that day."""
+    text = (search or "").strip()
+    digits = text.replace(" ", "")
+    nik = digits if digits.isdigit() and policy(user.role).full_nik else None
+    born_after, born_until = (
+        register_read.under_five(under_five_on) if under_five_on else (None, None)
+    )
+    return ChildQuery(
+        name=name_key(text) or None,
+        nik=nik,
+        born_after=born_after,
+        born_until=born_until,
+        sort=sort,
+        descending=descending,
+    )
+
+
 def children(
     session: Session,
     *,
@@ -131,18 +160,32 @@ def children(
     ip: str | None = None,
     action: str = "view",
     total: int | None = None,
+    query: ChildQuery | None = None,
 ) -> tuple[list[ChildRow], int]:
-    """A page of the children of a region: scoped, audited (view or export), NIK masked."""
+    """A page of the children of a region: scoped, audited (view or export), NIK masked.
+
+    `query` should come from `child_query` (which keeps NIK searches to the roles that
+    see NIKs); a NIK fragment from a role that may not see NIKs is refused here too."""
     _check_role(session, user, "children", region_code, ip)
     _check_area(session, user, "children", region_code, region_code, ip)
+    query = query or ChildQuery()
+    if query.nik and not policy(user.role).full_nik:
+        raise _refuse(
+            session, user=user, kind="children", object_id=region_code, ip=ip,
+            error=PersonalDataRefused(
+                "your role does not see NIKs, so it cannot search them",
+                code="forbidden",
+            ),
+        )  # fmt: skip
     rows, count = register_read.list_children(
-        session, region_code=region_code, limit=limit, offset=offset, total=total
-    )
+        session, region_code=region_code, limit=limit, offset=offset, total=total,
+        query=query,
+    )  # fmt: skip
     if rows:
         record(
             session, actor=user, action=action, object_type="children",
             region_code=region_code, ip=ip,
-            detail=f"offset {offset} limit {limit}: {len(rows)} rows",
+            detail=f"offset {offset} limit {limit}: {len(rows)} rows{_described(query)}",
         )  # fmt: skip
     return [replace(r, nik=mask_nik(r.nik, role=user.role)) for r in rows], count
 
@@ -211,3 +254,19 @@ def _masked_field(name: str, value: Any, role: str) -> Any:
     ):
         return _masked(value, role)
     return value
+
+
+def _described(query: ChildQuery) -> str:
+    """The query in the audit detail: which NIK or name fragment was searched is part of
+    what was looked at."""
+    parts = [
+        f"{label} {value}"
+        for label, value in (
+            ("name", query.name),
+            ("nik", query.nik),
+            ("born after", query.born_after),
+            ("sort", query.sort),
+        )
+        if value
+    ]
+    return "; " + ", ".join(parts) if parts else ""

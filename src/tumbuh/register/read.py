@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Select, and_, func, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, QueryableAttribute, Session, aliased
 
 from tumbuh.errors import NotFound
 from tumbuh.register.master import codes_under
-from tumbuh.register.models import Family, Measurement, Person, QuarantinedRow
+from tumbuh.register.models import Family, Measurement, Person, QuarantinedRow, Region
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +101,121 @@ def _latest_measurement(*, where: ColumnElement[bool]) -> Select[int, dt.date]:
     )
 
 
+#: Orders of the children list: each sorts by one column, ties by person id.
+#: ``age`` ascending is youngest first; ``zlen`` is the latest length/height-for-age z
+#: (flagged values count as unknown); unknown values come last either way.
+CHILD_SORTS = ("name", "age", "desa", "measured", "zlen")
+#: Balita: 0-59 completed months (Permenkes 2/2020 counts under-fives so; WHO's standards
+#: end at 60 months too).
+UNDER_FIVE_MONTHS = 60
+
+
+@dataclass(frozen=True, slots=True)
+class ChildQuery:
+    """Which children of a region a list holds, and in which order.
+
+    ``name`` matches a fragment of the name (as `name_key` writes it); ``nik`` a fragment
+    of the NIK, for callers whose role may see whole NIKs only (the gate decides: a role
+    that sees masked NIKs must not learn hidden digits from what a search finds);
+    ``born_after``/``born_until`` bound the birth date (after: exclusive)."""
+
+    name: str | None = None
+    nik: str | None = None
+    born_after: dt.date | None = None
+    born_until: dt.date | None = None
+    sort: str | None = None  # one of CHILD_SORTS; None: person id
+    descending: bool = False
+
+
+def months_before(day: dt.date, months: int) -> dt.date:
+    """The same day `months` calendar months earlier (the month's last day where the day
+    does not exist: 31 May less 3 months is 28/29 February)."""
+    total = day.year * 12 + day.month - 1 - months
+    year, month = divmod(total, 12)
+    first_next = dt.date(year + (month + 1) // 12, (month + 1) % 12 + 1, 1)
+    return dt.date(
+        year, month + 1, min(day.day, (first_next - dt.timedelta(days=1)).day)
+    )
+
+
+def under_five(today: dt.date) -> tuple[dt.date, dt.date]:
+    """(born_after, born_until) of the children aged 0-59 completed months on `today`."""
+    return months_before(today, UNDER_FIVE_MONTHS), today
+
+
+def age_months(birth_date: dt.date | None, today: dt.date) -> int | None:
+    """Completed months between `birth_date` and `today` (None when unknown or later)."""
+    if birth_date is None or birth_date > today:
+        return None
+    months = (today.year - birth_date.year) * 12 + today.month - birth_date.month
+    return months - (months_before(today, months) < birth_date)
+
+
+def _measured_children(region_code: str, query: ChildQuery) -> Select[int]:
+    """Ids of the children with at least one measurement whose desa lies in the region,
+    filtered as `query` says (not ordered)."""
+    stmt = (
+        select(Person.id)
+        .where(_in_region(Person.desa_code, region_code))
+        .where(
+            select(Measurement.person_id)
+            .where(Measurement.person_id == Person.id)
+            .correlate(Person)  # never to a measurements table the caller joins
+            .exists()
+        )
+    )
+    found: list[ColumnElement[bool]] = []
+    if query.name:
+        found.append(Person.name_key.contains(query.name, autoescape=True))
+    if query.nik:
+        found.append(Person.nik.contains(query.nik, autoescape=True))
+    if found:
+        stmt = stmt.where(or_(*found))
+    if query.born_after is not None:
+        stmt = stmt.where(Person.birth_date > query.born_after)
+    if query.born_until is not None:
+        stmt = stmt.where(Person.birth_date <= query.born_until)
+    return stmt
+
+
+def _ordered(stmt: Select[int], query: ChildQuery) -> Select[int]:
+    """`stmt` (person ids) in the order of `query.sort`, unknown values last, ties by id."""
+    if query.sort is None:
+        return stmt.order_by(Person.id.desc() if query.descending else Person.id)
+    if query.sort not in CHILD_SORTS:
+        raise ValueError(f"sort must be one of {', '.join(CHILD_SORTS)}")
+    key: ColumnElement[Any] | QueryableAttribute[Any]
+    if query.sort == "name":
+        key = Person.name_key
+    elif query.sort == "age":  # age ascending: the latest birth date first
+        key = Person.birth_date
+    elif query.sort == "desa":
+        stmt = stmt.outerjoin(Region, Region.code == Person.desa_code)
+        key = Region.name
+    else:
+        last = (
+            select(
+                Measurement.person_id.label("pid"),
+                func.max(Measurement.measured_on).label("on"),
+            )
+            .where(Measurement.person_id.in_(stmt.scalar_subquery()))
+            .group_by(Measurement.person_id)
+            .subquery()
+        )
+        stmt = stmt.join(last, last.c.pid == Person.id)
+        key = last.c.on
+        if query.sort == "zlen":
+            latest = aliased(Measurement)
+            stmt = stmt.join(
+                latest,
+                and_(latest.person_id == last.c.pid, latest.measured_on == last.c.on),
+            )
+            key = case((latest.flen.is_(True), None), else_=latest.zlen)
+    descending = query.descending != (query.sort == "age")
+    ordered = key.desc() if descending else key.asc()
+    return stmt.order_by(ordered.nulls_last(), Person.id)
+
+
 def list_children(
     session: Session,
     *,
@@ -107,26 +223,19 @@ def list_children(
     limit: int,
     offset: int,
     total: int | None = None,
+    query: ChildQuery | None = None,
 ) -> tuple[list[ChildRow], int]:
-    """Children with at least one measurement whose desa lies in the region; (page, total).
+    """Children with at least one measurement whose desa lies in the region, filtered and
+    ordered by `query`; (page, total).
 
     Pages over person ids (index on persons.desa_code, measurements keyed by person), then
     reads the latest measurement of just those children. `total` (when the caller cached
-    it) skips the count."""
-    measured = (
-        select(Person.id)
-        .where(_in_region(Person.desa_code, region_code))
-        .where(
-            select(Measurement.person_id)
-            .where(Measurement.person_id == Person.id)
-            .exists()
-        )
-    )
+    it for the same query) skips the count."""
+    query = query or ChildQuery()
     if total is None:
-        total = count_children(session, region_code=region_code)
-    ids = list(
-        session.scalars(measured.order_by(Person.id).limit(limit).offset(offset))
-    )
+        total = count_children(session, region_code=region_code, query=query)
+    measured = _ordered(_measured_children(region_code, query), query)
+    ids = list(session.scalars(measured.limit(limit).offset(offset)))
     if not ids:
         return [], total
     last = (
@@ -160,17 +269,12 @@ def list_children(
     return [out[i] for i in ids if i in out], total
 
 
-def count_children(session: Session, *, region_code: str) -> int:
-    """Children with at least one measurement whose desa lies in the region."""
-    measured = (
-        select(Person.id)
-        .where(_in_region(Person.desa_code, region_code))
-        .where(
-            select(Measurement.person_id)
-            .where(Measurement.person_id == Person.id)
-            .exists()
-        )
-    )
+def count_children(
+    session: Session, *, region_code: str, query: ChildQuery | None = None
+) -> int:
+    """Children with at least one measurement whose desa lies in the region (and match
+    `query`'s filters)."""
+    measured = _measured_children(region_code, query or ChildQuery())
     return int(
         session.scalar(select(func.count()).select_from(measured.subquery())) or 0
     )

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse
@@ -13,7 +16,7 @@ from tumbuh.accounts.roles import policy
 from tumbuh.accounts.scope import mask_nik, require_region
 from tumbuh.errors import NotFound
 from tumbuh.register import read as register_read
-from tumbuh.register.master import children_of, get_region, lineage
+from tumbuh.register.master import children_of, find_region, get_region, lineage
 from tumbuh.web import figures, insights
 from tumbuh.web.cache import stale_as_of
 from tumbuh.web.deps import (
@@ -26,6 +29,7 @@ from tumbuh.web.deps import (
     client_ip,
 )
 from tumbuh.web.export import xlsx_response
+from tumbuh.web.i18n import WITA
 from tumbuh.web.pages.region_panels import (
     desa_context,
     panel_context,
@@ -38,6 +42,67 @@ router = APIRouter()
 GEO_DIR = figures.GEO_DIR
 GEO_LEVELS = {"kabkota", "kecamatan", "desa"}
 CHILDREN_PAGE_SIZE = 100
+# A sort key of the children table ("" = register order); anything else is a 422.
+SortQuery = Annotated[
+    str, Query(pattern="^(" + "|".join(register_read.CHILD_SORTS) + ")?$")
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ChildListing:
+    """The children table's GET parameters, kept by its pager, sort links and export."""
+
+    sort: str
+    order: str
+    q: str
+    under5: bool
+
+    @property
+    def filtered(self) -> bool:
+        """True when the rows are not all of the region's (the cached total is not theirs)."""
+        return bool(self.q or self.under5)
+
+    def url(
+        self,
+        *,
+        year: int | None,
+        page: int = 1,
+        sort: str | None = None,
+        order: str | None = None,
+        export: bool = False,
+    ) -> str:
+        """This listing's link with some parameters changed (page 1 unless given)."""
+        params: dict[str, object] = {
+            "year": year,
+            "sort": self.sort if sort is None else sort,
+            "order": self.order if order is None else order,
+            "q": self.q,
+            "under5": 1 if self.under5 else None,
+            "page": page if page > 1 else None,
+            "format": "xlsx" if export else None,
+        }
+        if params["order"] == "asc":
+            params["order"] = None
+        kept = {k: v for k, v in params.items() if v not in (None, "")}
+        return "?" + urlencode(kept) + ("" if export else "#register-title")
+
+    def sort_url(self, key: str, *, year: int | None) -> str:
+        """The column header's link: by `key` ascending, or the other way when already."""
+        flip = "desc" if self.sort == key and self.order == "asc" else "asc"
+        return self.url(year=year, sort=key, order=flip)
+
+    def aria_sort(self, key: str) -> str:
+        if self.sort != key:
+            return "none"
+        return "descending" if self.order == "desc" else "ascending"
+
+
+def region_name(code: str | None) -> str | None:
+    """The master's name of a region code (the code itself when the master lacks it)."""
+    if not code:
+        return None
+    found = find_region(code)
+    return found.name if found is not None else code
 
 
 @router.get("/geo/{province}/{level}.geojson")
@@ -71,6 +136,10 @@ def region_page(
     page: PageNo = 1,
     format: Annotated[str | None, Query(pattern="^(html|xlsx)$")] = None,
     table: Annotated[str | None, Query(pattern="^(forecast|coverage)$")] = None,
+    sort: SortQuery = "",
+    order: Annotated[str, Query(pattern="^(asc|desc)$")] = "asc",
+    q: Annotated[str, Query(max_length=60)] = "",
+    under5: Annotated[bool, Query()] = False,
 ) -> Response:
     clean = require_region(user, code)
     region = get_region(clean)
@@ -112,25 +181,35 @@ def region_page(
     personal = policy(user.role).personal_data
     rows: list[register_read.ChildRow] = []
     total = 0
+    today = dt.datetime.now(WITA).date()
+    listing = ChildListing(sort=sort, order=order, q=q.strip(), under5=under5)
     if personal:
         known = insights.child_total(db, clean)
         xlsx = format == "xlsx"
-        # Through the personal-data gate: scoped, audited (view / export), NIK masked.
+        # Through the personal-data gate: scoped, audited (view / export), NIK masked;
+        # the gate decides whether a search may match NIKs.
+        query = personal_data.child_query(
+            user, search=listing.q, under_five_on=today if under5 else None,
+            sort=sort or None, descending=order == "desc",
+        )  # fmt: skip
         rows, total = personal_data.children(
             db, user=user, region_code=clean,
             limit=max(known, 1) if xlsx else CHILDREN_PAGE_SIZE,
             offset=0 if xlsx else (page - 1) * CHILDREN_PAGE_SIZE,
-            total=known, ip=client_ip(request), action="export" if xlsx else "view",
+            total=None if listing.filtered else known, ip=client_ip(request),
+            action="export" if xlsx else "view", query=query,
         )  # fmt: skip
     if format == "xlsx":
         if personal:
             return xlsx_response(
                 f"tumbuh_anak_{clean}",
                 clean,
-                ["id", "nama", "nik", "jk", "tgl_lahir", "kode_desa", "ukur_terakhir", "zlen", "stunting"],
+                ["id", "nama", "nik", "jk", "tgl_lahir", "umur_bulan", "kode_desa", "desa",
+                 "ukur_terakhir", "zlen", "stunting"],
                 [
                     (r.id, r.name, mask_nik(r.nik, role=user.role), r.sex, r.birth_date,
-                     r.desa_code, r.last_measured_on, r.last_zlen, r.stunted)
+                     register_read.age_months(r.birth_date, today), r.desa_code,
+                     region_name(r.desa_code), r.last_measured_on, r.last_zlen, r.stunted)
                     for r in rows
                 ],
             )  # fmt: skip
@@ -162,10 +241,22 @@ def region_page(
             "counts": counts,
             "suppressed": suppressed,
             "threshold": threshold,
-            "child_rows": [(r, mask_nik(r.nik, role=user.role)) for r in rows],
+            "child_rows": [
+                (
+                    r,
+                    mask_nik(r.nik, role=user.role),
+                    region_name(r.desa_code),
+                    register_read.age_months(r.birth_date, today),
+                )
+                for r in rows
+            ],
             "child_total": total,
+            "listing": listing,
+            "nik_search": policy(user.role).full_nik,
             "page": page,
             "has_next": page * CHILDREN_PAGE_SIZE < total,
+            "child_pages": max(1, -(-total // CHILDREN_PAGE_SIZE)),
+            "year": year,
         }
         | panels
         | {"stale_as_of": stale_as_of(db)},
