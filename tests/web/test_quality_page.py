@@ -24,8 +24,8 @@ from tests.web.tables_sample import (  # noqa: F401  (fixtures)
 )
 
 from tumbuh.analytics.quality import CRITERIA
+from tumbuh.i18n import catalogue
 from tumbuh.register.master import find_region
-from tumbuh.web.i18n import CATALOGUE
 from tumbuh.web.pages.quality import PAGE_SIZE
 
 
@@ -160,7 +160,7 @@ class TestFilters:
                 codes |= set(_codes(_page(client, f"/quality/64{link}")))
             seen[band] = codes
             badges = _cells(_page(client, url), "Skor")
-            assert all(b.startswith(CATALOGUE["id"][f"quality.{band}"]) for b in badges)
+            assert all(b.startswith(catalogue("id")[f"quality.{band}"]) for b in badges)
         # Two or three children a desa in Samarinda: too few to judge; Balikpapan's three
         # desa of 25 children are scored.
         assert seen.pop("insufficient") == set(sample.samarinda_desa)
@@ -229,7 +229,7 @@ class TestPlainWords:
         lines = [
             d.text_content() for d in doc.xpath('//details[@id="checks-help"]//dd')
         ]
-        words = CATALOGUE[lang]
+        words = catalogue(lang)
         assert terms == [words[f"qcheck.{c.key}"] for c in CRITERIA]
         assert lines == [words[f"qcheck.{c.key}.help"] for c in CRITERIA]
         text = doc.xpath("string(//main)")
@@ -250,7 +250,7 @@ class TestPlainWords:
         keys = [f"qcheck.{c.key}" for c in CRITERIA]
         keys += [f"{k}.help" for k in keys]
         for key in keys:
-            assert CATALOGUE["id"][key] != CATALOGUE["en"][key], key
+            assert catalogue("id")[key] != catalogue("en")[key], key
 
 
 class TestViewers:
