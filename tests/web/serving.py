@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
@@ -77,3 +78,18 @@ def sample_database(
                 region_code=region,
             )  # fmt: skip
     return settings, engine
+
+
+def log_in(
+    client: httpx.Client, username: str, password: str = PASSWORD
+) -> httpx.Client:
+    """Log `client` (an httpx client on a served app) in through the login form."""
+    client.get("/login")
+    r = client.post(
+        "/login",
+        data={"username": username, "password": password,
+              "csrf_token": client.cookies["tumbuh_csrf"]},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert r.status_code == 303, r.text[:300]
+    return client

@@ -26,7 +26,7 @@ from tests.imports.builders import (
     write_csv,
 )
 from tests.web.conftest import FIGURES_CSV
-from tests.web.serving import serving
+from tests.web.serving import log_in, serving
 
 from tumbuh.accounts import service as accounts
 from tumbuh.accounts.security import configure_hasher
@@ -76,16 +76,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
 
 
 def _login(base: str) -> httpx.Client:
-    client = httpx.Client(base_url=base, timeout=120)
-    client.get("/login")
-    r = client.post(
-        "/login",
-        data={"username": "admin", "password": PASSWORD,
-              "csrf_token": client.cookies["tumbuh_csrf"]},
-        follow_redirects=False,
-    )  # fmt: skip
-    assert r.status_code == 303, r.text[:300]
-    return client
+    return log_in(httpx.Client(base_url=base, timeout=120), "admin", PASSWORD)
 
 
 def _upload(client: httpx.Client, path: Path) -> str:

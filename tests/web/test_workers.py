@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import func, select
 from tests.conftest import postgres_database, require_postgres
 from tests.imports.builders import EPPGBM_HEADER, many_eppgbm_rows, write_csv
-from tests.web.serving import free_port
+from tests.web.serving import free_port, log_in
 
 from tumbuh.accounts import service as accounts
 from tumbuh.accounts.security import configure_hasher
@@ -113,16 +113,7 @@ def _fresh(base: str, cookies: httpx.Cookies) -> httpx.Client:
 
 
 def _login(base: str) -> httpx.Client:
-    client = _fresh(base, httpx.Cookies())
-    client.get("/login")
-    r = client.post(
-        "/login",
-        data={"username": "admin", "password": PASSWORD,
-              "csrf_token": client.cookies["tumbuh_csrf"]},
-        follow_redirects=False,
-    )  # fmt: skip
-    assert r.status_code == 303, r.text[:300]
-    return client
+    return log_in(_fresh(base, httpx.Cookies()), "admin", PASSWORD)
 
 
 def test_a_session_holds_on_every_worker_and_logout_ends_it_on_all(

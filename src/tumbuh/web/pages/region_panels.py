@@ -201,17 +201,7 @@ def desa_context(
     if not out["personal"]:
         return out
     ip = client_ip(request)
-    out["alerts"] = (
-        personal.desa_list(
-            db,
-            user=user,
-            kind="growth_alerts",
-            desa_code=code,
-            ip=ip,
-            load=lambda: insights.desa_alerts(db, code, lang=lang),
-        )  # fmt: skip
-        or []
-    )
+    out["alerts"] = village_data.growth_alerts(db, user, code, ip=ip, lang=lang)
     vl = village_data.visit_list(db, user, code, ip=ip, lang=lang)
     if vl is not None:
         # Visits made change the list: visited families go last, moved ones leave it.

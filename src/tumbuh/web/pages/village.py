@@ -18,7 +18,6 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from tumbuh.accounts import personal
 from tumbuh.accounts import service as accounts
 from tumbuh.accounts.models import User
 from tumbuh.accounts.roles import Role, policy
@@ -29,7 +28,7 @@ from tumbuh.interventions import visits
 from tumbuh.interventions.groups import is_family_group
 from tumbuh.interventions.schemas import RecordStatus
 from tumbuh.register.master import get_region
-from tumbuh.web import cache, insights
+from tumbuh.web import cache
 from tumbuh.web.deps import DbDep, LangDep, PageUser, RecordId, client_ip
 from tumbuh.web.i18n import Lang
 from tumbuh.web.pages import village_data
@@ -58,17 +57,7 @@ def today_page(request: Request, user: PageUser, db: DbDep, lang: LangDep) -> Re
     code = require_region(user, user.region_code)
     region = get_region(code)
     ip = client_ip(request)
-    alerts = (
-        personal.desa_list(
-            db,
-            user=user,
-            kind="growth_alerts",
-            desa_code=code,
-            ip=ip,
-            load=lambda: insights.desa_alerts(db, code, lang=lang),
-        )  # fmt: skip
-        or []
-    )[:TODAY_ALERTS]
+    alerts = village_data.growth_alerts(db, user, code, ip=ip, lang=lang)[:TODAY_ALERTS]
     vl = village_data.visit_list(db, user, code, ip=ip, lang=lang)
     rows = village_data.rows_of(vl) if vl is not None else []
     latest = visits.latest_visits(db, desa_code=code)

@@ -16,9 +16,18 @@ from tumbuh.errors import NotFound
 from tumbuh.interventions.visits import child_contacts, family_contacts
 from tumbuh.register import read as register_read
 from tumbuh.risk import visits as risk_visits
+from tumbuh.web import insights
 from tumbuh.web.cache import cached
+from tumbuh.web.i18n import Lang
+from tumbuh.web.insights import GrowthAlert
 
-__all__ = ["child_contacts", "family_contacts", "rows_of", "visit_list"]
+__all__ = [
+    "child_contacts",
+    "family_contacts",
+    "growth_alerts",
+    "rows_of",
+    "visit_list",
+]
 
 
 def _visit_list(db: Session, code: str, lang: str) -> risk_visits.VisitList | None:
@@ -66,3 +75,14 @@ def rows_of(
     """The list's rows as dicts (string keys), the first `limit` of them."""
     frame = vl.rows if limit is None else vl.rows.head(limit)
     return [{str(k): v for k, v in r.items()} for r in frame.to_dict("records")]
+
+
+def growth_alerts(
+    db: Session, user: User, code: str, *, ip: str | None, lang: Lang
+) -> list[GrowthAlert]:
+    """The desa's children to follow up (2T, BGM, new stunting) as `user` may see them."""
+    alerts = personal.desa_list(
+        db, user=user, kind="growth_alerts", desa_code=code, ip=ip,
+        load=lambda: insights.desa_alerts(db, code, lang=lang),
+    )  # fmt: skip
+    return alerts or []
