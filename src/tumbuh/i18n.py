@@ -179,8 +179,8 @@ def format_datetime(value: dt.datetime | None, lang: str = "id") -> str:
 #   ``_code``) is an identifier, shown as given: 2024 stays 2024, not 2.024, and a region
 #   code 64.71 is not a decimal;
 # - a parameter may be a tuple of messages, a list the catalogue text lays out: ``{history}``
-#   joins them with ", ", ``{values:and}`` as the language says a list (Babel: "a, b dan c",
-#   "a, b, and c").
+#   joins them with ", ", ``{parts:semicolon}`` with "; ", ``{values:and}`` as the language
+#   says a list (Babel: "a, b dan c", "a, b, and c").
 
 _NUMBER = re.compile(r"[+-]?\d+(?:\.(\d+))?")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -237,7 +237,7 @@ class _Listed:
             from babel.lists import format_list
 
             return str(format_list(self.items, locale=_locale(self.lang)))
-        return ", ".join(self.items)
+        return ("; " if spec == "semicolon" else ", ").join(self.items)
 
     def __str__(self) -> str:
         return format(self, "")
