@@ -165,9 +165,14 @@ def merge(
             else:
                 message.flags.discard("python-brace-format")
             if lang != "id":
-                note = [c for c in message.auto_comments if c.startswith(_SOURCE_NOTE)]
-                for c in note:
-                    message.auto_comments.remove(c)
+                # A long note is read back as several comment lines: drop them all.
+                starts = [
+                    i
+                    for i, c in enumerate(message.auto_comments)
+                    if c.startswith(_SOURCE_NOTE)
+                ]
+                if starts:
+                    del message.auto_comments[starts[0] :]
                 if message.id in source:
                     message.auto_comments.append(_SOURCE_NOTE + source[str(message.id)])
         save(lang, catalogs[lang])

@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from babel import Locale
@@ -173,15 +173,41 @@ def format_datetime(value: dt.datetime | None, lang: str = "id") -> str:
 # language-neutral form (numbers as decimal text "22.8" / "+100", dates as ISO "2025-03-01",
 # anything else verbatim). It is rendered in the reader's language at display time, numbers
 # and dates through Babel. Stored, a list of messages is JSON (see `dumps` / `loads`).
+#
+# Two refinements keep sentences whole for translators:
+# - a parameter named ``year``, ``period`` or ``code`` (or ending in ``_year``, ``_period``,
+#   ``_code``) is an identifier, shown as given: 2024 stays 2024, not 2.024, and a region
+#   code 64.71 is not a decimal;
+# - a parameter may be a tuple of messages, a list the catalogue text lays out: ``{history}``
+#   joins them with ", ", ``{parts:semicolon}`` with "; ", ``{values:and}`` as the language
+#   says a list (Babel: "a, b dan c", "a, b, and c").
 
 _NUMBER = re.compile(r"[+-]?\d+(?:\.(\d+))?")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_VERBATIM = re.compile(r"(?:^|_)(?:year|period|code)$")
 
 
-def neutral(value: float | int, decimals: int = 0, *, signed: bool = False) -> str:
-    """A number as language-neutral decimal text with ``decimals`` places (22.8, +100)."""
-    sign = "+" if signed else ""
-    return f"{value:{sign}.{decimals}f}"
+def neutral(
+    value: float | int | decimal.Decimal | None,
+    decimals: int = 0,
+    *,
+    signed: bool = False,
+    min_decimals: int | None = None,
+) -> str:
+    """A number as language-neutral decimal text with ``decimals`` places (22.8, +100),
+    rounded half up on its decimal text as `format_number` does; with ``min_decimals``
+    trailing zeros beyond it are dropped (19.80 -> 19.8); None/NaN -> '–'."""
+    if value is None or value != value:
+        return "–"
+    exact = value if isinstance(value, decimal.Decimal) else decimal.Decimal(str(value))
+    text = f"{exact.quantize(decimal.Decimal(1).scaleb(-decimals), decimal.ROUND_HALF_UP):f}"
+    if min_decimals is not None and decimals > min_decimals:
+        whole, _, fraction = text.partition(".")
+        fraction = fraction.rstrip("0").ljust(min_decimals, "0")
+        text = f"{whole}.{fraction}" if fraction else whole
+    if text.startswith("-") and text.strip("-0.") == "":
+        text = text[1:]  # -0.0 -> 0.0
+    return f"+{text}" if signed and not text.startswith("-") else text
 
 
 def localise(value: str, lang: str) -> str:
@@ -197,21 +223,47 @@ def localise(value: str, lang: str) -> str:
     return value
 
 
+class _Listed:
+    """Rendered list items; ``format`` lays them out (spec ``and``: the language's list)."""
+
+    __slots__ = ("items", "lang")
+
+    def __init__(self, items: list[str], lang: str) -> None:
+        self.items = items
+        self.lang = lang
+
+    def __format__(self, spec: str) -> str:
+        if spec == "and":
+            from babel.lists import format_list
+
+            return str(format_list(self.items, locale=_locale(self.lang)))
+        return ("; " if spec == "semicolon" else ", ").join(self.items)
+
+    def __str__(self) -> str:
+        return format(self, "")
+
+
 @dataclass(frozen=True, slots=True)
 class Message:
     """A catalogue key and its neutral parameters: a sentence to be said in any language."""
 
     key: str
-    values: tuple[tuple[str, str], ...] = ()
+    values: tuple[tuple[str, str | tuple[Message, ...]], ...] = ()
 
     @classmethod
-    def of(cls, key: str, **values: str) -> Message:
+    def of(cls, key: str, **values: str | tuple[Message, ...]) -> Message:
         return cls(key, tuple(sorted(values.items())))
 
     def render(self, lang: str) -> str:
         return translate(
-            self.key, lang, **{k: localise(v, lang) for k, v in self.values}
+            self.key, lang, **{k: _render_value(k, v, lang) for k, v in self.values}
         )
+
+
+def _render_value(name: str, value: str | tuple[Message, ...], lang: str) -> object:
+    if isinstance(value, tuple):
+        return _Listed([m.render(lang) for m in value], lang)
+    return value if _VERBATIM.search(name) else localise(value, lang)
 
 
 def render_all(messages: Iterable[Message], lang: str, sep: str = "; ") -> str:
@@ -219,10 +271,31 @@ def render_all(messages: Iterable[Message], lang: str, sep: str = "; ") -> str:
     return sep.join(m.render(lang) for m in messages)
 
 
+def _plain(message: Message) -> list[object]:
+    return [
+        message.key,
+        {
+            k: [_plain(m) for m in v] if isinstance(v, tuple) else v
+            for k, v in message.values
+        },
+    ]
+
+
+def _message(row: list[Any]) -> Message:
+    key, values = row
+    return Message.of(
+        str(key),
+        **{
+            str(k): tuple(_message(m) for m in v) if isinstance(v, list) else str(v)
+            for k, v in values.items()
+        },
+    )
+
+
 def dumps(messages: Iterable[Message]) -> str:
-    """Messages as JSON text for a database column: ``[["key", {"name": "22.8"}], ...]``;
-    no message gives ''."""
-    rows = [[m.key, dict(m.values)] for m in messages]
+    """Messages as JSON text for a database column: ``[["key", {"name": "22.8"}], ...]``
+    (a list parameter as a list of such pairs); no message gives ''."""
+    rows = [_plain(m) for m in messages]
     return json.dumps(rows, ensure_ascii=False, separators=(",", ":")) if rows else ""
 
 
@@ -235,9 +308,6 @@ def loads(text: str | None) -> list[Message] | None:
         return None
     try:
         rows = json.loads(text)
-    except ValueError:
+        return [_message(row) for row in rows]
+    except (ValueError, TypeError, AttributeError):
         return None
-    return [
-        Message.of(str(key), **{k: str(v) for k, v in values.items()})
-        for key, values in rows
-    ]

@@ -110,3 +110,32 @@ class TestMisc:
             },
         )
         assert found == {"nik": "NIK ", "birth": "Tgl. Lahir", "kab": "Kab / Kota"}
+
+
+@pytest.mark.parametrize(
+    ("texts", "least"),
+    [("tumbuh.imports.normalise", 54), ("tumbuh.interventions.importer", 14)],
+)
+def test_issue_texts_come_from_the_catalogue_in_both_languages(
+    texts: str, least: int
+) -> None:
+    """Each issue sentence is written once, in the .po files (issue.<code>,
+    iv.issue.<code>), and reports still get both languages: English is English (no
+    Indonesian tell-tale), and both keep the same {fields}."""
+    import importlib
+    import string
+
+    from tests.language_words import offending
+
+    messages = importlib.import_module(texts).MESSAGES
+    assert len(messages) >= least
+    for code, (text_id, text_en) in messages.items():
+        assert text_id != text_en, code
+        assert offending(text_en, "en", []) == [], code
+
+        def fields(text: str) -> set[str]:
+            return {f for _, f, _, _ in string.Formatter().parse(text) if f}
+
+        assert fields(text_id) == fields(text_en), code
+    with pytest.raises(KeyError):
+        messages["no_such_issue"]

@@ -104,7 +104,7 @@ class TestChoosePeriod:
         assert choice.future_rows == 4
         note = choice.note("en")
         assert note is not None
-        assert "4 rows dated after 2026-12-06" in note
+        assert "4 rows dated after 6 December 2026" in note  # a Babel date
 
     def test_desa_new_in_a_period_do_not_make_up_for_desa_that_stopped(
         self,

@@ -72,3 +72,16 @@ def test_fields_are_flagged_for_translators(script: ModuleType) -> None:
     # (Babel drops the flag on reading, judging by the symbolic msgid: check the file.)
     assert '#. Bahasa Indonesia: {n} anak\n#, python-brace-format\nmsgid "a.n"' in text
     assert '#, python-brace-format\nmsgid "a.one"' not in text
+
+
+def test_a_long_indonesian_note_is_not_repeated_on_rerun(script: ModuleType) -> None:
+    """A note longer than a line is written over several comment lines and read back as
+    several comments: a re-run replaces them all (it used to keep the continuation lines
+    and add the note again, growing the file on every run)."""
+    long = " ".join(["kalimat panjang"] * 12)
+    found = {"id": {"a.long": long}, "en": {"a.long": "a long sentence"}}
+    script.merge(found, update=False)
+    first = script.po_path("en").read_bytes()
+    assert first.count(b"#. ") >= 2  # the note is wrapped
+    script.merge(found, update=False)
+    assert script.po_path("en").read_bytes() == first

@@ -116,7 +116,9 @@ class TestRoutineWarning:
         assert hot.region_name == "Desa 1-1"
         assert hot.extra["n"] == 60
         assert hot.extra["prob_rose"] > 0.95
-        assert hot.reasons_en[0].startswith(f"e-PPGBM 2024: {hot.extra['cases']} of 60")
+        assert hot.reasons("en")[0].startswith(
+            f"e-PPGBM 2024: {hot.extra['cases']} of 60"
+        )
         others = [i for c, i in items.items() if c != HOT_DESA]
         assert sum(i.status == "rising" for i in others) <= 1
         assert all(i.below_national is None for i in items.values())
@@ -156,4 +158,4 @@ class TestRoutineWarning:
         assert report.year == 2023
         assert {i.extra["period"] for i in report.items} == {"2023"}
         assert {i.status for i in report.items} == {"no_data"}
-        assert "Only one period" in report.items[0].reasons_en[-1]
+        assert "Only one period" in report.items[0].reasons("en")[-1]

@@ -203,5 +203,5 @@ class TestEarlyWarning:
         report = service.early_warning(session, kind=FigureKind.routine, year=2024)
         bpp = next(i for i in report.items if i.region_code == "64.71")
         assert bpp.latest_value == pytest.approx((12.4 + 14.68) / 2)
-        assert any("12.4 % and 14.68 %" in r for r in bpp.reasons_en)
+        assert any("12.4 % and 14.68 %" in r for r in bpp.reasons("en"))
         assert bpp.below_national is None  # no national routine figure

@@ -5,7 +5,8 @@ Every GET page route the app lists is rendered (files, the JSON API and static a
 aside) for every region level, on the private test database (figures_db), by the users who
 can open it: the province admin, and the village team for its own pages. The words people
 and places are called by (names from the register) are data, taken out before the look.
-Key CLI outputs are checked the same way.
+Key CLI outputs are checked the same way; the data-quality reasons and their workbook in
+tests/web/test_quality_page.py (their sample database is another module's).
 """
 
 from __future__ import annotations

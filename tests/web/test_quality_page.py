@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from lxml import html as lxml_html
 from openpyxl import load_workbook
+from tests.language_words import offending
 from tests.web.conftest import login
 from tests.web.tables_sample import (  # noqa: F401  (fixtures)
     BALIKPAPAN,
@@ -270,3 +271,35 @@ class TestViewers:
             load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(values_only=True)
         )
         assert {r[7] for r in rows[1:]} == {"<5"}
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_quality_reasons_and_their_workbook_speak_one_language(
+    client: TestClient, lang: str
+) -> None:
+    """The data-quality reasons (catalogue ``quality.reason.*``) on the page and in its
+    Excel download, in the reader's language (the workbook's reasons and band were
+    Indonesian whatever the language)."""
+    page = client.get("/quality/64", params={"lang": lang})
+    book = client.get("/quality/64", params={"lang": lang, "format": "xlsx"})
+    assert page.status_code == book.status_code == 200
+    doc = lxml_html.fromstring(page.text)
+    shown = [
+        str(li.text_content())
+        for li in doc.xpath('//table[@id="quality-table"]//ul[@class="reasons"]/li')
+    ]
+    rows = list(
+        load_workbook(io.BytesIO(book.content)).active.iter_rows(values_only=True)
+    )
+    names = sorted(
+        {str(v) for r in rows[1:] for v in r[1:6] if v}, key=len, reverse=True
+    )
+    cells = [str(r[10]) for r in rows[1:]] + [str(r[12]) for r in rows[1:] if r[12]]
+    assert len([s for s in shown if s != "–"]) > 5
+    assert len([r for r in rows[1:] if r[12]]) > 5
+    bad = {
+        text: offending(text, lang, names)
+        for text in shown + cells
+        if offending(text, lang, names)
+    }
+    assert bad == {}

@@ -25,7 +25,9 @@ count as missing dates in the all-period row).
 
 from __future__ import annotations
 
+import functools
 import re
+import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from math import erfc, sqrt
@@ -38,6 +40,7 @@ import polars as pl
 from scipy.stats import chi2, norm
 
 from tumbuh.analytics.routine import _KEY, UNDER_FIVE_DAYS, arrow_table, parse_period
+from tumbuh.i18n import LANGUAGES, Message, neutral, translate
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -84,155 +87,34 @@ class Criterion:
 
     ``edges`` are upper limits of the Excellent, Good, Acceptable classes for
     ``direction="high"`` (bigger is worse) and lower limits for ``"low"`` (smaller is worse,
-    p-values). ``text_en``/``text_id`` format the reason with ``{v}``.
+    p-values). The reason is the catalogue entry ``quality.reason.<key>``, its value
+    ``{v}`` given with ``decimals`` places and its counts by name (``{n_flagged}`` ...).
     """
 
     key: str
     edges: tuple[float, float, float]
     points: tuple[int, int, int, int]
     direction: str
-    text_en: str
-    text_id: str
+    decimals: int
 
 
 CRITERIA: tuple[Criterion, ...] = (
-    Criterion(
-        "pct_flagged",
-        (2.5, 5.0, 7.5),
-        (0, 5, 10, 20),
-        "high",
-        "{n_flagged} rows with a WHO-flagged z-score ({v:.1f} %)",
-        "{n_flagged} baris dengan z-score ditandai flag WHO ({v:.1f} %)",
-    ),
-    Criterion(
-        "sex_ratio_dev",
-        (5.0, 7.5, 10.0),
-        (0, 2, 4, 10),
-        "high",
-        "{n_boys} boys to {n_girls} girls: far from half and half",
-        "{n_boys} anak laki-laki dan {n_girls} perempuan: jauh dari separuh-separuh",
-    ),
-    Criterion(
-        "age_ratio_dev",
-        (0.2, 0.4, 0.6),
-        (0, 1, 2, 4),
-        "high",
-        "{n_6_29} children aged 6-29 months to {n_30_59} aged 30-59 "
-        "(a ratio near 0.85 expected): older children weighed less often?",
-        "{n_6_29} anak umur 6-29 bulan dan {n_30_59} umur 30-59 bulan "
-        "(rasio wajar sekitar 0,85): anak yang lebih besar jarang ditimbang?",
-    ),
-    Criterion(
-        "dps_weight",
-        (7.0, 12.0, 20.0),
-        (0, 2, 4, 10),
-        "high",
-        "weights favour some last digits (digit preference score {v:.0f})",
-        "angka akhir berat badan tidak merata (skor preferensi angka {v:.0f})",
-    ),
-    Criterion(
-        "dps_height",
-        (7.0, 12.0, 20.0),
-        (0, 2, 4, 10),
-        "high",
-        "lengths favour some tenths other than .0, e.g. .5 "
-        "(digit preference score {v:.0f})",
-        "panjang/tinggi badan condong ke desimal tertentu selain ,0, misalnya ,5 "
-        "(skor preferensi angka {v:.0f})",
-    ),
-    Criterion(
-        "pct_whole_cm",
-        (30.0, 60.0, 90.0),
-        (0, 1, 2, 3),
-        "high",
-        "{v:.0f} % of lengths in whole centimetres (the board read without the tenth)",
-        "{v:.0f} % panjang/tinggi badan dalam cm bulat (alat dibaca tanpa desimal)",
-    ),
-    Criterion(
-        "dps_muac",
-        (7.0, 12.0, 20.0),
-        (0, 2, 4, 10),
-        "high",
-        "MUAC favours some last digits, e.g. whole centimetres "
-        "(digit preference score {v:.0f})",
-        "angka akhir LiLA tidak merata, misalnya cm bulat (skor preferensi angka {v:.0f})",
-    ),
-    Criterion(
-        "sd_whz_dev",
-        (0.10, 0.15, 0.20),
-        (0, 5, 10, 20),
-        "high",
-        "SD of WHZ {v:.2f} away from the province's typical SD",
-        "SD BB/TB menyimpang {v:.2f} dari SD khas provinsi",
-    ),
-    Criterion(
-        "sd_haz_dev",
-        (0.30, 0.40, 0.50),
-        (0, 2, 5, 10),
-        "high",
-        "SD of HAZ {v:.2f} away from the province's typical SD",
-        "SD TB/U menyimpang {v:.2f} dari SD khas provinsi",
-    ),
-    Criterion(
-        "skew_whz_excess",
-        (0.2, 0.4, 0.6),
-        (0, 1, 3, 5),
-        "high",
-        "WHZ skewed beyond chance ({v:.2f})",
-        "BB/TB miring melebihi peluang ({v:.2f})",
-    ),
-    Criterion(
-        "kurt_whz_excess",
-        (0.2, 0.4, 0.6),
-        (0, 1, 3, 5),
-        "high",
-        "WHZ kurtosis beyond chance ({v:.2f})",
-        "kurtosis BB/TB melebihi peluang ({v:.2f})",
-    ),
-    Criterion(
-        "cutoff_excess",
-        (1.25, 1.5, 2.0),
-        (0, 5, 10, 20),
-        "high",
-        "too many children just above the stunting cut-off: {n_above_cut} above, "
-        "{n_below_cut} below (lengths rounded up past -2 SD?)",
-        "terlalu banyak anak tepat di atas batas pendek: {n_above_cut} di atas, "
-        "{n_below_cut} di bawah (panjang dibulatkan ke atas melewati -2 SD?)",
-    ),
-    Criterion(
-        "pct_missing",
-        (1.0, 5.0, 10.0),
-        (0, 2, 5, 10),
-        "high",
-        "{n_missing} rows lack weight, length, date or sex ({v:.1f} %)",
-        "{n_missing} baris tanpa berat, panjang, tanggal atau jenis kelamin ({v:.1f} %)",
-    ),
-    Criterion(
-        "pct_duplicates",
-        (0.0, 1.0, 3.0),
-        (0, 2, 5, 10),
-        "high",
-        "{n_duplicates} duplicate rows, same child and date ({v:.1f} %)",
-        "{n_duplicates} baris ganda, anak dan tanggal sama ({v:.1f} %)",
-    ),
-    Criterion(
-        "pct_implausible",
-        (0.0, 1.0, 3.0),
-        (0, 2, 5, 10),
-        "high",
-        "{n_implausible} impossible values, e.g. grams typed as kg or length out of "
-        "range ({v:.1f} %)",
-        "{n_implausible} nilai mustahil, misalnya gram ditulis sebagai kg atau panjang "
-        "di luar batas ({v:.1f} %)",
-    ),
-    Criterion(
-        "pct_measure_age",
-        (5.0, 10.0, 20.0),
-        (0, 2, 5, 10),
-        "high",
-        "{n_measure_age} rows whose Cara Ukur contradicts the age ({v:.1f} %)",
-        "{n_measure_age} baris dengan cara ukur tidak sesuai umur ({v:.1f} %)",
-    ),
+    Criterion("pct_flagged", (2.5, 5.0, 7.5), (0, 5, 10, 20), "high", 1),
+    Criterion("sex_ratio_dev", (5.0, 7.5, 10.0), (0, 2, 4, 10), "high", 0),
+    Criterion("age_ratio_dev", (0.2, 0.4, 0.6), (0, 1, 2, 4), "high", 0),
+    Criterion("dps_weight", (7.0, 12.0, 20.0), (0, 2, 4, 10), "high", 0),
+    Criterion("dps_height", (7.0, 12.0, 20.0), (0, 2, 4, 10), "high", 0),
+    Criterion("pct_whole_cm", (30.0, 60.0, 90.0), (0, 1, 2, 3), "high", 0),
+    Criterion("dps_muac", (7.0, 12.0, 20.0), (0, 2, 4, 10), "high", 0),
+    Criterion("sd_whz_dev", (0.10, 0.15, 0.20), (0, 5, 10, 20), "high", 2),
+    Criterion("sd_haz_dev", (0.30, 0.40, 0.50), (0, 2, 5, 10), "high", 2),
+    Criterion("skew_whz_excess", (0.2, 0.4, 0.6), (0, 1, 3, 5), "high", 2),
+    Criterion("kurt_whz_excess", (0.2, 0.4, 0.6), (0, 1, 3, 5), "high", 2),
+    Criterion("cutoff_excess", (1.25, 1.5, 2.0), (0, 5, 10, 20), "high", 0),
+    Criterion("pct_missing", (1.0, 5.0, 10.0), (0, 2, 5, 10), "high", 1),
+    Criterion("pct_duplicates", (0.0, 1.0, 3.0), (0, 2, 5, 10), "high", 1),
+    Criterion("pct_implausible", (0.0, 1.0, 3.0), (0, 2, 5, 10), "high", 1),
+    Criterion("pct_measure_age", (5.0, 10.0, 20.0), (0, 2, 5, 10), "high", 1),
 )
 
 # Which minimum count (and pooled fallback) applies to which criterion.
@@ -338,6 +220,16 @@ def suppress_small_counts(text: str, threshold: int) -> str:
         return f"<{threshold}" if 0 < value < threshold else match.group(1)
 
     return _COUNT.sub(hide, text)
+
+
+@functools.cache
+def _fields(key: str) -> frozenset[str]:
+    """The parameters the texts of ``quality.reason.<key>`` name, in either language."""
+    names: set[str] = set()
+    for lang in LANGUAGES:
+        text = translate(f"quality.reason.{key}", lang)
+        names |= {f for _, f, _, _ in string.Formatter().parse(text) if f}
+    return frozenset(names)
 
 
 def _penalty(c: Criterion, v: FloatArray) -> npt.NDArray[np.int64]:
@@ -869,27 +761,31 @@ def _score(
     order = np.lexsort((periods.astype(str), codes.astype(str)))
     for i in order.tolist():
         band = BANDS[min(band_idx[i], len(BANDS) - 1)]
-        reasons_en, reasons_id = [], []
+        reasons: list[Message] = []
         if insufficient[i]:
             band = (0.0, *INSUFFICIENT)
-            rows_i = count_lists["n_rows"][i]
-            reasons_en.append(
-                f"only {rows_i} measurements (at least {min_rows} needed): "
-                "too few to judge the data quality"
-            )
-            reasons_id.append(
-                f"hanya {rows_i} pengukuran (minimal {min_rows}): "
-                "terlalu sedikit data untuk dinilai"
+            reasons.append(
+                Message.of(
+                    "quality.reason.insufficient",
+                    rows=str(count_lists["n_rows"][i]),
+                    least=str(min_rows),
+                )
             )
         for c in CRITERIA:
             pts = point_lists[c.key][i]
             if pts > 0:
                 # Counts behind a borrowed value are those of the all-period row.
                 at = int(src[i]) if c.key in borrowed[i] else i
-                words = {"v": vals[c.key][i]}
-                words.update({k: col[at] for k, col in count_lists.items()})
-                reasons_en.append(f"{c.text_en.format(**words)} (-{pts})")
-                reasons_id.append(f"{c.text_id.format(**words)} (-{pts})")
+                words = {
+                    k: str(count_lists[k][at])
+                    for k in _fields(c.key)
+                    if k in count_lists
+                }
+                words["v"] = neutral(float(vals[c.key][i]), c.decimals)
+                reason = Message.of(f"quality.reason.{c.key}", **words)
+                reasons.append(
+                    Message.of("quality.reason.cost", reason=(reason,), points=str(pts))
+                )
         item: dict[str, Any] = {
             "level": level,
             "code": str(codes[i]),
@@ -908,8 +804,9 @@ def _score(
                 "pooled": borrowed[i],
                 "criteria": {k: col[i] for k, col in value_lists.items()},
                 "points": {k: col[i] for k, col in point_lists.items()},
-                "reasons_en": reasons_en,
-                "reasons_id": reasons_id,
+                # Both languages from one catalogue entry each (the JSON's contract).
+                "reasons_en": [m.render("en") for m in reasons],
+                "reasons_id": [m.render("id") for m in reasons],
             }
         )
         out.append(item)

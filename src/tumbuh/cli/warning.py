@@ -59,7 +59,7 @@ def _print_table(result: WarningResult, language: str) -> None:
         )
     typer.echo("")
     for item in report.items:
-        reasons = item.reasons_en if language == "en" else item.reasons_id
+        reasons = item.reasons(language)
         typer.echo(
             f"{item.region_code} {item.region_name}: {t(f'status.{item.status}')}"
         )

@@ -25,7 +25,7 @@ from tumbuh.interventions import service
 from tumbuh.interventions.groups import is_family_group
 from tumbuh.interventions.models import Intervention
 from tumbuh.register.regions import RegionResolver
-from tumbuh.tabular.issues import ImportReport, RowIssue, Severity
+from tumbuh.tabular.issues import ImportReport, IssueTexts, RowIssue, Severity
 from tumbuh.tabular.mapping import normalize_header
 from tumbuh.tabular.parse import parse_date
 from tumbuh.tabular.readers import open_table
@@ -83,49 +83,8 @@ STATUS_WORDS: dict[str, str] = {
     "diverifikasi": "verified",
 }
 
-MESSAGES: dict[str, tuple[str, str]] = {
-    "missing_column": (
-        "Kolom wajib tidak ada: {value}",
-        "Required column missing: {value}",
-    ),
-    "required": ("Nilai wajib kosong", "Required value is empty"),
-    "unknown_kind": (
-        "Kode intervensi tidak ada di katalog: {value}",
-        "Intervention code not in the catalogue: {value}",
-    ),
-    "invalid_date": ("Tanggal tidak terbaca: {value}", "Unreadable date: {value}"),
-    "future_date": ("Tanggal di masa depan: {value}", "Date in the future: {value}"),
-    "invalid_status": (
-        "Status tidak dikenal (rencana/diberikan/terverifikasi): {value}",
-        "Unknown status (planned/given/verified): {value}",
-    ),
-    "invalid_nik": ("NIK harus 16 angka: {value}", "NIK must be 16 digits: {value}"),
-    "invalid_kk": ("No KK harus 16 angka: {value}", "No KK must be 16 digits: {value}"),
-    "nik_required": (
-        "Intervensi untuk perorangan: NIK wajib diisi",
-        "A person's intervention: NIK is required",
-    ),
-    "subject_required": (
-        "Intervensi untuk keluarga: No KK atau NIK wajib diisi",
-        "A family's intervention: No KK or NIK is required",
-    ),
-    "person_not_found": (
-        "NIK tidak ada di register: {value}",
-        "NIK not in the register: {value}",
-    ),
-    "family_not_found": (
-        "No KK tidak ada di register: {value}",
-        "No KK not in the register: {value}",
-    ),
-    "invalid_quantity": (
-        f"Jumlah harus bilangan bulat 0 sampai {MAX_QUANTITY}: {{value}}",
-        f"Quantity must be a whole number from 0 to {MAX_QUANTITY}: {{value}}",
-    ),
-    "duplicate_row": (
-        "Baris sama dengan baris sebelumnya di berkas (kode, sasaran, tanggal)",
-        "Same code, subject and date as an earlier row of the file",
-    ),
-}
+# code -> (Bahasa Indonesia, English), from the catalogue (iv.issue.<code>).
+MESSAGES = IssueTexts("iv.issue.")
 
 _DIGITS = re.compile(r"^\d{16}$")
 _WHOLE = re.compile(r"^(\d+)(?:[.,]0+)?$")

@@ -29,6 +29,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tumbuh.errors import InvalidInput
+from tumbuh.i18n import Message, neutral
 
 PeriodKind = Literal["year", "month"]
 _NOTE_PERIODS = 3  # later periods named one by one in the note; the rest summed
@@ -146,56 +147,62 @@ class PeriodChoice:
         """Rows dated after the reference date (``as_of``)."""
         return sum(s.rows for s in self.statuses if s.future)
 
-    def note(self, lang: str = "id") -> str | None:
-        """A data-quality note naming the rows that did not move the default, or None."""
+    def message(self) -> Message | None:
+        """A data-quality note naming the rows that did not move the default (catalogue
+        ``period.note*`` with its parameters), or None."""
         later = [s for s in self.later if not s.future]
-        parts_id: list[str] = []
-        parts_en: list[str] = []
+        parts: list[Message] = []
         rest: list[PeriodStatus] = []
         if len(later) > _NOTE_PERIODS:
             rest = later[_NOTE_PERIODS - 1 :]
             later = later[: _NOTE_PERIODS - 1]
         for s in later:
-            share = "-" if s.share is None else f"{100 * s.share:.0f} %"
-            why_id = "belum berakhir" if not s.closed else "belum lengkap"
-            why_en = "not yet over" if not s.closed else "incomplete"
-            parts_id.append(
-                f"{s.rows} baris bertanggal {s.period} ({why_id}: {s.desa_reported} "
-                f"desa melapor, {share} dari desa {s.reference_period})"
+            share: str | tuple[Message, ...] = (
+                "-"
+                if s.share is None
+                else (Message.of("period.note.share", value=neutral(100 * s.share)),)
             )
-            parts_en.append(
-                f"{s.rows} rows dated {s.period} ({why_en}: {s.desa_reported} desa "
-                f"reported, {share} of the desa of {s.reference_period})"
+            parts.append(
+                Message.of(
+                    "period.note.later",
+                    rows=str(s.rows),
+                    period=s.period,
+                    why=(
+                        Message.of(
+                            f"period.note.{'incomplete' if s.closed else 'open'}"
+                        ),
+                    ),
+                    desa=str(s.desa_reported),
+                    share=share,
+                    reference_period=s.reference_period or "-",
+                )
             )
         if rest:
-            n_rows = sum(s.rows for s in rest)
-            span = f"{rest[0].period}..{rest[-1].period}"
-            parts_id.append(
-                f"{n_rows} baris bertanggal {span} ({len(rest)} periode belum "
-                "lengkap atau belum berakhir)"
-            )
-            parts_en.append(
-                f"{n_rows} rows dated {span} ({len(rest)} periods incomplete or "
-                "not yet over)"
+            parts.append(
+                Message.of(
+                    "period.note.rest",
+                    rows=str(sum(s.rows for s in rest)),
+                    first_period=rest[0].period,
+                    last_period=rest[-1].period,
+                    count=str(len(rest)),
+                )
             )
         if self.future_rows:
-            parts_id.append(
-                f"{self.future_rows} baris bertanggal setelah {self.as_of.isoformat()}"
+            parts.append(
+                Message.of(
+                    "period.note.future",
+                    rows=str(self.future_rows),
+                    date=self.as_of.isoformat(),
+                )
             )
-            parts_en.append(
-                f"{self.future_rows} rows dated after {self.as_of.isoformat()}"
-            )
-        if not parts_en:
+        if not parts:
             return None
-        if lang == "en":
-            return (
-                f"Period {self.label or '-'} chosen by completeness; not counted: "
-                + "; ".join(parts_en)
-            )
-        return (
-            f"Periode {self.label or '-'} dipilih menurut kelengkapan; tidak dihitung: "
-            + "; ".join(parts_id)
-        )
+        return Message.of("period.note", period=self.label or "-", parts=tuple(parts))
+
+    def note(self, lang: str = "id") -> str | None:
+        """`message` in ``lang``."""
+        message = self.message()
+        return None if message is None else message.render(lang)
 
     def to_dict(self) -> dict[str, Any]:
         return {

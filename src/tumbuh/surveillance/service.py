@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from tumbuh.analytics import smallarea
 from tumbuh.errors import ImportFileError, InvalidInput
-from tumbuh.i18n import format_number, format_percent
+from tumbuh.i18n import neutral
 from tumbuh.surveillance import repository, trends
 from tumbuh.surveillance.models import (
     Confidence,
@@ -40,6 +40,7 @@ from tumbuh.surveillance.warning import (
     Status,
     TargetRef,
     assess_region,
+    word,
 )
 from tumbuh.tabular.issues import ImportReport, RowIssue, Severity
 from tumbuh.tabular.readers import ROW_COLUMN, open_table
@@ -835,13 +836,6 @@ def routine_select(
 
 
 _PERIOD_FREQ = {"year": "Y", "quarter": "Q", "month": "M"}
-_PARENT_WORD = {
-    "desa": ("kecamatan", "kecamatan"),
-    "kecamatan": ("kab/kota", "kab/kota"),
-    "posyandu": ("desa", "desa"),
-    "kabkota": ("provinsi", "province"),
-    "province": ("semua provinsi", "all provinces"),
-}
 
 
 def has_register(session: Session) -> bool:
@@ -872,8 +866,9 @@ def _judged(label: str, period: str) -> tuple[str, dt.date]:
     return str(p), p.end_time.date()
 
 
-def _p(value: float, lang: str, digits: int = 1) -> str:
-    return format_percent(100 * value, digits, lang)
+def _p(value: float, digits: int = 1) -> str:
+    """A rate (0-1) as neutral percent points, for a reason."""
+    return neutral(100 * float(value), digits)
 
 
 def routine_warning(
@@ -1034,7 +1029,6 @@ def _routine_item(
     threshold: float,
 ) -> RegionWarning:
     parent = str(result.parent_ids[j])
-    word_id, word_en = _PARENT_WORD[level]
     out = RegionWarning(
         region_code=region,
         region_name=name,
@@ -1047,9 +1041,7 @@ def _routine_item(
     n = result.latest_n[j]
     if period is None or not n > 0:
         out.status = Status.no_data
-        out.say(
-            "Tidak ada pengukuran balita yang sah", "No valid under-five measurements"
-        )
+        out.say("routine.no_measurements")
         return out
     cases = int(round(result.latest_raw[j] * n))
     out.extra = {
@@ -1075,32 +1067,29 @@ def _routine_item(
             }
         ]
         out.say(
-            f"Tidak ada pengukuran pada periode {latest_period}; terakhir {period}: "
-            f"{cases} dari {int(n)} balita pendek",
-            f"No measurements in period {latest_period}; last {period}: "
-            f"{cases} of {int(n)} under-fives stunted",
-        )
+            "routine.none_in_period", period=str(latest_period),
+            last_period=str(period), cases=str(cases), n=str(int(n)),
+        )  # fmt: skip
         return out
     out.latest_value = round(100 * float(result.latest_rate[j]), 2)
     out.latest_source = "e-PPGBM"
     prior = float(pooled.get((parent, period), float("nan")))
     out.say(
-        f"e-PPGBM {period}: {cases} dari {int(n)} balita pendek "
-        f"({_p(result.latest_raw[j], 'id')}); ditarik ke rata-rata {word_id} {parent} "
-        f"({_p(prior, 'id')}): {_p(result.latest_rate[j], 'id')} "
-        f"(SD {_p(result.latest_sd[j], 'id')})",
-        f"e-PPGBM {period}: {cases} of {int(n)} under-fives stunted "
-        f"({_p(result.latest_raw[j], 'en')}); shrunk towards the {word_en} {parent} "
-        f"mean ({_p(prior, 'en')}): {_p(result.latest_rate[j], 'en')} "
-        f"(SD {_p(result.latest_sd[j], 'en')})",
+        "routine.latest",
+        period=str(period),
+        cases=str(cases),
+        n=str(int(n)),
+        raw=_p(result.latest_raw[j]),
+        parent=word(f"parent.{level}"),
+        parent_code=parent,
+        prior=_p(prior),
+        rate=_p(result.latest_rate[j]),
+        sd=_p(result.latest_sd[j]),
     )
     prev = result.previous_period[j]
     if prev is None:
         out.status = Status.no_data
-        out.say(
-            "Hanya satu periode: tren tidak dapat dinilai",
-            "Only one period: no trend can be judged",
-        )
+        out.say("routine.one_period")
         return out
     n0 = result.previous_n[j]
     cases0 = int(round(result.previous_raw[j] * n0))
@@ -1113,43 +1102,23 @@ def _routine_item(
         p_rose >= threshold if out.change_pct_points > 0 else None
     )
     out.say(
-        f"Periode sebelumnya {prev}: {cases0} dari {int(n0)} "
-        f"({_p(result.previous_raw[j], 'id')}), setelah penyusutan "
-        f"{_p(result.previous_rate[j], 'id')}",
-        f"Previous period {prev}: {cases0} of {int(n0)} "
-        f"({_p(result.previous_raw[j], 'en')}), shrunk "
-        f"{_p(result.previous_rate[j], 'en')}",
-    )
-    out.say(
-        f"Peluang angka sebenarnya naik: {_p(p_rose, 'id', 0)} (ambang "
-        f'{_p(threshold, "id", 0)} untuk status "naik")',
-        f"Probability that the true rate rose: {_p(p_rose, 'en', 0)} (threshold "
-        f"{_p(threshold, 'en', 0)} for rising)",
-    )
+        "routine.previous", period=str(prev), cases=str(cases0), n=str(int(n0)),
+        raw=_p(result.previous_raw[j]), rate=_p(result.previous_rate[j]),
+    )  # fmt: skip
+    out.say("routine.prob_rose", prob=_p(p_rose, 0), threshold=_p(threshold, 0))
     if out.status is Status.insufficient:
-        few = int(min(n, n0))
         out.say(
-            f"Terlalu sedikit anak untuk menilai tren: {few} diukur, perlu paling sedikit "
-            f"{smallarea.MIN_CHILDREN} pada tiap periode",
-            f"Too few children to judge a trend: {few} measured, at least "
-            f"{smallarea.MIN_CHILDREN} needed in each period",
+            "routine.too_few",
+            few=str(int(min(n, n0))),
+            least=str(smallarea.MIN_CHILDREN),
         )
     if target is not None:
         out.target = target.value_pct
         out.target_year = target.year
         out.target_basis = target.basis
         out.say(
-            f"Target {target.year}: {_num_text(target.value_pct, 'id')} % ({target.basis}); "
-            "angka rutin biasanya lebih rendah dari angka survei",
-            f"Target {target.year}: {_num_text(target.value_pct, 'en')} % ({target.basis}); "
-            "routine figures usually run below survey figures",
-        )
-    out.say(
-        "Tidak ada angka nasional rutin: perbandingan dengan nasional tidak dibuat",
-        "No national routine figure: no comparison with the national figure",
-    )
+            "routine.target", year=str(target.year),
+            value=neutral(target.value_pct, 6, min_decimals=0), basis=target.basis,
+        )  # fmt: skip
+    out.say("routine.no_national")
     return out
-
-
-def _num_text(value: float, lang: str) -> str:
-    return format_number(value, 6, lang, min_decimals=0)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from tumbuh.i18n import format_number, format_percent
+from tumbuh.i18n import Message, neutral
 from tumbuh.surveillance import trends
 from tumbuh.surveillance.trends import StandardError, SurveyAssumptions
 
@@ -92,13 +92,18 @@ class RegionWarning:
     target_basis: str | None = None
     projected_target_year: int | None = None
     uncertainty_basis: str | None = None
-    reasons_id: list[str] = field(default_factory=list)
-    reasons_en: list[str] = field(default_factory=list)
+    # What the reasons say: catalogue keys (``warning.*``) and neutral parameters,
+    # rendered in the reader's language by `reasons`.
+    messages: list[Message] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. routine: n, raw_value
 
-    def say(self, text_id: str, text_en: str) -> None:
-        self.reasons_id.append(text_id)
-        self.reasons_en.append(text_en)
+    def say(self, key: str, **values: str | tuple[Message, ...]) -> None:
+        """Add the reason ``warning.<key>`` with its neutral parameters."""
+        self.messages.append(Message.of(f"warning.{key}", **values))
+
+    def reasons(self, lang: str = "id") -> list[str]:
+        """The reasons in ``lang``."""
+        return [m.render(lang) for m in self.messages]
 
     def to_dict(self, *, language: str = "id") -> dict[str, Any]:
         return {
@@ -128,9 +133,9 @@ class RegionWarning:
             "target_basis": self.target_basis,
             "projected_target_year": self.projected_target_year,
             "uncertainty_basis": self.uncertainty_basis,
-            "reasons": self.reasons_en if language == "en" else self.reasons_id,
-            "reasons_id": self.reasons_id,
-            "reasons_en": self.reasons_en,
+            "reasons": self.reasons(language),
+            "reasons_id": self.reasons("id"),
+            "reasons_en": self.reasons("en"),
             **self.extra,
         }
 
@@ -140,43 +145,46 @@ def _r(value: float | None, digits: int) -> float | None:
 
 
 # --------------------------------------------------------------------------------------
-# Words and numbers
+# Words and numbers: reasons are catalogue keys ``warning.*`` with neutral parameters
 
 
-def _num(value: float, lang: str, *, min_decimals: int = 1) -> str:
+def num(value: float, *, min_decimals: int = 1) -> str:
     """A published figure as given: up to two decimals, at least ``min_decimals``."""
-    return format_number(value, 2, lang, min_decimals=min_decimals)
+    return neutral(value, 2, min_decimals=min_decimals)
 
 
-def _one(value: float, lang: str) -> str:
-    """A derived quantity (change, uncertainty, ARR) to one decimal."""
-    return format_number(value, 1, lang)
+def _one(value: float) -> str:
+    """A derived quantity (change, uncertainty, ARR) to one decimal, without its sign."""
+    return neutral(abs(value), 1)
 
 
-def _pct(value: float, lang: str) -> str:
-    return format_percent(value, 2, lang, min_decimals=1)
+def _sign(value: float) -> str:
+    return "+" if value > 0 else "−" if value < 0 else "±"
 
 
-def _signed(value: float, lang: str) -> str:
-    sign = "+" if value > 0 else "−" if value < 0 else "±"
-    return f"{sign}{_one(abs(value), lang)}"
+def _fig(rnd: Round) -> Message:
+    return Message.of(
+        "warning.figure",
+        source=rnd.source,
+        year=str(rnd.year),
+        value=num(rnd.value_pct),
+    )
 
 
-def _fig(rnd: Round, lang: str) -> str:
-    return f"{rnd.source} {rnd.year}: {_pct(rnd.value_pct, lang)}"
+def _figs(rounds: Sequence[Round]) -> tuple[Message, ...]:
+    return tuple(_fig(r) for r in rounds)
 
 
-_COUNT_ID = {1: "satu", 2: "dua", 3: "tiga", 4: "empat", 5: "lima", 6: "enam"}
-_COUNT_EN = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
-_LEVEL_ID = {
-    "kabkota": "kab/kota",
-    "province": "provinsi",
-    "national": "nasional",
-    "kecamatan": "kecamatan",
-    "desa": "desa",
-}
-_LEVEL_EN = {"kabkota": "kab/kota"}
-_KIND_ID = {"survey": "survei", "routine": "rutin"}
+def _percents(values: Sequence[float]) -> tuple[Message, ...]:
+    return tuple(Message.of("warning.percent", value=num(v)) for v in values)
+
+
+def word(key: str) -> tuple[Message, ...]:
+    """A catalogue word as a parameter (a kind, a level, a count)."""
+    return (Message.of(f"warning.{key}"),)
+
+
+_COUNTED = 6  # streaks up to six rounds are said in words ("two rounds in a row")
 
 
 def _rising_streak(rounds: Sequence[Round]) -> int:
@@ -222,16 +230,14 @@ def assess_region(
         {"year": r.year, "source": r.source, "value_pct": r.value_pct}
         for r in reversed(earlier)
     ]
-    kind_id = _KIND_ID.get(kind, kind)
     if current is None:
-        last_id = f"; angka terakhir: {_fig(earlier[-1], 'id')}" if earlier else ""
-        last_en = f"; latest: {_fig(earlier[-1], 'en')}" if earlier else ""
-        out.say(
-            f"Tidak ada angka {kind_id} tahun {year} untuk wilayah ini{last_id}: "
-            "status dan perbandingan dengan nasional tidak dapat dinilai",
-            f"No {kind} figure for {year} for this region{last_en}: no status and "
-            "no comparison with the national figure",
-        )
+        if earlier:
+            out.say(
+                "no_figure_last", kind=word(f"kind.{kind}"), year=str(year),
+                last=(_fig(earlier[-1]),),
+            )  # fmt: skip
+        else:
+            out.say("no_figure", kind=word(f"kind.{kind}"), year=str(year))
         return out
 
     out.latest_value = current.value_pct
@@ -239,10 +245,7 @@ def assess_region(
 
     main_target, same_year = _pick_targets(targets, year, horizon_years)
     if not earlier:
-        out.say(
-            f"Hanya satu putaran ({_fig(current, 'id')}): tren tidak dapat dinilai",
-            f"Only one round ({_fig(current, 'en')}): no trend can be judged",
-        )
+        out.say("one_round", figure=(_fig(current),))
         _compare(out, current, national, province, kind)
         _describe_duplicates(out, current)
         _describe_targets(out, current, main_target, same_year, arr=None)
@@ -251,46 +254,31 @@ def assess_region(
     previous = earlier[-1]
     streak = _rising_streak(upto)
     shown = upto[-max(window, streak + 1) :]
-    history_id = ", ".join(_fig(r, "id") for r in reversed(shown[:-1]))
-    history_en = ", ".join(_fig(r, "en") for r in reversed(shown[:-1]))
     change = current.value_pct - previous.value_pct
     spread = trends.Z95 * float((current.se.se_pct**2 + previous.se.se_pct**2) ** 0.5)
     out.change_pct_points = change
     out.change_uncertainty_pct_points = spread
     exceeds = abs(change) > spread
+    since = {"source": previous.source, "year": str(previous.year)}
     if streak >= 2:
-        verdict_id = f"naik {_COUNT_ID.get(streak, str(streak))} putaran berturut-turut"
-        verdict_en = f"rose {_COUNT_EN.get(streak, str(streak))} rounds in a row"
+        count = word(f"count.{streak}") if streak <= _COUNTED else str(streak)
+        verdict = Message.of("warning.verdict.rose_rounds", count=count)
     elif streak == 1:
-        verdict_id = (
-            f"naik {_num(change, 'id')} poin dari {previous.source} {previous.year}"
-        )
-        verdict_en = (
-            f"rose {_num(change, 'en')} points since {previous.source} {previous.year}"
-        )
+        verdict = Message.of("warning.verdict.rose", change=num(change), **since)
     elif change < 0:
-        verdict_id = (
-            f"turun {_num(-change, 'id')} poin dari {previous.source} {previous.year}"
-        )
-        verdict_en = (
-            f"fell {_num(-change, 'en')} points since {previous.source} {previous.year}"
-        )
+        verdict = Message.of("warning.verdict.fell", change=num(-change), **since)
     else:
-        verdict_id = f"tidak berubah dari {previous.source} {previous.year}"
-        verdict_en = f"unchanged since {previous.source} {previous.year}"
+        verdict = Message.of("warning.verdict.unchanged", **since)
     out.say(
-        f"{_fig(current, 'id')} ({history_id}): {verdict_id}",
-        f"{_fig(current, 'en')} ({history_en}): {verdict_en}",
+        "trend",
+        figure=(_fig(current),),
+        history=_figs(list(reversed(shown[:-1]))),
+        verdict=(verdict,),
     )
     _compare(out, current, national, province, kind)
     _describe_duplicates(out, current)
     if kind == "routine":
-        out.say(
-            "Angka rutin (e-PPGBM): cakupan penimbangan berbeda antarwilayah dan tahun; "
-            "jangan dibandingkan dengan angka survei",
-            "Routine (e-PPGBM) figures: weighing coverage differs between regions and "
-            "years; do not compare them with survey figures",
-        )
+        out.say("routine_note")
     out.uncertainty_basis = _describe_uncertainty(
         out, change, spread, exceeds, current, previous, level, assumptions
     )
@@ -311,48 +299,35 @@ def assess_region(
         out.arr = 100 * arr
         out.arr_period = (first.year, current.year)
         out.arr_interval = (100 * interval[0], 100 * interval[1]) if interval else None
-        ci_id = ci_en = ""
+        span = {
+            "first_year": str(first.year),
+            "last_year": str(current.year),
+            "sign": _sign(out.arr),
+            "arr": _one(out.arr),
+        }
         if out.arr_interval:
             lo, hi = out.arr_interval
-            ci_id = f", 95 %: {_signed(lo, 'id')} s.d. {_signed(hi, 'id')}"
-            ci_en = f", 95 %: {_signed(lo, 'en')} to {_signed(hi, 'en')}"
-        out.say(
-            f"ARR {first.year}–{current.year}: {_signed(out.arr, 'id')} % per tahun{ci_id} "
-            "(ARR = 1 − (p2/p1)^(1/(t2−t1)), WHO/UNICEF; positif = prevalensi turun)",
-            f"ARR {first.year}-{current.year}: {_signed(out.arr, 'en')} % per year{ci_en} "
-            "(ARR = 1 − (p2/p1)^(1/(t2−t1)), WHO/UNICEF; positive = prevalence falling)",
-        )
+            out.say(
+                "arr_ci", low_sign=_sign(lo), low=_one(lo), high_sign=_sign(hi),
+                high=_one(hi), **span,
+            )  # fmt: skip
+        else:
+            out.say("arr", **span)
     on_track = _describe_targets(out, current, main_target, same_year, arr=arr)
 
     if change > 0:
         out.status = Status.rising
         out.rise_exceeds_uncertainty = exceeds
-        out.say(
-            "Status naik: angka terbaru di atas putaran sebelumnya",
-            "Status rising: the latest figure is above the previous round",
-        )
+        out.say("status.rising")
     elif on_track:
         out.status = Status.on_track
-        out.say(
-            "Status sesuai target: tidak naik, dan sudah mencapai target atau diproyeksikan "
-            "mencapainya tepat waktu pada ARR saat ini",
-            "Status on track: not rising, and at the target or projected to reach it in "
-            "time at the current ARR",
-        )
+        out.say("status.on_track")
     elif change < 0 and exceeds:
         out.status = Status.falling
-        out.say(
-            "Status turun: penurunan melampaui ketidakpastian, tetapi target belum di jalur",
-            "Status falling: the fall exceeds its uncertainty, but the target is not in reach",
-        )
+        out.say("status.falling")
     else:
         out.status = Status.stalled
-        out.say(
-            "Status mandek: tidak naik, tetapi penurunan tidak melampaui ketidakpastian "
-            "dan target belum di jalur",
-            "Status stalled: not rising, but any fall is within its uncertainty and the "
-            "target is not in reach",
-        )
+        out.say("status.stalled")
     return out
 
 
@@ -363,62 +338,39 @@ def _compare(
     province: Round | None,
     kind: str,
 ) -> None:
-    kind_id = _KIND_ID.get(kind, kind)
     if national is None:
-        out.say(
-            f"Tidak ada angka nasional {kind_id} tahun {current.year}: "
-            "perbandingan dengan nasional tidak dapat dibuat",
-            f"No national {kind} figure for {current.year}: no comparison with the "
-            "national figure",
-        )
+        out.say("no_national", kind=word(f"kind.{kind}"), year=str(current.year))
     elif out.region_code != "ID":
         out.national_value = national.value_pct
         out.below_national = current.value_pct < national.value_pct
-        word_id = "di bawah" if out.below_national else "tidak di bawah"
-        word_en = "below" if out.below_national else "not below"
         out.say(
-            f"{_pct(current.value_pct, 'id')} {word_id} angka nasional "
-            f"({_fig(national, 'id')})",
-            f"{_pct(current.value_pct, 'en')} is {word_en} the national figure "
-            f"({_fig(national, 'en')})",
+            "national.below" if out.below_national else "national.not_below",
+            value=num(current.value_pct),
+            figure=(_fig(national),),
         )
     if province is not None and out.level not in {"province", "national"}:
         out.province_value = province.value_pct
         out.below_province = current.value_pct < province.value_pct
-        word_id = "di bawah" if out.below_province else "tidak di bawah"
-        word_en = "below" if out.below_province else "not below"
         out.say(
-            f"{word_id.capitalize()} angka provinsi ({_fig(province, 'id')})",
-            f"{word_en.capitalize()} the provincial figure ({_fig(province, 'en')})",
+            "province.below" if out.below_province else "province.not_below",
+            figure=(_fig(province),),
         )
 
 
 def _describe_duplicates(out: RegionWarning, current: Round) -> None:
+    same = {"source": current.source, "year": str(current.year)}
     if len(current.values) > 1 and len(set(current.values)) == 1:
         out.say(
-            f"{len(current.values)} sumber memuat angka {current.source} {current.year} "
-            f"yang sama ({_pct(current.value_pct, 'id')})",
-            f"{len(current.values)} sources give the same {current.source} "
-            f"{current.year} figure ({_pct(current.value_pct, 'en')})",
-        )
+            "same_figures", count=str(len(current.values)),
+            value=num(current.value_pct), **same,
+        )  # fmt: skip
     elif len(current.values) > 1:
-        listed_id = " dan ".join(_pct(v, "id") for v in current.values)
-        listed_en = " and ".join(_pct(v, "en") for v in current.values)
         out.say(
-            f"{len(current.values)} angka untuk {current.source} {current.year} "
-            f"({listed_id}): dipakai rata-ratanya, {_pct(current.value_pct, 'id')}",
-            f"{len(current.values)} figures for {current.source} {current.year} "
-            f"({listed_en}): their mean, {_pct(current.value_pct, 'en')}, is used",
-        )
+            "mean_of_figures", count=str(len(current.values)),
+            values=_percents(current.values), value=num(current.value_pct), **same,
+        )  # fmt: skip
     if current.excluded:
-        listed_id = ", ".join(_pct(v, "id") for v in current.excluded)
-        listed_en = ", ".join(_pct(v, "en") for v in current.excluded)
-        out.say(
-            f"Angka alternatif/belum terverifikasi {current.source} {current.year} "
-            f"tidak dipakai: {listed_id}",
-            f"Alternative/unverified {current.source} {current.year} figure(s) not used: "
-            f"{listed_en}",
-        )
+        out.say("excluded", values=_percents(current.excluded), **same)
 
 
 def _describe_uncertainty(
@@ -434,50 +386,27 @@ def _describe_uncertainty(
     bases = {current.se.basis, previous.se.basis}
     if "assumed" in bases:
         basis = "assumed"
-        note_id = (
-            f" (CI dan n tidak dipublikasikan: asumsi n = {assumptions.assumed_n(level)} "
-            f"balita per {_LEVEL_ID.get(level, level)}, design effect "
-            f"{_num(assumptions.design_effect, 'id')})"
-        )
-        note_en = (
-            f" (no published CI or n: assumed n = {assumptions.assumed_n(level)} "
-            f"under-fives per {_LEVEL_EN.get(level, level)}, design effect "
-            f"{_num(assumptions.design_effect, 'en')})"
+        note = Message.of(
+            "warning.basis.assumed",
+            n=str(assumptions.assumed_n(level)),
+            level=word(f"level.{level}"),
+            design_effect=num(assumptions.design_effect),
         )
     else:
         basis = "ci" if bases == {"ci"} else "n"
-        note_id = " (dari CI/n yang dipublikasikan)"
-        note_en = " (from the published CI/n)"
-    if change > 0:
-        verdict_id = (
-            "kenaikan melampaui ketidakpastian"
-            if exceeds
-            else "kenaikan masih dalam batas ketidakpastian"
-        )
-        verdict_en = (
-            "the rise exceeds its uncertainty"
-            if exceeds
-            else "the rise is within its uncertainty"
-        )
-    elif change < 0:
-        verdict_id = (
-            "penurunan melampaui ketidakpastian"
-            if exceeds
-            else "penurunan masih dalam batas ketidakpastian"
-        )
-        verdict_en = (
-            "the fall exceeds its uncertainty"
-            if exceeds
-            else "the fall is within its uncertainty"
-        )
+        note = Message.of("warning.basis.published")
+    said: dict[str, str | tuple[Message, ...]] = {
+        "sign": _sign(change),
+        "change": _one(change),
+        "spread": _one(spread),
+        "basis": (note,),
+    }
+    if change == 0:
+        out.say("change_none", **said)
     else:
-        verdict_id = verdict_en = ""
-    out.say(
-        f"Perubahan {_signed(change, 'id')} poin, ketidakpastian 95 % "
-        f"±{_one(spread, 'id')} poin{note_id}: {verdict_id}".rstrip(": "),
-        f"Change {_signed(change, 'en')} points, 95 % uncertainty "
-        f"±{_one(spread, 'en')} points{note_en}: {verdict_en}".rstrip(": "),
-    )
+        way = "rise" if change > 0 else "fall"
+        verdict = f"warning.uncertainty.{way}_{'exceeds' if exceeds else 'within'}"
+        out.say("change", verdict=(Message.of(verdict),), **said)
     return basis
 
 
@@ -508,10 +437,10 @@ def _describe_targets(
     if same is not None:
         met = value <= same.value_pct
         out.say(
-            f"Target nasional {same.year}: {_num(same.value_pct, 'id', min_decimals=0)} % "
-            f"({same.basis}): {'tercapai' if met else 'belum tercapai'}",
-            f"National target {same.year}: {_num(same.value_pct, 'en', min_decimals=0)} % "
-            f"({same.basis}): {'met' if met else 'not met'}",
+            "target_same_year.met" if met else "target_same_year.not_met",
+            year=str(same.year),
+            value=num(same.value_pct, min_decimals=0),
+            basis=same.basis,
         )
     if main is None:
         return False
@@ -521,23 +450,22 @@ def _describe_targets(
     out.projected_target_year = trends.projected_year(
         value, year=current.year, arr=arr, target_pct=main.value_pct
     )
-    head_id = f"Target {main.year}: {_num(main.value_pct, 'id', min_decimals=0)} % ({main.basis})"
-    head_en = f"Target {main.year}: {_num(main.value_pct, 'en', min_decimals=0)} % ({main.basis})"
+    head = {
+        "year": str(main.year),
+        "value": num(main.value_pct, min_decimals=0),
+        "basis": main.basis,
+    }
     projected = out.projected_target_year
     if value <= main.value_pct:
-        out.say(f"{head_id}: sudah tercapai", f"{head_en}: already met")
+        out.say("target.met", **head)
         return True
     if projected is None:
-        out.say(
-            f"{head_id}: tidak tercapai pada ARR saat ini",
-            f"{head_en}: not reached at the current ARR",
-        )
+        out.say("target.unreached", **head)
         return False
     in_time = projected <= main.year
     out.say(
-        f"{head_id}: pada ARR saat ini tercapai sekitar tahun {projected}"
-        + ("" if in_time else " (terlambat)"),
-        f"{head_en}: reached around {projected} at the current ARR"
-        + ("" if in_time else " (too late)"),
+        "target.projected" if in_time else "target.late",
+        projected_year=str(projected),
+        **head,
     )
     return in_time

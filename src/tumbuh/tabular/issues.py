@@ -5,16 +5,41 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from tumbuh.i18n import catalogue, translate
 from tumbuh.tabular.guard import neutralise
 
 
 class Severity(StrEnum):
     error = "error"  # the row was rejected (quarantined)
     warning = "warning"  # the row went in, but something is suspicious
+
+
+class IssueTexts(Mapping[str, tuple[str, str]]):
+    """code -> (Bahasa Indonesia, English) text of an issue, read from the catalogue
+    (``<prefix><code>``, e.g. ``issue.invalid_date``): each sentence is written once, in
+    the .po files, and a report still carries both (``message_id``/``message_en``, its
+    JSON and CSV contract). ``{value}`` and ``{col}`` are filled in by the importer."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+
+    def __getitem__(self, code: str) -> tuple[str, str]:
+        key = self.prefix + code
+        if key not in catalogue("id"):
+            raise KeyError(code)
+        return translate(key, "id"), translate(key, "en")
+
+    def __iter__(self) -> Iterator[str]:
+        n = len(self.prefix)
+        return (k[n:] for k in catalogue("id") if k.startswith(self.prefix))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 @dataclass(frozen=True, slots=True)

@@ -152,7 +152,7 @@ def _view(item: RegionWarning, lang: Lang) -> WarningView:
         target_year=item.target_year,
         projected_target_year=item.projected_target_year,
         arr=item.arr,
-        reasons=list(item.reasons_en if lang == "en" else item.reasons_id),
+        reasons=item.reasons(lang),
         series=history,
     )
 

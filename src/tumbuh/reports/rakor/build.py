@@ -240,7 +240,7 @@ def _map(ctx: _Ctx, child: dict[tuple[str, str], pd.Series]) -> Section:
 
 
 def _lead_reason(item: Any, lang: Lang) -> str:
-    reasons = item.reasons_id if lang == "id" else item.reasons_en
+    reasons = item.reasons(lang)
     if not reasons:
         return ""
     # Routine items say the figure, the previous period, then the chance it rose: the

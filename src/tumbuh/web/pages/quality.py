@@ -217,7 +217,10 @@ def quality_page(
     threshold = settings.small_cell_threshold
     if format == "xlsx":
         return _xlsx(
-            clean, filters, _public(found, suppress=suppress, threshold=threshold)
+            clean,
+            filters,
+            _public(found, suppress=suppress, threshold=threshold),
+            lang,
         )
     pages = max(1, -(-len(found) // PAGE_SIZE))
     shown = found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
@@ -243,7 +246,12 @@ def quality_page(
     )
 
 
-def _xlsx(code: str, filters: QualityFilters, rows: list[dict[str, Any]]) -> Response:
+def _xlsx(
+    code: str, filters: QualityFilters, rows: list[dict[str, Any]], lang: str
+) -> Response:
+    """The rows as a workbook: column names are identifiers, the band and the reasons are
+    in the reader's language."""
+    en = lang == "en"
     return xlsx_response(
         f"tumbuh_kualitas_{code}_{filters.level}_{filters.period}",
         f"{filters.level} {filters.period}",
@@ -252,8 +260,8 @@ def _xlsx(code: str, filters: QualityFilters, rows: list[dict[str, Any]]) -> Res
         [
             (str(q["code"]), q.get("name"), q.get("parent_code"), q.get("desa_name"),
              q.get("kecamatan_name"), q.get("kabkota_name"), q["period"],
-             q.get("n_children"), q.get("coverage"), q.get("score"), q.get("band_id"),
-             q.get("penalty"), " | ".join(q.get("reasons_id") or []))
+             q.get("n_children"), q.get("coverage"), q.get("score"), q.get("band_en" if en else "band_id"),
+             q.get("penalty"), " | ".join(q.get("reasons_en" if en else "reasons_id") or []))
             for q in rows
         ],
     )  # fmt: skip
