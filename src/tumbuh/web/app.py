@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from tumbuh.accounts.secret import instance_secret
@@ -74,15 +75,14 @@ def _preload(app: FastAPI) -> None:
     log.info("%d stored panels read in %.1f s", n, time.perf_counter() - started)
 
 
-def _refresh(app: FastAPI) -> None:
-    """The stored panels: recomputed and stored when the data changed, read back when
-    current (insights.refresh). Runs in a background thread (cache.set_refresher)."""
+def _refresh(app: FastAPI, db: Session) -> None:
+    """The stored panels: recomputed and stored when the data or the code changed, read
+    back when current (insights.refresh). Run by the cache's background worker."""
     started = time.perf_counter()
     before = cache.computed_count()
-    with app.state.session_factory() as db:
-        took = insights.refresh(
-            db, welfare_max_decile=app.state.settings.welfare_eligible_max_decile
-        )
+    took = insights.refresh(
+        db, welfare_max_decile=app.state.settings.welfare_eligible_max_decile
+    )
     if cache.computed_count() != before:
         gc.unfreeze()  # the panels this refresh replaced can be collected again
         _freeze()
@@ -110,8 +110,8 @@ def create_app(
     """Build the app for `settings` (default: get_settings()); one engine per app.
 
     `warm` (default: outside tests) reads the stored province-wide panels into memory at
-    start-up (seconds), recomputes those the data have outdated in a background thread, and
-    lets the pages answer with stale panels while a background refresh recomputes them
+    start-up (seconds), recomputes those the data or the code have outdated in a background
+    thread, and lets the pages answer with stale panels while that thread recomputes them
     (web/cache.py)."""
     settings = settings or load_settings()
     warm = settings.environment != "test" if warm is None else warm
@@ -120,8 +120,10 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if warm:
             _preload(app)
-            cache.set_refresher(engine, lambda: _refresh(app))
-            cache.refresh_in_background(engine)  # recomputes what the data outdated
+            # Stale panels are served at once and recomputed by one background worker.
+            cache.enable_background(engine, app.state.session_factory)
+            # What the data or the code outdated, recomputed once in the background.
+            cache.refresh_in_background(engine, lambda db: _refresh(app, db))
         worker = _start_import_worker(app) if settings.import_worker else None
         try:
             yield
@@ -129,7 +131,7 @@ def create_app(
             if worker is not None:
                 worker.stop()
                 app.state.import_worker = None
-            cache.set_refresher(engine, None)
+            cache.disable_background(engine)
 
     app = FastAPI(
         lifespan=lifespan,

@@ -360,7 +360,7 @@ def format_datetime(value: dt.datetime | None, lang: Lang = "id") -> str:
 _PAGES: dict[Lang, dict[str, str]] = {
     "id": {
         "nav.quality": "Kualitas data",
-        "panels.stale": "Angka ringkasan per {when}: data telah berubah dan angka sedang dihitung ulang.",
+        "panels.stale": "Angka per {when}, sedang diperbarui.",
         "nav.imports": "Impor",
         "nav.interventions": "Intervensi",
         "nav.actions": "Tindak lanjut rapat",
@@ -497,7 +497,7 @@ _PAGES: dict[Lang, dict[str, str]] = {
         "imp.limits": "Batas: {mb} MB per berkas, {rows} baris.",
     },
     "en": {
-        "panels.stale": "Figures as of {when}: the data changed and they are being recomputed.",
+        "panels.stale": "Figures as of {when}, being refreshed.",
         "nav.quality": "Data quality",
         "nav.imports": "Imports",
         "nav.interventions": "Interventions",

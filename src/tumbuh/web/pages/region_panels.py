@@ -199,7 +199,11 @@ def desa_context(
         return out
     out["alerts"] = insights.desa_alerts(db, code, lang=lang)
     # The list itself is reused per data generation; the page copies the rows it shows.
-    vl = cached(db, ("visit_list", code), lambda: _visit_list(db, code))
+    # Named families: in memory only, never stored.
+    vl = cached(
+        db, ("visit_list", code), lambda s: _visit_list(s, code), persist=False,
+        heavy=False,
+    )  # fmt: skip
     if vl is not None:
         rows = vl.rows.head(VISITS_ON_PAGE).to_dict("records")
         ids = register_read.family_ids_by_kk(

@@ -27,7 +27,11 @@ def visit_rows(
     db: Session, code: str
 ) -> tuple[risk_visits.VisitList | None, list[dict[str, Any]]]:
     """(the desa's visit list, its rows with ``family_id``), unmasked: mask before showing."""
-    vl = cached(db, ("visit_list", code), lambda: _visit_list(db, code))
+    # Named families: in memory only, never stored.
+    vl = cached(
+        db, ("visit_list", code), lambda s: _visit_list(s, code), persist=False,
+        heavy=False,
+    )  # fmt: skip
     if vl is None:
         return None, []
     rows: list[dict[str, Any]] = [
