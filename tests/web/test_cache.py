@@ -114,7 +114,9 @@ def test_a_refresh_stores_the_province_panels_for_the_current_generation(
     keys = set(
         session.scalars(
             select(DerivedResult.key).where(
-                DerivedResult.generation.like(f"s{cache.SCHEMA}.%.{cache.code_version()}/g1")
+                DerivedResult.generation.like(
+                    f"s{cache.SCHEMA}.%.{cache.code_version()}/g1"
+                )
             )
         )
     )
@@ -180,9 +182,15 @@ def test_a_published_figure_starts_a_new_generation(session: Session) -> None:
     before = cache.generation(session)
     session.add(
         PublishedFigure(
-            natural_key=uuid.uuid4().hex, region_code="64.71", region_name="Balikpapan",
-            year=2030, source="SSGI", kind="survey", indicator="stunting",
-            value_pct=12.5, confidence="high",
+            natural_key=uuid.uuid4().hex,
+            region_code="64.71",
+            region_name="Balikpapan",
+            year=2030,
+            source="SSGI",
+            kind="survey",
+            indicator="stunting",
+            value_pct=12.5,
+            confidence="high",
         )  # fmt: skip
     )
     session.flush()
@@ -327,7 +335,9 @@ def test_a_value_stored_by_another_version_of_the_code_is_served_while_recompute
         row = db.get(DerivedResult, cache.key_text(key))
         assert row is not None
         # same data and stored form, another build of tumbuh
-        row.generation = row.generation.replace(cache.code_version(), "0123456789abcdef")
+        row.generation = row.generation.replace(
+            cache.code_version(), "0123456789abcdef"
+        )
         db.commit()
     cache.clear_cache()
     compute = Blocking({"figures": [1, 2, 3]})

@@ -45,7 +45,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -81,7 +81,9 @@ _key_locks: dict[tuple[str, str], threading.Lock] = {}
 _computed = 0
 _PERSIST = "tumbuh.cache.persist"  # Session.info flag: store what is computed
 _STALE = "tumbuh.cache.stale_as_of"  # Session.info: oldest stale value served
-_GENERATION = "tumbuh.cache.generation"  # Session.info: generation read in this transaction
+_GENERATION = (
+    "tumbuh.cache.generation"  # Session.info: generation read in this transaction
+)
 
 
 def _engine(db: Session) -> Engine:
@@ -191,14 +193,18 @@ def _now() -> dt.datetime:
 
 def _fresh(entry: _Entry, gen: str) -> bool:
     age = (_now() - entry.computed_at).total_seconds()
-    return entry.generation == gen and entry.version == code_version() and age < MAX_AGE_S
+    return (
+        entry.generation == gen and entry.version == code_version() and age < MAX_AGE_S
+    )
 
 
 def _readable(tag: str) -> bool:
     return tag.startswith(f"s{SCHEMA}.") and tag.count(".") >= 2 and "/" in tag
 
 
-def _from_row(text: str, tag: str, computed_at: dt.datetime, blob: bytes) -> _Entry | None:
+def _from_row(
+    text: str, tag: str, computed_at: dt.datetime, blob: bytes
+) -> _Entry | None:
     """The entry of a stored row, or None when it cannot be read back safely (another
     schema, or dataclasses whose fields changed since it was pickled)."""
     if not _readable(tag):
@@ -325,7 +331,9 @@ def _entry(
         job = _refresh_key(dbk, text, compute, persist=persist, urgent=entry is None)
         if entry is not None:  # stale: served now, recomputed in the background
             seen = db.info.get(_STALE)
-            db.info[_STALE] = min(seen, entry.computed_at) if seen else entry.computed_at
+            db.info[_STALE] = (
+                min(seen, entry.computed_at) if seen else entry.computed_at
+            )
             return entry
         job.done.wait()  # never computed: by the worker, ahead of the stale refreshes
         if job.error is not None:
@@ -529,7 +537,12 @@ def _panel_lock(engine: Engine) -> Iterator[None]:
     url = engine.url
     database = url.database
     held = getattr(_local, "panel_lock", False)  # a job run by checkpoint() inside one
-    if held or url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+    if (
+        held
+        or url.get_backend_name() != "sqlite"
+        or not database
+        or database == ":memory:"
+    ):
         yield
         return
     import fcntl

@@ -161,9 +161,24 @@ RegionCodeQuery = Annotated[
     Query(pattern=REGION_CODE_PATTERN, description="Kemendagri code, e.g. 64.71.01"),
 ]
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+# Dependencies that only read the request are async: they run on the event loop, where a
+# plain function would cost a round trip through the thread pool on every request.
+async def _settings(request: Request) -> Settings:
+    return get_settings(request)
+
+
+async def _engine(request: Request) -> Engine:
+    return get_engine(request)
+
+
+async def _lang(request: Request) -> Lang:
+    return get_lang(request)
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
 DbDep = Annotated[Session, DB]
-EngineDep = Annotated[Engine, Depends(get_engine)]
-LangDep = Annotated[Lang, Depends(get_lang)]
+EngineDep = Annotated[Engine, Depends(_engine)]
+LangDep = Annotated[Lang, Depends(_lang)]
 PageUser = Annotated[User, Depends(page_user)]
 ApiUser = Annotated[User, Depends(api_user)]

@@ -351,6 +351,52 @@ def desa_convergence(
     )  # fmt: skip
 
 
+def desa_gaps(
+    db: Session, code: str, *, welfare_max_decile: int
+) -> tuple[ConvergenceResult | None, list[dict[str, Any]]]:
+    """(the desa's convergence, one row per family at risk with missing items: family_id,
+    no_kk (unmasked: mask before showing), head_name, missing, sectors), derived once per
+    value of the province's convergence."""
+    year = intervention_year(db)
+    if year is None:
+        return None, []
+    province, decile = code[:2], welfare_max_decile
+    return view(
+        db, ("convergence", province, year, decile),
+        lambda s: _compute_convergence(s, province, year, decile),
+        ("gaps", code), lambda prov: _gap_list(_desa_slice(prov, code)),
+    )  # fmt: skip
+
+
+def _gap_list(
+    gaps: ConvergenceResult | None,
+) -> tuple[ConvergenceResult | None, list[dict[str, Any]]]:
+    if gaps is None:
+        return None, []
+    items: dict[int, list[str]] = {}
+    sectors: dict[int, set[str]] = {}
+    for rec in gaps.missing.to_dict("records"):
+        fid = int(rec["family_id"])
+        who = f" ({rec['person_name']})" if rec.get("person_name") else ""
+        items.setdefault(fid, []).append(f"{rec['name_id']}{who}")
+        sectors.setdefault(fid, set()).add(str(rec["sector"]))
+    rows = []
+    for fam in gaps.families.to_dict("records"):
+        fid = int(fam["family_id"])
+        if fid not in items:
+            continue
+        rows.append(
+            {
+                "family_id": fid,
+                "no_kk": fam.get("no_kk"),
+                "head_name": fam.get("head_name"),
+                "missing": items[fid],
+                "sectors": sorted(sectors[fid]),
+            }
+        )
+    return gaps, rows
+
+
 def _desa_slice(prov: ConvergenceResult | None, code: str) -> ConvergenceResult | None:
     if prov is None:
         return None
@@ -478,7 +524,12 @@ def province_indicators(
     headlines and GET /api/v1/regions/{code}/indicators share it)."""
     from tumbuh.reports import engine
 
-    return ("indicators", province, period, welfare_max_decile), lambda s: engine.compute(
+    return (
+        "indicators",
+        province,
+        period,
+        welfare_max_decile,
+    ), lambda s: engine.compute(
         s, period=period, region=province, welfare_max_decile=welfare_max_decile
     )
 

@@ -18,6 +18,9 @@ from tumbuh.web.i18n import Lang, format_date, format_datetime, format_number, t
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+# Templates ship with the code: no check of every template file's mtime on every render (a
+# stat per template per page); a new release restarts the server.
+templates.env.auto_reload = False
 
 
 def _plain(value: Any) -> Any:

@@ -9,12 +9,12 @@ from pydantic import BaseModel, Field
 
 from tumbuh.accounts.roles import policy
 from tumbuh.accounts.scope import require_region
-from tumbuh.reports import engine
 from tumbuh.errors import InvalidInput
+from tumbuh.reports import engine
 from tumbuh.reports.service import region_indicators
 from tumbuh.web.cache import cached
-from tumbuh.web.insights import default_period_label, province_indicators
 from tumbuh.web.deps import ApiUser, DbDep, RegionCodePath, SettingsDep
+from tumbuh.web.insights import default_period_label, province_indicators
 
 router = APIRouter(tags=["indicators"])
 

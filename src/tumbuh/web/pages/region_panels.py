@@ -151,31 +151,8 @@ def _visit_list(db: Session, code: str) -> risk_visits.VisitList | None:
 def _gap_rows(
     db: Session, code: str, role: str, *, decile: int
 ) -> tuple[Any, list[dict[str, Any]]]:
-    gaps = insights.desa_convergence(db, code, year=None, welfare_max_decile=decile)
-    if gaps is None:
-        return None, []
-    items: dict[int, list[str]] = {}
-    sectors: dict[int, set[str]] = {}
-    for rec in gaps.missing.to_dict("records"):
-        fid = int(rec["family_id"])
-        who = f" ({rec['person_name']})" if rec.get("person_name") else ""
-        items.setdefault(fid, []).append(f"{rec['name_id']}{who}")
-        sectors.setdefault(fid, set()).add(str(rec["sector"]))
-    rows = []
-    for fam in gaps.families.to_dict("records"):
-        fid = int(fam["family_id"])
-        if fid not in items:
-            continue
-        rows.append(
-            {
-                "family_id": fid,
-                "no_kk": mask_nik(fam.get("no_kk"), role=role),
-                "head_name": fam.get("head_name"),
-                "missing": items[fid],
-                "sectors": sorted(sectors[fid]),
-            }
-        )
-    return gaps, rows
+    gaps, rows = insights.desa_gaps(db, code, welfare_max_decile=decile)
+    return gaps, [r | {"no_kk": mask_nik(r["no_kk"], role=role)} for r in rows]
 
 
 def desa_context(
