@@ -326,6 +326,25 @@ def test_an_error_reaches_the_waiting_request_and_is_not_kept(
         assert cache.cached(db, key, Counter("second try")) == "second try"
 
 
+def test_a_failed_refresh_keeps_the_stale_value_and_is_not_retried_at_once(
+    engine: Engine, gen: Generation, background: sessionmaker[Session]
+) -> None:
+    key = _key()
+    _store(background, key, "old")
+    gen.value = "g2"
+    calls: list[int] = []
+
+    def broken(db: Session) -> object:
+        calls.append(1)
+        raise ValueError("panel failed")
+
+    for _ in range(3):
+        with background() as db:
+            assert cache.cached(db, key, broken) == "old"
+        assert cache.wait_idle(engine, 30)
+    assert calls == [1]  # not once per page view while it keeps failing
+
+
 def test_a_value_stored_by_another_version_of_the_code_is_served_while_recomputed(
     engine: Engine, gen: Generation, background: sessionmaker[Session]
 ) -> None:
@@ -427,6 +446,8 @@ def test_a_region_page_says_its_figures_are_being_refreshed(
             assert "being refreshed" in page.text
             page = client.get("/regions/64.71?lang=id")
             assert "sedang diperbarui" in page.text
+            page = client.get("/quality/64.71?lang=en")
+            assert "being refreshed" in page.text
             busy.set()
             assert cache.wait_idle(engine, 120)
             # the panels the page asked for were recomputed for the new data

@@ -107,8 +107,11 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if warm:
             _preload(app)
-            # Stale panels are served at once and recomputed by one background worker.
-            cache.enable_background(engine, app.state.session_factory)
+            # Stale panels are served at once and recomputed by one background worker;
+            # what it computed is moved out of the garbage collector's reach after each job.
+            cache.enable_background(
+                engine, app.state.session_factory, after_job=gc.freeze
+            )
             # What the data or the code outdated, recomputed once in the background.
             cache.refresh_in_background(engine, lambda db: _refresh(app, db))
         worker = _start_import_worker(app) if settings.import_worker else None

@@ -60,6 +60,7 @@ from tumbuh.surveillance.models import ProgrammeAggregate, PublishedFigure, Targ
 # in a way the dataclass digest (`_shape`) cannot see (e.g. a DataFrame column renamed).
 SCHEMA = 1
 MAX_AGE_S = 24 * 3600.0
+RETRY_S = 60.0  # a failed refresh of a stale value is not tried again sooner
 T = TypeVar("T")
 V = TypeVar("V")
 log = logging.getLogger(__name__)
@@ -449,13 +450,23 @@ class _Worker:
         self.urgent: deque[_Job] = deque()
         self.later: deque[_Job] = deque()
         self.pending: dict[tuple[str, str], _Job] = {}
+        self.failed: dict[tuple[str, str], float] = {}  # job -> when it last failed
         self.running: _Job | None = None
         self.thread: threading.Thread | None = None
 
     def submit(self, job: _Job) -> _Job:
-        """Queue `job` unless the same one waits or runs (returned instead); called with
-        _lock held."""
+        """Queue `job` unless the same one waits or runs (returned instead), or it failed
+        less than RETRY_S ago and nobody waits for it (returned done); called with _lock
+        held."""
         k = (job.dbk, job.name)
+        failed = self.failed.get(k)
+        if (
+            not job.urgent
+            and failed is not None
+            and time.monotonic() - failed < RETRY_S
+        ):
+            job.done.set()
+            return job
         queued = self.pending.get(k)
         if queued is not None:
             if job.urgent and not queued.urgent and queued in self.later:
@@ -501,8 +512,16 @@ class _Worker:
         finally:
             self.running = previous
             with _lock:
-                self.pending.pop((job.dbk, job.name), None)
+                k = (job.dbk, job.name)
+                self.pending.pop(k, None)
+                if job.error is None:
+                    self.failed.pop(k, None)
+                else:
+                    self.failed[k] = time.monotonic()
+                after = _factories.get(job.dbk)
             job.done.set()
+        if after is not None and after[2] is not None and job.error is None:
+            after[2]()
 
     def loop(self) -> None:
         _local.worker = True
@@ -518,7 +537,10 @@ class _Worker:
 
 _local = threading.local()
 _worker = _Worker()
-_factories: dict[str, tuple[Engine, sessionmaker[Session]]] = {}
+# per database: its engine, a session factory, what to call after each job
+_factories: dict[
+    str, tuple[Engine, sessionmaker[Session], Callable[[], None] | None]
+] = {}
 
 
 def _in_worker() -> bool:
@@ -531,9 +553,10 @@ def _background_for(dbk: str) -> bool:
 
 
 @contextmanager
-def _panel_lock(engine: Engine) -> Iterator[None]:
-    """One panel computation at a time across the server's processes on a SQLite file (a
-    lock file beside it); PostgreSQL runs them side by side."""
+def panel_lock(engine: Engine) -> Iterator[None]:
+    """One panel computation at a time across processes on a SQLite file (the server's
+    workers, `tumbuh db refresh`): a lock file beside it. PostgreSQL runs them side by
+    side."""
     url = engine.url
     database = url.database
     held = getattr(_local, "panel_lock", False)  # a job run by checkpoint() inside one
@@ -562,8 +585,8 @@ def _run_job(job: _Job) -> None:
         registered = _factories.get(job.dbk)
     if registered is None:
         return  # background stopped (app shut down)
-    engine, factory = registered
-    with _panel_lock(engine), factory() as db:
+    engine, factory, _ = registered
+    with panel_lock(engine), factory() as db:
         job.run(db)
         db.commit()
 
@@ -601,11 +624,17 @@ def checkpoint() -> None:
         _worker.execute(job)
 
 
-def enable_background(engine: Engine, factory: sessionmaker[Session]) -> None:
+def enable_background(
+    engine: Engine,
+    factory: sessionmaker[Session],
+    *,
+    after_job: Callable[[], None] | None = None,
+) -> None:
     """From now on, requests on `engine` serve stale values and leave their recomputation to
-    the background worker (sessions from `factory`)."""
+    the background worker (sessions from `factory`; `after_job()` called after each job
+    that succeeded)."""
     with _lock:
-        _factories[db_key(engine)] = (engine, factory)
+        _factories[db_key(engine)] = (engine, factory, after_job)
 
 
 def disable_background(engine: Engine) -> None:
@@ -652,6 +681,7 @@ __all__ = [
     "disable_background",
     "enable_background",
     "generation",
+    "panel_lock",
     "persisting",
     "preload",
     "refresh_in_background",

@@ -13,6 +13,7 @@ from tumbuh.accounts.scope import require_region
 from tumbuh.analytics import quality as quality_mod
 from tumbuh.register.master import get_region, lineage
 from tumbuh.web import insights
+from tumbuh.web.cache import stale_as_of
 from tumbuh.web.deps import DbDep, LangDep, PageUser, SettingsDep
 from tumbuh.web.export import xlsx_response
 from tumbuh.web.templating import render
@@ -105,6 +106,7 @@ def quality_page(
             "period": period,
             "periods": _periods(db, level),
             "colors": insights.QUALITY_COLORS,
+            "stale_as_of": stale_as_of(db),
         },
         lang=lang,
     )
