@@ -453,7 +453,8 @@ def test_a_region_page_says_its_figures_are_being_refreshed(
             # the panels the page asked for were recomputed for the new data
             with app.state.session_factory() as db:
                 row = db.get(DerivedResult, "forecast|kecamatan")
-                assert row is not None and row.generation.endswith("/g2")
+                assert row is not None
+                assert row.generation.endswith("/g2")
             page = client.get("/regions/64.71?lang=en")
             assert "being refreshed" not in page.text
     finally:
