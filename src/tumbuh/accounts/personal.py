@@ -10,6 +10,7 @@ know). Refusals are flushed with the session: the caller commits before raising 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from sqlalchemy.orm import Session
@@ -122,11 +123,15 @@ def children(
     offset: int,
     ip: str | None = None,
     action: str = "view",
-    total: int | None = None,
+    total: int | Callable[[], int] | None = None,
 ) -> tuple[list[ChildRow], int]:
-    """A page of the children of a region: scoped, audited (view or export), NIK masked."""
+    """A page of the children of a region: scoped, audited (view or export), NIK masked.
+    `total`: the region's count when the caller keeps it (a function: called only once the
+    user may see the region)."""
     _check_role(session, user, "children", region_code, ip)
     _check_area(session, user, "children", region_code, region_code, ip)
+    if callable(total):
+        total = total()
     rows, count = register_read.list_children(
         session, region_code=region_code, limit=limit, offset=offset, total=total
     )

@@ -355,8 +355,8 @@ def desa_gaps(
     db: Session, code: str, *, welfare_max_decile: int
 ) -> tuple[ConvergenceResult | None, list[dict[str, Any]]]:
     """(the desa's convergence, one row per family at risk with missing items: family_id,
-    no_kk (unmasked: mask before showing), head_name, missing, sectors), derived once per
-    value of the province's convergence."""
+    no_kk (unmasked: mask before showing), head_name, missing and sectors as text), derived
+    once per value of the province's convergence."""
     year = intervention_year(db)
     if year is None:
         return None, []
@@ -390,8 +390,8 @@ def _gap_list(
                 "family_id": fid,
                 "no_kk": fam.get("no_kk"),
                 "head_name": fam.get("head_name"),
-                "missing": items[fid],
-                "sectors": sorted(sectors[fid]),
+                "missing": "; ".join(items[fid]),
+                "sectors": ", ".join(sorted(sectors[fid])),
             }
         )
     return gaps, rows
