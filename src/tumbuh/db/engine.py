@@ -8,7 +8,6 @@ from sqlalchemy import Engine, create_engine, event
 
 from tumbuh.config import Settings, get_settings
 
-
 SQLITE_POOL_SIZE = 45
 
 

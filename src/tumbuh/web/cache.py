@@ -51,6 +51,7 @@ from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tumbuh.db.derived import DerivedResult
+from tumbuh.db.session import one_writer
 from tumbuh.interventions.models import Intervention
 from tumbuh.register.models import Family, Measurement
 from tumbuh.risk.models import RiskScore
@@ -285,10 +286,11 @@ def _compute(
     store = persist and (bool(db.info.get(_PERSIST)) or _in_worker())
     entry = _Entry(gen, code_version(), _now(), value, store)
     if store:
-        _store(db, text, entry, time.perf_counter() - started)
         # One short write per panel: a refresh never holds SQLite's write lock for minutes
         # (page views write audit records meanwhile).
-        db.commit()
+        with one_writer(db):
+            _store(db, text, entry, time.perf_counter() - started)
+            db.commit()
     return _remember(dbk, text, entry)
 
 

@@ -18,6 +18,7 @@ from tumbuh.accounts.models import User
 from tumbuh.accounts.personal import PersonalDataRefused
 from tumbuh.accounts.security import read_token
 from tumbuh.config import Settings
+from tumbuh.db.session import one_writer
 from tumbuh.errors import Unauthorized
 from tumbuh.web.i18n import Lang, pick_language
 
@@ -59,15 +60,23 @@ def get_db(request: Request) -> Iterator[Session]:
     session = factory()
     try:
         yield session
-        session.commit()
+        _commit(session)
     except PersonalDataRefused:
-        session.commit()  # the audited refusal (accounts.personal) outlives the 403
+        _commit(session)  # the audited refusal (accounts.personal) outlives the 403
         raise
     except BaseException:
         session.rollback()
         raise
     finally:
         session.close()
+
+
+def _commit(session: Session) -> None:
+    if session.new or session.dirty or session.deleted:  # e.g. an audit record
+        with one_writer(session):
+            session.commit()
+    else:
+        session.commit()
 
 
 # One Depends object for every route: the session ends (commit or rollback) before the
