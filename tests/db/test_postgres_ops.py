@@ -3,13 +3,13 @@ after an import, and the background panel refresh surviving a dropped connection
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, select, text
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 from tests.conftest import postgres_database, require_postgres
 from tests.imports.builders import EPPGBM_HEADER, eppgbm_row, write_csv
 
@@ -133,26 +133,22 @@ def test_a_refresh_whose_connection_is_terminated_runs_again_on_a_fresh_one(
     factory = session_factory(engine)
     backends: list[int] = []
 
-    def refresh() -> None:
-        with factory() as db:
-            pid = int(db.scalar(text("SELECT pg_backend_pid()")))
-            backends.append(pid)
-            if len(backends) == 1:  # the server drops the first refresh's connection
-                with admin.connect() as conn:
-                    conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
-            insights.refresh(db, welfare_max_decile=4)
+    def refresh(db: Session) -> None:  # in the background worker, on its session
+        pid = int(db.scalar(text("SELECT pg_backend_pid()")))
+        backends.append(pid)
+        if len(backends) == 1:  # the server drops the first refresh's connection
+            with admin.connect() as conn:
+                conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+        insights.refresh(db, welfare_max_decile=4)
 
     try:
         with factory() as db:
             if not db.scalar(text("SELECT count(*) FROM measurements")):
                 _import_one_file(engine, tmp_path)
         cache.clear_cache()
-        cache.set_refresher(engine, refresh)
-        assert cache.refresh_in_background(engine)
-        deadline = time.monotonic() + 300
-        while cache.refreshing(engine):
-            assert time.monotonic() < deadline, "the refresh did not end"
-            time.sleep(0.1)
+        cache.enable_background(engine, factory)
+        assert cache.refresh_in_background(engine, refresh)
+        assert cache.wait_idle(engine, 300), "the refresh did not end"
         assert len(backends) == 2
         assert backends[0] != backends[1]
         with factory() as db:
@@ -162,7 +158,7 @@ def test_a_refresh_whose_connection_is_terminated_runs_again_on_a_fresh_one(
         assert stored, "no panel stored: the refresh was lost with its connection"
         assert all(g.endswith(generation) for g in generations)
     finally:
-        cache.set_refresher(engine, None)
+        cache.disable_background(engine)
         cache.clear_cache()
         admin.dispose()
         engine.dispose()

@@ -159,15 +159,19 @@ def children(
     offset: int,
     ip: str | None = None,
     action: str = "view",
-    total: int | None = None,
+    total: int | Callable[[], int] | None = None,
     query: ChildQuery | None = None,
 ) -> tuple[list[ChildRow], int]:
     """A page of the children of a region: scoped, audited (view or export), NIK masked.
 
     `query` should come from `child_query` (which keeps NIK searches to the roles that
-    see NIKs); a NIK fragment from a role that may not see NIKs is refused here too."""
+    see NIKs); a NIK fragment from a role that may not see NIKs is refused here too.
+    `total`: the region's count when the caller keeps it (a function: called only once the
+    user may see the region)."""
     _check_role(session, user, "children", region_code, ip)
     _check_area(session, user, "children", region_code, region_code, ip)
+    if callable(total):
+        total = total()
     query = query or ChildQuery()
     if query.nik and not policy(user.role).full_nik:
         raise _refuse(
@@ -187,6 +191,8 @@ def children(
             region_code=region_code, ip=ip,
             detail=f"offset {offset} limit {limit}: {len(rows)} rows{_described(query)}",
         )  # fmt: skip
+    if policy(user.role).full_nik:  # nothing to mask
+        return rows, count
     return [replace(r, nik=mask_nik(r.nik, role=user.role)) for r in rows], count
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated
+import socket
+from typing import Annotated, Any
 
 import typer
 import uvicorn
@@ -31,13 +32,30 @@ def serve(
         get_settings.cache_clear()
     open_accounts_db(db).dispose()
     typer.echo(f"tumbuh: serving on http://{host}:{port}/ (API docs: /api/docs)")
-    uvicorn.run(
-        "tumbuh.web.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
+    options: dict[str, Any] = {
+        "factory": True,
+        "host": host,
+        "port": port,
+        "workers": workers,
         # Forwarded headers are read by the app, from TUMBUH_TRUSTED_PROXIES only.
-        proxy_headers=False,
-        log_level="info",
-    )
+        "proxy_headers": False,
+        "log_level": "info",
+    }
+    if workers == 1:
+        uvicorn.run("tumbuh.web.app:create_app", **options)
+        return
+    _serve_workers(uvicorn.Config("tumbuh.web.app:create_app", **options))
+
+
+def _serve_workers(config: uvicorn.Config) -> None:
+    """Several worker processes on one listening socket, as `uvicorn.run` does, with
+    TCP_NODELAY on that socket: uvicorn binds it with protocol 0, so asyncio never sets
+    TCP_NODELAY on the connections it accepts, and every keep-alive response then waits
+    ~40 ms (Nagle's algorithm against the client's delayed ACK: measured 44 ms for a 1 ms
+    page). Linux gives the accepted connections the listening socket's setting."""
+    from uvicorn.supervisors import Multiprocess
+
+    sock = config.bind_socket()
+    if sock.family in (socket.AF_INET, socket.AF_INET6):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    Multiprocess(config, sockets=[sock]).run()

@@ -8,6 +8,8 @@ from sqlalchemy import Engine, create_engine, event
 
 from tumbuh.config import Settings, get_settings
 
+SQLITE_POOL_SIZE = 45
+
 
 def postgres_options(settings: Settings) -> dict[str, Any]:
     """`create_engine` arguments for PostgreSQL from `settings`: pool size and overflow,
@@ -47,6 +49,11 @@ def make_engine(
             from pathlib import Path
 
             Path(path).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+            if "poolclass" not in kwargs:
+                # One kept connection per thread that may hold one (the web server's 40
+                # request threads and its workers): SQLAlchemy's default keeps 5, so under
+                # load every request opened a new connection (pragmas, a cold page cache).
+                kwargs = {"pool_size": SQLITE_POOL_SIZE, "max_overflow": 20, **kwargs}
         engine = create_engine(database_url, **kwargs)
 
         @event.listens_for(engine, "connect")

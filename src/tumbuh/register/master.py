@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from tumbuh.errors import NotFound
@@ -56,12 +56,20 @@ def get_region(code: str) -> RegionInfo:
     return region
 
 
+@cache
+def _children(prefix: str) -> dict[str, tuple[RegionInfo, ...]]:
+    """Direct children of every region of one province, ordered by code (pages ask for
+    them several times per view: built once, not by scanning the province each time)."""
+    out: dict[str, list[RegionInfo]] = {}
+    for region in sorted(_province(prefix).values(), key=lambda r: r.code):
+        if region.parent_code is not None:
+            out.setdefault(region.parent_code, []).append(region)
+    return {parent: tuple(kids) for parent, kids in out.items()}
+
+
 def children_of(code: str) -> list[RegionInfo]:
     """Direct children of a region, ordered by code."""
-    regions = _province(code[:2])
-    return sorted(
-        (r for r in regions.values() if r.parent_code == code), key=lambda r: r.code
-    )
+    return list(_children(code[:2]).get(code, ()))
 
 
 def lineage(code: str) -> list[RegionInfo]:
@@ -78,5 +86,10 @@ def lineage(code: str) -> list[RegionInfo]:
 def codes_under(code: str) -> list[str]:
     """The code and every code below it in the master, sorted (for `IN (...)` filters that
     use an index and do not depend on the database's collation)."""
+    return list(_codes_under(code))
+
+
+@lru_cache(maxsize=4096)
+def _codes_under(code: str) -> tuple[str, ...]:
     regions = _province(code[:2])
-    return sorted(c for c in regions if c == code or c.startswith(code + "."))
+    return tuple(sorted(c for c in regions if c == code or c.startswith(code + ".")))

@@ -18,6 +18,7 @@ from tumbuh.accounts.models import User
 from tumbuh.accounts.personal import PersonalDataRefused
 from tumbuh.accounts.security import read_token
 from tumbuh.config import Settings
+from tumbuh.db.session import one_writer
 from tumbuh.errors import Unauthorized
 from tumbuh.web.i18n import Lang, pick_language
 
@@ -59,15 +60,23 @@ def get_db(request: Request) -> Iterator[Session]:
     session = factory()
     try:
         yield session
-        session.commit()
+        _commit(session)
     except PersonalDataRefused:
-        session.commit()  # the audited refusal (accounts.personal) outlives the 403
+        _commit(session)  # the audited refusal (accounts.personal) outlives the 403
         raise
     except BaseException:
         session.rollback()
         raise
     finally:
         session.close()
+
+
+def _commit(session: Session) -> None:
+    if session.new or session.dirty or session.deleted:  # e.g. an audit record
+        with one_writer(session):
+            session.commit()
+    else:
+        session.commit()
 
 
 # One Depends object for every route: the session ends (commit or rollback) before the
@@ -161,9 +170,24 @@ RegionCodeQuery = Annotated[
     Query(pattern=REGION_CODE_PATTERN, description="Kemendagri code, e.g. 64.71.01"),
 ]
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+# Dependencies that only read the request are async: they run on the event loop, where a
+# plain function would cost a round trip through the thread pool on every request.
+async def _settings(request: Request) -> Settings:
+    return get_settings(request)
+
+
+async def _engine(request: Request) -> Engine:
+    return get_engine(request)
+
+
+async def _lang(request: Request) -> Lang:
+    return get_lang(request)
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
 DbDep = Annotated[Session, DB]
-EngineDep = Annotated[Engine, Depends(get_engine)]
-LangDep = Annotated[Lang, Depends(get_lang)]
+EngineDep = Annotated[Engine, Depends(_engine)]
+LangDep = Annotated[Lang, Depends(_lang)]
 PageUser = Annotated[User, Depends(page_user)]
 ApiUser = Annotated[User, Depends(api_user)]

@@ -18,7 +18,7 @@ from tumbuh.reports.warning import early_warning
 from tumbuh.surveillance.models import FigureKind
 from tumbuh.surveillance.service import WarningReport
 from tumbuh.surveillance.warning import RegionWarning
-from tumbuh.web.cache import cached, clear_cache
+from tumbuh.web.cache import cached, clear_cache, view
 from tumbuh.web.i18n import Lang, format_number
 
 GEO_DIR = Path(__file__).resolve().parents[1] / "data" / "geo"
@@ -158,17 +158,22 @@ def _view(item: RegionWarning, lang: Lang) -> WarningView:
 
 
 def region_warnings(db: Session, code: str, *, lang: Lang) -> dict[str, WarningView]:
-    """The latest status of a province or kab/kota, per kind of series that has figures."""
+    """The latest status of a province or kab/kota, per kind of series that has figures
+    (per data generation: published figures and targets are part of it)."""
     level = LEVEL_BY_DEPTH.get(code.count(".") + 1)
     if level is None:
         return {}
-    out = {}
-    for kind in KINDS:
-        report = _report(db, kind=kind, level=level, year=None)
-        item = _find(report, code)
-        if item is not None:
-            out[kind] = _view(item, lang)
-    return out
+
+    def compute(s: Session) -> dict[str, WarningView]:
+        out = {}
+        for kind in KINDS:
+            report = _report(s, kind=kind, level=level, year=None)
+            item = _find(report, code)
+            if item is not None:
+                out[kind] = _view(item, lang)
+        return out
+
+    return cached(db, ("warnings", code, lang), compute, persist=False, heavy=False)
 
 
 def _find(report: WarningReport | None, code: str) -> RegionWarning | None:
@@ -180,8 +185,21 @@ def _find(report: WarningReport | None, code: str) -> RegionWarning | None:
 def province_overview(
     db: Session, code: str, *, kind: str | None, year: int | None, lang: Lang
 ) -> ProvinceOverview:
-    """Everything the province page shows for one kind of series and one year."""
+    """Everything the province page shows for one kind of series and one year (per data
+    generation: published figures and targets are part of it)."""
     kind = kind if kind in KINDS else FigureKind.survey.value
+    return cached(
+        db,
+        ("province_overview", code, kind, year, lang),
+        lambda s: _province_overview(s, code, kind=kind, year=year, lang=lang),
+        persist=False,
+        heavy=False,
+    )
+
+
+def _province_overview(
+    db: Session, code: str, *, kind: str, year: int | None, lang: Lang
+) -> ProvinceOverview:
     bands = band_legend(lang)
     latest = _report(db, kind=kind, level="kabkota", year=None)
     mine = (
@@ -250,12 +268,12 @@ def province_overview(
 ROUTINE_CHILD_LEVEL = {2: "kecamatan", 3: "desa", 4: "desa"}
 
 
+def _routine(db: Session, level: str) -> WarningReport | None:
+    return _report(db, kind=FigureKind.routine.value, level=level, year=None)
+
+
 def routine_report(db: Session, level: str) -> WarningReport | None:
-    return cached(
-        db,
-        ("routine", level),
-        lambda: _report(db, kind=FigureKind.routine.value, level=level, year=None),
-    )
+    return cached(db, ("routine", level), lambda s: _routine(s, level))
 
 
 def clear_routine_cache() -> None:
@@ -272,7 +290,16 @@ def routine_rows(
     level = ROUTINE_CHILD_LEVEL.get(depth)
     if level is None:
         return None, []
-    report = routine_report(db, level)
+    return view(
+        db, ("routine", level), lambda s: _routine(s, level),
+        ("rows", code, lang), lambda report: _routine_rows(report, code, lang),
+    )  # fmt: skip
+
+
+def _routine_rows(
+    report: WarningReport | None, code: str, lang: Lang
+) -> tuple[int | None, list[KabRow]]:
+    depth = code.count(".") + 1
     if report is None:
         return None, []
     if depth == 4:

@@ -5,6 +5,7 @@ The same payload draws the reference chart page and, with a child's points added
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,7 +47,13 @@ SEXES = {"1": ("Laki-laki", "Boys"), "2": ("Perempuan", "Girls")}
 
 
 def curves(indicator: str, sex: str) -> dict[str, object]:
-    """The −3 … +3 SD lines of one chart as [[x, y], ...] per z (x in months or cm)."""
+    """The −3 … +3 SD lines of one chart as [[x, y], ...] per z (x in months or cm): a new
+    dict per call, its lines computed once per process (shared: never to be changed)."""
+    return dict(_curves(indicator, sex))
+
+
+@functools.cache
+def _curves(indicator: str, sex: str) -> dict[str, object]:
     spec = CHARTS.get(indicator)
     if spec is None:
         raise InvalidInput(

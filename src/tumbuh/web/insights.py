@@ -33,7 +33,7 @@ from tumbuh.reports.service import forecast_table
 from tumbuh.risk.signals import weight_faltering
 from tumbuh.surveillance import routine
 from tumbuh.web import cache, figures
-from tumbuh.web.cache import cached
+from tumbuh.web.cache import cached, view
 from tumbuh.web.figures import NO_VALUE_COLOR, band_legend
 from tumbuh.web.i18n import Lang, format_number, render_all
 
@@ -75,21 +75,29 @@ class ForecastView:
     total: dict[str, Any] | None  # the region itself (expected, stunted, measured)
 
 
-def _forecast_level(db: Session, level: str) -> pd.DataFrame | None:
-    def compute() -> pd.DataFrame | None:
-        try:
-            # KRS families from the engine: one count with coverage and indicators.
-            return forecast_table(db, level=level, year=None, within=None)
-        except NotFound:
-            return None
+def _forecast_table(db: Session, level: str) -> pd.DataFrame | None:
+    try:
+        # KRS families from the engine: one count with coverage and indicators.
+        return forecast_table(db, level=level, year=None, within=None)
+    except NotFound:
+        return None
 
-    return cached(db, ("forecast", level), compute)
+
+def _forecast_level(db: Session, level: str) -> pd.DataFrame | None:
+    return cached(db, ("forecast", level), lambda s: _forecast_table(s, level))
 
 
 def region_forecast(db: Session, code: str) -> ForecastView | None:
     """Expected new cases next year per child region (and the region's own total)."""
+    level = CHILD_LEVEL[code.count(".") + 1]
+    return view(
+        db, ("forecast", level), lambda s: _forecast_table(s, level),
+        ("region", code), lambda table: _forecast_view(table, code),
+    )  # fmt: skip
+
+
+def _forecast_view(table: pd.DataFrame | None, code: str) -> ForecastView | None:
     depth = code.count(".") + 1
-    table = _forecast_level(db, CHILD_LEVEL[depth])
     if table is None or table.empty:
         return None
     if depth == 4:
@@ -114,9 +122,28 @@ def region_forecast(db: Session, code: str) -> ForecastView | None:
 
 def intervention_year(db: Session) -> int | None:
     """The default year of coverage panels: the latest complete year of the intervention
-    records, else of the measurements (docs/periods.md), never the year of the newest row."""
-    choice = resolve_year(db, None, sources=COVERAGE_SOURCES)[1]
-    return None if choice is None or choice.period is None else choice.period.year
+    records, else of the measurements (docs/periods.md), never the year of the newest row.
+    Per data generation (one count over every record: seconds on a large register)."""
+
+    def compute(s: Session) -> int | None:
+        choice = resolve_year(s, None, sources=COVERAGE_SOURCES)[1]
+        return None if choice is None or choice.period is None else choice.period.year
+
+    return cached(db, ("intervention_year",), compute, heavy=False)
+
+
+def default_period_label(db: Session, province: str) -> str | None:
+    """`reports.service.default_label` of the province (None when no complete closed year),
+    per data generation: the period of the indicators on pages and in the API."""
+    from tumbuh.reports.service import default_label
+
+    def compute(s: Session) -> str | None:
+        try:
+            return default_label(s, region=province)
+        except InvalidInput:
+            return None
+
+    return cached(db, ("default_period", province), compute, heavy=False)
 
 
 def period_of(year: int) -> Period:
@@ -170,23 +197,30 @@ def _province_coverage(
     """One pass over the province's register: totals and numerators/denominators per desa
     and kind; every region's coverage is a sum over its desa."""
 
-    def compute() -> _ProvinceCoverage | None:
-        try:
-            period = period_of(year)
-            reg = _register(db, province, year)
-            result = interventions.coverage_report(
-                db, region=province, period=period, register=reg,
-                welfare_max_decile=decile,
-            )  # fmt: skip
-            area = interventions.coverage_by_area_report(
-                db, region=province, period=period, level="desa", register=reg,
-                welfare_max_decile=decile,
-            )  # fmt: skip
-        except (NotFound, InvalidInput):
-            return None
-        return _ProvinceCoverage(result, area)
+    return cached(
+        db,
+        ("coverage", province, year, decile),
+        lambda s: _compute_coverage(s, province, year, decile),
+    )
 
-    return cached(db, ("coverage", province, year, decile), compute)
+
+def _compute_coverage(
+    db: Session, province: str, year: int, decile: int
+) -> _ProvinceCoverage | None:
+    try:
+        period = period_of(year)
+        reg = _register(db, province, year)
+        result = interventions.coverage_report(
+            db, region=province, period=period, register=reg,
+            welfare_max_decile=decile,
+        )  # fmt: skip
+        area = interventions.coverage_by_area_report(
+            db, region=province, period=period, level="desa", register=reg,
+            welfare_max_decile=decile,
+        )  # fmt: skip
+    except (NotFound, InvalidInput):
+        return None
+    return _ProvinceCoverage(result, area)
 
 
 def region_coverage(
@@ -197,7 +231,17 @@ def region_coverage(
     year = year or intervention_year(db)
     if year is None:
         return None
-    prov = _province_coverage(db, code[:2], year, welfare_max_decile)
+    province, decile = code[:2], welfare_max_decile
+    return view(
+        db, ("coverage", province, year, decile),
+        lambda s: _compute_coverage(s, province, year, decile),
+        ("region", code), lambda prov: _coverage_view(prov, code, year),
+    )  # fmt: skip
+
+
+def _coverage_view(
+    prov: _ProvinceCoverage | None, code: str, year: int
+) -> CoverageView | None:
     if prov is None:
         return None
     area = prov.by_desa
@@ -266,22 +310,29 @@ def region_coverage(
     return CoverageView(year, rows, behind, best)
 
 
+def _compute_convergence(
+    db: Session, province: str, year: int, decile: int
+) -> ConvergenceResult | None:
+    try:
+        return interventions.convergence_report(
+            db,
+            region=province,
+            period=period_of(year),
+            register=_register(db, province, year),
+            welfare_max_decile=decile,
+        )
+    except (NotFound, InvalidInput):
+        return None
+
+
 def _province_convergence(
     db: Session, province: str, year: int, decile: int
 ) -> ConvergenceResult | None:
-    def compute() -> ConvergenceResult | None:
-        try:
-            return interventions.convergence_report(
-                db,
-                region=province,
-                period=period_of(year),
-                register=_register(db, province, year),
-                welfare_max_decile=decile,
-            )
-        except (NotFound, InvalidInput):
-            return None
-
-    return cached(db, ("convergence", province, year, decile), compute)
+    return cached(
+        db,
+        ("convergence", province, year, decile),
+        lambda s: _compute_convergence(s, province, year, decile),
+    )
 
 
 def desa_convergence(
@@ -292,7 +343,62 @@ def desa_convergence(
     year = year or intervention_year(db)
     if year is None:
         return None
-    prov = _province_convergence(db, code[:2], year, welfare_max_decile)
+    province, decile = code[:2], welfare_max_decile
+    return view(
+        db, ("convergence", province, year, decile),
+        lambda s: _compute_convergence(s, province, year, decile),
+        ("desa", code), lambda prov: _desa_slice(prov, code),
+    )  # fmt: skip
+
+
+def desa_gaps(
+    db: Session, code: str, *, welfare_max_decile: int, lang: str = "id"
+) -> tuple[ConvergenceResult | None, list[dict[str, Any]]]:
+    """(the desa's convergence, one row per family at risk with missing items: family_id,
+    no_kk (unmasked: read it through the personal-data gate), head_name, missing items named
+    in `lang` and sectors, as text), derived once per value of the province's convergence."""
+    year = intervention_year(db)
+    if year is None:
+        return None, []
+    province, decile = code[:2], welfare_max_decile
+    return view(
+        db, ("convergence", province, year, decile),
+        lambda s: _compute_convergence(s, province, year, decile),
+        ("gaps", code, lang), lambda prov: _gap_list(_desa_slice(prov, code), lang),
+    )  # fmt: skip
+
+
+def _gap_list(
+    gaps: ConvergenceResult | None, lang: str
+) -> tuple[ConvergenceResult | None, list[dict[str, Any]]]:
+    if gaps is None:
+        return None, []
+    items: dict[int, list[str]] = {}
+    sectors: dict[int, set[str]] = {}
+    for rec in gaps.missing.to_dict("records"):
+        fid = int(rec["family_id"])
+        who = f" ({rec['person_name']})" if rec.get("person_name") else ""
+        name = rec["name_en"] if lang == "en" and rec.get("name_en") else rec["name_id"]
+        items.setdefault(fid, []).append(f"{name}{who}")
+        sectors.setdefault(fid, set()).add(str(rec["sector"]))
+    rows = []
+    for fam in gaps.families.to_dict("records"):
+        fid = int(fam["family_id"])
+        if fid not in items:
+            continue
+        rows.append(
+            {
+                "family_id": fid,
+                "no_kk": fam.get("no_kk"),
+                "head_name": fam.get("head_name"),
+                "missing": "; ".join(items[fid]),
+                "sectors": ", ".join(sorted(sectors[fid])),
+            }
+        )
+    return gaps, rows
+
+
+def _desa_slice(prov: ConvergenceResult | None, code: str) -> ConvergenceResult | None:
     if prov is None:
         return None
     fams = prov.families.loc[prov.families["desa_code"] == code]
@@ -310,29 +416,38 @@ def desa_convergence(
 # --------------------------------------------------------------------------- quality
 
 
+def _quality_report(db: Session, level: str) -> list[dict[str, Any]]:
+    try:
+        return routine.quality_report(db, level=level)
+    except (NotFound, InvalidInput):
+        return []
+    except (IndexError, ValueError):
+        # A fault in the quality service must not take the region pages down with it:
+        # logged, and the pages show "no quality figures".
+        log.exception("quality_report(level=%s) failed", level)
+        return []
+
+
 def quality_items(db: Session, level: str) -> list[dict[str, Any]]:
     """Quality score, band and reasons per desa or posyandu and year (whole province)."""
-
-    def compute() -> list[dict[str, Any]]:
-        try:
-            return routine.quality_report(db, level=level)
-        except (NotFound, InvalidInput):
-            return []
-        except (IndexError, ValueError):
-            # A fault in the quality service must not take the region pages down with it:
-            # logged, and the pages show "no quality figures".
-            log.exception("quality_report(level=%s) failed", level)
-            return []
-
-    return cached(db, ("quality", level), compute)
+    return cached(db, ("quality", level), lambda s: _quality_report(s, level))
 
 
 def quality_under(
     db: Session, code: str, *, level: str, period: str = "all"
 ) -> list[dict[str, Any]]:
     """Quality rows of `level` lying in region `code` for `period` ('all' or a year)."""
+    return view(
+        db, ("quality", level), lambda s: _quality_report(s, level),
+        ("under", code, period), lambda items: _items_under(items, code, level, period),
+    )  # fmt: skip
+
+
+def _items_under(
+    items: list[dict[str, Any]], code: str, level: str, period: str
+) -> list[dict[str, Any]]:
     out = []
-    for item in quality_items(db, level):
+    for item in items:
         if item.get("period") != period:
             continue
         where = item.get("code") if level == "desa" else item.get("parent_code")
@@ -344,24 +459,31 @@ def quality_under(
 
 def quality_badges(db: Session, code: str) -> dict[str, dict[str, Any]]:
     """Per child region of `code`: the worst desa band and the mean score of its desa."""
+    return view(
+        db, ("quality", "desa"), lambda s: _quality_report(s, "desa"),
+        ("badges", code), lambda items: _badges(items, code),
+    )  # fmt: skip
+
+
+def _badges(items: list[dict[str, Any]], code: str) -> dict[str, dict[str, Any]]:
     depth = code.count(".") + 1
     parts = min(depth + 1, 4)
     grouped: dict[str, list[dict[str, Any]]] = {}
-    for item in quality_under(db, code, level="desa"):
+    for item in _items_under(items, code, "desa", "all"):
         key = ".".join(str(item["code"]).split(".")[:parts])
         grouped.setdefault(key, []).append(item)
     out: dict[str, dict[str, Any]] = {}
     order = list(QUALITY_COLORS)
-    for key, items in grouped.items():
-        scores = [float(i["score"]) for i in items if i.get("score") is not None]
-        bands = [str(i.get("band")) for i in items if i.get("band") in QUALITY_COLORS]
+    for key, group in grouped.items():
+        scores = [float(i["score"]) for i in group if i.get("score") is not None]
+        bands = [str(i.get("band")) for i in group if i.get("band") in QUALITY_COLORS]
         worst = max(bands, key=order.index) if bands else None
         mean = round(sum(scores) / len(scores), 1) if scores else None
         out[key] = {
             "score": mean,
             "band": worst,
             "color": QUALITY_COLORS.get(worst or "", NO_VALUE_COLOR),
-            "desa": len(items),
+            "desa": len(group),
         }
     return out
 
@@ -386,23 +508,36 @@ def region_headline(
     """`code`'s ``measured`` and ``stunting_routine`` for `period` (default: the period
     chosen by completeness); one engine computation per province, period and data
     generation, shared with GET /api/v1/regions/{code}/indicators."""
-    from tumbuh.reports import engine
-    from tumbuh.reports.service import default_label, region_indicators
-
     province = code.split(".")[0]
-    if period is None:
-        try:
-            period = default_label(db, region=province)
-        except InvalidInput:
-            return RegionHeadline(None, 0, None)
-    label = period
-    table = cached(
-        db,
-        ("indicators", province, label, welfare_max_decile),
-        lambda: engine.compute(
-            db, period=label, region=province, welfare_max_decile=welfare_max_decile
-        ),
+    label = period or default_period_label(db, province)
+    if label is None:
+        return RegionHeadline(None, 0, None)
+    return view(
+        db, *province_indicators(province, label, welfare_max_decile),
+        ("headline", code), lambda table: _headline(db, table, code, label),
+    )  # fmt: skip
+
+
+def province_indicators(
+    province: str, period: str, welfare_max_decile: int
+) -> tuple[tuple[object, ...], Callable[[Session], Any]]:
+    """The cache key and computation of the indicator engine over a whole province (pages'
+    headlines and GET /api/v1/regions/{code}/indicators share it)."""
+    from tumbuh.reports import engine
+
+    return (
+        "indicators",
+        province,
+        period,
+        welfare_max_decile,
+    ), lambda s: engine.compute(
+        s, period=period, region=province, welfare_max_decile=welfare_max_decile
     )
+
+
+def _headline(db: Session, table: Any, code: str, label: str) -> RegionHeadline:
+    from tumbuh.reports.service import region_indicators
+
     items = region_indicators(db, region=code, period=label, computed=table).items
 
     def value(indicator: str) -> float | None:
@@ -423,7 +558,8 @@ def child_total(db: Session, code: str) -> int:
     return cached(
         db,
         ("child_total", code),
-        lambda: register_read.count_children(db, region_code=code),
+        lambda s: register_read.count_children(s, region_code=code),
+        heavy=False,
     )
 
 
@@ -475,6 +611,7 @@ def warm(
         for level in ("kabkota", "kecamatan", "desa")
     ]
     steps += [
+        ("intervention year", lambda: intervention_year(db)),
         ("quality desa", lambda: quality_items(db, "desa")),
         ("quality posyandu", lambda: quality_items(db, "posyandu")),
         ("routine kecamatan", lambda: figures.routine_report(db, "kecamatan")),
@@ -485,6 +622,8 @@ def warm(
             steps.append(
                 (f"children {kab.code}", lambda c=kab.code: child_total(db, c))  # type: ignore[misc]
             )
+        steps.append(("period", lambda: default_period_label(db, code)))
+        steps.append(("indicators", lambda: _indicators(db, code, welfare_max_decile)))
     year = intervention_year(db)
     if code is not None and year is not None:
         decile = welfare_max_decile
@@ -494,10 +633,20 @@ def warm(
         )
     out: dict[str, float] = {}
     for label, step in steps:
+        cache.checkpoint()  # in the server's worker: a page waiting for a panel goes first
         started = time.perf_counter()
         step()
         out[label] = round(time.perf_counter() - started, 2)
     return out
+
+
+def _indicators(db: Session, province: str, welfare_max_decile: int) -> object:
+    """The indicator engine over the province for its default period (region headlines)."""
+    label = default_period_label(db, province)
+    if label is None:
+        return None
+    key, compute = province_indicators(province, label, welfare_max_decile)
+    return cached(db, key, compute)
 
 
 def refresh(
@@ -532,7 +681,7 @@ def desa_alerts(db: Session, code: str, *, lang: Lang) -> list[GrowthAlert]:
     falling length-for-age: `tumbuh.risk.signals.weight_faltering`) and new stunting (latest
     valid length-for-age z < -2 after a previous one >= -2)."""
 
-    def compute() -> list[GrowthAlert]:
+    def compute(db: Session) -> list[GrowthAlert]:
         frame = register_read.desa_growth(db, desa_code=code)
         if frame.empty:
             return []
@@ -581,4 +730,5 @@ def desa_alerts(db: Session, code: str, *, lang: Lang) -> list[GrowthAlert]:
                 )
         return sorted(out, key=lambda a: (a.on, a.child_id), reverse=True)
 
-    return cached(db, ("alerts", code, lang), compute)
+    # Named children: kept in memory only, never stored.
+    return cached(db, ("alerts", code, lang), compute, persist=False, heavy=False)

@@ -14,13 +14,14 @@ import time
 from tumbuh.config import get_settings
 from tumbuh.db.engine import make_engine
 from tumbuh.db.session import session_factory
-from tumbuh.web import insights
+from tumbuh.web import cache, insights
 
 
 def refresh_database(url: str, *, welfare_max_decile: int) -> dict[str, float]:
     engine = make_engine(url)
     try:
-        with session_factory(engine)() as db:
+        # Never beside a server's background worker computing panels of the same file.
+        with cache.panel_lock(engine), session_factory(engine)() as db:
             return insights.refresh(db, welfare_max_decile=welfare_max_decile)
     finally:
         engine.dispose()

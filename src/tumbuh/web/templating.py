@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import weakref
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 from markupsafe import Markup
+from starlette.datastructures import URL, URLPath
 from starlette.responses import Response
 
 from tumbuh.accounts.roles import policy
@@ -18,6 +21,9 @@ from tumbuh.web.i18n import Lang, format_date, format_datetime, format_number, t
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+# Templates ship with the code: no check of every template file's mtime on every render (a
+# stat per template per page); a new release restarts the server.
+templates.env.auto_reload = False
 
 
 def _plain(value: Any) -> Any:
@@ -40,6 +46,29 @@ def _json_script(value: Any) -> Markup:
 
 
 templates.env.filters["json_script"] = _json_script
+
+# per router (by id, checked against a weak reference: routers are not hashable)
+_url_paths: dict[int, tuple[weakref.ref[Any], dict[tuple[object, ...], URLPath]]] = {}
+
+
+@pass_context
+def _url_for(context: Any, name: str, /, **path_params: Any) -> URL:
+    """Starlette's `url_for` with the route lookup kept per router (a page calls it for
+    every stylesheet and script, and each lookup walks the routes raising NoMatchFound)."""
+    request: Request = context["request"]
+    router: Any = request.scope.get("router") or request.scope.get("app")
+    key = (name, *sorted(path_params.items()))
+    known = _url_paths.get(id(router))
+    if known is None or known[0]() is not router:
+        known = _url_paths[id(router)] = (weakref.ref(router), {})
+    paths = known[1]
+    path = paths.get(key)
+    if path is None:
+        path = paths[key] = router.url_path_for(name, **path_params)
+    return path.make_absolute_url(base_url=request.base_url)
+
+
+templates.env.globals["url_for"] = _url_for
 
 
 def render(

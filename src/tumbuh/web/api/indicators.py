@@ -9,10 +9,12 @@ from pydantic import BaseModel, Field
 
 from tumbuh.accounts.roles import policy
 from tumbuh.accounts.scope import require_region
+from tumbuh.errors import InvalidInput
 from tumbuh.reports import engine
-from tumbuh.reports.service import default_label, region_indicators
+from tumbuh.reports.service import region_indicators
 from tumbuh.web.cache import cached
 from tumbuh.web.deps import ApiUser, DbDep, RegionCodePath, SettingsDep
+from tumbuh.web.insights import default_period_label, province_indicators
 
 router = APIRouter(tags=["indicators"])
 
@@ -66,19 +68,19 @@ def region_indicators_route(
     viewer = not policy(user.role).personal_data
     province = clean.split(".")[0]
     decile = settings.welfare_eligible_max_decile
-    period = period or default_label(db, region=province)
+    label = period or default_period_label(db, province)
+    if label is None:
+        raise InvalidInput(
+            "no complete closed year of measurements to default to: pass period "
+            "(e.g. 2025)"
+        )
     # One computation per province, period and data generation serves every region in it.
-    table = cached(
-        db,
-        ("indicators", province, period, decile),
-        lambda: engine.compute(
-            db, period=period, region=province, welfare_max_decile=decile
-        ),
-    )
+    key, compute = province_indicators(province, label, decile)
+    table = cached(db, key, compute)
     report = region_indicators(
         db,
         region=clean,
-        period=period,
+        period=label,
         level=level,
         suppress_below=settings.small_cell_threshold if viewer else None,
         welfare_max_decile=decile,

@@ -12,6 +12,7 @@ from tumbuh.accounts import personal
 from tumbuh.accounts.scope import mask_nik, parse_region_code
 from tumbuh.register import read as register_read
 from tumbuh.register.master import get_region
+from tumbuh.web import insights
 from tumbuh.web.deps import (
     ApiUser,
     DbDep,
@@ -111,11 +112,15 @@ def list_children(
     size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> ChildPage:
     code = parse_region_code(region)
+
+    def known_total() -> int:
+        get_region(code)  # 404 for an unknown code inside the area
+        return insights.child_total(db, code)  # per data generation
+
     rows, total = personal.children(
         db, user=user, region_code=code, limit=size, offset=(page - 1) * size,
-        ip=client_ip(request),
+        ip=client_ip(request), total=known_total,
     )  # fmt: skip
-    get_region(code)  # 404 for an unknown code inside the area
     return ChildPage(
         items=[child_out(r, user.role) for r in rows], total=total, page=page, size=size
     )

@@ -19,6 +19,7 @@ from tumbuh.errors import InvalidInput
 from tumbuh.register.master import children_of, find_region, get_region, lineage
 from tumbuh.register.regions import name_key
 from tumbuh.web import insights
+from tumbuh.web.cache import stale_as_of
 from tumbuh.web.deps import DbDep, LangDep, PageNo, PageUser, SettingsDep
 from tumbuh.web.export import xlsx_response
 from tumbuh.web.templating import render
@@ -240,6 +241,7 @@ def quality_page(
             "checks": CHECKS,
             "page": page,
             "pages": pages,
+            "stale_as_of": stale_as_of(db),
         }
         | _area_options(clean, kabkota),
         lang=lang,

@@ -139,46 +139,32 @@ def panel_xlsx(
     )  # fmt: skip
 
 
-def _gap_rows(gaps: Any, lang: str) -> list[dict[str, Any]]:
-    """One row per family with missing items (gaps as the gate returned them: masked),
-    the items named in `lang`."""
-    items: dict[int, list[str]] = {}
-    sectors: dict[int, set[str]] = {}
-    for rec in gaps.missing.to_dict("records"):
-        fid = int(rec["family_id"])
-        who = f" ({rec['person_name']})" if rec.get("person_name") else ""
-        name = rec["name_en"] if lang == "en" and rec.get("name_en") else rec["name_id"]
-        items.setdefault(fid, []).append(f"{name}{who}")
-        sectors.setdefault(fid, set()).add(str(rec["sector"]))
-    rows = []
-    for fam in gaps.families.to_dict("records"):
-        fid = int(fam["family_id"])
-        if fid not in items:
-            continue
-        rows.append(
-            {
-                "family_id": fid,
-                "no_kk": fam.get("no_kk"),
-                "head_name": fam.get("head_name"),
-                "missing": items[fid],
-                "sectors": sorted(sectors[fid]),
-            }
-        )
-    return rows
-
-
 def _gaps(
-    request: Request, db: Session, user: User, code: str, *, action: str = "view"
-) -> Any:
-    """The desa's intervention gaps through the personal-data gate (None: no records)."""
+    request: Request,
+    db: Session,
+    user: User,
+    code: str,
+    *,
+    action: str = "view",
+    lang: str = "id",
+) -> tuple[Any, list[dict[str, Any]]]:
+    """(the desa's intervention gaps, one row per family with missing items) through the
+    personal-data gate: scoped, audited, No KK masked; (None, []) with no records."""
     decile = get_settings(request).welfare_eligible_max_decile
-    return personal.desa_list(
+    got = personal.desa_list(
         db, user=user, kind="gaps", desa_code=code, ip=client_ip(request),
-        action=action, size=lambda g: len(g.missing),
-        load=lambda: insights.desa_convergence(
-            db, code, year=None, welfare_max_decile=decile
+        action=action, size=lambda g: len(g[0].missing),
+        load=lambda: _found(
+            insights.desa_gaps(db, code, welfare_max_decile=decile, lang=lang)
         ),
     )  # fmt: skip
+    return got or (None, [])
+
+
+def _found(
+    gaps: tuple[Any, list[dict[str, Any]]],
+) -> tuple[Any, list[dict[str, Any]]] | None:
+    return gaps if gaps[0] is not None else None
 
 
 def desa_context(
@@ -214,8 +200,8 @@ def desa_context(
             "visit_rows": shown,
             "visits_more": max(0, len(vl.rows) - VISITS_ON_PAGE),
         }
-    gaps = _gaps(request, db, user, code)
-    out |= {"gaps": gaps, "gap_rows": _gap_rows(gaps, lang) if gaps is not None else []}
+    gaps, gap_rows = _gaps(request, db, user, code, lang=lang)
+    out |= {"gaps": gaps, "gap_rows": gap_rows}
     return out
 
 
@@ -260,7 +246,7 @@ def visit_download(
 def gaps_download(request: Request, code: str, user: PageUser, db: DbDep) -> Response:
     """The desa's intervention gaps (families at risk, missing items) as Excel."""
     clean = _require_desa(user, code)
-    gaps = _gaps(request, db, user, clean, action="export")
+    gaps, _ = _gaps(request, db, user, clean, action="export")
     if gaps is None:
         raise NotFound(f"no intervention records for desa {clean}")
     with tempfile.TemporaryDirectory() as tmp:

@@ -40,7 +40,11 @@ def _visit_list(db: Session, code: str, lang: str) -> risk_visits.VisitList | No
 def _with_family_ids(db: Session, code: str, lang: str) -> risk_visits.VisitList | None:
     """The desa's (stored) visit list with each row's ``family_id`` (None when its No KK is
     not in the register), looked up before the gate masks the No KK."""
-    vl = cached(db, ("visit_list", code, lang), lambda: _visit_list(db, code, lang))
+    # Named families: in memory only, never stored.
+    vl = cached(
+        db, ("visit_list", code, lang), lambda s: _visit_list(s, code, lang),
+        persist=False, heavy=False,
+    )  # fmt: skip
     if vl is None:
         return None
     kks = [str(k) for k in vl.rows["no_kk"]]
