@@ -93,3 +93,16 @@ def log_in(
     )  # fmt: skip
     assert r.status_code == 303, r.text[:300]
     return client
+
+
+def upload(client: httpx.Client, path: Path, kind: str = "eppgbm") -> str:
+    """Upload an import file through the imports page; the URL of its job page."""
+    with path.open("rb") as fh:
+        r = client.post(
+            "/imports",
+            data={"kind": kind, "csrf_token": client.cookies["tumbuh_csrf"]},
+            files={"file": (path.name, fh, "text/csv")},
+            follow_redirects=False,
+        )
+    assert r.status_code == 303, r.text[:500]
+    return str(r.headers["location"])

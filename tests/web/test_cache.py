@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -260,6 +260,28 @@ def test_a_stale_value_is_served_at_once_and_refreshed_in_the_background(
         assert cache.cached(db, key, _fail) == "new"
 
 
+def _requests(
+    n: int,
+    factory: sessionmaker[Session],
+    key: tuple[object, ...],
+    compute: Callable[[Session], object],
+    start: threading.Barrier,
+    served: list[object],
+) -> list[threading.Thread]:
+    """`n` requests asking for `key` at once (after `start`), each appending what it was
+    served to `served`; the started threads."""
+
+    def request() -> None:
+        with factory() as db:
+            start.wait(10)
+            served.append(cache.cached(db, key, compute))
+
+    threads = [threading.Thread(target=request) for _ in range(n)]
+    for t in threads:
+        t.start()
+    return threads
+
+
 def test_concurrent_requests_for_a_stale_value_start_one_refresh(
     engine: Engine, gen: Generation, background: sessionmaker[Session]
 ) -> None:
@@ -269,15 +291,7 @@ def test_concurrent_requests_for_a_stale_value_start_one_refresh(
     compute = Blocking("new")
     start = threading.Barrier(8)
     served: list[object] = []
-
-    def request() -> None:
-        with background() as db:
-            start.wait(10)
-            served.append(cache.cached(db, key, compute))
-
-    threads = [threading.Thread(target=request) for _ in range(8)]
-    for t in threads:
-        t.start()
+    threads = _requests(8, background, key, compute, start, served)
     for t in threads:
         t.join(30)
     assert served == ["old"] * 8
@@ -293,15 +307,7 @@ def test_a_value_never_computed_is_computed_once_for_every_request_waiting(
     compute = Blocking("first")
     start = threading.Barrier(6)
     served: list[object] = []
-
-    def request() -> None:
-        with background() as db:
-            start.wait(10)
-            served.append(cache.cached(db, key, compute))
-
-    threads = [threading.Thread(target=request) for _ in range(6)]
-    for t in threads:
-        t.start()
+    threads = _requests(6, background, key, compute, start, served)
     threading.Event().wait(0.3)
     assert served == []  # nothing to show yet: they wait
     compute.release.set()

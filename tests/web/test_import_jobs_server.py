@@ -26,7 +26,7 @@ from tests.imports.builders import (
     write_csv,
 )
 from tests.web.conftest import FIGURES_CSV
-from tests.web.serving import log_in, serving
+from tests.web.serving import log_in, serving, upload
 
 from tumbuh.accounts import service as accounts
 from tumbuh.accounts.security import configure_hasher
@@ -79,18 +79,6 @@ def _login(base: str) -> httpx.Client:
     return log_in(httpx.Client(base_url=base, timeout=120), "admin", PASSWORD)
 
 
-def _upload(client: httpx.Client, path: Path) -> str:
-    with path.open("rb") as fh:
-        r = client.post(
-            "/imports",
-            data={"kind": "eppgbm", "csrf_token": client.cookies["tumbuh_csrf"]},
-            files={"file": (path.name, fh, "text/csv")},
-            follow_redirects=False,
-        )
-    assert r.status_code == 303, r.text[:500]
-    return str(r.headers["location"])
-
-
 def _status(client: httpx.Client, job_url: str) -> str:
     r = client.get(job_url)
     assert r.status_code == 200, r.text[:300]
@@ -108,8 +96,8 @@ def test_logins_pages_and_a_second_import_go_on_during_a_large_import(
         tmp_path / "kecil.csv", EPPGBM_HEADER, [eppgbm_row(Nama="Anak Susulan")]
     )
     admin = _login(base)
-    big_job = _upload(admin, big)
-    second_job = _upload(admin, small)
+    big_job = upload(admin, big)
+    second_job = upload(admin, small)
 
     logins_while_running = 0
     deadline = time.monotonic() + 900

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import func, select
 from tests.conftest import postgres_database, require_postgres
 from tests.imports.builders import EPPGBM_HEADER, many_eppgbm_rows, write_csv
-from tests.web.serving import free_port, log_in
+from tests.web.serving import free_port, log_in, upload
 
 from tumbuh.accounts import service as accounts
 from tumbuh.accounts.security import configure_hasher
@@ -147,17 +147,7 @@ def test_uploads_to_several_workers_each_run_once(
         for row in batch:  # children of their own per file
             row["Nama"] = f"{row['Nama']} f{i}"
         files.append(write_csv(tmp_path / f"e{i}.csv", EPPGBM_HEADER, batch))
-    jobs = []
-    for path in files:
-        with path.open("rb") as fh:
-            r = client.post(
-                "/imports",
-                data={"kind": "eppgbm", "csrf_token": client.cookies["tumbuh_csrf"]},
-                files={"file": (path.name, fh, "text/csv")},
-                follow_redirects=False,
-            )
-        assert r.status_code == 303, r.text[:300]
-        jobs.append(str(r.headers["location"]))
+    jobs = [upload(client, path) for path in files]
     deadline = time.monotonic() + 300
     status = {}
     while time.monotonic() < deadline:
