@@ -86,7 +86,11 @@ class Person(Base):
     """A child, mother or any family member. NIK is the key when valid; else name + birth + mother."""
 
     __tablename__ = "persons"
-    __table_args__ = (Index("ix_persons_birth_name", "birth_date", "name_key"),)
+    __table_args__ = (
+        Index("ix_persons_birth_name", "birth_date", "name_key"),
+        # The children table sorted by name (register.read): read in index order.
+        Index("ix_persons_name_key_id", "name_key", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     nik: Mapped[str | None] = mapped_column(String(16), unique=True)

@@ -212,6 +212,14 @@ def _ordered(stmt: Select[int], query: ChildQuery) -> Select[int]:
             )
             key = case((latest.flen.is_(True), None), else_=latest.zlen)
     descending = query.descending != (query.sort == "age")
+    if query.sort == "name":  # never null: the order of index ix_persons_name_key_id
+        return stmt.order_by(
+            *(
+                (Person.name_key.desc(), Person.id.desc())
+                if descending
+                else (key, Person.id)
+            )
+        )
     ordered = key.desc() if descending else key.asc()
     return stmt.order_by(ordered.nulls_last(), Person.id)
 
