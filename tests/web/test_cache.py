@@ -236,13 +236,21 @@ def _stored_generation(factory: sessionmaker[Session], key: tuple[str, str]) -> 
         return row.generation
 
 
+def _stale(
+    factory: sessionmaker[Session], gen: Generation
+) -> tuple[tuple[str, str], Blocking]:
+    """A key stored as "old" at generation g1, the data now at g2, and the blocked
+    computation of its "new" value."""
+    key = _key()
+    _store(factory, key, "old")
+    gen.value = "g2"
+    return key, Blocking("new")
+
+
 def test_a_stale_value_is_served_at_once_and_refreshed_in_the_background(
     engine: Engine, gen: Generation, background: sessionmaker[Session]
 ) -> None:
-    key = _key()
-    _store(background, key, "old")
-    gen.value = "g2"
-    compute = Blocking("new")
+    key, compute = _stale(background, gen)
     with background() as db:
         assert cache.cached(db, key, compute) == "old"
         assert cache.stale_as_of(db) is not None
@@ -285,10 +293,7 @@ def _requests(
 def test_concurrent_requests_for_a_stale_value_start_one_refresh(
     engine: Engine, gen: Generation, background: sessionmaker[Session]
 ) -> None:
-    key = _key()
-    _store(background, key, "old")
-    gen.value = "g2"
-    compute = Blocking("new")
+    key, compute = _stale(background, gen)
     start = threading.Barrier(8)
     served: list[object] = []
     threads = _requests(8, background, key, compute, start, served)

@@ -224,27 +224,33 @@ def desa_list(
         session, actor=user, action=action, object_type=kind, region_code=desa_code,
         ip=ip, detail=f"{size(value) if size else len(value)} rows",  # type: ignore[arg-type]
     )  # fmt: skip
+    if policy(user.role).full_nik:  # nothing to mask: the value as loaded
+        return value
     masked: T = _masked(value, user.role)
     return masked
 
 
 def _masked(value: Any, role: str) -> Any:
-    """A copy of `value` with every NIK / No KK masked for `role` (full-NIK roles: as is)."""
+    """`value` with every NIK / No KK masked for `role`: a copy of what holds one, the same
+    object for what holds none (`value` itself is never changed)."""
     if isinstance(value, pd.DataFrame):
+        cols = [c for c in PERSONAL_NUMBERS if c in value.columns]
+        if not cols:
+            return value
         out = value.copy()
-        for col in PERSONAL_NUMBERS:
-            if col in out.columns:
-                out[col] = [
-                    mask_nik(v, role=role) if isinstance(v, str) else v
-                    for v in out[col]
-                ]
+        for col in cols:
+            out[col] = [
+                mask_nik(v, role=role) if isinstance(v, str) else v for v in out[col]
+            ]
         return out
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        changes = {
-            f.name: _masked_field(f.name, getattr(value, f.name), role)
-            for f in dataclasses.fields(value)
-        }
-        return replace(value, **changes)
+        changes = {}
+        for f in dataclasses.fields(value):
+            old = getattr(value, f.name)
+            new = _masked_field(f.name, old, role)
+            if new is not old:
+                changes[f.name] = new
+        return replace(value, **changes) if changes else value
     if isinstance(value, dict):
         return {k: _masked_field(str(k), v, role) for k, v in value.items()}
     if isinstance(value, list | tuple):

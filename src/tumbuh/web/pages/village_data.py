@@ -37,14 +37,10 @@ def _visit_list(db: Session, code: str, lang: str) -> risk_visits.VisitList | No
         return None
 
 
-def _with_family_ids(db: Session, code: str, lang: str) -> risk_visits.VisitList | None:
-    """The desa's (stored) visit list with each row's ``family_id`` (None when its No KK is
-    not in the register), looked up before the gate masks the No KK."""
-    # Named families: in memory only, never stored.
-    vl = cached(
-        db, ("visit_list", code, lang), lambda s: _visit_list(s, code, lang),
-        persist=False, heavy=False,
-    )  # fmt: skip
+def _listed(db: Session, code: str, lang: str) -> risk_visits.VisitList | None:
+    """The desa's visit list with each row's ``family_id`` (None when its No KK is not in
+    the register), looked up before the gate masks the No KK."""
+    vl = _visit_list(db, code, lang)
     if vl is None:
         return None
     kks = [str(k) for k in vl.rows["no_kk"]]
@@ -54,6 +50,14 @@ def _with_family_ids(db: Session, code: str, lang: str) -> risk_visits.VisitList
         [ids.get(k) for k in kks], index=rows.index, dtype=object
     )
     return replace(vl, rows=rows)
+
+
+def _with_family_ids(db: Session, code: str, lang: str) -> risk_visits.VisitList | None:
+    """`_listed`, once per data generation (named families: in memory only, never stored)."""
+    return cached(
+        db, ("visit_list", code, lang), lambda s: _listed(s, code, lang),
+        persist=False, heavy=False,
+    )  # fmt: skip
 
 
 def visit_list(
