@@ -202,6 +202,7 @@ def test_the_exported_figures_are_the_indicator_engines(register_url: str) -> No
 
     same = {
         "stunting": "stunting_routine",
+        "severe_stunting": "severe_stunting_routine",
         "wasting": "wasting_routine",
         "underweight": "underweight_routine",
         "overweight": "overweight_routine",
@@ -216,8 +217,6 @@ def test_the_exported_figures_are_the_indicator_engines(register_url: str) -> No
         engine.dispose()
     compared = 0
     for f in figures:
-        if f.indicator not in same:
-            continue  # severe stunting: exported only (not a catalogue indicator yet)
         row = items.loc[
             (items["indicator"] == same[f.indicator])
             & (items["region_code"] == f.region_code)
@@ -227,3 +226,22 @@ def test_the_exported_figures_are_the_indicator_engines(register_url: str) -> No
         assert f.n == int(n), f
         compared += 1
     assert compared == 2 * len(same)
+    # Severe stunting (HAZ < -3), new in the catalogue, is the routine kernel's figure.
+    from tumbuh.surveillance.routine import routine_prevalence
+
+    engine = make_engine(register_url)
+    try:
+        with unit_of_work(engine) as s:
+            kernel = routine_prevalence(
+                s, level="kabkota", period="2025", indicators=("severe_stunting",)
+            )
+    finally:
+        engine.dispose()
+    severe = {f.region_code: f for f in figures if f.indicator == "severe_stunting"}
+    stunting = {f.region_code: f for f in figures if f.indicator == "stunting"}
+    assert {str(row["code"]) for row in kernel} == set(severe)
+    for row in kernel:
+        f = severe[str(row["code"])]
+        assert f.value_pct == pytest.approx(float(row["prevalence"]), abs=0.005)
+        assert f.n == int(row["n"])
+        assert f.value_pct <= stunting[f.region_code].value_pct

@@ -1,20 +1,24 @@
 """The figures tumbuh sends to other systems: prevalence and coverage per kab/kota.
 
-One function, :func:`routine_figures`, produces them, from the register's routine prevalence
-(`tumbuh.surveillance.routine`, the same kernel as the indicator engine); its values and N
-equal the engine's ``*_routine`` and ``measured_coverage_any`` items, which pages and
-`tumbuh indicators` show (tests/exchange/test_dhis2.py). Severe stunting is exported but is
-not a catalogue indicator yet. Exports (DHIS2 JSON/ADX) take its output and nothing else.
+One function, :func:`routine_figures`, produces them, and it reads them from the indicator
+engine (`tumbuh.reports.engine`): what DHIS2 receives for a kab/kota is the catalogue's
+``*_routine`` and ``measured_coverage_any`` items that pages, `tumbuh indicators`, the API
+and the Rakor pack show, value and N alike (tests/exchange/test_dhis2.py). Exports (DHIS2
+JSON/ADX) take its output and nothing else.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+import pandas as pd
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tumbuh.exchange.periods import Period
-from tumbuh.surveillance.routine import routine_prevalence
+from tumbuh.register.models import Region
+from tumbuh.reports.engine import compute, suppress_small
 
 __all__ = ["INDICATORS", "Figure", "routine_figures"]
 
@@ -27,6 +31,11 @@ INDICATORS: tuple[str, ...] = (
     "underweight",
     "overweight",
 )
+#: The catalogue indicator behind each exported one.
+CATALOGUE_CODE: dict[str, str] = {
+    **{i: f"{i}_routine" for i in INDICATORS},
+    "coverage": "measured_coverage_any",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,9 +47,7 @@ class Figure:
     period: Period
     indicator: str  # one of INDICATORS or "coverage"
     value_pct: float
-    n: (
-        int | None
-    )  # denominator: children with a usable z-score (measured, for coverage)
+    n: int | None  # children with a usable z-score (children measured, for coverage)
 
 
 def _inside(code: str, region: str) -> bool:
@@ -52,53 +59,56 @@ def routine_figures(
 ) -> tuple[list[Figure], int]:
     """Figures per kab/kota inside `region` (a province ``64`` or kab/kota ``64.72``) for
     `period`, and how many cells were withheld because fewer than `small_cell_threshold`
-    children stand behind them (the public suppression rule of the routine tables)."""
-    rows = routine_prevalence(
-        session,
-        level="kabkota",
-        period=period.tumbuh,
-        freq=period.kind,
-        indicators=INDICATORS,
-        public=True,
-        small_cell_threshold=small_cell_threshold,
+    children stand behind them (the engine's viewer suppression, secondary included; a
+    coverage cell also needs that many children measured)."""
+    table = compute(session, period=period.tumbuh, region=region)
+    items = suppress_small(
+        table.items, threshold=small_cell_threshold, posyandu_desa=table.posyandu_desa
+    )
+    wanted = {v: k for k, v in CATALOGUE_CODE.items()}
+    rows = items.loc[
+        (items["level"] == "kabkota")
+        & items["indicator"].isin(list(wanted))
+        & items["region_code"].map(lambda c: _inside(str(c), region))
+    ]
+    names = dict(
+        session.execute(
+            select(Region.code, Region.name).where(
+                Region.code.in_(sorted(set(rows["region_code"])))
+            )
+        ).all()
     )
     figures: list[Figure] = []
     withheld = 0
-    covered: set[str] = set()
-    for row in rows:
-        code = str(row["code"])
-        if not _inside(code, region) or row.get("period") != period.tumbuh:
-            continue
-        if row.get("prevalence") is None:
+    for row in rows.to_dict("records"):
+        indicator = wanted[str(row["indicator"])]
+        value = _number(row["value"])
+        count = _number(row["numerator" if indicator == "coverage" else "denominator"])
+        if (
+            bool(row["suppressed"])
+            or value is None
+            or count is None
+            or count < small_cell_threshold
+        ):
             withheld += 1
-        else:
-            figures.append(
-                Figure(
-                    code,
-                    str(row["name"]),
-                    period,
-                    str(row["indicator"]),
-                    round(float(row["prevalence"]), 2),
-                    int(row["n"]),
-                )
+            continue
+        code = str(row["region_code"])
+        figures.append(
+            Figure(
+                code,
+                str(names.get(code, code)),
+                period,
+                indicator,
+                round(value, 2),
+                int(count),
             )
-        coverage = row.get("coverage")
-        measured = row.get("measured")
-        if code not in covered and coverage is not None and measured is not None:
-            covered.add(code)
-            if int(measured) >= small_cell_threshold:
-                figures.append(
-                    Figure(
-                        code,
-                        str(row["name"]),
-                        period,
-                        "coverage",
-                        round(float(coverage), 2),
-                        int(measured),
-                    )
-                )
+        )
     figures.sort(key=lambda f: (f.region_code, _order(f.indicator)))
     return figures, withheld
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
 
 
 def _order(indicator: str) -> int:

@@ -346,6 +346,13 @@ CATALOGUE: tuple[Indicator, ...] = (
         _STUNTING_NATIONAL,
     ),
     *_nutrition(
+        "severe_stunting",
+        "sangat pendek",
+        "Severe stunting",
+        "length/height-for-age z < -3 (Permenkes 2/2020: sangat pendek)",
+        (),
+    ),
+    *_nutrition(
         "wasting",
         "wasting (gizi kurang+buruk)",
         "Wasting",

@@ -81,7 +81,7 @@ ITEM_COLUMNS: tuple[str, ...] = (
     "suppressed",
 )
 
-_NUTRITION = ("stunting", "wasting", "underweight", "overweight")
+_NUTRITION = ("stunting", "severe_stunting", "wasting", "underweight", "overweight")
 _WEIGHING_MONTHS = (2, 8)  # Februari, Agustus: e-PPGBM's bulan penimbangan
 
 
