@@ -139,9 +139,10 @@ class FileImport:
     ) -> list[int | None]:
         """Ids of facilities (region code, name) of `kind`, creating the missing ones in bulk."""
         new: dict[tuple[str, str, str], dict[str, Any]] = {}
-        for item in wanted:
-            if item is None:
-                continue
+        distinct = dict.fromkeys(wanted)  # each place once (rows repeat them)
+        distinct.pop(None, None)
+        for item in distinct:
+            assert item is not None
             region, name = item
             key = (kind, region, name_key(name))
             if key[2] and key not in self.facilities and key not in new:
@@ -155,13 +156,13 @@ class FileImport:
             ids = insert_with_ids(self.session, Facility, list(new.values()))
             for key, fid in zip(new, ids, strict=True):
                 self.facilities[key] = fid
-        out: list[int | None] = []
-        for item in wanted:
-            if item is None:
-                out.append(None)
-            else:
-                out.append(self.facilities.get((kind, item[0], name_key(item[1]))))
-        return out
+        found: dict[tuple[str, str] | None, int | None] = {
+            item: self.facilities.get((kind, item[0], name_key(item[1])))
+            for item in distinct
+            if item is not None
+        }
+        found[None] = None
+        return [found[item] for item in wanted]
 
     def reject(
         self,
@@ -313,7 +314,7 @@ def bulk_insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> Non
         session,
         table,
         keys + list(defaults),
-        [tuple(row.get(k) for k in keys) + extra for row in rows],
+        [tuple(map(row.get, keys)) + extra for row in rows],
     )
 
 

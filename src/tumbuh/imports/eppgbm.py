@@ -134,6 +134,8 @@ _WIDTH = {
     "src_weight_gain": 20,
 }
 _MEASURE_FIELDS = ("weight", "lenhei", "muac", "headc")
+# A row without any place: no codes, nothing to report.
+_NO_PLACE: tuple[str | None, ...] = (None,) * 7
 
 
 def parent_of_code(code: str) -> str:
@@ -540,14 +542,23 @@ class EppgbmImport(ChunkImport):
         region_cols = [
             chunk.clean(f) for f in ("desa_code", "prov", "kab", "kec", "desa")
         ]
-        desa_codes: list[str | None] = [None] * n
-        kec_codes: list[str | None] = [None] * n
-        kab_codes: list[str | None] = [None] * n
-        for i, key in enumerate(zip(*region_cols, pkm_names, strict=True)):
-            if not any(key[:5]):
-                continue
-            desa_c, kec_c, kab_c, problem, fuzzy, where, ambiguity = self._region(key)
-            desa_codes[i], kec_codes[i], kab_codes[i] = desa_c, kec_c, kab_c
+        # Resolved once per distinct place (a file has hundreds, not a row's worth).
+        places = list(zip(*region_cols, pkm_names, strict=True))
+        resolved = {
+            key: self._region(key) if any(key[:5]) else _NO_PLACE
+            for key in dict.fromkeys(places)
+        }
+        per_place = list(map(resolved.__getitem__, places))
+        desa_codes: list[str | None] = [r[0] for r in per_place]
+        kec_codes: list[str | None] = [r[1] for r in per_place]
+        kab_codes: list[str | None] = [r[2] for r in per_place]
+        noted = {
+            key
+            for key, r in resolved.items()
+            if r[3] is not None or r[4] is not None or r[6] is not None
+        }
+        for i in [i for i, key in enumerate(places) if key in noted] if noted else []:
+            _, _, _, problem, fuzzy, where, ambiguity = per_place[i]
             if problem is not None:
                 fld = where if where is not None and chunk.has(where) else "desa"
                 self._issue(per_row, chunk, i, fld, "region_not_found", problem)

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from tumbuh.tabular.columns import header_key
+
 __all__ = [
     "ALIASES",
     "ColumnMapping",
@@ -88,10 +90,9 @@ _LOOKUP: dict[str, str] = {a: canon for canon, names in ALIASES.items() for a in
 
 
 def normalize_header(name: str) -> str:
-    """Lower-case, NBSP/underscore/punctuation → space, blanks collapsed."""
-    s = name.replace("\xa0", " ").replace("\ufeff", "").lower()
-    s = re.sub(r"[_\-/().:,\[\]#*]+", " ", s)
-    return " ".join(s.split())
+    """Lower-case, NBSP/underscore/punctuation → space, blanks collapsed (the one header
+    vocabulary: `tabular.columns.header_key`)."""
+    return header_key(name)
 
 
 @dataclass
