@@ -5,7 +5,9 @@ commands, the published-figure import) compares a file's headers with the spelli
 accepts through `header_key`, so `Tgl. Lahir`, `tgl_lahir`, `TGL LAHIR` and `Kab / Kota`
 mean the same to all of them. A format declares its columns once, as `Column`s in a
 `Columns`: the field it fills, the header spellings it accepts (the first is the one named
-in messages), whether a file without it is refused, and how its cells are read.
+in messages) and whether a file without it is refused. Cells are read by the shared
+parsers (`tabular.parse`: numbers, dates, sex, codes; `imports.normalise`: NIK, No KK,
+RT/RW), called by the format's chunk transform.
 
 This module lives in `tumbuh.tabular` (below the domains in the layer contract) so that
 the CLI's survey reader and the surveillance import use it as the importers do.
@@ -16,18 +18,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Literal
 
-__all__ = ["Column", "Columns", "Parser", "header_key"]
+__all__ = ["Column", "Columns", "header_key"]
 
 # Punctuation that people and exports put between the words of a header.
 _PUNCT = re.compile(r"[_\-/().:,\[\]#*]+")
 _SPACES = re.compile(r"[\s\u00a0\u2007\u202f]+")
-
-# How a column's cells are read (`tumbuh.imports.base.ChunkImport.cells` dispatches on it):
-# text (blank markers removed), number (`tabular.parse.parse_number`), date
-# (`tabular.parse.parse_date`), or a format-specific code read by the format itself.
-Parser = Literal["text", "number", "date", "code"]
 
 
 def header_key(name: str) -> str:
@@ -43,12 +39,11 @@ def header_key(name: str) -> str:
 @dataclass(frozen=True)
 class Column:
     """One declared column: the field it fills, its accepted headers (the first is the
-    one shown in messages), whether a file must have it, and how its cells are read."""
+    one shown in messages) and whether a file must have it."""
 
     field: str
     aliases: tuple[str, ...]
     required: bool = False
-    parser: Parser = "text"
 
     @property
     def shown(self) -> str:
