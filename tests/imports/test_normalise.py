@@ -116,7 +116,7 @@ class TestMisc:
 
 @pytest.mark.parametrize(
     ("texts", "least"),
-    [("tumbuh.imports.normalise", 54), ("tumbuh.interventions.importer", 14)],
+    [("tumbuh.imports.normalise", 54), ("tumbuh.imports.interventions", 14)],
 )
 def test_issue_texts_come_from_the_catalogue_in_both_languages(
     texts: str, least: int

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -101,6 +102,8 @@ class FileImport:
     has_quarantine: bool = True
     # Whether this import wrote quarantine rows (they may be resolved by later chunks).
     wrote_quarantine: bool = False
+    # Issue texts by code (the format's catalogue prefix: issue.<code>, iv.issue.<code>).
+    messages: Mapping[str, tuple[str, str]] = field(default_factory=lambda: MESSAGES)
 
     def issue(
         self,
@@ -111,7 +114,7 @@ class FileImport:
         value: object = None,
         severity: Severity = Severity.warning,
     ) -> RowIssue:
-        msg_id, msg_en = MESSAGES[code]
+        msg_id, msg_en = self.messages[code]
         if isinstance(value, pa.Scalar):
             value = value.as_py()
         text = "" if value is None else str(value)
