@@ -825,6 +825,11 @@ class EppgbmImport(ChunkImport):
             "src_weight_gain": [_cut(v, 20) for v in texts["src_weight_gain"]],
         }
         fps = fingerprints(source_cols)
+        # New rows carry the date as ISO text, converted in bulk (what the driver's date
+        # adapter would write, one Python call per row); updates keep the date objects.
+        source_cols["measured_on"] = np.datetime_as_string(
+            np.asarray(dates[sel], dtype="datetime64[D]"), unit="D"
+        ).tolist()
         computed: dict[str, list[Any]] = {}
         for name in ("clenhei", "zlen", "zwei", "zwfl", "zbmi"):
             computed[name] = _none_nan(np.asarray(getattr(z, name))[sel])
@@ -848,7 +853,8 @@ class EppgbmImport(ChunkImport):
             if old is None:
                 inserts.append(rows[n])
             elif old[1] != fps[n]:
-                updates.append({"id": old[0], **dict(zip(names, rows[n], strict=True))})
+                values = dict(zip(names, rows[n], strict=True))
+                updates.append({"id": old[0], **values, "measured_on": key[1]})
             else:
                 report.unchanged += 1
         self.seen.update(packed)
