@@ -19,6 +19,10 @@ one per file). Cell parsers (numbers, dates) are shared here; region resolution
 from __future__ import annotations
 
 import datetime as dt
+import gc
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import ClassVar
 
 import numpy as np
@@ -34,6 +38,40 @@ from tumbuh.tabular.parse import parse_date, parse_number
 from tumbuh.tabular.readers import TableSource
 
 _ZERO_IS_MISSING = ("weight", "lenhei", "muac", "headc", "birth_weight", "birth_length")
+
+
+# Allocations between two young-generation collections during an import (CPython's
+# default is 700): a chunk allocates millions of short-lived tuples and dicts, most freed
+# by reference counting, so frequent collections mostly rescan live objects.
+_GC_YOUNG = 50_000
+
+
+class _Imports:
+    """Imports running in this process (a one-row re-import may run beside a job)."""
+
+    lock = threading.Lock()
+    running = 0
+    saved: tuple[int, int, int] = (700, 10, 10)
+
+
+@contextmanager
+def _few_collections() -> Iterator[None]:
+    """Fewer garbage-collection passes while files are imported; the thresholds are restored
+    and the frozen objects (`gc.freeze` after each chunk) released when the last import of
+    the process ends."""
+    with _Imports.lock:
+        if _Imports.running == 0:
+            _Imports.saved = gc.get_threshold()
+            gc.set_threshold(_GC_YOUNG, *_Imports.saved[1:])
+        _Imports.running += 1
+    try:
+        yield
+    finally:
+        with _Imports.lock:
+            _Imports.running -= 1
+            if _Imports.running == 0:
+                gc.set_threshold(*_Imports.saved)
+                gc.unfreeze()
 
 
 class ChunkImport:
@@ -79,12 +117,16 @@ class ChunkImport:
         """Import the file: every chunk transformed, then its quarantine written."""
         self.ctx.start()
         self.begin()
-        for table in self.source.chunks():
-            chunk = Chunk(table, self.columns)
-            self.ctx.report.read += len(chunk)
-            self.chunk(chunk)
-            self.ctx.resolve_refs(chunk)
-            self.ctx.flush_quarantine()
+        with _few_collections():
+            for table in self.source.chunks():
+                chunk = Chunk(table, self.columns)
+                self.ctx.report.read += len(chunk)
+                self.chunk(chunk)
+                self.ctx.resolve_refs(chunk)
+                self.ctx.flush_quarantine()
+                # What outlives a chunk (the person index, caches) is not scanned again by
+                # every later collection: O(rows) work per pass on a large file.
+                gc.freeze()
         self.finish()
 
     # ---------------------------------------------------------- row issues

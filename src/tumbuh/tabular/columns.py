@@ -57,6 +57,7 @@ class Columns:
         self.columns = columns
         self.by_field: dict[str, Column] = {}
         owner: dict[str, str] = {}
+        self._field_of = owner
         for col in columns:
             if col.field in self.by_field:
                 raise ValueError(f"column {col.field!r} declared twice")
@@ -85,6 +86,10 @@ class Columns:
     @property
     def required(self) -> tuple[str, ...]:
         return tuple(c.field for c in self.columns if c.required)
+
+    def field_of(self, header: str) -> str | None:
+        """The declared field whose aliases include `header` (None: not declared)."""
+        return self._field_of.get(header_key(header))
 
     def match(self, headers: Iterable[str]) -> dict[str, str]:
         """{field: header as written in the file} for each declared field the file has.
