@@ -260,9 +260,10 @@ def check_file(
 
 
 # SQLite page cache of the importing connection, in KiB (SQLite's default is 2 MiB): the
-# measurement indexes of a large register do not fit in 2 MiB, and every insert into them
-# would read pages back and spill dirty ones to the WAL mid-transaction.
-_IMPORT_CACHE_KIB = 131_072
+# measurement indexes of a large register do not fit in 2 MiB (1 M measurements: ~130 MB
+# of index pages), and every insert into them would read pages back and spill dirty ones
+# to the WAL mid-transaction. Pages are allocated as used: a small import stays small.
+_IMPORT_CACHE_KIB = 262_144
 
 
 @contextmanager
