@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from tests.interventions.builders import World, kk, nik
 
 from tumbuh.errors import ImportFileError
-from tumbuh.interventions.importer import import_file
+from tumbuh.imports.interventions import import_file
+from tumbuh.imports.service import write_quarantine
 from tumbuh.interventions.models import Intervention
 from tumbuh.register.models import QuarantinedRow
 from tumbuh.tabular.issues import ImportReport
@@ -165,6 +166,28 @@ class TestImport:
             ImportFileError, match="Kode Intervensi.*tanggal|kode intervensi"
         ):
             import_file(session, path=path, report=ImportReport(kind="x"))
+
+    def test_a_fixed_quarantine_file_clears_the_rows_it_fixes(
+        self, session: Session, world: World, tmp_path: Path
+    ) -> None:
+        """The framework's quarantine round trip: `write_quarantine`, fix, import again."""
+        rows = [["anc", nik(12), "", "2025-04-01", "selesai?", "", ""]]  # bad status
+        import_file(
+            session, path=_write(tmp_path / "iv.csv", rows), report=ImportReport("x")
+        )
+        held = QuarantinedRow.kind == "interventions"
+        assert session.scalar(select(func.count()).where(held)) == 1
+        fixed = write_quarantine(
+            session, kind="interventions", path=tmp_path / "fix.csv"
+        )
+        assert fixed == 1
+        text = (tmp_path / "fix.csv").read_text(encoding="utf-8-sig")
+        (tmp_path / "fix.csv").write_text(text.replace("selesai?", "diberikan"))
+        report = ImportReport(kind="interventions")
+        import_file(session, path=tmp_path / "fix.csv", report=report)
+        assert (report.inserted, report.rejected) == (1, 0)
+        assert report.extra["quarantine_resolved"] == 1
+        assert session.scalar(select(func.count()).where(held)) == 0
 
 
 class TestQuantity:

@@ -48,10 +48,10 @@ class TestRecords:
     def test_the_file_has_the_columns_the_importer_reads(
         self, records: pd.DataFrame
     ) -> None:
-        from tumbuh.interventions.importer import _match_columns
+        from tumbuh.imports.interventions import COLUMNS
 
         assert list(records.columns) == list(iv.IMPORT_COLUMNS)
-        matched = _match_columns(list(records.columns))
+        matched = COLUMNS.match(list(records.columns))
         assert {
             "code",
             "nik",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from functools import cache
 from importlib import resources
@@ -12,10 +11,11 @@ import numpy as np
 import pandas as pd
 
 from tumbuh.errors import InvalidInput
+from tumbuh.tabular.columns import Column, Columns
 
 __all__ = ["ALIASES", "kernel_inputs", "resolve", "desa_codes"]
 
-# Canonical name -> accepted headers (compared after lower-casing, blanks and '/' to '_').
+# Canonical name -> accepted headers (compared with tabular.columns.header_key).
 ALIASES: dict[str, tuple[str, ...]] = {
     "child_id": ("child_id", "nik", "id_anak"),
     "sex": ("sex", "jk", "jenis_kelamin", "csex"),
@@ -38,22 +38,13 @@ _MEASURE_WORDS = {"terlentang": "l", "berbaring": "l", "berdiri": "h"}
 _SEX_WORDS = {"l": "1", "laki-laki": "1", "p": "2", "perempuan": "2"}
 
 
-def _norm(name: object) -> str:
-    return re.sub(r"[\s/]+", "_", str(name).strip().lower())
+# The declaration (one mechanism for every reader: tabular.columns, one header vocabulary).
+COLUMNS = Columns(*(Column(canon, aliases) for canon, aliases in ALIASES.items()))
 
 
 def resolve(columns: Iterable[object]) -> dict[str, str]:
     """Canonical name -> the column of `columns` that carries it (first alias wins)."""
-    by_norm: dict[str, str] = {}
-    for c in columns:
-        by_norm.setdefault(_norm(c), str(c))
-    found: dict[str, str] = {}
-    for canon, aliases in ALIASES.items():
-        for a in aliases:
-            if a in by_norm:
-                found[canon] = by_norm[a]
-                break
-    return found
+    return COLUMNS.match(str(c) for c in columns)
 
 
 def needed_for_kernel(cols: dict[str, str], source: str) -> list[str]:

@@ -18,8 +18,9 @@ from tumbuh.cli.db import open_database
 from tumbuh.config import get_settings
 from tumbuh.db.session import unit_of_work
 from tumbuh.errors import InvalidInput
+from tumbuh.imports import interventions as importer
 from tumbuh.imports.reporting import write_issues
-from tumbuh.interventions import importer, service
+from tumbuh.interventions import service
 from tumbuh.interventions.export import write_gaps_xlsx
 from tumbuh.interventions.groups import Period
 from tumbuh.interventions.schemas import (

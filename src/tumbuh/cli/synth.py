@@ -107,8 +107,8 @@ def _record_interventions(engine: Engine, result: SynthResult) -> str:
     girls, catin, wasted children), invented records with no effect on outcomes, one pass
     per year (`tumbuh.interventions.synthetic.record_synthetic`)."""
     from tumbuh.db.session import unit_of_work
+    from tumbuh.imports.interventions import run_import
     from tumbuh.interventions.groups import Period
-    from tumbuh.interventions.importer import run_import
     from tumbuh.interventions.synthetic import record_synthetic
     from tumbuh.synth.interventions import FILE_NAME, GENERATED_CODES
 

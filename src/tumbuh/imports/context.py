@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -101,6 +102,8 @@ class FileImport:
     has_quarantine: bool = True
     # Whether this import wrote quarantine rows (they may be resolved by later chunks).
     wrote_quarantine: bool = False
+    # Issue texts by code (the format's catalogue prefix: issue.<code>, iv.issue.<code>).
+    messages: Mapping[str, tuple[str, str]] = field(default_factory=lambda: MESSAGES)
 
     def issue(
         self,
@@ -111,7 +114,7 @@ class FileImport:
         value: object = None,
         severity: Severity = Severity.warning,
     ) -> RowIssue:
-        msg_id, msg_en = MESSAGES[code]
+        msg_id, msg_en = self.messages[code]
         if isinstance(value, pa.Scalar):
             value = value.as_py()
         text = "" if value is None else str(value)
@@ -139,9 +142,10 @@ class FileImport:
     ) -> list[int | None]:
         """Ids of facilities (region code, name) of `kind`, creating the missing ones in bulk."""
         new: dict[tuple[str, str, str], dict[str, Any]] = {}
-        for item in wanted:
-            if item is None:
-                continue
+        distinct = dict.fromkeys(wanted)  # each place once (rows repeat them)
+        distinct.pop(None, None)
+        for item in distinct:
+            assert item is not None
             region, name = item
             key = (kind, region, name_key(name))
             if key[2] and key not in self.facilities and key not in new:
@@ -155,13 +159,13 @@ class FileImport:
             ids = insert_with_ids(self.session, Facility, list(new.values()))
             for key, fid in zip(new, ids, strict=True):
                 self.facilities[key] = fid
-        out: list[int | None] = []
-        for item in wanted:
-            if item is None:
-                out.append(None)
-            else:
-                out.append(self.facilities.get((kind, item[0], name_key(item[1]))))
-        return out
+        found: dict[tuple[str, str] | None, int | None] = {
+            item: self.facilities.get((kind, item[0], name_key(item[1])))
+            for item in distinct
+            if item is not None
+        }
+        found[None] = None
+        return [found[item] for item in wanted]
 
     def reject(
         self,
@@ -313,7 +317,7 @@ def bulk_insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> Non
         session,
         table,
         keys + list(defaults),
-        [tuple(row.get(k) for k in keys) + extra for row in rows],
+        [tuple(map(row.get, keys)) + extra for row in rows],
     )
 
 

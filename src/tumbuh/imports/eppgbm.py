@@ -8,7 +8,6 @@ persons with bulk look-ups, and write with executemany. No ORM object and no que
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 import numpy as np
@@ -33,7 +32,6 @@ from tumbuh.imports.context import (
 from tumbuh.imports.linking import Candidate, PersonIndex, anonymous_key
 from tumbuh.imports.normalise import (
     MESSAGES,
-    map_headers,
     normalise_kk,
     normalise_measure,
     normalise_nik_column,
@@ -42,67 +40,103 @@ from tumbuh.imports.normalise import (
 from tumbuh.imports.normalise import (
     cut as _cut,
 )
+from tumbuh.imports.places import NO_PLACE, Places
 from tumbuh.register.models import Family, Measurement
-from tumbuh.register.regions import name_key, split_prefix
-from tumbuh.register.regions import parent_of as _parent_of
+from tumbuh.register.regions import name_key
+from tumbuh.tabular.columns import Column, Columns
 from tumbuh.tabular.issues import RowIssue
 from tumbuh.tabular.parse import parse_sex
 from tumbuh.tabular.readers import TableSource
 
-ALIASES: dict[str, tuple[str, ...]] = {
-    "nik": ("NIK", "NIK Anak", "No NIK", "NIK Balita"),
-    "name": ("Nama", "Nama Anak", "Nama Balita"),
-    "sex": ("JK", "Jenis Kelamin", "L/P", "Sex"),
-    "birth_date": ("Tgl Lahir", "Tanggal Lahir", "Tgl Lhr"),
-    "birth_weight": ("BB Lahir", "Berat Lahir"),
-    "birth_length": ("TB Lahir", "PB Lahir", "Panjang Lahir"),
-    "mother_name": ("Nama Ortu", "Nama Orang Tua", "Nama Ibu", "Nama Ortu/Wali"),
-    "mother_nik": ("NIK Ortu", "NIK Ibu", "NIK Orang Tua"),
-    "no_kk": ("No KK", "Nomor KK", "No Kartu Keluarga", "KK"),
-    "prov": ("Prov", "Provinsi"),
-    "kab": ("Kab/Kota", "Kabupaten/Kota", "Kab", "Kabupaten", "Kota"),
-    "kec": ("Kec", "Kecamatan"),
-    "puskesmas": ("Pukesmas", "Puskesmas"),
-    "desa": ("Desa/Kel", "Desa/Kelurahan", "Kel/Desa", "Desa", "Kelurahan"),
-    "desa_code": ("Kode Desa", "Kode Wilayah", "Kode Kemendagri"),
-    "posyandu": ("Posyandu", "Nama Posyandu"),
-    "rt": ("RT",),
-    "rw": ("RW",),
-    "address": ("Alamat",),
-    "src_age": ("Usia Saat Ukur", "Umur Saat Ukur", "Usia"),
-    "measured_on": (
-        "Tanggal Pengukuran",
-        "Tgl Pengukuran",
-        "Tanggal Ukur",
-        "Tgl Ukur",
+COLUMNS = Columns(
+    Column("nik", ("NIK", "NIK Anak", "No NIK", "NIK Balita")),
+    Column("name", ("Nama", "Nama Anak", "Nama Balita")),
+    # Without sex, birth date and measurement date no age, hence no z-score, can be
+    # computed: the file is refused (the name is not among them: exports are often shared
+    # with the names removed).
+    Column("sex", ("JK", "Jenis Kelamin", "L/P", "Sex"), required=True),
+    Column("birth_date", ("Tgl Lahir", "Tanggal Lahir", "Tgl Lhr"), required=True),
+    Column("birth_weight", ("BB Lahir", "Berat Lahir")),
+    Column("birth_length", ("TB Lahir", "PB Lahir", "Panjang Lahir")),
+    Column(
+        "mother_name", ("Nama Ortu", "Nama Orang Tua", "Nama Ibu", "Nama Ortu/Wali")
     ),
-    "weight": ("Berat", "BB", "Berat Badan", "BB (kg)"),
-    "lenhei": ("Tinggi", "TB", "PB/TB", "TB/PB", "Tinggi Badan", "TB (cm)"),
-    "measure": ("Cara Ukur",),
-    "muac": ("LiLA", "Lingkar Lengan Atas"),
-    "headc": ("Lingkar Kepala", "LK"),
+    Column("mother_nik", ("NIK Ortu", "NIK Ibu", "NIK Orang Tua")),
+    Column("no_kk", ("No KK", "Nomor KK", "No Kartu Keluarga", "KK")),
+    Column("prov", ("Prov", "Provinsi")),
+    Column("kab", ("Kab/Kota", "Kabupaten/Kota", "Kab", "Kabupaten", "Kota")),
+    Column("kec", ("Kec", "Kecamatan")),
+    Column("puskesmas", ("Pukesmas", "Puskesmas")),
+    Column("desa", ("Desa/Kel", "Desa/Kelurahan", "Kel/Desa", "Desa", "Kelurahan")),
+    Column("desa_code", ("Kode Desa", "Kode Wilayah", "Kode Kemendagri")),
+    Column("posyandu", ("Posyandu", "Nama Posyandu")),
+    Column("rt", ("RT",)),
+    Column("rw", ("RW",)),
+    Column("address", ("Alamat",)),
+    Column("src_age", ("Usia Saat Ukur", "Umur Saat Ukur", "Usia")),
+    Column(
+        "measured_on",
+        ("Tanggal Pengukuran", "Tgl Pengukuran", "Tanggal Ukur", "Tgl Ukur"),
+        required=True,
+    ),
+    Column("weight", ("Berat", "BB", "Berat Badan", "BB (kg)")),
+    Column("lenhei", ("Tinggi", "TB", "PB/TB", "TB/PB", "Tinggi Badan", "TB (cm)")),
+    Column("measure", ("Cara Ukur",)),
+    Column("muac", ("LiLA", "Lingkar Lengan Atas")),
+    Column("headc", ("Lingkar Kepala", "LK")),
     # The export's own labels and z-scores, kept for comparison. Real files write
     # "z-core" (sic), "ZScore", "Z Score", "Status BB/U"...
-    "src_cat_bbu": ("BB/U", "Status BB/U", "Kategori BB/U", "BBU"),
-    "src_zwei": (
-        "ZS BB/U", "Z-Score BB/U", "ZS BBU", "z-core bb/u", "Z Score BB/U",
-        "ZScore BB/U", "Zscore BBU", "Z-Score BBU", "z-core bbu",
+    Column("src_cat_bbu", ("BB/U", "Status BB/U", "Kategori BB/U", "BBU")),
+    Column(
+        "src_zwei",
+        (
+            "ZS BB/U",
+            "Z-Score BB/U",
+            "ZS BBU",
+            "z-core bb/u",
+            "Z Score BB/U",
+            "ZScore BB/U",
+            "Zscore BBU",
+            "Z-Score BBU",
+            "z-core bbu",
+        ),
     ),
-    "src_cat_tbu": ("TB/U", "PB/U", "Status TB/U", "Kategori TB/U", "TBU"),
-    "src_zlen": (
-        "ZS TB/U", "Z-Score TB/U", "ZS PB/U", "z-core tb/u", "Z Score TB/U",
-        "ZScore TB/U", "Zscore TBU", "Z-Score TBU", "z-core tbu", "z-core pb/u",
+    Column("src_cat_tbu", ("TB/U", "PB/U", "Status TB/U", "Kategori TB/U", "TBU")),
+    Column(
+        "src_zlen",
+        (
+            "ZS TB/U",
+            "Z-Score TB/U",
+            "ZS PB/U",
+            "z-core tb/u",
+            "Z Score TB/U",
+            "ZScore TB/U",
+            "Zscore TBU",
+            "Z-Score TBU",
+            "z-core tbu",
+            "z-core pb/u",
+        ),
     ),
-    "src_cat_bbtb": ("BB/TB", "BB/PB", "Status BB/TB", "Kategori BB/TB", "BBTB"),
-    "src_zwfl": (
-        "ZS BB/TB", "Z-Score BB/TB", "ZS BB/PB", "z-core bb/tb", "Z Score BB/TB",
-        "ZScore BB/TB", "Zscore BBTB", "Z-Score BBTB", "z-core bbtb", "z-core bb/pb",
+    Column(
+        "src_cat_bbtb", ("BB/TB", "BB/PB", "Status BB/TB", "Kategori BB/TB", "BBTB")
     ),
-    "src_weight_gain": ("Naik Berat Badan", "Naik BB", "N/T", "Naik/Tidak"),
-}  # fmt: skip
-# Without these no age, hence no z-score, can be computed: the file is refused (the name
-# is not among them: exports are often shared with the names removed).
-REQUIRED = ("sex", "birth_date", "measured_on")
+    Column(
+        "src_zwfl",
+        (
+            "ZS BB/TB",
+            "Z-Score BB/TB",
+            "ZS BB/PB",
+            "z-core bb/tb",
+            "Z Score BB/TB",
+            "ZScore BB/TB",
+            "Zscore BBTB",
+            "Z-Score BBTB",
+            "z-core bbtb",
+            "z-core bb/pb",
+        ),
+    ),
+    Column("src_weight_gain", ("Naik Berat Badan", "Naik BB", "N/T", "Naik/Tidak")),
+)
 _LACKS = {
     "sex": "lacks_sex",
     "birth_date": "lacks_birth_date",
@@ -134,22 +168,6 @@ _WIDTH = {
     "src_weight_gain": 20,
 }
 _MEASURE_FIELDS = ("weight", "lenhei", "muac", "headc")
-
-
-def parent_of_code(code: str) -> str:
-    parent = _parent_of(code)
-    return parent if parent is not None else code
-
-
-def check_columns(source: TableSource, file: str) -> dict[str, str]:
-    """Map the file's headers; raise when a required column is missing (the file is unusable)."""
-    columns = map_headers(source.keys, ALIASES)
-    missing = [(ALIASES[f][0], _LACKS[f]) for f in REQUIRED if f not in columns]
-    if "weight" not in columns and "lenhei" not in columns:
-        missing.append(("Berat/Tinggi", "lacks_measurement"))
-    if missing:
-        raise ImportFileError(lacks_message(file, missing))
-    return columns
 
 
 def lacks_message(file: str, missing: list[tuple[str, str]]) -> str:
@@ -211,200 +229,39 @@ def _repair(
 class EppgbmImport(ChunkImport):
     """Import of one e-PPGBM file inside the caller's transaction."""
 
+    KIND = "eppgbm"
+    COLUMNS = COLUMNS
+
     def __init__(self, ctx: FileImport, source: TableSource) -> None:
-        super().__init__(ctx, check_columns(source, ctx.file))
-        self.source = source
+        super().__init__(ctx, source)
         self.index = PersonIndex(ctx.session)
         self.families: dict[str, int] = {}
-        self.region_cache: dict[tuple[str | None, ...], tuple[str | None, ...]] = {}
+        self.places = Places(ctx.regions, ctx.report)
         # Measurement keys written by this file, packed as person_id * 2**20 + date ordinal
         # (a set of ints: a million rows cost tens of MB, not hundreds).
         self.seen: set[int] = set()
 
-    # ---------------------------------------------------------------- public
+    def check_columns(self, columns: dict[str, str]) -> None:
+        """Refuse a file that lacks sex, birth or measurement dates, or any measurement,
+        saying what each missing column is needed for."""
+        missing = [(c.shown, _LACKS[c.field]) for c in COLUMNS.missing(columns)]
+        if "weight" not in columns and "lenhei" not in columns:
+            missing.append(("Berat/Tinggi", "lacks_measurement"))
+        if missing:
+            raise ImportFileError(lacks_message(self.ctx.file, missing))
 
-    def run(self) -> None:
-        self.ctx.start()
+    def begin(self) -> None:
         self.ctx.load_facilities()
-        for table in self.source.chunks():
-            chunk = Chunk(table, self.columns)
-            self.ctx.report.read += len(chunk)
-            self._chunk(chunk)
-            self.ctx.resolve_refs(chunk)
-            self.ctx.flush_quarantine()
+
+    def finish(self) -> None:
         self.ctx.report.extra["persons_created"] = self.index.created
         self.ctx.report.extra["link_review"] = self.index.reviewed
 
     # --------------------------------------------------------------- helpers
 
-    def _region(self, key: tuple[str | None, ...]) -> tuple[str | None, ...]:
-        """(desa, kec, kab, problem, fuzzy, problem field, ambiguity) from `Kode Desa` or
-        the names, cached per distinct combination."""
-        hit = self.region_cache.get(key)
-        if hit is not None:
-            return hit
-        code, prov, kab, kec, desa, puskesmas = key
-        res = self.ctx.regions
-        out: tuple[str | None, ...]
-        if code and re.fullmatch(r"\d{10}", code):  # 6401012001 → 64.01.01.2001
-            code = f"{code[:2]}.{code[2:4]}.{code[4:6]}.{code[6:]}"
-        if code and res.is_code(code, 4):
-            parts = code.split(".")
-            out = (
-                code,
-                ".".join(parts[:3]),
-                ".".join(parts[:2]),
-                None,
-                None,
-                None,
-                None,
-            )
-        else:
-            out = self._region_by_names(prov, kab, kec, desa, puskesmas)
-        self.region_cache[key] = out
-        return out
-
-    def _region_by_names(
-        self,
-        prov: str | None,
-        kab: str | None,
-        kec: str | None,
-        desa: str | None,
-        puskesmas: str | None,
-    ) -> tuple[str | None, ...]:
-        res = self.ctx.regions
-        fuzzy: list[str] = []
-        codes: list[str | None] = [None, None, None, None]
-        ambiguity: str | None = None
-
-        def done(problem: str | None, fld: str | None) -> tuple[str | None, ...]:
-            return (
-                codes[3],
-                codes[2],
-                codes[1],
-                problem,
-                "; ".join(fuzzy) or None,
-                fld,
-                ambiguity,
-            )
-
-        prov_code: str | None = None
-        if prov is not None:
-            prov_code, was_fuzzy = res.resolve(None, 1, prov)
-            if prov_code is None:
-                return done(prov, "prov")
-            if was_fuzzy:
-                fuzzy.append(f"{prov} → {res.names[prov_code]}")
-            codes[0] = prov_code
-        if kab is None:
-            return done(None, None)
-        candidates = self._kab_candidates(prov_code, kab)
-        if not candidates:
-            return done(kab, "kab")
-        kab_code, was_fuzzy = candidates[0]
-        if len(candidates) > 1:
-            kab_code, ambiguity = self._choose_kab(
-                kab, candidates, kec, desa, puskesmas
-            )
-            was_fuzzy = dict(candidates)[kab_code]
-            chosen = f"{res.names[kab_code]} ({kab_code})"
-            choices = self.ctx.report.extra.setdefault("region_choices", {})
-            if chosen not in choices.setdefault(kab, []):
-                choices[kab].append(chosen)
-        if was_fuzzy:
-            fuzzy.append(f"{kab} → {res.names[kab_code]}")
-        codes[1] = kab_code
-        parent = kab_code
-        for level, value, fld in ((3, kec, "kec"), (4, desa, "desa")):
-            if value is None:
-                break
-            found, was_fuzzy = res.resolve(parent, level, value)
-            if found is None:
-                return done(value, fld)
-            if was_fuzzy:
-                fuzzy.append(f"{value} → {res.names[found]}")
-            codes[level - 1] = found
-            parent = found
-        return done(None, None)
-
-    def _kab_candidates(
-        self, prov_code: str | None, kab: str
-    ) -> list[tuple[str, bool]]:
-        """(code, fuzzy) of every kabupaten/kota the name can mean: `TEGAL` is both
-        Kabupaten Tegal and Kota Tegal; a written `Kab.`/`Kota` prefix keeps its own kind."""
-        res = self.ctx.regions
-        prefix, key = split_prefix(kab, 2)
-        provinces = (
-            [prov_code]
-            if prov_code is not None
-            else [c for codes_ in res.children(None).values() for c in codes_]
-        )
-        exact = [c for p in provinces for c in res.children(p).get(key, [])]
-        if not exact:  # `KOTA BARU` / `KOTABARU` for Kabupaten Kotabaru
-            compact = {key.replace(" ", ""), name_key(kab).replace(" ", "")}
-            exact = [
-                c for p in provinces for k in compact for c in res.compact(p).get(k, [])
-            ]
-            exact = sorted(set(exact))
-        if prefix is not None and len(exact) > 1:
-            want = "kota" if prefix in ("kota", "kota adm") else "kabupaten"
-            kind = [c for c in exact if name_key(res.names[c]).startswith(want)]
-            exact = kind or exact
-        if exact:
-            return [(c, False) for c in sorted(exact)]
-        found = {
-            code for p in provinces if (code := res.resolve(p, 2, kab)[0]) is not None
-        }
-        if len(found) != 1:  # unknown, or a typo that fits several provinces
-            return []
-        only = found.pop()
-        return [(only, res.resolve(parent_of_code(only), 2, kab)[1])]
-
-    def _choose_kab(
-        self,
-        kab: str,
-        candidates: list[tuple[str, bool]],
-        kec: str | None,
-        desa: str | None,
-        puskesmas: str | None,
-    ) -> tuple[str, str | None]:
-        """The kabupaten/kota under which the row's kecamatan and desa (or, without a
-        kecamatan, its puskesmas) exist; (code, None), or (default, note) when they do
-        not decide (the Kabupaten, as Kemendagri lists it first)."""
-        res = self.ctx.regions
-
-        def depth(kab_code: str) -> int:
-            score = 0
-            place = kec if kec is not None else puskesmas
-            if place is None:
-                return 0
-            kec_code, was_fuzzy = res.resolve(kab_code, 3, place)
-            if kec_code is None:
-                return 0
-            score += 1 if was_fuzzy else 2
-            if desa is not None:
-                desa_code, was_fuzzy = res.resolve(kec_code, 4, desa)
-                if desa_code is not None:
-                    score += 1 if was_fuzzy else 2
-            return score
-
-        scored = sorted((-depth(c), c) for c, _ in candidates)
-        best, code = -scored[0][0], scored[0][1]
-        if best > 0 and (len(scored) == 1 or -scored[1][0] < best):
-            return code, None
-        default = next(
-            (
-                c
-                for c, _ in candidates
-                if name_key(res.names[c]).startswith("kabupaten")
-            ),
-            candidates[0][0],
-        )
-        return default, f"{kab} → {res.names[default]} ({default})"
-
     # ----------------------------------------------------------------- chunk
 
-    def _chunk(self, chunk: Chunk) -> None:
+    def chunk(self, chunk: Chunk) -> None:
         n = len(chunk)
         per_row: dict[int, list[RowIssue]] = {}
         ctx = self.ctx
@@ -540,14 +397,23 @@ class EppgbmImport(ChunkImport):
         region_cols = [
             chunk.clean(f) for f in ("desa_code", "prov", "kab", "kec", "desa")
         ]
-        desa_codes: list[str | None] = [None] * n
-        kec_codes: list[str | None] = [None] * n
-        kab_codes: list[str | None] = [None] * n
-        for i, key in enumerate(zip(*region_cols, pkm_names, strict=True)):
-            if not any(key[:5]):
-                continue
-            desa_c, kec_c, kab_c, problem, fuzzy, where, ambiguity = self._region(key)
-            desa_codes[i], kec_codes[i], kab_codes[i] = desa_c, kec_c, kab_c
+        # Resolved once per distinct place (a file has hundreds, not a row's worth).
+        places = list(zip(*region_cols, pkm_names, strict=True))
+        resolved = {
+            key: self.places.resolve(key) if any(key[:5]) else NO_PLACE
+            for key in dict.fromkeys(places)
+        }
+        per_place = list(map(resolved.__getitem__, places))
+        desa_codes: list[str | None] = [r[0] for r in per_place]
+        kec_codes: list[str | None] = [r[1] for r in per_place]
+        kab_codes: list[str | None] = [r[2] for r in per_place]
+        noted = {
+            key
+            for key, r in resolved.items()
+            if r[3] is not None or r[4] is not None or r[6] is not None
+        }
+        for i in [i for i, key in enumerate(places) if key in noted] if noted else []:
+            _, _, _, problem, fuzzy, where, ambiguity = per_place[i]
             if problem is not None:
                 fld = where if where is not None and chunk.has(where) else "desa"
                 self._issue(per_row, chunk, i, fld, "region_not_found", problem)
@@ -959,6 +825,11 @@ class EppgbmImport(ChunkImport):
             "src_weight_gain": [_cut(v, 20) for v in texts["src_weight_gain"]],
         }
         fps = fingerprints(source_cols)
+        # New rows carry the date as ISO text, converted in bulk (what the driver's date
+        # adapter would write, one Python call per row); updates keep the date objects.
+        source_cols["measured_on"] = np.datetime_as_string(
+            np.asarray(dates[sel], dtype="datetime64[D]"), unit="D"
+        ).tolist()
         computed: dict[str, list[Any]] = {}
         for name in ("clenhei", "zlen", "zwei", "zwfl", "zbmi"):
             computed[name] = _none_nan(np.asarray(getattr(z, name))[sel])
@@ -982,7 +853,8 @@ class EppgbmImport(ChunkImport):
             if old is None:
                 inserts.append(rows[n])
             elif old[1] != fps[n]:
-                updates.append({"id": old[0], **dict(zip(names, rows[n], strict=True))})
+                values = dict(zip(names, rows[n], strict=True))
+                updates.append({"id": old[0], **values, "measured_on": key[1]})
             else:
                 report.unchanged += 1
         self.seen.update(packed)

@@ -8,7 +8,6 @@ from typing import Any
 import numpy as np
 from sqlalchemy import select
 
-from tumbuh.errors import ImportFileError
 from tumbuh.imports.base import ChunkImport
 from tumbuh.imports.context import (
     BATCH,
@@ -22,7 +21,6 @@ from tumbuh.imports.context import (
 from tumbuh.imports.linking import Candidate, PersonIndex
 from tumbuh.imports.normalise import (
     clean,
-    map_headers,
     normalise_kk,
     normalise_nik,
     normalise_rt_rw,
@@ -32,29 +30,29 @@ from tumbuh.imports.normalise import (
 )
 from tumbuh.register.models import Family
 from tumbuh.register.regions import name_key
+from tumbuh.tabular.columns import Column, Columns
 from tumbuh.tabular.issues import RowIssue
 from tumbuh.tabular.parse import parse_sex
 from tumbuh.tabular.readers import TableSource
 
-ALIASES: dict[str, tuple[str, ...]] = {
-    "no_kk": ("No KK", "Nomor KK", "No Kartu Keluarga"),
-    "nik": ("NIK",),
-    "name": ("Nama", "Nama Anggota"),
-    "role": ("Hubungan", "Hubungan Keluarga", "Status Hubungan"),
-    "sex": ("JK", "Jenis Kelamin"),
-    "birth_date": ("Tgl Lahir", "Tanggal Lahir"),
-    "desa_code": ("Kode Desa", "Kode Wilayah"),
-    "rt": ("RT",),
-    "rw": ("RW",),
-    "address": ("Alamat",),
-    "water": ("Sumber Air Minum", "Air Minum"),
-    "latrine": ("Jamban", "Fasilitas BAB"),
-    "contraception": ("KB Modern", "Ber-KB Modern"),
-    "pregnant": ("Hamil",),
-    "decile": ("Desil", "Desil Kesejahteraan"),
-    "surveyed_on": ("Tanggal Pendataan", "Tgl Pendataan"),
-}
-REQUIRED = ("no_kk", "name", "role")
+COLUMNS = Columns(
+    Column("no_kk", ("No KK", "Nomor KK", "No Kartu Keluarga"), required=True),
+    Column("nik", ("NIK",)),
+    Column("name", ("Nama", "Nama Anggota"), required=True),
+    Column("role", ("Hubungan", "Hubungan Keluarga", "Status Hubungan"), required=True),
+    Column("sex", ("JK", "Jenis Kelamin")),
+    Column("birth_date", ("Tgl Lahir", "Tanggal Lahir")),
+    Column("desa_code", ("Kode Desa", "Kode Wilayah")),
+    Column("rt", ("RT",)),
+    Column("rw", ("RW",)),
+    Column("address", ("Alamat",)),
+    Column("water", ("Sumber Air Minum", "Air Minum")),
+    Column("latrine", ("Jamban", "Fasilitas BAB")),
+    Column("contraception", ("KB Modern", "Ber-KB Modern")),
+    Column("pregnant", ("Hamil",)),
+    Column("decile", ("Desil", "Desil Kesejahteraan")),
+    Column("surveyed_on", ("Tanggal Pendataan", "Tgl Pendataan")),
+)
 
 ROLES = {
     "kepala": "kepala",
@@ -146,31 +144,26 @@ def _yes_no(value: str | None) -> tuple[bool | None, bool]:
 class FamiliesImport(ChunkImport):
     """Families, their members and the family risk attributes."""
 
+    KIND = "families"
+    COLUMNS = COLUMNS
+
     def __init__(self, ctx: FileImport, source: TableSource) -> None:
-        columns = map_headers(source.keys, ALIASES)
-        missing = [ALIASES[f][0] for f in REQUIRED if f not in columns]
-        if missing:
-            raise ImportFileError(
-                f"{ctx.file}: not a family file, missing column(s) {', '.join(missing)} "
-                f"/ bukan berkas keluarga, kolom tidak ada: {', '.join(missing)}"
-            )
-        super().__init__(ctx, columns)
-        self.source = source
+        super().__init__(ctx, source)
         self.index = PersonIndex(ctx.session)
         self.mothers: dict[str, Candidate] = {}
 
-    def run(self) -> None:
-        self.ctx.start()
-        for table in self.source.chunks():
-            chunk = Chunk(table, self.columns)
-            self.ctx.report.read += len(chunk)
-            self._chunk(chunk)
-            self.ctx.resolve_refs(chunk)
-            self.ctx.flush_quarantine()
+    def refusal(self, missing: list[Column]) -> str:
+        names = ", ".join(c.shown for c in missing)
+        return (
+            f"{self.ctx.file}: not a family file, missing column(s) {names} "
+            f"/ bukan berkas keluarga, kolom tidak ada: {names}"
+        )
+
+    def finish(self) -> None:
         self.ctx.report.extra["persons_created"] = self.index.created
         self.ctx.report.extra["link_review"] = self.index.reviewed
 
-    def _chunk(self, chunk: Chunk) -> None:
+    def chunk(self, chunk: Chunk) -> None:
         n = len(chunk)
         per_row: dict[int, list[RowIssue]] = {}
         kks: list[str | None] = []

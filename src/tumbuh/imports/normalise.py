@@ -15,6 +15,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from tumbuh.tabular.columns import Column, Columns
+from tumbuh.tabular.columns import header_key as header_key
 from tumbuh.tabular.issues import IssueTexts
 from tumbuh.tabular.parse import text_array
 
@@ -47,28 +49,11 @@ def clean_measure(value: object) -> str | None:
     return text
 
 
-def header_key(name: str) -> str:
-    """`  Tgl. Lahir ` → `tgl lahir`; `Kab / Kota` → `kab/kota`."""
-    text = _SPACES.sub(" ", name).strip().lower().replace(".", " ").replace("_", " ")
-    text = re.sub(r"\s*/\s*", "/", text)
-    return re.sub(r"\s+", " ", text).strip()
-
-
 def map_headers(
     columns: Iterable[str], aliases: Mapping[str, tuple[str, ...]]
 ) -> dict[str, str]:
     """{field: column as written} for each field whose alias is among the columns."""
-    by_key: dict[str, str] = {}
-    for col in columns:
-        by_key.setdefault(header_key(col), col)
-    found: dict[str, str] = {}
-    for fld, names in aliases.items():
-        for alias in names:
-            hit = by_key.get(header_key(alias))
-            if hit is not None:
-                found[fld] = hit
-                break
-    return found
+    return Columns(*(Column(f, names) for f, names in aliases.items())).match(columns)
 
 
 _NIK_DAY_OK = set(range(1, 32)) | set(range(41, 72))  # women: day + 40

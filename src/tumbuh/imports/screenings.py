@@ -9,7 +9,6 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import select
 
-from tumbuh.errors import ImportFileError
 from tumbuh.imports.base import ChunkImport
 from tumbuh.imports.context import (
     BATCH,
@@ -23,32 +22,36 @@ from tumbuh.imports.context import (
 )
 from tumbuh.imports.linking import Candidate, PersonIndex
 from tumbuh.imports.normalise import cut as _cut
-from tumbuh.imports.normalise import map_headers, normalise_kk, normalise_nik
+from tumbuh.imports.normalise import normalise_kk, normalise_nik
 from tumbuh.register.models import Family, Pregnancy, Screening
 from tumbuh.register.regions import name_key
+from tumbuh.tabular.columns import Column, Columns
 from tumbuh.tabular.issues import RowIssue
 from tumbuh.tabular.parse import parse_sex
 from tumbuh.tabular.readers import TableSource
 
-ALIASES: dict[str, tuple[str, ...]] = {
-    "kind": ("Jenis", "Jenis Sasaran", "Sasaran"),
-    "nik": ("NIK",),
-    "name": ("Nama",),
-    "sex": ("JK", "Jenis Kelamin"),
-    "birth_date": ("Tgl Lahir", "Tanggal Lahir"),
-    "no_kk": ("No KK", "Nomor KK"),
-    "desa_code": ("Kode Desa", "Kode Wilayah"),
-    "screened_on": ("Tanggal Skrining", "Tgl Skrining", "Tanggal Pemeriksaan"),
-    "muac": ("LiLA", "Lingkar Lengan Atas"),
-    "hb": ("Hb", "Hemoglobin"),
-    "weight": ("Berat", "BB"),
-    "height": ("Tinggi", "TB"),
-    "lmp": ("HPHT",),
-    "weeks": ("Usia Kehamilan", "UK (minggu)"),
-    "anc": ("Kunjungan ANC", "Jumlah ANC", "ANC"),
-    "wedding": ("Rencana Nikah", "Tanggal Rencana Nikah"),
-}
-REQUIRED = ("kind", "name", "screened_on")
+COLUMNS = Columns(
+    Column("kind", ("Jenis", "Jenis Sasaran", "Sasaran"), required=True),
+    Column("nik", ("NIK",)),
+    Column("name", ("Nama",), required=True),
+    Column("sex", ("JK", "Jenis Kelamin")),
+    Column("birth_date", ("Tgl Lahir", "Tanggal Lahir")),
+    Column("no_kk", ("No KK", "Nomor KK")),
+    Column("desa_code", ("Kode Desa", "Kode Wilayah")),
+    Column(
+        "screened_on",
+        ("Tanggal Skrining", "Tgl Skrining", "Tanggal Pemeriksaan"),
+        required=True,
+    ),
+    Column("muac", ("LiLA", "Lingkar Lengan Atas")),
+    Column("hb", ("Hb", "Hemoglobin")),
+    Column("weight", ("Berat", "BB")),
+    Column("height", ("Tinggi", "TB")),
+    Column("lmp", ("HPHT",)),
+    Column("weeks", ("Usia Kehamilan", "UK (minggu)")),
+    Column("anc", ("Kunjungan ANC", "Jumlah ANC", "ANC")),
+    Column("wedding", ("Rencana Nikah", "Tanggal Rencana Nikah")),
+)
 KINDS = {
     "hamil": "hamil",
     "ibu hamil": "hamil",
@@ -78,26 +81,21 @@ def _date_or_none(value: np.datetime64) -> dt.date | None:
 class ScreeningsImport(ChunkImport):
     """Screenings, the persons screened and (hamil with HPHT) their pregnancies."""
 
+    KIND = "screenings"
+    COLUMNS = COLUMNS
+
     def __init__(self, ctx: FileImport, source: TableSource) -> None:
-        columns = map_headers(source.keys, ALIASES)
-        missing = [ALIASES[f][0] for f in REQUIRED if f not in columns]
-        if missing:
-            raise ImportFileError(
-                f"{ctx.file}: not a screening file, missing column(s) {', '.join(missing)} "
-                f"/ bukan berkas skrining, kolom tidak ada: {', '.join(missing)}"
-            )
-        super().__init__(ctx, columns)
-        self.source = source
+        super().__init__(ctx, source)
         self.index = PersonIndex(ctx.session)
 
-    def run(self) -> None:
-        self.ctx.start()
-        for table in self.source.chunks():
-            chunk = Chunk(table, self.columns)
-            self.ctx.report.read += len(chunk)
-            self._chunk(chunk)
-            self.ctx.resolve_refs(chunk)
-            self.ctx.flush_quarantine()
+    def refusal(self, missing: list[Column]) -> str:
+        names = ", ".join(c.shown for c in missing)
+        return (
+            f"{self.ctx.file}: not a screening file, missing column(s) {names} "
+            f"/ bukan berkas skrining, kolom tidak ada: {names}"
+        )
+
+    def finish(self) -> None:
         self.ctx.report.extra["persons_created"] = self.index.created
         self.ctx.report.extra["link_review"] = self.index.reviewed
 
@@ -112,7 +110,7 @@ class ScreeningsImport(ChunkImport):
         values[bad] = np.nan
         return values
 
-    def _chunk(self, chunk: Chunk) -> None:
+    def chunk(self, chunk: Chunk) -> None:
         n = len(chunk)
         per_row: dict[int, list[RowIssue]] = {}
         kinds: list[str | None] = []

@@ -27,6 +27,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from tumbuh.errors import InvalidInput
 from tumbuh.risk.config import KrsRules, Latrine, WaterSource
+from tumbuh.tabular.columns import Column, Columns
 
 __all__ = [
     "FACTORS_2024",
@@ -67,6 +68,7 @@ INPUT_COLUMNS: tuple[str, ...] = (
     "welfare_decile",
 )
 # Needed only when the 2024 factors are on; otherwise a table may leave them out.
+_INPUTS = Columns(*(Column(name, (name,)) for name in INPUT_COLUMNS))
 _OPTIONAL_COLUMNS = frozenset({"modern_contraception", "welfare_decile"})
 
 OUTPUT_COLUMNS: tuple[str, ...] = (
@@ -393,12 +395,12 @@ def _parse_code(
 
 
 def _resolve_columns(columns: Sequence[Any], rules: KrsRules) -> dict[str, Any]:
-    """Map each expected column to the table's own header (trimmed, case-insensitive)."""
-    found: dict[str, Any] = {}
+    """Map each expected column to the table's own header (tabular.columns.header_key:
+    case, blanks and punctuation do not matter)."""
+    by_text: dict[str, Any] = {}
     for col in columns:
-        key = str(col).replace("\u00a0", " ").strip().lower().lstrip("\ufeff")
-        if key in INPUT_COLUMNS and key not in found:
-            found[key] = col
+        by_text.setdefault(str(col), col)
+    found = {f: by_text[h] for f, h in _INPUTS.match(by_text).items()}
     needed = [
         c
         for c in INPUT_COLUMNS

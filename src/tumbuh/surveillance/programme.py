@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from tumbuh.errors import ImportFileError
 from tumbuh.surveillance import repository
 from tumbuh.surveillance.models import COUNT_ONLY, AggregateCode, ProgrammeAggregate
+from tumbuh.tabular.columns import Column, Columns, header_key
 from tumbuh.tabular.issues import ImportReport, RowIssue
 from tumbuh.tabular.readers import ROW_COLUMN, open_table
 
@@ -35,33 +36,16 @@ __all__ = [
 #: Canonical columns, in the order of docs/templates.md §5.
 COLUMNS = ("code", "region_code", "year", "numerator", "denominator", "source")
 REQUIRED = ("code", "region_code", "year", "denominator")
-# Header spellings (after trimming, lower-casing, blanks/dashes → "_"): Indonesian first.
-_ALIASES: dict[str, str] = {
-    "kode": "code",
-    "kode_agregat": "code",
-    "agregat": "code",
-    "code": "code",
-    "aggregate": "code",
-    "kode_wilayah": "region_code",
-    "region_code": "region_code",
-    "wilayah_kode": "region_code",
-    "tahun": "year",
-    "year": "year",
-    "pembilang": "numerator",
-    "numerator": "numerator",
-    "penyebut": "denominator",
-    "denominator": "denominator",
-    "sumber": "source",
-    "source": "source",
-}
-_HEADER_ID = {
-    "code": "kode",
-    "region_code": "kode_wilayah",
-    "year": "tahun",
-    "numerator": "pembilang",
-    "denominator": "penyebut",
-    "source": "sumber",
-}
+# Header spellings (compared with tabular.columns.header_key), Indonesian first: the first
+# one is named in messages.
+_HEADERS = Columns(
+    Column("code", ("kode", "kode_agregat", "agregat", "code", "aggregate")),
+    Column("region_code", ("kode_wilayah", "region_code", "wilayah_kode")),
+    Column("year", ("tahun", "year")),
+    Column("numerator", ("pembilang", "numerator")),
+    Column("denominator", ("penyebut", "denominator")),
+    Column("source", ("sumber", "source")),
+)
 #: The first year a programme figure of Perpres 72/2021 can refer to is well after this;
 #: earlier years are typing errors (e.g. 202 or 1925).
 MIN_YEAR = 2000
@@ -71,14 +55,13 @@ _WHOLE = re.compile(r"^-?\d+(?:[.,]0+)?$")
 
 
 def _canon(name: str) -> str:
-    key = re.sub(r"[\s\-]+", "_", name.strip().strip("\ufeff\xa0").lower())
-    return _ALIASES.get(key, key)
+    return _HEADERS.field_of(name) or header_key(name).replace(" ", "_")
 
 
 def is_programme_header(columns: list[str]) -> bool:
     """Whether a header is that of a programme-aggregates file (it has a denominator
     column: ``penyebut`` or ``denominator``)."""
-    return any(_ALIASES.get(_canon(c)) == "denominator" for c in columns)
+    return any(_HEADERS.field_of(c) == "denominator" for c in columns)
 
 
 @dataclass
@@ -147,7 +130,7 @@ def _read(
     headers: dict[str, str] = {}
     for name, raw in zip(names, src.columns, strict=True):
         headers.setdefault(name, raw.strip())
-    missing = [_HEADER_ID[c] for c in REQUIRED if c not in headers]
+    missing = [_HEADERS[c].shown for c in REQUIRED if c not in headers]
     if missing:
         raise ImportFileError(
             f"{path.name}: missing column(s) {', '.join(missing)} for a programme "

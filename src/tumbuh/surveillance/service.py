@@ -42,6 +42,7 @@ from tumbuh.surveillance.warning import (
     assess_region,
     word,
 )
+from tumbuh.tabular.columns import Column, Columns, header_key
 from tumbuh.tabular.issues import ImportReport, RowIssue, Severity
 from tumbuh.tabular.readers import ROW_COLUMN, open_table
 
@@ -79,26 +80,28 @@ TARGET_COLUMNS = (
 )
 TARGET_REQUIRED = ("scope", "region_code", "indicator", "target_value", "target_year")
 
-# Accepted header spellings (after trimming, lower-casing, blanks/dashes → "_").
-_ALIASES = {
-    "kode_wilayah": "region_code",
-    "kode": "region_code",
-    "nama_wilayah": "region_name",
-    "wilayah": "region_name",
-    "tahun": "year",
-    "sumber": "source",
-    "jenis": "kind",
-    "indikator": "indicator",
-    "value": "value_pct",
-    "prevalence_pct": "value_pct",
-    "prevalensi": "value_pct",
-    "persen": "value_pct",
-    "keyakinan": "confidence",
-    "kutipan": "citation",
-    "catatan": "note",
-    "target": "target_value",
-    "tahun_target": "target_year",
+# Accepted header spellings per column (compared with tabular.columns.header_key): the
+# column's own name, then its Indonesian names.
+_INDONESIAN: dict[str, tuple[str, ...]] = {
+    "region_code": ("kode_wilayah", "kode"),
+    "region_name": ("nama_wilayah", "wilayah"),
+    "year": ("tahun",),
+    "source": ("sumber",),
+    "kind": ("jenis",),
+    "indicator": ("indikator",),
+    "value_pct": ("value", "prevalence_pct", "prevalensi", "persen"),
+    "confidence": ("keyakinan",),
+    "citation": ("kutipan",),
+    "note": ("catatan",),
+    "target_value": ("target",),
+    "target_year": ("tahun_target",),
 }
+_HEADERS = Columns(
+    *(
+        Column(name, (name, *_INDONESIAN.get(name, ())))
+        for name in dict.fromkeys(FIGURE_COLUMNS + TARGET_COLUMNS)
+    )
+)
 _KIND_WORDS = {
     "survey": FigureKind.survey,
     "survei": FigureKind.survey,
@@ -130,8 +133,7 @@ class Layout(StrEnum):
 
 
 def _canon(name: str) -> str:
-    key = re.sub(r"[\s\-]+", "_", name.strip().strip("\ufeff\xa0").lower())
-    return _ALIASES.get(key, key)
+    return _HEADERS.field_of(name) or header_key(name).replace(" ", "_")
 
 
 def _hash(*parts: str) -> str:

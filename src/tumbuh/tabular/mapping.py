@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from tumbuh.tabular.columns import Column, Columns, header_key
+
 __all__ = [
     "ALIASES",
     "ColumnMapping",
@@ -84,14 +86,14 @@ ALIASES: dict[str, tuple[str, ...]] = {
 _MONTH_WORDS = re.compile(r"\b(bulan|bln|months?|mo|mons)\b")
 _DAY_WORDS = re.compile(r"\b(hari|days?)\b")
 
-_LOOKUP: dict[str, str] = {a: canon for canon, names in ALIASES.items() for a in names}
+# The declaration (one mechanism for every reader: tabular.columns).
+COLUMNS = Columns(*(Column(canon, names) for canon, names in ALIASES.items()))
 
 
 def normalize_header(name: str) -> str:
-    """Lower-case, NBSP/underscore/punctuation → space, blanks collapsed."""
-    s = name.replace("\xa0", " ").replace("\ufeff", "").lower()
-    s = re.sub(r"[_\-/().:,\[\]#*]+", " ", s)
-    return " ".join(s.split())
+    """Lower-case, NBSP/underscore/punctuation → space, blanks collapsed (the one header
+    vocabulary: `tabular.columns.header_key`)."""
+    return header_key(name)
 
 
 @dataclass
@@ -123,7 +125,7 @@ def map_columns(
     result = ColumnMapping()
     claimed: dict[str, list[str]] = {}
     for col in columns:
-        canon = _LOOKUP.get(normalize_header(col))
+        canon = COLUMNS.field_of(col)
         if canon is None:
             result.unmatched.append(col)
         else:

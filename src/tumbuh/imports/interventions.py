@@ -1,8 +1,8 @@
 """`tumbuh import interventions`: intervention records in bulk from CSV/Excel, with a report.
 
-Uses the importers' machinery: the shared readers, one transaction per file
-(``imports.service.write_transaction``), the quarantine of rejected rows and the
-``ImportReport``/``RowIssue`` contract. Layout in ``docs/interventions.md``.
+A format of the import framework (`imports.base.ChunkImport`): declared columns, a chunk
+transform, the shared run loop and quarantine; one transaction per file
+(``imports.service.write_transaction``). Layout in ``docs/interventions.md``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from sqlalchemy import Engine, insert, update
 from sqlalchemy.orm import Session
 
 from tumbuh.errors import ImportFileError
+from tumbuh.imports.base import ChunkImport
 from tumbuh.imports.context import Chunk, FileImport, row_key
 from tumbuh.imports.service import write_transaction
 from tumbuh.interventions import repository as repo
@@ -25,50 +26,39 @@ from tumbuh.interventions import service
 from tumbuh.interventions.groups import is_family_group
 from tumbuh.interventions.models import Intervention
 from tumbuh.register.regions import RegionResolver
+from tumbuh.tabular.columns import Column, Columns
 from tumbuh.tabular.issues import ImportReport, IssueTexts, RowIssue, Severity
-from tumbuh.tabular.mapping import normalize_header
 from tumbuh.tabular.parse import parse_date
-from tumbuh.tabular.readers import open_table
+from tumbuh.tabular.readers import TableSource, open_table
 
 KIND = "interventions"
 
-# field -> accepted headers (compared after normalize_header).
-HEADERS: dict[str, tuple[str, ...]] = {
-    "code": (
-        "kode intervensi",
-        "kode",
-        "intervensi",
-        "jenis intervensi",
+COLUMNS = Columns(
+    Column(
         "code",
-        "intervention",
+        ("kode intervensi", "kode", "intervensi", "jenis intervensi", "code",
+         "intervention"),
+        required=True,
     ),
-    "nik": ("nik", "nik sasaran"),
-    "no_kk": ("no kk", "nomor kk", "no kartu keluarga", "kk"),
-    "given_on": (
-        "tanggal",
-        "tanggal pemberian",
-        "tgl",
-        "tgl pemberian",
-        "date",
-        "given on",
+    Column("nik", ("nik", "nik sasaran")),
+    Column("no_kk", ("no kk", "nomor kk", "no kartu keluarga", "kk")),
+    Column(
+        "given_on",
+        ("tanggal", "tanggal pemberian", "tgl", "tgl pemberian", "date", "given on"),
+        required=True,
     ),
-    "status": ("status",),
-    "sector": ("sektor", "opd", "dinas", "sector"),
-    "unit": ("unit", "pelaksana", "posyandu", "fasilitas"),
-    "note": ("catatan", "keterangan", "note"),
-    "quantity": (
-        "jumlah",
-        "jumlah tablet",
-        "jumlah ttd",
-        "banyaknya",
+    Column("status", ("status",)),
+    Column("sector", ("sektor", "opd", "dinas", "sector")),
+    Column("unit", ("unit", "pelaksana", "posyandu", "fasilitas")),
+    Column("note", ("catatan", "keterangan", "note")),
+    Column(
         "quantity",
-        "tablets",
-        "qty",
+        ("jumlah", "jumlah tablet", "jumlah ttd", "banyaknya", "quantity", "tablets",
+         "qty"),
     ),
-}
+)  # fmt: skip
 # A record's quantity (tablets, packs...) above this is a typing error, not a delivery.
 MAX_QUANTITY = 1000
-REQUIRED = ("code", "given_on")
 
 STATUS_WORDS: dict[str, str] = {
     "planned": "planned",
@@ -88,16 +78,6 @@ MESSAGES = IssueTexts("iv.issue.")
 
 _DIGITS = re.compile(r"^\d{16}$")
 _WHOLE = re.compile(r"^(\d+)(?:[.,]0+)?$")
-
-
-def _match_columns(columns: Sequence[str]) -> dict[str, str]:
-    lookup = {h: f for f, names in HEADERS.items() for h in names}
-    out: dict[str, str] = {}
-    for col in columns:
-        fld = lookup.get(normalize_header(col))
-        if fld is not None and fld not in out:
-            out[fld] = col
-    return out
 
 
 def _id16(value: str | None) -> tuple[str | None, bool]:
@@ -121,33 +101,39 @@ def _quantity(value: str | None) -> tuple[int | None, bool]:
     return int(match.group(1)), True
 
 
-class _File:
-    def __init__(self, ctx: FileImport, columns: dict[str, str]) -> None:
-        self.ctx = ctx
-        self.columns = columns
-        self.session = ctx.session
+class InterventionsImport(ChunkImport):
+    """Intervention records, linked to persons by NIK or families by No KK."""
+
+    KIND = KIND
+    COLUMNS = COLUMNS
+
+    def __init__(self, ctx: FileImport, source: TableSource) -> None:
+        super().__init__(ctx, source)
         self.kinds = {k.code: k for k in service.list_kinds(self.session)}
         self.seen: set[str] = set()
+
+    def check_columns(self, columns: dict[str, str]) -> None:
+        """Refuse a file without a code, a date, or any of NIK and No KK."""
+        names = [c.shown for c in COLUMNS.missing(columns)]
+        if not any(f in columns for f in ("nik", "no_kk")):
+            names.append("NIK / No KK")
+        if names:
+            raise ImportFileError(
+                f"{self.ctx.file}: required column missing: {', '.join(names)}"
+            )
 
     def issue(
         self, row: int, fld: str | None, code: str, value: object = None
     ) -> RowIssue:
-        msg_id, msg_en = MESSAGES[code]
-        text = "" if value is None else str(value)
-        item = RowIssue(
-            file=self.ctx.file,
-            row=row,
-            column=self.columns.get(fld) if fld else None,
-            code=code,
-            message_id=msg_id.format(value=text),
-            message_en=msg_en.format(value=text),
+        return self.ctx.issue(
+            row,
+            self.columns.get(fld) if fld else None,
+            code,
+            value=value,
             severity=Severity.error,
-            value=None if value is None else text,
         )
-        self.ctx.report.issues.append(item)
-        return item
 
-    def run_chunk(self, chunk: Chunk) -> None:
+    def chunk(self, chunk: Chunk) -> None:
         n = len(chunk)
         rows = chunk.rows
         codes = chunk.clean("code")
@@ -252,17 +238,7 @@ class _File:
             key = service.record_key(kind.code, pid, fid, given_on)
             if key in self.seen:
                 # A repeated row is reported and skipped; the first one is kept.
-                self.ctx.report.issues.append(
-                    RowIssue(
-                        file=self.ctx.file,
-                        row=r,
-                        column=None,
-                        code="duplicate_row",
-                        message_id=MESSAGES["duplicate_row"][0],
-                        message_en=MESSAGES["duplicate_row"][1],
-                        severity=Severity.warning,
-                    )
-                )
+                self.ctx.issue(r, None, "duplicate_row")
                 self.ctx.report.unchanged += 1
                 continue
             self.seen.add(key)
@@ -336,26 +312,16 @@ def import_file(session: Session, *, path: str | Path, report: ImportReport) -> 
     """Import one file of intervention records into `session` (flushes, never commits)."""
     p = Path(path)
     source = open_table(p)
-    columns = _match_columns(source.keys)
-    missing = [f for f in REQUIRED if f not in columns]
-    if not any(f in columns for f in ("nik", "no_kk")):
-        missing.append("nik/no_kk")
-    if missing:
-        names = ", ".join(
-            HEADERS[f][0] if f in HEADERS else "NIK / No KK" for f in missing
-        )
-        raise ImportFileError(f"{p.name}: required column missing: {names}")
     ctx = FileImport(
-        session=session, kind=KIND, file=p.name, report=report, regions=RegionResolver()
+        session=session,
+        kind=KIND,
+        file=p.name,
+        report=report,
+        regions=RegionResolver(),
+        messages=MESSAGES,
     )
-    ctx.start()
-    runner = _File(ctx, columns)
     first_issue = len(report.issues)
-    for table in source.chunks(text=True):
-        chunk = Chunk(table=table, columns=columns)
-        report.read += len(chunk)
-        runner.run_chunk(chunk)
-    ctx.flush_quarantine()
+    InterventionsImport(ctx, source).run()
     session.flush()
     report.issues[first_issue:] = sorted(
         report.issues[first_issue:], key=lambda i: i.row
