@@ -10,7 +10,13 @@ class TumbuhError(Exception):
     status = 400
 
     def __init__(
-        self, message: str, *, code: str | None = None, status: int | None = None
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        key: str | None = None,
+        values: dict[str, object] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -18,6 +24,19 @@ class TumbuhError(Exception):
             self.code = code
         if status is not None:
             self.status = status
+        # A catalogue key (and its fields) that says the message in any language; without
+        # one, `message` (English) is all there is.
+        self.key = key
+        self.values = dict(values or {})
+
+    def text(self, lang: str) -> str:
+        """The message for people in ``lang``: the catalogue's text when the error has a
+        key, else the English ``message``."""
+        if self.key is None:
+            return self.message
+        from tumbuh.i18n import translate
+
+        return translate(self.key, lang, **self.values)
 
 
 class NotFound(TumbuhError):

@@ -134,7 +134,9 @@ def test_the_choice_between_kabupaten_and_kota_of_one_name_is_printed(
         **{"Kab/Kota": "TEGAL", "Kec": "TEGAL BARAT", "Desa/Kel": "KRATON"},
     )
     path = write_csv(tmp_path / "tegal.csv", header, [row])
-    result = runner.invoke(app, ["import", "eppgbm", str(path), "--db", db_url])
+    result = runner.invoke(
+        app, ["--lang", "en", "import", "eppgbm", str(path), "--db", db_url]
+    )
     assert result.exit_code == 0, result.output
     assert "kab/kota 'TEGAL' → Kota Tegal (33.76)" in result.stdout
     assert "inserted 1" in result.stdout
@@ -194,13 +196,15 @@ def test_faltering_shows_the_exports_flag_beside_its_own_and_counts_disagreement
         "Anak C": ("T", "N", True),
         "Anak D": ("N", "T", True),
     }
-    text_out = runner.invoke(app, args)
+    text_out = runner.invoke(app, ["--lang", "en", *args])
     assert "posyandu" in text_out.stdout
     assert "2 of 4 children flagged" in text_out.stdout
     assert (
-        "export (Naik Berat Badan): 2 T/2T; judged by both 4, disagree 2"
+        "weight gain in the e-PPGBM export: 2 T/2T; judged by both 4, disagree 2"
         in text_out.stdout
     )
+    indonesian = runner.invoke(app, ["--lang", "id", *args]).stdout
+    assert "2 dari 4 anak ditandai" in indonesian
 
 
 def test_a_file_over_the_row_limit_is_refused_with_file_and_limit_named(

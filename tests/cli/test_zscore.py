@@ -348,7 +348,7 @@ class TestUnreadable:
         assert proc.returncode == 1
         lines = proc.stderr.strip().splitlines()
         assert len(lines) == 1
-        assert lines[0].startswith("error [unreadable_file]: broken.xlsx")
+        assert lines[0].startswith("galat: broken.xlsx")
 
 
 def test_chunked_output_equals_single_chunk(tmp_path: Path) -> None:

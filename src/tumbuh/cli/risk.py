@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tumbuh.cli._app import app, risk_app
+from tumbuh.cli._app import app, cli_lang, echo_table, num, risk_app, t
 from tumbuh.errors import InvalidInput
 
 DbOption = Annotated[
@@ -223,31 +223,45 @@ def visits_cmd(
         ),
     ] = "desa",
 ) -> None:
-    """Families of a desa ranked by risk, with reasons and the next action (Bahasa Indonesia).
+    """Families of a desa ranked by risk, with reasons and the next action (`tumbuh --lang`).
 
     Contains personal data: an admin tool; the web app checks the user's desa first."""
+    import datetime as dt
+
     from tumbuh.db.session import unit_of_work
+    from tumbuh.i18n import format_date
     from tumbuh.risk.visits import visit_list as build
     from tumbuh.risk.visits import write_pdf, write_xlsx
 
+    lang = cli_lang()
     engine = _engine(db)
     try:
         with unit_of_work(engine) as session:
-            vl = build(session, desa_code=desa, year=year, limit=limit, tpk=tpk)
+            vl = build(
+                session, desa_code=desa, year=year, limit=limit, tpk=tpk, lang=lang
+            )
     finally:
         engine.dispose()
+    krs_date = dt.date(int(vl.krs_period or vl.year - 1), 12, 31)
     typer.echo(
-        f"{vl.title} ({vl.kecamatan_name}, {vl.kabkota_name}), tahun {vl.year}; "
-        f"KRS per 31-12-{vl.krs_period}"
+        t(
+            "cli.visits.title",
+            title=vl.title,
+            kecamatan=vl.kecamatan_name,
+            kabkota=vl.kabkota_name,
+            year=vl.year,
+            date=format_date(krs_date, lang),
+        )
     )
+    signs = t("cli.visits.signals")
     for team, rows in vl.teams():
         if vl.tpk_by != "desa":
-            typer.echo(f"== {team}: {len(rows)} keluarga")
+            typer.echo(t("cli.visits.team", team=team, n=num(len(rows), 0)))
         for rec in rows.head(20 if pdf or xlsx else len(rows)).to_dict("records"):
             typer.echo(
-                f"{rec['rank']:>4}. {rec['risk_pct']:5.1f} %  {rec['no_kk']}  "
+                f"{rec['rank']:>4}. {num(rec['risk_pct'], 1):>5} %  {rec['no_kk']}  "
                 f"{rec['head_name']} / {rec['mother_name']}: {rec['reasons']}"
-                + (f" [tanda: {rec['signals']}]" if rec["signals"] else "")
+                + (f" [{signs}: {rec['signals']}]" if rec["signals"] else "")
                 + f" -> {rec['action']}"
             )
     if pdf is not None:
@@ -285,18 +299,17 @@ def forecast_cmd(
     if as_json:
         typer.echo(json.dumps(json.loads(table.to_json(orient="records")), indent=2))
         return
-    typer.echo(
-        f"{'code':<14}{'name':<28}{'expected new':>13}{'95 % range':>16}"
-        f"{'stunted now':>12}{'measured':>10}{'prev %':>8}"
-    )
-    for r in table.to_dict("records"):
-        prev = (
-            ""
-            if r["current_prevalence_pct"] != r["current_prevalence_pct"]
-            else (f"{r['current_prevalence_pct']:.1f}")
-        )
-        typer.echo(
-            f"{r['code']:<14}{str(r['name'])[:27]:<28}{r['expected_new_cases']:>13.1f}"
-            f"{r['expected_low']:>8.1f}-{r['expected_high']:<7.1f}"
-            f"{r['current_stunted']:>12}{r['current_measured']:>10}{prev:>8}"
-        )
+    echo_table(
+        [("cli.col.code", -14), ("cli.col.name", -27), ("cli.col.expected_new", 13),
+         ("cli.col.range95", 16), ("cli.col.stunted_now", 12), ("cli.col.measured", 10),
+         ("cli.col.prevalence_pct", 8)],
+        [
+            (
+                r["code"], str(r["name"])[:27], num(r["expected_new_cases"], 1),
+                f"{num(r['expected_low'], 1)}–{num(r['expected_high'], 1)}",
+                num(r["current_stunted"], 0), num(r["current_measured"], 0),
+                num(r["current_prevalence_pct"], 1),
+            )
+            for r in table.to_dict("records")
+        ],
+    )  # fmt: skip

@@ -372,3 +372,8 @@ __all__ = [
     "store_upload",
     "waiting_before",
 ]
+
+
+def job_message(job: ImportJob, lang: str) -> str | None:
+    """The job's message (why it failed, what was refused) in ``lang``."""
+    return job.message_en if lang == "en" else job.message_id
