@@ -270,6 +270,14 @@ def t(key: str, **values: object) -> str:
     return translate(key, cli_lang(), **values)
 
 
+def tn(key: str, n: int, **values: object) -> str:
+    """A plural catalogue entry for the count ``n`` ("1 family", "2 families"), the count
+    written in the output language."""
+    from tumbuh.i18n import translate_plural
+
+    return translate_plural(key, n, cli_lang(), **({"n": num(n, 0)} | values))
+
+
 def num(
     value: Any,
     decimals: int = 1,

@@ -13,7 +13,16 @@ from typing import Annotated
 import typer
 from sqlalchemy.orm import Session
 
-from tumbuh.cli._app import app, cli_lang, echo_report, echo_table, import_app, num, t
+from tumbuh.cli._app import (
+    app,
+    cli_lang,
+    echo_report,
+    echo_table,
+    import_app,
+    num,
+    t,
+    tn,
+)
 from tumbuh.cli.db import open_database
 from tumbuh.config import get_settings
 from tumbuh.db.session import unit_of_work
@@ -242,7 +251,7 @@ def gaps_cmd(
             "cli.gaps.title",
             region=region,
             year=period.start.year,
-            krs=num(conv.krs_families, 0),
+            families=tn("cli.n.families", conv.krs_families),
             full=num(conv.full_package, 0),
         )
     )
@@ -255,7 +264,7 @@ def gaps_cmd(
                 "cli.gaps.sector",
                 sector=_sector(str(sector)),
                 missing=num(len(g), 0),
-                families=num(g["family_id"].nunique(), 0),
+                families=tn("cli.n.families", int(g["family_id"].nunique())),
             )
         )
         names = (

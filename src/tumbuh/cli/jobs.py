@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tumbuh.cli._app import app, cli_lang, num, t
+from tumbuh.cli._app import app, cli_lang, num, t, tn
 
 jobs_app = typer.Typer(
     help="Import jobs: list the queue, show one job, run the queued jobs now.",
@@ -174,7 +174,7 @@ def show_job(
         return
     typer.echo(_line(row))
     if row["status"] == "queued":
-        typer.echo("  " + t("cli.jobs.before", n=row["waiting_before"]))
+        typer.echo("  " + tn("cli.jobs.before_n", int(row["waiting_before"])))
     en = cli_lang() == "en"
     for issue in issues[:20]:
         where = t(

@@ -9,7 +9,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from tumbuh.cli._app import app, cli_lang, num, t
+from tumbuh.cli._app import app, cli_lang, num, t, tn
 from tumbuh.errors import ImportFileError, InvalidInput
 from tumbuh.risk.config import JMP_IMPROVED_WATER, KrsRules
 from tumbuh.risk.krs import OUTPUT_COLUMNS, classify_family_table, factor_names
@@ -170,7 +170,7 @@ def krs(
     typer.echo(
         t(
             "cli.krs.summary",
-            families=num(len(result), 0),
+            families=tn("cli.n.families", len(result)),
             target=num(int(is_target.sum()), 0),
             krs=num(int(is_krs.sum()), 0),
             output=output,
@@ -186,7 +186,7 @@ def krs(
     typer.echo(f"  {t('cli.krs.missing_inputs', n=num(incomplete, 0))}")
     bad = result["issues"] != ""
     if bad.any():
-        typer.echo(t("cli.krs.invalid_rows", n=num(int(bad.sum()), 0)))
+        typer.echo(tn("cli.krs.invalid_rows_n", int(bad.sum())))
         lang = cli_lang()
         for row, text in list(
             zip(rows[bad.to_numpy()], result.loc[bad, "issues"], strict=True)

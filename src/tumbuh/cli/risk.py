@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tumbuh.cli._app import app, cli_lang, echo_table, num, risk_app, t
+from tumbuh.cli._app import app, cli_lang, echo_table, num, risk_app, t, tn
 from tumbuh.errors import InvalidInput
 
 DbOption = Annotated[
@@ -256,7 +256,13 @@ def visits_cmd(
     signs = t("cli.visits.signals")
     for team, rows in vl.teams():
         if vl.tpk_by != "desa":
-            typer.echo(t("cli.visits.team", team=team, n=num(len(rows), 0)))
+            typer.echo(
+                t(
+                    "cli.visits.team",
+                    team=team,
+                    families=tn("cli.n.families", len(rows)),
+                )
+            )
         for rec in rows.head(20 if pdf or xlsx else len(rows)).to_dict("records"):
             typer.echo(
                 f"{rec['rank']:>4}. {num(rec['risk_pct'], 1):>5} %  {rec['no_kk']}  "
