@@ -107,7 +107,9 @@ class TestTranslate:
         # Indonesian has no plural: one form for every count.
         assert translate_plural("cli.n.families", 1, "id") == "1 keluarga"
         assert translate_plural("cli.n.families", 7, "id") == "7 keluarga"
-        assert translate_plural("cli.n.families", 2, "en", n="2.000") == "2.000 families"
+        assert (
+            translate_plural("cli.n.families", 2, "en", n="2.000") == "2.000 families"
+        )
         assert translate_plural("no.such.key", 2, "en") == "no.such.key"
         # Both files hold the same plural keys.
         assert set(_plural_forms("id")[0]) == set(_plural_forms("en")[0])
