@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tumbuh.growth import DAYS_PER_MONTH, zscores, zscores_who2007
+from tumbuh.i18n import translate
 from tumbuh.tabular.issues import RowIssue, Severity
 from tumbuh.tabular.mapping import ColumnMapping
 from tumbuh.tabular.parse import (
@@ -389,8 +390,8 @@ def _flag_problems(cols: dict[str, Any], p: _Problems, n: int) -> int:
                 int(p.rows[i]),
                 None,
                 "z_flagged",
-                f"z-skor di luar batas WHO (ditandai): {shown}",
-                f"z-score outside the WHO plausibility limits (flagged): {shown}",
+                translate("score.issue.z_flagged", "id", values=shown),
+                translate("score.issue.z_flagged", "en", values=shown),
             ),
             severity=Severity.warning,
         )
