@@ -36,6 +36,7 @@ from tumbuh.reports.rakor import meetings
 from tumbuh.surveillance import service as surveillance
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+ZSCORE_COLUMNS = ("JK", "Tgl Lahir", "Tanggal Pengukuran", "Berat", "Tinggi")
 KRS_COLUMNS = (
     "family_id", "wife_age", "pregnant", "children_count", "min_birth_interval_months",
     "has_child_0_23", "has_child_24_59", "water_source", "latrine",
@@ -118,7 +119,11 @@ def names(db_url: str) -> list[str]:
         ]
     engine.dispose()
     # The files' own names and the column names of the user's table are data too.
-    found += ["programme_aggregates.csv", "interventions_example.csv", *KRS_COLUMNS]
+    found += [
+        *(p.name for p in EXAMPLES.iterdir()), *KRS_COLUMNS, *ZSCORE_COLUMNS,
+        # The fields zscore found in the user's file, as it names them (sex='JK', ...).
+        "lenhei", "sex", "weight", "measure_date", "birth_date",
+    ]  # fmt: skip
     return sorted({str(n) for n in found if n}, key=len, reverse=True)
 
 
@@ -130,6 +135,18 @@ def krs_input(tmp: Path) -> Path:
         "0001,20,n,3,24,n,n,piped,shared_septic,y,2\n"
         "0002,35,y,4,23,y,n,rainwater,none,n,1\n"
         "0004,28,n,2,30,y,n,xyz,,y,3\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def zscore_input(tmp: Path) -> Path:
+    """Two children for `tumbuh zscore`: one measured, one with an unusable weight."""
+    path = tmp / "z.csv"
+    path.write_text(
+        ",".join(ZSCORE_COLUMNS) + "\n"
+        "L,2023-01-05,2024-01-05,9.8,75\n"
+        "P,2023-01-05,2024-01-05,xx,74\n",
         encoding="utf-8",
     )
     return path
@@ -150,6 +167,10 @@ def commands(tmp: Path) -> dict[str, list[str]]:
         "routine-vs-survey": ["routine-vs-survey", "--year", "2024"],
         "warning": ["warning", "--year", "2024"],
         "krs": ["krs", str(krs_input(tmp)), "-o", str(tmp / "krs-out.csv")],
+        "zscore": ["zscore", str(zscore_input(tmp)), "-o", str(tmp / "z-out.csv")],
+        "import families": ["import", "families", str(EXAMPLES / "families.csv")],
+        "import screenings": ["import", "screenings", str(EXAMPLES / "screenings.csv")],
+        "jobs show": ["jobs", "show", "1"],
         "actions list": ["actions", "list"],
         "interventions catalogue": ["interventions", "catalogue"],
         "interventions outcomes": ["interventions", "outcomes", "--region", "64.71"],
@@ -163,7 +184,7 @@ def commands(tmp: Path) -> dict[str, list[str]]:
 
 def run(args: list[str], lang: str, db_url: str) -> str:
     """The output (stdout and stderr) of `tumbuh --lang LANG ARGS --db URL`."""
-    db = [] if args[0] == "krs" else ["--db", db_url]
+    db = [] if args[0] in ("krs", "zscore") else ["--db", db_url]
     result = CliRunner().invoke(app, ["--lang", lang, *args, *db])
     if isinstance(result.exception, TumbuhError):  # as `main` prints it
         return result.output + error_line(result.exception)

@@ -236,7 +236,14 @@ def _read_values(path: Path) -> list[dict[str, str]]:
 
 
 def _issue(
-    path: Path, row: int, column: str, code: str, key: str, cell: str, /, **values: object
+    path: Path,
+    row: int,
+    column: str,
+    code: str,
+    key: str,
+    cell: str,
+    /,
+    **values: object,
 ) -> RowIssue:
     """A row problem said by catalogue entry ``key`` (``dhis2.issue.*``) in both languages."""
     said_id, said_en = translate(key, "id", **values), translate(key, "en", **values)
