@@ -296,7 +296,16 @@ class TestImportedProvince:
         assert all(r.at_risk_full + r.at_risk_missing > 0 for r in province)
         cli = CliRunner().invoke(
             app,
-            ["--lang", "en", "interventions", "outcomes", "--db", url, "--year", "2025"],
+            [
+                "--lang",
+                "en",
+                "interventions",
+                "outcomes",
+                "--db",
+                url,
+                "--year",
+                "2025",
+            ],
         )
         assert cli.exit_code == 0, cli.output
         assert cli.output.startswith("observational")
