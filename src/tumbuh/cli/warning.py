@@ -25,10 +25,16 @@ def _print_table(result: WarningResult, language: str) -> None:
     def t(key: str, **values: object) -> str:
         return translate(key, language, **values)
 
+    def word(group: str, code: str) -> str:
+        """A code's word (survey, kab/kota, primary ...); an unknown one as it is."""
+        text = t(f"{group}.{code}")
+        return code if text == f"{group}.{code}" else text
+
     report = result.report
+    confidences = ", ".join(word("cli.confidence", c) for c in report.confidences)
     typer.echo(
-        f"{report.kind} {report.level} {result.period} "
-        f"({t('cli.warn.confidence')}: {', '.join(report.confidences) or '-'})"
+        f"{word('cli.figure_kind', report.kind)} {word('cli.level', report.level)} "
+        f"{result.period} ({t('cli.warn.confidence')}: {confidences or '-'})"
     )
     note = result.note(language)
     if note:
