@@ -171,6 +171,7 @@ def commands(tmp: Path) -> dict[str, list[str]]:
         "import families": ["import", "families", str(EXAMPLES / "families.csv")],
         "import screenings": ["import", "screenings", str(EXAMPLES / "screenings.csv")],
         "jobs show": ["jobs", "show", "1"],
+        "doctor": ["doctor"],
         "export dhis2": ["export", "dhis2", "--region", "64", "--period", "2024",
                          "-o", str(tmp / "d.json")],
         "export fhir": ["export", "fhir", "--region", "64", "--user", "cli_admin",
