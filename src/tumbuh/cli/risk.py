@@ -102,30 +102,44 @@ def evaluate_cmd(
         typer.echo(json.dumps(m, indent=2))
         return
     typer.echo(
-        f"held-out year {m['year']}: {m['families']} families, {m['new_cases']} new cases "
-        f"(trained on {m['trained_on']}, calibrated on {m['calibrated_on']})"
+        t(
+            "cli.risk.held_out",
+            year=m["year"],
+            families=tn("cli.n.families", int(m["families"])),
+            cases=num(m["new_cases"], 0),
+            trained=m["trained_on"],
+            calibrated=m["calibrated_on"],
+        )
     )
-    typer.echo(f"{'':28}{'model':>10}{'KRS rule':>10}")
-    for label, key in (
-        ("AUC", "auc"),
-        ("average precision", "average_precision"),
-        ("cases found by top 10 %", "capture_top10"),
-        ("cases found by top 20 %", "capture_top20"),
-    ):
-        typer.echo(f"{label:28}{m[key]:>10.3f}{m['baseline_' + key]:>10.3f}")
+    echo_table(
+        [("cli.risk.col.measure", -32), ("cli.risk.col.model", 10),
+         ("cli.risk.col.krs_rule", 10)],
+        [
+            (t(f"cli.risk.{key}"), num(m[key], 3), num(m["baseline_" + key], 3))
+            for key in ("auc", "average_precision", "capture_top10", "capture_top20")
+        ],
+    )  # fmt: skip
     typer.echo(
-        f"KRS families: {100 * m['krs_share']:.1f} % of families, "
-        f"{100 * m['krs_capture']:.1f} % of the new cases"
+        t(
+            "cli.risk.krs_share",
+            share=num(100 * m["krs_share"], 1),
+            capture=num(100 * m["krs_capture"], 1),
+        )
     )
-    typer.echo("calibration per decile (predicted vs observed new-case rate, %):")
+    typer.echo(t("cli.risk.calibration"))
     for r in m["calibration"]:
         typer.echo(
-            f"  {r['decile']:>2}: {100 * r['predicted']:5.1f} vs {100 * r['observed']:5.1f}"
-            f"  ({r['families']} families)"
+            f"  {r['decile']:>2}: {num(100 * r['predicted'], 1):>5} / "
+            f"{num(100 * r['observed'], 1):>5}  "
+            f"({tn('cli.n.families', int(r['families']))})"
         )
     typer.echo(
-        f"largest gap: {100 * m['calibration_max_gap']:.1f} points "
-        f"(trend {m['trend_per_year']:+.3f} per year, {m['calibration_method']})"
+        t(
+            "cli.risk.largest_gap",
+            gap=num(100 * m["calibration_max_gap"], 1),
+            trend=num(m["trend_per_year"], 3, signed=True),
+            method=m["calibration_method"],
+        )
     )
 
 
@@ -157,15 +171,17 @@ def score_cmd(
     finally:
         engine.dispose()
     if table.empty:
-        typer.echo(
-            "no family has a pregnancy or a not-stunted child under 2: nothing scored"
-        )
+        typer.echo(t("cli.risk.nothing_scored"))
         return
+    top = table["risk"].head(max(1, len(table) // 5)).sum() / table["risk"].sum()
     typer.echo(
-        f"{len(table)} families scored for {int(table['year'].iloc[0])}: "
-        f"{table['risk'].sum():.1f} new cases expected; "
-        f"top 20 % of families carry "
-        f"{table['risk'].head(max(1, len(table) // 5)).sum() / table['risk'].sum():.0%} of them"
+        t(
+            "cli.risk.scored",
+            families=tn("cli.n.families", len(table)),
+            year=int(table["year"].iloc[0]),
+            expected=num(table["risk"].sum(), 1),
+            top=num(100 * top, 0),
+        )
     )
     if out is not None:
         cols = [
@@ -192,7 +208,7 @@ def score_cmd(
             guard_frame(frame).to_csv(out, index=False)
         else:
             raise InvalidInput(f"--out: write .csv or .xlsx (got {out.name})")
-        typer.echo(f"scores -> {out}")
+        typer.echo(t("cli.written", path=out))
 
 
 @app.command("visits")
