@@ -95,11 +95,11 @@ def test_families_and_screenings_examples_import(db_url: str) -> None:
 
 
 def test_db_load_regions_is_idempotent(db_url: str) -> None:
-    first = runner.invoke(app, ["db", "load-regions", "--db", db_url])
+    first = runner.invoke(app, ["--lang", "en", "db", "load-regions", "--db", db_url])
     assert first.exit_code == 0, first.output
-    assert int(first.stdout.split(":")[-1]) > 90_000
+    assert int(first.stdout.split(":")[-1].replace(",", "")) > 90_000
     second = runner.invoke(app, ["db", "load-regions", "--db", db_url])
-    assert second.stdout.strip() == "regions added: 0"
+    assert second.stdout.strip() == "wilayah ditambahkan: 0"
 
 
 def test_quarantined_rows_can_be_exported_fixed_and_imported_again(
@@ -110,7 +110,7 @@ def test_quarantined_rows_can_be_exported_fixed_and_imported_again(
     out = tmp_path / "fix.csv"
     result = runner.invoke(app, ["import", "quarantine", str(out), "--db", db_url])
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("1 quarantined eppgbm rows")
+    assert result.stdout.startswith("1 baris karantina (e-PPGBM) ditulis")
     lines = out.read_text(encoding="utf-8-sig").splitlines()
     assert "Nilai wajib kosong" in lines[1]
     out.write_text(

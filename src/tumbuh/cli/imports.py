@@ -183,4 +183,6 @@ def quarantine(
             n = write_quarantine(session, kind=kind, path=out)
     finally:
         engine.dispose()
-    typer.echo(f"{n} quarantined {kind} rows written to {out}")
+    typer.echo(
+        t("cli.quarantine.written", n=num(n, 0), kind=t(f"cli.kind.{kind}"), out=out)
+    )
