@@ -122,7 +122,7 @@ def test_quarantined_rows_can_be_exported_fixed_and_imported_again(
     assert (report["inserted"], report["rejected"]) == (1, 0)
     assert report["quarantine_resolved"] == 1
     empty = runner.invoke(app, ["import", "quarantine", str(out), "--db", db_url])
-    assert empty.stdout.startswith("0 quarantined")
+    assert empty.stdout.startswith("0 baris karantina")
 
 
 def test_the_choice_between_kabupaten_and_kota_of_one_name_is_printed(
