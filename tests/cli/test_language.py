@@ -159,6 +159,7 @@ def commands(tmp: Path) -> dict[str, list[str]]:
         "coverage": ["coverage", "--region", "64.71", "--year", "2025", "--by", "desa"],
         "gaps": ["gaps", "--region", "64.71.01.1001", "--year", "2025"],
         "visits": ["visits", "--desa", "64.71.01.1001"],
+        "visits without scores": ["visits", "--desa", "64.71.02.1009"],
         "forecast": ["forecast", "--level", "desa", "--year", "2025"],
         "indicators": ["indicators", "--region", "64.71", "--period", "2024"],
         "quality": ["quality", "--level", "desa"],

@@ -259,7 +259,11 @@ def cli_lang(given: str | None = None) -> str:
 
         chosen = get_settings().language
     if chosen not in ("id", "en"):
-        raise InvalidInput(f"unknown --lang '{chosen}' (expected id or en)")
+        raise InvalidInput(
+            f"unknown --lang '{chosen}' (expected id or en)",
+            key="error.unknown_lang",
+            values={"lang": chosen},
+        )
     return chosen
 
 

@@ -138,9 +138,16 @@ def visit_list(
     Personal data: check the user's scope before calling."""
     code = desa_code.strip()
     if not code:
-        raise InvalidInput("--desa: give a desa/kelurahan code such as 64.72.03.1005")
+        raise InvalidInput(
+            "--desa: give a desa/kelurahan code such as 64.72.03.1005",
+            key="error.visits.no_desa",
+        )
     if tpk not in TPK_GROUPINGS:
-        raise InvalidInput(f"--tpk: one of {', '.join(TPK_GROUPINGS)} (got {tpk!r})")
+        raise InvalidInput(
+            f"--tpk: one of {', '.join(TPK_GROUPINGS)} (got {tpk!r})",
+            key="error.visits.tpk",
+            values={"choices": ", ".join(TPK_GROUPINGS), "got": repr(tpk)},
+        )
     if year is None:
         year = session.scalar(
             select(func.max(RiskScore.year)).where(RiskScore.desa_code == code)
@@ -148,7 +155,9 @@ def visit_list(
         if year is None:
             raise NotFound(
                 f"no risk scores for desa {code}: run `tumbuh risk score` first "
-                "(or check the code)"
+                "(or check the code)",
+                key="error.visits.no_scores",
+                values={"desa": code},
             )
     stmt = (
         select(
