@@ -99,6 +99,19 @@ class TestTranslate:
         assert translate("users.created", "en", username="ani") == "User ani created."
         assert translate("no.such.key", "en") == "no.such.key"
 
+    def test_an_error_with_a_key_is_said_in_either_language(self) -> None:
+        from tumbuh.errors import NotFound
+
+        keyed = NotFound(
+            "no risk scores for desa 1",
+            key="error.visits.no_scores",
+            values={"desa": "1"},
+        )
+        assert keyed.text("id").startswith("belum ada skor risiko untuk desa 1")
+        assert keyed.text("en").startswith("no risk scores for desa 1: run")
+        plain = NotFound("gone")
+        assert plain.text("id") == plain.text("en") == "gone"
+
     def test_plural_entries_choose_their_form_by_the_count(self) -> None:
         from tumbuh.i18n import _plural_forms, translate_plural
 

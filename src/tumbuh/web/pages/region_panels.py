@@ -226,7 +226,11 @@ def visit_download(
         db, user, clean, ip=client_ip(request), action="export", lang=get_lang(request)
     )
     if vl is None:
-        raise NotFound(f"no risk scores for desa {clean}")
+        raise NotFound(
+            f"no risk scores for desa {clean}",
+            key="error.visits.no_scores",
+            values={"desa": clean},
+        )
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"kunjungan.{ext}"
         if ext == "pdf":
