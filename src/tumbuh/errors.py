@@ -25,18 +25,9 @@ class TumbuhError(Exception):
         if status is not None:
             self.status = status
         # A catalogue key (and its fields) that says the message in any language; without
-        # one, `message` (English) is all there is.
+        # one, `message` (English) is all there is (`tumbuh.i18n.error_text` says it).
         self.key = key
         self.values = dict(values or {})
-
-    def text(self, lang: str) -> str:
-        """The message for people in ``lang``: the catalogue's text when the error has a
-        key, else the English ``message``."""
-        if self.key is None:
-            return self.message
-        from tumbuh.i18n import translate
-
-        return translate(self.key, lang, **self.values)
 
 
 class NotFound(TumbuhError):

@@ -36,6 +36,7 @@ __all__ = [
     "Message",
     "catalogue",
     "dumps",
+    "error_text",
     "format_date",
     "format_datetime",
     "format_number",
@@ -112,6 +113,16 @@ def translate_plural(key: str, count: int, lang: str = "id", **values: object) -
             text = forms[key][min(form, len(forms[key]) - 1)]
             return text.format(**values)
     return key
+
+
+def error_text(error: object, lang: str) -> str:
+    """An expected error's message for people in ``lang``: its catalogue key and values
+    (``TumbuhError(..., key=..., values=...)``) when it has them, else its English
+    ``message`` (read by attribute: this module and ``tumbuh.errors`` import neither)."""
+    key = getattr(error, "key", None)
+    if not key:
+        return str(getattr(error, "message", error))
+    return translate(str(key), lang, **dict(getattr(error, "values", None) or {}))
 
 
 def translate(key: str, lang: str = "id", **values: object) -> str:

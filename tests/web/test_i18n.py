@@ -101,16 +101,17 @@ class TestTranslate:
 
     def test_an_error_with_a_key_is_said_in_either_language(self) -> None:
         from tumbuh.errors import NotFound
+        from tumbuh.i18n import error_text
 
         keyed = NotFound(
             "no risk scores for desa 1",
             key="error.visits.no_scores",
             values={"desa": "1"},
         )
-        assert keyed.text("id").startswith("belum ada skor risiko untuk desa 1")
-        assert keyed.text("en").startswith("no risk scores for desa 1: run")
+        assert error_text(keyed, "id").startswith("belum ada skor risiko untuk desa 1")
+        assert error_text(keyed, "en").startswith("no risk scores for desa 1: run")
         plain = NotFound("gone")
-        assert plain.text("id") == plain.text("en") == "gone"
+        assert error_text(plain, "id") == error_text(plain, "en") == "gone"
 
     def test_plural_entries_choose_their_form_by_the_count(self) -> None:
         from tumbuh.i18n import _plural_forms, translate_plural

@@ -17,13 +17,13 @@ def error_line(exc: TumbuhError) -> str:
     """An expected error as the user reads it: 'galat: ...' / 'error: ...', the message in
     the output language when the error has a catalogue key (else its English message)."""
     from tumbuh.cli._app import cli_lang
-    from tumbuh.i18n import translate
+    from tumbuh.i18n import error_text, translate
 
     try:
         lang = cli_lang()
     except TumbuhError:  # a wrong --lang or TUMBUH_LANGUAGE: say it in Indonesian
         lang = "id"
-    return translate("cli.error_plain", lang, message=exc.text(lang))
+    return translate("cli.error_plain", lang, message=error_text(exc, lang))
 
 
 def main() -> None:
