@@ -152,13 +152,14 @@ def merge(
                 differ.append(f"{lang} {key}: po {message.string!r} / py {text!r}")
                 if update:
                     message.string = text
-    source = {m.id: str(m.string) for m in catalogs["id"] if m.id}
+    # A plural entry (msgid_plural) is keyed by its msgid and quoted by its last form.
+    source = {_entry_key(m.id): _entry_text(m.string) for m in catalogs["id"] if m.id}
     for lang in LANGS:
         for message in catalogs[lang]:
             if not message.id:
                 continue
-            fields = _FIELD.search(str(message.string)) or _FIELD.search(
-                source.get(str(message.id), "")
+            fields = _FIELD.search(_entry_text(message.string)) or _FIELD.search(
+                source.get(_entry_key(message.id), "")
             )
             if fields:
                 message.flags.add("python-brace-format")
@@ -173,10 +174,21 @@ def merge(
                 ]
                 if starts:
                     del message.auto_comments[starts[0] :]
-                if message.id in source:
-                    message.auto_comments.append(_SOURCE_NOTE + source[str(message.id)])
+                if _entry_key(message.id) in source:
+                    note = source[_entry_key(message.id)]
+                    message.auto_comments.append(_SOURCE_NOTE + note)
         save(lang, catalogs[lang])
     return added, differ
+
+
+def _entry_key(msgid: object) -> str:
+    """The key of an entry: its msgid (the first of a plural entry's pair)."""
+    return str(msgid[0]) if isinstance(msgid, tuple | list) else str(msgid)
+
+
+def _entry_text(msgstr: object) -> str:
+    """An entry's text: its msgstr (the last form of a plural entry)."""
+    return str(msgstr[-1]) if isinstance(msgstr, tuple | list) else str(msgstr)
 
 
 def main(argv: list[str] | None = None) -> int:

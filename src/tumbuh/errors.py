@@ -10,7 +10,13 @@ class TumbuhError(Exception):
     status = 400
 
     def __init__(
-        self, message: str, *, code: str | None = None, status: int | None = None
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        key: str | None = None,
+        values: dict[str, object] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -18,6 +24,10 @@ class TumbuhError(Exception):
             self.code = code
         if status is not None:
             self.status = status
+        # A catalogue key (and its fields) that says the message in any language; without
+        # one, `message` (English) is all there is (`tumbuh.i18n.error_text` says it).
+        self.key = key
+        self.values = dict(values or {})
 
 
 class NotFound(TumbuhError):

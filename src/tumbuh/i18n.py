@@ -36,6 +36,7 @@ __all__ = [
     "Message",
     "catalogue",
     "dumps",
+    "error_text",
     "format_date",
     "format_datetime",
     "format_number",
@@ -45,6 +46,7 @@ __all__ = [
     "neutral",
     "render_all",
     "translate",
+    "translate_plural",
 ]
 
 Lang = Literal["id", "en"]
@@ -72,6 +74,55 @@ def catalogue(lang: Lang) -> Mapping[str, str]:
         for m in messages
         if m.id and m.string and not m.fuzzy and isinstance(m.id, str)
     }
+
+
+@functools.cache
+def _plural_forms(lang: Lang) -> tuple[Mapping[str, tuple[str, ...]], Any]:
+    """``{key: (form, ...)}`` of the plural entries (``msgid_plural``) of one language, and
+    the function of its ``Plural-Forms`` header that picks a form for a count."""
+    import gettext
+
+    from babel.messages.pofile import read_po
+
+    path = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if not path.exists():
+        return {}, gettext.c2py("0")
+    with path.open("rb") as f:
+        messages = read_po(f, locale=BABEL_LOCALE.get(lang, lang), domain=DOMAIN)
+    forms = {
+        str(m.id[0]): tuple(str(s) for s in m.string)
+        for m in messages
+        if isinstance(m.id, tuple | list) and m.string and all(m.string)
+    }
+    return forms, gettext.c2py(messages.plural_expr)
+
+
+def translate_plural(key: str, count: int, lang: str = "id", **values: object) -> str:
+    """The text of plural entry `key` for ``count`` in `lang` (gettext's
+    ``msgid_plural``/``msgstr[i]``, the form chosen by the file's Plural-Forms: "1 family",
+    "2 families"; Indonesian has one form). ``{n}`` is ``values["n"]`` (the count as the
+    caller formatted it), else the plain number. Falls back to Indonesian, then to
+    the key."""
+    values.setdefault("n", count)
+    for candidate in (lang, "id"):
+        if candidate not in LANGUAGES:
+            continue
+        forms, choose = _plural_forms(candidate)  # type: ignore[arg-type]
+        if key in forms:
+            form = int(choose(abs(int(count))))
+            text = forms[key][min(form, len(forms[key]) - 1)]
+            return text.format(**values)
+    return key
+
+
+def error_text(error: object, lang: str) -> str:
+    """An expected error's message for people in ``lang``: its catalogue key and values
+    (``TumbuhError(..., key=..., values=...)``) when it has them, else its English
+    ``message`` (read by attribute: this module and ``tumbuh.errors`` import neither)."""
+    key = getattr(error, "key", None)
+    if not key:
+        return str(getattr(error, "message", error))
+    return translate(str(key), lang, **dict(getattr(error, "values", None) or {}))
 
 
 def translate(key: str, lang: str = "id", **values: object) -> str:

@@ -32,7 +32,7 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 
 def _doctor(env: dict[str, str]) -> tuple[int, str]:
-    result = runner.invoke(app, ["doctor"], env=env)
+    result = runner.invoke(app, ["--lang", "en", "doctor"], env=env)
     return result.exit_code, result.output
 
 

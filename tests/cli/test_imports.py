@@ -95,11 +95,11 @@ def test_families_and_screenings_examples_import(db_url: str) -> None:
 
 
 def test_db_load_regions_is_idempotent(db_url: str) -> None:
-    first = runner.invoke(app, ["db", "load-regions", "--db", db_url])
+    first = runner.invoke(app, ["--lang", "en", "db", "load-regions", "--db", db_url])
     assert first.exit_code == 0, first.output
-    assert int(first.stdout.split(":")[-1]) > 90_000
+    assert int(first.stdout.split(":")[-1].replace(",", "")) > 90_000
     second = runner.invoke(app, ["db", "load-regions", "--db", db_url])
-    assert second.stdout.strip() == "regions added: 0"
+    assert second.stdout.strip() == "wilayah ditambahkan: 0"
 
 
 def test_quarantined_rows_can_be_exported_fixed_and_imported_again(
@@ -110,7 +110,7 @@ def test_quarantined_rows_can_be_exported_fixed_and_imported_again(
     out = tmp_path / "fix.csv"
     result = runner.invoke(app, ["import", "quarantine", str(out), "--db", db_url])
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("1 quarantined eppgbm rows")
+    assert result.stdout.startswith("1 baris karantina (e-PPGBM) ditulis")
     lines = out.read_text(encoding="utf-8-sig").splitlines()
     assert "Nilai wajib kosong" in lines[1]
     out.write_text(
@@ -122,7 +122,7 @@ def test_quarantined_rows_can_be_exported_fixed_and_imported_again(
     assert (report["inserted"], report["rejected"]) == (1, 0)
     assert report["quarantine_resolved"] == 1
     empty = runner.invoke(app, ["import", "quarantine", str(out), "--db", db_url])
-    assert empty.stdout.startswith("0 quarantined")
+    assert empty.stdout.startswith("0 baris karantina")
 
 
 def test_the_choice_between_kabupaten_and_kota_of_one_name_is_printed(
@@ -134,7 +134,9 @@ def test_the_choice_between_kabupaten_and_kota_of_one_name_is_printed(
         **{"Kab/Kota": "TEGAL", "Kec": "TEGAL BARAT", "Desa/Kel": "KRATON"},
     )
     path = write_csv(tmp_path / "tegal.csv", header, [row])
-    result = runner.invoke(app, ["import", "eppgbm", str(path), "--db", db_url])
+    result = runner.invoke(
+        app, ["--lang", "en", "import", "eppgbm", str(path), "--db", db_url]
+    )
     assert result.exit_code == 0, result.output
     assert "kab/kota 'TEGAL' → Kota Tegal (33.76)" in result.stdout
     assert "inserted 1" in result.stdout
@@ -194,13 +196,15 @@ def test_faltering_shows_the_exports_flag_beside_its_own_and_counts_disagreement
         "Anak C": ("T", "N", True),
         "Anak D": ("N", "T", True),
     }
-    text_out = runner.invoke(app, args)
+    text_out = runner.invoke(app, ["--lang", "en", *args])
     assert "posyandu" in text_out.stdout
     assert "2 of 4 children flagged" in text_out.stdout
     assert (
-        "export (Naik Berat Badan): 2 T/2T; judged by both 4, disagree 2"
+        "weight gain in the e-PPGBM export: 2 T/2T; judged by both 4, disagree 2"
         in text_out.stdout
     )
+    indonesian = runner.invoke(app, ["--lang", "id", *args]).stdout
+    assert "2 dari 4 anak ditandai" in indonesian
 
 
 def test_a_file_over_the_row_limit_is_refused_with_file_and_limit_named(

@@ -25,7 +25,9 @@ def db_url(tmp_path: Path) -> str:
 
 
 def _jobs(db_url: str) -> list[dict[str, object]]:
-    result = runner.invoke(app, ["jobs", "list", "--db", db_url, "--json"])
+    result = runner.invoke(
+        app, ["--lang", "en", "jobs", "list", "--db", db_url, "--json"]
+    )
     assert result.exit_code == 0, result.output
     return list(json.loads(result.stdout))
 
@@ -34,7 +36,7 @@ def test_a_queued_import_waits_then_runs_once(db_url: str, tmp_path: Path) -> No
     rows = [eppgbm_row(), eppgbm_row(No="2", Nama="Dewi", NIK="", **{"Tgl Lahir": ""})]
     path = write_csv(tmp_path / "e.csv", EPPGBM_HEADER, rows)
     queued = runner.invoke(
-        app, ["import", "eppgbm", str(path), "--db", db_url, "--queue"]
+        app, ["--lang", "en", "import", "eppgbm", str(path), "--db", db_url, "--queue"]
     )
     assert queued.exit_code == 0, queued.output
     assert "queued as import job 1" in queued.stdout
@@ -46,13 +48,15 @@ def test_a_queued_import_waits_then_runs_once(db_url: str, tmp_path: Path) -> No
     with Session(engine) as s:
         assert s.scalar(select(func.count()).select_from(Measurement)) == 0
 
-    ran = runner.invoke(app, ["jobs", "run", "--db", db_url])
+    ran = runner.invoke(app, ["--lang", "en", "jobs", "run", "--db", db_url])
     assert ran.exit_code == 0, ran.output
     [job] = _jobs(db_url)
     assert (job["status"], job["rows_read"], job["inserted"], job["rejected"]) == (
         "done", 2, 1, 1,
     )  # fmt: skip
-    shown = runner.invoke(app, ["jobs", "show", "1", "--db", db_url, "--json"])
+    shown = runner.invoke(
+        app, ["--lang", "en", "jobs", "show", "1", "--db", db_url, "--json"]
+    )
     detail = json.loads(shown.stdout)
     assert [(i["row"], i["column"], i["code"]) for i in detail["issues"]] == [
         (3, "Tgl Lahir", "required")
@@ -60,16 +64,17 @@ def test_a_queued_import_waits_then_runs_once(db_url: str, tmp_path: Path) -> No
     with Session(engine) as s:
         assert s.scalar(select(func.count()).select_from(Measurement)) == 1
     # nothing is left to run: a second run imports nothing again
-    again = runner.invoke(app, ["jobs", "run", "--db", db_url])
+    again = runner.invoke(app, ["--lang", "en", "jobs", "run", "--db", db_url])
     assert "no queued import jobs" in again.stdout
     engine.dispose()
 
 
 def test_unknown_job_and_empty_queue_answer_plainly(db_url: str) -> None:
     assert (
-        "no import jobs" in runner.invoke(app, ["jobs", "list", "--db", db_url]).stdout
+        "no import jobs"
+        in runner.invoke(app, ["--lang", "en", "jobs", "list", "--db", db_url]).stdout
     )
-    missing = runner.invoke(app, ["jobs", "show", "7", "--db", db_url])
+    missing = runner.invoke(app, ["--lang", "en", "jobs", "show", "7", "--db", db_url])
     assert missing.exit_code == 1
     assert "no import job 7" in missing.output
 
@@ -84,7 +89,8 @@ def test_a_file_over_the_size_limit_is_not_queued(
     get_settings.cache_clear()
     try:
         result = runner.invoke(
-            app, ["import", "eppgbm", str(path), "--db", db_url, "--queue"]
+            app,
+            ["--lang", "en", "import", "eppgbm", str(path), "--db", db_url, "--queue"],
         )
     finally:
         get_settings.cache_clear()

@@ -45,7 +45,15 @@ class TestKrsCommand:
     def test_classifies_a_csv(self, tmp_path: Path) -> None:
         out = tmp_path / "out.csv"
         res = runner.invoke(
-            app, ["krs", str(write_csv(tmp_path / "in.csv")), "-o", str(out)]
+            app,
+            [
+                "--lang",
+                "en",
+                "krs",
+                str(write_csv(tmp_path / "in.csv")),
+                "-o",
+                str(out),
+            ],
         )
         assert res.exit_code == 0, res.output
         table = read(out)
@@ -67,7 +75,7 @@ class TestKrsCommand:
     def test_input_columns_are_written_unchanged(self, tmp_path: Path) -> None:
         src = write_csv(tmp_path / "in.csv")
         out = tmp_path / "out.csv"
-        runner.invoke(app, ["krs", str(src), "-o", str(out)])
+        runner.invoke(app, ["--lang", "en", "krs", str(src), "-o", str(out)])
         before = pd.read_csv(src, dtype=str, keep_default_na=False)
         after = read(out)
         pd.testing.assert_frame_equal(after[before.columns], before)
@@ -92,7 +100,16 @@ class TestKrsCommand:
     def test_options(self, tmp_path: Path, options: list[str], krs: list[str]) -> None:
         out = tmp_path / "out.csv"
         res = runner.invoke(
-            app, ["krs", str(write_csv(tmp_path / "in.csv")), "-o", str(out), *options]
+            app,
+            [
+                "--lang",
+                "en",
+                "krs",
+                str(write_csv(tmp_path / "in.csv")),
+                "-o",
+                str(out),
+                *options,
+            ],
         )
         assert res.exit_code == 0, res.output
         assert read(out)["krs"].tolist() == krs
@@ -117,9 +134,11 @@ class TestKrsCommand:
         rows = ["0001,28,n,1,,y,n,protected_spring,own_septic,y,5"]
         out = tmp_path / "out.csv"
         src = write_csv(tmp_path / "in.csv", rows)
-        runner.invoke(app, ["krs", str(src), "-o", str(out)])
+        runner.invoke(app, ["--lang", "en", "krs", str(src), "-o", str(out)])
         assert read(out)["risk_factors"].tolist() == ["water"]
-        runner.invoke(app, ["krs", str(src), "-o", str(out), "--jmp-water"])
+        runner.invoke(
+            app, ["--lang", "en", "krs", str(src), "-o", str(out), "--jmp-water"]
+        )
         assert read(out)["risk_factors"].tolist() == [""]
 
     @pytest.mark.parametrize("fmt", ["xlsx", "parquet"])
@@ -133,7 +152,7 @@ class TestKrsCommand:
         else:
             frame.to_parquet(src, index=False)
         out = tmp_path / f"out.{fmt}"
-        res = runner.invoke(app, ["krs", str(src), "-o", str(out)])
+        res = runner.invoke(app, ["--lang", "en", "krs", str(src), "-o", str(out)])
         assert res.exit_code == 0, res.output
         table = read(out)
         assert table["krs"].tolist() == ["n", "y", "y", "n", "n"]
@@ -145,14 +164,16 @@ class TestKrsCommand:
             src, [r.replace(",", ";") for r in ROWS], HEADER.upper().replace(",", ";")
         )
         out = tmp_path / "out.csv"
-        res = runner.invoke(app, ["krs", str(src), "-o", str(out)])
+        res = runner.invoke(app, ["--lang", "en", "krs", str(src), "-o", str(out)])
         assert res.exit_code == 0, res.output
         assert read(out)["krs"].tolist() == ["n", "y", "y", "n", "n"]
 
     def test_missing_columns_fail_with_their_names(self, tmp_path: Path) -> None:
         header = HEADER.replace(",latrine", ",jamban")
         src = write_csv(tmp_path / "in.csv", header=header)
-        res = runner.invoke(app, ["krs", str(src), "-o", str(tmp_path / "o.csv")])
+        res = runner.invoke(
+            app, ["--lang", "en", "krs", str(src), "-o", str(tmp_path / "o.csv")]
+        )
         assert res.exit_code != 0
         assert isinstance(res.exception, TumbuhError)
         assert "latrine" in res.exception.message
@@ -160,22 +181,34 @@ class TestKrsCommand:
 
     def test_unknown_output_format_is_refused(self, tmp_path: Path) -> None:
         src = write_csv(tmp_path / "in.csv")
-        res = runner.invoke(app, ["krs", str(src), "-o", str(tmp_path / "o.json")])
+        res = runner.invoke(
+            app, ["--lang", "en", "krs", str(src), "-o", str(tmp_path / "o.json")]
+        )
         assert isinstance(res.exception, TumbuhError)
         assert ".json" in res.exception.message
 
     def test_missing_file(self, tmp_path: Path) -> None:
-        res = runner.invoke(app, ["krs", str(tmp_path / "nope.csv"), "-o", "o.csv"])
+        res = runner.invoke(
+            app, ["--lang", "en", "krs", str(tmp_path / "nope.csv"), "-o", "o.csv"]
+        )
         assert isinstance(res.exception, TumbuhError)
         assert "nope.csv" in res.exception.message
 
     def test_rerun_on_its_own_output(self, tmp_path: Path) -> None:
         first = tmp_path / "first.csv"
         runner.invoke(
-            app, ["krs", str(write_csv(tmp_path / "in.csv")), "-o", str(first)]
+            app,
+            [
+                "--lang",
+                "en",
+                "krs",
+                str(write_csv(tmp_path / "in.csv")),
+                "-o",
+                str(first),
+            ],
         )
         second = tmp_path / "second.csv"
-        res = runner.invoke(app, ["krs", str(first), "-o", str(second)])
+        res = runner.invoke(app, ["--lang", "en", "krs", str(first), "-o", str(second)])
         assert res.exit_code == 0, res.output
         assert "replacing the columns already in first.csv" in res.output
         pd.testing.assert_frame_equal(read(second), read(first))

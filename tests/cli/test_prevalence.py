@@ -33,7 +33,8 @@ runner = CliRunner()
 
 
 def invoke(*args: str | Path) -> Result:
-    result = runner.invoke(app, ["prevalence", *(str(a) for a in args)])
+    # The messages checked here are the English ones.
+    result = runner.invoke(app, ["--lang", "en", "prevalence", *(str(a) for a in args)])
     if result.exception and not isinstance(result.exception, SystemExit):
         raise result.exception
     return result
@@ -65,7 +66,7 @@ class TestAgainstAnthro:
         assert "42 rows will be excluded" in err
         assert "3 rows will be excluded" in err
         assert "4 rows had missing sampling weights" in err
-        assert "1902 of 1947 rows used (survey estimator)" in err
+        assert "1,902 of 1,947 rows used (survey estimator)" in err
 
 
 def write_csv(path: Path, rows: list[str]) -> Path:

@@ -24,17 +24,17 @@ class TestUsersCommands:
         name = f"ani_{uuid.uuid4().hex[:6]}"
         created = runner.invoke(
             app,
-            ["users", "create", name, "--role", "district_analyst", "--region", "64.71",
+            ["--lang", "en", "users", "create", name, "--role", "district_analyst", "--region", "64.71",
              "--password", "rahasia-123", "--db", db],
         )  # fmt: skip
         assert created.exit_code == 0, created.output
-        assert f"created user {name} (district_analyst, region 64.71)" in created.output
-        listed = runner.invoke(app, ["users", "list", "--db", db])
-        assert f"{name}\tdistrict_analyst\t64.71\tactive" in listed.output
+        assert f"created user {name} (District analyst, region 64.71)" in created.output
+        listed = runner.invoke(app, ["--lang", "en", "users", "list", "--db", db])
+        assert f"{name}\tDistrict analyst\t64.71\tactive" in listed.output
         gone = runner.invoke(app, ["users", "deactivate", name, "--db", db])
         assert gone.exit_code == 0
         listed = runner.invoke(app, ["users", "list", "--db", db])
-        assert f"{name}\tdistrict_analyst\t64.71\tinactive" in listed.output
+        assert f"{name}\tAnalis kabupaten/kota\t64.71\tnonaktif" in listed.output
 
     def test_a_role_at_the_wrong_level_is_refused_with_a_reason(
         self, tmp_path: Path

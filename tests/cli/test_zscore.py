@@ -264,7 +264,7 @@ class TestEppgbm:
             encoding="utf-8",
         )
         out = tmp_path / "eppgbm_z.csv"
-        result = run("zscore", src, "-o", out)
+        result = run("--lang", "en", "zscore", src, "-o", out)
         got = read_text_csv(out)
         assert got["NIK"].tolist() == ["6401010101230001", "6401010101240002"]
         age = [(np.datetime64("2025-11-01") - np.datetime64(d)).astype(int)
@@ -348,7 +348,7 @@ class TestUnreadable:
         assert proc.returncode == 1
         lines = proc.stderr.strip().splitlines()
         assert len(lines) == 1
-        assert lines[0].startswith("error [unreadable_file]: broken.xlsx")
+        assert lines[0].startswith("galat: broken.xlsx")
 
 
 def test_chunked_output_equals_single_chunk(tmp_path: Path) -> None:
@@ -386,12 +386,14 @@ def test_a_flagged_z_score_counts_as_an_issue_but_keeps_its_outputs(
         encoding="utf-8",
     )
     out = tmp_path / "out.csv"
-    result = run("zscore", src, "-o", out)
+    result = run("--lang", "en", "zscore", src, "-o", out)
     stderr = result.stderr  # type: ignore[attr-defined]
     assert (
         "2 rows written, 1 with issues (0 not scored, 1 with a z-score flagged"
         in stderr
     )
+    indonesian = run("--lang", "id", "zscore", src, "-o", tmp_path / "id.csv")
+    assert "2 baris ditulis, 1 bermasalah" in indonesian.stderr  # type: ignore[attr-defined]
     got = read_text_csv(out)
     assert float(got["zwei"][0]) > 1000
     assert got["fwei"][0] == "1"

@@ -21,7 +21,7 @@ runner = CliRunner()
 
 
 def _invoke(*args: str) -> str:
-    result = runner.invoke(app, list(args))
+    result = runner.invoke(app, ["--lang", "en", *args])
     assert result.exit_code == 0, (result.output, result.exception)
     return result.output
 
@@ -156,10 +156,10 @@ def test_bad_data_values_are_reported_by_row_and_the_good_ones_kept(
     )
     said = _invoke("import", "dhis2", str(bad), "--db", register_url)
     assert "inserted 1" in said
-    assert "mixed.json:2 [period] invalid_period" in said
-    assert "mixed.json:3 [dataElement] unknown_data_element" in said
-    assert "mixed.json:4 [orgUnit] invalid_region_code" in said
-    assert "mixed.json:5 [value] out_of_range" in said
+    assert "mixed.json row 2 column period: period '2025-07' is not a DHIS2" in said
+    assert "mixed.json row 3 column dataElement: data element" in said
+    assert "mixed.json row 4 column orgUnit: org unit" in said
+    assert "mixed.json row 5 column value: value '140' is outside 0-100 %" in said
     assert _figures(register_url)[("64.72", "202507", "wasting")] == (4.5, None)
 
 

@@ -39,7 +39,7 @@ def test_the_upload_file_imports_back_as_the_same_measurements(
     out = tmp_path / "upload.csv"
     result = runner.invoke(
         app,
-        ["export", "eppgbm", "--region", "64", "-o", str(out), "--user",
+        ["--lang", "en", "export", "eppgbm", "--region", "64", "-o", str(out), "--user",
          accounts["province_admin"], "--db", register_url],
     )  # fmt: skip
     assert result.exit_code == 0, (result.output, result.exception)

@@ -28,7 +28,7 @@ runner = CliRunner()
 def _export(url: str, out: Path, user: str, *extra: str) -> Any:
     return runner.invoke(
         app,
-        ["export", "fhir", "--region", "64", "-o", str(out), "--user", user,
+        ["--lang", "en", "export", "fhir", "--region", "64", "-o", str(out), "--user", user,
          "--db", url, *extra],
     )  # fmt: skip
 

@@ -29,7 +29,8 @@ def db_url(tmp_path: Path) -> str:
 
 
 def _ok(args: list[str]) -> str:
-    result = runner.invoke(app, args)
+    """The command's output in English (the words these tests look for)."""
+    result = runner.invoke(app, ["--lang", "en", *args])
     assert result.exit_code == 0, result.output
     return result.stdout
 
@@ -148,7 +149,7 @@ class TestImportCommand:
         )
         assert "inserted 1" in text
         assert "rejected 1" in text
-        assert "iv.csv:3 [Kode Intervensi] error unknown_kind" in text
+        assert "iv.csv row 3 column Kode Intervensi: " in text
         assert "unknown_kind" in report.read_text(encoding="utf-8-sig")
 
     def test_an_unreadable_file_exits_1(self, db_url: str, tmp_path: Path) -> None:
@@ -173,7 +174,8 @@ class TestActionsAndCatalogue:
     def test_catalogue_list_set_load_record_and_synthetic(
         self, db_url: str, tmp_path: Path
     ) -> None:
-        assert "pendampingan_krs" in _ok(["interventions", "catalogue", "--db", db_url])
+        listed = _ok(["interventions", "catalogue", "--db", db_url])
+        assert "Assistance for families at risk (KRS)" in listed
         _ok(["interventions", "set", "pendampingan_krs", "--target", "90", "--target-year", "2026",
              "--source", "local TPPS decision", "--db", db_url])  # fmt: skip
         kinds = json.loads(

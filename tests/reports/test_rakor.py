@@ -63,7 +63,7 @@ def province(tmp_path_factory: pytest.TempPathFactory) -> str:
 def meeting(province: str) -> dict[str, Any]:
     """A meeting of the province with one action for PPU, baseline over 2024."""
     out = invoke(
-        "meeting", "create", "--region", "64", "--date", "2025-11-18",
+        "--lang", "en", "meeting", "create", "--region", "64", "--date", "2025-11-18",
         "--title", "Rakor TPPS Kaltim", "--db", province,
     )  # fmt: skip
     mid = re.search(r"meeting (\d+)", out.stdout)

@@ -235,7 +235,9 @@ def test_cli_end_to_end_on_an_imported_synthetic_province(tmp_path: Path) -> Non
     assert run(app, ["risk", "train", "--db", db, "--model", str(model)]).exit_code == 0
     scored = run(app, ["risk", "score", "--db", db, "--model", str(model)])
     assert scored.exit_code == 0, scored.output
-    assert "scored for 2026" in scored.output
+    assert "dinilai untuk 2026" in scored.output  # Indonesian unless asked otherwise
+    evaluated = run(app, ["--lang", "en", "risk", "evaluate", "--db", db])
+    assert "cases found by top 20 %" in evaluated.output
 
     fc = run(app, ["forecast", "--level", "desa", "--json", "--db", db])
     assert fc.exit_code == 0, fc.output

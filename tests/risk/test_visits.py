@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from tumbuh.errors import InvalidInput, NotFound
-from tumbuh.i18n import Message, dumps
+from tumbuh.i18n import Message, dumps, translate
 from tumbuh.register.models import Facility, Family, Measurement, Person, Region
 from tumbuh.risk.models import RiskScore
 from tumbuh.risk.visits import (
@@ -203,7 +203,10 @@ def test_excel_has_the_header_and_the_rows(tmp_path: Path) -> None:
     values = [list(row) for row in sheet.iter_rows(values_only=True)]
     assert "Air Hitam" in str(values[0][0])
     header_row = next(i for i, r in enumerate(values) if r[0] == "No")
-    assert list(values[header_row][: len(COLUMNS)]) == list(COLUMNS.values())
+    assert list(values[header_row][: len(COLUMNS)]) == [
+        translate(key, "id") for key in COLUMNS.values()
+    ]
+    assert values[header_row][2] == "Kepala Keluarga"
     assert values[header_row + 1][1] == "6472030100000001"
     assert values[header_row + 1][5] == 62.5
     assert "→" in str(values[header_row + 1][7])
@@ -258,7 +261,7 @@ def test_cli_visits_writes_pdf_and_excel(
         )
         assert result.exit_code == 0, result.output
         assert "Air Hitam" in result.output
-        assert "62.0 %" in result.output
+        assert "62,0 %" in result.output  # Indonesian decimals by default
         assert pdf.read_bytes().startswith(b"%PDF")
         assert xlsx.stat().st_size > 0
         by_rw = CliRunner().invoke(
@@ -271,6 +274,22 @@ def test_cli_visits_writes_pdf_and_excel(
             "Ringkasan TPK",
             "TPK RW 002",
         ]
+        # In English: the list, its teams and the workbook's sheets and headings.
+        english = CliRunner().invoke(
+            app,
+            ["--lang", "en", "visits", "--desa", DESA, "--db", url, "--tpk", "rw",
+             "--xlsx", str(xlsx)],
+        )  # fmt: skip
+        assert english.exit_code == 0, english.output
+        assert "== TPK of RW 002: 3 families" in english.output
+        assert "62.0 %" in english.output
+        book = openpyxl.load_workbook(xlsx)
+        assert book.sheetnames == ["TPK summary", "TPK of RW 002"]
+        cells = {
+            c for row in book["TPK of RW 002"].iter_rows(values_only=True) for c in row
+        }
+        assert {"Head of family", "Next action", "Risk (%)"} <= cells
+        assert "Kepala Keluarga" not in cells
         bad = CliRunner().invoke(
             app, ["visits", "--desa", DESA, "--db", url, "--tpk", "x"]
         )

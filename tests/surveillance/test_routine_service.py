@@ -417,7 +417,8 @@ class TestCli:
         assert inc.exit_code == 0, inc.output
         assert by_code(json.loads(inc.stdout))["98.01"]["new_cases"] == 3
         vs = runner.invoke(
-            app, ["routine-vs-survey", "--year", "2024", "--db", db_file]
+            app,
+            ["--lang", "en", "routine-vs-survey", "--year", "2024", "--db", db_file],
         )
         assert vs.exit_code == 0, vs.output
         assert "lowest attendance quintile" in vs.stdout

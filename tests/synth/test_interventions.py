@@ -295,7 +295,17 @@ class TestImportedProvince:
         assert {r.year for r in province} >= {2024, 2025}
         assert all(r.at_risk_full + r.at_risk_missing > 0 for r in province)
         cli = CliRunner().invoke(
-            app, ["interventions", "outcomes", "--db", url, "--year", "2025"]
+            app,
+            [
+                "--lang",
+                "en",
+                "interventions",
+                "outcomes",
+                "--db",
+                url,
+                "--year",
+                "2025",
+            ],
         )
         assert cli.exit_code == 0, cli.output
         assert cli.output.startswith("observational")

@@ -99,6 +99,35 @@ class TestTranslate:
         assert translate("users.created", "en", username="ani") == "User ani created."
         assert translate("no.such.key", "en") == "no.such.key"
 
+    def test_an_error_with_a_key_is_said_in_either_language(self) -> None:
+        from tumbuh.errors import NotFound
+        from tumbuh.i18n import error_text
+
+        keyed = NotFound(
+            "no risk scores for desa 1",
+            key="error.visits.no_scores",
+            values={"desa": "1"},
+        )
+        assert error_text(keyed, "id").startswith("belum ada skor risiko untuk desa 1")
+        assert error_text(keyed, "en").startswith("no risk scores for desa 1: run")
+        plain = NotFound("gone")
+        assert error_text(plain, "id") == error_text(plain, "en") == "gone"
+
+    def test_plural_entries_choose_their_form_by_the_count(self) -> None:
+        from tumbuh.i18n import _plural_forms, translate_plural
+
+        said = [translate_plural("cli.n.families", n, "en") for n in (0, 1, 2)]
+        assert said == ["0 families", "1 family", "2 families"]
+        # Indonesian has no plural: one form for every count.
+        assert translate_plural("cli.n.families", 1, "id") == "1 keluarga"
+        assert translate_plural("cli.n.families", 7, "id") == "7 keluarga"
+        assert (
+            translate_plural("cli.n.families", 2, "en", n="2.000") == "2.000 families"
+        )
+        assert translate_plural("no.such.key", 2, "en") == "no.such.key"
+        # Both files hold the same plural keys.
+        assert set(_plural_forms("id")[0]) == set(_plural_forms("en")[0])
+
     @pytest.mark.parametrize(
         ("query", "cookie", "expected"),
         [

@@ -78,6 +78,25 @@ def test_visit_list_downloads_mask_no_kk_for_analysts(figures_app: FastAPI) -> N
         assert shown in cells, user
 
 
+def test_visit_list_download_speaks_the_users_language(figures_app: FastAPI) -> None:
+    """The workbook's headings, reasons and next actions in the language asked for."""
+    url = "/regions/64.71.01.1001/visits.xlsx"
+    for lang, said, other in [
+        ("en", {"Head of family", "Next action"}, "Kepala Keluarga"),
+        ("id", {"Kepala Keluarga", "Tindakan berikutnya"}, "Head of family"),
+    ]:
+        status, _, body = _get(figures_app, "fig_admin", f"{url}?lang={lang}")
+        assert status == 200
+        cells = {str(c) for row in load_workbook(io.BytesIO(body)).active.iter_rows(values_only=True)
+                 for c in row if c}  # fmt: skip
+        assert said <= cells, lang
+        assert other not in cells, lang
+        reasons = (
+            "unimproved drinking water" if lang == "en" else "air minum tidak layak"
+        )
+        assert any(reasons in c for c in cells), lang
+
+
 def test_viewer_sees_no_personal_lists_and_small_counts_suppressed(
     figures_app: FastAPI,
 ) -> None:

@@ -10,7 +10,8 @@ against the modules (tests/cli/test_lazy.py), so a new command module only adds 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Annotated, Any
 
 import typer
 from typer.core import TyperCommand, TyperGroup
@@ -41,8 +42,8 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
     ),
     "visits": (
         ("risk",),
-        "Families of a desa ranked by risk, with reasons and the next action (Bahasa "
-        "Indonesia).",
+        "Families of a desa ranked by risk, with reasons and the next action "
+        "(`tumbuh --lang`).",
     ),
     "forecast": (
         ("risk",),
@@ -223,6 +224,143 @@ app = typer.Typer(
     rich_markup_mode=None,
     cls=LazyGroup,
 )
+
+# ------------------------------------------------------------------------ language
+# The language of every word a command prints: `tumbuh --lang en ...` (one option for the
+# whole command line), else settings.language (TUMBUH_LANGUAGE), else Indonesian. JSON
+# output keeps codes and field names; only what a person reads is translated.
+_CHOSEN: list[str | None] = [None]
+
+
+@app.callback()
+def _root(
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            help="Language of the output: id (Bahasa Indonesia) or en (default: "
+            "TUMBUH_LANGUAGE, else id).",
+        ),
+    ] = None,
+) -> None:
+    """tumbuh: WHO z-scores, stunting surveillance, families at risk, interventions."""
+    if lang is not None and lang not in ("id", "en"):
+        raise typer.BadParameter(f"{lang!r}: id or en", param_hint="--lang")
+    _CHOSEN[0] = lang
+
+
+def cli_lang(given: str | None = None) -> str:
+    """The output language: a command's own --lang, else the root --lang, else settings."""
+    from tumbuh.errors import InvalidInput
+
+    chosen = given or _CHOSEN[0]
+    if chosen is None:
+        from tumbuh.config import get_settings
+
+        chosen = get_settings().language
+    if chosen not in ("id", "en"):
+        raise InvalidInput(
+            f"unknown --lang '{chosen}' (expected id or en)",
+            key="error.unknown_lang",
+            values={"lang": chosen},
+        )
+    return chosen
+
+
+def t(key: str, **values: object) -> str:
+    """A catalogue text in the output language (`tumbuh.i18n.translate`)."""
+    from tumbuh.i18n import translate
+
+    return translate(key, cli_lang(), **values)
+
+
+def tn(key: str, n: int, **values: object) -> str:
+    """A plural catalogue entry for the count ``n`` ("1 family", "2 families"), the count
+    written in the output language."""
+    from tumbuh.i18n import translate_plural
+
+    return translate_plural(key, n, cli_lang(), **({"n": num(n, 0)} | values))
+
+
+def num(
+    value: Any,
+    decimals: int = 1,
+    *,
+    signed: bool = False,
+    min_decimals: int | None = None,
+) -> str:
+    """A number in the output language (12,5 in id; 12.5 in en); None/NaN -> '-'."""
+    from tumbuh.i18n import format_number
+
+    if value is None or value != value:
+        return "-"
+    return format_number(
+        value, decimals, cli_lang(), signed=signed, min_decimals=min_decimals
+    )
+
+
+def echo_table(
+    columns: Sequence[tuple[str, int]],
+    rows: Iterable[Sequence[object]],
+    *,
+    header: bool = True,
+) -> None:
+    """A plain-text table: ``columns`` are (catalogue key, width); a negative width aligns
+    left. Each header is said in the output language; a column is as wide as its header
+    (``header=False``: the rows only, as wide as with the header)."""
+    labels = [t(key) for key, _ in columns]
+    widths = [
+        max(abs(w), len(label)) for label, (_, w) in zip(labels, columns, strict=True)
+    ]
+    left = [w < 0 for _, w in columns]
+
+    def line(cells: Sequence[object]) -> str:
+        return " ".join(
+            f"{c!s:<{w}}" if lf else f"{c!s:>{w}}"
+            for c, w, lf in zip(cells, widths, left, strict=True)
+        ).rstrip()
+
+    if header:
+        top = line(labels)
+        typer.echo(top)
+        typer.echo("-" * len(top))
+    for row in rows:
+        typer.echo(line(row))
+
+
+def echo_report(report: Any, *, label: str | None = None, shown: int = 20) -> None:
+    """An import report (`tumbuh.tabular.issues.ImportReport`): the counts, then the first
+    ``shown`` issues, each with file, row, column and the reason in the output language
+    (the issue's code stays in --json and --report)."""
+    lang = cli_lang()
+    what = label if label is not None else t(f"cli.kind.{report.kind}")
+    typer.echo(
+        t(
+            "cli.report.counts",
+            what=what,
+            read=num(report.read, 0),
+            inserted=num(report.inserted, 0),
+            updated=num(report.updated, 0),
+            unchanged=num(report.unchanged, 0),
+            rejected=num(report.rejected, 0),
+        )
+    )
+    for issue in report.issues[:shown]:
+        typer.echo("  " + issue_line(issue, lang))
+    if len(report.issues) > shown:
+        typer.echo("  " + t("cli.report.more", n=num(len(report.issues) - shown, 0)))
+
+
+def issue_line(issue: Any, lang: str) -> str:
+    """'file row 3 column pembilang: reason' (a warning says so) in ``lang``."""
+    where = t("cli.issue.where", file=issue.file, row=issue.row)
+    if issue.column:
+        where = t("cli.issue.where_column", where=where, column=issue.column)
+    text = issue.message_en if lang == "en" else issue.message_id
+    if str(issue.severity) == "warning":
+        return t("cli.issue.warning", where=where, text=text)
+    return f"{where}: {text}"
+
 
 # Command groups shared by several modules (e.g. `tumbuh import eppgbm`, `tumbuh import aggregates`).
 import_app = typer.Typer(

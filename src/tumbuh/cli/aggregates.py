@@ -10,12 +10,13 @@ import typer
 from sqlalchemy import Engine, inspect
 from sqlalchemy.orm import Session
 
-from tumbuh.cli._app import import_app
+from tumbuh.cli._app import echo_report, import_app, num, t
 from tumbuh.config import get_settings
 from tumbuh.db.engine import make_engine
 from tumbuh.db.schema import create_schema
 from tumbuh.db.session import unit_of_work
 from tumbuh.errors import ImportFileError, TumbuhError
+from tumbuh.i18n import translate
 from tumbuh.models import Base
 from tumbuh.surveillance import service
 from tumbuh.surveillance.models import ProgrammeAggregate, PublishedFigure, Target
@@ -52,20 +53,7 @@ def open_surveillance_db(db: str | None) -> Engine:
 
 
 def _print_report(report: ImportReport) -> None:
-    typer.echo(
-        f"{', '.join(report.files)}: read {report.read}, inserted {report.inserted}, "
-        f"updated {report.updated}, unchanged {report.unchanged}, "
-        f"rejected {report.rejected}"
-    )
-    for issue in report.issues[:_MAX_ISSUES_SHOWN]:
-        where = f"{issue.file} row {issue.row}" + (
-            f" column {issue.column}" if issue.column else ""
-        )
-        typer.echo(f"  {issue.severity} {where}: {issue.code}: {issue.message_en}")
-    if len(report.issues) > _MAX_ISSUES_SHOWN:
-        typer.echo(
-            f"  ... {len(report.issues) - _MAX_ISSUES_SHOWN} more (use --json for all)"
-        )
+    echo_report(report, label=", ".join(report.files), shown=_MAX_ISSUES_SHOWN)
 
 
 @import_app.command("aggregates")
@@ -117,7 +105,9 @@ def import_aggregates(
             packaged = service.ensure_targets(session)
         engine.dispose()
     except TumbuhError as exc:
-        typer.echo(f"error [{exc.code}]: {exc.message}", err=True)
+        from tumbuh.cli import error_line
+
+        typer.echo(error_line(exc), err=True)
         raise typer.Exit(1) from None
     report = service.merge_reports(reports)
     report.extra["packaged_targets_loaded"] = packaged.inserted if packaged else 0
@@ -127,7 +117,7 @@ def import_aggregates(
         for single in reports:
             _print_report(single)
         if packaged is not None:
-            typer.echo(f"targets.csv (packaged): {packaged.inserted} targets loaded")
+            typer.echo(t("cli.aggregates.targets", n=num(packaged.inserted, 0)))
     if failed:
         raise typer.Exit(1)
 
@@ -153,8 +143,8 @@ def _unreadable(path: Path, exc: ImportFileError) -> ImportReport:
             row=0,
             column=None,
             code=exc.code,
-            message_id=f"berkas tidak dapat dibaca: {exc.message}",
-            message_en=exc.message,
+            message_id=translate("agg.issue.unreadable_file", "id", reason=exc.message),
+            message_en=translate("agg.issue.unreadable_file", "en", reason=exc.message),
         )
     )
     return report

@@ -12,7 +12,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, inspect
 
-from tumbuh.cli._app import app
+from tumbuh.cli._app import app, num, t
 from tumbuh.config import get_settings
 from tumbuh.db.engine import make_engine
 from tumbuh.db.schema import create_schema
@@ -79,7 +79,7 @@ def upgrade_cmd(db: DbOption = None) -> None:
     """Create or upgrade the database schema (alembic upgrade head)."""
     engine = make_engine(db or get_settings().database_url)
     upgrade(engine)
-    typer.echo(f"database at head: {engine.url.render_as_string(hide_password=True)}")
+    typer.echo(t("cli.db.at_head", url=engine.url.render_as_string(hide_password=True)))
 
 
 @db_app.command("load-regions")
@@ -88,7 +88,7 @@ def load_regions_cmd(db: DbOption = None) -> None:
     engine = open_database(db)
     with unit_of_work(engine) as session:
         added = load_regions(session)
-    typer.echo(f"regions added: {added}")
+    typer.echo(t("cli.db.regions_added", n=num(added, 0)))
 
 
 def refresh_panels(url: str) -> None:
@@ -131,7 +131,7 @@ def backup_cmd(db: DbOption = None, out: BackupDirOption = None) -> None:
             code="no_backup_dir",
         )
     path = backup(db or settings.database_url, target_dir)
-    typer.echo(f"backup written: {path} ({path.stat().st_size:,} bytes)")
+    typer.echo(t("cli.db.backup_written", path=path, size=num(path.stat().st_size, 0)))
 
 
 @db_app.command("restore")
@@ -147,4 +147,4 @@ def restore_cmd(
     from sqlalchemy.engine import make_url
 
     shown = make_url(url).render_as_string(hide_password=True)
-    typer.echo(f"restored {file.name} into {shown}")
+    typer.echo(t("cli.db.restored", file=file.name, url=shown))

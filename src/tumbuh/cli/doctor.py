@@ -22,9 +22,26 @@ MIN_SECRET_DISTINCT = 12
 
 @dataclass(frozen=True, slots=True)
 class Finding:
+    """One check's verdict: a level, a topic and what to say (catalogue ``doctor.<key>``
+    with its fields), said in the reader's language."""
+
     level: Level
     topic: str
-    message: str
+    key: str
+    values: tuple[tuple[str, object], ...] = ()
+
+    @classmethod
+    def of(cls, level: Level, topic: str, key: str, **values: object) -> Finding:
+        return cls(level, topic, key, tuple(values.items()))
+
+    def text(self, lang: str) -> str:
+        from tumbuh.i18n import translate
+
+        return translate(f"doctor.{self.key}", lang, **dict(self.values))
+
+    @property
+    def message(self) -> str:
+        return self.text("en")
 
 
 def check_settings(settings: Settings) -> list[Finding]:
@@ -37,12 +54,9 @@ def check_settings(settings: Settings) -> list[Finding]:
 
 def _environment(s: Settings) -> Finding:
     if s.environment == "production":
-        return Finding("ok", "environment", "production (cookies marked Secure)")
-    return Finding(
-        "unsafe",
-        "environment",
-        f"TUMBUH_ENVIRONMENT is {s.environment!r}: set it to 'production' so cookies "
-        "are sent over HTTPS only",
+        return Finding.of("ok", "environment", "production")
+    return Finding.of(
+        "unsafe", "environment", "not_production", environment=repr(s.environment)
     )
 
 
@@ -50,96 +64,70 @@ def _secret(s: Settings) -> Finding:
     key = s.secret_key
     if key is not None:
         if len(key) < MIN_SECRET_LENGTH or len(set(key)) < MIN_SECRET_DISTINCT:
-            return Finding(
-                "unsafe",
-                "secret",
-                f"TUMBUH_SECRET_KEY is weak ({len(key)} characters, {len(set(key))} "
-                f"distinct): use at least {MIN_SECRET_LENGTH} random characters "
-                "(python -c 'import secrets; print(secrets.token_urlsafe(32))') or "
-                "unset it to let tumbuh make one",
-            )
-        return Finding("ok", "secret", "TUMBUH_SECRET_KEY is configured")
+            return Finding.of(
+                "unsafe", "secret", "weak_secret", length=len(key),
+                distinct=len(set(key)), minimum=MIN_SECRET_LENGTH,
+            )  # fmt: skip
+        return Finding.of("ok", "secret", "secret_configured")
     path = s.sqlite_path
     if path is None:
-        return Finding(
-            "ok", "secret", "made on first start, kept in the instance_secrets table"
-        )
+        return Finding.of("ok", "secret", "secret_in_table")
     from tumbuh.accounts.secret import secret_file
 
     file = secret_file(path.expanduser().resolve())
     if not file.exists():
-        return Finding("ok", "secret", f"will be made on first start in {file}")
+        return Finding.of("ok", "secret", "secret_to_make", file=file)
     mode = stat.S_IMODE(file.stat().st_mode)
     if mode & 0o077:
-        return Finding(
-            "unsafe",
-            "secret",
-            f"{file} is readable by others (mode {mode:o}): chmod 600 {file}",
+        return Finding.of(
+            "unsafe", "secret", "secret_readable", file=file, mode=f"{mode:o}"
         )
-    return Finding("ok", "secret", f"kept in {file} (mode 600)")
+    return Finding.of("ok", "secret", "secret_file", file=file)
 
 
 def _database_kind(s: Settings) -> Finding:
     if s.sqlite_path is None and not s.database_url.startswith("sqlite"):
-        return Finding("ok", "database", "PostgreSQL")
+        return Finding.of("ok", "database", "postgresql")
     if s.environment == "production":
-        return Finding(
-            "unsafe",
-            "database",
-            "SQLite in production: one writer at a time and no network access; "
-            "use PostgreSQL (TUMBUH_DATABASE_URL=postgresql+psycopg://...), "
-            "see docs/deploy.md",
-        )
-    return Finding("warn", "database", "SQLite: fine for one machine and one worker")
+        return Finding.of("unsafe", "database", "sqlite_production")
+    return Finding.of("warn", "database", "sqlite")
 
 
 def _proxies(s: Settings) -> list[Finding]:
     nets = s.trusted_proxy_networks
     if any(n.prefixlen == 0 for n in nets):
-        return [
-            Finding(
-                "unsafe",
-                "proxies",
-                "TUMBUH_TRUSTED_PROXIES trusts every address: anyone can forge "
-                "X-Forwarded-For (and escape login throttling); list the proxy only",
-            )
-        ]
+        return [Finding.of("unsafe", "proxies", "proxies_everyone")]
     if not nets:
         level: Level = "unsafe" if s.environment == "production" else "warn"
-        return [
-            Finding(
-                level,
-                "proxies",
-                "TUMBUH_TRUSTED_PROXIES is empty: behind a reverse proxy every client "
-                "has the proxy's address (one throttle for all) and HTTPS is not seen "
-                "(no HSTS); set it to the proxy's address, e.g. 127.0.0.1",
-            )
-        ]
+        return [Finding.of(level, "proxies", "proxies_empty")]
     listed = ", ".join(str(n) for n in nets)
-    return [Finding("ok", "proxies", f"forwarded headers believed from {listed}")]
+    return [Finding.of("ok", "proxies", "proxies_listed", listed=listed)]
 
 
 def _backups(s: Settings) -> Finding:
     d = s.backup_dir
     if d is None:
-        return Finding(
-            "unsafe",
-            "backups",
-            "TUMBUH_BACKUP_DIR is not set: schedule `tumbuh db backup` into a "
-            "directory on another disk",
-        )
+        return Finding.of("unsafe", "backups", "backup_dir_unset")
     if not d.is_dir():
-        return Finding("unsafe", "backups", f"{d} does not exist")
+        return Finding.of("unsafe", "backups", "missing", path=d)
     if not os.access(d, os.W_OK):
-        return Finding("unsafe", "backups", f"{d} is not writable")
+        return Finding.of("unsafe", "backups", "not_writable", path=d)
     files = [p for p in d.iterdir() if p.is_file() and p.name.startswith("tumbuh-")]
     if not files:
-        return Finding("warn", "backups", f"no backup in {d} yet")
+        return Finding.of("warn", "backups", "no_backup", path=d)
     newest = max(p.stat().st_mtime for p in files)
     age_h = (time.time() - newest) / 3600
     if age_h > BACKUP_MAX_AGE_H:
-        return Finding("warn", "backups", f"newest backup in {d} is {age_h:.0f} h old")
-    return Finding("ok", "backups", f"newest backup in {d} is {age_h:.1f} h old")
+        return Finding.of(
+            "warn", "backups", "backup_age", path=d, hours=_hours(age_h, 0)
+        )
+    return Finding.of("ok", "backups", "backup_age", path=d, hours=_hours(age_h, 1))
+
+
+def _hours(value: float, decimals: int) -> str:
+    from tumbuh.cli._app import num
+
+    return num(value, decimals)
 
 
 def check_database(url: str) -> Finding:
@@ -161,21 +149,18 @@ def check_database(url: str) -> Finding:
             )
     except Exception as exc:  # any failure to connect is the finding
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        return Finding(
-            "unsafe",
-            "database",
-            f"{shown} does not answer: {type(exc).__name__} {first}",
-        )
+        return Finding.of(
+            "unsafe", "database", "no_answer", url=shown,
+            error=f"{type(exc).__name__} {first}",
+        )  # fmt: skip
     finally:
         engine.dispose()
     head = _migrations_head()
     if version != head:
-        return Finding(
-            "warn",
-            "schema",
-            f"schema at {version or 'no migration'}, code at {head}: tumbuh db upgrade",
+        return Finding.of(
+            "warn", "schema", "schema_behind", version=version or "-", head=head
         )
-    return Finding("ok", "schema", f"{shown} answers, schema at {head}")
+    return Finding.of("ok", "schema", "schema_ok", url=shown, head=head)
 
 
 def _connect_timeout(url: str) -> dict[str, Any]:
@@ -201,22 +186,38 @@ def doctor(
     exit status 1 when something is unsafe."""
     from pydantic import ValidationError
 
+    from tumbuh.cli._app import cli_lang, t
+    from tumbuh.i18n import translate
+
     try:
         settings = Settings() if db is None else Settings(database_url=db)
     except ValidationError as exc:
+        try:
+            lang = cli_lang()
+        except (
+            ValidationError
+        ):  # TUMBUH_LANGUAGE is unreadable with the rest: Indonesian
+            lang = "id"
         for err in exc.errors():
-            typer.echo(f"[unsafe] settings: {err['msg']}")
+            typer.echo(
+                f"[{translate('doctor.level.unsafe', lang)}] "
+                f"{translate('doctor.topic.settings', lang)}: {err['msg']}"
+            )
         raise typer.Exit(1) from None
+    lang = cli_lang()
     findings = check_settings(settings)
     path = settings.sqlite_path
     if path is None or path.exists():
         findings.append(check_database(settings.database_url))
     else:
-        findings.append(Finding("warn", "database", f"{path} does not exist yet"))
+        findings.append(Finding.of("warn", "database", "not_yet", path=path))
     for f in findings:
-        typer.echo(f"[{f.level}] {f.topic}: {f.message}")
+        typer.echo(
+            f"[{t(f'doctor.level.{f.level}')}] {t(f'doctor.topic.{f.topic}')}: "
+            f"{f.text(lang)}"
+        )
     unsafe = sum(f.level == "unsafe" for f in findings)
     if unsafe:
-        typer.echo(f"{unsafe} unsafe setting(s): see docs/deploy.md")
+        typer.echo(t("doctor.unsafe_count", n=unsafe))
         raise typer.Exit(1)
-    typer.echo("no unsafe setting found")
+    typer.echo(t("doctor.all_safe"))

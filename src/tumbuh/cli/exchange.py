@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from tumbuh.cli._app import app, import_app
+from tumbuh.cli._app import app, echo_report, import_app, num, t, tn
 from tumbuh.errors import InvalidInput
 
 export_app = typer.Typer(
@@ -84,9 +84,15 @@ def export_dhis2(
     write = dhis2.write_json if suffix == ".json" else dhis2.write_adx
     n = write(figures, out, m)
     typer.echo(
-        f"{n} data values ({len({f.region_code for f in figures})} kab/kota, period "
-        f"{p.dhis2}) written to {out}; {withheld} cell(s) withheld (fewer than "
-        f"{get_settings().small_cell_threshold} children)"
+        t(
+            "cli.dhis2.written",
+            n=num(n, 0),
+            regions=num(len({f.region_code for f in figures}), 0),
+            period=p.dhis2,
+            out=out,
+            withheld=num(withheld, 0),
+            threshold=get_settings().small_cell_threshold,
+        )
     )
 
 
@@ -108,14 +114,7 @@ def import_dhis2(
             report = dhis2.import_dhis2(session, path=file, mapping=m)
     finally:
         engine.dispose()
-    typer.echo(
-        f"dhis2: read {report.read}, inserted {report.inserted}, updated "
-        f"{report.updated}, unchanged {report.unchanged}, rejected {report.rejected}"
-    )
-    for issue in report.issues[:20]:
-        typer.echo(
-            f"  {issue.file}:{issue.row} [{issue.column}] {issue.code}: {issue.message_en}"
-        )
+    echo_report(report, label="DHIS2")
 
 
 def _date(value: str | None, option: str) -> dt.date | None:
@@ -165,9 +164,14 @@ def export_fhir(
     finally:
         engine.dispose()
     typer.echo(
-        f"{done.children} children, {done.observations} observations in "
-        f"{len(done.files)} bundle(s) in {out} (NIK "
-        f"{'included' if done.with_nik else 'not included: role'}); audited"
+        t(
+            "cli.fhir.written",
+            children=tn("cli.n.children", done.children),
+            observations=num(done.observations, 0),
+            bundles=num(len(done.files), 0),
+            out=out,
+            nik=t("cli.nik.included" if done.with_nik else "cli.nik.not_included"),
+        )
     )
 
 
@@ -199,6 +203,10 @@ def export_eppgbm(
     finally:
         engine.dispose()
     typer.echo(
-        f"{done.rows} measurements written to {out} (NIK "
-        f"{'included' if done.with_nik else 'not included: role'}); audited"
+        t(
+            "cli.eppgbm.written",
+            rows=num(done.rows, 0),
+            out=out,
+            nik=t("cli.nik.included" if done.with_nik else "cli.nik.not_included"),
+        )
     )

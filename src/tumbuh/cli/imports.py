@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from tumbuh.cli._app import import_app
+from tumbuh.cli._app import echo_report, import_app, num, t
 from tumbuh.cli.db import open_database
 from tumbuh.db.session import unit_of_work
 from tumbuh.imports.reporting import write_issues
@@ -60,17 +60,22 @@ def _run(
         try:
             ids = queue_files(kind, files, db or get_settings().database_url)
         except ImportLimitError as exc:
-            typer.echo(f"error: {exc.message_en}", err=True)
+            from tumbuh.cli._app import cli_lang
+
+            message = exc.message_en if cli_lang() == "en" else exc.message_id
+            typer.echo(t("cli.error_plain", message=message), err=True)
             raise typer.Exit(1) from exc
         except OSError as exc:
             name = Path(exc.filename).name if exc.filename else ""
-            typer.echo(f"error: {name}: cannot read file: {exc.strerror}", err=True)
+            typer.echo(
+                t("cli.error_plain", message=t("cli.cannot_read", file=name))
+                + f" ({exc.strerror})",
+                err=True,
+            )
             raise typer.Exit(1) from exc
         for job_id, path in zip(ids, files, strict=True):
-            typer.echo(f"{path.name}: queued as import job {job_id}")
-        typer.echo(
-            "follow: tumbuh jobs list (run now without a server: tumbuh jobs run)"
-        )
+            typer.echo(t("cli.jobs.queued", file=path.name, job=job_id))
+        typer.echo(t("cli.jobs.follow"))
         return
     engine = open_database(db)
     try:
@@ -91,7 +96,7 @@ def _run(
         _print(report)
     if report.extra.get("failed_files"):
         for failed in report.extra["failed_files"]:
-            typer.echo(f"error: {failed['error']}", err=True)
+            typer.echo(t("cli.error_plain", message=failed["error"]), err=True)
         raise typer.Exit(1)
 
 
@@ -102,8 +107,12 @@ def _progress_printer() -> Callable[[int, int | None], None] | None:
         return None
 
     def show(read: int, total: int | None) -> None:
-        of = f" of {total:,}" if total else ""
-        sys.stderr.write(f"\r  read {read:,}{of} rows")
+        text = (
+            t("cli.progress_of", read=num(read, 0), total=num(total, 0))
+            if total
+            else t("cli.progress", read=num(read, 0))
+        )
+        sys.stderr.write(f"\r  {text}")
         if total and read >= total:
             sys.stderr.write("\n")
         sys.stderr.flush()
@@ -112,21 +121,13 @@ def _progress_printer() -> Callable[[int, int | None], None] | None:
 
 
 def _print(report: ImportReport) -> None:
+    echo_report(report, shown=_SHOWN)
     typer.echo(
-        f"{report.kind}: read {report.read}, inserted {report.inserted}, updated "
-        f"{report.updated}, unchanged {report.unchanged}, rejected {report.rejected}, "
-        f"to review {report.extra.get('link_review', 0)}"
+        "  " + t("cli.report.to_review", n=num(report.extra.get("link_review", 0), 0))
     )
     for written, chosen in report.extra.get("region_choices", {}).items():
         # Kabupaten and kota of one name: which one the rows' kecamatan/desa pointed to.
         typer.echo(f"  kab/kota {written!r} → {', '.join(chosen)}")
-    for issue in report.issues[:_SHOWN]:
-        col = f" [{issue.column}]" if issue.column else ""
-        typer.echo(
-            f"  {issue.file}:{issue.row}{col} {issue.severity} {issue.code}: {issue.message_en}"
-        )
-    if len(report.issues) > _SHOWN:
-        typer.echo(f"  ... and {len(report.issues) - _SHOWN} more (--report FILE.csv)")
 
 
 @import_app.command("eppgbm")
@@ -182,4 +183,6 @@ def quarantine(
             n = write_quarantine(session, kind=kind, path=out)
     finally:
         engine.dispose()
-    typer.echo(f"{n} quarantined {kind} rows written to {out}")
+    typer.echo(
+        t("cli.quarantine.written", n=num(n, 0), kind=t(f"cli.kind.{kind}"), out=out)
+    )

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from tumbuh.cli._app import app
+from tumbuh.cli._app import app, cli_lang, num, t
 from tumbuh.config import get_settings
 from tumbuh.db.engine import make_engine
 from tumbuh.db.session import unit_of_work
@@ -77,18 +77,38 @@ def indicators_command(
         typer.echo(json.dumps(report.to_dict(), ensure_ascii=False))
         return
     if xlsx is not None:
-        typer.echo(f"{len(report.items)} items, period {report.period} -> {xlsx}")
+        typer.echo(
+            t(
+                "cli.indicators.written",
+                n=num(len(report.items), 0),
+                period=report.period,
+                path=xlsx,
+            )
+        )
         return
-    typer.echo(f"period {report.period}")
+    from tumbuh.reports.catalogue import by_code
+
+    lang = cli_lang()
+    typer.echo(t("cli.indicators.period", period=report.period))
     for r in report.to_dict()["items"]:
-        value = "-" if r["value"] is None else f"{r['value']:g}"
-        target = "" if r["target"] is None else f"  target {r['target']:g}"
+        try:
+            known = by_code(r["indicator"])
+            name = known.name_en if lang == "en" else known.name_id
+        except KeyError:
+            name = r["indicator"]
+        value = num(r["value"], 2, min_decimals=0)
+        target = (
+            ""
+            if r["target"] is None
+            else "  "
+            + t("cli.indicators.target", target=num(r["target"], 1, min_decimals=0))
+        )
         frac = (
-            f"  ({r['numerator']}/{r['denominator']})"
+            f"  ({num(r['numerator'], 0)}/{num(r['denominator'], 0)})"
             if r["denominator"] is not None
             else ""
         )
+        level = t(f"cli.level.{r['level']}")
         typer.echo(
-            f"{r['level']:<9} {r['region_code']:<14} {r['indicator']:<28} "
-            f"{value}{frac}{target}"
+            f"{level:<10} {r['region_code']:<14} {name[:60]:<60} {value}{frac}{target}"
         )

@@ -13,11 +13,21 @@ from typing import Annotated
 import typer
 from sqlalchemy.orm import Session
 
-from tumbuh.cli._app import app, import_app
+from tumbuh.cli._app import (
+    app,
+    cli_lang,
+    echo_report,
+    echo_table,
+    import_app,
+    num,
+    t,
+    tn,
+)
 from tumbuh.cli.db import open_database
 from tumbuh.config import get_settings
 from tumbuh.db.session import unit_of_work
 from tumbuh.errors import InvalidInput
+from tumbuh.i18n import format_date
 from tumbuh.imports import interventions as importer
 from tumbuh.imports.reporting import write_issues
 from tumbuh.interventions import service
@@ -95,7 +105,18 @@ def _period_json(period: Period, choice: PeriodChoice | None) -> dict[str, objec
 
 
 def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}"
+    return num(value, 1)
+
+
+def _note(choice: PeriodChoice | None) -> None:
+    """The reporting period's note (why this year), in the output language."""
+    if choice is not None and choice.note(cli_lang()):
+        typer.echo(str(choice.note(cli_lang())))
+
+
+def _sector(code: str) -> str:
+    """A sector (Dinkes, DPPKB ...) is a name; one without a name says so."""
+    return code or t("cli.none")
 
 
 @app.command("coverage")
@@ -139,34 +160,60 @@ def coverage_cmd(
         typer.echo(json.dumps(out, ensure_ascii=False))
         return
     p = result.period
+    lang = cli_lang()
     typer.echo(
-        f"coverage {region or 'all regions'} {p.start.year} ({p.start} .. {p.end})"
-    )
-    if choice is not None and choice.note("en"):
-        typer.echo(str(choice.note("en")))
-    typer.echo(
-        f"{'code':<24}{'sector':<13}{'num':>7}{'den':>8}{'cov%':>7}{'target':>8}{'gap':>7}"
-    )
-    for r in result.rows:
-        typer.echo(
-            f"{r.code:<24}{r.sector:<13}{r.numerator:>7}{r.denominator:>8}"
-            f"{_pct(r.coverage_pct):>7}{_pct(r.target_pct):>8}{_pct(r.gap_pts):>7}"
+        t(
+            "cli.coverage.title",
+            region=region or t("cli.all_regions"),
+            year=p.start.year,
+            start=format_date(p.start, lang),
+            end=format_date(p.end, lang),
         )
-    typer.echo("sectors (furthest behind first):")
+    )
+    _note(choice)
+    echo_table(
+        [("cli.col.intervention", -40), ("cli.col.sector", -12), ("cli.col.numerator", 7),
+         ("cli.col.denominator", 7), ("cli.col.coverage_pct", 6), ("cli.col.target_pct", 6),
+         ("cli.col.gap_pts", 6)],
+        [
+            (
+                (r.name_en if lang == "en" else r.name_id)[:40], _sector(r.sector),
+                num(r.numerator, 0), num(r.denominator, 0), _pct(r.coverage_pct),
+                _pct(r.target_pct), _pct(r.gap_pts),
+            )
+            for r in result.rows
+        ],
+    )  # fmt: skip
+    typer.echo(t("cli.coverage.sectors"))
     for s in result.sectors:
         typer.echo(
-            f"  {s.sector:<13} below target {s.below_target}/{s.with_target}, "
-            f"mean gap {_pct(s.mean_gap_pts)} pts"
+            "  "
+            + t(
+                "cli.coverage.sector",
+                sector=_sector(s.sector),
+                below=s.below_target,
+                of=s.with_target,
+                gap=_pct(s.mean_gap_pts),
+            )
         )
     typer.echo(
-        f"families at risk: {conv.krs_families}, with the full package: {conv.full_package}"
+        t(
+            "cli.coverage.convergence",
+            krs=num(conv.krs_families, 0),
+            full=num(conv.full_package, 0),
+        )
     )
     if areas is not None:
-        typer.echo(f"by {by}:")
+        names = {
+            r.code: (r.name_en if lang == "en" else r.name_id) for r in result.rows
+        }
+        typer.echo(t("cli.coverage.by", level=t(f"cli.level.{by}")))
         for a in areas.to_dict(orient="records"):
             typer.echo(
-                f"  {a['area_code'] or '(no desa)':<16}{a['code']:<24}"
-                f"{a['numerator']:>6}/{a['denominator']:<6}{_pct(a['coverage_pct']):>7}"
+                f"  {a['area_code'] or t('cli.no_desa'):<16}"
+                f"{names.get(a['code'], a['code'])[:40]:<41}"
+                f"{num(a['numerator'], 0):>6}/{num(a['denominator'], 0):<6}"
+                f"{_pct(a['coverage_pct']):>7}"
             )
 
 
@@ -201,17 +248,35 @@ def gaps_cmd(
         typer.echo(json.dumps(out, ensure_ascii=False, default=str))
         return
     typer.echo(
-        f"gaps {region} {period.start.year}: {conv.krs_families} families at risk, "
-        f"{conv.full_package} with the full package"
+        t(
+            "cli.gaps.title",
+            region=region,
+            year=period.start.year,
+            families=tn("cli.n.families", conv.krs_families),
+            full=num(conv.full_package, 0),
+        )
     )
-    if choice is not None and choice.note("en"):
-        typer.echo(str(choice.note("en")))
+    _note(choice)
+    lang = cli_lang()
+    name_col = "name_en" if lang == "en" else "name_id"
     for sector, g in conv.missing.groupby("sector"):
-        typer.echo(f"{sector}: {len(g)} missing, {g['family_id'].nunique()} families")
+        typer.echo(
+            t(
+                "cli.gaps.sector",
+                sector=_sector(str(sector)),
+                missing=num(len(g), 0),
+                families=tn("cli.n.families", int(g["family_id"].nunique())),
+            )
+        )
+        names = (
+            dict(zip(g["code"], g[name_col], strict=False))
+            if name_col in g.columns
+            else {}
+        )
         for code, n in g.groupby("code").size().items():
-            typer.echo(f"  {code}: {n}")
+            typer.echo(f"  {names.get(code, code)}: {num(int(n), 0)}")
     if xlsx is not None:
-        typer.echo(f"written: {xlsx}")
+        typer.echo(t("cli.written", path=xlsx))
 
 
 @import_app.command("interventions")
@@ -235,21 +300,10 @@ def import_interventions(
     if as_json:
         typer.echo(result.to_json())
     else:
-        typer.echo(
-            f"interventions: read {result.read}, inserted {result.inserted}, updated "
-            f"{result.updated}, unchanged {result.unchanged}, rejected {result.rejected}"
-        )
-        for issue in result.issues[:20]:
-            col = f" [{issue.column}]" if issue.column else ""
-            typer.echo(
-                f"  {issue.file}:{issue.row}{col} {issue.severity} {issue.code}: "
-                f"{issue.message_en}"
-            )
-        if len(result.issues) > 20:
-            typer.echo(f"  ... and {len(result.issues) - 20} more (--report FILE.csv)")
+        echo_report(result)
     if result.extra.get("failed_files"):
         for failed in result.extra["failed_files"]:
-            typer.echo(f"error: {failed['error']}", err=True)
+            typer.echo(t("cli.error_plain", message=failed["error"]), err=True)
         raise typer.Exit(1)
 
 
@@ -285,7 +339,9 @@ def actions_add(
         # The baseline is the coverage of the latest complete year (docs/periods.md).
         year, _ = resolve_year(session, None, region=region, sources=COVERAGE_SOURCES)
         action = service.create_action(session, data, year=year)
-        typer.echo(f"action {action.id} added (baseline {_pct(action.baseline_pct)}%)")
+        typer.echo(
+            t("cli.actions.added", id=action.id, baseline=_pct(action.baseline_pct))
+        )
 
 
 @actions_app.command("list")
@@ -299,18 +355,37 @@ def actions_list(region: Region = None, as_json: Json = False, db: Db = None) ->
             json.dumps([r.model_dump(mode="json") for r in rows], ensure_ascii=False)
         )
         return
+    lang = cli_lang()
     for r in rows:
-        mark = "OVERDUE " if r.overdue else ""
+        mark = t("act.overdue").upper() + " " if r.overdue else ""
         move = (
-            f" {r.indicator_code} {_pct(r.baseline_pct)}% -> {_pct(r.current_pct)}% "
-            f"({'+' if (r.movement_pts or 0) >= 0 else ''}{_pct(r.movement_pts)} pts)"
+            " "
+            + t(
+                "cli.actions.movement",
+                indicator=_kind_name(r.indicator_code, lang),
+                baseline=_pct(r.baseline_pct),
+                current=_pct(r.current_pct),
+                movement=num(r.movement_pts, 1, signed=True),
+            )
             if r.indicator_code
             else ""
         )
         typer.echo(
-            f"{mark}#{r.id} [{r.status}] due {r.due_on} {r.owner} {r.region_code}: "
-            f"{r.title}{move}"
+            f"{mark}#{r.id} [{t(f'act.status.{r.status}')}] "
+            + t("cli.actions.due", date=format_date(r.due_on, lang))
+            + f" {r.owner} {r.region_code}: {r.title}{move}"
         )
+
+
+def _kind_name(code: str | None, lang: str) -> str:
+    """An intervention kind's name in ``lang`` (the code when the catalogue lacks it)."""
+    if not code:
+        return "-"
+    with _session(None) as session:
+        kind = next((k for k in service.list_kinds(session) if k.code == code), None)
+    if kind is None:
+        return code
+    return str(kind.name_en if lang == "en" else kind.name_id)
 
 
 @actions_app.command("set")
@@ -331,7 +406,10 @@ def actions_set(
             action_id,
             ActionUpdate(status=status, due_on=_date(due) if due else None, note=note),
         )
-        typer.echo(f"action {action.id}: {action.status}, due {action.due_on}")
+        typer.echo(
+            f"#{action.id}: {t(f'act.status.{action.status}')}, "
+            + t("cli.actions.due", date=format_date(action.due_on, cli_lang()))
+        )
 
 
 def _date(text: str) -> dt.date:
@@ -353,12 +431,20 @@ def catalogue_cmd(as_json: Json = False, db: Db = None) -> None:
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False))
         return
+    lang = cli_lang()
     for r in rows:
-        target = "NOT FOUND" if r["target_pct"] is None else f"{r['target_pct']:g}%"
-        flag = "" if r["active"] else " (inactive)"
+        target = (
+            t("cli.catalogue.no_target")
+            if r["target_pct"] is None
+            else num(r["target_pct"], 1) + " %"
+        )
+        flag = "" if r["active"] else f" ({t('cli.catalogue.inactive')})"
+        name = str(r["name_en"] if lang == "en" else r["name_id"])
+        kind = t(f"iv.kindof.{r['kind']}")
+        group = t(f"target.{r['target_group']}")
         typer.echo(
-            f"{r['code']:<24}{r['kind']:<10}{r['sector']:<13}{r['target_group']:<24}"
-            f"{target:>10}{flag}  {r['name_en']}"
+            f"{name[:48]:<49}{kind:<10}{_sector(r['sector']):<13}"
+            f"{group:<28}{target:>14}{flag}"
         )
 
 
@@ -374,7 +460,7 @@ def catalogue_load(
     with _session(db) as session:
         service.ensure_catalogue(session)
         n = service.load_catalogue(session, path=path, overwrite=overwrite)
-    typer.echo(f"catalogue: {n} kinds added or changed")
+    typer.echo(t("cli.catalogue.loaded", n=num(n, 0)))
 
 
 @kinds_app.command("set")
@@ -406,7 +492,7 @@ def catalogue_set(
     data = KindUpdate.model_validate({k: v for k, v in fields.items() if v is not None})
     with _session(db) as session:
         kind = service.update_kind(session, code, data)
-        typer.echo(f"{kind.code}: updated")
+        typer.echo(t("cli.catalogue.updated", code=kind.code))
 
 
 @kinds_app.command("record")
@@ -430,7 +516,15 @@ def record_cmd(
     )
     with _session(db) as session:
         rec = service.record(session, data)
-        typer.echo(f"record {rec.id}: {rec.kind_code} {rec.status} on {rec.given_on}")
+        typer.echo(
+            t(
+                "cli.record.saved",
+                id=rec.id,
+                kind=_kind_name(rec.kind_code, cli_lang()),
+                status=t(f"iv.state.{rec.status}"),
+                date=format_date(rec.given_on, cli_lang()),
+            )
+        )
 
 
 @kinds_app.command("synthetic")
@@ -443,7 +537,7 @@ def synthetic_cmd(
     """Generate synthetic records for the register in the database (demo province)."""
     with _session(db) as session:
         n = record_synthetic(session, period=_period(year), seed=seed, region=region)
-    typer.echo(f"synthetic interventions recorded: {n}")
+    typer.echo(t("cli.synthetic.recorded", n=num(n, 0)))
 
 
 @kinds_app.command("outcomes")
@@ -465,19 +559,25 @@ def outcomes_cmd(
     if as_json:
         typer.echo(json.dumps([r.to_dict() for r in rows], ensure_ascii=False))
         return
-    typer.echo(
-        "observational: children who miss a service differ in other ways too; "
-        "not the effect of the package"
-    )
+    typer.echo(t("cli.outcomes.observational"))
     for r in rows:
         rr = (
-            f"RR {r.rr:.2f} ({r.rr_ci_low:.2f}-{r.rr_ci_high:.2f})"
+            f"RR {num(r.rr, 2)} ({num(r.rr_ci_low, 2)}–{num(r.rr_ci_high, 2)})"
             if r.rr is not None and r.rr_ci_low is not None and r.rr_ci_high is not None
             else "RR -"
         )
         typer.echo(
             f"{r.year} {r.region_code:6s} {r.region_name[:30]:30s} "
-            f"full {r.new_cases_full}/{r.at_risk_full} ({_pct(r.rate_full_pct)}) "
-            f"missing {r.new_cases_missing}/{r.at_risk_missing} "
-            f"({_pct(r.rate_missing_pct)}) {rr}"
+            + t(
+                "cli.outcomes.row",
+                full_new=num(r.new_cases_full, 0),
+                full_at_risk=num(r.at_risk_full, 0),
+                full_rate=_pct(r.rate_full_pct),
+                missing_new=num(r.new_cases_missing, 0),
+                missing_at_risk=num(r.at_risk_missing, 0),
+                missing_rate=_pct(r.rate_missing_pct),
+            )
+            + f" {rr}"
         )
+    if not rows:
+        typer.echo(t("cli.none_found"))

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tumbuh.cli._app import app
+from tumbuh.cli._app import app, cli_lang, num, t, tn
 
 jobs_app = typer.Typer(
     help="Import jobs: list the queue, show one job, run the queued jobs now.",
@@ -78,26 +78,40 @@ def _row(job: Any) -> dict[str, Any]:
         "updated": job.updated,
         "rejected": job.rejected,
         "error_code": job.error_code,
-        "message": job.message_en,
+        "message": _message(job),
         "created_at": job.created_at.isoformat() if job.created_at else None,
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
     }
 
 
+def _message(job: Any) -> str | None:
+    """The job's message in the output language (`tumbuh --lang`)."""
+    from tumbuh.imports.jobs import job_message
+
+    return job_message(job, cli_lang())
+
+
 def _progress(row: dict[str, Any]) -> str:
     total = row["rows_total"]
     if row["status"] == "running" and total:
-        return (
-            f"{row['rows_read']:,} of {total:,} rows ({row['rows_read'] / total:.0%})"
+        return t(
+            "cli.jobs.progress_of",
+            read=num(row["rows_read"], 0),
+            total=num(total, 0),
+            pct=num(100 * row["rows_read"] / total, 0),
         )
-    return f"{row['rows_read']:,} rows"
+    return t("cli.progress", read=num(row["rows_read"], 0))
 
 
 def _line(row: dict[str, Any]) -> str:
-    text = (
-        f"{row['id']:>5}  {row['status']:<8} {row['kind']:<10} {row['file']}: "
-        f"{_progress(row)}, inserted {row['inserted']:,}, updated {row['updated']:,}, "
-        f"rejected {row['rejected']:,}"
+    status = t(f"cli.jobs.status.{row['status']}")
+    kind = t(f"cli.kind.{row['kind']}")
+    text = f"{row['id']:>5}  {status:<10} {kind:<10} {row['file']}: " + t(
+        "cli.jobs.counts",
+        progress=_progress(row),
+        inserted=num(row["inserted"], 0),
+        updated=num(row["updated"], 0),
+        rejected=num(row["rejected"], 0),
     )
     if row["message"]:
         text += f" — {row['message']}"
@@ -125,7 +139,7 @@ def list_jobs(
         typer.echo(json.dumps(rows, ensure_ascii=False))
         return
     if not rows:
-        typer.echo("no import jobs")
+        typer.echo(t("cli.jobs.none"))
     for row in rows:
         typer.echo(_line(row))
 
@@ -146,7 +160,10 @@ def show_job(
         with unit_of_work(engine) as session:
             job = jobs.get(session, job_id)
             if job is None:
-                typer.echo(f"error: no import job {job_id}", err=True)
+                typer.echo(
+                    t("cli.error_plain", message=t("cli.jobs.unknown", id=job_id)),
+                    err=True,
+                )
                 raise typer.Exit(1)
             row = _row(job) | {"waiting_before": jobs.waiting_before(session, job)}
             issues = (job.report or {}).get("issues", [])
@@ -157,12 +174,18 @@ def show_job(
         return
     typer.echo(_line(row))
     if row["status"] == "queued":
-        typer.echo(f"  {row['waiting_before']} job(s) before it")
+        typer.echo("  " + tn("cli.jobs.before_n", int(row["waiting_before"])))
+    en = cli_lang() == "en"
     for issue in issues[:20]:
-        col = f" [{issue.get('column')}]" if issue.get("column") else ""
-        typer.echo(
-            f"  row {issue.get('row')}{col} {issue.get('code')}: {issue.get('message_en')}"
+        where = t(
+            "cli.issue.where",
+            file=issue.get("file") or row["file"],
+            row=issue.get("row"),
         )
+        if issue.get("column"):
+            where = t("cli.issue.where_column", where=where, column=issue["column"])
+        text = issue.get("message_en" if en else "message_id")
+        typer.echo(f"  {where}: {text}")
 
 
 @jobs_app.command("run")
@@ -181,16 +204,23 @@ def run_jobs(db: Db = None) -> None:
     try:
         stale = jobs.fail_stale(engine)
         if stale:
-            typer.echo(f"{stale} interrupted job(s) marked failed")
+            typer.echo(t("cli.jobs.stale", n=stale))
         while (job_id := jobs.claim_next(engine)) is not None:
-            typer.echo(f"job {job_id}: running", err=True)
+            typer.echo(
+                t("cli.jobs.job", id=job_id, status=t("cli.jobs.status.running")),
+                err=True,
+            )
             status = jobs.run_job(engine, job_id, limits=limits)
             with unit_of_work(engine) as session:
                 job = jobs.get(session, job_id)
-                typer.echo(_line(_row(job)) if job else f"job {job_id}: {status}")
+                typer.echo(
+                    _line(_row(job))
+                    if job
+                    else t("cli.jobs.job", id=job_id, status=status)
+                )
             done += 1
     finally:
         engine.dispose()
     if not done:
-        typer.echo("no queued import jobs")
+        typer.echo(t("cli.jobs.none_queued"))
     sys.stdout.flush()

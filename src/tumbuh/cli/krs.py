@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
 import pandas as pd
 import typer
 
-from tumbuh.cli._app import app
+from tumbuh.cli._app import app, cli_lang, num, t, tn
 from tumbuh.errors import ImportFileError, InvalidInput
 from tumbuh.risk.config import JMP_IMPROVED_WATER, KrsRules
 from tumbuh.risk.krs import OUTPUT_COLUMNS, classify_family_table, factor_names
 
 _ROW = "__row__"
 _MAX_ISSUES_SHOWN = 20
+# One entry of the table's ``issues`` column: "column: teks / text 'cell'" (both languages,
+# the file's contract); the command line shows the part in the output language.
+_ISSUE = re.compile(r"^(?P<column>[^:]+): (?P<id>.*?) / (?P<en>.*?) (?P<cell>'.*')$")
+
+
+def _issue_text(text: str, lang: str) -> str:
+    """The entries of one ``issues`` cell in ``lang`` (an entry of another shape as it is)."""
+    out = []
+    for part in text.split(" | "):
+        match = _ISSUE.match(part)
+        out.append(
+            f"{match['column']}: {match[lang]} {match['cell']}" if match else part
+        )
+    return " | ".join(out)
 
 
 def _read(path: Path) -> pd.DataFrame:
@@ -142,7 +157,7 @@ def krs(
     stale = [c for c in frame.columns if str(c).strip().lower() in OUTPUT_COLUMNS]
     if stale:
         typer.echo(
-            f"replacing the columns already in {input_path.name}: {', '.join(stale)}"
+            t("cli.krs.replacing", file=input_path.name, columns=", ".join(stale))
         )
     try:
         result = classify_family_table(frame, rules)
@@ -153,21 +168,35 @@ def krs(
     is_target = result["target_family"] == "y"
     is_krs = result["krs"] == "y"
     typer.echo(
-        f"{len(result)} families, {int(is_target.sum())} target families, "
-        f"{int(is_krs.sum())} KRS -> {output}"
+        t(
+            "cli.krs.summary",
+            families=tn("cli.n.families", len(result)),
+            target=num(int(is_target.sum()), 0),
+            krs=num(int(is_krs.sum()), 0),
+            output=output,
+        )
     )
     factors = result.loc[is_krs, "risk_factors"].str.split(";").explode()
     counts = factors.value_counts()
     for name in factor_names(rules):
-        typer.echo(f"  {name}: {int(counts.get(name, 0))}")
+        typer.echo(
+            f"  {t(f'cli.krs.factor.{name}')}: {num(int(counts.get(name, 0)), 0)}"
+        )
     incomplete = int((result["missing_inputs"] != "").sum())
-    typer.echo(f"  families with missing inputs: {incomplete}")
+    typer.echo(f"  {t('cli.krs.missing_inputs', n=num(incomplete, 0))}")
     bad = result["issues"] != ""
     if bad.any():
-        typer.echo(
-            f"{int(bad.sum())} rows with invalid cells (kept; see the 'issues' column):"
-        )
+        typer.echo(tn("cli.krs.invalid_rows_n", int(bad.sum())))
+        lang = cli_lang()
         for row, text in list(
             zip(rows[bad.to_numpy()], result.loc[bad, "issues"], strict=True)
         )[:_MAX_ISSUES_SHOWN]:
-            typer.echo(f"  {input_path.name} row {row}: {text}")
+            typer.echo(
+                "  "
+                + t(
+                    "cli.file_row",
+                    file=input_path.name,
+                    row=row,
+                    text=_issue_text(str(text), lang),
+                )
+            )

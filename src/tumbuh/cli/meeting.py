@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from tumbuh.cli._app import app
+from tumbuh.cli._app import app, cli_lang, num, t
 
 meeting_app = typer.Typer(help="Coordination meetings and the actions agreed at them.")
 app.add_typer(meeting_app, name="meeting")
@@ -24,7 +24,11 @@ def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text.strip())
     except ValueError as exc:
-        raise InvalidInput(f"{text!r} is not a date like 2025-11-18") from exc
+        raise InvalidInput(
+            f"{text!r} is not a date like 2025-11-18",
+            key="error.not_a_date",
+            values={"text": text},
+        ) from exc
 
 
 @meeting_app.command("create")
@@ -50,7 +54,7 @@ def create_command(
             mid = meeting.id
     finally:
         engine.dispose()
-    typer.echo(f"meeting {mid}: {region} {date} {title}")
+    typer.echo(t("cli.meeting.created", id=mid, region=region, date=date, title=title))
 
 
 @meeting_app.command("action")
@@ -116,20 +120,45 @@ def list_command(
     """Meetings (latest first) with their actions."""
     from tumbuh.cli.db import open_database
     from tumbuh.db.session import unit_of_work
+    from tumbuh.i18n import format_date
     from tumbuh.interventions import service
+    from tumbuh.reports.catalogue import by_code
+
+    lang = cli_lang()
+
+    def indicator(code: str | None) -> str:
+        if not code:
+            return "-"
+        try:
+            known = by_code(code)
+        except KeyError:
+            return code
+        return known.name_en if lang == "en" else known.name_id
 
     engine = open_database(db)
     try:
         with unit_of_work(engine) as session:
-            for m in service.list_meetings(session, region=region):
-                typer.echo(f"{m.id}  {m.held_on}  {m.region_code}  {m.title}")
+            meetings = service.list_meetings(session, region=region)
+            for m in meetings:
+                held = format_date(m.held_on, lang)
+                typer.echo(f"{m.id}  {held}  {m.region_code}  {m.title}")
                 pairs = service.meeting_actions_in(session, region=m.region_code[:2])
                 for a, owner in pairs:
                     if owner.id == m.id:
                         typer.echo(
-                            f"    - {a.owner}: {a.title} ({a.region_code}, "
-                            f"{a.indicator or '-'} {a.baseline_value} "
-                            f"[{a.baseline_period}] -> {a.target_value}, due {a.due_on})"
+                            f"    - {a.owner}: {a.title} ("
+                            + t(
+                                "cli.meeting.action",
+                                region=a.region_code,
+                                indicator=indicator(a.indicator),
+                                baseline=num(a.baseline_value, 1),
+                                period=a.baseline_period or "-",
+                                target=num(a.target_value, 1),
+                                due=format_date(a.due_on, lang),
+                            )
+                            + ")"
                         )
+            if not meetings:
+                typer.echo(t("cli.meeting.none"))
     finally:
         engine.dispose()

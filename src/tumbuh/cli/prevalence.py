@@ -402,14 +402,26 @@ def prevalence_command(
             typer.echo(f"note: {note}", err=True)
         write_table(result_table(result), output, format=fmt)
     except TumbuhError as exc:
-        typer.echo(f"error [{exc.code}]: {exc.message}", err=True)
+        from tumbuh.cli import error_line
+
+        typer.echo(error_line(exc), err=True)
         raise typer.Exit(1) from None
+    from tumbuh.cli._app import num, t
+
     all_row = result.row("All")
     typer.echo(
-        f"{output}: {len(result.groups)} groups, {result.n_used} of {survey.n_read} "
-        f"rows used ({result.method} estimator); stunting {all_row['HA_2_r']:.1f} %, "
-        f"wasting {all_row['WH_2_r']:.1f} %, underweight {all_row['WA_2_r']:.1f} %, "
-        f"overweight {all_row['WH2_r']:.1f} %",
+        t(
+            "cli.prevalence.done",
+            output=output,
+            groups=num(len(result.groups), 0),
+            used=num(result.n_used, 0),
+            read=num(survey.n_read, 0),
+            method=t(f"cli.prevalence.method.{result.method}"),
+            stunting=num(all_row["HA_2_r"], 1),
+            wasting=num(all_row["WH_2_r"], 1),
+            underweight=num(all_row["WA_2_r"], 1),
+            overweight=num(all_row["WH2_r"], 1),
+        ),
         err=True,
     )
 
@@ -420,15 +432,17 @@ def _label_and_column(item: str) -> tuple[str, str]:
 
 
 def _report_issues(survey: SurveyInput) -> None:
+    from tumbuh.cli._app import cli_lang, num, t, tn
+
     issues = survey.issues
     if not issues:
         return
+    en = cli_lang() == "en"
     for issue in issues[:_SHOWN_ISSUES]:
-        typer.echo(f"row {issue.row}: {issue.message_en}", err=True)
+        text = issue.message_en if en else issue.message_id
+        typer.echo(t("cli.row", row=issue.row, text=text), err=True)
     if len(issues) > _SHOWN_ISSUES:
-        typer.echo(f"... and {len(issues) - _SHOWN_ISSUES} more problems", err=True)
+        more = num(len(issues) - _SHOWN_ISSUES, 0)
+        typer.echo(t("cli.report.more", n=more), err=True)
     n_bad = len({i.row for i in issues})
-    typer.echo(
-        f"{n_bad} rows with invalid values were left out of the prevalence computation",
-        err=True,
-    )
+    typer.echo(tn("cli.prevalence.left_out_n", n_bad), err=True)

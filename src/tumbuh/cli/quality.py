@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from tumbuh.cli._app import app
+from tumbuh.cli._app import app, cli_lang, echo_table, num, t
 from tumbuh.config import get_settings
 from tumbuh.db.engine import make_engine
 from tumbuh.db.session import unit_of_work
@@ -46,12 +46,14 @@ def quality(
             items = routine.quality_report(session, level=level, period=period)
         engine.dispose()
     except TumbuhError as exc:
-        typer.echo(f"error [{exc.code}]: {exc.message}", err=True)
+        from tumbuh.cli import error_line
+
+        typer.echo(error_line(exc), err=True)
         raise typer.Exit(1) from None
     if json_out:
         typer.echo(json.dumps(items, ensure_ascii=False))
         return
-    lang = get_settings().language
+    lang = cli_lang()
     # Groups with too few rows (band "insufficient", no score) come after every score.
     shown = sorted(
         items,
@@ -59,15 +61,17 @@ def quality(
     )
     if worst is not None:
         shown = shown[:worst]
-    header = f"{'code':<14} {'name':<28} {'period':<8} {'rows':>6} {'score':>6} band"
-    typer.echo(header)
-    typer.echo("-" * len(header))
-    for i in shown:
+    columns = [
+        ("cli.col.code", -14), ("cli.col.name", -28), ("cli.col.period", -8),
+        ("cli.col.rows", 6), ("cli.col.score", 6), ("cli.col.band", -4),
+    ]  # fmt: skip
+    for n, i in enumerate(shown):
         band = i["band_id"] if lang == "id" else i["band_en"]
-        score = "-" if i["score"] is None else f"{i['score']:.1f}"
-        typer.echo(
-            f"{i['code']:<14} {str(i['name'])[:28]:<28} {i['period']:<8} "
-            f"{i['n_rows']:>6} {score:>6} {band}"
-        )
+        period = t("cli.period.all") if i["period"] == "all" else i["period"]
+        row = (
+            i["code"], str(i["name"])[:28], period, num(i["n_rows"], 0),
+            num(i["score"], 1), band,
+        )  # fmt: skip
+        echo_table(columns, [row], header=n == 0)
         for reason in i["reasons_id"] if lang == "id" else i["reasons_en"]:
             typer.echo(f"    - {reason}")

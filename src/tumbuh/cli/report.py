@@ -24,7 +24,13 @@ def rakor_command(
         str | None,
         typer.Option("--period", help="2025 (default: the latest complete year)."),
     ] = None,
-    lang: Annotated[str, typer.Option("--lang", help="id or en.")] = "id",
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            help="id or en (default: `tumbuh --lang`, else settings.language).",
+        ),
+    ] = None,
     audience: Annotated[
         str,
         typer.Option(
@@ -44,15 +50,15 @@ def rakor_command(
     """Write rakor-CODE-P.pdf, .pptx and .xlsx for a province or kab/kota."""
     from tumbuh.accounts import service as accounts
     from tumbuh.accounts.roles import policy
+    from tumbuh.cli._app import cli_lang, num, t
     from tumbuh.cli.db import open_database
     from tumbuh.config import get_settings
     from tumbuh.db.session import unit_of_work
-    from tumbuh.errors import Forbidden, InvalidInput
+    from tumbuh.errors import Forbidden
     from tumbuh.reports.rakor.build import build_pack
     from tumbuh.reports.rakor.render import write_pack
 
-    if lang not in ("id", "en"):
-        raise InvalidInput(f"--lang must be id or en, not {lang!r}")
+    lang = cli_lang(lang)
     started, cpu = time.perf_counter(), _cpu()
     steps: list[tuple[str, float, float]] = []
 
@@ -90,17 +96,21 @@ def rakor_command(
         engine.dispose()
     step("files")
     for path in write_pack(pack, out):
-        typer.echo(f"written: {path}")
+        typer.echo(t("cli.written", path=path))
     step("end")
     by_step = ", ".join(
-        f"{a[0]} {b[1] - a[1]:.1f}/{b[2] - a[2]:.1f}"
+        f"{a[0]} {num(b[1] - a[1], 1)}/{num(b[2] - a[2], 1)}"
         for a, b in zip(steps, steps[1:], strict=False)
     )
-    typer.echo(f"seconds by step (wall/CPU): {by_step}")
+    typer.echo(t("cli.rakor.steps", steps=by_step))
     typer.echo(
-        f"{len(pack.sections)} sections, period {pack.period}; "
-        f"{time.perf_counter() - started:.1f} s wall, "
-        f"{_cpu() - cpu:.1f} s CPU"
+        t(
+            "cli.rakor.done",
+            sections=len(pack.sections),
+            period=pack.period,
+            wall=num(time.perf_counter() - started, 1),
+            cpu=num(_cpu() - cpu, 1),
+        )
     )
 
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tumbuh.cli._app import app, risk_app
+from tumbuh.cli._app import app, cli_lang, echo_table, num, risk_app, t, tn
 from tumbuh.errors import InvalidInput
 
 DbOption = Annotated[
@@ -102,30 +102,44 @@ def evaluate_cmd(
         typer.echo(json.dumps(m, indent=2))
         return
     typer.echo(
-        f"held-out year {m['year']}: {m['families']} families, {m['new_cases']} new cases "
-        f"(trained on {m['trained_on']}, calibrated on {m['calibrated_on']})"
+        t(
+            "cli.risk.held_out",
+            year=m["year"],
+            families=tn("cli.n.families", int(m["families"])),
+            cases=num(m["new_cases"], 0),
+            trained=m["trained_on"],
+            calibrated=m["calibrated_on"],
+        )
     )
-    typer.echo(f"{'':28}{'model':>10}{'KRS rule':>10}")
-    for label, key in (
-        ("AUC", "auc"),
-        ("average precision", "average_precision"),
-        ("cases found by top 10 %", "capture_top10"),
-        ("cases found by top 20 %", "capture_top20"),
-    ):
-        typer.echo(f"{label:28}{m[key]:>10.3f}{m['baseline_' + key]:>10.3f}")
+    echo_table(
+        [("cli.risk.col.measure", -32), ("cli.risk.col.model", 10),
+         ("cli.risk.col.krs_rule", 10)],
+        [
+            (t(f"cli.risk.{key}"), num(m[key], 3), num(m["baseline_" + key], 3))
+            for key in ("auc", "average_precision", "capture_top10", "capture_top20")
+        ],
+    )  # fmt: skip
     typer.echo(
-        f"KRS families: {100 * m['krs_share']:.1f} % of families, "
-        f"{100 * m['krs_capture']:.1f} % of the new cases"
+        t(
+            "cli.risk.krs_share",
+            share=num(100 * m["krs_share"], 1),
+            capture=num(100 * m["krs_capture"], 1),
+        )
     )
-    typer.echo("calibration per decile (predicted vs observed new-case rate, %):")
+    typer.echo(t("cli.risk.calibration"))
     for r in m["calibration"]:
         typer.echo(
-            f"  {r['decile']:>2}: {100 * r['predicted']:5.1f} vs {100 * r['observed']:5.1f}"
-            f"  ({r['families']} families)"
+            f"  {r['decile']:>2}: {num(100 * r['predicted'], 1):>5} / "
+            f"{num(100 * r['observed'], 1):>5}  "
+            f"({tn('cli.n.families', int(r['families']))})"
         )
     typer.echo(
-        f"largest gap: {100 * m['calibration_max_gap']:.1f} points "
-        f"(trend {m['trend_per_year']:+.3f} per year, {m['calibration_method']})"
+        t(
+            "cli.risk.largest_gap",
+            gap=num(100 * m["calibration_max_gap"], 1),
+            trend=num(m["trend_per_year"], 3, signed=True),
+            method=m["calibration_method"],
+        )
     )
 
 
@@ -157,15 +171,17 @@ def score_cmd(
     finally:
         engine.dispose()
     if table.empty:
-        typer.echo(
-            "no family has a pregnancy or a not-stunted child under 2: nothing scored"
-        )
+        typer.echo(t("cli.risk.nothing_scored"))
         return
+    top = table["risk"].head(max(1, len(table) // 5)).sum() / table["risk"].sum()
     typer.echo(
-        f"{len(table)} families scored for {int(table['year'].iloc[0])}: "
-        f"{table['risk'].sum():.1f} new cases expected; "
-        f"top 20 % of families carry "
-        f"{table['risk'].head(max(1, len(table) // 5)).sum() / table['risk'].sum():.0%} of them"
+        t(
+            "cli.risk.scored",
+            families=tn("cli.n.families", len(table)),
+            year=int(table["year"].iloc[0]),
+            expected=num(table["risk"].sum(), 1),
+            top=num(100 * top, 0),
+        )
     )
     if out is not None:
         cols = [
@@ -192,7 +208,7 @@ def score_cmd(
             guard_frame(frame).to_csv(out, index=False)
         else:
             raise InvalidInput(f"--out: write .csv or .xlsx (got {out.name})")
-        typer.echo(f"scores -> {out}")
+        typer.echo(t("cli.written", path=out))
 
 
 @app.command("visits")
@@ -223,31 +239,51 @@ def visits_cmd(
         ),
     ] = "desa",
 ) -> None:
-    """Families of a desa ranked by risk, with reasons and the next action (Bahasa Indonesia).
+    """Families of a desa ranked by risk, with reasons and the next action (`tumbuh --lang`).
 
     Contains personal data: an admin tool; the web app checks the user's desa first."""
+    import datetime as dt
+
     from tumbuh.db.session import unit_of_work
+    from tumbuh.i18n import format_date
     from tumbuh.risk.visits import visit_list as build
     from tumbuh.risk.visits import write_pdf, write_xlsx
 
+    lang = cli_lang()
     engine = _engine(db)
     try:
         with unit_of_work(engine) as session:
-            vl = build(session, desa_code=desa, year=year, limit=limit, tpk=tpk)
+            vl = build(
+                session, desa_code=desa, year=year, limit=limit, tpk=tpk, lang=lang
+            )
     finally:
         engine.dispose()
+    krs_date = dt.date(int(vl.krs_period or vl.year - 1), 12, 31)
     typer.echo(
-        f"{vl.title} ({vl.kecamatan_name}, {vl.kabkota_name}), tahun {vl.year}; "
-        f"KRS per 31-12-{vl.krs_period}"
+        t(
+            "cli.visits.title",
+            title=vl.title,
+            kecamatan=vl.kecamatan_name,
+            kabkota=vl.kabkota_name,
+            year=vl.year,
+            date=format_date(krs_date, lang),
+        )
     )
+    signs = t("cli.visits.signals")
     for team, rows in vl.teams():
         if vl.tpk_by != "desa":
-            typer.echo(f"== {team}: {len(rows)} keluarga")
+            typer.echo(
+                t(
+                    "cli.visits.team",
+                    team=team,
+                    families=tn("cli.n.families", len(rows)),
+                )
+            )
         for rec in rows.head(20 if pdf or xlsx else len(rows)).to_dict("records"):
             typer.echo(
-                f"{rec['rank']:>4}. {rec['risk_pct']:5.1f} %  {rec['no_kk']}  "
+                f"{rec['rank']:>4}. {num(rec['risk_pct'], 1):>5} %  {rec['no_kk']}  "
                 f"{rec['head_name']} / {rec['mother_name']}: {rec['reasons']}"
-                + (f" [tanda: {rec['signals']}]" if rec["signals"] else "")
+                + (f" [{signs}: {rec['signals']}]" if rec["signals"] else "")
                 + f" -> {rec['action']}"
             )
     if pdf is not None:
@@ -285,18 +321,17 @@ def forecast_cmd(
     if as_json:
         typer.echo(json.dumps(json.loads(table.to_json(orient="records")), indent=2))
         return
-    typer.echo(
-        f"{'code':<14}{'name':<28}{'expected new':>13}{'95 % range':>16}"
-        f"{'stunted now':>12}{'measured':>10}{'prev %':>8}"
-    )
-    for r in table.to_dict("records"):
-        prev = (
-            ""
-            if r["current_prevalence_pct"] != r["current_prevalence_pct"]
-            else (f"{r['current_prevalence_pct']:.1f}")
-        )
-        typer.echo(
-            f"{r['code']:<14}{str(r['name'])[:27]:<28}{r['expected_new_cases']:>13.1f}"
-            f"{r['expected_low']:>8.1f}-{r['expected_high']:<7.1f}"
-            f"{r['current_stunted']:>12}{r['current_measured']:>10}{prev:>8}"
-        )
+    echo_table(
+        [("cli.col.code", -14), ("cli.col.name", -27), ("cli.col.expected_new", 13),
+         ("cli.col.range95", 16), ("cli.col.stunted_now", 12), ("cli.col.measured", 10),
+         ("cli.col.prevalence_pct", 8)],
+        [
+            (
+                r["code"], str(r["name"])[:27], num(r["expected_new_cases"], 1),
+                f"{num(r['expected_low'], 1)}–{num(r['expected_high'], 1)}",
+                num(r["current_stunted"], 0), num(r["current_measured"], 0),
+                num(r["current_prevalence_pct"], 1),
+            )
+            for r in table.to_dict("records")
+        ],
+    )  # fmt: skip

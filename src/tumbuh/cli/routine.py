@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from tumbuh.cli._app import app
+from tumbuh.cli._app import app, echo_table, num, t
 from tumbuh.errors import InvalidInput, TumbuhError
 
 LevelOpt = Annotated[
@@ -37,12 +38,20 @@ PublicOpt = Annotated[
 
 
 def _fmt(v: Any, digits: int = 1) -> str:
-    return "-" if v is None else f"{v:.{digits}f}"
+    return num(v, digits)
 
 
 def _fail(exc: TumbuhError) -> typer.Exit:
-    typer.echo(f"error [{exc.code}]: {exc.message}", err=True)
+    from tumbuh.cli import error_line
+
+    typer.echo(error_line(exc), err=True)
     return typer.Exit(1)
+
+
+def _indicator(code: str) -> str:
+    """An indicator's name (stunting, severe stunting ...) in the output language."""
+    text = t(f"cli.indicator.{code}")
+    return code if text == f"cli.indicator.{code}" else text
 
 
 @app.command("routine-prevalence")
@@ -97,24 +106,23 @@ def routine_prevalence(
     if json_out:
         typer.echo(json.dumps(rows, ensure_ascii=False))
         return
-    header = (
-        f"{'code':<14} {'name':<26} {'period':<8} {'indicator':<16} {'n':>6} "
-        f"{'%':>6} {'95% CI':>13} {'regist.':>7} {'cover%':>6}"
-    )
-    typer.echo(header)
-    typer.echo("-" * len(header))
-    for r in rows:
-        ci = (
-            "suppressed"
-            if r.get("suppressed")
-            else f"{_fmt(r['ci_low'])}-{_fmt(r['ci_high'])}"
-        )
-        reg = "-" if r.get("registered") is None else str(r["registered"])
-        typer.echo(
-            f"{r['code']:<14} {str(r['name'])[:26]:<26} {r['period']:<8} "
-            f"{r['indicator']:<16} {r['n']:>6} {_fmt(r['prevalence']):>6} {ci:>13} "
-            f"{reg:>7} {_fmt(r.get('coverage')):>6}"
-        )
+    echo_table(
+        [("cli.col.code", -14), ("cli.col.name", -26), ("cli.col.period", -8),
+         ("cli.col.indicator", -16), ("cli.col.n", 6), ("cli.col.pct", 6),
+         ("cli.col.ci95", 13), ("cli.col.registered", 7), ("cli.col.coverage_pct", 6)],
+        [
+            (
+                r["code"], str(r["name"])[:26], r["period"], _indicator(r["indicator"]),
+                num(r["n"], 0),
+                _fmt(r["prevalence"]),
+                t("cli.suppressed") if r.get("suppressed")
+                else f"{_fmt(r['ci_low'])}–{_fmt(r['ci_high'])}",
+                "-" if r.get("registered") is None else num(r["registered"], 0),
+                _fmt(r.get("coverage")),
+            )
+            for r in rows
+        ],
+    )  # fmt: skip
 
 
 @app.command("routine-incidence")
@@ -150,15 +158,19 @@ def routine_incidence(
     if json_out:
         typer.echo(json.dumps(rows, ensure_ascii=False))
         return
-    header = f"{'code':<14} {'name':<26} {'period':<8} {'at risk':>7} {'new':>5} {'%':>6} 95% CI"
-    typer.echo(header)
-    typer.echo("-" * len(header))
-    for r in rows:
-        typer.echo(
-            f"{r['code']:<14} {str(r['name'])[:26]:<26} {r['period']:<8} "
-            f"{r['at_risk']:>7} {r['new_cases'] if r['new_cases'] is not None else '-':>5} "
-            f"{_fmt(r['incidence']):>6} {_fmt(r['ci_low'])}-{_fmt(r['ci_high'])}"
-        )
+    echo_table(
+        [("cli.col.code", -14), ("cli.col.name", -26), ("cli.col.period", -8),
+         ("cli.col.at_risk", 7), ("cli.col.new_cases", 5), ("cli.col.pct", 6),
+         ("cli.col.ci95", -13)],
+        [
+            (
+                r["code"], str(r["name"])[:26], r["period"], num(r["at_risk"], 0),
+                num(r["new_cases"], 0), _fmt(r["incidence"]),
+                f"{_fmt(r['ci_low'])}–{_fmt(r['ci_high'])}",
+            )
+            for r in rows
+        ],
+    )  # fmt: skip
 
 
 @app.command("routine-vs-survey")
@@ -183,20 +195,20 @@ def routine_vs_survey(
     if json_out:
         typer.echo(json.dumps(rows, ensure_ascii=False))
         return
-    header = (
-        f"{'code':<6} {'name':<28} {'routine%':>8} {'cover%':>6} {'survey%':>7} "
-        f"{'adjusted%':>9}"
-    )
-    typer.echo(header)
-    typer.echo("-" * len(header))
-    for r in rows:
-        typer.echo(
-            f"{r['code']:<6} {str(r['name'])[:28]:<28} {_fmt(r['routine_pct']):>8} "
-            f"{_fmt(r['coverage_pct']):>6} {_fmt(r['survey_pct']):>7} "
-            f"{_fmt(r['adjusted_pct']):>9}"
-        )
+    echo_table(
+        [("cli.col.code", -6), ("cli.col.name", -28), ("cli.col.routine_pct", 8),
+         ("cli.col.coverage_pct", 6), ("cli.col.survey_pct", 7),
+         ("cli.col.adjusted_pct", 9)],
+        [
+            (
+                r["code"], str(r["name"])[:28], _fmt(r["routine_pct"]),
+                _fmt(r["coverage_pct"]), _fmt(r["survey_pct"]), _fmt(r["adjusted_pct"]),
+            )
+            for r in rows
+        ],
+    )  # fmt: skip
     typer.echo("")
-    typer.echo(routine.ADJUSTMENT_NOTE)
+    typer.echo(t("cli.routine.adjustment_note"))
 
 
 @app.command("faltering")
@@ -216,10 +228,11 @@ def faltering(
     import numpy as np
     import pandas as pd
 
+    from tumbuh.cli._app import cli_lang
     from tumbuh.config import get_settings
     from tumbuh.db.engine import make_engine
     from tumbuh.db.session import unit_of_work
-    from tumbuh.i18n import render_all
+    from tumbuh.i18n import format_date, render_all
     from tumbuh.risk.signals import weight_faltering
     from tumbuh.surveillance import routine
 
@@ -258,7 +271,7 @@ def faltering(
     disagree = both & (own_t != export_t)
     ours = latest["reasons"].map(len) > 0
     flagged = latest[ours | export_t].sort_values("name")
-    lang = get_settings().language
+    lang = cli_lang()
     rows: list[dict[str, Any]] = []
     for idx, rec in zip(flagged.index, flagged.to_dict("records"), strict=True):
         weight = rec["weight_kg"]
@@ -281,15 +294,29 @@ def faltering(
         typer.echo(json.dumps(rows, ensure_ascii=False))
         return
     typer.echo(
-        f"posyandu {posyandu}: {int(ours.sum())} of {len(latest)} children flagged"
+        t(
+            "cli.faltering.flagged",
+            posyandu=posyandu,
+            flagged=num(int(ours.sum()), 0),
+            weighed=num(len(latest), 0),
+        )
     )
     typer.echo(
-        f"export (Naik Berat Badan): {int(export_t.sum())} T/2T; judged by both "
-        f"{int(both.sum())}, disagree {int(disagree.sum())}"
-    )
-    typer.echo(f"{'date':<10} {'name':<30} {'nt':<2} {'export':<6} reason")
-    for r in rows:
-        typer.echo(
-            f"{r['date']} {str(r['name'])[:30]:<30} {r['nt']:<2} "
-            f"{r['export_nt'] or '-':<6} {r['reason']}"
+        t(
+            "cli.faltering.export",
+            export=num(int(export_t.sum()), 0),
+            both=num(int(both.sum()), 0),
+            disagree=num(int(disagree.sum()), 0),
         )
+    )
+    echo_table(
+        [("cli.col.date", -17), ("cli.col.name", -30), ("cli.col.nt", -2),
+         ("cli.col.export_nt", -6), ("cli.col.reason", -6)],
+        [
+            (
+                format_date(dt.date.fromisoformat(r["date"]), lang),
+                str(r["name"])[:30], r["nt"], r["export_nt"] or "-", r["reason"],
+            )
+            for r in rows
+        ],
+    )  # fmt: skip

@@ -16,7 +16,7 @@ from tumbuh.accounts.models import (
     User,
 )
 from tumbuh.accounts.roles import Role
-from tumbuh.cli._app import users_app
+from tumbuh.cli._app import t, users_app
 from tumbuh.config import get_settings
 from tumbuh.db.engine import make_engine
 from tumbuh.db.schema import create_schema
@@ -101,7 +101,12 @@ def create(
             detail=f"created {user.username} as {user.role} from the command line",
         )
         typer.echo(
-            f"created user {user.username} ({user.role}, region {user.region_code})"
+            t(
+                "cli.users.created",
+                username=user.username,
+                role=t(f"role.{user.role}"),
+                region=user.region_code,
+            )
         )
     engine.dispose()
 
@@ -112,8 +117,10 @@ def list_(db: DbOption = None) -> None:
     engine = open_accounts_db(db)
     with unit_of_work(engine) as session:
         for user in accounts.all_users(session):
-            state = "active" if user.active else "inactive"
-            typer.echo(f"{user.username}\t{user.role}\t{user.region_code}\t{state}")
+            state = t("cli.users.active" if user.active else "cli.users.inactive")
+            typer.echo(
+                f"{user.username}\t{t(f'role.{user.role}')}\t{user.region_code}\t{state}"
+            )
     engine.dispose()
 
 
@@ -134,7 +141,7 @@ def deactivate(
             object_id=str(user.id), region_code=user.region_code,
             detail="deactivated from the command line",
         )  # fmt: skip
-        typer.echo(f"deactivated {username}")
+        typer.echo(t("cli.users.deactivated", username=username))
     engine.dispose()
 
 
@@ -165,5 +172,5 @@ def passwd(
         if user is None:
             raise NotFound(f"user {username!r} does not exist")
         accounts.set_password(session, user=user, new=new)
-        typer.echo(f"password of {username} changed; their sessions and tokens ended")
+        typer.echo(t("cli.users.password_changed", username=username))
     engine.dispose()

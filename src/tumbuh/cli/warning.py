@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tumbuh.cli._app import app
+from tumbuh.cli._app import app, cli_lang
 from tumbuh.errors import InvalidInput, TumbuhError
 from tumbuh.i18n import format_number, translate
 
@@ -25,10 +25,16 @@ def _print_table(result: WarningResult, language: str) -> None:
     def t(key: str, **values: object) -> str:
         return translate(key, language, **values)
 
+    def word(group: str, code: str) -> str:
+        """A code's word (survey, kab/kota, primary ...); an unknown one as it is."""
+        text = t(f"{group}.{code}")
+        return code if text == f"{group}.{code}" else text
+
     report = result.report
+    confidences = ", ".join(word("cli.confidence", c) for c in report.confidences)
     typer.echo(
-        f"{report.kind} {report.level} {result.period} "
-        f"({t('cli.warn.confidence')}: {', '.join(report.confidences) or '-'})"
+        f"{word('cli.figure_kind', report.kind)} {word('cli.level', report.level)} "
+        f"{result.period} ({t('cli.warn.confidence')}: {confidences or '-'})"
     )
     note = result.note(language)
     if note:
@@ -126,7 +132,10 @@ def warning(
     ] = "year",
     language: Annotated[
         str | None,
-        typer.Option("--lang", help="id or en (default: settings.language)."),
+        typer.Option(
+            "--lang",
+            help="id or en (default: `tumbuh --lang`, else settings.language).",
+        ),
     ] = None,
     json_out: Annotated[
         bool, typer.Option("--json", help="Print a JSON list of regions.")
@@ -138,7 +147,6 @@ def warning(
     """Status per region (rising, stalled, falling, on_track, insufficient, no_data) with reasons."""
     # Imported here: `tumbuh --help` and the other commands do not load pandas/scipy.
     from tumbuh.cli.aggregates import open_surveillance_db
-    from tumbuh.config import get_settings
     from tumbuh.db.session import unit_of_work
     from tumbuh.reports.warning import early_warning
     from tumbuh.surveillance import service
@@ -158,9 +166,7 @@ def warning(
             raise InvalidInput("--assumed-n must be positive")
         if design_effect <= 0:
             raise InvalidInput("--design-effect must be positive")
-        lang = language or get_settings().language
-        if lang not in {"id", "en"}:
-            raise InvalidInput(f"unknown --lang '{lang}' (expected id or en)")
+        lang = cli_lang(language)
         defaults = SurveyAssumptions()
         assumptions = SurveyAssumptions(
             n_kabkota=assumed_n or defaults.n_kabkota,
@@ -184,7 +190,9 @@ def warning(
             )
         engine.dispose()
     except TumbuhError as exc:
-        typer.echo(f"error [{exc.code}]: {exc.message}", err=True)
+        from tumbuh.cli import error_line
+
+        typer.echo(error_line(exc), err=True)
         raise typer.Exit(1) from None
     if json_out:
         typer.echo(json.dumps(result.report.to_list(language=lang), ensure_ascii=False))

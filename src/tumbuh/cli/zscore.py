@@ -71,6 +71,9 @@ def zscore_command(
     zwei, ...) and an `issues` column follow. Rows with invalid values keep empty
     outputs and say why in `issues`.
     """
+    from tumbuh.cli._app import cli_lang, num, t, tn
+
+    lang = cli_lang()
     fmt = format_from_path(output)
     if output.resolve() == input.resolve():
         raise InvalidInput(f"{output.name}: output would overwrite the input file")
@@ -88,12 +91,23 @@ def zscore_command(
         )
     for canon, cols in mapping.ambiguous.items():
         typer.echo(
-            f"warning: several columns could be {canon}: {', '.join(cols)}; using {cols[0]!r}",
+            t(
+                "cli.zscore.ambiguous",
+                field=canon,
+                columns=", ".join(cols),
+                used=cols[0],
+            ),
             err=True,
         )
     used = ", ".join(f"{k}={v!r}" for k, v in mapping.fields.items())
-    age_note = "from dates (days)" if plan.age_from_dates else f"in {plan.age_unit}"
-    typer.echo(f"{input.name}: {used}; age {age_note}", err=True)
+    age_note = (
+        t("cli.zscore.age_from_dates")
+        if plan.age_from_dates
+        else t(f"cli.zscore.age_in.{plan.age_unit}")
+    )
+    typer.echo(
+        t("cli.zscore.mapping", file=input.name, used=used, age=age_note), err=True
+    )
 
     needed = list(dict.fromkeys(mapping.fields.values()))  # only these are parsed
     tmp = output.with_name(f".{output.name}.partial-{os.getpid()}")
@@ -117,7 +131,8 @@ def zscore_command(
                 bad += scored.bad_rows
                 flagged += scored.flagged_rows
                 for issue in scored.issues[: max(0, 3 - len(first_issues))]:
-                    first_issues.append(f"row {issue.row}: {issue.message_en}")
+                    text = issue.message_en if lang == "en" else issue.message_id
+                    first_issues.append(t("cli.row", row=issue.row, text=text))
                 if progress and task is not None:
                     progress.update(task, advance=raw.num_rows)
         os.replace(tmp, output)
@@ -127,9 +142,14 @@ def zscore_command(
         if tmp.exists():
             tmp.unlink()
     typer.echo(
-        f"{output.name}: {rows:,} rows written, {bad + flagged:,} with issues "
-        f"({bad:,} not scored, {flagged:,} with a z-score flagged implausible; "
-        "see the 'issues' column)",
+        t(
+            "cli.zscore.done",
+            output=output.name,
+            rows=tn("cli.n.rows", rows),
+            issues=num(bad + flagged, 0),
+            bad=num(bad, 0),
+            flagged=num(flagged, 0),
+        ),
         err=True,
     )
     for line in first_issues:

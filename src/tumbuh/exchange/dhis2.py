@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from tumbuh.errors import ImportFileError, InvalidInput
 from tumbuh.exchange.periods import parse_period
 from tumbuh.exchange.values import INDICATORS, Figure
+from tumbuh.i18n import translate
 from tumbuh.register.models import Region
 from tumbuh.surveillance.service import Layout, import_file
 from tumbuh.tabular.issues import ImportReport, RowIssue
@@ -235,9 +236,18 @@ def _read_values(path: Path) -> list[dict[str, str]]:
 
 
 def _issue(
-    path: Path, row: int, column: str, code: str, msg_id: str, msg_en: str, value: str
+    path: Path,
+    row: int,
+    column: str,
+    code: str,
+    key: str,
+    cell: str,
+    /,
+    **values: object,
 ) -> RowIssue:
-    return RowIssue(path.name, row, column, code, msg_id, msg_en, value=value)
+    """A row problem said by catalogue entry ``key`` (``dhis2.issue.*``) in both languages."""
+    said_id, said_en = translate(key, "id", **values), translate(key, "en", **values)
+    return RowIssue(path.name, row, column, code, said_id, said_en, value=cell)
 
 
 def import_dhis2(
@@ -261,35 +271,29 @@ def import_dhis2(
         if not match or indicator not in (*INDICATORS, "coverage"):
             issues.append(_issue(
                 path, row, "dataElement", "unknown_data_element",
-                f"data element {element!r} bukan milik tumbuh",
-                f"data element {element!r} is not one of tumbuh's", element,
+                "dhis2.issue.unknown_data_element", element, value=repr(element),
             ))  # fmt: skip
             continue
         if not _REGION.match(org):
             issues.append(_issue(
                 path, row, "orgUnit", "invalid_region_code",
-                f"org unit {org!r} bukan kode Kemendagri (beri file pemetaan UID)",
-                f"org unit {org!r} is not a Kemendagri code (give the UID mapping file)",
-                org,
+                "dhis2.issue.invalid_region_code", org, value=repr(org),
             ))  # fmt: skip
             continue
         try:
             period = parse_period(v.get("period", ""))
         except InvalidInput:
             issues.append(_issue(
-                path, row, "period", "invalid_period",
-                f"periode {v.get('period')!r} bukan periode DHIS2 (2025, 2025Q3, 202508)",
-                f"period {v.get('period')!r} is not a DHIS2 period (2025, 2025Q3, 202508)",
-                v.get("period", ""),
+                path, row, "period", "invalid_period", "dhis2.issue.invalid_period",
+                v.get("period", ""), value=repr(v.get("period")),
             ))  # fmt: skip
             continue
         try:
             number = float(v.get("value", "").strip())
         except ValueError:
             issues.append(_issue(
-                path, row, "value", "invalid_number",
-                f"nilai {v.get('value')!r} bukan angka",
-                f"value {v.get('value')!r} is not a number", v.get("value", ""),
+                path, row, "value", "invalid_number", "dhis2.issue.invalid_number",
+                v.get("value", ""), value=repr(v.get("value")),
             ))  # fmt: skip
             continue
         measure = match[2]
@@ -298,11 +302,9 @@ def import_dhis2(
         ):
             issues.append(_issue(
                 path, row, "value", "out_of_range",
-                f"nilai {v.get('value')!r} di luar rentang "
-                + ("0–100 %" if measure == "PCT" else "bilangan bulat >= 0"),
-                f"value {v.get('value')!r} is outside "
-                + ("0-100 %" if measure == "PCT" else "whole numbers >= 0"),
-                v.get("value", ""),
+                "dhis2.issue.out_of_range_pct" if measure == "PCT"
+                else "dhis2.issue.out_of_range_n",
+                v.get("value", ""), value=repr(v.get("value")),
             ))  # fmt: skip
             continue
         key = (org, period.dhis2, indicator)
@@ -318,10 +320,8 @@ def import_dhis2(
                 if "PCT" not in got:
                     issues.append(_issue(
                         path, first_row[(org, period_id, indicator)], "dataElement",
-                        "missing_value",
-                        f"{indicator} {org} {period_id}: hanya N, tanpa nilai persen",
-                        f"{indicator} {org} {period_id}: only N, no per cent value",
-                        data_element(indicator, "N"),
+                        "missing_value", "dhis2.issue.only_n", data_element(indicator, "N"),
+                        indicator=indicator, org=org, period=period_id,
                     ))  # fmt: skip
                     continue
                 n = got.get("N")

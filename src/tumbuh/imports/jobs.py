@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 
 from tumbuh.config import Settings
 from tumbuh.db.session import unit_of_work
+from tumbuh.i18n import Message, dumps, loads, render_all
 from tumbuh.imports.limits import ImportLimitError, ImportLimits, check_size
 from tumbuh.imports.models import ImportJob, JobStatus
-from tumbuh.imports.normalise import MESSAGES
 from tumbuh.imports.service import CHUNK_ROWS, run_import
 
 log = logging.getLogger(__name__)
@@ -147,7 +147,7 @@ def claim_next(engine: Engine) -> int | None:
 
 def fail_stale(engine: Engine, *, now: dt.datetime | None = None) -> int:
     """Mark running jobs whose heartbeat stopped as failed (interrupted); return how many."""
-    msg_id, msg_en = MESSAGES["import_interrupted"]
+    said = dumps([Message.of("issue.import_interrupted")])
     cutoff = (now or _now()) - STALE_AFTER
     with unit_of_work(engine) as session:
         res = session.execute(
@@ -159,8 +159,7 @@ def fail_stale(engine: Engine, *, now: dt.datetime | None = None) -> int:
             .values(
                 status=JobStatus.failed,
                 error_code="import_interrupted",
-                message_id=msg_id,
-                message_en=msg_en,
+                message=said,
                 finished_at=_now(),
             )
         )
@@ -203,11 +202,10 @@ def run_job(
         )
     except Exception as exc:  # the worker must go on with the next job
         log.exception("import job %d failed", job_id)
-        msg_id, msg_en = MESSAGES["import_crashed"]
         what = f"{type(exc).__name__}: {exc}"[:500]
         _set(
             engine, job_id, status=JobStatus.failed, error_code="import_crashed",
-            message_id=msg_id.format(value=what), message_en=msg_en.format(value=what),
+            message=dumps([Message.of("issue.import_crashed", value=what)]),
             finished_at=_now(),
         )  # fmt: skip
         shutil.rmtree(path.parent, ignore_errors=True)
@@ -225,10 +223,11 @@ def run_job(
         "status": JobStatus.failed if failed else JobStatus.done,
     }
     if failed:
+        first = failed[0]
         values |= {
-            "error_code": failed[0].get("code", "unreadable_file"),
-            "message_id": failed[0]["message_id"],
-            "message_en": failed[0]["message_en"],
+            "error_code": first.get("code", "unreadable_file"),
+            # A catalogue message when the error has one; else its sentences as given.
+            "message": first.get("said") or _sentences(first),
         }
     _set(engine, job_id, **values)
     shutil.rmtree(path.parent, ignore_errors=True)
@@ -264,7 +263,6 @@ def run_job_in_child(
     proc.start()
     proc.join()
     if proc.exitcode != 0:
-        msg_id, msg_en = MESSAGES["import_crashed"]
         what = f"exit code {proc.exitcode}"
         with unit_of_work(engine) as session:
             session.execute(
@@ -272,8 +270,8 @@ def run_job_in_child(
                 .where(ImportJob.id == job_id, ImportJob.status == JobStatus.running)
                 .values(
                     status=JobStatus.failed, error_code="import_crashed",
-                    message_id=msg_id.format(value=what),
-                    message_en=msg_en.format(value=what), finished_at=_now(),
+                    message=dumps([Message.of("issue.import_crashed", value=what)]),
+                    finished_at=_now(),
                 )
             )  # fmt: skip
 
@@ -372,3 +370,18 @@ __all__ = [
     "store_upload",
     "waiting_before",
 ]
+
+
+def _sentences(failed: dict[str, Any]) -> str:
+    """An error without a catalogue key: its Indonesian and English sentences as given."""
+    said_id, said_en = str(failed["message_id"]), str(failed["message_en"])
+    return said_en if said_id == said_en else f"{said_id} / {said_en}"
+
+
+def job_message(job: ImportJob, lang: str) -> str | None:
+    """The job's message (why it failed, what was refused) in ``lang``: its catalogue
+    messages rendered, or the sentence stored before they were (shown as it is)."""
+    if not job.message:
+        return None
+    messages = loads(job.message)
+    return job.message if messages is None else render_all(messages, lang)

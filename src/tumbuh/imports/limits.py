@@ -16,6 +16,7 @@ from pathlib import Path
 
 from tumbuh.config import Settings
 from tumbuh.errors import ImportFileError
+from tumbuh.i18n import Message
 from tumbuh.imports.normalise import MESSAGES
 from tumbuh.tabular.readers import TableSource
 
@@ -49,9 +50,16 @@ class ImportLimitError(ImportFileError):
         self.limit = limit
         self.message_id = f"{file}: {msg_id.format(value=limit)}"
         self.message_en = f"{file}: {msg_en.format(value=limit)}"
+        # The same, as a catalogue message (stored with an import job, said at display).
+        self.said = file_message(file, f"issue.{code}", value=limit)
         super().__init__(
             f"{self.message_id} / {self.message_en}", code=code, status=413
         )
+
+
+def file_message(file: str, key: str, **values: str) -> Message:
+    """'FILE: text of key' as a catalogue message (``imp.job.in_file``)."""
+    return Message.of("imp.job.in_file", file=file, text=(Message.of(key, **values),))
 
 
 def megabytes(n: int) -> str:

@@ -37,10 +37,11 @@ class ImportJob(Base):
     inserted: Mapped[int] = mapped_column(Integer, default=0)
     updated: Mapped[int] = mapped_column(Integer, default=0)
     rejected: Mapped[int] = mapped_column(Integer, default=0)
-    # A failed job: a stable code and the sentence in both languages.
+    # A failed job: a stable code, and what to say as catalogue keys with their parameters
+    # (`tumbuh.i18n.dumps`), rendered in the reader's language; a job finished before
+    # migration 0016 holds its sentences ("teks / text"), shown as they are.
     error_code: Mapped[str | None] = mapped_column(String(32))
-    message_id: Mapped[str | None] = mapped_column(Text)
-    message_en: Mapped[str | None] = mapped_column(Text)
+    message: Mapped[str | None] = mapped_column(Text)
     # The finished report (counts and the first issues), as ImportReport.to_dict() gives it.
     report: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

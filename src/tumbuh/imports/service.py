@@ -23,8 +23,10 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
 from tumbuh.errors import ImportFileError, InvalidInput
+from tumbuh.i18n import dumps
 from tumbuh.imports.context import QUARANTINE_FILE, QUARANTINE_ROW, FileImport
 from tumbuh.imports.limits import (
+    ImportLimitError,
     ImportLimits,
     check_rows,
     check_size,
@@ -365,6 +367,12 @@ def run_import(
                         "code": exc.code,
                         "message_id": getattr(exc, "message_id", exc.message),
                         "message_en": getattr(exc, "message_en", exc.message),
+                        # What to say in any language, when the error knows its key.
+                        **(
+                            {"said": dumps([exc.said])}
+                            if isinstance(exc, ImportLimitError)
+                            else {}
+                        ),
                     }
                 )
                 _merge(report, file_report, failed=True)

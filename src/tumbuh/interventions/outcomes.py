@@ -152,11 +152,15 @@ def new_cases_by_package(
     if status.empty:
         raise InvalidInput(
             "no child has its pregnancy and MP-ASI age inside the period of the "
-            "intervention records (import intervention records first)"
+            "intervention records (import intervention records first)",
+            key="error.outcomes.no_package",
         )
     meas = repo.measurements(session, person_ids=status["child_id"].tolist())
     if meas.empty:
-        raise InvalidInput("the children in scope have no measurements")
+        raise InvalidInput(
+            "the children in scope have no measurements",
+            key="error.outcomes.no_measurements",
+        )
     meas["measured_on"] = pd.to_datetime(meas["measured_on"])
     full = set(status.loc[status["full"], "child_id"])
     parts: dict[bool, pl.DataFrame] = {}

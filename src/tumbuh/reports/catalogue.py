@@ -470,7 +470,7 @@ CATALOGUE: tuple[Indicator, ...] = (
     Indicator(
         "target_families",
         "Keluarga sasaran",
-        "Target families (keluarga sasaran)",
+        "Target families (BKKBN)",
         "families with a wife 15-49, a pregnant wife, a child 0-23 or 24-59 months, ages "
         "taken at the period's end",
         "none (a count)",

@@ -1,5 +1,6 @@
 """Visit lists: per desa (and per TPK), the families ranked by risk of a new stunting case,
-with their reasons and the next suggested action, in Bahasa Indonesia; printable PDF and Excel.
+with their reasons and the next suggested action, in Bahasa Indonesia or English (every word from
+the catalogue, keys ``visits.*``); printable PDF and Excel in the list's language.
 
 The register has no assignment of families to a Tim Pendamping Keluarga (TPK: a midwife, a
 PKK cadre and a KB cadre, formed per desa/kelurahan; docs/risk-model.md §6). The default team
@@ -21,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tumbuh.errors import InvalidInput, NotFound
-from tumbuh.i18n import format_number, translate
+from tumbuh.i18n import format_date, format_number, translate
 from tumbuh.register.models import Facility, Family, Measurement, Person, Region
 from tumbuh.risk.krs import krs_at
 from tumbuh.risk.models import RiskScore
@@ -45,18 +46,14 @@ _ACTIONS: tuple[str, ...] = (
     "desa_prev", "unmeasured",
 )  # fmt: skip
 
+# Column -> its heading's catalogue key (visits.col.<column>).
 COLUMNS: dict[str, str] = {
-    "rank": "No",
-    "no_kk": "No KK",
-    "head_name": "Kepala Keluarga",
-    "mother_name": "Ibu",
-    "address": "Alamat",
-    "risk_pct": "Risiko (%)",
-    "krs": "KRS",
-    "reasons": "Alasan (faktor yang menaikkan risiko)",
-    "signals": "Tanda risiko",
-    "action": "Tindakan berikutnya",
-}
+    column: f"visits.col.{column}"
+    for column in (
+        "rank", "no_kk", "head_name", "mother_name", "address", "risk_pct", "krs",
+        "reasons", "signals", "action",
+    )
+}  # fmt: skip
 
 
 def suggested_action(reason_keys: str, *, most: int = 2, lang: str = "id") -> str:
@@ -98,14 +95,21 @@ class VisitList:
 
     @property
     def title(self) -> str:
-        return (
-            f"Daftar Kunjungan Keluarga Berisiko Stunting - Desa/Kel. {self.desa_name}"
-        )
+        return translate("visits.title", self.lang, desa=self.desa_name)
+
+    def labels(self) -> list[str]:
+        """The column headings in the list's language."""
+        return [translate(key, self.lang) for key in COLUMNS.values()]
 
     def teams(self) -> list[tuple[str, pd.DataFrame]]:
         """(team, its rows) in team order; one team for the whole desa by default."""
         if self.tpk_by == "desa" or "tpk" not in self.rows.columns:
-            return [(f"TPK Desa/Kel. {self.desa_name}", self.rows)]
+            return [
+                (
+                    translate("visits.team.desa", self.lang, desa=self.desa_name),
+                    self.rows,
+                )
+            ]
         return [
             (str(team), rows.reset_index(drop=True))
             for team, rows in self.rows.groupby("tpk", sort=False)
@@ -129,14 +133,21 @@ def visit_list(
 ) -> VisitList:
     """Families of ``desa_code`` with a stored risk score for ``year`` (default: the latest
     scored year), highest risk first; with ``tpk`` = ``posyandu`` or ``rw``, one list per
-    team (``limit`` then applies to each team). Reasons, signals, the KRS column and the
-    next action are said in ``lang`` (the PDF and Excel files are Indonesian: keep the
-    default for them). Personal data: check the user's scope before calling."""
+    team (``limit`` then applies to each team). Every word (reasons, signals, the KRS
+    column, the next action, team names, the files' headings) is said in ``lang``.
+    Personal data: check the user's scope before calling."""
     code = desa_code.strip()
     if not code:
-        raise InvalidInput("--desa: give a desa/kelurahan code such as 64.72.03.1005")
+        raise InvalidInput(
+            "--desa: give a desa/kelurahan code such as 64.72.03.1005",
+            key="error.visits.no_desa",
+        )
     if tpk not in TPK_GROUPINGS:
-        raise InvalidInput(f"--tpk: one of {', '.join(TPK_GROUPINGS)} (got {tpk!r})")
+        raise InvalidInput(
+            f"--tpk: one of {', '.join(TPK_GROUPINGS)} (got {tpk!r})",
+            key="error.visits.tpk",
+            values={"choices": ", ".join(TPK_GROUPINGS), "got": repr(tpk)},
+        )
     if year is None:
         year = session.scalar(
             select(func.max(RiskScore.year)).where(RiskScore.desa_code == code)
@@ -144,7 +155,9 @@ def visit_list(
         if year is None:
             raise NotFound(
                 f"no risk scores for desa {code}: run `tumbuh risk score` first "
-                "(or check the code)"
+                "(or check the code)",
+                key="error.visits.no_scores",
+                values={"desa": code},
             )
     stmt = (
         select(
@@ -229,7 +242,7 @@ def visit_list(
         }
     )
     if tpk != "desa":
-        rows = _split_by_team(session, rows, scores, ids, tpk, limit)
+        rows = _split_by_team(session, rows, scores, ids, tpk, limit, lang)
     parts = code.split(".")
     return VisitList(
         desa_code=code,
@@ -316,11 +329,11 @@ def _posyandu_names(session: Session, family_ids: list[int]) -> dict[int, str]:
     return latest
 
 
-def _team_of_posyandu(name: str) -> str:
+def _team_of_posyandu(name: str, lang: str) -> str:
     clean = name.strip()
     if clean.lower().startswith("posyandu"):
         clean = clean[len("posyandu") :].strip()
-    return f"TPK Posyandu {clean}"
+    return translate("visits.team.posyandu", lang, posyandu=clean)
 
 
 def _split_by_team(
@@ -330,18 +343,23 @@ def _split_by_team(
     ids: list[int],
     tpk: str,
     limit: int | None,
+    lang: str,
 ) -> pd.DataFrame:
     """Add the ``tpk`` column, order by team (named teams first, alphabetically; families
     without the information last) and rank within each team."""
     if tpk == "posyandu":
         names = _posyandu_names(session, ids)
-        unknown = "TPK desa: keluarga tanpa posyandu tercatat"
-        teams = [_team_of_posyandu(names[f]) if f in names else unknown for f in ids]
+        unknown = translate("visits.team.no_posyandu", lang)
+        teams = [
+            _team_of_posyandu(names[f], lang) if f in names else unknown for f in ids
+        ]
     else:
         rws = scores["rw"].tolist() if len(scores) else []
-        unknown = "TPK desa: keluarga tanpa RW tercatat"
+        unknown = translate("visits.team.no_rw", lang)
         teams = [
-            f"TPK RW {str(rw).strip()}" if rw and str(rw).strip() else unknown
+            translate("visits.team.rw", lang, rw=str(rw).strip())
+            if rw and str(rw).strip()
+            else unknown
             for rw in rws
         ]
     rows = rows.assign(tpk=teams, _order=range(len(rows)))
@@ -359,18 +377,24 @@ def _header_lines(
     vl: VisitList, rows: pd.DataFrame | None = None, team: str | None = None
 ) -> list[str]:
     rows = vl.rows if rows is None else rows
+    lang = vl.lang
     lines = [
-        f"Kecamatan {vl.kecamatan_name}, {vl.kabkota_name} (kode desa {vl.desa_code})",
-        f"Risiko kasus stunting baru tahun {vl.year}; dicetak {vl.generated_on:%d-%m-%Y}; "
-        f"{len(rows)} keluarga",
-    ]
+        translate(
+            "visits.head.where", lang, kecamatan=vl.kecamatan_name,
+            kabkota=vl.kabkota_name, desa_code=vl.desa_code,
+        ),
+        translate(
+            "visits.head.year", lang, year=vl.year,
+            printed=format_date(vl.generated_on, lang),
+            families=format_number(len(rows), 0, lang),
+        ),
+    ]  # fmt: skip
     if vl.krs_period:
-        lines.append(f"Status KRS per 31-12-{vl.krs_period} (aturan BKKBN)")
+        as_of = dt.date(int(vl.krs_period), 12, 31)
+        lines.append(translate("visits.head.krs", lang, date=format_date(as_of, lang)))
     if team is not None:
-        lines.append(f"Tim Pendamping Keluarga: {team}")
-    lines.append(
-        "RAHASIA: berisi data pribadi, hanya untuk Tim Pendamping Keluarga (TPK)."
-    )
+        lines.append(translate("visits.head.team", lang, team=team))
+    lines.append(translate("visits.head.confidential", lang))
     return lines
 
 
@@ -388,8 +412,8 @@ def _sheet_names(teams: list[str]) -> list[str]:
 
 
 def write_xlsx(vl: VisitList, path: Path) -> None:
-    """The visit list as an Excel workbook (Indonesian headers): one sheet, or with a split
-    by TPK a summary sheet ("Ringkasan TPK") and one sheet per team."""
+    """The visit list as an Excel workbook in the list's language: one sheet, or with a
+    split by TPK a summary sheet and one sheet per team."""
     from tumbuh.tabular.guard import guarded_workbook
 
     book = guarded_workbook(path)
@@ -407,7 +431,7 @@ def write_xlsx(vl: VisitList, path: Path) -> None:
                 sheet.write(i, 0, line)
             top = len(lines) + 2
             widths = [5, 18, 22, 22, 30, 10, 7, 55, 40, 55]
-            for j, (key, label) in enumerate(COLUMNS.items()):
+            for j, (key, label) in enumerate(zip(COLUMNS, vl.labels(), strict=True)):
                 sheet.write(top, j, label, head)
                 sheet.set_column(j, j, widths[j])
                 for i, value in enumerate(rows[key].tolist(), start=top + 1):
@@ -420,20 +444,17 @@ def write_xlsx(vl: VisitList, path: Path) -> None:
                 sheet.autofilter(top, 0, top + len(rows), len(COLUMNS) - 1)
 
         if vl.tpk_by == "desa":
-            sheet_of("Daftar Kunjungan", vl.rows, None)
+            sheet_of(translate("visits.sheet", vl.lang)[:31], vl.rows, None)
             return
-        summary = book.add_worksheet("Ringkasan TPK")
+        summary = book.add_worksheet(translate("visits.sheet.summary", vl.lang)[:31])
         summary.write(0, 0, vl.title, bold)
         for i, line in enumerate(_header_lines(vl), start=1):
             summary.write(i, 0, line)
         top = len(_header_lines(vl)) + 2
-        labels = (
-            "Tim Pendamping Keluarga",
-            "Keluarga",
-            "Keluarga KRS",
-            "Perkiraan kasus baru",
-            "Lembar",
-        )
+        labels = [
+            translate(f"visits.summary.{key}", vl.lang)
+            for key in ("team", "families", "krs", "expected", "sheet")
+        ]
         for j, label in enumerate(labels):
             summary.write(top, j, label, head)
         summary.set_column(0, 0, 45)
@@ -496,7 +517,8 @@ def write_pdf(vl: VisitList, path: Path) -> None:
         def footer(self) -> None:
             self.set_y(-12)
             self.set_font(family, "", 8)
-            self.cell(0, 8, f"Halaman {self.page_no()}/{{nb}}", align="C")
+            page = translate("visits.page", vl.lang, page=self.page_no(), pages="{nb}")
+            self.cell(0, 8, page, align="C")
 
     pdf = _Pdf(orientation="L", unit="mm", format="A4")
     if regular is not None and bold is not None and bold.exists():
@@ -521,12 +543,12 @@ def write_pdf(vl: VisitList, path: Path) -> None:
         with pdf.table(
             col_widths=widths, text_align=align, line_height=3.6, repeat_headings=1
         ) as table:
-            table.row([clean(label) for label in COLUMNS.values()])
+            table.row([clean(label) for label in vl.labels()])
             for rec in rows.to_dict("records"):
                 table.row(
                     [
                         clean(
-                            format_number(rec[k], 1, "id")
+                            format_number(rec[k], 1, vl.lang)
                             if k == "risk_pct"
                             else str(rec[k])
                         )
@@ -534,5 +556,5 @@ def write_pdf(vl: VisitList, path: Path) -> None:
                     ]
                 )
         if rows.empty:
-            pdf.cell(0, 8, clean("Tidak ada keluarga dengan skor risiko di desa ini."))
+            pdf.cell(0, 8, clean(translate("visits.empty", vl.lang)))
     pdf.output(str(path))

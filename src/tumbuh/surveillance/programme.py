@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from tumbuh.errors import ImportFileError
+from tumbuh.i18n import translate
 from tumbuh.surveillance import repository
 from tumbuh.surveillance.models import COUNT_ONLY, AggregateCode, ProgrammeAggregate
 from tumbuh.tabular.columns import Column, Columns, header_key
@@ -75,16 +76,22 @@ class _Row:
     def text(self, column: str) -> str:
         return (self.cells.get(column) or "").strip()
 
-    def problem(self, column: str | None, code: str, message_id: str, en: str) -> None:
+    def problem(
+        self, where: str | None, issue: str, key: str, /, **values: object
+    ) -> None:
+        """A problem of this row, said by catalogue entry ``key`` (``prog.issue.*``) in
+        both languages (the report's message_id/message_en)."""
+        message_id = translate(key, "id", **values)
+        en = translate(key, "en", **values)
         self.issues.append(
             RowIssue(
                 file=self.file,
                 row=self.row,
-                column=self.headers.get(column, column) if column else None,
-                code=code,
+                column=self.headers.get(where, where) if where else None,
+                code=issue,
                 message_id=message_id,
                 message_en=en,
-                value=self.cells.get(column) if column else None,
+                value=self.cells.get(where) if where else None,
             )
         )
 
@@ -92,7 +99,9 @@ class _Row:
         value = self.text(column)
         if not value:
             name = self.headers.get(column, column)
-            self.problem(column, "missing_value", f"{name} kosong", f"{name} is empty")
+            self.problem(
+                column, "missing_value", "agg.issue.missing_value", column=name
+            )
         return value
 
     def count(self, column: str, *, required: bool) -> int | None:
@@ -106,8 +115,9 @@ class _Row:
             self.problem(
                 column,
                 "invalid_count",
-                f"{name} '{raw}' bukan bilangan bulat",
-                f"{name} '{raw}' is not a whole number",
+                "prog.issue.invalid_count",
+                column=name,
+                value=raw,
             )
             return None
         value = int(float(t.replace(",", ".")))
@@ -115,8 +125,9 @@ class _Row:
             self.problem(
                 column,
                 "negative_count",
-                f"{name} {raw} negatif: jumlah tidak boleh kurang dari 0",
-                f"{name} {raw} is negative: a count cannot be below 0",
+                "prog.issue.negative_count",
+                column=name,
+                value=raw,
             )
             return None
         return value
@@ -188,8 +199,9 @@ def _code(row: _Row) -> str | None:
         row.problem(
             "code",
             "unknown_aggregate",
-            f"kode agregat '{raw}' tidak dikenal (pilihan: {allowed})",
-            f"unknown aggregate code '{raw}' (expected one of: {allowed})",
+            "prog.issue.unknown_aggregate",
+            value=raw,
+            allowed=allowed,
         )
         return None
     return code
@@ -203,10 +215,8 @@ def _region(row: _Row, known: Container[str]) -> str | None:
         row.problem(
             "region_code",
             "region_not_found",
-            f"kode wilayah '{code}' tidak ada di kode Kemendagri 2025 (mis. 64, 64.71, "
-            "64.71.01, 64.71.01.1001; simpan sebagai teks agar 64.10 tidak jadi 64.1)",
-            f"region code '{code}' is not in the Kemendagri 2025 codes (e.g. 64, 64.71, "
-            "64.71.01, 64.71.01.1001; store it as text so that 64.10 does not become 64.1)",
+            "prog.issue.region_not_found",
+            value=code,
         )
         return None
     return code
@@ -223,9 +233,11 @@ def _year(row: _Row, last_year: int) -> int | None:
         row.problem(
             "year",
             "invalid_year",
-            f"{name} '{raw}' bukan tahun {MIN_YEAR}–{last_year} (tahun yang sudah "
-            "berjalan)",
-            f"{name} '{raw}' is not a year {MIN_YEAR}-{last_year} (a year that has begun)",
+            "prog.issue.invalid_year",
+            column=name,
+            value=raw,
+            first=MIN_YEAR,
+            last=last_year,
         )
         return None
     return year
@@ -240,25 +252,30 @@ def _counts(row: _Row, code: str | None) -> tuple[int | None, int | None, bool]:
         row.problem(
             "numerator",
             "unexpected_numerator",
-            f"{code} hanya jumlah: isi {row.headers['denominator']}, kosongkan {num_name}",
-            f"{code} is a count only: fill {row.headers['denominator']}, "
-            f"leave {num_name} empty",
+            "prog.issue.unexpected_numerator",
+            code=code,
+            denominator=row.headers["denominator"],
+            numerator=num_name,
         )
         return None, den, False
     if code is not None and code not in COUNT_ONLY and not row.text("numerator"):
         row.problem(
             "numerator",
             "missing_value",
-            f"{num_name} kosong: {code} perlu pembilang dan penyebut",
-            f"{num_name} is empty: {code} needs a numerator and a denominator",
+            "prog.issue.missing_numerator",
+            numerator=num_name,
+            code=code,
         )
         return None, den, False
     if num is not None and den is not None and num > den:
         row.problem(
             "numerator",
             "numerator_exceeds_denominator",
-            f"{num_name} {num} lebih besar dari {row.headers['denominator']} {den}",
-            f"{num_name} {num} is greater than {row.headers['denominator']} {den}",
+            "prog.issue.numerator_exceeds_denominator",
+            numerator=num_name,
+            num=num,
+            denominator=row.headers["denominator"],
+            den=den,
         )
         return num, den, False
     return num, den, True
@@ -280,8 +297,8 @@ def _import_row(
             row.problem(
                 "denominator",
                 "odf_desa_not_one",
-                f"desa_odf untuk satu desa: penyebut harus 1, bukan {den}",
-                f"desa_odf for one desa: the denominator must be 1, not {den}",
+                "prog.issue.odf_desa_not_one",
+                den=den,
             )
             counts_ok = False
     # Every issue of this importer is an error: a row with any is skipped whole.
@@ -295,8 +312,8 @@ def _import_row(
         row.problem(
             None,
             "duplicate_row",
-            f"kode, kode wilayah dan tahun sama dengan baris {first}; dilewati",
-            f"same code, region code and year as row {first}; skipped",
+            "prog.issue.duplicate_row",
+            first=first,
         )
         return None
     seen[key] = row.row

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from tumbuh.analytics import smallarea
 from tumbuh.errors import ImportFileError, InvalidInput
-from tumbuh.i18n import neutral
+from tumbuh.i18n import neutral, translate
 from tumbuh.surveillance import repository, trends
 from tumbuh.surveillance.models import (
     Confidence,
@@ -176,20 +176,25 @@ class _Row:
 
     def problem(
         self,
-        column: str | None,
-        code: str,
-        message_id: str,
-        message_en: str,
+        where: str | None,
+        issue: str,
+        key: str,
+        /,
         *,
         severity: Severity = Severity.error,
+        **values: object,
     ) -> None:
-        value = self.cells.get(column) if column else None
+        """A problem of this row, said by catalogue entry ``key`` (``agg.issue.*``) in both
+        languages (the report's message_id/message_en)."""
+        message_id = translate(key, "id", **values)
+        message_en = translate(key, "en", **values)
+        value = self.cells.get(where) if where else None
         self.issues.append(
             RowIssue(
                 file=self.file,
                 row=self.row,
-                column=column,
-                code=code,
+                column=where,
+                code=issue,
                 message_id=message_id,
                 message_en=message_en,
                 severity=severity,
@@ -207,8 +212,8 @@ class _Row:
             self.problem(
                 column,
                 "missing_value",
-                f"kolom {column} kosong",
-                f"{column} is empty",
+                "agg.issue.missing_value",
+                column=column,
             )
         return value
 
@@ -218,10 +223,8 @@ class _Row:
             self.problem(
                 "region_code",
                 "invalid_region_code",
-                f"kode wilayah '{code}' tidak dikenal: pakai ID atau kode Kemendagri "
-                "seperti 64, 64.71 (simpan sebagai teks agar 64.10 tidak jadi 64.1)",
-                f"region code '{code}' not recognised: use ID or a Kemendagri code such as "
-                "64 or 64.71 (store it as text so that 64.10 does not become 64.1)",
+                "agg.issue.invalid_region_code",
+                value=code,
             )
         return code
 
@@ -234,8 +237,10 @@ class _Row:
             self.problem(
                 column,
                 "invalid_year",
-                f"tahun '{raw}' bukan angka tahun {MIN_YEAR}–{MAX_YEAR}",
-                f"year '{raw}' is not a year number {MIN_YEAR}-{MAX_YEAR}",
+                "agg.issue.invalid_year",
+                value=raw,
+                first=MIN_YEAR,
+                last=MAX_YEAR,
             )
             return None
         return int(value)
@@ -249,16 +254,18 @@ class _Row:
             self.problem(
                 column,
                 "invalid_number",
-                f"{column} '{raw}' bukan angka",
-                f"{column} '{raw}' is not a number",
+                "agg.issue.invalid_number",
+                column=column,
+                value=raw,
             )
             return None
         if not 0 <= value <= 100:
             self.problem(
                 column,
                 "out_of_range",
-                f"{column} {raw} di luar 0–100 %",
-                f"{column} {raw} is outside 0-100 %",
+                "agg.issue.out_of_range",
+                column=column,
+                value=raw,
             )
             return None
         return value
@@ -273,8 +280,10 @@ class _Row:
             self.problem(
                 column,
                 f"unknown_{column}",
-                f"{column} '{raw}' tidak dikenal (pilihan: {allowed})",
-                f"unknown {column} '{raw}' (expected one of: {allowed})",
+                "agg.issue.unknown_choice",
+                column=column,
+                value=raw,
+                allowed=allowed,
             )
             return None
         return str(found)
@@ -357,8 +366,8 @@ def _duplicate(row: _Row, seen: dict[str, int], key: str) -> bool:
         row.problem(
             None,
             "duplicate_row",
-            f"baris ini sama (kunci alami) dengan baris {first}; dilewati",
-            f"same natural key as row {first}; skipped",
+            "agg.issue.duplicate_row",
+            first=first,
         )
         return True
     seen[key] = row.row
@@ -391,8 +400,8 @@ def _import_figure_row(session: Session, row: _Row, seen: dict[str, int]) -> str
         row.problem(
             "n",
             "invalid_count",
-            f"n '{n_raw}' bukan bilangan bulat positif",
-            f"n '{n_raw}' is not a positive whole number",
+            "agg.issue.invalid_count",
+            value=n_raw,
         )
     conf_raw = row.text("confidence")
     confidence = str(Confidence.unverified)
@@ -403,8 +412,7 @@ def _import_figure_row(session: Session, row: _Row, seen: dict[str, int]) -> str
         row.problem(
             "confidence",
             "missing_confidence",
-            "confidence kosong: dicatat sebagai unverified",
-            "confidence is empty: recorded as unverified",
+            "agg.issue.missing_confidence",
             severity=Severity.warning,
         )
     if value is not None and (
@@ -414,8 +422,10 @@ def _import_figure_row(session: Session, row: _Row, seen: dict[str, int]) -> str
         row.problem(
             "ci_low" if ci_low is not None and ci_low > value else "ci_high",
             "inconsistent_ci",
-            f"selang kepercayaan {ci_low}–{ci_high} tidak memuat nilai {value}",
-            f"confidence interval {ci_low}-{ci_high} does not contain the value {value}",
+            "agg.issue.inconsistent_ci",
+            low=ci_low,
+            high=ci_high,
+            value=value,
         )
     if row.rejected or year is None or kind is None or value is None:
         return None
@@ -466,15 +476,15 @@ def _import_target_row(session: Session, row: _Row, seen: dict[str, int]) -> str
             row.problem(
                 "target_value",
                 "invalid_number",
-                f"target '{value_text}' bukan angka atau rentang (mis. 17-18)",
-                f"target '{value_text}' is not a number or a range (e.g. 17-18)",
+                "agg.issue.invalid_target",
+                value=value_text,
             )
         elif value is not None and unit == "%" and not 0 <= value <= 100:
             row.problem(
                 "target_value",
                 "out_of_range",
-                f"target {value_text} % di luar 0–100",
-                f"target {value_text} % is outside 0-100",
+                "agg.issue.target_out_of_range",
+                value=value_text,
             )
     year_text = row.required("target_year")
     year_from = year_to = None
@@ -484,8 +494,8 @@ def _import_target_row(session: Session, row: _Row, seen: dict[str, int]) -> str
             row.problem(
                 "target_year",
                 "invalid_year",
-                f"tahun target '{year_text}' bukan tahun atau rentang tahun (2026-2028)",
-                f"target year '{year_text}' is not a year or a year range (2026-2028)",
+                "agg.issue.invalid_target_year",
+                value=year_text,
             )
         else:
             year_from = int(match.group(1))

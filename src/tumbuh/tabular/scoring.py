@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tumbuh.growth import DAYS_PER_MONTH, zscores, zscores_who2007
+from tumbuh.i18n import translate
 from tumbuh.tabular.issues import RowIssue, Severity
 from tumbuh.tabular.mapping import ColumnMapping
 from tumbuh.tabular.parse import (
@@ -156,10 +157,13 @@ class _Problems:
         mask: npt.NDArray[np.bool_],
         column: str | None,
         code: str,
-        en: str,
-        idn: str,
+        key: str,
         values: list[Any] | None = None,
+        **fields: object,
     ) -> None:
+        """Rows ``mask`` have problem ``code``, said by catalogue entry ``key``
+        (``score.issue.*``) in both languages."""
+        idn, en = translate(key, "id", **fields), translate(key, "en", **fields)
         where = f"{column}: " if column else ""
         for i in np.flatnonzero(mask):
             issue = row_issue(
@@ -195,9 +199,9 @@ def _number(
             res.failed,
             name,
             "invalid_number",
-            f"not a number ({what})",
-            f"bukan angka ({what})",
+            "score.issue.invalid_number",
             col.to_pylist(),
+            what=what,
         )
     return np.asarray(res.values, dtype=np.float64)
 
@@ -207,8 +211,6 @@ def _codes(
     name: str | None,
     parser: Callable[[pa.Array], Parsed],
     code: str,
-    en: str,
-    idn: str,
     p: _Problems,
 ) -> Parsed | None:
     """The coded column `name` parsed (None when it is not mapped); unknown codes are
@@ -218,7 +220,7 @@ def _codes(
         return None
     parsed = parser(col)
     if parsed.failed.any():
-        p.add(parsed.failed, name, code, en, idn, col.to_pylist())
+        p.add(parsed.failed, name, code, f"score.issue.{code}", col.to_pylist())
     return parsed
 
 
@@ -283,8 +285,6 @@ def score_chunk(text: pa.Table, plan: InputPlan, *, file: str = "") -> ScoredChu
         m.get("sex"),
         parse_sex,
         "invalid_sex",
-        "unknown sex code (use L/P, 1/2, M/F)",
-        "kode jenis kelamin tidak dikenal (gunakan L/P, 1/2)",
         p,
     )
     sex_values = sex.values if sex is not None else np.full(n, np.nan)
@@ -306,8 +306,7 @@ def score_chunk(text: pa.Table, plan: InputPlan, *, file: str = "") -> ScoredChu
                     res.failed,
                     name,
                     "invalid_date",
-                    "not a date",
-                    "bukan tanggal",
+                    "score.issue.invalid_date",
                     col.to_pylist(),
                 )
             dates.append(res.values)
@@ -319,8 +318,7 @@ def score_chunk(text: pa.Table, plan: InputPlan, *, file: str = "") -> ScoredChu
                 neg,
                 mcol,
                 "measured_before_birth",
-                "measurement date is before the birth date",
-                "tanggal pengukuran sebelum tanggal lahir",
+                "score.issue.measured_before_birth",
             )
     else:
         age = _number(text, m.get("age"), "age", p)
@@ -331,8 +329,7 @@ def score_chunk(text: pa.Table, plan: InputPlan, *, file: str = "") -> ScoredChu
                     neg,
                     m.get("age"),
                     "negative_age",
-                    "negative age",
-                    "umur negatif",
+                    "score.issue.negative_age",
                     _column(text, m.get("age")).to_pylist(),  # type: ignore[union-attr]
                 )
         flag_col = m.get("age_is_months")
@@ -343,8 +340,7 @@ def score_chunk(text: pa.Table, plan: InputPlan, *, file: str = "") -> ScoredChu
                     bad_flag,
                     flag_col,
                     "invalid_flag",
-                    "expected TRUE or FALSE",
-                    "harus TRUE atau FALSE",
+                    "score.issue.invalid_flag",
                 )
     if age is None:
         age = np.full(n, np.nan)
@@ -389,8 +385,8 @@ def _flag_problems(cols: dict[str, Any], p: _Problems, n: int) -> int:
                 int(p.rows[i]),
                 None,
                 "z_flagged",
-                f"z-skor di luar batas WHO (ditandai): {shown}",
-                f"z-score outside the WHO plausibility limits (flagged): {shown}",
+                translate("score.issue.z_flagged", "id", values=shown),
+                translate("score.issue.z_flagged", "en", values=shown),
             ),
             severity=Severity.warning,
         )
@@ -418,8 +414,6 @@ def _common_inputs(
         m.get("oedema"),
         parse_oedema,
         "invalid_oedema",
-        "unknown oedema code (use y/n)",
-        "kode edema tidak dikenal (gunakan y/n)",
         p,
     )
     if oed is not None:
@@ -443,8 +437,6 @@ def _score_2006(
         m.get("measure"),
         parse_measure,
         "invalid_measure",
-        "unknown measure (use l/h, Terlentang/Berdiri)",
-        "cara ukur tidak dikenal (gunakan Terlentang/Berdiri)",
         p,
     )
     if meas is not None:

@@ -23,6 +23,7 @@ from starlette.responses import Response
 from tumbuh.accounts import service as accounts
 from tumbuh.accounts.personal import PersonalDataRefused
 from tumbuh.errors import Forbidden, TumbuhError, Unauthorized
+from tumbuh.i18n import error_text
 from tumbuh.web.deps import client_ip, get_lang
 from tumbuh.web.templating import render
 
@@ -111,7 +112,10 @@ async def _tumbuh_error(request: Request, exc: Exception) -> Response:
     status = 401 if isinstance(exc, Unauthorized) else exc.status
     if isinstance(exc, Forbidden):
         await run_in_threadpool(_audit_refusal, request, exc)
-    return render_error(request, code=exc.code, detail=exc.message, status=status)
+    # The API's detail is English (its contract); a page says it in the reader's language
+    # when the error carries a catalogue key.
+    detail = exc.message if _is_api(request) else error_text(exc, get_lang(request))
+    return render_error(request, code=exc.code, detail=detail, status=status)
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:

@@ -131,7 +131,7 @@ def upload(
             jobs.discard(stored)
             raise
     except ImportLimitError as exc:
-        text = exc.message_en if lang == "en" else exc.message_id
+        text = exc.said.render(lang)
         return _page(request, db, lang, message=text, status_code=413)
     job = jobs.enqueue(
         db, kind=kind, file_name=name, stored_path=stored, user_id=user.id
@@ -167,7 +167,7 @@ def job_page(
             "ahead": jobs.waiting_before(db, job)
             if job.status == JobStatus.queued
             else 0,
-            "message": job.message_en if lang == "en" else job.message_id,
+            "message": jobs.job_message(job, lang),
         },
         lang=lang,
     )

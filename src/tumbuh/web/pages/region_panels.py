@@ -24,7 +24,7 @@ from tumbuh.interventions.export import write_gaps_xlsx
 from tumbuh.register.master import children_of, get_region
 from tumbuh.risk import visits as risk_visits
 from tumbuh.web import insights
-from tumbuh.web.deps import DbDep, PageUser, client_ip, get_settings
+from tumbuh.web.deps import DbDep, PageUser, client_ip, get_lang, get_settings
 from tumbuh.web.export import XLSX_MEDIA_TYPE, xlsx_response
 from tumbuh.web.figures import band_legend
 from tumbuh.web.i18n import Lang
@@ -217,15 +217,20 @@ def _require_desa(user: User, code: str) -> str:
 def visit_download(
     request: Request, code: str, ext: str, user: PageUser, db: DbDep
 ) -> Response:
-    """The desa's visit list as PDF (printing) or Excel (personal data: audited)."""
+    """The desa's visit list as PDF (printing) or Excel (personal data: audited), in the
+    user's language."""
     if ext not in ("pdf", "xlsx"):
         raise NotFound(f"no visit list as .{ext}")
     clean = _require_desa(user, code)
     vl = village_data.visit_list(
-        db, user, clean, ip=client_ip(request), action="export"
+        db, user, clean, ip=client_ip(request), action="export", lang=get_lang(request)
     )
     if vl is None:
-        raise NotFound(f"no risk scores for desa {clean}")
+        raise NotFound(
+            f"no risk scores for desa {clean}",
+            key="error.visits.no_scores",
+            values={"desa": clean},
+        )
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"kunjungan.{ext}"
         if ext == "pdf":
