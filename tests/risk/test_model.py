@@ -353,16 +353,28 @@ class TestSegmentsAndTrend:
         few = _prevalence_frames({2022: 0.40, 2023: 0.10}, n=50)
         assert routine_trend(few, until_year=2023) == (0.0, {})
 
-    def test_trend_shifts_the_logit_by_the_years_from_the_training_years(self) -> None:
+    def test_trend_sets_the_years_mean_risk_to_the_forecast_rate(self) -> None:
         t = build_family_years(_frames(), 2024)
         model = _model({"haz_near_cut": 1.0})
         before = model.predict(t)
+        assert model.year_shifts(t) == {}  # no trend: no shift
         model.trend_per_year, model.trend_reference_year = -0.1, 2022.5
+        model.trend_reference_logit = float(_logit(0.2))
+        rate = model.forecast_rate(2024)
+        assert rate == pytest.approx(1 / (1 + np.exp(-(_logit(0.2) - 0.15))))
         after = model.predict(t)
+        # The year's mean risk is the forecast rate, by one shift of every family's logit
+        # (the ranking is kept).
+        assert after.mean() == pytest.approx(rate, abs=1e-6)
         inside = (before > 0) & (before < 1)
-        assert inside.any()
+        assert inside.sum() > 1
         shift = np.log(after / (1 - after)) - np.log(before / (1 - before))
-        assert shift[inside] == pytest.approx(np.full(inside.sum(), -0.15))
+        assert shift[inside] == pytest.approx(np.full(inside.sum(), shift[inside][0]))
+        assert shift[inside][0] == pytest.approx(model.year_shifts(t)[2024])
+        # A part of the unit scored with the shifts of the whole gets the same risks.
+        part = t.iloc[: len(t) // 2]
+        same = model.predict(part, shifts=model.year_shifts(t))
+        assert same == pytest.approx(after[: len(t) // 2])
 
 
 class TestCentredIsotonic:
