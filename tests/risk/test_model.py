@@ -353,16 +353,40 @@ class TestSegmentsAndTrend:
         few = _prevalence_frames({2022: 0.40, 2023: 0.10}, n=50)
         assert routine_trend(few, until_year=2023) == (0.0, {})
 
-    def test_trend_shifts_the_logit_by_the_years_from_the_training_years(self) -> None:
+    def test_trend_sets_each_segments_mean_risk_to_its_forecast_rate(self) -> None:
         t = build_family_years(_frames(), 2024)
         model = _model({"haz_near_cut": 1.0})
         before = model.predict(t)
+        assert model.year_shifts(t) == {}  # no trend: no shift
         model.trend_per_year, model.trend_reference_year = -0.1, 2022.5
+        model.trend_reference_logit = float(_logit(0.2))
+        model.trend_reference_logits = {"child": float(_logit(0.3))}
+        assert model.forecast_rate(2024, "child") == pytest.approx(
+            1 / (1 + np.exp(-(_logit(0.3) - 0.15)))
+        )
+        # A segment without a rate of its own takes the rate of all families.
+        assert model.forecast_rate(2024, "other") == pytest.approx(
+            1 / (1 + np.exp(-(_logit(0.2) - 0.15)))
+        )
         after = model.predict(t)
-        inside = (before > 0) & (before < 1)
-        assert inside.any()
-        shift = np.log(after / (1 - after)) - np.log(before / (1 - before))
-        assert shift[inside] == pytest.approx(np.full(inside.sum(), -0.15))
+        shifts = model.year_shifts(t)
+        seg = segment_of(t)
+        for key in set(seg):
+            mask = seg == key
+            # The segment's mean risk is its forecast rate, by one shift of every
+            # family's logit (the ranking within the segment is kept).
+            assert after[mask].mean() == pytest.approx(
+                model.forecast_rate(2024, key), abs=1e-6
+            )
+            inside = mask & (before > 0) & (before < 1)
+            shift = np.log(after / (1 - after)) - np.log(before / (1 - before))
+            assert shift[inside] == pytest.approx(
+                np.full(inside.sum(), shifts[(2024, key)])
+            )
+        # A part of the unit scored with the shifts of the whole gets the same risks.
+        part = t.iloc[: len(t) // 2]
+        same = model.predict(part, shifts=shifts)
+        assert same == pytest.approx(after[: len(t) // 2])
 
 
 class TestCentredIsotonic:

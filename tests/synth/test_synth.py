@@ -479,3 +479,68 @@ class TestExtrapolation:
     def test_an_unknown_extrapolation_is_refused(self, tmp_path: Path) -> None:
         with pytest.raises(InvalidInput, match="extrapolate"):
             synthesize(SynthConfig(children=10, extrapolate_by="magic"), tmp_path)
+
+
+class TestRoutinePass:
+    """The routine shift of a kab/kota with a published routine figure is solved per seed
+    (docs/synthetic.md, "Realism where the meeting looks")."""
+
+    def test_targets_are_the_centres_of_the_windows(self) -> None:
+        from tumbuh.synth.model import routine_targets, survey_targets
+
+        prov = load_province("64", 1)
+        years = [2022, 2023, 2024, 2025]
+        want = routine_targets(
+            prov.kab_codes, 2024, survey_targets("64", prov.kab_codes, years)
+        )
+        by_code = {prov.kab_codes[i]: v for i, v in want.items()}
+        assert set(by_code) == {"64.01", "64.08", "64.71", "64.74"}
+        # Bontang: published 20.6, survey 20.7: the window is [17.6, 20.7].
+        assert by_code["64.74"] == pytest.approx((17.6 + 20.7) / 2)
+        assert by_code["64.01"] == pytest.approx(13.0)  # [10, 16]
+        assert by_code["64.71"] == pytest.approx((12.4 + 14.68) / 2)
+
+    def test_solved_shift_gives_the_target_with_cutoff_rounding(self) -> None:
+        from tumbuh.synth.generate import (
+            RoutineProbe,
+            routine_prevalence,
+            solve_routine_shift,
+        )
+
+        z = np.linspace(-4.0, 2.0, 6001)  # one child per 0.001 z
+        ok = np.zeros(z.size, dtype=bool)
+        ok[::2] = True  # half the rows are rounded up when just below -2
+        probe = RoutineProbe(np.zeros(z.size, dtype=np.int64), z, ok)
+        none = routine_prevalence(probe, 0, np.array([0.0]))[0]
+        # Below -2.5: 1,500 rows; in [-2.5, -2): 500 rows, 250 of them not rounded.
+        assert none == pytest.approx(100 * 1750 / 6001)
+        shift = solve_routine_shift(probe, 0, 20.0)
+        assert routine_prevalence(probe, 0, np.array([shift]))[0] == pytest.approx(
+            20.0, abs=0.05
+        )
+        assert shift > 0.0  # a lower prevalence needs lengths measured longer
+
+    def test_the_shift_moves_no_other_draw(self) -> None:
+        import dataclasses
+
+        from tumbuh.synth.generate import make_visits
+        from tumbuh.synth.model import assign_problems
+
+        cfg = SynthConfig(children=3000, seed=5)
+        prov = load_province(cfg.province, cfg.seed)
+        ch = make_chunk(cfg, prov, 0, 3000, 0, Improvement(10**9, None))
+        effects = np.full((len(prov.kab_codes), len(cfg.years)), -0.5)
+        problems = assign_problems(len(prov.pos_desa), cfg.seed)
+        problems[:, [p.name == "cutoff_rounding" for p in PROBLEMS]] = True
+        precision = np.full(len(prov.pos_desa), 0.1)
+        moved = dataclasses.replace(
+            prov, kab_routine_shift=prov.kab_routine_shift + 0.4
+        )
+        a = make_visits(cfg, prov, ch, effects, problems, precision)
+        b = make_visits(cfg, moved, ch, effects, problems, precision)
+        for name in ("child", "month", "day", "age", "haz_latent", "duplicate"):
+            assert np.array_equal(getattr(a, name), getattr(b, name)), name
+        assert np.array_equal(a.cutoff_ok, b.cutoff_ok)
+        cut = 1 << [p.name for p in PROBLEMS].index("cutoff_rounding")
+        assert np.array_equal(a.problems & ~cut, b.problems & ~cut)
+        assert (a.lenhei != b.lenhei).mean() > 0.9

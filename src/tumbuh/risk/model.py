@@ -65,7 +65,7 @@ MIN_POSITIVES = 30
 MIN_FAMILY_YEARS = 200
 # Shrinkage of the desa routine prevalence toward the overall one (pseudo-children).
 _DESA_PRIOR_N = 20.0
-MODEL_VERSION = 2
+MODEL_VERSION = 3
 # Every feature and "stunted before" look back this far from the reference date, the same for
 # every year: with a longer look-back the first label year (which has only one year of history)
 # would be a different population from the later ones, and the calibration would not carry over.
@@ -467,8 +467,12 @@ class TrainedModel:
 
     The first six fields are the pooled model (all segments together); ``segments`` holds
     the model of each segment that had enough training data, which scores that segment's
-    families instead. ``trend_per_year`` (logit scale) shifts the calibrated risk of a
-    family-year by ``(year - trend_reference_year) x trend_per_year``.
+    families instead. With a ``trend_per_year`` (logit scale), each segment's rate of new
+    cases in a year is forecast as ``expit(trend_reference_logits[segment] + (year -
+    trend_reference_year) x trend_per_year)`` (the segment's rate in the training years
+    moved by the routine prevalence's trend), and the calibrated risks of the segment's
+    families that year are moved by the one logit shift that makes their mean that rate
+    (:meth:`year_shifts`).
     """
 
     fill: dict[str, float]
@@ -487,6 +491,9 @@ class TrainedModel:
     segments: dict[str, LogisticPart] = field(default_factory=dict)
     trend_per_year: float = 0.0
     trend_reference_year: float = 0.0
+    # logit of the training years' rate of new cases per segment (SEGMENTS), and of all
+    trend_reference_logits: dict[str, float] = field(default_factory=dict)
+    trend_reference_logit: float = 0.0
 
     @property
     def pooled(self) -> LogisticPart:
@@ -515,16 +522,70 @@ class TrainedModel:
                 out[mask] = part.raw(table.loc[mask])
         return out
 
-    def predict(self, table: pd.DataFrame) -> F64:
-        """Calibrated probability of a new stunting case in the year."""
+    def _calibrated(self, table: pd.DataFrame) -> F64:
         out: F64 = np.zeros(len(table))
         for part, mask in self._parts(table):
             if mask.any():
                 out[mask] = part.calibrated(table.loc[mask])
-        if self.trend_per_year and "year" in table.columns and len(table):
-            shift = (
-                table["year"].to_numpy(dtype=np.float64) - self.trend_reference_year
-            ) * self.trend_per_year
+        return out
+
+    def forecast_rate(self, year: int, segment: str | None = None) -> float:
+        """The rate of new cases of ``segment`` (all families: None) in ``year`` that the
+        trend forecasts (the training rate when there is no trend)."""
+        base = self.trend_reference_logits.get(
+            segment or "", self.trend_reference_logit
+        )
+        x = base + (year - self.trend_reference_year) * self.trend_per_year
+        return float(1.0 / (1.0 + math.exp(-x)))
+
+    def year_shifts(self, table: pd.DataFrame) -> dict[tuple[int, str], float]:
+        """Per year and segment of ``table`` (each year's whole unit): the logit shift of
+        the calibrated risks that makes their mean :meth:`forecast_rate`; none without a
+        trend.
+
+        The trend forecasts rates, not each family's odds: the features (the desa's
+        prevalence and the children's HAZ of the year before) already move with the
+        province, and moving every family's odds by the whole trend as well counted that
+        part of the decline twice. Per segment, because the segments' rates differ and
+        their mix changes from year to year (docs/risk-model.md section 3)."""
+        if not self.trend_per_year or "year" not in table.columns:
+            return {}
+        cal = self._calibrated(table)
+        years = table["year"].to_numpy()
+        segs = segment_of(table)
+        out: dict[tuple[int, str], float] = {}
+        for year in np.unique(years):
+            for seg in np.unique(segs):
+                p = cal[(years == year) & (segs == seg)]
+                inside = p[(p > 0.0) & (p < 1.0)]
+                out[(int(year), str(seg))] = _level_shift(
+                    _logit(inside),
+                    self.forecast_rate(int(year), str(seg)),
+                    p.size - inside.size,
+                    float(p[p >= 1.0].size),
+                )
+        return out
+
+    def predict(
+        self,
+        table: pd.DataFrame,
+        *,
+        shifts: dict[tuple[int, str], float] | None = None,
+    ) -> F64:
+        """Calibrated probability of a new stunting case in the year.
+
+        With a trend, ``table`` is taken as each year's whole unit (as
+        :func:`build_family_years` gives it) and the shifts are computed from it
+        (:meth:`year_shifts`); to score a part of a unit, pass the ``shifts`` computed on
+        the whole."""
+        out = self._calibrated(table)
+        if shifts is None:
+            shifts = self.year_shifts(table)
+        if shifts and len(table):
+            keys = zip(table["year"].to_numpy(), segment_of(table), strict=True)
+            shift = np.array(
+                [shifts.get((int(y), str(g)), 0.0) for y, g in keys], dtype=np.float64
+            )
             inside = (out > 0.0) & (out < 1.0)
             moved: F64 = 1.0 / (1.0 + np.exp(-(_logit(out) + shift)))
             out = np.where(inside, moved, out)
@@ -537,6 +598,28 @@ class TrainedModel:
             if mask.any():
                 out[mask] = part.z(table.loc[mask]) * part.coef
         return out
+
+
+def _rate_logit(label: pd.Series) -> float:
+    return float(_logit(np.array([label.mean()], dtype=np.float64))[0])
+
+
+def _level_shift(logits: F64, rate: float, fixed: int, ones: float) -> float:
+    """The shift ``d`` with mean(expit(logits + d)) over all ``logits.size + fixed`` risks
+    equal to ``rate``, where ``fixed`` risks stay at 0 or 1 (``ones`` of them at 1).
+    Bisection on the logit scale, clipped to +-5."""
+    n = logits.size + fixed
+    if logits.size == 0 or n == 0:
+        return 0.0
+    lo, hi = -5.0, 5.0
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        mean = (float((1.0 / (1.0 + np.exp(-(logits + mid)))).sum()) + ones) / n
+        if mean > rate:
+            hi = mid
+        else:
+            lo = mid
+    return 0.5 * (lo + hi)
 
 
 def _fit_logistic(table: pd.DataFrame) -> tuple[dict[str, float], F64, F64, F64, float]:
@@ -713,6 +796,12 @@ def train(
         segments=parts,
         trend_per_year=slope,
         trend_reference_year=float(everything["year"].mean()),
+        trend_reference_logit=_rate_logit(everything["label"]),
+        trend_reference_logits={
+            key: _rate_logit(everything.loc[segs == key, "label"])
+            for key in SEGMENTS
+            if (segs == key).any()
+        },
     )
     model.info = {
         "family_years": len(everything),
@@ -822,6 +911,14 @@ def evaluate(
         "calibrated_on": model.calibration_years,
         "calibration_method": model.calibration_method,
         "trend_per_year": model.info["trend_per_year"],
+        "forecast_rate": {
+            key: round(model.forecast_rate(year, key), 4) for key in SEGMENTS
+        }
+        if model.trend_per_year
+        else None,
+        "year_shift": {
+            seg: round(v, 4) for (_, seg), v in model.year_shifts(table).items()
+        },
         "routine_prevalence": model.info["routine_prevalence"],
         "families": int(label.size),
         "new_cases": int(label.sum()),

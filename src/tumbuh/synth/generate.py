@@ -718,6 +718,9 @@ class Visits:
     standing: B  # Cara Ukur Berdiri
     problems: NDArray[np.int16]  # bitmask over model.PROBLEM_NAMES
     duplicate: B
+    # The row's posyandu rounds lengths up at the cut-off and the row's draw hit: its
+    # length is rounded when it falls just below -2 (see make_visits).
+    cutoff_ok: B
 
 
 def make_visits(
@@ -727,7 +730,12 @@ def make_visits(
     effects: F64,
     problems: NDArray[np.bool_],
     pos_precision: F64,
+    *,
+    cutoff_rounding: bool = True,
 ) -> Visits:
+    """The chunk's posyandu visits as exported. ``cutoff_rounding=False`` leaves the
+    lengths just below -2 as measured (``cutoff_ok`` still says which rows would be
+    rounded): the routine probe (service) solves the routine shift from them."""
     rng = np.random.default_rng([cfg.seed, 12, ch.index])
     starts = cfg.month_starts()
     pos = ch.pos
@@ -818,15 +826,22 @@ def make_visits(
         return out
 
     # Lengths of children just below -2 rounded up to just above the cut-off (facts.md s8).
-    lt = _lms.length_for_age()
-    cand = np.nonzero(has[:, model.PROBLEM_NAMES.index("cutoff_rounding")])[0]
-    zl = _lms.z_from_value(lt, sex[cand], agef[cand], length[cand])
-    cand = cand[(zl >= -2.5) & (zl < -2.0)]
-    rows = hit("cutoff_rounding", cand)
-    up = _lms.value_from_z(
-        lt, sex[rows], agef[rows], -2.0 + rng.uniform(0.0, 0.06, len(rows))
-    )
-    length[rows] = np.ceil(up * 10.0) / 10.0
+    # Its draws come from their own stream, one pair per row whatever the lengths: which
+    # rows fall just below -2 depends on the routine shift, which is solved per seed from
+    # a probe of these visits (service), and must not move any other draw.
+    j_cut = model.PROBLEM_NAMES.index("cutoff_rounding")
+    cut_rng = np.random.default_rng([cfg.seed, 20, ch.index])
+    cut_u = cut_rng.random(nv)
+    cut_to = cut_rng.uniform(0.0, 0.06, nv)
+    cutoff_ok = has[:, j_cut] & (cut_u < model.PROBLEMS[j_cut].row_rate)
+    if cutoff_rounding:
+        lt = _lms.length_for_age()
+        cand = np.nonzero(cutoff_ok)[0]
+        zl = _lms.z_from_value(lt, sex[cand], agef[cand], length[cand])
+        rows = cand[(zl >= -2.5) & (zl < -2.0)]
+        flags[rows] |= np.int16(1 << j_cut)
+        up = _lms.value_from_z(lt, sex[rows], agef[rows], -2.0 + cut_to[rows])
+        length[rows] = np.ceil(up * 10.0) / 10.0
 
     rows = hit("heaping_05")
     length[rows] = np.round(length[rows] * 2.0) / 2.0
@@ -878,6 +893,7 @@ def make_visits(
         standing=standing[order],
         problems=flags_out,
         duplicate=is_dup,
+        cutoff_ok=cutoff_ok[order],
     )
 
 
@@ -898,3 +914,101 @@ def survey_latent(
         haz[idx, y] = h
         waz[idx, y] = model.WAZ_ON_HAZ * h + ch.waz_resid[idx]
     return haz, waz
+
+
+# Routine shift ------------------------------------------------------------------------------
+
+# The routine shift of a kab/kota with a published routine figure is solved on this many
+# children (the first chunks; all when fewer), and kept from the table when fewer than
+# ROUTINE_PROBE_MIN_CHILDREN of them are weighed in the year's weighing months.
+ROUTINE_PROBE_CHILDREN = 500_000
+ROUTINE_PROBE_MIN_CHILDREN = 200
+ROUTINE_SHIFT_GRID = np.round(np.arange(-1.5, 1.5005, 0.001), 3)
+_WEIGHING_MONTHS = (1, 7)  # February and August (0-based month of the year)
+
+
+@dataclass
+class RoutineProbe:
+    """Per child weighed in the year's weighing months: its kab/kota, the length-for-age z
+    of its latest weighing-month length as exported with no routine shift and no cut-off
+    rounding, and whether that row would be rounded up at the cut-off."""
+
+    kab: I64
+    z: F64
+    cutoff_ok: B
+
+    @staticmethod
+    def join(parts: list[RoutineProbe]) -> RoutineProbe:
+        return RoutineProbe(
+            np.concatenate([p.kab for p in parts]),
+            np.concatenate([p.z for p in parts]),
+            np.concatenate([p.cutoff_ok for p in parts]),
+        )
+
+
+def routine_probe(
+    cfg: SynthConfig,
+    prov: Province,
+    ch: Chunk,
+    effects: F64,
+    problems: NDArray[np.bool_],
+    pos_precision: F64,
+    year: int,
+) -> RoutineProbe:
+    """The chunk's :class:`RoutineProbe` for ``year`` (``prov``'s routine shift set to 0
+    where it is to be solved; rows with a missing date, an implausible value, a Cara Ukur
+    switched or a duplicate left out, as the indicator engine leaves them out)."""
+    v = make_visits(
+        cfg, prov, ch, effects, problems, pos_precision, cutoff_rounding=False
+    )
+    bad = 0
+    for name in ("missing_dates", "implausible", "cara_ukur_age"):
+        bad |= 1 << model.PROBLEM_NAMES.index(name)
+    y = cfg.years[0] + v.month // 12
+    keep = (
+        (y == year)
+        & np.isin(v.month % 12, _WEIGHING_MONTHS)
+        & ~v.duplicate
+        & ((v.problems & bad) == 0)
+    )
+    rows = np.nonzero(keep)[0]
+    # Rows are in child x month order: the last row of each child is its latest.
+    last = (
+        rows[np.r_[v.child[rows][1:] != v.child[rows][:-1], True]]
+        if len(rows)
+        else rows
+    )
+    child = v.child[last]
+    z = _lms.z_from_value(
+        _lms.length_for_age(),
+        ch.sex[child],
+        v.age[last].astype(np.float64),
+        v.lenhei[last],
+    )
+    kab = prov.desa_kab[ch.fam_desa[ch.fam[child]]]
+    return RoutineProbe(kab.astype(np.int64), z, v.cutoff_ok[last])
+
+
+def routine_prevalence(probe: RoutineProbe, kab: int, shifts: F64) -> F64:
+    """Weighing-month stunting prevalence (%) of ``kab`` in the probe for each routine
+    shift: a length is stunted when z + shift < -2, unless the row is rounded up at the
+    cut-off (z + shift in [-2.5, -2))."""
+    sel = probe.kab == kab
+    z = np.sort(probe.z[sel])
+    kept = np.sort(probe.z[sel & ~probe.cutoff_ok])
+    n = max(int(sel.sum()), 1)
+    below = np.searchsorted(z, -2.5 - shifts, side="left")
+    band = np.searchsorted(kept, -2.0 - shifts, side="left") - np.searchsorted(
+        kept, -2.5 - shifts, side="left"
+    )
+    out: F64 = 100.0 * (below + band) / n
+    return out
+
+
+def solve_routine_shift(probe: RoutineProbe, kab: int, target_pct: float) -> float:
+    """The routine shift (on ROUTINE_SHIFT_GRID) whose probe prevalence is nearest
+    ``target_pct`` (the smallest such shift in absolute value on ties)."""
+    prev = routine_prevalence(probe, kab, ROUTINE_SHIFT_GRID)
+    miss = np.abs(prev - target_pct)
+    best = np.nonzero(miss == miss.min())[0]
+    return float(ROUTINE_SHIFT_GRID[best[np.argmin(np.abs(ROUTINE_SHIFT_GRID[best]))]])

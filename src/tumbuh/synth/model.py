@@ -226,7 +226,7 @@ class Target:
     basis: str  # "published" | "scaled" | "extrapolated"
 
 
-def _published() -> dict[tuple[str, int], list[float]]:
+def _published(kind: str = "survey") -> dict[tuple[str, int], list[float]]:
     path = (
         resources.files("tumbuh")
         / "data"
@@ -237,7 +237,7 @@ def _published() -> dict[tuple[str, int], list[float]]:
     with path.open("r", encoding="utf-8") as fh:
         for rec in csv.DictReader(fh):
             if (
-                rec["kind"] == "survey"
+                rec["kind"] == kind
                 and rec["indicator"] == "stunting"
                 and rec["confidence"] == "primary"
             ):
@@ -290,6 +290,32 @@ def survey_targets(
                 else "scaled"
             )
             out[(code, year)] = Target(code, year, pub[(code, ref)] * ratio, basis)
+    return out
+
+
+# Issue 14: the routine (weighing-month) prevalence of a kab/kota should lie within this many
+# points of its published routine figure, and below its survey figure.
+ROUTINE_TOLERANCE_POINTS = 3.0
+
+
+def routine_targets(
+    kab_codes: list[str], year: int, survey: dict[tuple[str, int], Target]
+) -> dict[int, float]:
+    """Target routine (weighing-month) prevalence in ``year``, %, per index of a kab/kota
+    with a published routine figure that year (the mean where there are several): the
+    centre of its window [published - 3, min(survey, published + 3)], so that the
+    figure a seed lands on has the most room on both sides."""
+    pub = {k: sum(v) / len(v) for k, v in _published("routine").items()}
+    out: dict[int, float] = {}
+    for i, code in enumerate(kab_codes):
+        if (code, year) not in pub:
+            continue
+        value = pub[(code, year)]
+        low = value - ROUTINE_TOLERANCE_POINTS
+        high = value + ROUTINE_TOLERANCE_POINTS
+        if (code, year) in survey:
+            high = min(high, survey[(code, year)].value_pct)
+        out[i] = (low + high) / 2.0 if high > low else value
     return out
 
 

@@ -56,7 +56,11 @@ KALTIM_DESA_FLOOR: dict[str, float] = {"64.01": 0.8, "64.02": 0.8}
 # routine: Paser 13.0, Kutim 16.5, Balikpapan 13.5 (mean of 12.4 and 14.68), Bontang 20.6 in
 # 2024; PPU 11.55 in 2025) and near 0.6 x the survey elsewhere (the order of the published
 # pairs, facts.md section 0). Constant over the years (a shift varying by year would make
-# the routine trend contradict the survey's). Tuned and measured: docs/synthetic.md.
+# the routine trend contradict the survey's). Tuned and measured: docs/synthetic.md. The
+# kab/kota with a published routine figure in the last survey year (Paser, Kutim,
+# Balikpapan, Bontang in 2024) have their shift solved per seed instead (service's routine
+# pass, model.routine_targets); their values here are used only when the probe holds too
+# few of their children (generate.ROUTINE_PROBE_MIN_CHILDREN).
 KALTIM_ROUTINE_SHIFT: dict[str, float] = {
     "64.01": 0.21,
     "64.02": 0.10,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import shutil
+from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +39,9 @@ class SynthResult:
     files: list[Path] = field(default_factory=list)
     survey: pd.DataFrame = field(default_factory=pd.DataFrame)
     config: SynthConfig = field(default_factory=SynthConfig)
+    # Routine shift (z) solved for this seed per kab/kota code (those with a published
+    # routine figure in the last survey year); the others keep regions.KALTIM_ROUTINE_SHIFT.
+    routine_shifts: dict[str, float] = field(default_factory=dict)
 
 
 def _check(cfg: SynthConfig) -> None:
@@ -105,6 +110,82 @@ def _calibration_part(
         generate.make_chunk(cfg, prov, index, n, offset, improvement),
         extrapolated,
     )
+
+
+def _probe_part(
+    cfg: SynthConfig,
+    prov: Province,
+    index: int,
+    n: int,
+    offset: int,
+    effects: F64,
+    problems: NDArray[np.bool_],
+    pos_precision: F64,
+    improvement: generate.Improvement,
+    year: int,
+) -> generate.RoutineProbe:
+    ch = generate.make_chunk(cfg, prov, index, n, offset, improvement)
+    return generate.routine_probe(cfg, prov, ch, effects, problems, pos_precision, year)
+
+
+def _solve_routine_shifts(
+    cfg: SynthConfig,
+    prov: Province,
+    year: int | None,
+    targets: dict[tuple[str, int], model.Target],
+    chunks: list[tuple[int, int, int]],
+    effects: F64,
+    problems: NDArray[np.bool_],
+    pos_precision: F64,
+    improvement: generate.Improvement,
+    pool: ProcessPoolExecutor | None,
+) -> tuple[Province, dict[str, float]]:
+    """Routine pass: the routine shift of each kab/kota with a published routine figure in
+    ``year`` (the last survey year), solved on this seed's own visits so that its
+    weighing-month prevalence lands at the centre of its window (model.routine_targets).
+
+    A constant shift from a table lands a kab/kota's routine figure anywhere in a range of
+    ~2 points over seeds (desa sizes, attendance and the posyandu that round at the cut-off
+    are drawn by seed); Bontang's window is 3.1 points wide. The probe regenerates the
+    first chunks (up to ROUTINE_PROBE_CHILDREN children; same random streams as the
+    writing pass) with no shift and no cut-off rounding where the shift is solved, and
+    finds the shift whose prevalence, rounding included, is nearest the target."""
+    want = model.routine_targets(prov.kab_codes, year, targets) if year else {}
+    if not want:
+        return prov, {}
+    solved = np.zeros(len(prov.kab_codes), dtype=bool)
+    solved[list(want)] = True
+    probe_prov = dataclasses.replace(
+        prov, kab_routine_shift=np.where(solved, 0.0, prov.kab_routine_shift)
+    )
+    take: list[tuple[int, int, int]] = []
+    for chunk in chunks:
+        if sum(n for _, n, _ in take) >= generate.ROUTINE_PROBE_CHILDREN:
+            break
+        take.append(chunk)
+    k = len(take)
+    args: tuple[Iterable[Any], ...] = (
+        [cfg] * k,
+        [probe_prov] * k,
+        [c[0] for c in take],
+        [c[1] for c in take],
+        [c[2] for c in take],
+        [effects] * k,
+        [problems] * k,
+        [pos_precision] * k,
+        [improvement] * k,
+        [year] * k,
+    )
+    parts = pool.map(_probe_part, *args) if pool else map(_probe_part, *args)
+    probe = generate.RoutineProbe.join(list(parts))
+    shifts = prov.kab_routine_shift.copy()
+    out: dict[str, float] = {}
+    for i, target in want.items():
+        if (probe.kab == i).sum() < generate.ROUTINE_PROBE_MIN_CHILDREN:
+            continue
+        shifts[i] = generate.solve_routine_shift(probe, i, target)
+        out[prov.kab_codes[i]] = float(shifts[i])
+    return dataclasses.replace(prov, kab_routine_shift=shifts), out
 
 
 def _parquet_part(
@@ -201,6 +282,22 @@ def synthesize(
             )
         improvement = generate.Improvement(improvement.born_from, reach)
         del counts
+        # Routine pass: the routine shift of the kab/kota with a published routine figure.
+        last_survey = [
+            y for y, b in zip(years, basis, strict=True) if b != "extrapolated"
+        ]
+        prov, routine_shifts = _solve_routine_shifts(
+            cfg,
+            prov,
+            last_survey[-1] if last_survey else None,
+            targets,
+            list(zip(indices, sizes, offsets, strict=True)),
+            effects,
+            problems,
+            pos_precision,
+            improvement,
+            pool,
+        )
 
         for sub in ("eppgbm", "truth", "children", "visits", "families"):
             shutil.rmtree(out_dir / sub, ignore_errors=True)
@@ -263,6 +360,7 @@ def synthesize(
         files=files,
         survey=survey,
         config=cfg,
+        routine_shifts=routine_shifts,
     )
 
 
