@@ -30,6 +30,11 @@ measurements (build 43.5 min); both runs read with COPY (the reader choice is SQ
     run      bare scan   all indicators   reading   computing   all / bare
     first     10.89 s        41.47 s       20.44 s    18.35 s        3.81
     second     9.59 s        33.14 s       14.51 s    11.14 s        3.46
+
+SQLite at the same size right after (load average ~1.8), `--build-into sqlite:///...`:
+
+    cursor    35.43 s        64.84 s       49.62 s     7.16 s        1.83
+    child      4.30 s        15.71 s        7.55 s     8.39 s        3.65
 """
 
 from __future__ import annotations
