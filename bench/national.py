@@ -17,7 +17,9 @@ peak memory (ru_maxrss of it, or of its largest worker process) is its own:
   ``--partition-rows`` slice (no reading, no code translation, no writing): the baseline;
 * ``zscore``: ``tumbuh batch zscore`` end to end (read Parquet, translate codes, score,
   write Parquet), threads and processes schedulers, ``--workers`` workers;
-* ``prevalence``: ``tumbuh batch prevalence --by kabkota`` over the scored output.
+* ``prevalence``: ``tumbuh batch prevalence --by kabkota`` over the scored output;
+* ``stages``: where ``batch zscore``'s CPU time goes (read, code translation, kernel,
+  output columns, write), slice by slice in one process.
 
 Prints rows/s, peak memory, the machine's load average (other jobs share the cores) and a
 projection to 22 M children with its assumptions. Asserts nothing about timing.
@@ -141,6 +143,52 @@ def _kernel(data: Path, partition_rows: int) -> int:
 
 _KERNEL_START = 0.0
 _KERNEL_CPU = 0.0
+STAGES = ("read", "translate", "kernel", "output columns", "write")
+
+
+def _stages(data: Path, out: Path, partition_rows: int) -> dict[str, Any]:
+    """Where `batch zscore`'s CPU goes: one process, slice by slice, the stages of
+    ``_zscore_piece`` timed one by one (CPU seconds of this process). "translate" and
+    "kernel" are timed on their own on each slice; "output columns" is the rest of
+    ``zscore_table`` (flags, categories, Arrow columns)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from tumbuh.batch._columns import kernel_inputs_arrow, resolve
+    from tumbuh.batch.zscore import _write_options, zscore_table
+    from tumbuh.growth import zscores
+
+    spent = dict.fromkeys(STAGES, 0.0)
+    rows = 0
+
+    def timed(stage: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        start = time.process_time()
+        value = fn(*args, **kwargs)
+        spent[stage] += time.process_time() - start
+        return value
+
+    zscore_table(pq.read_table(sorted(data.glob("*.parquet"))[0]).slice(0, 1000))
+    for path in sorted(data.glob("*.parquet")):
+        batches = pq.ParquetFile(path).iter_batches(batch_size=partition_rows)
+        writer: Any = None
+        while (batch := timed("read", next, batches, None)) is not None:
+            table = pa.Table.from_batches([batch])
+            cols = resolve(table.column_names)
+            kw = timed("translate", kernel_inputs_arrow, table, cols)
+            timed("kernel", zscores, **kw, indicators=["len", "wei", "wfl", "bmi"],
+                  validate="row")  # fmt: skip
+            start = time.process_time()
+            scored = zscore_table(table)
+            spent["output columns"] += time.process_time() - start
+            if writer is None:
+                writer = pq.ParquetWriter(
+                    out / "stages.parquet", scored.schema, **_write_options(scored)
+                )
+            timed("write", writer.write_table, scored)
+            rows += scored.num_rows
+        writer.close()
+    spent["output columns"] -= spent["translate"] + spent["kernel"]
+    return {"rows": rows, "cpu_s": spent}
 
 
 def _step(step: str, data: Path, out: Path, workers: int, rows: int) -> dict[str, Any]:
@@ -148,6 +196,8 @@ def _step(step: str, data: Path, out: Path, workers: int, rows: int) -> dict[str
 
     start = time.perf_counter()
     cpu = _cpu_s()
+    if step == "stages":
+        return {"step": step, **_stages(data, out, rows)}
     if step == "kernel":
         n = _kernel(data, rows)
         start = _KERNEL_START
@@ -225,6 +275,7 @@ def main() -> None:
         ]
         groups = int((out / "prevalence_rows").read_text()) // 7
         load_after = os.getloadavg()
+        stages = _run_step("stages", args, data, out)
     print(
         f"\n{results[0]['rows']:,} rows, {args.workers} workers, slices of "
         f"{args.partition_rows:,} rows; load average before/after "
@@ -249,6 +300,17 @@ def main() -> None:
         "the figure other jobs on the cores disturb least; 'vs kernel' compares it)"
     )
     print(f"(prevalence: {groups} kab/kota; its rows/s count children)")
+    total = sum(stages["cpu_s"].values())
+    print(
+        f"\nbatch zscore by stage (one process, {stages['rows']:,} rows, CPU s per "
+        f"1 M rows; timed separately, so the sum exceeds the threads step a little): "
+        + ", ".join(
+            f"{k} {v / stages['rows'] * 1e6:.3f} ({v / total:.0%})"
+            for k, v in stages["cpu_s"].items()
+        )
+        + f"; total {total / stages['rows'] * 1e6:.3f} = "
+        f"{stages['rows'] / total:,.0f} rows per CPU-s"
+    )
     zs = [r for r in results if r["step"] in ("threads", "processes")]
     best = max(zs, key=lambda r: r["rows"] / r["seconds"])
     rate = best["rows"] / best["seconds"]

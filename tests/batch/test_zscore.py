@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -220,3 +221,147 @@ def test_head_and_arm_circumference_and_dictionary_words_score_as_the_kernel() -
     assert np.isfinite(out["zhc"].to_numpy(zero_copy_only=False)).sum() > n // 2
     assert np.isfinite(out["zac"].to_numpy(zero_copy_only=False)).sum() > n // 2
     _assert_same(out, {**ref.to_dict(), ISSUE_COLUMN: ref.issues})
+
+
+def _arrow_and_pandas_scores(table: pa.Table) -> tuple[dict[str, Any], dict[str, Any]]:
+    from tumbuh.batch._columns import kernel_inputs, kernel_inputs_arrow, resolve
+
+    cols = resolve(table.column_names)
+    pieces = []
+    for kw in (
+        kernel_inputs_arrow(table, cols),
+        kernel_inputs(table.to_pandas(date_as_object=False), cols),
+    ):
+        z = zscores(**kw, validate="row")
+        pieces.append({**z.to_dict(), ISSUE_COLUMN: z.issues})
+    return pieces[0], pieces[1]
+
+
+def _column_kinds(n: int) -> dict[str, pa.Table]:
+    rng = np.random.default_rng(11)
+    age = rng.integers(-3, 1900, n)
+    birth = np.datetime64("2020-01-01") + rng.integers(0, 1500, n)
+    when = birth + age
+    gaps = rng.random(n) < 0.05
+    weight = np.round(3 + np.abs(age) / 1826 * 14 + rng.normal(0, 1.5, n), 1)
+    words = ["L", "P", " l ", "perempuan", "Laki-laki", "", None, "m", "F", "2", "X"]
+    return {
+        "integer sex with nulls, int16 ages": pa.table(
+            {
+                "sex": pa.array(
+                    np.where(gaps, None, rng.integers(1, 4, n)).tolist(), pa.int64()
+                ),
+                "age_days": pa.array(age.astype(np.int16)),
+                "weight_kg": pa.array(weight.astype(np.float32)),
+                "lenhei_cm": pa.array(
+                    np.where(gaps, None, rng.integers(45, 120, n)).tolist(), pa.int32()
+                ),
+                "oedema": pa.array(rng.choice(["y", "n", "N", "1", "x"], n)),
+            }
+        ),
+        "L/P words, date32 dates with gaps, dictionary measure": pa.table(
+            {
+                "jk": pa.array(rng.choice(np.array(words, dtype=object), n)),
+                "tgl_lahir": pa.array(birth.astype("datetime64[D]"), pa.date32()),
+                "tgl_ukur": pa.array(
+                    np.where(gaps, None, when.astype("datetime64[D]")).tolist(),
+                    pa.date32(),
+                ),
+                "berat": pa.array(weight),
+                "cara_ukur": pa.array(
+                    rng.choice(["Terlentang", "BERDIRI", "l", "h", "x", None], n)
+                ).dictionary_encode(),
+            }
+        ),
+        "timestamps and text ages go through pandas": pa.table(
+            {
+                "sex": pa.array(rng.choice(["1", "2", "f"], n), pa.large_string()),
+                "dob": pa.array(birth.astype("datetime64[ms]")),
+                "date": pa.array(when.astype("datetime64[ms]")),
+                "weight_kg": pa.array(weight),
+                "measure": pa.array(rng.integers(1, 3, n)),  # numbers: not a code
+            }
+        ),
+        "text months, boolean sex": pa.table(
+            {
+                "sex": pa.array(rng.random(n) < 0.5),
+                "age_months": pa.array(rng.choice(["1", "12.5", "x", None, "59"], n)),
+                "weight_kg": pa.array(weight),
+            }
+        ),
+        "two chunks with different dictionaries": pa.concat_tables(
+            [
+                pa.table(
+                    {
+                        "sex": pa.array(["L", "P"] * (n // 4)).dictionary_encode(),
+                        "age_days": pa.array(age[: n // 2]),
+                        "weight_kg": pa.array(weight[: n // 2]),
+                    }
+                ),
+                pa.table(
+                    {
+                        "sex": pa.array(["X", "2"] * (n // 4)).dictionary_encode(),
+                        "age_days": pa.array(age[n // 2 :]),
+                        "weight_kg": pa.array(weight[n // 2 :]),
+                    }
+                ),
+            ]
+        ),
+    }
+
+
+#: Kernel inputs that go through pandas (types other than numbers, date32, text).
+_THROUGH_PANDAS = {
+    "integer sex with nulls, int16 ages": set(),
+    "L/P words, date32 dates with gaps, dictionary measure": set(),
+    "timestamps and text ages go through pandas": {"age_days", "measure"},
+    "text months, boolean sex": {"sex", "age_months"},
+    "two chunks with different dictionaries": set(),
+}
+
+
+@pytest.mark.parametrize("kind", list(_THROUGH_PANDAS))
+def test_arrow_inputs_score_as_the_pandas_inputs(kind: str) -> None:
+    # The batch reads the kernel's inputs straight from Arrow (codes translated on the
+    # dictionary); the pandas route is the reference, whatever the column types.
+    from tumbuh.batch._columns import _arrow_input, _kernel_names, resolve
+
+    table = _column_kinds(2_000)[kind]
+    cols = resolve(table.column_names)
+    through_pandas = {
+        name for name in _kernel_names(cols) if _arrow_input(name, table, cols) is None
+    }
+    assert through_pandas == _THROUGH_PANDAS[kind]
+    arrow, pandas = _arrow_and_pandas_scores(table)
+    assert arrow.keys() == pandas.keys()
+    for name, values in pandas.items():
+        if np.asarray(values).dtype == object:
+            assert list(arrow[name]) == list(values), name
+        else:
+            np.testing.assert_array_equal(arrow[name], values, err_msg=name)
+    assert sum(v is not None for v in pandas[ISSUE_COLUMN]) > 0  # bad codes included
+
+
+def test_output_columns_keep_their_types_and_values_through_the_parquet_options(
+    tmp_path: Path,
+) -> None:
+    # The write options (encodings, codecs, statistics per column) change nothing read back.
+    from tumbuh.batch import zscore_table
+
+    table = _column_kinds(3_000)[
+        "L/P words, date32 dates with gaps, dictionary measure"
+    ]
+    (tmp_path / "in").mkdir()
+    pq.write_table(table, tmp_path / "in" / "a.parquet")
+    zscore_dataset(tmp_path / "in", tmp_path / "out", scheduler=Scheduler("sync"))
+    back = _read_parts(tmp_path / "out")
+    direct = zscore_table(table)
+    assert back.schema == direct.schema
+    for name in direct.column_names:
+        got, want = back[name], direct[name]
+        if pa.types.is_dictionary(want.type):
+            got, want = got.cast(want.type.value_type), want.cast(want.type.value_type)
+        if pa.types.is_floating(want.type):
+            np.testing.assert_array_equal(got.to_numpy(), want.to_numpy(), err_msg=name)
+        else:
+            assert got.combine_chunks().equals(want.combine_chunks()), name

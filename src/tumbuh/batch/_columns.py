@@ -9,11 +9,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from tumbuh.errors import InvalidInput
 from tumbuh.tabular.columns import Column, Columns
 
-__all__ = ["ALIASES", "kernel_inputs", "resolve", "desa_codes"]
+__all__ = ["ALIASES", "desa_codes", "kernel_inputs", "kernel_inputs_arrow", "resolve"]
 
 # Canonical name -> accepted headers (compared with tabular.columns.header_key).
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -104,37 +106,140 @@ def _words(values: np.ndarray[Any, Any], words: dict[str, str]) -> np.ndarray[An
     return out
 
 
-def kernel_inputs(frame: pd.DataFrame, cols: dict[str, str]) -> dict[str, Any]:
-    """Keyword arguments of :func:`tumbuh.growth.zscores` from one partition."""
-    kw: dict[str, Any] = {}
-    sex = frame[cols["sex"]]
-    if pd.api.types.is_numeric_dtype(sex.dtype):
-        kw["sex"] = sex.to_numpy(dtype=np.float64, na_value=np.nan)  # 1/2, NaN missing
-    else:
-        kw["sex"] = _codes(sex, _SEX_WORDS)
-    if "age_days" in cols:
-        kw["age_days"] = pd.to_numeric(
-            frame[cols["age_days"]], errors="coerce"
-        ).to_numpy(dtype=np.float64, na_value=np.nan)
-    elif "age_months" in cols:
-        kw["age_months"] = pd.to_numeric(
-            frame[cols["age_months"]], errors="coerce"
-        ).to_numpy(dtype=np.float64, na_value=np.nan)
-    else:
+def _pandas_input(name: str, frame: pd.DataFrame, cols: dict[str, str]) -> Any:
+    """The kernel value of input `name` (one of :func:`_kernel_names`) from pandas."""
+    if name == "sex":
+        sex = frame[cols["sex"]]
+        if pd.api.types.is_numeric_dtype(sex.dtype):
+            return sex.to_numpy(dtype=np.float64, na_value=np.nan)  # 1/2, NaN missing
+        return _codes(sex, _SEX_WORDS)
+    if name == "age_days" and "age_days" not in cols:  # from the two dates
         birth = pd.to_datetime(frame[cols["birth_date"]], errors="coerce")
         when = pd.to_datetime(frame[cols["date"]], errors="coerce")
-        kw["age_days"] = (when - birth).dt.days.to_numpy(
-            dtype=np.float64, na_value=np.nan
-        )
-    for name in ("weight_kg", "lenhei_cm", "headc_cm", "armc_cm"):
-        if name in cols:
-            kw[name] = pd.to_numeric(frame[cols[name]], errors="coerce").to_numpy(
-                dtype=np.float64, na_value=np.nan
+        return (when - birth).dt.days.to_numpy(dtype=np.float64, na_value=np.nan)
+    if name == "measure":
+        return _codes(frame[cols["measure"]], _MEASURE_WORDS)
+    if name == "oedema":
+        return _codes(frame[cols["oedema"]])
+    return pd.to_numeric(frame[cols[name]], errors="coerce").to_numpy(
+        dtype=np.float64, na_value=np.nan
+    )
+
+
+def _kernel_names(cols: dict[str, str]) -> list[str]:
+    """The :func:`tumbuh.growth.zscores` keywords `cols` gives values for."""
+    names = ["sex"]
+    if "age_days" in cols:
+        names.append("age_days")
+    elif "age_months" in cols:
+        names.append("age_months")
+    else:
+        names.append("age_days")  # birth_date and date
+    names += [
+        c
+        for c in ("weight_kg", "lenhei_cm", "headc_cm", "armc_cm", "measure", "oedema")
+        if c in cols
+    ]
+    return names
+
+
+def kernel_inputs(frame: pd.DataFrame, cols: dict[str, str]) -> dict[str, Any]:
+    """Keyword arguments of :func:`tumbuh.growth.zscores` from one partition."""
+    return {name: _pandas_input(name, frame, cols) for name in _kernel_names(cols)}
+
+
+def _single(column: pa.ChunkedArray) -> pa.Array:
+    """`column` as one array (a dictionary column with several chunks is decoded first,
+    as the chunks may carry different dictionaries)."""
+    if column.num_chunks == 1:
+        return column.chunk(0)
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(column.type.value_type)
+    return column.combine_chunks()
+
+
+def _is_number(t: pa.DataType) -> bool:
+    return bool(pa.types.is_integer(t) or pa.types.is_floating(t))
+
+
+def _is_text(t: pa.DataType) -> bool:
+    if pa.types.is_dictionary(t):
+        t = t.value_type
+    return bool(pa.types.is_string(t) or pa.types.is_large_string(t))
+
+
+def _arrow_floats(arr: pa.Array) -> np.ndarray[Any, Any]:
+    """Numbers as float64, null -> NaN (what ``pd.to_numeric(...).to_numpy`` gives)."""
+    out: np.ndarray[Any, Any] = arr.cast(pa.float64()).to_numpy(zero_copy_only=False)
+    return out
+
+
+def _arrow_codes(arr: pa.Array, words: dict[str, str] | None) -> pa.DictionaryArray:
+    """Text codes as a dictionary array whose (few) values are translated by `words` as
+    :func:`_codes` does (any case, blanks trimmed; others kept): no Python object per row."""
+    if not pa.types.is_dictionary(arr.type):
+        arr = arr.dictionary_encode()
+    values = arr.dictionary.cast(pa.string()).to_pylist()
+    if words is not None:
+        values = [
+            None if v is None else words.get(v.strip().lower(), v) for v in values
+        ]
+    # int32 indices: room for the kernel's "missing" slot past the last value.
+    return pa.DictionaryArray.from_arrays(
+        arr.indices.cast(pa.int32()), pa.array(values, pa.string())
+    )
+
+
+def _arrow_input(name: str, table: pa.Table, cols: dict[str, str]) -> Any:
+    """The kernel value of input `name` straight from Arrow, or None when the column's
+    type is not one of the usual ones (numbers, dates, text): it then goes through pandas.
+
+    Gives what :func:`_pandas_input` gives on ``table.to_pandas()``, or a dictionary array
+    of the same (translated) codes, which the kernel reads the same way (tested).
+    """
+    if name in ("sex", "measure", "oedema"):
+        arr = _single(table.column(cols[name]))
+        if name == "sex" and _is_number(arr.type):
+            return _arrow_floats(arr)
+        if not _is_text(arr.type):
+            return None
+        words = {"sex": _SEX_WORDS, "measure": _MEASURE_WORDS}.get(name)
+        return _arrow_codes(arr, words)
+    if name == "age_days" and "age_days" not in cols:  # from the two dates
+        birth = _single(table.column(cols["birth_date"]))
+        when = _single(table.column(cols["date"]))
+        if not (pa.types.is_date32(birth.type) and pa.types.is_date32(when.type)):
+            return None
+        days = pc.subtract(when.cast(pa.int32()), birth.cast(pa.int32()))
+        return _arrow_floats(days)
+    arr = _single(table.column(cols[name]))
+    return _arrow_floats(arr) if _is_number(arr.type) else None
+
+
+def kernel_inputs_arrow(table: pa.Table, cols: dict[str, str]) -> dict[str, Any]:
+    """:func:`kernel_inputs` of an Arrow table, without a pandas round trip for the usual
+    column types (numbers, ``date32`` dates, text or dictionary codes); a column of
+    another type is converted through pandas as :func:`kernel_inputs` does."""
+    kw: dict[str, Any] = {}
+    other: list[str] = []
+    for name in _kernel_names(cols):
+        value = _arrow_input(name, table, cols)
+        if value is None:
+            other.append(name)
+        else:
+            kw[name] = value
+    if other:
+        canon = [
+            c
+            for name in other
+            for c in (
+                ("birth_date", "date")
+                if name == "age_days" and "age_days" not in cols
+                else (name,)
             )
-    if "measure" in cols:
-        kw["measure"] = _codes(frame[cols["measure"]], _MEASURE_WORDS)
-    if "oedema" in cols:
-        kw["oedema"] = _codes(frame[cols["oedema"]])
+        ]
+        frame = table.select([cols[c] for c in canon]).to_pandas(date_as_object=False)
+        kw.update({name: _pandas_input(name, frame, cols) for name in other})
     return kw
 
 

@@ -75,13 +75,30 @@ def compute(
     """``dask.compute(*collections)`` on `scheduler`; returns the computed values."""
     if scheduler.kind == "distributed":
         return _compute_distributed(collections, scheduler, progress)
-    kwargs: dict[str, Any] = {"scheduler": scheduler.kind}
+    # The scheduler's function rather than its name: given a name, dask imports
+    # ``distributed`` (when installed) to look for a client, ~0.5 CPU-s per run.
+    kwargs: dict[str, Any] = {"scheduler": _local_get(scheduler.kind)}
     if scheduler.workers is not None and scheduler.kind != "sync":
         kwargs["num_workers"] = scheduler.workers
     if progress is None:
         return tuple(dask_compute(*collections, **kwargs))  # type: ignore[no-untyped-call]
     with _Counter(progress):
         return tuple(dask_compute(*collections, **kwargs))  # type: ignore[no-untyped-call]
+
+
+def _local_get(kind: str) -> Callable[..., Any]:
+    """Dask's ``get`` function of a local scheduler."""
+    if kind == "threads":
+        from dask.threaded import get as threaded_get
+
+        return threaded_get
+    if kind == "processes":
+        from dask.multiprocessing import get as processes_get
+
+        return processes_get
+    from dask.local import get_sync
+
+    return get_sync
 
 
 def _compute_distributed(

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from dask.delayed import delayed
 
-from tumbuh.batch._columns import kernel_inputs, needed_for_kernel, resolve
+from tumbuh.batch._columns import kernel_inputs_arrow, needed_for_kernel, resolve
 from tumbuh.batch._read import (
     clear_outputs,
     list_parquet,
@@ -65,9 +65,15 @@ class ZscoreSummary:
         return self.rows / self.seconds if self.seconds > 0 else float("nan")
 
 
-def _arrow_column(values: np.ndarray[Any, Any]) -> pa.Array:
+def _arrow_column(values: np.ndarray[Any, Any], nan: list[pa.Array]) -> pa.Array:
+    """A kernel output as Arrow: floats without a copy; the read-only all-NaN column of an
+    indicator not computed as one shared NaN array (`nan` caches it for the table)."""
     if values.dtype == object:
         return pa.array(values, type=pa.string(), from_pandas=True)
+    if values.strides == (0,) and values.shape[0] > 1:
+        if not nan:
+            nan.append(pa.array(np.full(values.shape[0], np.nan)))
+        return nan[0]
     return pa.array(values)
 
 
@@ -79,8 +85,7 @@ def zscore_table(table: pa.Table, source: str = "input") -> pa.Table:
     in :data:`ISSUE_COLUMN`; they are never dropped.
     """
     cols = resolve(table.column_names)
-    needed = needed_for_kernel(cols, source)
-    frame = table.select(needed).to_pandas(date_as_object=False)
+    needed_for_kernel(cols, source)
     # Indicators without their measurement column (no head or arm circumference, never
     # skinfolds) come back all-NaN either way; not asking for them saves ~70 % of the
     # kernel's time on a weight/length file (same output, tested).
@@ -88,22 +93,30 @@ def zscore_table(table: pa.Table, source: str = "input") -> pa.Table:
     wanted += [
         ind for ind, col in (("hc", "headc_cm"), ("ac", "armc_cm")) if col in cols
     ]
-    z = zscores(**kernel_inputs(frame, cols), indicators=wanted, validate="row")
+    z = zscores(**kernel_inputs_arrow(table, cols), indicators=wanted, validate="row")
     out = table
     new: dict[str, Any] = {
-        name: getattr(z, name) for name in ZSCORE_COLUMNS if name not in _CATEGORIES
+        name: getattr(z, name)
+        for name in ZSCORE_COLUMNS
+        if name not in _CATEGORIES and name != "cmeasure"
     }
+    new["cmeasure"] = _CMEASURE_LABELS.take(pa.array(z.cmeasure_code))
     for name, (zcol, fcol, cats) in _CATEGORIES.items():
         new[name] = _category_column(getattr(z, zcol), getattr(z, fcol), cats)
     new[ISSUE_COLUMN] = z.issues
+    nan: list[pa.Array] = []
+    replaced = [n for n in (*ZSCORE_COLUMNS, ISSUE_COLUMN) if n in out.column_names]
+    if replaced:
+        out = out.drop_columns(replaced)
     for name in (*ZSCORE_COLUMNS, ISSUE_COLUMN):
-        if name in out.column_names:
-            out = out.drop_columns([name])
         values = new[name]
-        column = values if isinstance(values, pa.Array) else _arrow_column(values)
+        column = values if isinstance(values, pa.Array) else _arrow_column(values, nan)
         out = out.append_column(name, column)
     return out
 
+
+#: ``ZScores.cmeasure`` by its code (0 missing, 1 lying, 2 standing).
+_CMEASURE_LABELS = pa.array([None, "l", "h"], pa.string())
 
 #: Permenkes 2/2020 category columns: (z column, flag column, categories), as
 #: ``ZScores.cat_*`` label them (same labels, tested), kept as dictionary columns.
@@ -129,21 +142,56 @@ def _category_column(z: Any, flag: Any, cats: Categories) -> pa.Array:
     )
 
 
+#: Output columns written with dictionary pages: values rounded to 0.01 z or 0.1 cm have
+#: a few thousand distinct values at most, so the pages hold small integer codes (cheaper
+#: to encode than to compress, and ~2.5x smaller than compressed doubles).
+_DICTIONARY_OUTPUTS = frozenset(
+    {"clenhei", "zlen", "zwei", "zwfl", "zbmi", "zhc", "zac", "zts", "zss"}
+)
+#: Output columns written without compression: near-random doubles (``cbmi``), two
+#: values (``csex``, ``cmeasure``) or dictionary codes, which compression hardly shrinks
+#: but costs as much as the rest of their write.
+_UNCOMPRESSED_OUTPUTS = frozenset(
+    {*_DICTIONARY_OUTPUTS, "cbmi", "csex", "cmeasure", *_CATEGORIES}
+)
+
+
 def _write_options(table: pa.Table) -> dict[str, Any]:
-    """Parquet options: dictionary pages for text columns only (trying them on the float
-    z-scores and throwing them away cost more than the rest of the write) and statistics
-    for the input columns only (they serve filters on child, date and region)."""
+    """Parquet options chosen per column for the CPU time of the write (measured on a
+    national round, see docs/batch.md); the values and types are the same whatever the
+    options.
+
+    Input columns keep their statistics (they serve filters on child, date and region):
+    integers and dates delta-encoded (cheaper than compressing them, and small), other
+    numbers with dictionary pages (measurements rounded to 0.1 have a few hundred
+    values), text with dictionary pages and snappy. Outputs have no statistics;
+    dictionary pages for the rounded values and the categories, no compression where it
+    does not pay, snappy for the flags (mostly 0).
+    """
     schema = table.schema
-    text = [
-        f.name
-        for f in schema
-        if pa.types.is_string(f.type)
-        or pa.types.is_large_string(f.type)
-        or pa.types.is_dictionary(f.type)
-    ]
     outputs = {*ZSCORE_COLUMNS, ISSUE_COLUMN}
+    dictionary: list[str] = []
+    compression: dict[str, str] = {}
+    encoding: dict[str, str] = {}
+    for f in schema:
+        name, typ = f.name, f.type
+        if name in outputs:
+            if name in _DICTIONARY_OUTPUTS or pa.types.is_dictionary(typ):
+                dictionary.append(name)
+            compression[name] = "none" if name in _UNCOMPRESSED_OUTPUTS else "snappy"
+        elif pa.types.is_integer(typ) or pa.types.is_date32(typ):
+            encoding[name] = "DELTA_BINARY_PACKED"
+            compression[name] = "none"
+        elif pa.types.is_floating(typ):
+            dictionary.append(name)
+            compression[name] = "none"
+        else:
+            dictionary.append(name)
+            compression[name] = "snappy"
     return {
-        "use_dictionary": text,
+        "use_dictionary": dictionary,
+        "compression": compression,
+        "column_encoding": encoding,
         "write_statistics": [n for n in schema.names if n not in outputs],
     }
 

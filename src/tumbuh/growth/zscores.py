@@ -125,6 +125,11 @@ class ZScores:
         """Cleaned measure: 'l', 'h' or None (missing, or standing under 9 months)."""
         return np.array([None, "l", "h"], dtype=object)[self._cmeasure_code]
 
+    @property
+    def cmeasure_code(self) -> NDArray[np.int8]:
+        """``cmeasure`` as codes (0 None, 1 'l', 2 'h'): no Python object per row."""
+        return self._cmeasure_code
+
     @functools.cached_property
     def cbmi(self) -> F64:
         """BMI (kg/m²) from weight and ``clenhei``; NaN where either is missing."""
