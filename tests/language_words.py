@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from typing import Any
 
 # Words only Indonesian uses: a sign of an untranslated text on an English page.
 INDONESIAN = {
@@ -35,3 +37,24 @@ def offending(text: str, lang: str, names: list[str]) -> list[str]:
     other = INDONESIAN if lang == "en" else ENGLISH
     found += sorted({w for w in WORD.findall(text) if w.lower() in other})
     return found
+
+
+def finished_import_job(user_id: int) -> Any:
+    """One finished families import job (3 rows read), so that the pages and commands that
+    list import jobs have something to show in both languages."""
+    from tumbuh.imports.models import ImportJob
+
+    return ImportJob(
+        kind="families",
+        file_name="kk-2025.csv",
+        stored_path="/nonexistent/kk-2025.csv",
+        status="done",
+        user_id=user_id,
+        rows_read=3,
+        rows_total=3,
+        inserted=2,
+        updated=1,
+        rejected=0,
+        created_at=dt.datetime(2025, 3, 1, 2, 0, tzinfo=dt.UTC),
+        finished_at=dt.datetime(2025, 3, 1, 2, 1, tzinfo=dt.UTC),
+    )

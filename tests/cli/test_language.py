@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from tests.language_words import offending
+from tests.language_words import finished_import_job, offending
 from tests.web.conftest import FIGURES_CSV, PASSWORD, add_register_sample
 from typer.testing import CliRunner
 
@@ -27,7 +27,6 @@ from tumbuh.db.engine import make_engine
 from tumbuh.db.schema import create_schema
 from tumbuh.db.session import unit_of_work
 from tumbuh.errors import TumbuhError
-from tumbuh.imports.models import ImportJob
 from tumbuh.interventions import service as interventions
 from tumbuh.interventions.schemas import ActionCreate
 from tumbuh.models import Base
@@ -65,22 +64,7 @@ def db_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             region_code="64",
         )
         session.flush()
-        session.add(
-            ImportJob(
-                kind="families",
-                file_name="kk-2025.csv",
-                stored_path="/nonexistent/kk-2025.csv",
-                status="done",
-                user_id=admin.id,
-                rows_read=3,
-                rows_total=3,
-                inserted=2,
-                updated=1,
-                rejected=0,
-                created_at=dt.datetime(2025, 3, 1, 2, 0, tzinfo=dt.UTC),
-                finished_at=dt.datetime(2025, 3, 1, 2, 1, tzinfo=dt.UTC),
-            )
-        )
+        session.add(finished_import_job(admin.id))
         interventions.create_action(
             session,
             ActionCreate(

@@ -11,7 +11,6 @@ tests/web/test_quality_page.py (their sample database is another module's).
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Iterator
 
@@ -21,12 +20,11 @@ from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
-from tests.language_words import offending
+from tests.language_words import finished_import_job, offending
 from tests.web.conftest import INSIDE_CHILD, INSIDE_FAMILY, login
 
 from tumbuh.accounts.models import User
 from tumbuh.db.session import unit_of_work
-from tumbuh.imports.models import ImportJob
 from tumbuh.register.models import Facility, Family, Person, Region
 
 # Where no region is in the path, and every level of region where one is.
@@ -71,20 +69,7 @@ def job_id(figures_db: Engine) -> int:
     """One finished import job, so that its page has something to show."""
     with unit_of_work(figures_db) as s:
         admin = s.scalars(select(User).where(User.username == "fig_admin")).one()
-        job = ImportJob(
-            kind="families",
-            file_name="kk-2025.csv",
-            stored_path="/nonexistent/kk-2025.csv",
-            status="done",
-            user_id=admin.id,
-            rows_read=3,
-            rows_total=3,
-            inserted=2,
-            updated=1,
-            rejected=0,
-            created_at=dt.datetime(2025, 3, 1, 2, 0, tzinfo=dt.UTC),
-            finished_at=dt.datetime(2025, 3, 1, 2, 1, tzinfo=dt.UTC),
-        )
+        job = finished_import_job(admin.id)
         s.add(job)
         s.flush()
         return int(job.id)
