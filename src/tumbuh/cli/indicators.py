@@ -90,13 +90,17 @@ def indicators_command(
 
     lang = cli_lang()
     typer.echo(t("cli.indicators.period", period=report.period))
+    rows = []
     for r in report.to_dict()["items"]:
         try:
             known = by_code(r["indicator"])
             name = known.name_en if lang == "en" else known.name_id
         except KeyError:
             name = r["indicator"]
-        value = num(r["value"], 2, min_decimals=0)
+        # A share with its two decimals (3,30 beside 13,68); a count as a whole number.
+        value = num(
+            r["value"], 2, min_decimals=2 if r["denominator"] is not None else 0
+        )
         target = (
             ""
             if r["target"] is None
@@ -108,7 +112,13 @@ def indicators_command(
             if r["denominator"] is not None
             else ""
         )
-        level = t(f"cli.level.{r['level']}")
+        rows.append(
+            (t(f"cli.level.{r['level']}"), r["region_code"], name, value, frac, target)
+        )
+    # Names whole (a terminal wraps a long line; a cut name reads wrong), values aligned.
+    wide = [max((len(str(row[i])) for row in rows), default=0) for i in range(4)]
+    for level, code, name, value, frac, target in rows:
         typer.echo(
-            f"{level:<10} {r['region_code']:<14} {name[:60]:<60} {value}{frac}{target}"
+            f"{level:<{wide[0]}}  {code:<{wide[1]}}  {name:<{wide[2]}}  "
+            f"{value:>{wide[3]}}{frac}{target}".rstrip()
         )
