@@ -214,8 +214,9 @@ def visit_list(
                 translate("common.yes" if k else "common.no", lang)
                 for k in scores["krs"]
             ],
+            # A family ranked by the model without one strong sign still gets a reason.
             "reasons": [
-                said(i, e, lang)
+                said(i, e, lang) or translate("visits.no_reason", lang)
                 for i, e in zip(
                     scores.get("reasons_id", []),
                     scores.get("reasons_en", []),
