@@ -97,7 +97,9 @@ def _plural_forms(lang: Lang) -> tuple[Mapping[str, tuple[str, ...]], Any]:
     return forms, gettext.c2py(messages.plural_expr)
 
 
-def translate_plural(key: str, count: int, lang: str = "id", **values: object) -> str:
+def translate_plural(
+    key: str, count: int, lang: str = "id", /, **values: object
+) -> str:
     """The text of plural entry `key` for ``count`` in `lang` (gettext's
     ``msgid_plural``/``msgstr[i]``, the form chosen by the file's Plural-Forms: "1 family",
     "2 families"; Indonesian has one form). ``{n}`` is ``values["n"]`` (the count as the
@@ -306,9 +308,35 @@ class Message:
         return cls(key, tuple(sorted(values.items())))
 
     def render(self, lang: str) -> str:
-        return translate(
-            self.key, lang, **{k: _render_value(k, v, lang) for k, v in self.values}
-        )
+        values = {k: _render_value(k, v, lang) for k, v in self.values}
+        count = _count_of(self, lang)
+        if count is not None:
+            return translate_plural(self.key, count, lang, **values)
+        return translate(self.key, lang, **values)
+
+
+#: The parameter that carries the count of a plural message ("1 row", "2 rows").
+_COUNT_PARAMS = ("n", "rows")
+
+
+def _count_of(message: Message, lang: str) -> int | None:
+    """The count of `message` when its key is a plural entry (``msgid_plural``) in `lang`
+    or Indonesian, read from its ``n`` or ``rows`` parameter; else None."""
+    plural = any(
+        message.key in _plural_forms(c)[0]  # type: ignore[arg-type]
+        for c in (lang, "id")
+        if c in LANGUAGES
+    )
+    if not plural:
+        return None
+    given = dict(message.values)
+    for name in _COUNT_PARAMS:
+        value = given.get(name)
+        if isinstance(value, str):
+            digits = value.replace(".", "").replace(",", "").strip()
+            if digits.isdigit():
+                return int(digits)
+    return None
 
 
 def _render_value(name: str, value: str | tuple[Message, ...], lang: str) -> object:

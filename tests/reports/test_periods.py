@@ -150,7 +150,7 @@ class TestChoosePeriod:
         assert choice.note("id") is not None
         assert "2025" in str(choice.note("id"))
         assert "1 baris bertanggal 2026" in str(choice.note("id"))
-        assert "1 rows dated 2026" in str(choice.note("en"))
+        assert "1 row dated 2026" in str(choice.note("en"))
         assert choice.to_dict()["period"] == "2025"
 
     def test_a_threshold_outside_zero_to_one_is_refused(self) -> None:

@@ -105,7 +105,7 @@ class TestSyntheticProvincePlusNextJanuary:
             eng.dispose()
         assert choice.label == "2025"
         assert choice.incomplete_rows == 1
-        assert "1 rows dated 2026" in str(choice.note("en"))
+        assert "1 row dated 2026" in str(choice.note("en"))
 
     @pytest.mark.parametrize("level", ["province", "kabkota", "kecamatan", "desa"])
     def test_routine_warning_judges_2025_with_statuses_at_every_level(
@@ -135,8 +135,8 @@ class TestSyntheticProvincePlusNextJanuary:
     ) -> None:
         out = invoke("warning", "--source", "routine", "--lang", "en", "--db", province)
         first, note = out.stdout.splitlines()[:2]
-        assert first.startswith("routine kabkota 2025")
-        assert "1 rows dated 2026" in note
+        assert first.startswith("routine kab/kota 2025"), first
+        assert "1 row dated 2026" in note, note
 
     def test_published_routine_figures_stay_available_apart_from_the_register(
         self, province: str
