@@ -61,15 +61,17 @@ def quality(
     )
     if worst is not None:
         shown = shown[:worst]
+    # Names whole: the widest shown (a cut "Penajam Paser Utar" reads wrong).
+    name_width = max((len(str(i["name"])) for i in shown), default=4)
     columns = [
-        ("cli.col.code", -14), ("cli.col.name", -28), ("cli.col.period", -8),
+        ("cli.col.code", -14), ("cli.col.name", -name_width), ("cli.col.period", -8),
         ("cli.col.rows", 6), ("cli.col.score", 6), ("cli.col.band", -4),
     ]  # fmt: skip
     for n, i in enumerate(shown):
         band = i["band_id"] if lang == "id" else i["band_en"]
         period = t("cli.period.all") if i["period"] == "all" else i["period"]
         row = (
-            i["code"], str(i["name"])[:28], period, num(i["n_rows"], 0),
+            i["code"], str(i["name"]), period, num(i["n_rows"], 0),
             num(i["score"], 1), band,
         )  # fmt: skip
         echo_table(columns, [row], header=n == 0)
