@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from tumbuh.errors import ImportFileError
 from tumbuh.imports.base import ChunkImport
 from tumbuh.imports.context import Chunk, FileImport, row_key
-from tumbuh.imports.service import write_transaction
+from tumbuh.imports.service import merge_report, write_transaction
 from tumbuh.interventions import repository as repo
 from tumbuh.interventions import service
 from tumbuh.interventions.groups import is_family_group
@@ -342,12 +342,6 @@ def run_import(engine: Engine, *, paths: Sequence[str | Path]) -> ImportReport:
         except ImportFileError as exc:
             failed.append({"file": str(path), "error": exc.message})
             continue
-        report.files.extend(part.files)
-        report.read += part.read
-        report.inserted += part.inserted
-        report.updated += part.updated
-        report.unchanged += part.unchanged
-        report.rejected += part.rejected
-        report.issues.extend(part.issues)
+        merge_report(report, part)
     report.extra["failed_files"] = failed
     return report

@@ -375,9 +375,9 @@ def run_import(
                         ),
                     }
                 )
-                _merge(report, file_report, failed=True)
+                merge_report(report, file_report, failed=True)
                 continue
-            _merge(report, file_report)
+            merge_report(report, file_report)
     report.extra["failed_files"] = failed
     if report.inserted or report.updated:
         from tumbuh.db.maintenance import analyze
@@ -386,7 +386,9 @@ def run_import(
     return report
 
 
-def _merge(total: ImportReport, part: ImportReport, *, failed: bool = False) -> None:
+def merge_report(
+    total: ImportReport, part: ImportReport, *, failed: bool = False
+) -> None:
     """Add a file's counts; a failed file's counts are what its committed chunks wrote."""
     if not failed:
         total.files.extend(part.files)
