@@ -332,10 +332,8 @@ def _count_of(message: Message, lang: str) -> int | None:
     given = dict(message.values)
     for name in _COUNT_PARAMS:
         value = given.get(name)
-        if isinstance(value, str):
-            digits = value.replace(".", "").replace(",", "").strip()
-            if digits.isdigit():
-                return int(digits)
+        if isinstance(value, str) and value.isdigit():  # stored unformatted: "1234"
+            return int(value)
     return None
 
 

@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tumbuh.exchange.periods import Period
-from tumbuh.register.models import Region
-from tumbuh.reports.engine import compute, suppress_small
+from tumbuh.reports import repository
+from tumbuh.reports.engine import compute_from, suppress_small
 
 __all__ = ["INDICATORS", "Figure", "routine_figures"]
 
@@ -61,7 +60,8 @@ def routine_figures(
     `period`, and how many cells were withheld because fewer than `small_cell_threshold`
     children stand behind them (the engine's viewer suppression, secondary included; a
     coverage cell also needs that many children measured)."""
-    table = compute(session, period=period.tumbuh, region=region)
+    tables = repository.load(session, region=region)
+    table = compute_from(tables, period=period.tumbuh)
     items = suppress_small(
         table.items, threshold=small_cell_threshold, posyandu_desa=table.posyandu_desa
     )
@@ -71,13 +71,7 @@ def routine_figures(
         & items["indicator"].isin(list(wanted))
         & items["region_code"].map(lambda c: _inside(str(c), region))
     ]
-    names = dict(
-        session.execute(
-            select(Region.code, Region.name).where(
-                Region.code.in_(sorted(set(rows["region_code"])))
-            )
-        ).all()
-    )
+    names = repository.region_names(tables)
     figures: list[Figure] = []
     withheld = 0
     for row in rows.to_dict("records"):
