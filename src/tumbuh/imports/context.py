@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -29,15 +29,34 @@ QUARANTINE_ROW = (
 )
 
 
-def fingerprints(columns: dict[str, list[Any]]) -> list[str]:
+def fingerprints(
+    columns: dict[str, list[Any]], numbers: Collection[str] = ()
+) -> list[str]:
     """Per-row 64-bit digests of the given columns, vectorised (change detection).
 
     pandas' hash_pandas_object uses a fixed key, so digests are stable across runs; a
     collision would only hide a change of one row of one child on one date (p ≈ 2⁻⁶⁴).
+
+    A row's digest depends on its own values only, never on the other rows it was read
+    with: the columns named in `numbers` are hashed as float64 (None as NaN), the others
+    as Python objects (None as None). Left to itself pandas takes a column's type from the
+    whole chunk (int64 when every row of it has a posyandu, float64 when one has none,
+    object when none has a LiLA), so the same row digested differently in a 5,000-row
+    chunk, a 100,000-row chunk or a file of its own, and a re-import "updated" rows that
+    had not changed.
     """
     import pandas as pd
 
-    frame = pd.DataFrame(columns)
+    frame = pd.DataFrame(
+        {
+            name: (
+                np.array(values, dtype=np.float64)
+                if name in numbers
+                else pd.Series(values, dtype=object)
+            )
+            for name, values in columns.items()
+        }
+    )
     hashed = pd.util.hash_pandas_object(frame, index=False).to_numpy()
     return [format(h, "016x") for h in hashed.tolist()]
 

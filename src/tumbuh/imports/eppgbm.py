@@ -169,6 +169,23 @@ _WIDTH = {
 }
 _MEASURE_FIELDS = ("weight", "lenhei", "muac", "headc")
 
+#: What a measurement's fingerprint covers (what the export says of it, change detection
+#: on re-import), in this order, and which of them are digested as numbers
+#: (`tumbuh.imports.context.fingerprints`). Migration 0017 recomputed stored fingerprints
+#: with the same two (a test checks they agree).
+FINGERPRINT_FIELDS = (
+    "person_id", "measured_on", "age_days", "weight_kg", "lenhei_cm", "measure",
+    "muac_cm", "headc_cm", "posyandu_id", "puskesmas_id", "desa_code", "src_age",
+    "src_zwei", "src_zlen", "src_zwfl", "src_cat_bbu", "src_cat_tbu", "src_cat_bbtb",
+    "src_weight_gain",
+)  # fmt: skip
+FINGERPRINT_NUMBERS = frozenset(
+    {
+        "person_id", "age_days", "weight_kg", "lenhei_cm", "muac_cm", "headc_cm",
+        "posyandu_id", "puskesmas_id", "src_zwei", "src_zlen", "src_zwfl",
+    }
+)  # fmt: skip
+
 
 def lacks_message(file: str, missing: list[tuple[str, str]]) -> str:
     """`file: <what is missing and why>` in Bahasa Indonesia, then in English."""
@@ -824,7 +841,9 @@ class EppgbmImport(ChunkImport):
             "src_cat_bbtb": [_cut(v, 40) for v in texts["src_cat_bbtb"]],
             "src_weight_gain": [_cut(v, 20) for v in texts["src_weight_gain"]],
         }
-        fps = fingerprints(source_cols)
+        fps = fingerprints(
+            {f: source_cols[f] for f in FINGERPRINT_FIELDS}, FINGERPRINT_NUMBERS
+        )
         # New rows carry the date as ISO text, converted in bulk (what the driver's date
         # adapter would write, one Python call per row); updates keep the date objects.
         source_cols["measured_on"] = np.datetime_as_string(
