@@ -306,11 +306,15 @@ def echo_table(
     header: bool = True,
 ) -> None:
     """A plain-text table: ``columns`` are (catalogue key, width); a negative width aligns
-    left. Each header is said in the output language; a column is as wide as its header
-    (``header=False``: the rows only, as wide as with the header)."""
+    left. Each header is said in the output language; a column is as wide as its header,
+    its width or its widest cell, whichever is widest: a name is never cut (a cut name
+    reads wrong: "Kabupaten Penajam Paser Utar"; a terminal wraps a long line instead).
+    ``header=False``: the rows only, as wide as with the header."""
     labels = [t(key) for key, _ in columns]
+    rows = [tuple(row) for row in rows]
     widths = [
-        max(abs(w), len(label)) for label, (_, w) in zip(labels, columns, strict=True)
+        max(abs(w), len(label), *(len(str(row[i])) for row in rows))
+        for i, (label, (_, w)) in enumerate(zip(labels, columns, strict=True))
     ]
     left = [w < 0 for _, w in columns]
 
@@ -373,3 +377,26 @@ users_app = typer.Typer(help="User accounts and roles.")
 app.add_typer(import_app, name="import")
 app.add_typer(risk_app, name="risk")
 app.add_typer(users_app, name="users")
+
+
+def region_or_register(session: Any, region: str | None) -> str:
+    """``--region`` as given, else the register's province when it holds one (said on
+    stderr, so --json stays clean); when it holds none or several, a usage error (exit 2)
+    saying what to do."""
+    if region and region.strip():
+        return region.strip()
+    from tumbuh.register.master import find_region
+    from tumbuh.register.read import register_provinces
+
+    provinces = register_provinces(session)
+    if len(provinces) == 1:
+        code = provinces[0]
+        info = find_region(code)
+        typer.echo(
+            t("cli.region.default", code=code, name=info.name if info else ""), err=True
+        )
+        return code
+    key = "cli.region.choose" if provinces else "cli.region.empty"
+    message = t(key, codes=", ".join(provinces))
+    typer.echo(t("cli.error_plain", message=message), err=True)
+    raise typer.Exit(2)

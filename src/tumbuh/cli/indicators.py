@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from tumbuh.cli._app import app, cli_lang, num, t
+from tumbuh.cli._app import app, cli_lang, num, region_or_register, t
 from tumbuh.config import get_settings
 from tumbuh.db.engine import make_engine
 from tumbuh.db.session import unit_of_work
@@ -17,8 +17,12 @@ from tumbuh.db.session import unit_of_work
 @app.command("indicators")
 def indicators_command(
     region: Annotated[
-        str, typer.Option("--region", help="Kemendagri code, e.g. 64 or 64.71.")
-    ],
+        str | None,
+        typer.Option(
+            "--region",
+            help="Kemendagri code, e.g. 64 or 64.71 (default: the register's province).",
+        ),
+    ] = None,
     period: Annotated[
         str | None,
         typer.Option(
@@ -60,7 +64,7 @@ def indicators_command(
         with unit_of_work(engine) as session:
             report = region_indicators(
                 session,
-                region=region.strip(),
+                region=region_or_register(session, region),
                 period=period,
                 level=level,
                 suppress_below=settings.small_cell_threshold if public else None,

@@ -20,6 +20,7 @@ from tumbuh.cli._app import (
     echo_table,
     import_app,
     num,
+    region_or_register,
     t,
     tn,
 )
@@ -177,7 +178,7 @@ def coverage_cmd(
          ("cli.col.gap_pts", 6)],
         [
             (
-                (r.name_en if lang == "en" else r.name_id)[:40], _sector(r.sector),
+                (r.name_en if lang == "en" else r.name_id), _sector(r.sector),
                 num(r.numerator, 0), num(r.denominator, 0), _pct(r.coverage_pct),
                 _pct(r.target_pct), _pct(r.gap_pts),
             )
@@ -208,10 +209,12 @@ def coverage_cmd(
             r.code: (r.name_en if lang == "en" else r.name_id) for r in result.rows
         }
         typer.echo(t("cli.coverage.by", level=t(f"cli.level.{by}")))
-        for a in areas.to_dict(orient="records"):
+        records = areas.to_dict(orient="records")
+        wide = max([40, *(len(names.get(a["code"], a["code"])) for a in records)])
+        for a in records:
             typer.echo(
                 f"  {a['area_code'] or t('cli.no_desa'):<16}"
-                f"{names.get(a['code'], a['code'])[:40]:<41}"
+                f"{names.get(a['code'], a['code']):<{wide + 1}}"
                 f"{num(a['numerator'], 0):>6}/{num(a['denominator'], 0):<6}"
                 f"{_pct(a['coverage_pct']):>7}"
             )
@@ -219,7 +222,13 @@ def coverage_cmd(
 
 @app.command("gaps")
 def gaps_cmd(
-    region: Annotated[str, typer.Option("--region", help="Region code, e.g. a desa.")],
+    region: Annotated[
+        str | None,
+        typer.Option(
+            "--region",
+            help="Region code, e.g. a desa (default: the register's province).",
+        ),
+    ] = None,
     xlsx: Annotated[
         Path | None, typer.Option("--xlsx", help="Write the gap list to FILE.xlsx.")
     ] = None,
@@ -229,6 +238,7 @@ def gaps_cmd(
 ) -> None:
     """Families at risk with a missing intervention, grouped by the responsible office."""
     with _session(db) as session:
+        region = region_or_register(session, region)
         period, choice = _reporting_period(session, year, region)
         conv = service.convergence_report(
             session,
@@ -432,6 +442,9 @@ def catalogue_cmd(as_json: Json = False, db: Db = None) -> None:
         typer.echo(json.dumps(rows, ensure_ascii=False))
         return
     lang = cli_lang()
+    wide = max(
+        [48, *(len(str(r["name_en" if lang == "en" else "name_id"])) for r in rows)]
+    )
     for r in rows:
         target = (
             t("cli.catalogue.no_target")
@@ -443,7 +456,7 @@ def catalogue_cmd(as_json: Json = False, db: Db = None) -> None:
         kind = t(f"iv.kindof.{r['kind']}")
         group = t(f"target.{r['target_group']}")
         typer.echo(
-            f"{name[:48]:<49}{kind:<10}{_sector(r['sector']):<13}"
+            f"{name:<{wide + 1}}{kind:<10}{_sector(r['sector']):<13}"
             f"{group:<28}{target:>14}{flag}"
         )
 
@@ -560,6 +573,7 @@ def outcomes_cmd(
         typer.echo(json.dumps([r.to_dict() for r in rows], ensure_ascii=False))
         return
     typer.echo(t("cli.outcomes.observational"))
+    wide = max([30, *(len(r.region_name) for r in rows)])
     for r in rows:
         rr = (
             f"RR {num(r.rr, 2)} ({num(r.rr_ci_low, 2)}–{num(r.rr_ci_high, 2)})"
@@ -567,7 +581,7 @@ def outcomes_cmd(
             else "RR -"
         )
         typer.echo(
-            f"{r.year} {r.region_code:6s} {r.region_name[:30]:30s} "
+            f"{r.year} {r.region_code:6s} {r.region_name:{wide}s} "
             + t(
                 "cli.outcomes.row",
                 full_new=num(r.new_cases_full, 0),

@@ -211,11 +211,38 @@ def score_cmd(
         typer.echo(t("cli.written", path=out))
 
 
+def _choose_desa(session: Any, year: int | None, shown: int = 10) -> None:
+    """`tumbuh visits` without --desa: how to choose, and the desa with the most expected
+    new cases (the summed family risks of the scored year) with their codes."""
+    from tumbuh.risk.forecast import forecast
+
+    table = forecast(session, level="desa", year=year, within=None)
+    if table.empty:
+        typer.echo(
+            t("cli.error_plain", message=t("cli.visits.no_scores_anywhere")), err=True
+        )
+        return
+    top = table.sort_values(["expected_new_cases", "code"], ascending=[False, True])
+    typer.echo(t("cli.visits.choose", year=int(table["year"].iloc[0])))
+    echo_table(
+        [("cli.col.code", -14), ("cli.col.name", -20), ("cli.col.expected_new", 13)],
+        [
+            (r["code"], str(r["name"]), num(r["expected_new_cases"], 1))
+            for r in top.head(shown).to_dict("records")
+        ],
+    )
+
+
 @app.command("visits")
 def visits_cmd(
     desa: Annotated[
-        str, typer.Option("--desa", help="Desa/kelurahan code, e.g. 64.72.03.1005.")
-    ],
+        str | None,
+        typer.Option(
+            "--desa",
+            help="Desa/kelurahan code, e.g. 64.72.03.1005 (without it: the desa with "
+            "the most expected new cases, to choose from).",
+        ),
+    ] = None,
     db: DbOption = None,
     year: Annotated[
         int | None, typer.Option(help="Scored year (default: latest).")
@@ -251,6 +278,13 @@ def visits_cmd(
 
     lang = cli_lang()
     engine = _engine(db)
+    if desa is None or not desa.strip():
+        try:
+            with unit_of_work(engine) as session:
+                _choose_desa(session, year)
+        finally:
+            engine.dispose()
+        raise typer.Exit(2)
     try:
         with unit_of_work(engine) as session:
             vl = build(
@@ -327,7 +361,7 @@ def forecast_cmd(
          ("cli.col.prevalence_pct", 8)],
         [
             (
-                r["code"], str(r["name"])[:27], num(r["expected_new_cases"], 1),
+                r["code"], str(r["name"]), num(r["expected_new_cases"], 1),
                 f"{num(r['expected_low'], 1)}–{num(r['expected_high'], 1)}",
                 num(r["current_stunted"], 0), num(r["current_measured"], 0),
                 num(r["current_prevalence_pct"], 1),

@@ -112,7 +112,7 @@ def routine_prevalence(
          ("cli.col.ci95", 13), ("cli.col.registered", 7), ("cli.col.coverage_pct", 6)],
         [
             (
-                r["code"], str(r["name"])[:26], r["period"], _indicator(r["indicator"]),
+                r["code"], str(r["name"]), r["period"], _indicator(r["indicator"]),
                 num(r["n"], 0),
                 _fmt(r["prevalence"]),
                 t("cli.suppressed") if r.get("suppressed")
@@ -164,7 +164,7 @@ def routine_incidence(
          ("cli.col.ci95", -13)],
         [
             (
-                r["code"], str(r["name"])[:26], r["period"], num(r["at_risk"], 0),
+                r["code"], str(r["name"]), r["period"], num(r["at_risk"], 0),
                 num(r["new_cases"], 0), _fmt(r["incidence"]),
                 f"{_fmt(r['ci_low'])}–{_fmt(r['ci_high'])}",
             )
@@ -201,7 +201,7 @@ def routine_vs_survey(
          ("cli.col.adjusted_pct", 9)],
         [
             (
-                r["code"], str(r["name"])[:28], _fmt(r["routine_pct"]),
+                r["code"], str(r["name"]), _fmt(r["routine_pct"]),
                 _fmt(r["coverage_pct"]), _fmt(r["survey_pct"]), _fmt(r["adjusted_pct"]),
             )
             for r in rows
@@ -214,8 +214,13 @@ def routine_vs_survey(
 @app.command("faltering")
 def faltering(
     posyandu: Annotated[
-        int, typer.Option("--posyandu", help="Posyandu (facility) id.")
-    ],
+        int | None,
+        typer.Option(
+            "--posyandu",
+            help="Posyandu (facility) id (without it: the busiest posyandu, to choose "
+            "from).",
+        ),
+    ] = None,
     period: PeriodOpt = None,
     json_out: JsonOpt = False,
     db: DbOpt = None,
@@ -236,6 +241,20 @@ def faltering(
     from tumbuh.risk.signals import weight_faltering
     from tumbuh.surveillance import routine
 
+    if posyandu is None:
+        from tumbuh.register.read import busiest_posyandu
+
+        engine = make_engine(db or get_settings().database_url)
+        with unit_of_work(engine) as session:
+            busiest = busiest_posyandu(session)
+        engine.dispose()
+        typer.echo(t("cli.faltering.choose"))
+        echo_table(
+            [("cli.col.posyandu_id", 11), ("cli.col.name", -20),
+             ("cli.col.desa", -13), ("cli.col.children_weighed", 8)],
+            [(i, name, desa or "-", num(n, 0)) for i, name, desa, n in busiest],
+        )  # fmt: skip
+        raise typer.Exit(2)
     try:
         engine = make_engine(db or get_settings().database_url)
         with unit_of_work(engine) as session:
@@ -315,7 +334,7 @@ def faltering(
         [
             (
                 format_date(dt.date.fromisoformat(r["date"]), lang),
-                str(r["name"])[:30], r["nt"], r["export_nt"] or "-", r["reason"],
+                str(r["name"]), r["nt"], r["export_nt"] or "-", r["reason"],
             )
             for r in rows
         ],

@@ -39,8 +39,11 @@ def _print_table(result: WarningResult, language: str) -> None:
     note = result.note(language)
     if note:
         typer.echo(note)
+    # Names whole: the column is as wide as the widest (at least 32).
+    wide = max([32, *(len(item.region_name) for item in report.items)])
     header = (
-        f"{t('cli.warn.code'):<7} {t('cli.warn.region'):<32} {t('cli.warn.status'):<13} "
+        f"{t('cli.warn.code'):<7} {t('cli.warn.region'):<{wide}} "
+        f"{t('cli.warn.status'):<13} "
         f"{t('cli.warn.latest'):>8} {t('cli.warn.prev'):>8} {'ARR %':>7} "
         f"{t('cli.warn.below_national'):>9} {t('cli.warn.target_year'):>11}"
     )
@@ -57,7 +60,7 @@ def _print_table(result: WarningResult, language: str) -> None:
             str(item.projected_target_year) if item.projected_target_year else "-"
         )
         typer.echo(
-            f"{item.region_code:<7} {item.region_name[:32]:<32} "
+            f"{item.region_code:<7} {item.region_name:<{wide}} "
             f"{t(f'status.{item.status}'):<13} "
             f"{_fmt(item.latest_value, 1, language):>8} {_fmt(prev, 1, language):>8} "
             f"{_fmt(item.arr, 1, language):>7} "

@@ -19,7 +19,14 @@ from sqlalchemy.orm import InstrumentedAttribute, QueryableAttribute, Session, a
 
 from tumbuh.errors import NotFound
 from tumbuh.register.master import codes_under
-from tumbuh.register.models import Family, Measurement, Person, QuarantinedRow, Region
+from tumbuh.register.models import (
+    Facility,
+    Family,
+    Measurement,
+    Person,
+    QuarantinedRow,
+    Region,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -438,3 +445,33 @@ def desa_growth(session: Session, *, desa_code: str) -> pd.DataFrame:
     return pd.DataFrame(
         dict(zip(cols, map(list, zip(*rows, strict=True)), strict=True))
     )
+
+
+def register_provinces(session: Session) -> list[str]:
+    """The provinces (two-digit Kemendagri codes) the register's persons live in, sorted:
+    the region a command given none covers when there is one."""
+    province = func.substr(Person.desa_code, 1, 2)
+    rows = session.execute(
+        select(province).where(Person.desa_code.is_not(None)).distinct()
+    )
+    return sorted(code for (code,) in rows if code)
+
+
+def busiest_posyandu(
+    session: Session, *, days: int = 92, limit: int = 10
+) -> list[tuple[int, str, str | None, int]]:
+    """The posyandu that weighed the most children in the register's last `days` days (up
+    to its latest measurement): (facility id, name, desa code, children), most first."""
+    latest = session.scalar(select(func.max(Measurement.measured_on)))
+    if latest is None:
+        return []
+    children = func.count(func.distinct(Measurement.person_id))
+    rows = session.execute(
+        select(Facility.id, Facility.name, Facility.region_code, children)
+        .join(Facility, Facility.id == Measurement.posyandu_id)
+        .where(Measurement.measured_on > latest - dt.timedelta(days=days))
+        .group_by(Facility.id, Facility.name, Facility.region_code)
+        .order_by(children.desc(), Facility.id)
+        .limit(limit)
+    )
+    return [(int(i), str(n), r, int(c)) for i, n, r, c in rows]
