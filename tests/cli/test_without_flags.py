@@ -126,3 +126,14 @@ def test_a_table_never_cuts_a_name(capsys: pytest.CaptureFixture[str]) -> None:
     assert "Kabupaten Penajam Paser Utara" in lines[2]
     # the columns stay aligned: the counts end in the same place
     assert len(lines[2]) == len(lines[3])
+
+
+def test_the_rakor_pack_defaults_to_the_registers_province(
+    kaltim: str, tmp_path: Path
+) -> None:
+    code, out, err = run(kaltim, "report", "rakor", "-o", str(tmp_path))
+    assert code == 0, err
+    assert "region: 64 Kalimantan Timur" in err
+    made = sorted(p.name for p in tmp_path.iterdir())
+    assert [p.rsplit("-", 1)[0] for p in made] == ["rakor-64"] * 3
+    assert {p.rsplit(".", 1)[1] for p in made} == {"pdf", "pptx", "xlsx"}

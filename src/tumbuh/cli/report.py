@@ -17,9 +17,18 @@ app.add_typer(report_app, name="report")
 @report_app.command("rakor")
 def rakor_command(
     region: Annotated[
-        str, typer.Option("--region", help="Province (64) or kab/kota (64.09).")
-    ],
-    out: Annotated[Path, typer.Option("-o", "--out", help="Directory for the files.")],
+        str | None,
+        typer.Option(
+            "--region",
+            help="Province (64) or kab/kota (64.09) (default: the register's province).",
+        ),
+    ] = None,
+    out: Annotated[
+        Path,
+        typer.Option(
+            "-o", "--out", help="Directory for the files (default: the current one)."
+        ),
+    ] = Path("."),
     period: Annotated[
         str | None,
         typer.Option("--period", help="2025 (default: the latest complete year)."),
@@ -50,7 +59,7 @@ def rakor_command(
     """Write rakor-CODE-P.pdf, .pptx and .xlsx for a province or kab/kota."""
     from tumbuh.accounts import service as accounts
     from tumbuh.accounts.roles import policy
-    from tumbuh.cli._app import cli_lang, num, t
+    from tumbuh.cli._app import cli_lang, num, region_or_register, t
     from tumbuh.cli.db import open_database
     from tumbuh.config import get_settings
     from tumbuh.db.session import unit_of_work
@@ -69,6 +78,7 @@ def rakor_command(
     engine = open_database(db)
     try:
         with unit_of_work(engine) as session:
+            region = region_or_register(session, region)
             if audience == "restricted":
                 user = accounts.get_by_username(session, as_user or "")
                 if user is None or not policy(user.role).personal_data:
@@ -83,7 +93,7 @@ def rakor_command(
                 )  # fmt: skip
             pack = build_pack(
                 session,
-                region=region.strip(),
+                region=region,
                 period=period,
                 lang="en" if lang == "en" else "id",
                 audience=audience,
