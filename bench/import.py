@@ -3,7 +3,9 @@
     .venv/bin/python bench/import.py --rows 1000000 --backend sqlite
     .venv/bin/python bench/import.py --rows 200000 --backend postgres
 
-Prints rows/s and the peak resident memory of the importing process. The file is synthetic:
+Prints rows/s and the peak resident memory of the importing process, and the ratio to a
+baseline measured in the same run on the same file and database: the file read as text and
+each row stored once as it is into a bare table (the floor no import can go under). The file is synthetic:
 200 k children x 5 visits, names from syllables, 90 % with a valid NIK, Kaltim desa names,
 and a sprinkle of real-export quirks (NIK `.0`, weights in grams, `0` for missing).
 """
@@ -19,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -185,6 +188,48 @@ def _import(url: str, path: str, queue: mp.Queue) -> None:  # type: ignore[type-
     )
 
 
+def _baseline(url: str, path: str, queue: mp.Queue) -> None:  # type: ignore[type-arg]
+    """The floor an import cannot go under, on the same file and database: the CSV read
+    as text (pyarrow) and every row stored once as it is, all cells as text, into a bare
+    table without keys or indexes, in one transaction (no parsing, no checks, no z-scores,
+    no linking)."""
+    from sqlalchemy import text
+
+    from tumbuh.db.engine import make_engine
+
+    engine = make_engine(url)
+    t0 = time.perf_counter()
+    cpu0 = time.process_time()
+    table = pacsv.read_csv(
+        path,
+        convert_options=pacsv.ConvertOptions(
+            column_types={name: pa.string() for name in HEADER}
+        ),
+    )
+    names = [f"c{i}" for i in range(table.num_columns)]
+    columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS bench_bare"))
+        conn.execute(
+            text(f"CREATE TABLE bench_bare ({', '.join(n + ' TEXT' for n in names)})")
+        )
+        marks = ", ".join(
+            "%s" if engine.dialect.name == "postgresql" else "?" for _ in names
+        )
+        conn.exec_driver_sql(
+            f"INSERT INTO bench_bare VALUES ({marks})", list(zip(*columns, strict=True))
+        )
+    seconds = time.perf_counter() - t0
+    queue.put(
+        {
+            "seconds": seconds,
+            "cpu_seconds": time.process_time() - cpu0,
+            "rows": table.num_rows,
+        }
+    )
+    engine.dispose()
+
+
 def _peak_rss_mb() -> float:
     """This process's peak resident memory (VmHWM; ru_maxrss would include the forking
     parent's peak on Linux)."""
@@ -195,10 +240,10 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run(url: str, path: Path) -> dict[str, object]:
+def run(url: str, path: Path, target: Any = None) -> dict[str, object]:
     ctx = mp.get_context("spawn")
     queue: mp.Queue = ctx.Queue()  # type: ignore[type-arg]
-    proc = ctx.Process(target=_import, args=(url, str(path), queue))
+    proc = ctx.Process(target=target or _import, args=(url, str(path), queue))
     proc.start()
     result: dict[str, object] = queue.get()
     proc.join()
@@ -229,6 +274,7 @@ def main() -> int:
                 url = f"sqlite:///{tmp}/bench.db"
             else:
                 url = _fresh_pg(args.pg_url)
+            base = run(url, csv_path, _baseline)
             res = run(url, csv_path)
             rate = float(res["read"]) / float(res["seconds"])  # type: ignore[arg-type]
             print(
@@ -236,6 +282,13 @@ def main() -> int:
                 f"({res['cpu_seconds']:.1f} s CPU, load average {os.getloadavg()[0]:.1f}) "
                 f"= {rate:,.0f} rows/s, "
                 f"peak RSS {res['peak_mb']:.0f} MB; {json.dumps(res)}"
+            )
+            ratio = float(res["seconds"]) / float(base["seconds"])  # type: ignore[arg-type]
+            cpu_ratio = float(res["cpu_seconds"]) / float(base["cpu_seconds"])  # type: ignore[arg-type]
+            print(
+                f"{backend} baseline (read as text + store each row once, bare table, "
+                f"same run): {base['seconds']:.1f} s wall, {base['cpu_seconds']:.1f} s "
+                f"CPU; import / baseline = {ratio:.2f} (wall), {cpu_ratio:.2f} (CPU)"
             )
             if backend == "postgres":
                 _drop_pg(args.pg_url, url)
