@@ -194,13 +194,14 @@ class PersonIndex:
                 }
                 self._add(Candidate(pid, key, birth, mother, nik, extra))
 
-    def preload(self, niks: set[str], dates: set[dt.date]) -> None:
-        """Load the persons with these NIKs or birth dates that are not loaded yet."""
+    def preload(self, niks: set[str], dates: set[dt.date | None]) -> None:
+        """Load the persons with these NIKs or birth dates that are not loaded yet (a
+        missing or unreadable birth date, None, matches nobody by date)."""
         want_niks = sorted(niks - self.loaded_niks)
         for start in range(0, len(want_niks), BATCH):
             self._load(Person.nik.in_(want_niks[start : start + BATCH]))
         self.loaded_niks.update(want_niks)
-        want_dates = sorted(dates - self.loaded_dates)
+        want_dates = sorted(d for d in dates - self.loaded_dates if d is not None)
         for start in range(0, len(want_dates), BATCH):
             self._load(Person.birth_date.in_(want_dates[start : start + BATCH]))
         self.loaded_dates.update(want_dates)
