@@ -90,11 +90,12 @@ def _run(
         engine.dispose()
     if report_path is not None:
         write_issues(report, report_path)
+    failed = report.extra.get("failed_files") or []
     if as_json:
         typer.echo(report.to_json())
-    else:
+    elif len(failed) < len(files):  # no summary of zeros when no file could be read
         _print(report)
-    if report.extra.get("failed_files"):
+    if failed:
         for failed in report.extra["failed_files"]:
             typer.echo(t("cli.error_plain", message=failed["error"]), err=True)
         raise typer.Exit(1)
