@@ -17,6 +17,7 @@ class TumbuhError(Exception):
         status: int | None = None,
         key: str | None = None,
         values: dict[str, object] | None = None,
+        said: object | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -28,6 +29,9 @@ class TumbuhError(Exception):
         # one, `message` (English) is all there is (`tumbuh.i18n.error_text` says it).
         self.key = key
         self.values = dict(values or {})
+        # Or a whole `tumbuh.i18n.Message` (a key whose values are messages themselves,
+        # e.g. "FILE: the reason"), rendered in the reader's language.
+        self.said = said
 
 
 class NotFound(TumbuhError):

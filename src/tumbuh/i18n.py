@@ -118,9 +118,13 @@ def translate_plural(
 
 
 def error_text(error: object, lang: str) -> str:
-    """An expected error's message for people in ``lang``: its catalogue key and values
-    (``TumbuhError(..., key=..., values=...)``) when it has them, else its English
+    """An expected error's message for people in ``lang``: its catalogue message
+    (``said``) or key and values (``TumbuhError(..., key=..., values=...)``) when it has
+    them, else its English
     ``message`` (read by attribute: this module and ``tumbuh.errors`` import neither)."""
+    said = getattr(error, "said", None)
+    if isinstance(said, Message):
+        return said.render(lang)
     key = getattr(error, "key", None)
     if not key:
         return str(getattr(error, "message", error))

@@ -16,7 +16,7 @@ from tumbuh.db.engine import make_engine
 from tumbuh.db.schema import create_schema
 from tumbuh.db.session import unit_of_work
 from tumbuh.errors import ImportFileError, TumbuhError
-from tumbuh.i18n import translate
+from tumbuh.i18n import error_text, translate
 from tumbuh.models import Base
 from tumbuh.surveillance import service
 from tumbuh.surveillance.models import ProgrammeAggregate, PublishedFigure, Target
@@ -143,8 +143,12 @@ def _unreadable(path: Path, exc: ImportFileError) -> ImportReport:
             row=0,
             column=None,
             code=exc.code,
-            message_id=translate("agg.issue.unreadable_file", "id", reason=exc.message),
-            message_en=translate("agg.issue.unreadable_file", "en", reason=exc.message),
+            message_id=translate(
+                "agg.issue.unreadable_file", "id", reason=error_text(exc, "id")
+            ),
+            message_en=translate(
+                "agg.issue.unreadable_file", "en", reason=error_text(exc, "en")
+            ),
         )
     )
     return report

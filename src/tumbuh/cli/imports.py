@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -96,9 +96,19 @@ def _run(
     elif len(failed) < len(files):  # no summary of zeros when no file could be read
         _print(report)
     if failed:
-        for failed in report.extra["failed_files"]:
-            typer.echo(t("cli.error_plain", message=failed["error"]), err=True)
+        for one in failed:
+            typer.echo(t("cli.error_plain", message=_failure(one)), err=True)
         raise typer.Exit(1)
+
+
+def _failure(failed: dict[str, Any]) -> str:
+    """Why a file could not be imported, in the output language when the error said it
+    as a catalogue message (else its English sentence)."""
+    from tumbuh.cli._app import cli_lang
+    from tumbuh.i18n import loads, render_all
+
+    said = loads(failed.get("said"))
+    return render_all(said, cli_lang()) if said else str(failed["error"])
 
 
 def _progress_printer() -> Callable[[int, int | None], None] | None:

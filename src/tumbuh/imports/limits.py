@@ -50,10 +50,13 @@ class ImportLimitError(ImportFileError):
         self.limit = limit
         self.message_id = f"{file}: {msg_id.format(value=limit)}"
         self.message_en = f"{file}: {msg_en.format(value=limit)}"
-        # The same, as a catalogue message (stored with an import job, said at display).
-        self.said = file_message(file, f"issue.{code}", value=limit)
         super().__init__(
-            f"{self.message_id} / {self.message_en}", code=code, status=413
+            f"{self.message_id} / {self.message_en}",
+            code=code,
+            status=413,
+            # The same, as a catalogue message (stored with an import job, said at
+            # display).
+            said=file_message(file, f"issue.{code}", value=limit),
         )
 
 

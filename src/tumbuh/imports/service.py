@@ -23,10 +23,9 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
 from tumbuh.errors import ImportFileError, InvalidInput
-from tumbuh.i18n import dumps
+from tumbuh.i18n import Message, dumps
 from tumbuh.imports.context import QUARANTINE_FILE, QUARANTINE_ROW, FileImport
 from tumbuh.imports.limits import (
-    ImportLimitError,
     ImportLimits,
     check_rows,
     check_size,
@@ -370,7 +369,7 @@ def run_import(
                         # What to say in any language, when the error knows its key.
                         **(
                             {"said": dumps([exc.said])}
-                            if isinstance(exc, ImportLimitError)
+                            if isinstance(exc.said, Message)
                             else {}
                         ),
                     }

@@ -24,6 +24,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from tumbuh.errors import ImportFileError
+from tumbuh.i18n import Message
 
 __all__ = [
     "ROW_COLUMN",
@@ -49,8 +50,15 @@ def _trim(value: str) -> str:
     return value.strip(_TRIM)
 
 
-def _file_error(path: Path, reason: str) -> ImportFileError:
-    return ImportFileError(f"{path.name}: cannot read file: {reason}")
+def _file_error(path: Path, reason: str, key: str, **values: str) -> ImportFileError:
+    """`path` cannot be read: `reason` in English (logs, --json) and the catalogue's
+    ``read.KEY`` with `values`, said in the reader's language ("FILE: ...")."""
+    said = Message.of(
+        "imp.job.in_file",
+        file=path.name,
+        text=(Message.of(f"read.{key}", **values),),
+    )
+    return ImportFileError(f"{path.name}: cannot read file: {reason}", said=said)
 
 
 # --------------------------------------------------------------------------------------
@@ -178,13 +186,15 @@ def open_table(
         with p.open("rb") as fh:
             head = fh.read(_SNIFF_BYTES)
     except FileNotFoundError:
-        raise _file_error(p, "file not found") from None
+        raise _file_error(p, "file not found", "not_found") from None
     except IsADirectoryError:
-        raise _file_error(p, "is a directory") from None
+        raise _file_error(p, "is a directory", "directory") from None
     except OSError as exc:
-        raise _file_error(p, exc.strerror or str(exc)) from None
+        raise _file_error(
+            p, reason := exc.strerror or str(exc), "os_error", detail=reason
+        ) from None
     if not head:
-        raise _file_error(p, "file is empty")
+        raise _file_error(p, "file is empty", "empty")
     suffix = p.suffix.lower()
     if head.startswith(b"PAR1"):
         return _open_parquet(p, chunk_rows)
@@ -195,7 +205,7 @@ def open_table(
     if _looks_like_html(head):
         return _open_html(p, chunk_rows)
     if suffix in {".xlsx", ".xlsm", ".parquet", ".pq"}:
-        raise _file_error(p, f"not a valid {suffix} file")
+        raise _file_error(p, f"not a valid {suffix} file", "not_valid", suffix=suffix)
     return _open_csv(p, head, chunk_rows)
 
 
@@ -244,7 +254,7 @@ def _sniff_delimiter(lines: Sequence[str]) -> str:
 
 def _open_csv(p: Path, head: bytes, chunk_rows: int) -> TableSource:
     if b"\x00" in head[:4096]:
-        raise _file_error(p, "binary content, not a text table")
+        raise _file_error(p, "binary content, not a text table", "binary")
     text, encoding = _decode(head)
     lines = re.split(r"\r\n|\n|\r", text)
     if len(head) == _SNIFF_BYTES and lines:
@@ -257,7 +267,7 @@ def _open_csv(p: Path, head: bytes, chunk_rows: int) -> TableSource:
         )
     )
     if not rows:
-        raise _file_error(p, "no header line found")
+        raise _file_error(p, "no header line found", "no_header")
     # csv.reader rows map one-to-one to lines only without quoted newlines; find the
     # header's physical line by re-reading with line numbers.
     rows_trim = [[_trim(c) for c in r] for r in rows]
@@ -272,7 +282,7 @@ def _open_csv(p: Path, head: bytes, chunk_rows: int) -> TableSource:
             break
     columns = _header_names(rows[idx])
     if not columns:
-        raise _file_error(p, "no header line found")
+        raise _file_error(p, "no header line found", "no_header")
     return TableSource(
         path=p,
         format="csv",
@@ -463,7 +473,9 @@ def _open_xlsx(p: Path, chunk_rows: int, sheet: str | None) -> TableSource:
     try:
         wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for damaged files
-        raise _file_error(p, f"not a readable XLSX workbook ({exc})") from None
+        raise _file_error(
+            p, f"not a readable XLSX workbook ({exc})", "bad_xlsx", detail=str(exc)
+        ) from None
     try:
         ws = _pick_sheet(p, wb, sheet)
         head: list[list[str]] = []
@@ -473,7 +485,9 @@ def _open_xlsx(p: Path, chunk_rows: int, sheet: str | None) -> TableSource:
     finally:
         wb.close()
     if not any(any(r) for r in head):
-        raise _file_error(p, f"sheet {sheet_name!r} is empty")
+        raise _file_error(
+            p, f"sheet {sheet_name!r} is empty", "sheet_empty", sheet=sheet_name
+        )
     idx = _find_header(head)
     return TableSource(
         path=p,
@@ -492,7 +506,11 @@ def _pick_sheet(p: Path, wb: Any, sheet: str | None) -> Any:
     if sheet in wb.sheetnames:
         return wb[sheet]
     raise _file_error(
-        p, f"no sheet named {sheet!r} (sheets: {', '.join(wb.sheetnames)})"
+        p,
+        f"no sheet named {sheet!r} (sheets: {', '.join(wb.sheetnames)})",
+        "no_sheet",
+        sheet=sheet,
+        sheets=", ".join(wb.sheetnames),
     )
 
 
@@ -554,10 +572,12 @@ def _open_html(p: Path, chunk_rows: int) -> TableSource:
     try:
         doc = lxml_html.fromstring(p.read_bytes())
     except Exception as exc:  # lxml raises parser-specific types
-        raise _file_error(p, f"not a readable HTML table ({exc})") from None
+        raise _file_error(
+            p, f"not a readable HTML table ({exc})", "bad_html", detail=str(exc)
+        ) from None
     tables = doc.xpath("//table")
     if not tables:
-        raise _file_error(p, "HTML file without a <table>")
+        raise _file_error(p, "HTML file without a <table>", "no_table")
     # The biggest table is the data (exports sometimes put a title table first).
     table = max(tables, key=lambda t: len(t.xpath(".//tr")))
     rows: list[list[str]] = []
@@ -593,12 +613,15 @@ def _open_legacy_xls(p: Path, chunk_rows: int, sheet: str | None) -> TableSource
             p,
             "legacy Excel 97-2003 .xls needs the optional package xlrd; "
             "save the file as .xlsx or CSV, or install xlrd",
+            "legacy_xls",
         ) from None
     try:
         book = xlrd.open_workbook(str(p), on_demand=True)
         ws = book.sheet_by_name(sheet) if sheet else book.sheet_by_index(0)
     except Exception as exc:  # xlrd raises its own error types
-        raise _file_error(p, f"not a readable .xls workbook ({exc})") from None
+        raise _file_error(
+            p, f"not a readable .xls workbook ({exc})", "bad_xls", detail=str(exc)
+        ) from None
 
     def cell_value(c: Any) -> Any:
         if c.ctype == 3:  # XL_CELL_DATE
@@ -633,7 +656,9 @@ def _open_parquet(p: Path, chunk_rows: int) -> TableSource:
     try:
         pf = pq.ParquetFile(p)
     except Exception as exc:  # pyarrow raises ArrowInvalid/OSError for damaged files
-        raise _file_error(p, f"not a readable Parquet file ({exc})") from None
+        raise _file_error(
+            p, f"not a readable Parquet file ({exc})", "bad_parquet", detail=str(exc)
+        ) from None
     names = list(pf.schema_arrow.names)
     return TableSource(
         path=p,
