@@ -28,6 +28,7 @@ from numpy.typing import ArrayLike, NDArray
 from tumbuh.errors import InvalidInput
 from tumbuh.risk.config import KrsRules, Latrine, WaterSource
 from tumbuh.tabular.columns import Column, Columns
+from tumbuh.tabular.parse import parse_number
 
 __all__ = [
     "FACTORS_2024",
@@ -353,9 +354,9 @@ def _parse_number(
     integer: bool,
 ) -> NDArray[np.float64]:
     text, blank = _clean(values)
-    num = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
-    arr = num.to_numpy(dtype=np.float64, na_value=np.nan)
-    not_number = np.isnan(arr) & ~blank
+    parsed = parse_number(text.where(~blank, None).to_numpy(dtype=object))
+    arr = np.where(blank, np.nan, parsed.values)
+    not_number = parsed.failed & ~blank
     issues.add(not_number, column, values, "bukan angka", "not a number")
     with np.errstate(invalid="ignore"):
         out_of_range = ~np.isnan(arr) & ((arr < low) | (arr > high))

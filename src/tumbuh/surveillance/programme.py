@@ -24,6 +24,7 @@ from tumbuh.surveillance import repository
 from tumbuh.surveillance.models import COUNT_ONLY, AggregateCode, ProgrammeAggregate
 from tumbuh.tabular.columns import Column, Columns, header_key
 from tumbuh.tabular.issues import ImportReport, RowIssue
+from tumbuh.tabular.parse import parse_number_text
 from tumbuh.tabular.readers import ROW_COLUMN, open_table
 
 __all__ = [
@@ -51,8 +52,6 @@ _HEADERS = Columns(
 #: earlier years are typing errors (e.g. 202 or 1925).
 MIN_YEAR = 2000
 _KEMENDAGRI = re.compile(r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$")
-_THOUSANDS = re.compile(r"^\d{1,3}([.,]\d{3})+$")
-_WHOLE = re.compile(r"^-?\d+(?:[.,]0+)?$")
 
 
 def _canon(name: str) -> str:
@@ -109,9 +108,9 @@ class _Row:
         raw = self.required(column) if required else self.text(column)
         if not raw:
             return None
-        t = re.sub(r"[.,]", "", raw) if _THOUSANDS.match(raw) else raw
+        number = parse_number_text(raw, whole=True)
         name = self.headers.get(column, column)
-        if not _WHOLE.match(t):
+        if number is None or number != int(number):
             self.problem(
                 column,
                 "invalid_count",
@@ -120,7 +119,7 @@ class _Row:
                 value=raw,
             )
             return None
-        value = int(float(t.replace(",", ".")))
+        value = int(number)
         if value < 0:
             self.problem(
                 column,

@@ -44,6 +44,7 @@ from tumbuh.surveillance.warning import (
 )
 from tumbuh.tabular.columns import Column, Columns, header_key
 from tumbuh.tabular.issues import ImportReport, RowIssue, Severity
+from tumbuh.tabular.parse import parse_number_text
 from tumbuh.tabular.readers import ROW_COLUMN, open_table
 
 _DATA = Path(__file__).resolve().parent.parent / "data" / "published"
@@ -121,7 +122,6 @@ _SCOPE_WORDS = {
 REGION_CODE = re.compile(r"^(ID|\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?)$")
 _RANGE = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*[-–]\s*(\d+(?:[.,]\d+)?)\s*$")
 _YEARS = re.compile(r"^\s*(\d{4})(?:\.0+)?\s*(?:[-–]\s*(\d{4}))?\s*$")
-_THOUSANDS = re.compile(r"^\d{1,3}([.,]\d{3})+$")
 MIN_YEAR, MAX_YEAR = 1990, 2100
 
 
@@ -140,23 +140,8 @@ def _hash(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
-def parse_number(text: str) -> float | None:
-    """A decimal as people type it: ``24.6``, ``24,6``, ``24,6 %``; None when not a number."""
-    t = text.strip().removesuffix("%").strip()
-    if "," in t and "." not in t:
-        t = t.replace(",", ".")
-    try:
-        value = float(t)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
-
-
 def _parse_count(text: str) -> int | None:
-    t = text.strip()
-    if _THOUSANDS.match(t):
-        t = re.sub(r"[.,]", "", t)
-    value = parse_number(t)
+    value = parse_number_text(text, whole=True)
     if value is None or value != int(value):
         return None
     return int(value)
@@ -232,7 +217,7 @@ class _Row:
         raw = self.required(column)
         if not raw:
             return None
-        value = parse_number(raw)
+        value = parse_number_text(raw)
         if value is None or value != int(value) or not MIN_YEAR <= value <= MAX_YEAR:
             self.problem(
                 column,
@@ -249,7 +234,7 @@ class _Row:
         raw = self.required(column) if required else self.text(column)
         if not raw:
             return None
-        value = parse_number(raw)
+        value = parse_number_text(raw, percent=True)
         if value is None:
             self.problem(
                 column,
@@ -471,7 +456,7 @@ def _import_target_row(session: Session, row: _Row, seen: dict[str, int]) -> str
     value_text = row.text("target_value")
     value: float | None = None
     if value_text:
-        value = parse_number(value_text)
+        value = parse_number_text(value_text, percent=True)
         if value is None and not _RANGE.match(value_text):
             row.problem(
                 "target_value",
