@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import pyarrow.compute as pc
 from sqlalchemy import select
 
 from tumbuh import growth
@@ -44,23 +43,44 @@ from tumbuh.imports.normalise import (
 from tumbuh.imports.places import NO_PLACE, Places
 from tumbuh.register.models import Family, Measurement
 from tumbuh.register.regions import name_key
-from tumbuh.tabular.columns import Column, Columns
+from tumbuh.tabular.columns import Cells, Column, Columns
 from tumbuh.tabular.issues import RowIssue
-from tumbuh.tabular.parse import parse_sex
 from tumbuh.tabular.readers import TableSource
+
+# A measurement column: 0 is written for "not measured"; a negative value is reported
+# and left out.
+_MEASURED: dict[str, Any] = {
+    "cells": Cells.number,
+    "zero_is_missing": True,
+    "negative": False,
+}
 
 COLUMNS = Columns(
     Column("nik", ("NIK", "NIK Anak", "No NIK", "NIK Balita")),
-    Column("name", ("Nama", "Nama Anak", "Nama Balita")),
+    Column("name", ("Nama", "Nama Anak", "Nama Balita"), width=160),
     # Without sex, birth date and measurement date no age, hence no z-score, can be
     # computed: the file is refused (the name is not among them: exports are often shared
     # with the names removed).
-    Column("sex", ("JK", "Jenis Kelamin", "L/P", "Sex"), required=True),
-    Column("birth_date", ("Tgl Lahir", "Tanggal Lahir", "Tgl Lhr"), required=True),
-    Column("birth_weight", ("BB Lahir", "Berat Lahir")),
-    Column("birth_length", ("TB Lahir", "PB Lahir", "Panjang Lahir")),
     Column(
-        "mother_name", ("Nama Ortu", "Nama Orang Tua", "Nama Ibu", "Nama Ortu/Wali")
+        "sex",
+        ("JK", "Jenis Kelamin", "L/P", "Sex"),
+        required=True,
+        cells=Cells.sex,
+        row_required=True,
+    ),
+    Column(
+        "birth_date",
+        ("Tgl Lahir", "Tanggal Lahir", "Tgl Lhr"),
+        required=True,
+        cells=Cells.date,
+        row_required=True,
+    ),
+    Column("birth_weight", ("BB Lahir", "Berat Lahir"), **_MEASURED),
+    Column("birth_length", ("TB Lahir", "PB Lahir", "Panjang Lahir"), **_MEASURED),
+    Column(
+        "mother_name",
+        ("Nama Ortu", "Nama Orang Tua", "Nama Ibu", "Nama Ortu/Wali"),
+        width=160,
     ),
     Column("mother_nik", ("NIK Ortu", "NIK Ibu", "NIK Orang Tua")),
     Column("no_kk", ("No KK", "Nomor KK", "No Kartu Keluarga", "KK")),
@@ -73,18 +93,24 @@ COLUMNS = Columns(
     Column("posyandu", ("Posyandu", "Nama Posyandu")),
     Column("rt", ("RT",)),
     Column("rw", ("RW",)),
-    Column("address", ("Alamat",)),
+    Column("address", ("Alamat",), width=250),
     Column("src_age", ("Usia Saat Ukur", "Umur Saat Ukur", "Usia")),
     Column(
         "measured_on",
         ("Tanggal Pengukuran", "Tgl Pengukuran", "Tanggal Ukur", "Tgl Ukur"),
         required=True,
+        cells=Cells.date,
+        row_required=True,
     ),
-    Column("weight", ("Berat", "BB", "Berat Badan", "BB (kg)")),
-    Column("lenhei", ("Tinggi", "TB", "PB/TB", "TB/PB", "Tinggi Badan", "TB (cm)")),
-    Column("measure", ("Cara Ukur",)),
-    Column("muac", ("LiLA", "Lingkar Lengan Atas")),
-    Column("headc", ("Lingkar Kepala", "LK")),
+    Column("weight", ("Berat", "BB", "Berat Badan", "BB (kg)"), **_MEASURED),
+    Column(
+        "lenhei",
+        ("Tinggi", "TB", "PB/TB", "TB/PB", "Tinggi Badan", "TB (cm)"),
+        **_MEASURED,
+    ),
+    Column("measure", ("Cara Ukur",), cells=Cells.code),
+    Column("muac", ("LiLA", "Lingkar Lengan Atas"), **_MEASURED),
+    Column("headc", ("Lingkar Kepala", "LK"), **_MEASURED),
     # The export's own labels and z-scores, kept for comparison. Real files write
     # "z-core" (sic), "ZScore", "Z Score", "Status BB/U"...
     Column("src_cat_bbu", ("BB/U", "Status BB/U", "Kategori BB/U", "BBU")),
@@ -101,6 +127,7 @@ COLUMNS = Columns(
             "Z-Score BBU",
             "z-core bbu",
         ),
+        cells=Cells.number,
     ),
     Column("src_cat_tbu", ("TB/U", "PB/U", "Status TB/U", "Kategori TB/U", "TBU")),
     Column(
@@ -117,6 +144,7 @@ COLUMNS = Columns(
             "z-core tbu",
             "z-core pb/u",
         ),
+        cells=Cells.number,
     ),
     Column(
         "src_cat_bbtb", ("BB/TB", "BB/PB", "Status BB/TB", "Kategori BB/TB", "BBTB")
@@ -135,6 +163,7 @@ COLUMNS = Columns(
             "z-core bbtb",
             "z-core bb/pb",
         ),
+        cells=Cells.number,
     ),
     Column("src_weight_gain", ("Naik Berat Badan", "Naik BB", "N/T", "Naik/Tidak")),
 )
@@ -157,17 +186,6 @@ _BIRTH_KG = (0.4, 6.5)
 _BIRTH_CM = (25.0, 65.0)
 # MUAC of under-fives is 6-30 cm; 60-300 is the same in mm.
 _MUAC_CM = (5.0, 35.0)
-# Column widths of the text kept from the export (persons / measurements tables).
-_WIDTH = {
-    "name": 160,
-    "mother_name": 160,
-    "address": 250,
-    "src_age": 40,
-    "src_cat_bbu": 40,
-    "src_cat_tbu": 40,
-    "src_cat_bbtb": 40,
-    "src_weight_gain": 20,
-}
 _MEASURE_FIELDS = ("weight", "lenhei", "muac", "headc")
 
 
@@ -330,27 +348,14 @@ class EppgbmImport(ChunkImport):
         """Names, sex, dates and the age at measurement, and the measurement columns as
         numbers (negative ones dropped). A row without sex or a usable date is rejected."""
         n = len(chunk)
-        names = self._texts(chunk, "name", per_row)
+        names = self.texts(chunk, "name", per_row)
         if chunk.has("name"):
             for i in range(n):
                 if names[i] is None:
                     self._issue(per_row, chunk, i, "name", "name_missing")
-        sex_p = parse_sex(chunk.arrow("sex"))
-        sex = np.array(sex_p.values, dtype=np.float64)
-        for i in np.flatnonzero(sex_p.failed).tolist():
-            self._issue(
-                per_row,
-                chunk,
-                int(i),
-                "sex",
-                "invalid_sex",
-                chunk.arrow("sex")[i],
-                error=True,
-            )
-        for i in np.flatnonzero(np.isnan(sex) & ~sex_p.failed).tolist():
-            self._issue(per_row, chunk, int(i), "sex", "required", error=True)
-        birth = self._date(chunk, "birth_date", per_row)
-        measured = self._date(chunk, "measured_on", per_row)
+        sex = self.sexes(chunk, "sex", per_row)
+        birth = self.dates(chunk, "birth_date", per_row)
+        measured = self.dates(chunk, "measured_on", per_row)
         both = ~np.isnat(birth) & ~np.isnat(measured)
         age = np.full(n, np.nan)
         age[both] = (measured[both] - birth[both]).astype(np.int64)
@@ -375,12 +380,12 @@ class EppgbmImport(ChunkImport):
             birth=birth,
             measured=measured,
             age=age,
-            weight=self._positive(chunk, "weight", per_row),
-            lenhei=self._positive(chunk, "lenhei", per_row),
-            muac=self._positive(chunk, "muac", per_row),
-            headc=self._positive(chunk, "headc", per_row),
-            birth_weight=self._positive(chunk, "birth_weight", per_row),
-            birth_length=self._positive(chunk, "birth_length", per_row),
+            weight=self.numbers(chunk, "weight", per_row),
+            lenhei=self.numbers(chunk, "lenhei", per_row),
+            muac=self.numbers(chunk, "muac", per_row),
+            headc=self.numbers(chunk, "headc", per_row),
+            birth_weight=self.numbers(chunk, "birth_weight", per_row),
+            birth_length=self.numbers(chunk, "birth_length", per_row),
         )
 
     def plausibility(
@@ -424,7 +429,7 @@ class EppgbmImport(ChunkImport):
             "cm",
         )
         child.src_z = {
-            f: self._number(chunk, f, per_row)
+            f: self.numbers(chunk, f, per_row)
             for f in ("src_zwei", "src_zlen", "src_zwfl")
         }
         child.measure = np.array(
@@ -479,8 +484,8 @@ class EppgbmImport(ChunkImport):
             kks=kks,
             rts=self._rt_rw(chunk, "rt", per_row),
             rws=self._rt_rw(chunk, "rw", per_row),
-            mothers=self._texts(chunk, "mother_name", per_row),
-            addresses=self._texts(chunk, "address", per_row),
+            mothers=self.texts(chunk, "mother_name", per_row),
+            addresses=self.texts(chunk, "address", per_row),
         )
 
     def places(self, chunk: Chunk, per_row: dict[int, list[RowIssue]]) -> Where:
@@ -715,36 +720,6 @@ class EppgbmImport(ChunkImport):
                     ctx.resolved_keys.update(keys)
 
     # ------------------------------------------------------------- sections
-
-    def _texts(
-        self, chunk: Chunk, fld: str, per_row: dict[int, list[RowIssue]]
-    ) -> list[str | None]:
-        """Cleaned text cells cut to the column's width; a cut is reported on the row."""
-        values = chunk.clean(fld)
-        if not chunk.has(fld):
-            return values
-        width = _WIDTH[fld]
-        lengths = pc.utf8_length(chunk.arrow(fld)).to_numpy(zero_copy_only=False)
-        # The raw cell's length bounds the cleaned one's: only long raw cells are looked at.
-        for i in np.flatnonzero(
-            np.nan_to_num(lengths.astype(np.float64)) > width
-        ).tolist():
-            value = values[i]
-            if value is not None and len(value) > width:
-                shown = f"{len(value)} → {width}"
-                self._issue(per_row, chunk, i, fld, "text_cut", shown)
-                values[i] = value[:width]
-        return values
-
-    def _positive(
-        self, chunk: Chunk, fld: str, per_row: dict[int, list[RowIssue]]
-    ) -> npt.NDArray[np.float64]:
-        """Numbers of a measurement column; negative values are reported and dropped."""
-        values = self._number(chunk, fld, per_row)
-        for i in np.flatnonzero(values < 0).tolist():
-            self._issue(per_row, chunk, int(i), fld, "negative_value", f"{values[i]:g}")
-            values[i] = np.nan
-        return values
 
     def _units(
         self,
