@@ -10,7 +10,7 @@ into RowIssues from the format's catalogue), the KRS family table and the survey
 - number: unreadable → ``invalid_number``; ``zero_is_missing`` → 0 is NaN;
   ``negative=False`` → a negative is ``negative_value`` and left out; ``bounds`` →
   outside is ``out_of_range`` and left out; ``whole`` → counts (``1.234`` is a
-  thousand) and a fraction is ``not_whole`` and left out;
+  thousand) and a fraction is ``not_whole`` and left out; ``percent`` → a trailing ``%``;
 - date: unreadable → ``invalid_date``; after ``today`` → ``future_date`` (rejects);
 - sex: unreadable → ``invalid_sex``;
 - text: longer than ``width`` → cut, ``text_cut``;
@@ -21,6 +21,7 @@ into RowIssues from the format's catalogue), the KRS family table and the survey
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -36,7 +37,7 @@ from tumbuh.tabular.parse import (
     text_array,
 )
 
-__all__ = ["Problem", "Read", "read_column"]
+__all__ = ["Problem", "Read", "read_column", "read_row_cells"]
 
 
 class Problem(NamedTuple):
@@ -80,6 +81,26 @@ def read_column(column: Column, cells: Any, *, today: dt.date | None = None) -> 
     )
 
 
+def read_row_cells(
+    table: pa.Table,
+    declared: Mapping[str, tuple[Column, str]],
+    *,
+    today: dt.date | None = None,
+) -> dict[str, list[tuple[Any, str | None]]]:
+    """For readers that go row by row: each declared column of a chunk (`declared`: field
+    → its `Column` and the chunk's column name) read at once, then per row its value and
+    the code of its first problem (None when the cell is fine)."""
+    out: dict[str, list[tuple[Any, str | None]]] = {}
+    for fld, (column, name) in declared.items():
+        read = read_column(column, table.column(name), today=today)
+        first: dict[int, str] = {}
+        for p in read.problems:
+            first.setdefault(p.at, p.code)
+        values = read.values if isinstance(read.values, list) else read.values.tolist()
+        out[fld] = [(v, first.get(i)) for i, v in enumerate(values)]
+    return out
+
+
 def _failed(
     arr: pa.Array, failed: npt.NDArray[np.bool_], code: str, error: bool
 ) -> list[Problem]:
@@ -98,7 +119,7 @@ def _required(
 
 
 def _numbers(column: Column, arr: pa.Array) -> Read:
-    parsed = parse_number(arr, whole=column.whole)
+    parsed = parse_number(arr, whole=column.whole, percent=column.percent)
     values = np.array(parsed.values, dtype=np.float64)
     out = _failed(arr, parsed.failed, "invalid_number", column.row_required)
     if column.zero_is_missing:
@@ -162,5 +183,6 @@ def _texts(column: Column, arr: pa.Array) -> Read:
             if value is not None and len(value) > width:
                 out.append(Problem(i, "text_cut", f"{len(value)} → {width}", False))
                 values[i] = value[:width]
-    _required(np.array([v is None for v in values], dtype=bool), column, out)
+    if column.row_required:
+        _required(np.array([v is None for v in values], dtype=bool), column, out)
     return Read(values, out)

@@ -61,6 +61,7 @@ class Column:
     ``negative``: whether a negative number is a value (else reported and left out).
     ``bounds``: (low, high) of a number; outside is reported and left out.
     ``whole``: a count (whole numbers; ``1.234`` and ``1,234`` are thousands).
+    ``percent``: a percentage; a trailing ``%`` is allowed.
     """
 
     field: str
@@ -73,6 +74,7 @@ class Column:
     negative: bool = True
     bounds: tuple[float, float] | None = None
     whole: bool = False
+    percent: bool = False
 
     @property
     def shown(self) -> str:
