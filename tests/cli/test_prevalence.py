@@ -14,6 +14,7 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from tumbuh.cli import app
+from tumbuh.cli.prevalence import read_survey
 
 REF = Path(__file__).resolve().parents[1] / "data" / "reference"
 SURVEY = REF / "anthro_prevalence_input_public.csv"
@@ -100,6 +101,19 @@ class TestRows:
         assert "3 rows with invalid values were left out" in err
         out = pd.read_csv(tmp_path / "p.csv").set_index("Group")
         assert out.loc["All", "HAZ_unwpop"] == 4
+
+    def test_row_issues_come_from_the_catalogue_in_both_languages(
+        self, tmp_path: Path
+    ) -> None:
+        src = write_csv(tmp_path / "s.csv", [*GOOD, "1,-3,9,75,l,n", "2,abc,9,75,l,n"])
+        issues = sorted(read_survey(src).issues, key=lambda i: i.row)
+        assert [(i.row, i.column, i.code) for i in issues] == [
+            (6, "age", "negative_value"),
+            (7, "age", "invalid_number"),
+        ]
+        assert issues[1].message_en == "age: not a number (age in days) 'abc'"
+        assert issues[1].message_id == "age: bukan angka (age in days) 'abc'"
+        assert issues[0].message_id == "age: age in days negatif '-3'"
 
     def test_result_equals_the_run_without_the_bad_rows(self, tmp_path: Path) -> None:
         invoke(write_csv(tmp_path / "a.csv", GOOD), "-o", tmp_path / "a_out.csv")

@@ -126,6 +126,20 @@ class TestScreenings:
         assert s.hb_g_dl == pytest.approx(11.8)
         assert db.scalar(select(func.count()).select_from(QuarantinedRow)) == 1
 
+    def test_an_unreadable_sex_code_is_a_warning_on_its_row(
+        self, db: Session, tmp_path: Path
+    ) -> None:
+        header = ["Jenis", "Nama", "JK", "Tgl Lahir", "Tanggal Skrining"]
+        rows = [
+            {"Jenis": "catin", "Nama": "Ayu", "JK": "X", "Tgl Lahir": "2002-03-10", "Tanggal Skrining": "2025-02-01"},
+            {"Jenis": "catin", "Nama": "Budi", "JK": "L", "Tgl Lahir": "2001-05-02", "Tanggal Skrining": "2025-02-01"},
+        ]  # fmt: skip
+        report = run(db, "screenings", write_csv(tmp_path / "s.csv", header, rows))
+        assert (report.inserted, report.rejected) == (2, 0)
+        assert [(i.row, i.column, i.code, i.value) for i in report.issues] == [
+            (2, "JK", "invalid_sex", "X")
+        ]
+
 
 class TestAcrossSources:
     def test_a_child_from_the_family_file_is_the_child_in_eppgbm(

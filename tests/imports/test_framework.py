@@ -15,7 +15,7 @@ from tumbuh.imports.base import ChunkImport
 from tumbuh.imports.context import Chunk, FileImport, row_keys
 from tumbuh.register.models import QuarantinedRow
 from tumbuh.register.regions import RegionResolver
-from tumbuh.tabular.columns import Column, Columns, header_key
+from tumbuh.tabular.columns import Cells, Column, Columns, header_key
 from tumbuh.tabular.issues import ImportReport, RowIssue
 from tumbuh.tabular.readers import TableSource, open_table
 
@@ -60,8 +60,14 @@ class Visits(ChunkImport):
     KIND = "test-visits"
     COLUMNS = Columns(
         Column("nik", ("NIK",)),
-        Column("visited_on", ("Tanggal Kunjungan", "Tgl Kunjungan"), required=True),
-        Column("weight", ("Berat", "BB")),
+        Column(
+            "visited_on",
+            ("Tanggal Kunjungan", "Tgl Kunjungan"),
+            required=True,
+            cells=Cells.date,
+            row_required=True,
+        ),
+        Column("weight", ("Berat", "BB"), cells=Cells.number),
     )
 
     def __init__(self, ctx: FileImport, source: TableSource) -> None:
@@ -72,8 +78,8 @@ class Visits(ChunkImport):
     def chunk(self, chunk: Chunk) -> None:
         self.thresholds.append(gc.get_threshold())
         per_row: dict[int, list[RowIssue]] = {}
-        self._date(chunk, "visited_on", per_row)
-        weights = self._number(chunk, "weight", per_row)
+        self.dates(chunk, "visited_on", per_row)
+        weights = self.numbers(chunk, "weight", per_row)
         nik = chunk.text("nik")
         dates = chunk.text("visited_on")
         for i in range(len(chunk)):

@@ -294,6 +294,17 @@ class TestBlanksAndIssues:
         assert issue.startswith(f"{column}: ")
         assert reason in issue
 
+    def test_cell_issues_say_both_languages_from_the_catalogue(self) -> None:
+        table = pd.concat(
+            [family(wife_age="abc"), family(family_id="F2", children_count="1.234")]
+        )
+        out = classify_family_table(table)
+        assert out["issues"].iloc[0] == "wife_age: bukan angka / not a number 'abc'"
+        # a count: 1.234 is a thousand and some, not one child
+        assert out["issues"].iloc[1] == (
+            "children_count: di luar rentang 0-30 / outside 0-30 '1.234'"
+        )
+
     def test_invalid_code_is_not_a_risk_factor(self) -> None:
         out = classify_one(water_source="sumur", latrine="none")
         assert out["risk_factors"] == "latrine"

@@ -105,6 +105,26 @@ class TestImportFile:
             assert issue.message_id != issue.message_en
         assert stored(session) == {("desa_odf", "64.72.01.1001", 2025): (1, 1)}
 
+    def test_counts_are_read_as_their_declared_column_says(
+        self, session: Session, tmp_path: Path
+    ) -> None:
+        body = (
+            'kua_marriages,64.71,2025,,"1.234",KUA\n'  # a thousand and more
+            'kua_marriages,64.72,2025,,"2 345",KUA\n'  # a space groups thousands
+            "kua_marriages,64.74,2025,,-,KUA\n"  # not a count
+            'kua_marriages,64.01,2025,,"7,5",KUA\n'  # not whole
+        )
+        report = run(session, write(tmp_path, "counts.csv", HEADER + body))
+        assert (report.inserted, report.rejected) == (2, 2)
+        assert {(i.row, i.code, i.value) for i in report.issues} == {
+            (4, "invalid_count", "-"),
+            (5, "invalid_count", "7,5"),
+        }
+        assert stored(session) == {
+            ("kua_marriages", "64.71", 2025): (None, 1234),
+            ("kua_marriages", "64.72", 2025): (None, 2345),
+        }
+
     def test_a_year_not_yet_begun_is_refused(
         self, session: Session, tmp_path: Path
     ) -> None:

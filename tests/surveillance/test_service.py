@@ -81,6 +81,32 @@ class TestImportFigures:
         stored = session.scalars(select(PublishedFigure)).one()
         assert (stored.region_code, stored.value_pct) == ("64.71", 24.6)
 
+    def test_reads_percent_signs_and_counts_as_the_columns_declare(
+        self, session: Session, tmp_path: Path
+    ) -> None:
+        path = write(
+            tmp_path,
+            "pct.csv",
+            HEADER
+            + '64.71,Kota Balikpapan,2024,SSGI,survey,stunting,"24,6 %",20,"29,1%",'
+            + '"1.234",primary,c,\n'
+            + "64.72,Kota Samarinda,2024,SSGI,survey,stunting,-,,,,primary,c,\n"
+            + "64.74,Kota Bontang,2024,SSGI,survey,stunting,20,,,2.5,primary,c,\n",
+        )
+        report = service.import_file(session, path=path)
+        assert (report.inserted, report.rejected) == (1, 2)
+        assert [(i.row, i.column, i.code) for i in report.issues] == [
+            (3, "value_pct", "invalid_number"),
+            (4, "n", "invalid_count"),
+        ]
+        stored = session.scalars(select(PublishedFigure)).one()
+        assert (stored.value_pct, stored.ci_low, stored.ci_high, stored.n) == (
+            24.6,
+            20.0,
+            29.1,
+            1234,
+        )
+
     def test_updates_a_row_whose_note_changed(
         self, session: Session, tmp_path: Path
     ) -> None:

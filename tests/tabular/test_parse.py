@@ -11,6 +11,7 @@ from tumbuh.tabular.parse import (
     parse_date,
     parse_measure,
     parse_number,
+    parse_number_text,
     parse_oedema,
     parse_sex,
 )
@@ -53,6 +54,52 @@ class TestParseNumber:
         res = parse_number([text])
         assert np.isnan(res.values[0])
         assert res.failed[0]
+
+    @pytest.mark.parametrize("text", ["1e999", "-1e999"])
+    def test_a_number_too_large_for_a_float_is_a_failure(self, text: str) -> None:
+        for cells in ([text], [text, "1,5"]):  # the fast path and the general one
+            res = parse_number(cells)
+            assert np.isnan(res.values[0])
+            assert res.failed[0]
+
+    @pytest.mark.parametrize(
+        ("text", "value"),
+        [("1.234", 1234.0), ("1,234", 1234.0), ("12.345.678", 12345678.0),
+         ("1 234", 1234.0), ("12", 12.0), ("12,5", 12.5), ("1.5", 1.5)],
+    )  # fmt: skip
+    def test_whole_reads_one_separator_before_three_digits_as_thousands(
+        self, text: str, value: float
+    ) -> None:
+        res = parse_number([text], whole=True)
+        assert res.values[0] == pytest.approx(value)
+        assert not res.failed[0]
+        assert parse_number([text]).values[0] == pytest.approx(
+            value if text not in {"1.234", "1,234"} else 1.234
+        )
+
+    @pytest.mark.parametrize(
+        ("text", "value"), [("24,6 %", 24.6), ("24.6%", 24.6), ("7\xa0%", 7.0)]
+    )
+    def test_percent_allows_a_trailing_percent_sign(
+        self, text: str, value: float
+    ) -> None:
+        assert parse_number([text], percent=True).values[0] == pytest.approx(value)
+        assert parse_number([text]).failed[0]
+
+    @pytest.mark.parametrize("text", ["%", "12 %%", "% 12"])
+    def test_percent_still_needs_a_number(self, text: str) -> None:
+        assert parse_number([text], percent=True).failed[0]
+
+    def test_the_scalar_form_is_the_same_parser(self) -> None:
+        cells = ["12,5", "1.234,5", "1\xa0234", "abc", "", "-", "1e3"]
+        res = parse_number(cells)
+        for cell, value in zip(cells, res.values, strict=True):
+            got = parse_number_text(cell)
+            assert (got is None) == bool(np.isnan(value))
+            assert got is None or got == value
+        assert parse_number_text(None) is None
+        assert parse_number_text("1.234", whole=True) == 1234.0
+        assert parse_number_text("24,6 %", percent=True) == pytest.approx(24.6)
 
     def test_works_on_large_arrays_keeping_order(self) -> None:
         vals = [f"{i},5" for i in range(10_000)]

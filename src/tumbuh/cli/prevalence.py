@@ -22,15 +22,12 @@ from tumbuh.growth.prevalence import (
     wealth_quintile,
 )
 from tumbuh.growth.zscores import zscores
+from tumbuh.i18n import translate
+from tumbuh.tabular.cells import read_column
+from tumbuh.tabular.columns import Cells, Column
 from tumbuh.tabular.issues import RowIssue
 from tumbuh.tabular.mapping import map_columns, normalize_header
-from tumbuh.tabular.parse import (
-    parse_date,
-    parse_measure,
-    parse_number,
-    parse_oedema,
-    parse_sex,
-)
+from tumbuh.tabular.parse import parse_date, parse_measure, parse_oedema
 from tumbuh.tabular.readers import ROW_COLUMN, open_table
 from tumbuh.tabular.scoring import row_issue
 from tumbuh.tabular.writers import format_from_path, write_table
@@ -69,7 +66,8 @@ class SurveyInput:
 
 
 class _Problems:
-    """Collects row issues and the mask of rows to leave out."""
+    """Collects row issues (catalogue entries ``score.issue.*``, both languages; the first
+    problem of a row only) and the mask of rows to leave out."""
 
     def __init__(self, rows: npt.NDArray[np.int64], file: str) -> None:
         self.rows = rows
@@ -82,17 +80,35 @@ class _Problems:
         mask: npt.NDArray[np.bool_],
         column: str | None,
         code: str,
-        message: str,
         cells: pa.Array | None = None,
+        **fields: object,
     ) -> None:
+        where = f"{column}: " if column else ""
+        message_id = where + translate(f"score.issue.{code}", "id", **fields)
+        message_en = where + translate(f"score.issue.{code}", "en", **fields)
         for i in np.flatnonzero(mask & ~self.bad).tolist():
             value = None if cells is None else cells[i].as_py()
             self.issues.append(
                 row_issue(
-                    self.file, int(self.rows[i]), column, code, message, message, value
+                    self.file,
+                    int(self.rows[i]),
+                    column,
+                    code,
+                    message_id,
+                    message_en,
+                    value,
                 )
             )
         self.bad |= mask
+
+    def read(self, column: Column, cells: pa.Array, **fields: object) -> Any:
+        """`column`'s cells read as it declares (tabular.cells); each problem a row issue."""
+        read = read_column(column, cells)
+        for code in dict.fromkeys(p.code for p in read.problems):
+            mask = np.zeros(len(cells), dtype=bool)
+            mask[[p.at for p in read.problems if p.code == code]] = True
+            self.add(mask, column.aliases[0], code, cells, **fields)
+        return read.values
 
 
 def _find_column(keys: Sequence[str], wanted: str, file: str) -> str:
@@ -108,15 +124,12 @@ def _find_column(keys: Sequence[str], wanted: str, file: str) -> str:
 
 
 def _numbers(
-    table: pa.Table, col: str, what: str, p: _Problems, *, negative_ok: bool = False
+    table: pa.Table, col: str, what: str, p: _Problems
 ) -> npt.NDArray[np.float64]:
+    """A number column (none negative): unreadable or negative cells leave their row out."""
     cells = table.column(col).combine_chunks()
-    parsed = parse_number(cells)
-    p.add(parsed.failed, col, "invalid_number", f"{col}: not a number ({what})", cells)
-    values = np.asarray(parsed.values, dtype=np.float64)
-    if not negative_ok:
-        neg = values < 0
-        p.add(neg, col, "negative_value", f"{col}: negative {what}", cells)
+    declared = Column(col, (col,), cells=Cells.number, negative=False)
+    values: npt.NDArray[np.float64] = p.read(declared, cells, what=what)
     return values
 
 
@@ -168,15 +181,8 @@ def read_survey(
         )
 
     sex_cells = table.column(m["sex"]).combine_chunks()
-    sex = parse_sex(sex_cells)
-    p.add(
-        sex.failed,
-        m["sex"],
-        "invalid_sex",
-        f"{m['sex']}: unknown sex code (use 1/2, m/f, L/P)",
-        sex_cells,
-    )
-    kernel: dict[str, Any] = {"sex": np.asarray(sex.values, dtype=np.float64)}
+    sex = p.read(Column("sex", (m["sex"],), cells=Cells.sex), sex_cells)
+    kernel: dict[str, Any] = {"sex": np.asarray(sex, dtype=np.float64)}
 
     if "age" in m:
         unit = age_unit or mapping.age_unit or "days"
@@ -187,23 +193,13 @@ def read_survey(
         dates = []
         for canon in ("birth_date", "measure_date"):
             cells = table.column(m[canon]).combine_chunks()
+            # A survey's dates may be any day (no check against today's date).
             parsed = parse_date(cells)
-            p.add(
-                parsed.failed,
-                m[canon],
-                "invalid_date",
-                f"{m[canon]}: not a date",
-                cells,
-            )
+            p.add(parsed.failed, m[canon], "invalid_date", cells)
             dates.append(parsed.values)
         delta = (dates[1] - dates[0]).astype("m8[D]")
         age = np.where(np.isnat(delta), np.nan, delta.astype(np.float64))
-        p.add(
-            age < 0,
-            m["measure_date"],
-            "measured_before_birth",
-            f"{m['measure_date']}: measurement date is before the birth date",
-        )
+        p.add(age < 0, m["measure_date"], "measured_before_birth")
         kernel["age_days"] = age
         age_note = "age in days from the two dates"
 
@@ -213,20 +209,14 @@ def read_survey(
     ):
         if canon in m:
             kernel[arg] = _numbers(table, m[canon], what, p)
-    for canon, parser, code, hint in (
-        ("measure", parse_measure, "invalid_measure", "use l/h"),
-        ("oedema", parse_oedema, "invalid_oedema", "use y/n"),
+    for canon, parser, code in (
+        ("measure", parse_measure, "invalid_measure"),
+        ("oedema", parse_oedema, "invalid_oedema"),
     ):
         if canon in m:
             cells = table.column(m[canon]).combine_chunks()
             parsed = parser(cells)
-            p.add(
-                parsed.failed,
-                m[canon],
-                code,
-                f"{m[canon]}: unknown {canon} code ({hint})",
-                cells,
-            )
+            p.add(parsed.failed, m[canon], code, cells)
             kernel[canon] = parsed.values
     oedema = (
         np.asarray(kernel["oedema"] == "y", dtype=bool)

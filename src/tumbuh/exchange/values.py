@@ -76,8 +76,10 @@ def routine_figures(
     withheld = 0
     for row in rows.to_dict("records"):
         indicator = wanted[str(row["indicator"])]
-        value = _number(row["value"])
-        count = _number(row["numerator" if indicator == "coverage" else "denominator"])
+        value = _float_or_none(row["value"])
+        count = _float_or_none(
+            row["numerator" if indicator == "coverage" else "denominator"]
+        )
         if (
             bool(row["suppressed"])
             or value is None
@@ -101,7 +103,9 @@ def routine_figures(
     return figures, withheld
 
 
-def _number(value: Any) -> float | None:
+def _float_or_none(value: Any) -> float | None:
+    """An engine figure (a float, NaN when not computed) as a float or None; no text to
+    parse here, file cells go through tumbuh.tabular.parse."""
     return None if value is None or pd.isna(value) else float(value)
 
 

@@ -3,7 +3,8 @@
 A format is a subclass of `ChunkImport` with
 - `KIND` (the import kind, also the quarantine's kind),
 - `COLUMNS` (`tabular.columns.Columns`: each column's field, accepted headers, whether a
-  file must have it, and how its cells are read),
+  file must have it, and what its cells are: `Cells` text/number/date/sex/code with
+  `row_required`, `width`, `zero_is_missing`, `negative`),
 - `refusal(missing)`: the message of a file that lacks required columns,
 - `chunk(chunk)`: parse, validate and write one chunk of rows (`Chunk`), reporting every
   bad cell as a RowIssue on its row (`issue`) and rejecting rows (`Chunk.bad`, then
@@ -12,7 +13,8 @@ A format is a subclass of `ChunkImport` with
 `run` is the one loop over a file: read chunk by chunk (`tabular.readers`, CSV/XLSX/HTML
 -xls), count, transform, resolve earlier quarantine entries, write the quarantine. The
 transaction around it is the caller's (`imports.service`: one per chunk; interventions:
-one per file). Cell parsers (numbers, dates) are shared here; region resolution
+one per file). The cells of a column are parsed here as its declaration says (`numbers`,
+`dates`, `sexes`, `texts`: the issues on the rows, rows rejected); region resolution
 (`imports.places`) and linking (`imports.linking`) are their own steps.
 """
 
@@ -23,7 +25,7 @@ import gc
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -32,13 +34,10 @@ from sqlalchemy.orm import Session
 from tumbuh.errors import ImportFileError
 from tumbuh.imports.context import Chunk, FileImport
 from tumbuh.imports.normalise import clean
-from tumbuh.tabular.columns import Column, Columns
+from tumbuh.tabular.cells import read_column
+from tumbuh.tabular.columns import Cells, Column, Columns
 from tumbuh.tabular.issues import RowIssue, Severity
-from tumbuh.tabular.parse import parse_date, parse_number
 from tumbuh.tabular.readers import TableSource
-
-_ZERO_IS_MISSING = ("weight", "lenhei", "muac", "headc", "birth_weight", "birth_length")
-
 
 # Allocations between two young-generation collections during an import (CPython's
 # default is 700): a chunk allocates millions of short-lived tuples and dicts, most freed
@@ -86,7 +85,7 @@ class ChunkImport:
         self.source = source
         self.columns = self.COLUMNS.match(source.keys)
         self.check_columns(self.columns)
-        self.today = np.datetime64(dt.date.today(), "D")
+        self.today_date = dt.date.today()
 
     # ------------------------------------------------------------ the format
 
@@ -157,40 +156,67 @@ class ChunkImport:
             chunk.bad[i] = True
 
     # --------------------------------------------------------- cell parsers
+    #
+    # A column is parsed as its `Column` declares (`tabular.columns.Cells` and options) by
+    # `tabular.cells.read_column`; reading a column as another kind is a programming error.
+    # Issue codes: invalid_number, negative_value, out_of_range, not_whole, invalid_date,
+    # future_date, invalid_sex, required, text_cut (the format's catalogue has those its
+    # declarations can raise).
 
-    def _number(
-        self, chunk: Chunk, fld: str, per_row: dict[int, list[RowIssue]]
-    ) -> npt.NDArray[np.float64]:
-        parsed = parse_number(chunk.arrow(fld))
-        values = np.array(parsed.values, dtype=np.float64)
-        for i in np.flatnonzero(parsed.failed).tolist():
-            self._issue(
-                per_row, chunk, int(i), fld, "invalid_number", chunk.arrow(fld)[i]
+    def _declared(self, fld: str, cells: Cells) -> Column:
+        col = self.COLUMNS[fld]
+        if col.cells != cells:
+            raise TypeError(
+                f"{self.KIND}: column {fld!r} is declared {col.cells}, read as {cells}"
             )
-        if fld in _ZERO_IS_MISSING:
-            values[values == 0] = np.nan  # e-PPGBM writes 0 for "not measured"
-        return values
+        return col
 
-    def _date(
+    def _read(
         self,
         chunk: Chunk,
         fld: str,
+        cells: Cells,
         per_row: dict[int, list[RowIssue]],
-        *,
-        required: bool = True,
+    ) -> Any:
+        """`tabular.cells.read_column` on the chunk's column; its problems as RowIssues."""
+        col = self._declared(fld, cells)
+        read = read_column(col, chunk.arrow(fld), today=self.today_date)
+        for p in read.problems:
+            self._issue(per_row, chunk, p.at, fld, p.code, p.value, error=p.error)
+        return read.values
+
+    def numbers(
+        self, chunk: Chunk, fld: str, per_row: dict[int, list[RowIssue]]
+    ) -> npt.NDArray[np.float64]:
+        """A number column (NaN where missing or unreadable; unreadable cells reported,
+        rejecting the row when the column is `row_required`)."""
+        values: npt.NDArray[np.float64] = self._read(chunk, fld, Cells.number, per_row)
+        return values
+
+    def dates(
+        self, chunk: Chunk, fld: str, per_row: dict[int, list[RowIssue]]
     ) -> npt.NDArray[np.datetime64]:
-        arr = chunk.arrow(fld)
-        parsed = parse_date(arr)
-        values = np.array(parsed.values, dtype="datetime64[D]")
-        for i in np.flatnonzero(parsed.failed).tolist():
-            self._issue(
-                per_row, chunk, int(i), fld, "invalid_date", arr[i], error=required
-            )
-        if required:
-            for i in np.flatnonzero(np.isnat(values) & ~parsed.failed).tolist():
-                self._issue(per_row, chunk, int(i), fld, "required", error=True)
-        for i in np.flatnonzero(values > self.today).tolist():
-            self._issue(per_row, chunk, int(i), fld, "future_date", arr[i], error=True)
+        """A date column (NaT where missing or unreadable); a date after today rejects the
+        row, and so does a missing or unreadable one in a `row_required` column."""
+        values: npt.NDArray[np.datetime64] = self._read(chunk, fld, Cells.date, per_row)
+        return values
+
+    def sexes(
+        self, chunk: Chunk, fld: str, per_row: dict[int, list[RowIssue]]
+    ) -> npt.NDArray[np.float64]:
+        """A sex column: 1 male, 2 female, NaN missing or unreadable (reported)."""
+        values: npt.NDArray[np.float64] = self._read(chunk, fld, Cells.sex, per_row)
+        return values
+
+    def texts(
+        self, chunk: Chunk, fld: str, per_row: dict[int, list[RowIssue]]
+    ) -> list[str | None]:
+        """A text column, cleaned (missing markers as None) and cut to the declared width
+        (a cut is reported on the row); a `row_required` column's blank rejects the row."""
+        if not chunk.has(fld):
+            self._declared(fld, Cells.text)
+            return chunk.clean(fld)
+        values: list[str | None] = self._read(chunk, fld, Cells.text, per_row)
         return values
 
     def _desa_codes(

@@ -8,12 +8,12 @@ persons with bulk look-ups, and write with executemany. No ORM object and no que
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import pyarrow.compute as pc
 from sqlalchemy import select
 
 from tumbuh import growth
@@ -43,23 +43,44 @@ from tumbuh.imports.normalise import (
 from tumbuh.imports.places import NO_PLACE, Places
 from tumbuh.register.models import Family, Measurement
 from tumbuh.register.regions import name_key
-from tumbuh.tabular.columns import Column, Columns
+from tumbuh.tabular.columns import Cells, Column, Columns
 from tumbuh.tabular.issues import RowIssue
-from tumbuh.tabular.parse import parse_sex
 from tumbuh.tabular.readers import TableSource
+
+# A measurement column: 0 is written for "not measured"; a negative value is reported
+# and left out.
+_MEASURED: dict[str, Any] = {
+    "cells": Cells.number,
+    "zero_is_missing": True,
+    "negative": False,
+}
 
 COLUMNS = Columns(
     Column("nik", ("NIK", "NIK Anak", "No NIK", "NIK Balita")),
-    Column("name", ("Nama", "Nama Anak", "Nama Balita")),
+    Column("name", ("Nama", "Nama Anak", "Nama Balita"), width=160),
     # Without sex, birth date and measurement date no age, hence no z-score, can be
     # computed: the file is refused (the name is not among them: exports are often shared
     # with the names removed).
-    Column("sex", ("JK", "Jenis Kelamin", "L/P", "Sex"), required=True),
-    Column("birth_date", ("Tgl Lahir", "Tanggal Lahir", "Tgl Lhr"), required=True),
-    Column("birth_weight", ("BB Lahir", "Berat Lahir")),
-    Column("birth_length", ("TB Lahir", "PB Lahir", "Panjang Lahir")),
     Column(
-        "mother_name", ("Nama Ortu", "Nama Orang Tua", "Nama Ibu", "Nama Ortu/Wali")
+        "sex",
+        ("JK", "Jenis Kelamin", "L/P", "Sex"),
+        required=True,
+        cells=Cells.sex,
+        row_required=True,
+    ),
+    Column(
+        "birth_date",
+        ("Tgl Lahir", "Tanggal Lahir", "Tgl Lhr"),
+        required=True,
+        cells=Cells.date,
+        row_required=True,
+    ),
+    Column("birth_weight", ("BB Lahir", "Berat Lahir"), **_MEASURED),
+    Column("birth_length", ("TB Lahir", "PB Lahir", "Panjang Lahir"), **_MEASURED),
+    Column(
+        "mother_name",
+        ("Nama Ortu", "Nama Orang Tua", "Nama Ibu", "Nama Ortu/Wali"),
+        width=160,
     ),
     Column("mother_nik", ("NIK Ortu", "NIK Ibu", "NIK Orang Tua")),
     Column("no_kk", ("No KK", "Nomor KK", "No Kartu Keluarga", "KK")),
@@ -72,18 +93,24 @@ COLUMNS = Columns(
     Column("posyandu", ("Posyandu", "Nama Posyandu")),
     Column("rt", ("RT",)),
     Column("rw", ("RW",)),
-    Column("address", ("Alamat",)),
+    Column("address", ("Alamat",), width=250),
     Column("src_age", ("Usia Saat Ukur", "Umur Saat Ukur", "Usia")),
     Column(
         "measured_on",
         ("Tanggal Pengukuran", "Tgl Pengukuran", "Tanggal Ukur", "Tgl Ukur"),
         required=True,
+        cells=Cells.date,
+        row_required=True,
     ),
-    Column("weight", ("Berat", "BB", "Berat Badan", "BB (kg)")),
-    Column("lenhei", ("Tinggi", "TB", "PB/TB", "TB/PB", "Tinggi Badan", "TB (cm)")),
-    Column("measure", ("Cara Ukur",)),
-    Column("muac", ("LiLA", "Lingkar Lengan Atas")),
-    Column("headc", ("Lingkar Kepala", "LK")),
+    Column("weight", ("Berat", "BB", "Berat Badan", "BB (kg)"), **_MEASURED),
+    Column(
+        "lenhei",
+        ("Tinggi", "TB", "PB/TB", "TB/PB", "Tinggi Badan", "TB (cm)"),
+        **_MEASURED,
+    ),
+    Column("measure", ("Cara Ukur",), cells=Cells.code),
+    Column("muac", ("LiLA", "Lingkar Lengan Atas"), **_MEASURED),
+    Column("headc", ("Lingkar Kepala", "LK"), **_MEASURED),
     # The export's own labels and z-scores, kept for comparison. Real files write
     # "z-core" (sic), "ZScore", "Z Score", "Status BB/U"...
     Column("src_cat_bbu", ("BB/U", "Status BB/U", "Kategori BB/U", "BBU")),
@@ -100,6 +127,7 @@ COLUMNS = Columns(
             "Z-Score BBU",
             "z-core bbu",
         ),
+        cells=Cells.number,
     ),
     Column("src_cat_tbu", ("TB/U", "PB/U", "Status TB/U", "Kategori TB/U", "TBU")),
     Column(
@@ -116,6 +144,7 @@ COLUMNS = Columns(
             "z-core tbu",
             "z-core pb/u",
         ),
+        cells=Cells.number,
     ),
     Column(
         "src_cat_bbtb", ("BB/TB", "BB/PB", "Status BB/TB", "Kategori BB/TB", "BBTB")
@@ -134,6 +163,7 @@ COLUMNS = Columns(
             "z-core bbtb",
             "z-core bb/pb",
         ),
+        cells=Cells.number,
     ),
     Column("src_weight_gain", ("Naik Berat Badan", "Naik BB", "N/T", "Naik/Tidak")),
 )
@@ -156,17 +186,6 @@ _BIRTH_KG = (0.4, 6.5)
 _BIRTH_CM = (25.0, 65.0)
 # MUAC of under-fives is 6-30 cm; 60-300 is the same in mm.
 _MUAC_CM = (5.0, 35.0)
-# Column widths of the text kept from the export (persons / measurements tables).
-_WIDTH = {
-    "name": 160,
-    "mother_name": 160,
-    "address": 250,
-    "src_age": 40,
-    "src_cat_bbu": 40,
-    "src_cat_tbu": 40,
-    "src_cat_bbtb": 40,
-    "src_weight_gain": 20,
-}
 _MEASURE_FIELDS = ("weight", "lenhei", "muac", "headc")
 
 #: What a measurement's fingerprint covers (what the export says of it, change detection
@@ -243,6 +262,58 @@ def _repair(
     return fixed, used
 
 
+@dataclass
+class Child:
+    """What the parse and plausibility steps read of a chunk's rows (row-aligned arrays)."""
+
+    names: list[str | None]
+    sex: npt.NDArray[np.float64]  # 1 male, 2 female, NaN missing
+    birth: npt.NDArray[np.datetime64]
+    measured: npt.NDArray[np.datetime64]
+    age: npt.NDArray[np.float64]  # days
+    weight: npt.NDArray[np.float64]
+    lenhei: npt.NDArray[np.float64]
+    muac: npt.NDArray[np.float64]
+    headc: npt.NDArray[np.float64]
+    birth_weight: npt.NDArray[np.float64]
+    birth_length: npt.NDArray[np.float64]
+    # set by the plausibility step
+    measure: npt.NDArray[np.object_] = field(
+        default_factory=lambda: np.empty(0, dtype=object)
+    )
+    src_z: dict[str, npt.NDArray[np.float64]] = field(default_factory=dict)
+    z: Any = None
+
+    @property
+    def sexes(self) -> list[str]:
+        return ["M" if v == 1 else "F" for v in self.sex.tolist()]
+
+
+@dataclass
+class Identity:
+    """The identity columns of a chunk's rows, normalised."""
+
+    nik_raw: list[str | None]
+    niks: list[str | None]
+    suspects: list[str | None]
+    mother_niks: list[str | None]
+    kks: list[str | None]
+    rts: list[str | None]
+    rws: list[str | None]
+    mothers: list[str | None]
+    addresses: list[str | None]
+
+
+@dataclass
+class Where:
+    """Where a chunk's rows were measured: desa codes and facility ids."""
+
+    desa_codes: list[str | None]
+    posyandu_names: list[str | None]
+    posyandu_ids: list[int | None]
+    puskesmas_ids: list[int | None]
+
+
 class EppgbmImport(ChunkImport):
     """Import of one e-PPGBM file inside the caller's transaction."""
 
@@ -253,7 +324,7 @@ class EppgbmImport(ChunkImport):
         super().__init__(ctx, source)
         self.index = PersonIndex(ctx.session)
         self.families: dict[str, int] = {}
-        self.places = Places(ctx.regions, ctx.report)
+        self.resolver = Places(ctx.regions, ctx.report)
         # Measurement keys written by this file, packed as person_id * 2**20 + date ordinal
         # (a set of ints: a million rows cost tens of MB, not hundreds).
         self.seen: set[int] = set()
@@ -274,36 +345,34 @@ class EppgbmImport(ChunkImport):
         self.ctx.report.extra["persons_created"] = self.index.created
         self.ctx.report.extra["link_review"] = self.index.reviewed
 
-    # --------------------------------------------------------------- helpers
-
     # ----------------------------------------------------------------- chunk
 
     def chunk(self, chunk: Chunk) -> None:
-        n = len(chunk)
+        """The steps of one chunk, in order (each reports its issues on the rows; a row an
+        early step rejects is left out of the later ones' writes)."""
         per_row: dict[int, list[RowIssue]] = {}
-        ctx = self.ctx
+        child = self.parse(chunk, per_row)
+        self.plausibility(chunk, per_row, child)
+        who = self.identity(chunk, per_row)
+        where = self.places(chunk, per_row)
+        person_of = self.link(chunk, per_row, child, who, where)
+        self._measurements(chunk, per_row, child, where, person_of)
+        self.quarantine(chunk, per_row, child, who)
 
-        names = self._texts(chunk, "name", per_row)
+    # ------------------------------------------------------------- the steps
+
+    def parse(self, chunk: Chunk, per_row: dict[int, list[RowIssue]]) -> Child:
+        """Names, sex, dates and the age at measurement, and the measurement columns as
+        numbers (negative ones dropped). A row without sex or a usable date is rejected."""
+        n = len(chunk)
+        names = self.texts(chunk, "name", per_row)
         if chunk.has("name"):
             for i in range(n):
                 if names[i] is None:
                     self._issue(per_row, chunk, i, "name", "name_missing")
-        sex_p = parse_sex(chunk.arrow("sex"))
-        sex = np.array(sex_p.values, dtype=np.float64)
-        for i in np.flatnonzero(sex_p.failed).tolist():
-            self._issue(
-                per_row,
-                chunk,
-                int(i),
-                "sex",
-                "invalid_sex",
-                chunk.arrow("sex")[i],
-                error=True,
-            )
-        for i in np.flatnonzero(np.isnan(sex) & ~sex_p.failed).tolist():
-            self._issue(per_row, chunk, int(i), "sex", "required", error=True)
-        birth = self._date(chunk, "birth_date", per_row)
-        measured = self._date(chunk, "measured_on", per_row)
+        sex = self.sexes(chunk, "sex", per_row)
+        birth = self.dates(chunk, "birth_date", per_row)
+        measured = self.dates(chunk, "measured_on", per_row)
         both = ~np.isnat(birth) & ~np.isnat(measured)
         age = np.full(n, np.nan)
         age[both] = (measured[both] - birth[both]).astype(np.int64)
@@ -322,38 +391,51 @@ class EppgbmImport(ChunkImport):
             )
         for i in np.flatnonzero(age == 0).tolist():
             self._issue(per_row, chunk, int(i), "measured_on", "measured_on_birth_date")
+        return Child(
+            names=names,
+            sex=sex,
+            birth=birth,
+            measured=measured,
+            age=age,
+            weight=self.numbers(chunk, "weight", per_row),
+            lenhei=self.numbers(chunk, "lenhei", per_row),
+            muac=self.numbers(chunk, "muac", per_row),
+            headc=self.numbers(chunk, "headc", per_row),
+            birth_weight=self.numbers(chunk, "birth_weight", per_row),
+            birth_length=self.numbers(chunk, "birth_length", per_row),
+        )
 
-        weight = self._positive(chunk, "weight", per_row)
-        lenhei = self._positive(chunk, "lenhei", per_row)
-        muac = self._positive(chunk, "muac", per_row)
-        headc = self._positive(chunk, "headc", per_row)
-        bw = self._positive(chunk, "birth_weight", per_row)
-        bl = self._positive(chunk, "birth_length", per_row)
-        muac = self._units(
+    def plausibility(
+        self, chunk: Chunk, per_row: dict[int, list[RowIssue]], child: Child
+    ) -> None:
+        """Units and lost decimal points (repaired when one reading fits, else dropped), the
+        export's own z-scores, how length/height was measured, then the z-scores of the
+        accepted rows in one kernel call. A row with no measurement left is rejected."""
+        child.muac = self._units(
             chunk,
             per_row,
             "muac",
-            muac,
+            child.muac,
             _MUAC_CM,
             ((0.1, "muac_mm"),),
             "muac_implausible",
             "cm",
         )
-        bw = self._units(
+        child.birth_weight = self._units(
             chunk,
             per_row,
             "birth_weight",
-            bw,
+            child.birth_weight,
             _BIRTH_KG,
             ((0.001, "birth_weight_grams"), (0.1, "birth_weight_hectograms")),
             "birth_weight_implausible",
             "kg",
         )
-        bl = self._units(
+        child.birth_length = self._units(
             chunk,
             per_row,
             "birth_length",
-            bl,
+            child.birth_length,
             _BIRTH_CM,
             (
                 (0.1, "birth_length_mm"),
@@ -363,30 +445,37 @@ class EppgbmImport(ChunkImport):
             "birth_length_implausible",
             "cm",
         )
-        src_z = {
-            f: self._number(chunk, f, per_row)
+        child.src_z = {
+            f: self.numbers(chunk, f, per_row)
             for f in ("src_zwei", "src_zlen", "src_zwfl")
         }
-        measure = np.array(
+        child.measure = np.array(
             [normalise_measure(v) for v in chunk.text("measure")], dtype=object
         )
-
-        weight, lenhei = self._repair_measures(
-            chunk, per_row, sex, age, weight, lenhei, measure
+        child.weight, child.lenhei = self._repair_measures(
+            chunk,
+            per_row,
+            child.sex,
+            child.age,
+            child.weight,
+            child.lenhei,
+            child.measure,
         )
-        for i in np.flatnonzero(np.isnan(weight) & np.isnan(lenhei)).tolist():
+        for i in np.flatnonzero(np.isnan(child.weight) & np.isnan(child.lenhei)):
             self._issue(per_row, chunk, int(i), "weight", "no_measurement", error=True)
-
         good = ~chunk.bad
-        z = score(
-            np.where(good, sex, np.nan),
-            np.where(good, age, np.nan),
-            weight,
-            lenhei,
-            measure,
+        child.z = score(
+            np.where(good, child.sex, np.nan),
+            np.where(good, child.age, np.nan),
+            child.weight,
+            child.lenhei,
+            child.measure,
         )
 
-        # Identity, family, address, region, facility columns (cheap per-row string work).
+    def identity(self, chunk: Chunk, per_row: dict[int, list[RowIssue]]) -> Identity:
+        """NIK, the mother's NIK and name, No KK, RT/RW and address, normalised (what could
+        not be read is a warning and left out)."""
+        n = len(chunk)
         nik_raw = chunk.text("nik")
         niks, suspects, nik_codes = normalise_nik_column(chunk.arrow("nik"))
         for i, code in enumerate(nik_codes):
@@ -404,11 +493,22 @@ class EppgbmImport(ChunkImport):
             kks[i] = kk
             if code is not None:
                 self._issue(per_row, chunk, i, "no_kk", code, raw)
-        rts = self._rt_rw(chunk, "rt", per_row)
-        rws = self._rt_rw(chunk, "rw", per_row)
-        mothers = self._texts(chunk, "mother_name", per_row)
-        addresses = self._texts(chunk, "address", per_row)
+        return Identity(
+            nik_raw=nik_raw,
+            niks=niks,
+            suspects=suspects,
+            mother_niks=mother_niks,
+            kks=kks,
+            rts=self._rt_rw(chunk, "rt", per_row),
+            rws=self._rt_rw(chunk, "rw", per_row),
+            mothers=self.texts(chunk, "mother_name", per_row),
+            addresses=self.texts(chunk, "address", per_row),
+        )
 
+    def places(self, chunk: Chunk, per_row: dict[int, list[RowIssue]]) -> Where:
+        """Desa/kec/kab codes from the region columns (`imports.places`, each distinct place
+        resolved once) and the posyandu and puskesmas of the accepted rows."""
+        good = ~chunk.bad
         pos_names = chunk.clean("posyandu")
         pkm_names = chunk.clean("puskesmas")
         region_cols = [
@@ -417,7 +517,7 @@ class EppgbmImport(ChunkImport):
         # Resolved once per distinct place (a file has hundreds, not a row's worth).
         places = list(zip(*region_cols, pkm_names, strict=True))
         resolved = {
-            key: self.places.resolve(key) if any(key[:5]) else NO_PLACE
+            key: self.resolver.resolve(key) if any(key[:5]) else NO_PLACE
             for key in dict.fromkeys(places)
         }
         per_place = list(map(resolved.__getitem__, places))
@@ -430,22 +530,22 @@ class EppgbmImport(ChunkImport):
             if r[3] is not None or r[4] is not None or r[6] is not None
         }
         for i in [i for i, key in enumerate(places) if key in noted] if noted else []:
-            _, _, _, problem, fuzzy, where, ambiguity = per_place[i]
+            _, _, _, problem, fuzzy, at, ambiguity = per_place[i]
             if problem is not None:
-                fld = where if where is not None and chunk.has(where) else "desa"
+                fld = at if at is not None and chunk.has(at) else "desa"
                 self._issue(per_row, chunk, i, fld, "region_not_found", problem)
             if fuzzy is not None:
                 self._issue(per_row, chunk, i, "desa", "region_fuzzy", fuzzy)
             if ambiguity is not None:
                 self._issue(per_row, chunk, i, "kab", "region_ambiguous", ambiguity)
-        posyandu_ids = ctx.facility_ids(
+        posyandu_ids = self.ctx.facility_ids(
             "posyandu",
             [
                 (d, p) if d and p and good[i] else None
                 for i, (d, p) in enumerate(zip(desa_codes, pos_names, strict=True))
             ],
         )
-        puskesmas_ids = ctx.facility_ids(
+        puskesmas_ids = self.ctx.facility_ids(
             "puskesmas",
             [
                 (r, p) if (r := k or b) and p and good[i] else None
@@ -454,14 +554,34 @@ class EppgbmImport(ChunkImport):
                 )
             ],
         )
+        return Where(
+            desa_codes=desa_codes,
+            posyandu_names=pos_names,
+            posyandu_ids=posyandu_ids,
+            puskesmas_ids=puskesmas_ids,
+        )
 
+    def link(
+        self,
+        chunk: Chunk,
+        per_row: dict[int, list[RowIssue]],
+        child: Child,
+        who: Identity,
+        where: Where,
+    ) -> dict[int, Candidate]:
+        """Each accepted row's child (and mother, and family) found or created
+        (`imports.linking`), in measurement-date order; unsure matches go to review."""
+        n = len(chunk)
+        ctx = self.ctx
+        names, mothers, kks = child.names, who.mothers, who.kks
+        niks, mother_niks = who.niks, who.mother_niks
+        desa_codes = where.desa_codes
         good_idx: list[int] = np.flatnonzero(~chunk.bad).tolist()
-        births = birth.astype(object)
-        dates = measured.astype(object)
-        sexes = ["M" if v == 1 else "F" for v in sex.tolist()]
+        births = child.birth.astype(object)
+        sexes = child.sexes
         birth_list: list[dt.date] = births.tolist()
-        bw_list = _none_nan(bw)
-        bl_list = _none_nan(bl)
+        bw_list = _none_nan(child.birth_weight)
+        bl_list = _none_nan(child.birth_length)
         # Identity key per row: the name's key, or for a row without a name its sex, place
         # and birth size (the birth date is the index's other half).
         keys: list[str] = [""] * n
@@ -470,12 +590,13 @@ class EppgbmImport(ChunkImport):
             if name is not None:
                 keys[i] = name_key(name)[:160]
             if not keys[i]:
+                pos = where.posyandu_names[i]
                 keys[i] = anonymous_key(
                     sexes[i],
                     desa_codes[i],
-                    name_key(pos_names[i]) if pos_names[i] else None,
-                    rts[i],
-                    rws[i],
+                    name_key(pos) if pos else None,
+                    who.rts[i],
+                    who.rws[i],
                     bw_list[i],
                     bl_list[i],
                 )
@@ -483,7 +604,7 @@ class EppgbmImport(ChunkImport):
         # whatever the row order); identity keys make the grouping itself order-free.
         good_arr = np.flatnonzero(~chunk.bad)
         order: list[int] = good_arr[
-            np.argsort(measured[good_arr], kind="stable")
+            np.argsort(child.measured[good_arr], kind="stable")
         ].tolist()
 
         # Families and mothers first: children point at them.
@@ -541,7 +662,7 @@ class EppgbmImport(ChunkImport):
                 cand = self.index.create(
                     {
                         "nik": nik,
-                        "nik_suspect": _cut(suspects[ii], 24),
+                        "nik_suspect": _cut(who.suspects[ii], 24),
                         "name": name or "",
                         "name_key": nkey,
                         "sex": sexes[ii],
@@ -549,9 +670,9 @@ class EppgbmImport(ChunkImport):
                         "mother_name": mothers[ii],
                         "mother_name_key": mkey,
                         "family_role": "anak" if fields["family_id"] else None,
-                        "rt": rts[ii],
-                        "rw": rws[ii],
-                        "address": addresses[ii],
+                        "rt": who.rts[ii],
+                        "rw": who.rws[ii],
+                        "address": who.addresses[ii],
                         "birth_weight_kg": bw_list[ii],
                         "birth_length_cm": bl_list[ii],
                         **fields,
@@ -589,69 +710,33 @@ class EppgbmImport(ChunkImport):
                 self.index.set_fields(cand, fields)
             person_of[ii] = cand
         self.index.flush()
+        return person_of
 
-        self._measurements(
-            chunk,
-            good_idx,
-            person_of,
-            dates,
-            age,
-            weight,
-            lenhei,
-            measure,
-            muac,
-            headc,
-            z,
-            src_z,
-            desa_codes,
-            posyandu_ids,
-            puskesmas_ids,
-            per_row,
-        )
-
-        # Quarantine rejected rows; accepted rows clear earlier quarantine entries.
+    def quarantine(
+        self,
+        chunk: Chunk,
+        per_row: dict[int, list[RowIssue]],
+        child: Child,
+        who: Identity,
+    ) -> None:
+        """Rejected rows into quarantine with their issues; accepted rows clear the
+        quarantine entries they fix (same NIK or name, birth and measurement dates)."""
+        ctx = self.ctx
         dob_raw = chunk.text("birth_date")
         date_raw = chunk.text("measured_on")
+        n = len(chunk)
         for i in range(n) if ctx.has_quarantine else np.flatnonzero(chunk.bad).tolist():
             if chunk.bad[i] or ctx.has_quarantine:
-                rkeys = row_keys((nik_raw[i], names[i]), dob_raw[i], date_raw[i])
+                keys = row_keys(
+                    (who.nik_raw[i], child.names[i]), dob_raw[i], date_raw[i]
+                )
                 if chunk.bad[i]:
-                    ctx.reject(chunk, i, per_row.get(i, []), rkeys)
+                    ctx.reject(chunk, i, per_row.get(i, []), keys)
                     ctx.report.rejected += 1
                 else:
-                    ctx.resolved_keys.update(rkeys)
+                    ctx.resolved_keys.update(keys)
 
     # ------------------------------------------------------------- sections
-
-    def _texts(
-        self, chunk: Chunk, fld: str, per_row: dict[int, list[RowIssue]]
-    ) -> list[str | None]:
-        """Cleaned text cells cut to the column's width; a cut is reported on the row."""
-        values = chunk.clean(fld)
-        if not chunk.has(fld):
-            return values
-        width = _WIDTH[fld]
-        lengths = pc.utf8_length(chunk.arrow(fld)).to_numpy(zero_copy_only=False)
-        # The raw cell's length bounds the cleaned one's: only long raw cells are looked at.
-        for i in np.flatnonzero(
-            np.nan_to_num(lengths.astype(np.float64)) > width
-        ).tolist():
-            value = values[i]
-            if value is not None and len(value) > width:
-                shown = f"{len(value)} → {width}"
-                self._issue(per_row, chunk, i, fld, "text_cut", shown)
-                values[i] = value[:width]
-        return values
-
-    def _positive(
-        self, chunk: Chunk, fld: str, per_row: dict[int, list[RowIssue]]
-    ) -> npt.NDArray[np.float64]:
-        """Numbers of a measurement column; negative values are reported and dropped."""
-        values = self._number(chunk, fld, per_row)
-        for i in np.flatnonzero(values < 0).tolist():
-            self._issue(per_row, chunk, int(i), fld, "negative_value", f"{values[i]:g}")
-            values[i] = np.nan
-        return values
 
     def _units(
         self,
@@ -772,24 +857,17 @@ class EppgbmImport(ChunkImport):
     def _measurements(
         self,
         chunk: Chunk,
-        good_idx: list[int],
-        person_of: dict[int, Candidate],
-        dates: npt.NDArray[np.object_],
-        age: npt.NDArray[np.float64],
-        weight: npt.NDArray[np.float64],
-        lenhei: npt.NDArray[np.float64],
-        measure: npt.NDArray[np.object_],
-        muac: npt.NDArray[np.float64],
-        headc: npt.NDArray[np.float64],
-        z: Any,
-        src_z: dict[str, npt.NDArray[np.float64]],
-        desa_codes: list[str | None],
-        posyandu_ids: list[int | None],
-        puskesmas_ids: list[int | None],
         per_row: dict[int, list[RowIssue]],
+        child: Child,
+        where: Where,
+        person_of: dict[int, Candidate],
     ) -> None:
-        """Insert new, update changed, count unchanged (natural key: child + date)."""
+        """The write step: insert new, update changed, count unchanged (natural key: child +
+        date)."""
         report = self.ctx.report
+        good_idx: list[int] = np.flatnonzero(~chunk.bad).tolist()
+        dates = child.measured.astype(object)
+        z, src_z, measure = child.z, child.src_z, child.measure
         # Last row wins for one child and date within the file.
         last: dict[tuple[int, dt.date], int] = {}
         for ii in good_idx:
@@ -823,15 +901,15 @@ class EppgbmImport(ChunkImport):
         source_cols: dict[str, list[Any]] = {
             "person_id": [k[0] for k in last],
             "measured_on": [k[1] for k in last],
-            "age_days": age[sel].astype(np.int64).tolist(),
-            "weight_kg": take(weight),
-            "lenhei_cm": take(lenhei),
+            "age_days": child.age[sel].astype(np.int64).tolist(),
+            "weight_kg": take(child.weight),
+            "lenhei_cm": take(child.lenhei),
             "measure": measure[sel].tolist(),
-            "muac_cm": take(muac),
-            "headc_cm": take(headc),
-            "posyandu_id": take(posyandu_ids),
-            "puskesmas_id": take(puskesmas_ids),
-            "desa_code": take(desa_codes),
+            "muac_cm": take(child.muac),
+            "headc_cm": take(child.headc),
+            "posyandu_id": take(where.posyandu_ids),
+            "puskesmas_id": take(where.puskesmas_ids),
+            "desa_code": take(where.desa_codes),
             "src_age": [_cut(v, 40) for v in texts["src_age"]],
             "src_zwei": take(src_z["src_zwei"]),
             "src_zlen": take(src_z["src_zlen"]),

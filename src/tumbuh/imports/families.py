@@ -30,9 +30,8 @@ from tumbuh.imports.normalise import (
 )
 from tumbuh.register.models import Family
 from tumbuh.register.regions import name_key
-from tumbuh.tabular.columns import Column, Columns
+from tumbuh.tabular.columns import Cells, Column, Columns
 from tumbuh.tabular.issues import RowIssue
-from tumbuh.tabular.parse import parse_sex
 from tumbuh.tabular.readers import TableSource
 
 COLUMNS = Columns(
@@ -40,8 +39,8 @@ COLUMNS = Columns(
     Column("nik", ("NIK",)),
     Column("name", ("Nama", "Nama Anggota"), required=True),
     Column("role", ("Hubungan", "Hubungan Keluarga", "Status Hubungan"), required=True),
-    Column("sex", ("JK", "Jenis Kelamin")),
-    Column("birth_date", ("Tgl Lahir", "Tanggal Lahir")),
+    Column("sex", ("JK", "Jenis Kelamin"), cells=Cells.sex),
+    Column("birth_date", ("Tgl Lahir", "Tanggal Lahir"), cells=Cells.date),
     Column("desa_code", ("Kode Desa", "Kode Wilayah")),
     Column("rt", ("RT",)),
     Column("rw", ("RW",)),
@@ -50,8 +49,8 @@ COLUMNS = Columns(
     Column("latrine", ("Jamban", "Fasilitas BAB")),
     Column("contraception", ("KB Modern", "Ber-KB Modern")),
     Column("pregnant", ("Hamil",)),
-    Column("decile", ("Desil", "Desil Kesejahteraan")),
-    Column("surveyed_on", ("Tanggal Pendataan", "Tgl Pendataan")),
+    Column("decile", ("Desil", "Desil Kesejahteraan"), cells=Cells.number),
+    Column("surveyed_on", ("Tanggal Pendataan", "Tgl Pendataan"), cells=Cells.date),
 )
 
 ROLES = {
@@ -189,13 +188,9 @@ class FamiliesImport(ChunkImport):
             suspects.append(suspect)
             if code is not None:
                 self._issue(per_row, chunk, i, "nik", code, raw)
-        sex_p = parse_sex(chunk.arrow("sex"))
-        for i in np.flatnonzero(sex_p.failed).tolist():
-            self._issue(
-                per_row, chunk, int(i), "sex", "invalid_sex", chunk.arrow("sex")[i]
-            )
-        births = self._date(chunk, "birth_date", per_row, required=False)
-        surveyed = self._date(chunk, "surveyed_on", per_row, required=False)
+        sex = self.sexes(chunk, "sex", per_row)
+        births = self.dates(chunk, "birth_date", per_row)
+        surveyed = self.dates(chunk, "surveyed_on", per_row)
         for i in range(n):
             if names[i] is None:
                 self._issue(per_row, chunk, i, "name", "required", error=True)
@@ -208,7 +203,7 @@ class FamiliesImport(ChunkImport):
         latrine = self._choices(chunk, "latrine", LATRINE, per_row)
         kb = self._flags(chunk, "contraception", per_row)
         hamil = self._flags(chunk, "pregnant", per_row)
-        deciles = self._number(chunk, "decile", per_row)
+        deciles = self.numbers(chunk, "decile", per_row)
         addresses = chunk.clean("address")
 
         good = [i for i in range(n) if not chunk.bad[i]]
@@ -261,7 +256,7 @@ class FamiliesImport(ChunkImport):
                 "rt": rts[i],
                 "rw": rws[i],
                 "address": _cut(addresses[i], 250),
-                "sex": {1.0: "M", 2.0: "F"}.get(float(sex_p.values[i])),
+                "sex": {1.0: "M", 2.0: "F"}.get(float(sex[i])),
             }
             fps[i] = fingerprint((niks[i], name, birth_obj[i], *fields.values()))
             key = name_key(name)[:160]
@@ -306,7 +301,7 @@ class FamiliesImport(ChunkImport):
         # A family split over two chunks keeps the mother found in the earlier one.
         for kk, rows in members.items():
             mothers = [i for i in rows if roles[i] == "istri"] or [
-                i for i in rows if roles[i] == "kepala" and sex_p.values[i] == 2
+                i for i in rows if roles[i] == "kepala" and sex[i] == 2
             ]
             mother = person_of[mothers[0]] if mothers else self.mothers.get(kk)
             if mother is None:

@@ -25,32 +25,39 @@ from tumbuh.imports.normalise import cut as _cut
 from tumbuh.imports.normalise import normalise_kk, normalise_nik
 from tumbuh.register.models import Family, Pregnancy, Screening
 from tumbuh.register.regions import name_key
-from tumbuh.tabular.columns import Column, Columns
+from tumbuh.tabular.columns import Cells, Column, Columns
 from tumbuh.tabular.issues import RowIssue
-from tumbuh.tabular.parse import parse_sex
 from tumbuh.tabular.readers import TableSource
 
 COLUMNS = Columns(
     Column("kind", ("Jenis", "Jenis Sasaran", "Sasaran"), required=True),
     Column("nik", ("NIK",)),
     Column("name", ("Nama",), required=True),
-    Column("sex", ("JK", "Jenis Kelamin")),
-    Column("birth_date", ("Tgl Lahir", "Tanggal Lahir")),
+    Column("sex", ("JK", "Jenis Kelamin"), cells=Cells.sex),
+    Column("birth_date", ("Tgl Lahir", "Tanggal Lahir"), cells=Cells.date),
     Column("no_kk", ("No KK", "Nomor KK")),
     Column("desa_code", ("Kode Desa", "Kode Wilayah")),
     Column(
         "screened_on",
         ("Tanggal Skrining", "Tgl Skrining", "Tanggal Pemeriksaan"),
         required=True,
+        cells=Cells.date,
+        row_required=True,
     ),
-    Column("muac", ("LiLA", "Lingkar Lengan Atas")),
-    Column("hb", ("Hb", "Hemoglobin")),
-    Column("weight", ("Berat", "BB")),
-    Column("height", ("Tinggi", "TB")),
-    Column("lmp", ("HPHT",)),
-    Column("weeks", ("Usia Kehamilan", "UK (minggu)")),
-    Column("anc", ("Kunjungan ANC", "Jumlah ANC", "ANC")),
-    Column("wedding", ("Rencana Nikah", "Tanggal Rencana Nikah")),
+    # 0 in LiLA and Berat is "not measured", as in e-PPGBM exports.
+    Column(
+        "muac",
+        ("LiLA", "Lingkar Lengan Atas"),
+        cells=Cells.number,
+        zero_is_missing=True,
+    ),
+    Column("hb", ("Hb", "Hemoglobin"), cells=Cells.number),
+    Column("weight", ("Berat", "BB"), cells=Cells.number, zero_is_missing=True),
+    Column("height", ("Tinggi", "TB"), cells=Cells.number),
+    Column("lmp", ("HPHT",), cells=Cells.date),
+    Column("weeks", ("Usia Kehamilan", "UK (minggu)"), cells=Cells.number),
+    Column("anc", ("Kunjungan ANC", "Jumlah ANC", "ANC"), cells=Cells.number),
+    Column("wedding", ("Rencana Nikah", "Tanggal Rencana Nikah"), cells=Cells.date),
 )
 KINDS = {
     "hamil": "hamil",
@@ -102,7 +109,7 @@ class ScreeningsImport(ChunkImport):
     def _ranged(
         self, chunk: Chunk, fld: str, per_row: dict[int, list[RowIssue]]
     ) -> npt.NDArray[np.float64]:
-        values = self._number(chunk, fld, per_row)
+        values = self.numbers(chunk, fld, per_row)
         lo, hi = RANGES[fld]
         bad = (values < lo) | (values > hi)
         for i in np.flatnonzero(bad).tolist():
@@ -135,11 +142,11 @@ class ScreeningsImport(ChunkImport):
             kks.append(kk)
             if kk_code is not None:
                 self._issue(per_row, chunk, i, "no_kk", kk_code, raw)
-        births = self._date(chunk, "birth_date", per_row, required=False)
-        screened = self._date(chunk, "screened_on", per_row)
-        lmp = self._date(chunk, "lmp", per_row, required=False)
-        wedding = self._date(chunk, "wedding", per_row, required=False)
-        sex_p = parse_sex(chunk.arrow("sex"))
+        births = self.dates(chunk, "birth_date", per_row)
+        screened = self.dates(chunk, "screened_on", per_row)
+        lmp = self.dates(chunk, "lmp", per_row)
+        wedding = self.dates(chunk, "wedding", per_row)
+        sexes = self.sexes(chunk, "sex", per_row)
         values = {f: self._ranged(chunk, f, per_row) for f in RANGES}
         desa = self._desa_codes(chunk, per_row)
         for i in range(n):
@@ -161,7 +168,7 @@ class ScreeningsImport(ChunkImport):
             cand, unsure, score = self.index.match(
                 nik=niks[i], name_key=key, birth_date=birth_obj[i], mother_key=None
             )
-            sex = {1.0: "M", 2.0: "F"}.get(float(sex_p.values[i]))
+            sex = {1.0: "M", 2.0: "F"}.get(float(sexes[i]))
             if sex is None and kinds[i] in ("hamil", "remaja"):
                 sex = "F"
             fields = {

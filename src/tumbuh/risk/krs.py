@@ -26,8 +26,10 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from tumbuh.errors import InvalidInput
+from tumbuh.i18n import translate
 from tumbuh.risk.config import KrsRules, Latrine, WaterSource
-from tumbuh.tabular.columns import Column, Columns
+from tumbuh.tabular.cells import read_column
+from tumbuh.tabular.columns import Cells, Column, Columns
 
 __all__ = [
     "FACTORS_2024",
@@ -68,7 +70,36 @@ INPUT_COLUMNS: tuple[str, ...] = (
     "welfare_decile",
 )
 # Needed only when the 2024 factors are on; otherwise a table may leave them out.
-_INPUTS = Columns(*(Column(name, (name,)) for name in INPUT_COLUMNS))
+# The numbers' declarations (tabular.cells reads them): plausible ranges, and counts.
+_NUMBERS: dict[str, Column] = {
+    "wife_age": Column("wife_age", ("wife_age",), cells=Cells.number, bounds=(10, 99)),
+    "children_count": Column(
+        "children_count",
+        ("children_count",),
+        cells=Cells.number,
+        bounds=(0, 30),
+        whole=True,
+    ),
+    "min_birth_interval_months": Column(
+        "min_birth_interval_months",
+        ("min_birth_interval_months",),
+        cells=Cells.number,
+        bounds=(0, 600),
+    ),
+    "welfare_decile": Column(
+        "welfare_decile",
+        ("welfare_decile",),
+        cells=Cells.number,
+        bounds=(1, 10),
+        whole=True,
+    ),
+}
+_INPUTS = Columns(
+    *(
+        _NUMBERS.get(name) or Column(name, (name,), cells=Cells.code)
+        for name in INPUT_COLUMNS
+    )
+)
 _OPTIONAL_COLUMNS = frozenset({"modern_contraception", "welfare_decile"})
 
 OUTPUT_COLUMNS: tuple[str, ...] = (
@@ -306,10 +337,19 @@ class _Issues:
         self.text: NDArray[np.object_] = np.full(n, "", dtype=object)
 
     def add(
-        self, mask: NDArray[np.bool_], column: str, values: pd.Series, id_: str, en: str
+        self,
+        mask: NDArray[np.bool_],
+        column: str,
+        values: pd.Series,
+        key: str,
+        **fields: object,
     ) -> None:
+        """`column: <reason in Bahasa Indonesia> / <in English> 'value'` on the rows of
+        `mask`; the reason is catalogue entry `key` (krs.issue.*)."""
         if not mask.any():
             return
+        id_ = translate(key, "id", **fields)
+        en = translate(key, "en", **fields)
         shown = (
             values.astype(object)
             .where(values.notna(), "")
@@ -339,40 +379,32 @@ def _parse_yes_no(
     yes = text.isin(_YES).to_numpy()
     no = text.isin(_NO).to_numpy()
     bad = ~(yes | no | blank)
-    issues.add(bad, column, values, "bukan y/n", "not y/n")
+    issues.add(bad, column, values, "krs.issue.not_yes_no")
     return np.where(yes, 1.0, np.where(no, 0.0, np.nan))
 
 
 def _parse_number(
-    values: pd.Series,
-    column: str,
-    issues: _Issues,
-    *,
-    low: float,
-    high: float,
-    integer: bool,
+    values: pd.Series, column: str, issues: _Issues
 ) -> NDArray[np.float64]:
+    """A number column read as `_NUMBERS` declares (tabular.cells); bad cells reported."""
+    declared = _NUMBERS[column]
     text, blank = _clean(values)
-    num = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
-    arr = num.to_numpy(dtype=np.float64, na_value=np.nan)
-    not_number = np.isnan(arr) & ~blank
-    issues.add(not_number, column, values, "bukan angka", "not a number")
-    with np.errstate(invalid="ignore"):
-        out_of_range = ~np.isnan(arr) & ((arr < low) | (arr > high))
-        fractional = ~np.isnan(arr) & ~out_of_range & (arr != np.floor(arr))
-    issues.add(
-        out_of_range,
-        column,
-        values,
-        f"di luar rentang {low:g}-{high:g}",
-        f"outside {low:g}-{high:g}",
-    )
-    arr = np.where(out_of_range, np.nan, arr)
-    if integer:
-        issues.add(
-            fractional, column, values, "harus bilangan bulat", "must be a whole number"
-        )
-        arr = np.where(fractional, np.nan, arr)
+    read = read_column(declared, text.where(~blank, None).to_numpy(dtype=object))
+    arr: NDArray[np.float64] = np.where(blank, np.nan, read.values)
+    low, high = declared.bounds or (-np.inf, np.inf)
+    for code in ("invalid_number", "out_of_range", "not_whole"):
+        at = [p.at for p in read.problems if p.code == code]
+        if at:
+            mask = np.zeros(len(arr), dtype=bool)
+            mask[at] = True
+            issues.add(
+                mask,
+                column,
+                values,
+                f"krs.issue.{code}",
+                low=f"{low:g}",
+                high=f"{high:g}",
+            )
     return arr
 
 
@@ -388,7 +420,7 @@ def _parse_code(
     text = mapped.where(mapped.notna(), text.str.replace(" ", "_", regex=False))
     known = text.isin(list(codes)).to_numpy()
     bad = ~(known | blank)
-    issues.add(bad, column, values, "kode tidak dikenal", "unknown code")
+    issues.add(bad, column, values, "krs.issue.unknown_code")
     out: NDArray[np.object_] = text.to_numpy(dtype=object)
     out[~known] = None
     return out
@@ -439,20 +471,11 @@ def classify_family_table(
             return found
         return pd.Series([None] * n, dtype=object)
 
-    wife_age = _parse_number(
-        col("wife_age"), "wife_age", issues, low=10, high=99, integer=False
-    )
+    wife_age = _parse_number(col("wife_age"), "wife_age", issues)
     pregnant = _parse_yes_no(col("pregnant"), "pregnant", issues)
-    children = _parse_number(
-        col("children_count"), "children_count", issues, low=0, high=30, integer=True
-    )
+    children = _parse_number(col("children_count"), "children_count", issues)
     interval = _parse_number(
-        col("min_birth_interval_months"),
-        "min_birth_interval_months",
-        issues,
-        low=0,
-        high=600,
-        integer=False,
+        col("min_birth_interval_months"), "min_birth_interval_months", issues
     )
     c023 = _parse_yes_no(col("has_child_0_23"), "has_child_0_23", issues)
     c2459 = _parse_yes_no(col("has_child_24_59"), "has_child_24_59", issues)
@@ -467,9 +490,7 @@ def classify_family_table(
         col("latrine"), "latrine", issues, [str(x) for x in Latrine], _LATRINE_ALIASES
     )
     kb = _parse_yes_no(col("modern_contraception"), "modern_contraception", issues)
-    decile = _parse_number(
-        col("welfare_decile"), "welfare_decile", issues, low=1, high=10, integer=True
-    )
+    decile = _parse_number(col("welfare_decile"), "welfare_decile", issues)
 
     # Contradictions are reported but the data is used as given.
     young_child = (c023 == 1) | (c2459 == 1)
@@ -477,8 +498,7 @@ def classify_family_table(
         young_child & (children == 0),
         "children_count",
         col("children_count"),
-        "0 anak padahal ada anak 0-59 bulan",
-        "0 children but a child 0-59 months is recorded",
+        "krs.issue.no_children",
     )
 
     result = classify_krs(

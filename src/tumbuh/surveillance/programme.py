@@ -11,10 +11,12 @@ rows are kept. The service flushes, never commits: the caller owns one transacti
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Container, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -22,7 +24,8 @@ from tumbuh.errors import ImportFileError
 from tumbuh.i18n import translate
 from tumbuh.surveillance import repository
 from tumbuh.surveillance.models import COUNT_ONLY, AggregateCode, ProgrammeAggregate
-from tumbuh.tabular.columns import Column, Columns, header_key
+from tumbuh.tabular.cells import read_row_cells
+from tumbuh.tabular.columns import Cells, Column, Columns, header_key
 from tumbuh.tabular.issues import ImportReport, RowIssue
 from tumbuh.tabular.readers import ROW_COLUMN, open_table
 
@@ -51,8 +54,14 @@ _HEADERS = Columns(
 #: earlier years are typing errors (e.g. 202 or 1925).
 MIN_YEAR = 2000
 _KEMENDAGRI = re.compile(r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$")
-_THOUSANDS = re.compile(r"^\d{1,3}([.,]\d{3})+$")
-_WHOLE = re.compile(r"^-?\d+(?:[.,]0+)?$")
+
+
+# The counts, read as declared (tabular.cells) chunk by chunk: whole numbers, none negative.
+_COUNTS: dict[str, Column] = {
+    f: Column(f, (f,), cells=Cells.number, whole=True, negative=False)
+    for f in ("numerator", "denominator")
+}
+_Numbers = dict[str, tuple[Any, str | None]]
 
 
 def _canon(name: str) -> str:
@@ -72,6 +81,8 @@ class _Row:
     cells: Mapping[str, str]
     headers: Mapping[str, str]  # canonical name -> header as written in the file
     issues: list[RowIssue] = field(default_factory=list)
+    # Declared count columns, read for the whole chunk: (value, first problem code).
+    numbers: Mapping[str, tuple[Any, str | None]] = field(default_factory=dict)
 
     def text(self, column: str) -> str:
         return (self.cells.get(column) or "").strip()
@@ -105,23 +116,14 @@ class _Row:
         return value
 
     def count(self, column: str, *, required: bool) -> int | None:
-        """A non-negative whole number (``1.234`` and ``1,234`` are thousands)."""
+        """A non-negative whole number (``1.234`` and ``1,234`` are thousands), read with
+        the chunk as `_COUNTS` declares."""
         raw = self.required(column) if required else self.text(column)
         if not raw:
             return None
-        t = re.sub(r"[.,]", "", raw) if _THOUSANDS.match(raw) else raw
+        value, problem = self.numbers.get(column, (math.nan, "invalid_number"))
         name = self.headers.get(column, column)
-        if not _WHOLE.match(t):
-            self.problem(
-                column,
-                "invalid_count",
-                "prog.issue.invalid_count",
-                column=name,
-                value=raw,
-            )
-            return None
-        value = int(float(t.replace(",", ".")))
-        if value < 0:
+        if problem == "negative_value":
             self.problem(
                 column,
                 "negative_count",
@@ -130,12 +132,21 @@ class _Row:
                 value=raw,
             )
             return None
-        return value
+        if problem is not None or math.isnan(value):  # `-`, `NA` too: not a count
+            self.problem(
+                column,
+                "invalid_count",
+                "prog.issue.invalid_count",
+                column=name,
+                value=raw,
+            )
+            return None
+        return int(value)
 
 
 def _read(
     path: Path,
-) -> tuple[dict[str, str], Iterator[tuple[int, dict[str, str]]]]:
+) -> tuple[dict[str, str], Iterator[tuple[int, dict[str, str], _Numbers]]]:
     src = open_table(path)
     names = [_canon(c) for c in src.columns]
     headers: dict[str, str] = {}
@@ -149,14 +160,24 @@ def _read(
             "docs/templates.md §5)"
         )
     keys = src.keys
+    # The same column as `cells` below (of two headers with one name, the first).
+    by_name: dict[str, str] = {}
+    for name, key in zip(names, keys, strict=True):
+        by_name.setdefault(name, key)
+    declared = {f: (col, by_name[f]) for f, col in _COUNTS.items() if f in by_name}
 
-    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+    def rows() -> Iterator[tuple[int, dict[str, str], _Numbers]]:
         for chunk in src.chunks():
-            for rec in chunk.to_pylist():
+            numbers = read_row_cells(chunk, declared)
+            for i, rec in enumerate(chunk.to_pylist()):
                 cells: dict[str, str] = {}
                 for name, key in zip(names, keys, strict=True):
                     cells.setdefault(name, rec.get(key) or "")
-                yield int(rec[ROW_COLUMN]), cells
+                yield (
+                    int(rec[ROW_COLUMN]),
+                    cells,
+                    {f: values[i] for f, values in numbers.items()},
+                )
 
     return headers, rows()
 
@@ -176,9 +197,11 @@ def import_file(
     last_year = (today or dt.date.today()).year
     report = ImportReport(kind="aggregates:programme", files=[path.name])
     seen: dict[tuple[str, str, int], int] = {}
-    for row_no, cells in rows:
+    for row_no, cells, numbers in rows:
         report.read += 1
-        row = _Row(file=path.name, row=row_no, cells=cells, headers=headers)
+        row = _Row(
+            file=path.name, row=row_no, cells=cells, headers=headers, numbers=numbers
+        )
         outcome = _import_row(session, row, seen, known_regions, last_year)
         report.issues.extend(row.issues)
         if outcome is None:

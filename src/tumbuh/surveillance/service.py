@@ -13,7 +13,7 @@ import hashlib
 import math
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -42,8 +42,10 @@ from tumbuh.surveillance.warning import (
     assess_region,
     word,
 )
-from tumbuh.tabular.columns import Column, Columns, header_key
+from tumbuh.tabular.cells import read_row_cells
+from tumbuh.tabular.columns import Cells, Column, Columns, header_key
 from tumbuh.tabular.issues import ImportReport, RowIssue, Severity
+from tumbuh.tabular.parse import parse_number_text
 from tumbuh.tabular.readers import ROW_COLUMN, open_table
 
 _DATA = Path(__file__).resolve().parent.parent / "data" / "published"
@@ -121,7 +123,6 @@ _SCOPE_WORDS = {
 REGION_CODE = re.compile(r"^(ID|\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?)$")
 _RANGE = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*[-–]\s*(\d+(?:[.,]\d+)?)\s*$")
 _YEARS = re.compile(r"^\s*(\d{4})(?:\.0+)?\s*(?:[-–]\s*(\d{4}))?\s*$")
-_THOUSANDS = re.compile(r"^\d{1,3}([.,]\d{3})+$")
 MIN_YEAR, MAX_YEAR = 1990, 2100
 
 
@@ -140,26 +141,14 @@ def _hash(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
-def parse_number(text: str) -> float | None:
-    """A decimal as people type it: ``24.6``, ``24,6``, ``24,6 %``; None when not a number."""
-    t = text.strip().removesuffix("%").strip()
-    if "," in t and "." not in t:
-        t = t.replace(",", ".")
-    try:
-        value = float(t)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
-
-
-def _parse_count(text: str) -> int | None:
-    t = text.strip()
-    if _THOUSANDS.match(t):
-        t = re.sub(r"[.,]", "", t)
-    value = parse_number(t)
-    if value is None or value != int(value):
-        return None
-    return int(value)
+# The number columns of a figures file, read as declared (tabular.cells) chunk by chunk.
+_PERCENT: dict[str, Any] = {"cells": Cells.number, "percent": True, "bounds": (0, 100)}
+_NUMBERS: dict[str, Column] = {
+    "value_pct": Column("value_pct", ("value_pct",), **_PERCENT),
+    "ci_low": Column("ci_low", ("ci_low",), **_PERCENT),
+    "ci_high": Column("ci_high", ("ci_high",), **_PERCENT),
+    "n": Column("n", ("n",), cells=Cells.number, whole=True),
+}
 
 
 @dataclass
@@ -170,6 +159,8 @@ class _Row:
     row: int
     cells: Mapping[str, str]
     issues: list[RowIssue]
+    # Declared number columns, read for the whole chunk: (value, first problem code).
+    numbers: Mapping[str, tuple[Any, str | None]] = field(default_factory=dict)
 
     def text(self, column: str) -> str:
         return (self.cells.get(column) or "").strip()
@@ -232,7 +223,7 @@ class _Row:
         raw = self.required(column)
         if not raw:
             return None
-        value = parse_number(raw)
+        value = parse_number_text(raw)
         if value is None or value != int(value) or not MIN_YEAR <= value <= MAX_YEAR:
             self.problem(
                 column,
@@ -249,17 +240,8 @@ class _Row:
         raw = self.required(column) if required else self.text(column)
         if not raw:
             return None
-        value = parse_number(raw)
-        if value is None:
-            self.problem(
-                column,
-                "invalid_number",
-                "agg.issue.invalid_number",
-                column=column,
-                value=raw,
-            )
-            return None
-        if not 0 <= value <= 100:
+        value, problem = self.numbers.get(column, (math.nan, "invalid_number"))
+        if problem == "out_of_range":  # the declared bounds, 0-100
             self.problem(
                 column,
                 "out_of_range",
@@ -268,7 +250,23 @@ class _Row:
                 value=raw,
             )
             return None
-        return value
+        if problem is not None or math.isnan(value):  # `-`, `NA` too: not a figure
+            self.problem(
+                column,
+                "invalid_number",
+                "agg.issue.invalid_number",
+                column=column,
+                value=raw,
+            )
+            return None
+        return float(value)
+
+    def count(self, column: str) -> int | None:
+        """A whole number of a declared count column (None: missing or not whole)."""
+        value, problem = self.numbers.get(column, (math.nan, "invalid_number"))
+        if problem is not None or math.isnan(value):
+            return None
+        return int(value)
 
     def choice(self, column: str, words: Mapping[str, StrEnum]) -> str | None:
         raw = self.required(column)
@@ -289,20 +287,34 @@ class _Row:
         return str(found)
 
 
-def _read_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
-    """Canonical header names and a stream of (row number, cells by canonical name)."""
+_Numbers = dict[str, tuple[Any, str | None]]
+
+
+def _read_rows(
+    path: Path,
+) -> tuple[list[str], Iterator[tuple[int, dict[str, str], _Numbers]]]:
+    """Canonical header names and a stream of (row number, cells by canonical name, the
+    declared number columns read: value and problem code by canonical name)."""
     src = open_table(path)
     names = [_canon(c) for c in src.columns]
     keys = src.keys
+    # The same column as `cells` below (of two headers with one name, the last).
+    by_name = dict(zip(names, keys, strict=True))
+    declared = {f: (col, by_name[f]) for f, col in _NUMBERS.items() if f in by_name}
 
-    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+    def rows() -> Iterator[tuple[int, dict[str, str], _Numbers]]:
         for chunk in src.chunks():
-            for rec in chunk.to_pylist():
+            numbers = read_row_cells(chunk, declared)
+            for i, rec in enumerate(chunk.to_pylist()):
                 cells = {
                     name: (rec.get(key) or "")
                     for name, key in zip(names, keys, strict=True)
                 }
-                yield int(rec[ROW_COLUMN]), cells
+                yield (
+                    int(rec[ROW_COLUMN]),
+                    cells,
+                    {f: values[i] for f, values in numbers.items()},
+                )
 
     return names, rows()
 
@@ -343,9 +355,9 @@ def import_file(
     handle: Callable[[Session, _Row, dict[str, int]], str | None]
     handle = _import_figure_row if layout == Layout.figures else _import_target_row
     seen: dict[str, int] = {}
-    for row_no, cells in rows:
+    for row_no, cells, numbers in rows:
         report.read += 1
-        row = _Row(file=path.name, row=row_no, cells=cells, issues=[])
+        row = _Row(file=path.name, row=row_no, cells=cells, issues=[], numbers=numbers)
         outcome = handle(session, row, seen)
         report.issues.extend(row.issues)
         if outcome is None:
@@ -395,7 +407,7 @@ def _import_figure_row(session: Session, row: _Row, seen: dict[str, int]) -> str
     ci_low = row.percent("ci_low", required=False)
     ci_high = row.percent("ci_high", required=False)
     n_raw = row.text("n")
-    n = _parse_count(n_raw) if n_raw else None
+    n = row.count("n") if n_raw else None
     if n_raw and (n is None or n <= 0):
         row.problem(
             "n",
@@ -471,7 +483,7 @@ def _import_target_row(session: Session, row: _Row, seen: dict[str, int]) -> str
     value_text = row.text("target_value")
     value: float | None = None
     if value_text:
-        value = parse_number(value_text)
+        value = parse_number_text(value_text, percent=True)
         if value is None and not _RANGE.match(value_text):
             row.problem(
                 "target_value",

@@ -5,9 +5,11 @@ commands, the published-figure import) compares a file's headers with the spelli
 accepts through `header_key`, so `Tgl. Lahir`, `tgl_lahir`, `TGL LAHIR` and `Kab / Kota`
 mean the same to all of them. A format declares its columns once, as `Column`s in a
 `Columns`: the field it fills, the header spellings it accepts (the first is the one named
-in messages) and whether a file without it is refused. Cells are read by the shared
-parsers (`tabular.parse`: numbers, dates, sex, codes; `imports.normalise`: NIK, No KK,
-RT/RW), called by the format's chunk transform.
+in messages), whether a file without it is refused, and what its cells are (`Cells`:
+text cut to a width, numbers, dates, sex codes; whether every row needs a value; for
+numbers whether 0 means "not measured" and whether a negative is allowed). The import
+framework (`imports.base.ChunkImport`) parses a column and reports its bad cells from
+this declaration with the shared parsers (`tabular.parse`).
 
 This module lives in `tumbuh.tabular` (below the domains in the layer contract) so that
 the CLI's survey reader and the surveillance import use it as the importers do.
@@ -18,8 +20,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from enum import StrEnum
 
-__all__ = ["Column", "Columns", "header_key"]
+__all__ = ["Cells", "Column", "Columns", "header_key"]
 
 # Punctuation that people and exports put between the words of a header.
 _PUNCT = re.compile(r"[_\-/().:,\[\]#*]+")
@@ -36,14 +39,42 @@ def header_key(name: str) -> str:
     return " ".join(_SPACES.split(text)).strip()
 
 
+class Cells(StrEnum):
+    """What a column's cells are, hence how they are parsed (`tabular.parse`)."""
+
+    text = "text"  # kept as written (trimmed; blank, `-`, `NA` are missing)
+    number = "number"  # parse_number: decimal comma or point, thousands separators
+    date = "date"  # parse_date: ISO, d/m/y, month names, Excel serials
+    sex = "sex"  # parse_sex: L/P, Laki-laki/Perempuan, M/F, 1/2
+    code = "code"  # read by the format (a code list, NIK, No KK, RT/RW...)
+
+
 @dataclass(frozen=True)
 class Column:
     """One declared column: the field it fills, its accepted headers (the first is the
-    one shown in messages) and whether a file must have it."""
+    one shown in messages), whether a file must have it, and what its cells are.
+
+    ``row_required``: every row needs a readable value; a row without one is rejected
+    (elsewhere an unreadable cell is a warning and the value is left out).
+    ``width``: text longer than this is cut (and the cut reported).
+    ``zero_is_missing``: a number 0 means "not measured" (e-PPGBM's measurements).
+    ``negative``: whether a negative number is a value (else reported and left out).
+    ``bounds``: (low, high) of a number; outside is reported and left out.
+    ``whole``: a count (whole numbers; ``1.234`` and ``1,234`` are thousands).
+    ``percent``: a percentage; a trailing ``%`` is allowed.
+    """
 
     field: str
     aliases: tuple[str, ...]
     required: bool = False
+    cells: Cells = Cells.text
+    row_required: bool = False
+    width: int | None = None
+    zero_is_missing: bool = False
+    negative: bool = True
+    bounds: tuple[float, float] | None = None
+    whole: bool = False
+    percent: bool = False
 
     @property
     def shown(self) -> str:

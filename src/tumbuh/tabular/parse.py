@@ -9,6 +9,7 @@ failed cells into ``RowIssue``s.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -24,6 +25,7 @@ __all__ = [
     "parse_growth_flag",
     "parse_measure",
     "parse_number",
+    "parse_number_text",
     "parse_oedema",
     "parse_sex",
     "text_array",
@@ -77,25 +79,47 @@ def _regex_sub(arr: pa.Array, mask: pa.Array, pattern: str, repl: str) -> pa.Arr
     )
 
 
-def parse_number(values: Any) -> Parsed:
+def parse_number(values: Any, *, whole: bool = False, percent: bool = False) -> Parsed:
     """Parse numbers written with a decimal point or a decimal comma.
 
     ``12.5`` and ``12,5`` are 12.5; thousands separators are understood when the
-    grouping is unambiguous (``1.234,5``, ``1,234.5``, ``1.234.567``, ``1 234``); a
-    single comma is always a decimal comma (``1,234`` = 1.234). Blank, ``-``, ``NA`` →
-    NaN (not a failure). Returns float64 values and the mask of unparseable cells.
+    grouping is unambiguous (``1.234,5``, ``1,234.5``, ``1.234.567``, ``1 234``, also
+    with a no-break space); a single comma is a decimal comma (``1,234`` = 1.234).
+    Blank, ``-``, ``NA`` → NaN (not a failure). Returns float64 values and the mask of
+    unparseable cells.
+
+    Two options for columns that say more about their cells (the same parser, not a
+    second one):
+
+    ``whole``
+        the column holds counts, so one ``.`` or ``,`` followed by exactly three digits
+        groups thousands (``1.234`` and ``1,234`` = 1234). Whether the value is whole is
+        the caller's check.
+    ``percent``
+        the column holds percentages and a trailing ``%`` is allowed (``24,6 %``).
     """
     arr = text_array(values)
     if arr.null_count == len(arr):
         return Parsed(np.full(len(arr), np.nan), np.zeros(len(arr), dtype=bool))
+    if percent:
+        arr = pc.replace_substring_regex(
+            arr, pattern="[\\s\u00a0\u202f]*%$", replacement=""
+        )
     plain = pc.match_substring_regex(arr, f"^{_NUMBER}$")
-    if pc.all(pc.fill_null(plain, True)).as_py():
+    if not whole and pc.all(pc.fill_null(plain, True)).as_py():
         # Fast path: every present cell is already a plain decimal-point number.
-        out = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
-        return Parsed(np.asarray(out, dtype=np.float64), np.zeros(len(arr), dtype=bool))
+        out = np.asarray(
+            pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64
+        )
+        if not np.isinf(out).any():
+            return Parsed(out, np.zeros(len(arr), dtype=bool))
     s = pc.replace_substring_regex(
         arr, pattern="(\\d)[ \u00a0\u202f'](\\d)", replacement=r"\1\2"
     )
+    if whole:
+        # 1.234 / 1,234 → 1234 in a count
+        m = pc.match_substring_regex(s, r"^[+-]?\d{1,3}([.,]\d{3})+$")
+        s = _regex_sub(s, m, r"[.,]", "")
     # 1.234,5 → 1234.5 (dots group thousands, comma is the decimal mark)
     m = pc.match_substring_regex(s, r"^[+-]?\d{1,3}(\.\d{3})+,\d*$")
     s = _regex_sub(s, m, r"\.", "")
@@ -112,8 +136,30 @@ def parse_number(values: Any) -> Parsed:
     s = _regex_sub(s, m, ",", ".")
     ok = pc.match_substring_regex(s, f"^{_NUMBER}$")
     good = pc.if_else(ok, s, pa.scalar(None, s.type))
-    out = pc.cast(good, pa.float64()).to_numpy(zero_copy_only=False)
-    return Parsed(np.asarray(out, dtype=np.float64), _failed_mask(arr, ok))
+    out = np.array(
+        pc.cast(good, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64
+    )
+    bad = ~np.isfinite(out) & ~np.isnan(out)  # 1e999: a number too large to use
+    if bad.any():
+        out[bad] = np.nan
+        ok = pc.and_(ok, pa.array(~bad))
+    return Parsed(out, _failed_mask(arr, ok))
+
+
+def parse_number_text(
+    text: str | None, *, whole: bool = False, percent: bool = False
+) -> float | None:
+    """The scalar form of :func:`parse_number` for readers that go cell by cell.
+
+    The same accepted forms and options; None when the cell holds no number — blank, a
+    missing token such as ``-``, or text that is not a number (a caller that must tell
+    these apart checks for a blank cell first).
+    """
+    if text is None:
+        return None
+    res = parse_number([text], whole=whole, percent=percent)
+    value = float(res.values[0])
+    return None if math.isnan(value) else value
 
 
 _MONTHS = {
