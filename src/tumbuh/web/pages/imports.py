@@ -21,6 +21,7 @@ from tumbuh.accounts import service as accounts
 from tumbuh.accounts.models import User
 from tumbuh.accounts.roles import policy
 from tumbuh.errors import Forbidden, InvalidInput, NotFound
+from tumbuh.i18n import error_text
 from tumbuh.imports import jobs
 from tumbuh.imports.limits import ImportLimitError, ImportLimits, check_unzipped
 from tumbuh.imports.models import JobStatus
@@ -131,7 +132,7 @@ def upload(
             jobs.discard(stored)
             raise
     except ImportLimitError as exc:
-        text = exc.said.render(lang)
+        text = error_text(exc, lang)
         return _page(request, db, lang, message=text, status_code=413)
     job = jobs.enqueue(
         db, kind=kind, file_name=name, stored_path=stored, user_id=user.id
