@@ -57,3 +57,41 @@ def test_why_a_file_cannot_be_read_is_said_in_the_output_language(
     lines = result.stderr.splitlines()
     assert lines[0] == ("galat: " if lang == "id" else "error: ") + empty
     assert lines[1].startswith(("galat: " if lang == "id" else "error: ") + binary)
+
+
+@pytest.mark.parametrize(
+    ("command", "said_id", "said_en"),
+    [
+        (
+            "eppgbm",
+            "berkas tidak dapat diimpor, kolom tidak ada: JK, Tgl Lahir",
+            "the file cannot be imported, missing column(s): JK, Tgl Lahir",
+        ),
+        (
+            "families",
+            "bukan berkas keluarga, kolom tidak ada: No KK, Nama, Hubungan",
+            "not a family file, missing column(s): No KK, Nama, Hubungan",
+        ),
+        (
+            "interventions",
+            "berkas tidak dapat diimpor, kolom tidak ada: Kode Intervensi, Tanggal, "
+            "NIK / No KK",
+            "the file cannot be imported, missing column(s): Kode Intervensi, Tanggal, "
+            "NIK / No KK",
+        ),
+    ],
+)
+def test_a_file_without_the_columns_is_refused_in_the_output_language(
+    tmp_path: Path, command: str, said_id: str, said_en: str
+) -> None:
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("a,b\n1,2\n", encoding="utf-8")
+    db = f"sqlite:///{tmp_path / 't.db'}"
+    for lang, said in (("id", said_id), ("en", said_en)):
+        result = CliRunner().invoke(
+            app, ["--lang", lang, "import", command, str(wrong), "--db", db]
+        )
+        assert result.exit_code == 1
+        assert result.stdout == ""
+        assert result.stderr.startswith(f"{'galat' if lang == 'id' else 'error'}: ")
+        assert f"wrong.csv: {said}" in result.stderr

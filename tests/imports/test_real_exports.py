@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from tests.imports.builders import EPPGBM_HEADER, eppgbm_row, write_csv
 
 from tumbuh.errors import ImportFileError
+from tumbuh.i18n import error_text
 from tumbuh.imports.service import import_file
 from tumbuh.register.models import LinkReview, Measurement, Person
 from tumbuh.tabular.issues import ImportReport, Severity
@@ -173,12 +174,15 @@ class TestNamelessExports:
         path = write_csv(tmp_path / "partial.csv", header, [eppgbm_row()])
         with pytest.raises(ImportFileError) as err:
             run(db, path)
-        text = err.value.message
-        assert text.startswith("partial.csv: ")
-        assert "missing column(s)" in text
-        assert "kolom tidak ada" in text
-        assert reason_en in text
-        assert reason_id in text
+        # Said in the reader's language (the English one is also the error's message).
+        said_en, said_id = error_text(err.value, "en"), error_text(err.value, "id")
+        assert said_en == err.value.message
+        assert said_en.startswith("partial.csv: ")
+        assert said_id.startswith("partial.csv: ")
+        assert "missing column(s)" in said_en
+        assert "kolom tidak ada" in said_id
+        assert reason_en in said_en
+        assert reason_id in said_id
         assert count(db, Person) == 0
 
 

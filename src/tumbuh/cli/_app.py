@@ -400,3 +400,13 @@ def region_or_register(session: Any, region: str | None) -> str:
     message = t(key, codes=", ".join(provinces))
     typer.echo(t("cli.error_plain", message=message), err=True)
     raise typer.Exit(2)
+
+
+def failure_text(failed: dict[str, Any]) -> str:
+    """Why a file could not be imported (an entry of a report's ``failed_files``), in
+    the output language when the error said it as a catalogue message, else its English
+    sentence."""
+    from tumbuh.i18n import loads, render_all
+
+    said = loads(failed.get("said"))
+    return render_all(said, cli_lang()) if said else str(failed["error"])

@@ -7,11 +7,11 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from tumbuh.cli._app import echo_report, import_app, num, t
+from tumbuh.cli._app import echo_report, failure_text, import_app, num, t
 from tumbuh.cli.db import open_database
 from tumbuh.db.session import unit_of_work
 from tumbuh.imports.reporting import write_issues
@@ -97,18 +97,8 @@ def _run(
         _print(report)
     if failed:
         for one in failed:
-            typer.echo(t("cli.error_plain", message=_failure(one)), err=True)
+            typer.echo(t("cli.error_plain", message=failure_text(one)), err=True)
         raise typer.Exit(1)
-
-
-def _failure(failed: dict[str, Any]) -> str:
-    """Why a file could not be imported, in the output language when the error said it
-    as a catalogue message (else its English sentence)."""
-    from tumbuh.cli._app import cli_lang
-    from tumbuh.i18n import loads, render_all
-
-    said = loads(failed.get("said"))
-    return render_all(said, cli_lang()) if said else str(failed["error"])
 
 
 def _progress_printer() -> Callable[[int, int | None], None] | None:

@@ -18,6 +18,7 @@ from tumbuh.cli._app import (
     cli_lang,
     echo_report,
     echo_table,
+    failure_text,
     import_app,
     num,
     region_or_register,
@@ -307,13 +308,14 @@ def import_interventions(
         engine.dispose()
     if report is not None:
         write_issues(result, report)
+    failed = result.extra.get("failed_files") or []
     if as_json:
         typer.echo(result.to_json())
-    else:
+    elif len(failed) < len(files):  # no summary of zeros when no file could be read
         echo_report(result)
-    if result.extra.get("failed_files"):
-        for failed in result.extra["failed_files"]:
-            typer.echo(t("cli.error_plain", message=failed["error"]), err=True)
+    if failed:
+        for one in failed:
+            typer.echo(t("cli.error_plain", message=failure_text(one)), err=True)
         raise typer.Exit(1)
 
 

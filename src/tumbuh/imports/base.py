@@ -32,6 +32,7 @@ import numpy.typing as npt
 from sqlalchemy.orm import Session
 
 from tumbuh.errors import ImportFileError
+from tumbuh.i18n import Message
 from tumbuh.imports.context import Chunk, FileImport
 from tumbuh.imports.normalise import clean
 from tumbuh.tabular.cells import read_column
@@ -89,16 +90,33 @@ class ChunkImport:
 
     # ------------------------------------------------------------ the format
 
+    #: The catalogue key that says a file of this format lacks columns (``{columns}``).
+    REFUSAL_KEY: ClassVar[str] = "imp.refusal.missing"
+
     def check_columns(self, columns: dict[str, str]) -> None:
         """Refuse a file without the required columns (ImportFileError, nothing written)."""
         missing = self.COLUMNS.missing(columns)
         if missing:
-            raise ImportFileError(self.refusal(missing))
+            raise self.refusal(self.REFUSAL_KEY, columns=[c.shown for c in missing])
 
-    def refusal(self, missing: list[Column]) -> str:
-        """The message of a file that lacks `missing` (file name first, both languages)."""
-        names = ", ".join(c.shown for c in missing)
-        return f"{self.ctx.file}: missing column(s) {names} / kolom tidak ada: {names}"
+    def refusal(self, key: str, **values: Any) -> ImportFileError:
+        """The error that refuses this file: "FILE: what key says", a catalogue message
+        said in the reader's language (its English text is the error's own message). A
+        list value is a list of column names; a tuple of messages stays one."""
+        said = Message.of(
+            "imp.job.in_file",
+            file=self.ctx.file,
+            text=(
+                Message.of(
+                    key,
+                    **{
+                        k: ", ".join(v) if isinstance(v, list) else v
+                        for k, v in values.items()
+                    },
+                ),
+            ),
+        )
+        return ImportFileError(said.render("en"), said=said)
 
     def begin(self) -> None:
         """Before the first chunk (after the file's earlier quarantine is cleared)."""

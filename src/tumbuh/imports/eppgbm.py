@@ -17,7 +17,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from tumbuh import growth
-from tumbuh.errors import ImportFileError
+from tumbuh.i18n import Message
 from tumbuh.imports.base import ChunkImport
 from tumbuh.imports.context import (
     BATCH,
@@ -31,14 +31,13 @@ from tumbuh.imports.context import (
 )
 from tumbuh.imports.linking import Candidate, PersonIndex, anonymous_key
 from tumbuh.imports.normalise import (
-    MESSAGES,
+    cut as _cut,
+)
+from tumbuh.imports.normalise import (
     normalise_kk,
     normalise_measure,
     normalise_nik_column,
     normalise_rt_rw,
-)
-from tumbuh.imports.normalise import (
-    cut as _cut,
 )
 from tumbuh.imports.places import NO_PLACE, Places
 from tumbuh.register.models import Family, Measurement
@@ -206,18 +205,6 @@ FINGERPRINT_NUMBERS = frozenset(
 )  # fmt: skip
 
 
-def lacks_message(file: str, missing: list[tuple[str, str]]) -> str:
-    """`file: <what is missing and why>` in Bahasa Indonesia, then in English."""
-    head_id, head_en = MESSAGES["file_lacks_column"]
-    names = ", ".join(col for col, _ in missing)
-    why_id = "; ".join(f"{col}: {MESSAGES[code][0]}" for col, code in missing)
-    why_en = "; ".join(f"{col}: {MESSAGES[code][1]}" for col, code in missing)
-    return (
-        f"{file}: {head_id.format(value=names)} ({why_id}) / "
-        f"{file}: {head_en.format(value=names)} ({why_en})"
-    )
-
-
 def score(
     sex: npt.NDArray[np.float64],
     age_days: npt.NDArray[np.float64],
@@ -336,7 +323,18 @@ class EppgbmImport(ChunkImport):
         if "weight" not in columns and "lenhei" not in columns:
             missing.append(("Berat/Tinggi", "lacks_measurement"))
         if missing:
-            raise ImportFileError(lacks_message(self.ctx.file, missing))
+            raise self.refusal(
+                "imp.refusal.lacks",
+                columns=[col for col, _ in missing],
+                why=tuple(
+                    Message.of(
+                        "imp.refusal.why",
+                        column=col,
+                        reason=(Message.of(f"issue.{code}"),),
+                    )
+                    for col, code in missing
+                ),
+            )
 
     def begin(self) -> None:
         self.ctx.load_facilities()

@@ -151,12 +151,7 @@ class FamiliesImport(ChunkImport):
         self.index = PersonIndex(ctx.session)
         self.mothers: dict[str, Candidate] = {}
 
-    def refusal(self, missing: list[Column]) -> str:
-        names = ", ".join(c.shown for c in missing)
-        return (
-            f"{self.ctx.file}: not a family file, missing column(s) {names} "
-            f"/ bukan berkas keluarga, kolom tidak ada: {names}"
-        )
+    REFUSAL_KEY = "imp.refusal.families"
 
     def finish(self) -> None:
         self.ctx.report.extra["persons_created"] = self.index.created

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, insert, update
 from sqlalchemy.orm import Session
 
 from tumbuh.errors import ImportFileError
+from tumbuh.i18n import Message, dumps
 from tumbuh.imports.base import ChunkImport
 from tumbuh.imports.context import Chunk, FileImport, row_key
 from tumbuh.imports.service import merge_report, write_transaction
@@ -36,15 +37,15 @@ KIND = "interventions"
 COLUMNS = Columns(
     Column(
         "code",
-        ("kode intervensi", "kode", "intervensi", "jenis intervensi", "code",
+        ("Kode Intervensi", "kode", "intervensi", "jenis intervensi", "code",
          "intervention"),
         required=True,
     ),
-    Column("nik", ("nik", "nik sasaran")),
-    Column("no_kk", ("no kk", "nomor kk", "no kartu keluarga", "kk")),
+    Column("nik", ("NIK", "nik sasaran")),
+    Column("no_kk", ("No KK", "nomor kk", "no kartu keluarga", "kk")),
     Column(
         "given_on",
-        ("tanggal", "tanggal pemberian", "tgl", "tgl pemberian", "date", "given on"),
+        ("Tanggal", "tanggal pemberian", "tgl", "tgl pemberian", "date", "given on"),
         required=True,
     ),
     Column("status", ("status",)),
@@ -118,9 +119,7 @@ class InterventionsImport(ChunkImport):
         if not any(f in columns for f in ("nik", "no_kk")):
             names.append("NIK / No KK")
         if names:
-            raise ImportFileError(
-                f"{self.ctx.file}: required column missing: {', '.join(names)}"
-            )
+            raise self.refusal(self.REFUSAL_KEY, columns=names)
 
     def issue(
         self, row: int, fld: str | None, code: str, value: object = None
@@ -340,7 +339,17 @@ def run_import(engine: Engine, *, paths: Sequence[str | Path]) -> ImportReport:
             with write_transaction(engine) as session:
                 import_file(session, path=path, report=part)
         except ImportFileError as exc:
-            failed.append({"file": str(path), "error": exc.message})
+            failed.append(
+                {
+                    "file": str(path),
+                    "error": exc.message,
+                    **(
+                        {"said": dumps([exc.said])}
+                        if isinstance(exc.said, Message)
+                        else {}
+                    ),
+                }
+            )
             continue
         merge_report(report, part)
     report.extra["failed_files"] = failed

@@ -95,12 +95,7 @@ class ScreeningsImport(ChunkImport):
         super().__init__(ctx, source)
         self.index = PersonIndex(ctx.session)
 
-    def refusal(self, missing: list[Column]) -> str:
-        names = ", ".join(c.shown for c in missing)
-        return (
-            f"{self.ctx.file}: not a screening file, missing column(s) {names} "
-            f"/ bukan berkas skrining, kolom tidak ada: {names}"
-        )
+    REFUSAL_KEY = "imp.refusal.screenings"
 
     def finish(self) -> None:
         self.ctx.report.extra["persons_created"] = self.index.created
