@@ -116,7 +116,7 @@ class TestScreenings:
     ) -> None:
         header = ["Jenis", "NIK", "Nama", "Tgl Lahir", "Tanggal Skrining", "LiLA", "Hb"]
         rows = [
-            {"Jenis": "catin", "Nama": "Ayu", "Tgl Lahir": "2002-03-10", "Tanggal Skrining": "2025-02-01", "LiLA": "240", "Hb": "11,8"},
+            {"Jenis": "catin", "Nama": "Ayu", "Tgl Lahir": "2002-03-10", "Tanggal Skrining": "2025-02-01", "LiLA": "2400", "Hb": "11,8"},
             {"Jenis": "tamu", "Nama": "Siapa", "Tgl Lahir": "2002-03-10", "Tanggal Skrining": "2025-02-01"},
         ]  # fmt: skip
         report = run(db, "screenings", write_csv(tmp_path / "s.csv", header, rows))

@@ -173,6 +173,35 @@ class ChunkImport:
         if error:
             chunk.bad[i] = True
 
+    def units(
+        self,
+        chunk: Chunk,
+        per_row: dict[int, list[RowIssue]],
+        fld: str,
+        values: npt.NDArray[np.float64],
+        plausible: tuple[float, float],
+        factors: tuple[tuple[float, str], ...],
+        implausible: str,
+        unit: str,
+    ) -> npt.NDArray[np.float64]:
+        """Values outside `plausible` read in another unit when exactly one factor brings
+        them in (reported with the factor's code), else dropped (reported as `implausible`)."""
+        lo, hi = plausible
+        out = values.copy()
+        odd = np.flatnonzero(~np.isnan(values) & ((values < lo) | (values > hi)))
+        for i in odd.tolist():
+            raw = float(values[i])
+            fits = [(f, code) for f, code in factors if lo <= raw * f <= hi]
+            if len(fits) == 1:
+                factor, code = fits[0]
+                out[i] = round(raw * factor, 6)
+                shown = f"{raw:g} → {out[i]:g} {unit}"
+                self._issue(per_row, chunk, int(i), fld, code, shown)
+            else:
+                out[i] = np.nan
+                self._issue(per_row, chunk, int(i), fld, implausible, f"{raw:g}")
+        return out
+
     # --------------------------------------------------------- cell parsers
     #
     # A column is parsed as its `Column` declares (`tabular.columns.Cells` and options) by

@@ -409,7 +409,7 @@ class EppgbmImport(ChunkImport):
         """Units and lost decimal points (repaired when one reading fits, else dropped), the
         export's own z-scores, how length/height was measured, then the z-scores of the
         accepted rows in one kernel call. A row with no measurement left is rejected."""
-        child.muac = self._units(
+        child.muac = self.units(
             chunk,
             per_row,
             "muac",
@@ -419,7 +419,7 @@ class EppgbmImport(ChunkImport):
             "muac_implausible",
             "cm",
         )
-        child.birth_weight = self._units(
+        child.birth_weight = self.units(
             chunk,
             per_row,
             "birth_weight",
@@ -429,7 +429,7 @@ class EppgbmImport(ChunkImport):
             "birth_weight_implausible",
             "kg",
         )
-        child.birth_length = self._units(
+        child.birth_length = self.units(
             chunk,
             per_row,
             "birth_length",
@@ -735,35 +735,6 @@ class EppgbmImport(ChunkImport):
                     ctx.resolved_keys.update(keys)
 
     # ------------------------------------------------------------- sections
-
-    def _units(
-        self,
-        chunk: Chunk,
-        per_row: dict[int, list[RowIssue]],
-        fld: str,
-        values: npt.NDArray[np.float64],
-        plausible: tuple[float, float],
-        factors: tuple[tuple[float, str], ...],
-        implausible: str,
-        unit: str,
-    ) -> npt.NDArray[np.float64]:
-        """Values outside `plausible` read in another unit when exactly one factor brings
-        them in (reported with the factor's code), else dropped (reported as `implausible`)."""
-        lo, hi = plausible
-        out = values.copy()
-        odd = np.flatnonzero(~np.isnan(values) & ((values < lo) | (values > hi)))
-        for i in odd.tolist():
-            raw = float(values[i])
-            fits = [(f, code) for f, code in factors if lo <= raw * f <= hi]
-            if len(fits) == 1:
-                factor, code = fits[0]
-                out[i] = round(raw * factor, 6)
-                shown = f"{raw:g} → {out[i]:g} {unit}"
-                self._issue(per_row, chunk, int(i), fld, code, shown)
-            else:
-                out[i] = np.nan
-                self._issue(per_row, chunk, int(i), fld, implausible, f"{raw:g}")
-        return out
 
     def _rt_rw(
         self, chunk: Chunk, fld: str, per_row: dict[int, list[RowIssue]]

@@ -78,6 +78,28 @@ RANGES: dict[str, tuple[float, float]] = {
     "weeks": (0.0, 45.0),
     "anc": (0.0, 30.0),
 }
+#: Per measurement: (factor, issue code) of the other units it is found written in, the
+#: issue code of a value outside its range, and its unit.
+_UNITS: dict[str, tuple[tuple[tuple[float, str], ...], str, str]] = {
+    "muac": (((0.1, "muac_mm"),), "muac_implausible", "cm"),
+    "hb": (((0.1, "hb_g_per_l"),), "hb_implausible", "g/dL"),
+    "weight": (
+        (
+            (0.001, "weight_grams"),
+            (0.1, "weight_decimal_lost"),
+            (0.01, "weight_decimal_lost"),
+        ),
+        "weight_implausible",
+        "kg",
+    ),
+    "height": (
+        ((100.0, "height_metres"), (0.1, "height_decimal_lost")),
+        "height_implausible",
+        "cm",
+    ),
+    "weeks": ((), "value_implausible", ""),
+    "anc": ((), "value_implausible", ""),
+}
 _NAEGELE_DAYS = 280  # due date = HPHT + 280 days (Naegele's rule)
 
 
@@ -104,13 +126,21 @@ class ScreeningsImport(ChunkImport):
     def _ranged(
         self, chunk: Chunk, fld: str, per_row: dict[int, list[RowIssue]]
     ) -> npt.NDArray[np.float64]:
-        values = self.numbers(chunk, fld, per_row)
-        lo, hi = RANGES[fld]
-        bad = (values < lo) | (values > hi)
-        for i in np.flatnonzero(bad).tolist():
-            self._issue(per_row, chunk, int(i), fld, "invalid_number", values[i])
-        values[bad] = np.nan
-        return values
+        """A measurement column within its plausible range: a value written in another
+        unit is read in this one when exactly one factor brings it in (LiLA in mm, Hb in
+        g/L, weight in grams, height in metres or without its decimal point), reported;
+        any other value outside is reported and left out."""
+        factors, implausible, unit = _UNITS[fld]
+        return self.units(
+            chunk,
+            per_row,
+            fld,
+            self.numbers(chunk, fld, per_row),
+            RANGES[fld],
+            factors,
+            implausible,
+            unit,
+        )
 
     def chunk(self, chunk: Chunk) -> None:
         n = len(chunk)
