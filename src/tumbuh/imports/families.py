@@ -37,14 +37,14 @@ from tumbuh.tabular.readers import TableSource
 COLUMNS = Columns(
     Column("no_kk", ("No KK", "Nomor KK", "No Kartu Keluarga"), required=True),
     Column("nik", ("NIK",)),
-    Column("name", ("Nama", "Nama Anggota"), required=True),
+    Column("name", ("Nama", "Nama Anggota"), required=True, width=160),
     Column("role", ("Hubungan", "Hubungan Keluarga", "Status Hubungan"), required=True),
     Column("sex", ("JK", "Jenis Kelamin"), cells=Cells.sex),
     Column("birth_date", ("Tgl Lahir", "Tanggal Lahir"), cells=Cells.date),
     Column("desa_code", ("Kode Desa", "Kode Wilayah")),
     Column("rt", ("RT",)),
     Column("rw", ("RW",)),
-    Column("address", ("Alamat",)),
+    Column("address", ("Alamat",), width=250),
     Column("water", ("Sumber Air Minum", "Air Minum")),
     Column("latrine", ("Jamban", "Fasilitas BAB")),
     Column("contraception", ("KB Modern", "Ber-KB Modern")),
@@ -168,7 +168,7 @@ class FamiliesImport(ChunkImport):
                 self._issue(
                     per_row, chunk, i, "no_kk", code or "required", raw, error=True
                 )
-        names = chunk.clean("name")
+        names = self.texts(chunk, "name", per_row)
         roles: list[str] = []
         for i, raw in enumerate(chunk.text("role")):
             role, ok = _choice(clean(raw), ROLES)
@@ -199,7 +199,7 @@ class FamiliesImport(ChunkImport):
         kb = self._flags(chunk, "contraception", per_row)
         hamil = self._flags(chunk, "pregnant", per_row)
         deciles = self.numbers(chunk, "decile", per_row)
-        addresses = chunk.clean("address")
+        addresses = self.texts(chunk, "address", per_row)
 
         good = [i for i in range(n) if not chunk.bad[i]]
         # Family values: from the head's row, else the first row of the family.
@@ -226,12 +226,18 @@ class FamiliesImport(ChunkImport):
                 if np.isnat(surveyed[src])
                 else surveyed[src].item(),
             }
-            if not np.isnan(dec) and not 1 <= dec <= 10:
-                self._issue(per_row, chunk, src, "decile", "invalid_choice", dec)
             for i in rows:
                 for fld, col in (("water", water), ("latrine", latrine)):
                     if col[i] is not None and col[i] != col[src]:
                         self._issue(per_row, chunk, i, fld, "family_conflict", col[i])
+                # Any member's decile is checked, not only the row the family's is from.
+                d = deciles[i]
+                if not np.isnan(d) and not 1 <= d <= 10:
+                    self._issue(per_row, chunk, i, "decile", "invalid_choice", f"{d:g}")
+                elif i != src and not np.isnan(d) and d != dec:
+                    self._issue(
+                        per_row, chunk, i, "decile", "family_conflict", f"{d:g}"
+                    )
             fam_values[kk] = values
         family_ids = self._write_families(fam_values)
 

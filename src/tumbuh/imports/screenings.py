@@ -32,7 +32,7 @@ from tumbuh.tabular.readers import TableSource
 COLUMNS = Columns(
     Column("kind", ("Jenis", "Jenis Sasaran", "Sasaran"), required=True),
     Column("nik", ("NIK",)),
-    Column("name", ("Nama",), required=True),
+    Column("name", ("Nama",), required=True, width=160),
     Column("sex", ("JK", "Jenis Kelamin"), cells=Cells.sex),
     Column("birth_date", ("Tgl Lahir", "Tanggal Lahir"), cells=Cells.date),
     Column("no_kk", ("No KK", "Nomor KK")),
@@ -152,7 +152,7 @@ class ScreeningsImport(ChunkImport):
             if kind is None:
                 kind_code = "invalid_choice" if raw else "required"
                 self._issue(per_row, chunk, i, "kind", kind_code, raw, error=True)
-        names = chunk.clean("name")
+        names = self.texts(chunk, "name", per_row)
         niks: list[str | None] = []
         suspects: list[str | None] = []
         for i, raw in enumerate(chunk.text("nik")):
