@@ -24,6 +24,7 @@ import datetime as dt
 import gc
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
@@ -125,6 +126,20 @@ class ChunkImport:
         """Parse, validate and write one chunk of rows."""
         raise NotImplementedError
 
+    #: Whether `prepare` runs for the next chunk while this one is stored (a format whose
+    #: `prepare` touches no database and no state `store` changes).
+    READ_AHEAD: ClassVar[bool] = False
+
+    def prepare(self, chunk: Chunk) -> Any:
+        """What can be made of a chunk without the database (parsing, checks, z-scores);
+        passed to `store`. With `READ_AHEAD` it runs in a reader thread, for the next
+        chunk while this one is written, so it must not touch the session."""
+        return None
+
+    def store(self, chunk: Chunk, prepared: Any) -> None:
+        """The database part of a chunk (linking, writes, quarantine)."""
+        self.chunk(chunk)
+
     def finish(self) -> None:
         """After the last chunk."""
 
@@ -134,17 +149,48 @@ class ChunkImport:
         """Import the file: every chunk transformed, then its quarantine written."""
         self.ctx.start()
         self.begin()
+        before, after = self.ctx.before_chunk, self.ctx.after_chunk
         with _few_collections():
-            for table in self.source.chunks():
-                chunk = Chunk(table, self.columns)
+            for n, (chunk, prepared) in enumerate(self._prepared()):
+                if n and before is not None:
+                    before()
                 self.ctx.report.read += len(chunk)
-                self.chunk(chunk)
+                self.store(chunk, prepared)
                 self.ctx.resolve_refs(chunk)
                 self.ctx.flush_quarantine()
                 # What outlives a chunk (the person index, caches) is not scanned again by
                 # every later collection: O(rows) work per pass on a large file.
                 gc.freeze()
+                if after is not None:
+                    after()
         self.finish()
+
+    def _prepared(self) -> Iterator[tuple[Chunk, Any]]:
+        """The chunks with what `prepare` made of them. With `READ_AHEAD` a reader thread
+        reads and prepares the next chunk while the caller stores this one: the two
+        overlap where either leaves Python (SQLite's inserts, Arrow's parsing, numpy), at
+        most two chunks are in memory, and an error in the reader is raised here, in file
+        order."""
+        tables = iter(self.source.chunks())
+
+        def next_one() -> tuple[Chunk, Any] | None:
+            table = next(tables, None)
+            if table is None:
+                return None
+            chunk = Chunk(table, self.columns)
+            return chunk, self.prepare(chunk)
+
+        if not self.READ_AHEAD:
+            while (got := next_one()) is not None:
+                yield got
+            return
+        with ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="tumbuh-read"
+        ) as pool:
+            pending = pool.submit(next_one)
+            while (got := pending.result()) is not None:
+                pending = pool.submit(next_one)
+                yield got
 
     # ---------------------------------------------------------- row issues
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -123,6 +123,10 @@ class FileImport:
     wrote_quarantine: bool = False
     # Issue texts by code (the format's catalogue prefix: issue.<code>, iv.issue.<code>).
     messages: Mapping[str, tuple[str, str]] = field(default_factory=lambda: MESSAGES)
+    # The caller's transaction between chunks (`imports.service`: commit what a chunk
+    # wrote, then begin again before the next one writes); None: one transaction.
+    after_chunk: Callable[[], None] | None = None
+    before_chunk: Callable[[], None] | None = None
 
     def issue(
         self,

@@ -345,13 +345,30 @@ class EppgbmImport(ChunkImport):
 
     # ----------------------------------------------------------------- chunk
 
+    #: parse, plausibility and identity read only the chunk: the next chunk's run in the
+    #: reader thread while this one is linked and written (`ChunkImport.READ_AHEAD`).
+    READ_AHEAD = True
+
     def chunk(self, chunk: Chunk) -> None:
         """The steps of one chunk, in order (each reports its issues on the rows; a row an
         early step rejects is left out of the later ones' writes)."""
+        self.store(chunk, self.prepare(chunk))
+
+    def prepare(
+        self, chunk: Chunk
+    ) -> tuple[dict[int, list[RowIssue]], Child, Identity]:
+        """The steps without the database: parse, plausibility (z-scores), identity."""
         per_row: dict[int, list[RowIssue]] = {}
         child = self.parse(chunk, per_row)
         self.plausibility(chunk, per_row, child)
         who = self.identity(chunk, per_row)
+        return per_row, child, who
+
+    def store(
+        self, chunk: Chunk, prepared: tuple[dict[int, list[RowIssue]], Child, Identity]
+    ) -> None:
+        """The steps with the database: places (facilities), link, write, quarantine."""
+        per_row, child, who = prepared
         where = self.places(chunk, per_row)
         person_of = self.link(chunk, per_row, child, who, where)
         self._measurements(chunk, per_row, child, where, person_of)

@@ -16,9 +16,8 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
-import pyarrow as pa
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
@@ -158,34 +157,30 @@ def served(engine: Engine) -> bool:
         return False
 
 
-def _checkpointed(
-    source: TableSource,
+def _checkpoints(
     conn: Connection,
     session: Session,
     report: ImportReport,
     progress: Progress | None,
     total: int | None,
     gap_s: float,
-) -> None:
-    """Make `source` commit after each chunk and begin again before the next one, which is
-    read (parsed) with no lock held; on SQLite wait `gap_s` between chunks."""
-    inner: Any = source._reader
+) -> tuple[Callable[[], None], Callable[[], None]]:
+    """(before, after) a chunk: commit after each chunk; begin again before the next one
+    writes, the next one having been read (parsed) with no lock held; on SQLite wait
+    `gap_s` between chunks, the write lock released."""
 
-    def reader(src: TableSource) -> Iterator[pa.Table]:
-        first = True
-        for table in inner(src):
-            if not first:
-                _begin(conn)
-            first = False
-            yield table
-            session.flush()
-            conn.commit()
-            if progress is not None:
-                progress(report.read, total)
-            if gap_s and conn.dialect.name == "sqlite":
-                time.sleep(gap_s)
+    def before() -> None:
+        _begin(conn)
 
-    source._reader = reader
+    def after() -> None:
+        session.flush()
+        conn.commit()
+        if progress is not None:
+            progress(report.read, total)
+        if gap_s and conn.dialect.name == "sqlite":
+            time.sleep(gap_s)
+
+    return before, after
 
 
 def import_file(
@@ -196,10 +191,11 @@ def import_file(
     report: ImportReport,
     regions: RegionResolver | None = None,
     chunk_rows: int = CHUNK_ROWS,
-    commit_chunks: Callable[[TableSource], None] | None = None,
+    checkpoints: tuple[Callable[[], None], Callable[[], None]] | None = None,
 ) -> None:
-    """Import one file into `session` (flushes; commits only through `commit_chunks`,
-    which `run_import` passes to commit chunk by chunk); counts and issues go to `report`.
+    """Import one file into `session` (flushes; commits only through `checkpoints`, the
+    (before, after) a chunk that `run_import` passes to commit chunk by chunk); counts
+    and issues go to `report`.
 
     Raises ImportFileError when the file cannot be read at all.
     """
@@ -208,14 +204,15 @@ def import_file(
         raise InvalidInput(f"unknown import kind {kind!r}; expected one of {KINDS}")
     p = Path(path)
     source = open_table(p, chunk_rows=chunk_rows)
-    if commit_chunks is not None:
-        commit_chunks(source)
+    before, after = checkpoints or (None, None)
     ctx = FileImport(
         session=session,
         kind=kind,
         file=p.name,
         report=report,
         regions=regions or RegionResolver.from_session(session),
+        before_chunk=before,
+        after_chunk=after,
     )
     first_issue = len(report.issues)
     importers[kind](ctx, source).run()
@@ -308,9 +305,7 @@ def _import_one(
                 path=path,
                 report=report,
                 chunk_rows=chunk_rows,
-                commit_chunks=lambda source: _checkpointed(
-                    source, conn, session, report, progress, total, gap_s
-                ),
+                checkpoints=_checkpoints(conn, session, report, progress, total, gap_s),
             )
             session.flush()
             conn.commit()
