@@ -209,6 +209,21 @@ class TestQueue:
             assert said_id.startswith("batas2.csv: Berkas lebih besar")
             assert said_en.startswith("batas2.csv: File larger than the limit")
 
+    def test_a_job_whose_file_cannot_be_read_says_why_in_either_language(
+        self, fresh: Engine, tmp_path: Path
+    ) -> None:
+        (job_id,) = self._queue(fresh, tmp_path, ["kosong"])
+        (tmp_path / "kosong" / "kosong.csv").write_text("", encoding="utf-8")
+        jobs.claim_next(fresh)
+        assert jobs.run_job(fresh, job_id, limits=ImportLimits()) == JobStatus.failed
+        with unit_of_work(fresh) as session:
+            job = session.get(ImportJob, job_id)
+            assert job is not None
+            assert job.message is not None
+            assert '"read.empty"' in job.message
+            assert jobs.job_message(job, "id") == "kosong.csv: berkas kosong"
+            assert jobs.job_message(job, "en") == "kosong.csv: the file is empty"
+
     def test_a_running_job_whose_heartbeat_stopped_is_marked_failed(
         self, fresh: Engine, tmp_path: Path
     ) -> None:
