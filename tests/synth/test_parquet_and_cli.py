@@ -51,7 +51,18 @@ class TestCli:
         self, tmp_path: Path
     ) -> None:
         res = CliRunner().invoke(
-            app, ["synth", "--children", "400", "--seed", "2", "--out", str(tmp_path)]
+            app,
+            [
+                "--lang",
+                "en",
+                "synth",
+                "--children",
+                "400",
+                "--seed",
+                "2",
+                "--out",
+                str(tmp_path),
+            ],
         )
         assert res.exit_code == 0, res.output
         assert "400 children" in res.output
@@ -83,24 +94,24 @@ class TestDb:
         url = f"sqlite:///{tmp_path / 'synth.db'}"
         res = CliRunner().invoke(
             app,
-            ["synth", "--children", "300", "--seed", "4", "--out", str(tmp_path / "o"),
-             "--db", url],
+            ["--lang", "en", "synth", "--children", "300", "--seed", "4",
+             "--out", str(tmp_path / "o"), "--db", url],
         )  # fmt: skip
         assert res.exit_code == 0, res.output
         lines = {line.split(":")[0]: line for line in res.output.splitlines()}
         family_rows = (tmp_path / "o" / "families.csv").read_text().count("\n") - 1
         assert (
-            f"families: read {family_rows}, inserted {family_rows},"
+            f"families: read {family_rows:,}, inserted {family_rows:,},"
             in lines["families"]
         )
-        assert "eppgbm" in lines
+        assert "e-PPGBM" in lines
         assert (tmp_path / "synth.db").stat().st_size > 100_000
 
     def test_demo_builds_once_then_reuses_the_database(self, tmp_path: Path) -> None:
         args = ["demo", "--dir", str(tmp_path), "--children", "200", "--no-serve"]
-        first = CliRunner().invoke(app, args)
+        first = CliRunner().invoke(app, ["--lang", "en", *args])
         assert first.exit_code == 0, first.output
-        assert "eppgbm: read" in first.output
+        assert "e-PPGBM: read" in first.output
         assert "admin" in first.output
         lines = {line.split(":")[0]: line for line in first.output.splitlines()}
         # the generator's intervention records through the real importer, then invented
@@ -111,7 +122,8 @@ class TestDb:
         assert "published figures: read 70, inserted 70" in first.output
         # 200 children are too few for the model of new cases: said, not a crash
         assert "risk model: not trained" in first.output
-        again = CliRunner().invoke(app, args)
+        again = CliRunner().invoke(app, ["--lang", "id", *args])  # said in Indonesian
         assert again.exit_code == 0, again.output
-        assert "reusing the demo database" in again.output
-        assert "eppgbm: read" not in again.output
+        assert "memakai lagi basis data demo" in again.output
+        assert "Admin provinsi" in again.output
+        assert "e-PPGBM: dibaca" not in again.output

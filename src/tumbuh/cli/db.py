@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -94,8 +95,15 @@ def load_regions_cmd(db: DbOption = None) -> None:
 def refresh_panels(url: str) -> None:
     """Store the web pages' panels for the database's current data (a separate process:
     the CLI never imports the web layer)."""
+    from tumbuh.cli._app import cli_lang
+
     subprocess.run(
-        [sys.executable, "-m", "tumbuh.web.refresh", "--db", url], check=True
+        [sys.executable, "-m", "tumbuh.web.refresh", "--db", url],
+        check=True,
+        env={
+            **os.environ,
+            "TUMBUH_LANGUAGE": cli_lang(),
+        },  # its line in `tumbuh --lang`
     )
 
 

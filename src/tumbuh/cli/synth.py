@@ -8,13 +8,14 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from sqlalchemy import Engine
 
-from tumbuh.cli._app import app
+from tumbuh.cli._app import app, cli_lang, echo_table, failure_text, num, t
 from tumbuh.errors import InvalidInput, TumbuhError
+from tumbuh.i18n import error_text
 from tumbuh.synth import SynthConfig, SynthResult, synthesize
 
 _YEARS = re.compile(r"^\s*(\d{4})\s*(?:-\s*(\d{4}))?\s*$")
@@ -77,28 +78,49 @@ def import_into_db(
             report = run_import(
                 engine, kind=kind, paths=[p for p in paths if p.exists()], alone=alone
             )
-            codes = Counter(issue.code for issue in report.issues)
-            top = ", ".join(f"{code} {n}" for code, n in sorted(codes.items()))
             lines.append(
-                f"{kind}: read {report.read}, inserted {report.inserted}, "
-                f"rejected {report.rejected}; issues: {top or 'none'} "
-                f"({time.perf_counter() - started:.0f} s)"
+                _imported(t(f"cli.kind.{kind}"), report)
+                + " "
+                + t("cli.demo.seconds", seconds=num(time.perf_counter() - started, 0))
             )
             for failed in report.extra.get("failed_files", []):
-                lines.append(f"  failed {failed['file']}: {failed['error']}")
+                lines.append(
+                    t(
+                        "cli.demo.failed",
+                        file=failed["file"],
+                        error=failure_text(failed),
+                    )
+                )
         started = time.perf_counter()
         lines.append(
-            f"{_record_interventions(engine, result)} "
-            f"({time.perf_counter() - started:.0f} s)"
+            _record_interventions(engine, result)
+            + " "
+            + t("cli.demo.seconds", seconds=num(time.perf_counter() - started, 0))
         )
         lines.append(_import_published(engine))
         if risk_model is not None:
             started = time.perf_counter()
             lines.extend(_train_and_score(engine, risk_model))
-            lines[-1] += f" ({time.perf_counter() - started:.0f} s)"
+            lines[-1] += " " + t(
+                "cli.demo.seconds", seconds=num(time.perf_counter() - started, 0)
+            )
     finally:
         engine.dispose()
     return lines
+
+
+def _imported(what: str, report: Any) -> str:
+    """One import's summary line: counts, then the issues by code."""
+    codes = Counter(issue.code for issue in report.issues)
+    issues = ", ".join(f"{code} {num(n, 0)}" for code, n in sorted(codes.items()))
+    return t(
+        "cli.demo.imported",
+        what=what,
+        read=num(report.read, 0),
+        inserted=num(report.inserted, 0),
+        rejected=num(report.rejected, 0),
+        issues=issues or t("cli.demo.no_issues"),
+    )
 
 
 def _record_interventions(engine: Engine, result: SynthResult) -> str:
@@ -116,12 +138,7 @@ def _record_interventions(engine: Engine, result: SynthResult) -> str:
     parts: list[str] = []
     if path.exists():
         report = run_import(engine, paths=[path])
-        codes = Counter(issue.code for issue in report.issues)
-        top = ", ".join(f"{code} {n}" for code, n in sorted(codes.items()))
-        parts.append(
-            f"interventions: read {report.read}, inserted {report.inserted}, "
-            f"rejected {report.rejected}; issues: {top or 'none'}"
-        )
+        parts.append(_imported(t("cli.kind.interventions"), report))
     counts: list[str] = []
     for year in result.config.years:
         with unit_of_work(engine) as session:
@@ -131,8 +148,8 @@ def _record_interventions(engine: Engine, result: SynthResult) -> str:
                 seed=result.config.seed * 10_000 + year,
                 exclude=GENERATED_CODES,
             )
-        counts.append(f"{year} {n}")
-    parts.append("other kinds (invented, no effect): " + ", ".join(counts))
+        counts.append(f"{year} {num(n, 0)}")
+    parts.append(t("cli.demo.invented", counts=", ".join(counts)))
     return "; ".join(parts)
 
 
@@ -145,10 +162,12 @@ def _import_published(engine: Engine) -> str:
         report = surveillance.import_file(session, path=surveillance.PACKAGED_FIGURES)
     with unit_of_work(engine) as session:
         targets = surveillance.ensure_targets(session)
-    return (
-        f"published figures: read {report.read}, inserted {report.inserted}, "
-        f"rejected {report.rejected}; targets loaded "
-        f"{targets.inserted if targets is not None else 0}"
+    return t(
+        "cli.demo.published",
+        read=num(report.read, 0),
+        inserted=num(report.inserted, 0),
+        rejected=num(report.rejected, 0),
+        targets=num(targets.inserted if targets is not None else 0, 0),
     )
 
 
@@ -161,16 +180,24 @@ def _train_and_score(engine: Engine, path: Path) -> list[str]:
         with unit_of_work(engine) as session:
             trained = train_register(session)
     except TumbuhError as exc:  # e.g. too few children for a model: the demo still runs
-        return [f"risk model: not trained ({exc.message})"]
+        return [t("cli.demo.risk_not_trained", reason=error_text(exc, cli_lang()))]
     save_model(trained, path)
     with unit_of_work(engine) as session:
         table = score_register(session, model=trained)
     year = int(table["year"].iloc[0]) if not table.empty else None
     return [
-        f"risk model: trained on {trained.fit_years}, calibrated on "
-        f"{trained.calibration_years} -> {path}",
-        f"risk scores: {len(table)} families scored for {year}, "
-        f"{table['risk'].sum() if not table.empty else 0.0:.1f} new cases expected",
+        t(
+            "cli.demo.risk_trained",
+            fit=", ".join(str(y) for y in trained.fit_years),
+            calibration=", ".join(str(y) for y in trained.calibration_years),
+            path=path,
+        ),
+        t(
+            "cli.demo.risk_scored",
+            families=num(len(table), 0),
+            year=year if year is not None else "-",
+            expected=num(float(table["risk"].sum()) if not table.empty else 0.0, 1),
+        ),
     ]
 
 
@@ -242,15 +269,26 @@ def synth_command(
             cfg, target, "parquet" if format == "parquet" else "csv", workers=workers
         )
         typer.echo(
-            f"{result.children} children, {result.families} families, "
-            f"{result.visits} visit rows -> {target}"
+            t(
+                "cli.synth.made",
+                children=num(result.children, 0),
+                families=num(result.families, 0),
+                visits=num(result.visits, 0),
+                target=target,
+            )
         )
         prov = result.survey[result.survey["region_code"] == province]
         for rec in prov.to_dict("records"):
-            target_pct = str(rec["target_pct"]) or "-"
+            given = rec["target_pct"]
+            target_pct = "-" if given in (None, "") else num(float(given), 1)
             typer.echo(
-                f"  {rec['year']}: survey {rec['survey_pct']} % (target {target_pct}), "
-                f"routine {rec['routine_pct']} %"
+                t(
+                    "cli.synth.year",
+                    year=rec["year"],
+                    survey=num(rec["survey_pct"], 1),
+                    target=target_pct,
+                    routine=num(rec["routine_pct"], 1),
+                )
             )
         if db is not None:
             for line in import_into_db(result, None if db == _SETTINGS_DB else db):
@@ -312,7 +350,7 @@ def demo_command(
     model_path = (dir / "risk-model.pkl").resolve()
     wanted = f"children={children} seed={seed} years=2022-2025 steps=4\n"
     if db_path.exists() and stamp.exists() and stamp.read_text() == wanted:
-        typer.echo(f"reusing the demo database {db_path} ({wanted.strip()})")
+        typer.echo(t("cli.demo.reuse", path=db_path, wanted=wanted.strip()))
         # Built by an earlier version: bring its schema to this version's (migrations).
         from tumbuh.cli.db import open_database
 
@@ -326,9 +364,15 @@ def demo_command(
             cfg, dir / "synth", "csv", workers=min(2, os.cpu_count() or 1)
         )
         typer.echo(
-            f"synthetic Kaltim: {result.children} children, {result.families} families, "
-            f"{result.visits} visit rows in {dir / 'synth'} "
-            f"({time.perf_counter() - started:.0f} s)"
+            t(
+                "cli.demo.synth",
+                children=num(result.children, 0),
+                families=num(result.families, 0),
+                visits=num(result.visits, 0),
+                dir=dir / "synth",
+            )
+            + " "
+            + t("cli.demo.seconds", seconds=num(time.perf_counter() - started, 0))
         )
         for line in import_into_db(result, url, risk_model=model_path, alone=True):
             typer.echo(line)
@@ -339,9 +383,12 @@ def demo_command(
     from tumbuh.cli.db import refresh_panels
 
     refresh_panels(url)
-    typer.echo(f"demo: http://{host}:{port}/  (log-ins, password {DEMO_PASSWORD!r}):")
-    for username, role, region in DEMO_USERS:
-        typer.echo(f"  {username:30s} {role:20s} {region}")
+    typer.echo(t("cli.demo.serving", host=host, port=port, password=DEMO_PASSWORD))
+    echo_table(
+        [("cli.col.username", -28), ("cli.col.role", -20), ("cli.col.region", -13)],
+        [(u, t(f"role.{role}"), region) for u, role, region in DEMO_USERS],
+        header=False,
+    )
     if serve:
         from tumbuh.cli.serve import serve as serve_app
 

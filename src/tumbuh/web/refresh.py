@@ -14,6 +14,7 @@ import time
 from tumbuh.config import get_settings
 from tumbuh.db.engine import make_engine
 from tumbuh.db.session import session_factory
+from tumbuh.i18n import format_number, translate
 from tumbuh.web import cache, insights
 
 
@@ -38,10 +39,11 @@ def main(argv: list[str] | None = None) -> None:
         welfare_max_decile=settings.welfare_eligible_max_decile,
     )
     slow = sorted(took.items(), key=lambda kv: -kv[1])[:6]
-    steps = ", ".join(f"{k} {v:.1f} s" for k, v in slow)
-    sys.stdout.write(
-        f"panels stored in {time.perf_counter() - started:.0f} s (slowest: {steps})\n"
-    )
+    lang = settings.language  # the caller's `tumbuh --lang` (TUMBUH_LANGUAGE)
+    steps = ", ".join(f"{k} {format_number(v, 1, lang)}" for k, v in slow)
+    seconds = format_number(time.perf_counter() - started, 0, lang)
+    sys.stdout.write(translate("cli.panels.stored", lang, seconds=seconds, steps=steps))
+    sys.stdout.write("\n")
 
 
 if __name__ == "__main__":
