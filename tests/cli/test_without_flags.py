@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import update
-from tests.web.conftest import add_register_sample
+from tests.web.conftest import FIGURES_CSV, add_register_sample
 from typer.testing import CliRunner
 
 from tumbuh.cli import app
@@ -20,18 +20,23 @@ from tumbuh.db.session import unit_of_work
 from tumbuh.models import Base
 from tumbuh.register.models import Facility, Family, Measurement, Person
 from tumbuh.risk.models import RiskScore
+from tumbuh.surveillance import service as surveillance
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:The 'is_flag' and 'flag_value' parameters:DeprecationWarning"
 )
 
 
-def _database(path: Path, *, one_province: bool, empty: bool = False) -> str:
+def _database(
+    path: Path, *, one_province: bool, empty: bool = False, figures: bool = True
+) -> str:
     url = f"sqlite:///{path}"
     engine = make_engine(url)
     create_schema(engine, Base.metadata)
     if not empty:
         with unit_of_work(engine) as session:
+            if figures:
+                surveillance.import_file(session, path=FIGURES_CSV)
             add_register_sample(session)
             if one_province:  # the sample's families outside Kaltim move into it
                 for model in (Person, Family, RiskScore):
@@ -137,3 +142,19 @@ def test_the_rakor_pack_defaults_to_the_registers_province(
     made = sorted(p.name for p in tmp_path.iterdir())
     assert [p.rsplit("-", 1)[0] for p in made] == ["rakor-64"] * 3
     assert {p.rsplit(".", 1)[1] for p in made} == {"pdf", "pptx", "xlsx"}
+
+
+def test_routine_vs_survey_defaults_to_the_latest_comparable_year(
+    kaltim: str, tmp_path: Path
+) -> None:
+    code, out, err = run(kaltim, "routine-vs-survey")
+    assert code == 0, err
+    # the sample measures children in 2024; the packaged figures have a 2024 survey
+    assert err.startswith("year: 2024 (the latest with a survey figure and data")
+    given, out_given, _ = run(kaltim, "routine-vs-survey", "--year", "2024")
+    assert given == 0
+    assert out == out_given
+    bare = _database(tmp_path / "nofig.db", one_province=True, figures=False)
+    code, _, err = run(bare, "routine-vs-survey")
+    assert code != 0
+    assert "no year has both a survey figure and measurements: give --year" in err

@@ -175,7 +175,13 @@ def routine_incidence(
 
 @app.command("routine-vs-survey")
 def routine_vs_survey(
-    year: Annotated[int, typer.Option("--year", help="Calendar year.")],
+    year: Annotated[
+        int | None,
+        typer.Option(
+            "--year",
+            help="Calendar year (default: the latest with a survey figure and data).",
+        ),
+    ] = None,
     json_out: JsonOpt = False,
     db: DbOpt = None,
 ) -> None:
@@ -188,6 +194,15 @@ def routine_vs_survey(
     try:
         engine = make_engine(db or get_settings().database_url)
         with unit_of_work(engine) as session:
+            if year is None:
+                year = routine.latest_survey_year(session)
+                if year is None:
+                    raise InvalidInput(
+                        "no year has both a survey figure and measurements: "
+                        "give --year",
+                        key="cli.routine.no_survey_year",
+                    )
+                typer.echo(t("cli.routine.year_default", year=year), err=True)
             rows = routine.routine_vs_survey(session, year=year)
         engine.dispose()
     except TumbuhError as exc:

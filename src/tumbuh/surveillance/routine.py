@@ -455,6 +455,28 @@ def _lowest_quintile_rate(
     return float(np.sum(weight * stunted) / np.sum(weight))
 
 
+def latest_survey_year(session: Session) -> int | None:
+    """The latest year with a primary survey stunting figure and measurements in the
+    register (`tumbuh routine-vs-survey` without --year); None when there is none."""
+    last = session.execute(text("SELECT MAX(measured_on) FROM measurements")).scalar()
+    if last is None:
+        return None
+    last_year = last.year if isinstance(last, dt.date) else int(str(last)[:4])
+    years = set(_survey_years(session))
+    earlier = [y for y in years if y <= last_year]
+    return max(earlier) if earlier else None
+
+
+def _survey_years(session: Session) -> list[int]:
+    have = set(inspect(session.connection()).get_table_names())
+    if "published_figures" not in have:
+        return []
+    figs = repository.list_figures(
+        session, kind="survey", indicator="stunting", confidences=["primary"]
+    )
+    return sorted({f.year for f in figs})
+
+
 def _survey_figures(session: Session, year: int) -> dict[str, tuple[float, str]]:
     """Published survey stunting % per region for the year (mean of primary figures)."""
     have = set(inspect(session.connection()).get_table_names())
