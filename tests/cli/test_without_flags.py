@@ -158,3 +158,16 @@ def test_routine_vs_survey_defaults_to_the_latest_comparable_year(
     code, _, err = run(bare, "routine-vs-survey")
     assert code != 0
     assert "no year has both a survey figure and measurements: give --year" in err
+
+
+def test_the_dhis2_export_defaults_to_the_province_year_and_file_name(
+    kaltim: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(kaltim, "export", "dhis2")
+    assert code == 0, err
+    assert "region: 64 Kalimantan Timur" in err
+    period = err.split("period: ", 1)[1].split(" ", 1)[0]
+    made = tmp_path / f"dhis2-64-{period}.json"
+    assert made.exists()
+    assert f"written to dhis2-64-{period}.json" in out

@@ -43,35 +43,62 @@ User = Annotated[
 
 @export_app.command("dhis2")
 def export_dhis2(
-    region: Region,
+    region: Annotated[
+        str | None,
+        typer.Option(
+            "--region",
+            help="Kemendagri code: province 64 or kab/kota 64.72 (default: the "
+            "register's province).",
+        ),
+    ] = None,
     period: Annotated[
-        str, typer.Option("--period", help="DHIS2 period: 2025, 2025Q3 or 202508.")
-    ],
+        str | None,
+        typer.Option(
+            "--period",
+            help="DHIS2 period: 2025, 2025Q3 or 202508 (default: the latest complete "
+            "year).",
+        ),
+    ] = None,
     out: Annotated[
-        Path, typer.Option("-o", "--out", help="FILE.json or FILE.xml (ADX).")
-    ],
+        Path | None,
+        typer.Option(
+            "-o",
+            "--out",
+            help="FILE.json or FILE.xml (ADX) (default: dhis2-REGION-PERIOD.json).",
+        ),
+    ] = None,
     mapping: MappingOpt = None,
     db: Db = None,
 ) -> None:
     """Prevalence and coverage per kab/kota as a DHIS2 dataValueSet (JSON) or ADX (XML)."""
+    from tumbuh.accounts.scope import parse_region_code
+    from tumbuh.cli._app import region_or_register
     from tumbuh.cli.db import open_database
     from tumbuh.config import get_settings
     from tumbuh.db.session import unit_of_work
     from tumbuh.exchange import dhis2
     from tumbuh.exchange.periods import parse_period
     from tumbuh.exchange.values import routine_figures
+    from tumbuh.reports.periods import default_period
 
-    suffix = out.suffix.lower()
-    if suffix not in (".json", ".xml"):
+    if out is not None and out.suffix.lower() not in (".json", ".xml"):
         raise InvalidInput(f"-o {out}: write .json (dataValueSets) or .xml (ADX)")
-    from tumbuh.accounts.scope import parse_region_code
-
-    p = parse_period(period)
-    code = parse_region_code(region)
     m = dhis2.read_mapping(mapping)
     engine = open_database(db)
     try:
         with unit_of_work(engine) as session:
+            code = parse_region_code(region_or_register(session, region))
+            if period is None:
+                period = default_period(session, kind="year", region=code).label
+                if period is None:
+                    raise InvalidInput(
+                        "no complete year of measurements: give --period",
+                        key="cli.dhis2.no_period",
+                    )
+                typer.echo(t("cli.dhis2.period_default", period=period), err=True)
+            p = parse_period(period)
+            if out is None:
+                out = Path(f"dhis2-{code}-{p.dhis2}.json")
             figures, withheld = routine_figures(
                 session,
                 region=code,
@@ -81,7 +108,7 @@ def export_dhis2(
     finally:
         engine.dispose()
     out.parent.mkdir(parents=True, exist_ok=True)
-    write = dhis2.write_json if suffix == ".json" else dhis2.write_adx
+    write = dhis2.write_json if out.suffix.lower() == ".json" else dhis2.write_adx
     n = write(figures, out, m)
     typer.echo(
         t(
