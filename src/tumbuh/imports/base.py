@@ -5,10 +5,13 @@ A format is a subclass of `ChunkImport` with
 - `COLUMNS` (`tabular.columns.Columns`: each column's field, accepted headers, whether a
   file must have it, and what its cells are: `Cells` text/number/date/sex/code with
   `row_required`, `width`, `zero_is_missing`, `negative`),
-- `refusal(missing)`: the message of a file that lacks required columns,
+- `REFUSAL_KEY` (or `check_columns` calling `refusal(key, ...)`): what a file that lacks
+  required columns is told, a catalogue message,
 - `chunk(chunk)`: parse, validate and write one chunk of rows (`Chunk`), reporting every
   bad cell as a RowIssue on its row (`issue`) and rejecting rows (`Chunk.bad`, then
-  `FileImport.reject` puts them in quarantine).
+  `FileImport.reject` puts them in quarantine); or `prepare(chunk)` (no database) and
+  `store(chunk, prepared)`, with `READ_AHEAD` to prepare the next chunk in a reader
+  thread while this one is stored.
 
 `run` is the one loop over a file: read chunk by chunk (`tabular.readers`, CSV/XLSX/HTML
 -xls), count, transform, resolve earlier quarantine entries, write the quarantine. The
