@@ -256,14 +256,15 @@ class TestImportedProvince:
         out = tmp_path / "o"
         res = CliRunner().invoke(
             app,
-            ["synth", "--children", "2500", "--seed", "8", "--out", str(out), "--db", url],
+            ["--lang", "en", "synth", "--children", "2500", "--seed", "8",
+             "--out", str(out), "--db", url],
         )  # fmt: skip
         assert res.exit_code == 0, res.output
         line = next(
             x for x in res.output.splitlines() if x.startswith("interventions:")
         )
         written = (out / iv.FILE_NAME).read_text().count("\n") - 1
-        assert f"read {written}, inserted " in line
+        assert f"read {written:,}, inserted " in line
         truth = pd.read_csv(out / "truth" / "children.csv", dtype={"nik": str})
         engine = create_engine(url)
         with Session(engine) as session:
