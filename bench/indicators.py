@@ -23,15 +23,27 @@ Measured 2026-12-06 (2 shared cores, load average 3-4), `tumbuh synth --children
     cursor     6.70 s        13.09 s        9.91 s     2.92 s        1.95
     child      2.29 s         6.49 s        2.94 s     3.18 s        2.84
 
-PostgreSQL, 2026-12-07 (load average 5-6), `--children 400000 --build-into
-postgresql+psycopg://postgres@127.0.0.1:5432/tumbuh_bench5m --reader both`: 3,293,902
-measurements (build 43.5 min); both runs read with COPY (the reader choice is SQLite's):
+PostgreSQL, 2026-12-07 (load average 5.3 / 6.8 at the two runs), `--children 610000
+--build-into postgresql+psycopg://postgres@127.0.0.1:5432/tumbuh_pg5m --reader both`:
+5,027,607 measurements (build 47.5 min, its interventions step 857 s before the set-based
+look-ups of issue 18); both runs read with COPY (the reader choice is SQLite's):
 
     run      bare scan   all indicators   reading   computing   all / bare
+    first     10.29 s        38.36 s       21.21 s    15.96 s        3.73
+    second    10.40 s        38.60 s       20.50 s    18.29 s        3.71
+
+The same at 3,293,902 measurements (`--children 400000`, load average 5-6, build 43.5 min):
+
     first     10.89 s        41.47 s       20.44 s    18.35 s        3.81
     second     9.59 s        33.14 s       14.51 s    11.14 s        3.46
 
-SQLite at the same size right after (load average ~1.8), `--build-into sqlite:///...`:
+SQLite at 5,027,607 measurements (`--children 610000 --build-into sqlite:////tmp/...`,
+build 33.9 min, load average 2.4 / 2.9 at the two runs):
+
+    cursor    56.98 s        97.32 s       85.29 s    14.15 s        1.71
+    child      7.64 s        28.77 s       11.19 s    14.56 s        3.77
+
+SQLite at 3,293,902 measurements (load average ~1.8):
 
     cursor    35.43 s        64.84 s       49.62 s     7.16 s        1.83
     child      4.30 s        15.71 s        7.55 s     8.39 s        3.65

@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, insert, update
+from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
 
 from tumbuh.errors import ImportFileError
 from tumbuh.i18n import Message, dumps
 from tumbuh.imports.base import ChunkImport
-from tumbuh.imports.context import Chunk, FileImport, row_key
+from tumbuh.imports.context import Chunk, FileImport, bulk_insert, row_key
 from tumbuh.imports.service import merge_report, write_transaction
 from tumbuh.interventions import repository as repo
 from tumbuh.interventions import service
@@ -303,7 +303,9 @@ class InterventionsImport(ChunkImport):
             else:
                 self.ctx.report.unchanged += 1
         if new:
-            self.session.execute(insert(Intervention), new)
+            # COPY on PostgreSQL, the driver's executemany on SQLite (the ORM's bulk
+            # INSERT spent ~0.1 ms of Python per row: 49 s for 460,000 records).
+            bulk_insert(self.session, Intervention.__table__, new)
             self.ctx.report.inserted += len(new)
 
 
