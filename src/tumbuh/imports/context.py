@@ -335,6 +335,14 @@ def bulk_insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> Non
         for c in table.columns
         if c.default is not None and c.default.is_scalar and c.name not in seen
     }
+    # A column no row fills is left out (NULL all the same, having no server default):
+    # SQLite's driver binds None through an adapter lookup, a number's cost several times.
+    keys = [
+        k
+        for k in keys
+        if table.c[k].server_default is not None
+        or any(row.get(k) is not None for row in rows)
+    ]
     extra = tuple(defaults.values())
     bulk_insert_rows(
         session,

@@ -916,15 +916,25 @@ class EppgbmImport(ChunkImport):
         computed: dict[str, list[Any]] = {}
         for name in ("clenhei", "zlen", "zwei", "zwfl", "zbmi"):
             computed[name] = _none_nan(np.asarray(getattr(z, name))[sel])
+        # On SQLite a flag goes as 0/1: the driver binds a bool (and None) through
+        # Python's adapter lookup, several times a number's cost per cell.
+        as_int = self.session.get_bind().dialect.name == "sqlite"
         for name in ("flen", "fwei", "fwfl", "fbmi"):
-            computed[name] = _flags(np.asarray(getattr(z, name))[sel])
+            computed[name] = _flags(np.asarray(getattr(z, name))[sel], as_int=as_int)
         for name in ("cat_tbu", "cat_bbu", "cat_bbtb"):
             computed[name] = _texts(np.asarray(getattr(z, name))[sel])
         computed["source_file"] = [self.ctx.file[:255]] * len(sel)
         computed["source_row"] = chunk.rows[sel].tolist()
         computed["fingerprint"] = fps
-        names = list(source_cols) + list(computed)
-        rows = list(zip(*source_cols.values(), *computed.values(), strict=True))
+        columns = {**source_cols, **computed}
+        # A column no row of the chunk fills (LiLA, head circumference...) is left out of
+        # the INSERT (NULL all the same; binding None costs as much as the rest of a
+        # row's cells); an UPDATE sets it, a changed value may have become empty.
+        empty = [n for n, col in columns.items() if all(v is None for v in col)]
+        for name in empty:
+            del columns[name]
+        names = list(columns)
+        rows = list(zip(*columns.values(), strict=True))
 
         keys = list(last)
         packed = [pid * 1_048_576 + day.toordinal() for pid, day in keys]
@@ -937,6 +947,7 @@ class EppgbmImport(ChunkImport):
                 inserts.append(rows[n])
             elif old[1] != fps[n]:
                 values = dict(zip(names, rows[n], strict=True))
+                values.update(dict.fromkeys(empty))
                 updates.append({"id": old[0], **values, "measured_on": key[1]})
             else:
                 report.unchanged += 1
@@ -990,14 +1001,17 @@ def _none_nan(values: npt.NDArray[Any]) -> list[Any]:
     return out
 
 
-def _flags(values: Any) -> list[bool | None]:
+def _flags(values: Any, *, as_int: bool = False) -> list[bool | int | None]:
+    """Kernel flags as booleans (None where missing); `as_int`: as 0/1 (SQLite)."""
     arr = np.asarray(values)
-    if arr.dtype == bool:
-        return [bool(v) for v in arr.tolist()]
     num = np.asarray(arr, dtype=np.float64)
-    out: list[bool | None] = [bool(v) for v in (num > 0).tolist()]
-    for i in np.flatnonzero(np.isnan(num)).tolist():
-        out[i] = None
+    flags = num > 0
+    out: list[bool | int | None] = (
+        flags.astype(np.int8).tolist() if as_int else flags.tolist()
+    )
+    if arr.dtype != bool:
+        for i in np.flatnonzero(np.isnan(num)).tolist():
+            out[i] = None
     return out
 
 
