@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from tumbuh.cli import app
 from tumbuh.errors import TumbuhError
@@ -41,20 +41,17 @@ def read(path: Path) -> pd.DataFrame:
 runner = CliRunner()
 
 
+def classify(src: Path, out: Path, *options: str) -> Result:
+    """`tumbuh --lang en krs SRC -o OUT [options]`, as typed."""
+    return runner.invoke(
+        app, ["--lang", "en", "krs", str(src), "-o", str(out), *options]
+    )
+
+
 class TestKrsCommand:
     def test_classifies_a_csv(self, tmp_path: Path) -> None:
         out = tmp_path / "out.csv"
-        res = runner.invoke(
-            app,
-            [
-                "--lang",
-                "en",
-                "krs",
-                str(write_csv(tmp_path / "in.csv")),
-                "-o",
-                str(out),
-            ],
-        )
+        res = classify(write_csv(tmp_path / "in.csv"), out)
         assert res.exit_code == 0, res.output
         table = read(out)
         assert table["family_id"].tolist() == ["0001", "0002", "0003", "0004", "0005"]
@@ -75,7 +72,7 @@ class TestKrsCommand:
     def test_input_columns_are_written_unchanged(self, tmp_path: Path) -> None:
         src = write_csv(tmp_path / "in.csv")
         out = tmp_path / "out.csv"
-        runner.invoke(app, ["--lang", "en", "krs", str(src), "-o", str(out)])
+        classify(src, out)
         before = pd.read_csv(src, dtype=str, keep_default_na=False)
         after = read(out)
         pd.testing.assert_frame_equal(after[before.columns], before)
@@ -99,18 +96,7 @@ class TestKrsCommand:
     )
     def test_options(self, tmp_path: Path, options: list[str], krs: list[str]) -> None:
         out = tmp_path / "out.csv"
-        res = runner.invoke(
-            app,
-            [
-                "--lang",
-                "en",
-                "krs",
-                str(write_csv(tmp_path / "in.csv")),
-                "-o",
-                str(out),
-                *options,
-            ],
-        )
+        res = classify(write_csv(tmp_path / "in.csv"), out, *options)
         assert res.exit_code == 0, res.output
         assert read(out)["krs"].tolist() == krs
 
@@ -134,11 +120,9 @@ class TestKrsCommand:
         rows = ["0001,28,n,1,,y,n,protected_spring,own_septic,y,5"]
         out = tmp_path / "out.csv"
         src = write_csv(tmp_path / "in.csv", rows)
-        runner.invoke(app, ["--lang", "en", "krs", str(src), "-o", str(out)])
+        classify(src, out)
         assert read(out)["risk_factors"].tolist() == ["water"]
-        runner.invoke(
-            app, ["--lang", "en", "krs", str(src), "-o", str(out), "--jmp-water"]
-        )
+        classify(src, out, "--jmp-water")
         assert read(out)["risk_factors"].tolist() == [""]
 
     @pytest.mark.parametrize("fmt", ["xlsx", "parquet"])

@@ -10,7 +10,7 @@ against the modules (tests/cli/test_lazy.py), so a new command module only adds 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Annotated, Any
 
 import typer
@@ -400,6 +400,23 @@ def region_or_register(session: Any, region: str | None) -> str:
     message = t(key, codes=", ".join(provinces))
     typer.echo(t("cli.error_plain", message=message), err=True)
     raise typer.Exit(2)
+
+
+def echo_import_outcome(
+    report: Any, *, files: int, as_json: bool, show: Callable[[Any], None]
+) -> None:
+    """What an import command prints: the report as JSON, or its summary (`show`) unless
+    no file could be read (no summary of zeros); then why each refused file was refused,
+    in the output language (exit 1)."""
+    failed = report.extra.get("failed_files") or []
+    if as_json:
+        typer.echo(report.to_json())
+    elif len(failed) < files:
+        show(report)
+    for one in failed:
+        typer.echo(t("cli.error_plain", message=failure_text(one)), err=True)
+    if failed:
+        raise typer.Exit(1)
 
 
 def failure_text(failed: dict[str, Any]) -> str:

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from tumbuh.cli._app import echo_report, failure_text, import_app, num, t
+from tumbuh.cli._app import echo_import_outcome, echo_report, import_app, num, t
 from tumbuh.cli.db import open_database
 from tumbuh.db.session import unit_of_work
 from tumbuh.imports.reporting import write_issues
@@ -90,15 +90,7 @@ def _run(
         engine.dispose()
     if report_path is not None:
         write_issues(report, report_path)
-    failed = report.extra.get("failed_files") or []
-    if as_json:
-        typer.echo(report.to_json())
-    elif len(failed) < len(files):  # no summary of zeros when no file could be read
-        _print(report)
-    if failed:
-        for one in failed:
-            typer.echo(t("cli.error_plain", message=failure_text(one)), err=True)
-        raise typer.Exit(1)
+    echo_import_outcome(report, files=len(files), as_json=as_json, show=_print)
 
 
 def _progress_printer() -> Callable[[int, int | None], None] | None:

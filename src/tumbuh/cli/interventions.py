@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 from tumbuh.cli._app import (
     app,
     cli_lang,
+    echo_import_outcome,
     echo_report,
     echo_table,
-    failure_text,
     import_app,
     num,
     region_or_register,
@@ -308,15 +308,7 @@ def import_interventions(
         engine.dispose()
     if report is not None:
         write_issues(result, report)
-    failed = result.extra.get("failed_files") or []
-    if as_json:
-        typer.echo(result.to_json())
-    elif len(failed) < len(files):  # no summary of zeros when no file could be read
-        echo_report(result)
-    if failed:
-        for one in failed:
-            typer.echo(t("cli.error_plain", message=failure_text(one)), err=True)
-        raise typer.Exit(1)
+    echo_import_outcome(result, files=len(files), as_json=as_json, show=echo_report)
 
 
 # ------------------------------------------------------------------------ actions

@@ -461,30 +461,26 @@ def latest_survey_year(session: Session) -> int | None:
     last = session.execute(text("SELECT MAX(measured_on) FROM measurements")).scalar()
     if last is None:
         return None
-    last_year = last.year if isinstance(last, dt.date) else int(str(last)[:4])
-    years = set(_survey_years(session))
-    earlier = [y for y in years if y <= last_year]
-    return max(earlier) if earlier else None
+    last_year = int(str(last)[:4])  # a date, or its ISO text on SQLite
+    years = [f.year for f in _primary_survey_figures(session) if f.year <= last_year]
+    return max(years, default=None)
 
 
-def _survey_years(session: Session) -> list[int]:
+def _primary_survey_figures(session: Session) -> list[Any]:
+    """The published primary survey stunting figures (none without the table)."""
     have = set(inspect(session.connection()).get_table_names())
     if "published_figures" not in have:
         return []
-    figs = repository.list_figures(
-        session, kind="survey", indicator="stunting", confidences=["primary"]
+    return list(
+        repository.list_figures(
+            session, kind="survey", indicator="stunting", confidences=["primary"]
+        )
     )
-    return sorted({f.year for f in figs})
 
 
 def _survey_figures(session: Session, year: int) -> dict[str, tuple[float, str]]:
     """Published survey stunting % per region for the year (mean of primary figures)."""
-    have = set(inspect(session.connection()).get_table_names())
-    if "published_figures" not in have:
-        return {}
-    figs = repository.list_figures(
-        session, kind="survey", indicator="stunting", confidences=["primary"]
-    )
+    figs = _primary_survey_figures(session)
     by: dict[str, list[tuple[float, str]]] = {}
     for f in figs:
         if f.year == year:
